@@ -1,0 +1,81 @@
+public import Foundation
+import Crypto
+public import JWTKit
+
+/// The claims of a gateway token (PROTOCOL.md section 8).
+public struct TokenClaims: JWTPayload, Equatable {
+    public var sub: SubjectClaim
+    public var name: String
+    public var role: String
+    public var exp: ExpirationClaim
+
+    public init(userID: String, name: String, role: User.Role, expires: Date) {
+        self.sub = SubjectClaim(value: userID)
+        self.name = name
+        self.role = role.rawValue
+        self.exp = ExpirationClaim(value: expires)
+    }
+
+    public func verify(using algorithm: some JWTAlgorithm) async throws {
+        try exp.verifyNotExpired()
+    }
+}
+
+/// Why a token was refused, in words for the person holding it.
+public struct TokenRejection: Error, Sendable, CustomStringConvertible {
+    public let description: String
+}
+
+/// Signs and verifies tokens with the gateway's HS256 key, and turns verified claims into a user.
+public struct TokenAuthority: Sendable {
+    private let keys: JWTKeyCollection
+    private let bots: any BotDirectory
+
+    public init(secret: [UInt8], bots: any BotDirectory) async {
+        self.keys = JWTKeyCollection()
+        await keys.add(hmac: HMACKey(key: SymmetricKey(data: secret)), digestAlgorithm: .sha256)
+        self.bots = bots
+    }
+
+    public func sign(userID: String, name: String, role: User.Role, lifetime: Duration) async throws -> String {
+        let seconds = Double(lifetime.components.seconds) + Double(lifetime.components.attoseconds) / 1e18
+        // Whole seconds: `exp` is a NumericDate, and clients parse it as an integer.
+        let expires = Date(timeIntervalSince1970: (Date().timeIntervalSince1970 + seconds).rounded(.down))
+        let claims = TokenClaims(userID: userID, name: name, role: role, expires: expires)
+        return try await keys.sign(claims)
+    }
+
+    /// The user a token stands for, and when the token expires.
+    public func verify(_ token: String) async throws(TokenRejection) -> (user: User, expires: Date) {
+        let claims: TokenClaims
+        do {
+            claims = try await keys.verify(token, as: TokenClaims.self)
+        } catch let error as JWTError where error.errorType == .claimVerificationFailure {
+            throw TokenRejection(description: "The token has expired; get a new one.")
+        } catch {
+            throw TokenRejection(description: "The token is not valid: its signature, format or claims are wrong.")
+        }
+        guard let role = User.Role(rawValue: claims.role) else {
+            throw TokenRejection(description: "The token's role \"\(claims.role)\" is not one of user, moderator, admin, bot.")
+        }
+        let userID = claims.sub.value
+        guard !userID.isEmpty, userID.utf8.count <= 256 else {
+            throw TokenRejection(description: "The token's subject (sub) must be 1 to 256 bytes.")
+        }
+        if role == .bot {
+            guard userID.hasPrefix("b_"), let account = bots.botAccount(persona: String(userID.dropFirst(2))) else {
+                throw TokenRejection(description: "A bot token is valid only for a loaded persona's account (b_<persona id>).")
+            }
+            return (account, claims.exp.value)
+        }
+        guard !userID.hasPrefix("b_") else {
+            throw TokenRejection(description: "User ids starting with b_ are reserved for persona bots.")
+        }
+        return (User(id: userID, name: claims.name, role: role), claims.exp.value)
+    }
+}
+
+/// The bot accounts of the loaded personas.
+public protocol BotDirectory: Sendable {
+    func botAccount(persona: String) -> User?
+}

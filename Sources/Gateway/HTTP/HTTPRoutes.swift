@@ -1,0 +1,243 @@
+import Foundation
+import HTTPTypes
+public import Hummingbird
+import Logging
+import NIOCore
+
+/// The HTTP API of PROTOCOL.md section 7, on the same port as the WebSocket endpoint.
+public enum HTTPRoutes {
+    public static func router(runtime: GatewayRuntime) -> Router<BasicRequestContext> {
+        let router = Router()
+        router.add(middleware: ErrorMiddleware())
+
+        router.get("/healthz") { _, _ in json(.ok, Array(#"{"status":"ok"}"#.utf8)) }
+        router.get("/readyz") { _, _ in
+            if runtime.isDraining { throw GatewayError.draining }
+            guard await runtime.store.isHealthy() else { throw GatewayError.storeUnavailable }
+            return json(.ok, Array(#"{"status":"ready"}"#.utf8))
+        }
+        router.get("/metrics") { _, _ in
+            Response(
+                status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
+                body: .init(byteBuffer: ByteBuffer(string: runtime.metrics.render(sessions: runtime.sessions.count))))
+        }
+
+        router.get("/v1/feed") { request, _ in
+            _ = try await reader(request, runtime)
+            let limit = try pageLimit(request, default: 20, maximum: 100)
+            let before = request.uri.queryParameters.get("before")
+            let page = try await runtime.store.feedPage(before: before, limit: limit)
+            var writer = JSONWriter(capacity: 4096)
+            writer.beginObject()
+            writer.key("posts")
+            writer.beginArray()
+            for post in page.posts {
+                writer.separator()
+                post.write(to: &writer)
+            }
+            writer.endArray()
+            writePosition(page.position, to: &writer)
+            writer.endObject()
+            return json(.ok, writer.bytes)
+        }
+
+        router.get("/v1/posts/:id") { request, context in
+            _ = try await reader(request, runtime)
+            let thread = try await runtime.store.thread(postID: try context.parameters.require("id"), commentLimit: 500)
+            var writer = JSONWriter(capacity: 4096)
+            writer.beginObject()
+            writer.key("post")
+            thread.post.write(to: &writer)
+            writer.key("comments")
+            writeComments(thread.comments, to: &writer)
+            writePosition(thread.position, to: &writer)
+            writer.endObject()
+            return json(.ok, writer.bytes)
+        }
+
+        router.get("/v1/posts/:id/comments") { request, context in
+            _ = try await reader(request, runtime)
+            let limit = try pageLimit(request, default: 500, maximum: 500)
+            let comments = try await runtime.store.comments(
+                postID: try context.parameters.require("id"), after: request.uri.queryParameters.get("after"), limit: limit)
+            var writer = JSONWriter(capacity: 4096)
+            writer.beginObject()
+            writer.key("comments")
+            writeComments(comments, to: &writer)
+            writer.endObject()
+            return json(.ok, writer.bytes)
+        }
+
+        router.post("/v1/posts") { request, _ in
+            try await write(request, runtime, op: "post", extra: [:], status: .created)
+        }
+        router.post("/v1/posts/:id/comments") { request, context in
+            try await write(request, runtime, op: "comment", extra: ["post_id": .string(try context.parameters.require("id"))], status: .created)
+        }
+        router.delete("/v1/posts/:id") { request, context in
+            try await write(request, runtime, op: "delete", extra: ["target": .string(try context.parameters.require("id"))], status: .ok)
+        }
+        router.delete("/v1/comments/:id") { request, context in
+            try await write(request, runtime, op: "delete", extra: ["target": .string(try context.parameters.require("id"))], status: .ok)
+        }
+
+        router.get("/v1/personas") { _, _ in
+            var writer = JSONWriter()
+            writer.beginObject()
+            writer.key("personas")
+            writer.beginArray()
+            for account in runtime.bots.all {
+                writer.separator()
+                writer.beginObject()
+                writer.field("id", account.persona ?? "")
+                writer.field("name", account.name)
+                writer.field("bio", "")
+                writer.key("user")
+                account.write(to: &writer)
+                writer.field("state", "active")
+                writer.field("error", nil as String?)
+                writer.endObject()
+            }
+            writer.endArray()
+            writer.endObject()
+            return json(.ok, writer.bytes)
+        }
+        return router
+    }
+
+    // MARK: Helpers
+
+    static func json(_ status: HTTPResponse.Status, _ bytes: [UInt8]) -> Response {
+        Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
+    }
+
+    private static func writePosition(_ position: StreamPosition, to writer: inout JSONWriter) {
+        writer.field("offset", position.offset)
+        writer.field("epoch", position.epoch)
+    }
+
+    private static func writeComments(_ comments: [Comment], to writer: inout JSONWriter) {
+        writer.beginArray()
+        for comment in comments {
+            writer.separator()
+            comment.write(to: &writer)
+        }
+        writer.endArray()
+    }
+
+    private static func pageLimit(_ request: Request, default defaultLimit: Int, maximum: Int) throws -> Int {
+        guard let text = request.uri.queryParameters.get("limit") else { return defaultLimit }
+        guard let limit = Int(text), (1...maximum).contains(limit) else {
+            throw GatewayError.badRequest("limit must be a whole number from 1 to \(maximum).")
+        }
+        return limit
+    }
+
+    /// The user behind the request's bearer token, nil for an anonymous reader. A token that is
+    /// present but invalid is always refused.
+    static func authenticate(_ request: Request, _ runtime: GatewayRuntime) async throws -> User? {
+        guard let header = request.headers[.authorization] else { return nil }
+        guard header.lowercased().hasPrefix("bearer ") else {
+            throw GatewayError(.unauthorized, "The Authorization header must be \"Bearer <token>\".")
+        }
+        do {
+            return try await runtime.tokens.verify(String(header.dropFirst("bearer ".count))).user
+        } catch {
+            throw GatewayError(.unauthorized, error.description)
+        }
+    }
+
+    private static func reader(_ request: Request, _ runtime: GatewayRuntime) async throws -> User? {
+        let user = try await authenticate(request, runtime)
+        if user == nil && !runtime.configuration.allowAnonymous {
+            throw GatewayError(.unauthorized, "This server needs a token to read; send Authorization: Bearer <token>.")
+        }
+        return user
+    }
+
+    /// Runs a write from an HTTP request through the same decoder and path as the WebSocket op.
+    private static func write(_ request: Request, _ runtime: GatewayRuntime, op: String, extra: [String: JSONValue],
+                              status: HTTPResponse.Status) async throws -> Response {
+        guard let user = try await authenticate(request, runtime) else {
+            throw GatewayError(.unauthorized, "Writing needs a token; send Authorization: Bearer <token>.")
+        }
+        var request = request
+        let body: ByteBuffer
+        do {
+            body = try await request.collectBody(upTo: runtime.configuration.maxMessageBytes)
+        } catch {
+            throw GatewayError(.tooLarge, "The request body is larger than \(runtime.configuration.maxMessageBytes) bytes.")
+        }
+        var fields: [String: JSONValue] = [:]
+        if body.readableBytes > 0 {
+            let valid = body.withUnsafeReadableBytes { UTF8Validation.isValid($0) }
+            guard valid else { throw GatewayError.badRequest("The request body is not valid UTF-8.") }
+            let parsed = try body.withUnsafeReadableBytes { bytes throws(GatewayError) in
+                do {
+                    return try JSONParser.parse(bytes)
+                } catch {
+                    throw GatewayError.badRequest("The request body is not valid JSON (\(error)).")
+                }
+            }
+            guard case .object(let object) = parsed else { throw GatewayError.badRequest("The request body must be a JSON object.") }
+            fields = object
+        }
+        fields.merge(extra) { _, path in path }
+        fields["op"] = .string(op)
+        fields["id"] = nil
+        let message: ClientMessage
+        do throws(ClientMessage.FrameError) {
+            message = try ClientMessage.decode(.object(fields), maximumBodyScalars: runtime.configuration.maxBodyScalars)
+        } catch {
+            switch error {
+            case .notAnObjectWithOp(let reason): throw GatewayError.badRequest(reason)
+            case .invalidRequest(_, _, let error): throw error
+            }
+        }
+        guard case .write(_, let command) = message else { throw GatewayError(.internal, "Unexpected request shape.") }
+        let receipt = try await runtime.perform(command, by: user)
+        return Response(
+            status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: receipt.resultJSON)))
+    }
+}
+
+/// Maps every error a route throws to the protocol's JSON error body and status.
+struct ErrorMiddleware: RouterMiddleware {
+    typealias Context = BasicRequestContext
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        do {
+            return try await next(request, context)
+        } catch let error as GatewayError {
+            return Self.response(for: error)
+        } catch let error as HTTPError {
+            let code: ErrorCode =
+                switch error.status.code {
+                case 404: .notFound
+                case 405: .badRequest
+                case 413: .tooLarge
+                case 401: .unauthorized
+                case 403: .forbidden
+                case 400..<500: .badRequest
+                default: .internal
+                }
+            let message = error.status.code == 404 ? "There is nothing at \(request.uri.path)." : (error.body ?? error.status.reasonPhrase)
+            var response = Self.response(for: GatewayError(code, message))
+            response.status = error.status
+            return response
+        } catch {
+            context.logger.error("Request failed: \(error)")
+            return Self.response(for: GatewayError(.internal, "The server failed to answer this request."))
+        }
+    }
+
+    static func response(for error: GatewayError) -> Response {
+        var headers: HTTPFields = [.contentType: "application/json"]
+        if let retryAfter = error.retryAfterMilliseconds {
+            headers[.retryAfter] = "\((retryAfter + 999) / 1000)"
+        }
+        return Response(
+            status: .init(code: error.code.httpStatus), headers: headers,
+            body: .init(byteBuffer: ByteBuffer(bytes: HTTPErrorBody.encode(error))))
+    }
+}

@@ -1,0 +1,44 @@
+/// Body and field rules shared by the WebSocket ops and the HTTP API (PROTOCOL.md section 6).
+public enum TextRules {
+    /// Normalises a post or comment body: `\r\n` becomes `\n`, Unicode white space is trimmed at
+    /// both ends, and the length is counted in Unicode scalars.
+    public static func normalizeBody(_ raw: String, maximumScalars: Int) throws(GatewayError) -> String {
+        let unified = raw.replacing("\r\n", with: "\n")
+        let scalars = unified.unicodeScalars
+        guard let first = scalars.firstIndex(where: { !$0.properties.isWhitespace }),
+            let last = scalars.lastIndex(where: { !$0.properties.isWhitespace })
+        else {
+            throw .badRequest("The body is empty; write at least one visible character.")
+        }
+        let trimmed = String(scalars[first...last])
+        for scalar in trimmed.unicodeScalars where scalar.properties.generalCategory == .control {
+            if scalar != "\n" && scalar != "\t" {
+                throw .badRequest(
+                    "The body contains a control character (U+\(String(scalar.value, radix: 16, uppercase: true))); only newlines and tabs are allowed."
+                )
+            }
+        }
+        let count = trimmed.unicodeScalars.count
+        guard count <= maximumScalars else {
+            throw GatewayError(.tooLarge, "The body has \(count) characters; the limit is \(maximumScalars).")
+        }
+        return trimmed
+    }
+
+    /// `client_id`: 1 to 64 characters.
+    public static func validateClientID(_ clientID: String) throws(GatewayError) {
+        guard (1...64).contains(clientID.count) else {
+            throw .badRequest("client_id must be 1 to 64 characters long.")
+        }
+    }
+
+    /// One emoji: a single grapheme cluster of at most 32 bytes whose first scalar is an emoji
+    /// (plain ASCII such as digits, which Unicode also marks as emoji components, is refused).
+    public static func validateEmoji(_ emoji: String) throws(GatewayError) {
+        guard emoji.count == 1, emoji.utf8.count <= 32, let first = emoji.unicodeScalars.first,
+            first.properties.isEmoji, !emoji.unicodeScalars.allSatisfy(\.isASCII)
+        else {
+            throw .badRequest("emoji must be exactly one emoji (one grapheme cluster of at most 32 bytes).")
+        }
+    }
+}

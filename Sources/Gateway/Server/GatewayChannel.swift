@@ -1,0 +1,111 @@
+import HTTPTypes
+import Hummingbird
+import HummingbirdCore
+import Logging
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOHTTP1
+import NIOHTTPTypes
+import NIOHTTPTypesHTTP1
+import Synchronization
+
+/// The gateway's connections on its one port: HTTP/1.1 for the API and page, upgraded to our own
+/// WebSocket session handler on `/v1/ws`. Shaped like HummingbirdWebSocket's upgrade channel, but
+/// a WebSocket connection costs no task: once upgraded, its handler lives in the pipeline.
+struct GatewayChannel: ServerChildChannel, HTTPChannelHandler {
+    enum UpgradeResult: Sendable {
+        case websocket
+        case notUpgraded(NIOAsyncChannel<HTTPRequestPart, HTTPResponsePart>)
+        case refused(NIOAsyncChannel<HTTPRequestPart, HTTPResponsePart>, GatewayWebSocketUpgrader.Refusal)
+    }
+
+    struct Value: ServerChildChannelValue {
+        let upgradeResult: EventLoopFuture<UpgradeResult>
+        let channel: any Channel
+    }
+
+    let responder: HTTPChannelHandler.Responder
+    let runtime: GatewayRuntime
+    let http1 = HTTP1Channel.Configuration()
+
+    func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
+        channel.eventLoop.makeCompletedFuture {
+            let refusal = NIOLoopBoundBox<GatewayWebSocketUpgrader.Refusal?>(nil, eventLoop: channel.eventLoop)
+            let upgrader = GatewayWebSocketUpgrader(runtime: runtime) { reason in
+                refusal.value = reason
+            }
+            let serverUpgradeConfiguration = NIOTypedHTTPServerUpgradeConfiguration<UpgradeResult>(
+                upgraders: [upgrader],
+                notUpgradingCompletionHandler: { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        try channel.pipeline.syncOperations.addHandler(HTTP1ToHTTPServerCodec(secure: false))
+                        let asyncChannel = try NIOAsyncChannel<HTTPRequestPart, HTTPResponsePart>(
+                            wrappingChannelSynchronously: channel, configuration: .init(isOutboundHalfClosureEnabled: true))
+                        if let reason = refusal.value {
+                            return .refused(asyncChannel, reason)
+                        }
+                        return .notUpgraded(asyncChannel)
+                    }
+                }
+            )
+            var configuration = NIOUpgradableHTTPServerPipelineConfiguration(upgradeConfiguration: serverUpgradeConfiguration)
+            configuration.enablePipelining = false
+            configuration.enableErrorHandling = false
+            configuration.enableResponseHeaderValidation = false
+            let result = try channel.pipeline.syncOperations.configureUpgradableHTTPServerPipeline(configuration: configuration)
+            return Value(upgradeResult: result, channel: channel)
+        }
+    }
+
+    func handle(value: Value, logger: Logger) async {
+        do {
+            switch try await value.upgradeResult.get() {
+            case .websocket:
+                // The session handler owns the connection from here; no task waits on it.
+                return
+            case .notUpgraded(let http):
+                await handleHTTP(asyncChannel: http, logger: logger)
+            case .refused(let http, let reason):
+                await refuse(http, reason: reason, logger: logger)
+            }
+        } catch {
+            logger.debug("Connection ended during the handshake: \(error)")
+        }
+    }
+
+    private func refuse(_ channel: NIOAsyncChannel<HTTPRequestPart, HTTPResponsePart>, reason: GatewayWebSocketUpgrader.Refusal, logger: Logger) async {
+        let (status, error): (HTTPResponse.Status, GatewayError) =
+            switch reason {
+            case .wrongPath: (.notFound, .notFound("WebSocket connections are served at \(GatewayWebSocketUpgrader.path)."))
+            case .draining: (.serviceUnavailable, .draining)
+            case .badHandshake: (.badRequest, .badRequest("The WebSocket handshake is incomplete (Sec-WebSocket-Key, Sec-WebSocket-Version: 13)."))
+            }
+        let body = ByteBuffer(bytes: HTTPErrorBody.encode(error))
+        do {
+            try await channel.executeThenClose { _, outbound in
+                let head = HTTPResponse(
+                    status: status,
+                    headerFields: [.connection: "close", .contentType: "application/json", .contentLength: "\(body.readableBytes)"])
+                try await outbound.write(contentsOf: [.head(head), .body(body), .end(nil)])
+            }
+        } catch {
+            logger.trace("Could not answer a refused upgrade: \(error)")
+        }
+    }
+}
+
+/// `{"error":{"code":"…","message":"…"}}` (PROTOCOL.md section 7).
+enum HTTPErrorBody {
+    static func encode(_ error: GatewayError) -> [UInt8] {
+        var writer = JSONWriter()
+        writer.beginObject()
+        writer.key("error")
+        writer.beginObject()
+        writer.field("code", error.code.rawValue)
+        writer.field("message", error.message)
+        if let retryAfter = error.retryAfterMilliseconds { writer.field("retry_after_ms", retryAfter) }
+        writer.endObject()
+        writer.endObject()
+        return writer.bytes
+    }
+}

@@ -1,0 +1,43 @@
+/// Every setting of a gateway, with the defaults of PROTOCOL.md section 10.
+public struct GatewayConfiguration: Sendable {
+    public var host = "127.0.0.1"
+    public var port = 8080
+    /// The SQLite database and the generated token key live here.
+    public var dataDirectory = "./data"
+    public var personasDirectory = "./personas"
+    public var version = "0.1.0"
+
+    /// Anonymous, read-only sessions on `feed` and `thread:` streams and HTTP reads without a token.
+    public var allowAnonymous = true
+    /// How often clients must show they are alive; after twice this, 4009.
+    public var heartbeat: Duration = .milliseconds(25_000)
+    /// The time a new connection has to identify (4009 after it).
+    public var identifyTimeout: Duration = .seconds(10)
+    /// Largest message a client may send, after permessage-deflate decompression (1009 over it).
+    public var maxMessageBytes = 65_536
+    public var maxSubscriptionsPerConnection = 100
+    /// Encoded frames allowed to wait for one socket before the overflow rule applies.
+    public var outboundQueueBytes = 1 << 20
+    /// How long a connection that was sent a close frame may take to go away before it is cut.
+    public var closeGracePeriod: Duration = .seconds(5)
+    /// Per-connection inbound messages: rate per second and burst …
+    public var inboundMessagesPerSecond = 60
+    public var inboundBurst = 120
+    /// … and how many refused messages within `inboundFloodWindow` close the connection with 4008.
+    public var inboundFloodThreshold = 200
+    public var inboundFloodWindow: Duration = .seconds(10)
+    public var writeLimits = WriteRateLimiter.Limits()
+    /// Most Unicode scalars in a post or comment body.
+    public var maxBodyScalars = 4000
+    /// A typing signal per user and thread goes out at most this often.
+    public var typingInterval: Duration = .seconds(2)
+    /// How long a drain may take before the process exits anyway.
+    public var drainDeadline: Duration = .seconds(10)
+    /// How often old events and client_id records are pruned.
+    public var pruneInterval: Duration = .seconds(600)
+    public var store = SQLiteStore.Configuration()
+
+    public init() {}
+
+    var serverName: String { "gatewayd/\(version)" }
+}

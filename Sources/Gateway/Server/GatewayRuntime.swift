@@ -1,0 +1,60 @@
+public import Logging
+import NIOCore
+import Synchronization
+
+/// The services every connection and route shares: store, fan-out, tokens, limits and the drain
+/// switch. One per running gateway.
+public final class GatewayRuntime: Sendable {
+    public let configuration: GatewayConfiguration
+    public let store: any FeedStore
+    public let hub: StreamHub
+    public let tokens: TokenAuthority
+    public let writeLimiter: WriteRateLimiter
+    public let bots: BotRoster
+    public let ids: IDGenerator
+    public let sessions = SessionRegistry()
+    public let metrics = GatewayMetrics()
+    public let logger: Logger
+    private let drainingFlag = Atomic(false)
+
+    public init(configuration: GatewayConfiguration, store: any FeedStore, hub: StreamHub, tokens: TokenAuthority,
+                bots: BotRoster, ids: IDGenerator, logger: Logger) {
+        self.configuration = configuration
+        self.store = store
+        self.hub = hub
+        self.tokens = tokens
+        self.writeLimiter = WriteRateLimiter(limits: configuration.writeLimits)
+        self.bots = bots
+        self.ids = ids
+        self.logger = logger
+    }
+
+    public var isDraining: Bool { drainingFlag.load(ordering: .acquiring) }
+
+    /// Applies a write for `author`, with the per-user rate limits; a repeated `client_id` is
+    /// answered from its record even when the user is over the limit, since it writes nothing.
+    public func perform(_ command: WriteCommand, by author: User) async throws(GatewayError) -> WriteReceipt {
+        guard !isDraining else { throw .draining }
+        let decision = writeLimiter.take(command, by: author.id)
+        if case .denied = decision {
+            if let replay = try await store.replayedWrite(command, by: author) { return replay }
+            metrics.rateLimited.add(1, ordering: .relaxed)
+            throw GatewayError(
+                .rateLimited, "You are writing too fast; try again in \(decision.retryAfterMilliseconds) ms.",
+                retryAfterMilliseconds: decision.retryAfterMilliseconds)
+        }
+        let receipt = try await store.write(command, by: author)
+        metrics.writes.add(1, ordering: .relaxed)
+        return receipt
+    }
+
+    /// Stops taking writes and new sessions, closes every session with 4011 and waits for the
+    /// writes in flight to be durable (PROTOCOL.md section 10).
+    public func drain() async {
+        guard !drainingFlag.exchange(true, ordering: .acquiringAndReleasing) else { return }
+        logger.notice("Draining: closing \(sessions.count) sessions with 4011 and finishing writes in flight.")
+        sessions.closeAll(code: .draining, reason: "server draining; reconnect and resume")
+        await store.drain()
+        logger.notice("Drain complete: every acknowledged write is durable.")
+    }
+}

@@ -1,0 +1,108 @@
+import Foundation
+public import Hummingbird
+import HummingbirdCore
+public import Logging
+import NIOCore
+public import ServiceLifecycle
+import Synchronization
+import UnixSignals
+
+/// A whole gateway: store, fan-out, sessions and HTTP on one port, as services that start and
+/// drain together.
+public final class GatewayServer: Sendable {
+    public let runtime: GatewayRuntime
+    private let boundPort = Mutex<(port: Int?, waiters: [CheckedContinuation<Int, Never>])>((nil, []))
+
+    /// Opens the store in the data directory and prepares the server; `run` serves.
+    public init(configuration: GatewayConfiguration, bots: BotRoster = BotRoster(), logger: Logger) async throws {
+        try FileManager.default.createDirectory(atPath: configuration.dataDirectory, withIntermediateDirectories: true)
+        let secret = try SigningKey.load(dataDirectory: configuration.dataDirectory, logger: logger)
+        let hub = StreamHub(typingIntervalNanoseconds: configuration.typingInterval.nanoseconds)
+        let ids = IDGenerator()
+        var storeConfiguration = configuration.store
+        storeConfiguration.maximumBodyScalars = configuration.maxBodyScalars
+        let databasePath = (configuration.dataDirectory as NSString).appendingPathComponent("gatewayd.sqlite")
+        let store = try SQLiteStore(path: databasePath, configuration: storeConfiguration, sink: hub, ids: ids, logger: logger)
+        let tokens = await TokenAuthority(secret: secret, bots: bots)
+        runtime = GatewayRuntime(configuration: configuration, store: store, hub: hub, tokens: tokens, bots: bots, ids: ids, logger: logger)
+        logger.info("Store: \(databasePath) (SQLite, WAL, synchronous=FULL), epoch \(store.epoch).")
+    }
+
+    /// The port the server listens on, once it does (useful with port 0).
+    public func port() async -> Int {
+        await withCheckedContinuation { continuation in
+            let known = boundPort.withLock { state -> Int? in
+                if let port = state.port { return port }
+                state.waiters.append(continuation)
+                return nil
+            }
+            if let known { continuation.resume(returning: known) }
+        }
+    }
+
+    /// The services to run in one `ServiceGroup`, in start order. On graceful shutdown the group
+    /// stops them in reverse: the drain first (4011 to every session, writes made durable), then
+    /// the pruner, then the HTTP server.
+    public func services() -> [any Service] {
+        let runtime = self.runtime
+        let configuration = runtime.configuration
+        let application = Application(
+            router: HTTPRoutes.router(runtime: runtime),
+            server: HTTPServerBuilder { responder in GatewayChannel(responder: responder, runtime: runtime) },
+            configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: nil),
+            onServerRunning: { [self] channel in
+                let port = channel.localAddress?.port ?? configuration.port
+                runtime.logger.notice("gatewayd listening on http://\(configuration.host):\(port) (WebSocket at /v1/ws).")
+                let waiters = self.boundPort.withLock { state in
+                    state.port = port
+                    defer { state.waiters = [] }
+                    return state.waiters
+                }
+                waiters.forEach { $0.resume(returning: port) }
+            },
+            logger: runtime.logger
+        )
+        return [application, PruneService(runtime: runtime), DrainService(runtime: runtime)]
+    }
+
+    /// Serves until SIGTERM or SIGINT, then drains and returns.
+    public func run() async throws {
+        let group = ServiceGroup(
+            configuration: .init(
+                services: services().map { .init(service: $0) },
+                gracefulShutdownSignals: [.sigterm, .sigint],
+                cancellationSignals: [],
+                logger: runtime.logger
+            )
+        )
+        try await group.run()
+    }
+}
+
+/// Waits for graceful shutdown, then drains the gateway.
+struct DrainService: Service {
+    let runtime: GatewayRuntime
+
+    func run() async throws {
+        try? await gracefulShutdown()
+        await runtime.drain()
+    }
+}
+
+/// Deletes events and `client_id` records past their retention, now and then.
+struct PruneService: Service {
+    let runtime: GatewayRuntime
+
+    func run() async throws {
+        guard let store = runtime.store as? SQLiteStore else { return }
+        let interval = runtime.configuration.pruneInterval
+        while !Task.isShuttingDownGracefully {
+            do {
+                try await store.prune()
+            } catch {
+                runtime.logger.warning("Pruning old events failed; will try again: \(error)")
+            }
+            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
+        }
+    }
+}

@@ -1,0 +1,75 @@
+import Crypto
+import Foundation
+import NIOCore
+import NIOHTTP1
+import NIOWebSocket
+
+/// The WebSocket handshake (RFC 6455 section 4.2) for `/v1/ws`.
+///
+/// NIO's own upgrader installs its frame encoder, which takes `WebSocketFrame` values and frames
+/// each write anew; this one installs only the decoder, so that sessions write finished frame
+/// bytes and one encoded event can go to every subscriber unchanged.
+struct GatewayWebSocketUpgrader: NIOTypedHTTPServerProtocolUpgrader {
+    typealias UpgradeResult = GatewayChannel.UpgradeResult
+
+    /// Why an upgrade request was refused, for the HTTP answer.
+    enum Refusal: Error {
+        case wrongPath
+        case draining
+        case badHandshake
+    }
+
+    let supportedProtocol = "websocket"
+    let requiredUpgradeHeaders: [String] = []
+    let runtime: GatewayRuntime
+    let onRefusal: @Sendable (Refusal) -> Void
+
+    static let path = "/v1/ws"
+    private static let magicGUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
+
+    func buildUpgradeResponse(channel: any Channel, upgradeRequest: HTTPRequestHead, initialResponseHeaders: HTTPHeaders)
+        -> EventLoopFuture<HTTPHeaders>
+    {
+        let path = upgradeRequest.uri.split(separator: "?", maxSplits: 1).first.map(String.init) ?? ""
+        guard path == Self.path else { return refuse(.wrongPath, on: channel) }
+        guard !runtime.isDraining else { return refuse(.draining, on: channel) }
+        guard upgradeRequest.method == .GET,
+            let key = upgradeRequest.headers.first(name: "Sec-WebSocket-Key"), !key.isEmpty,
+            upgradeRequest.headers.first(name: "Sec-WebSocket-Version") == "13"
+        else { return refuse(.badHandshake, on: channel) }
+
+        let digest = Insecure.SHA1.hash(data: Data((key + Self.magicGUID).utf8))
+        var headers = initialResponseHeaders
+        headers.replaceOrAdd(name: "Upgrade", value: "websocket")
+        headers.replaceOrAdd(name: "Connection", value: "upgrade")
+        headers.add(name: "Sec-WebSocket-Accept", value: Data(digest).base64EncodedString())
+        if let extensions = Self.negotiatedExtensions(upgradeRequest) {
+            headers.add(name: "Sec-WebSocket-Extensions", value: extensions)
+        }
+        return channel.eventLoop.makeSucceededFuture(headers)
+    }
+
+    func upgrade(channel: any Channel, upgradeRequest: HTTPRequestHead) -> EventLoopFuture<UpgradeResult> {
+        channel.eventLoop.makeCompletedFuture {
+            let configuration = runtime.configuration
+            // A single frame can never be larger than a whole message; a compressed one gets a
+            // margin, and the inflated size is checked against the exact limit.
+            let frameLimit = configuration.maxMessageBytes + 1024
+            try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(WebSocketFrameDecoder(maxFrameSize: frameLimit)))
+            let session = WebSocketSession(runtime: runtime, compressionNegotiated: Self.negotiatedExtensions(upgradeRequest) != nil)
+            try channel.pipeline.syncOperations.addHandler(session)
+            _ = channel.setOption(ChannelOptions.writeBufferWaterMark, value: .init(low: configuration.outboundQueueBytes / 2, high: configuration.outboundQueueBytes))
+            return .websocket
+        }
+    }
+
+    private static func negotiatedExtensions(_ request: HTTPRequestHead) -> String? {
+        let offers = request.headers["Sec-WebSocket-Extensions"].joined(separator: ", ")
+        return offers.isEmpty ? nil : PerMessageDeflate.negotiate(offers: offers)
+    }
+
+    private func refuse(_ refusal: Refusal, on channel: any Channel) -> EventLoopFuture<HTTPHeaders> {
+        onRefusal(refusal)
+        return channel.eventLoop.makeFailedFuture(refusal)
+    }
+}

@@ -1,0 +1,125 @@
+public import NIOCore
+import Synchronization
+
+/// A committed event encoded once: `frame` holds the finished WebSocket frame that every
+/// subscriber is written, and `payload` the JSON alone for connections that compress.
+public struct OutboundEvent: Sendable {
+    public let stream: String
+    public let offset: Int64
+    public let frame: ByteBuffer
+    private let headerLength: Int
+    /// The JSON text alone, for connections that compress it.
+    public var payload: ByteBuffer {
+        frame.getSlice(at: frame.readerIndex + headerLength, length: frame.readableBytes - headerLength)!
+    }
+
+    public init(_ event: StoredEvent) {
+        stream = event.stream
+        offset = event.offset
+        let json = ServerFrame.event(event)
+        headerLength = WebSocketFraming.headerLength(payloadLength: json.count)
+        frame = WebSocketFraming.frame(.text, payload: json)
+    }
+}
+
+/// Something that takes events for its subscriptions, on its own event loop.
+public protocol StreamSubscriber: AnyObject {
+    /// Called on the subscriber's event loop with every event of its streams from one commit, in
+    /// offset order.
+    func deliver(_ events: [OutboundEvent])
+    /// An ephemeral frame (typing, drafts) for one of its streams; may be dropped under pressure.
+    func deliverEphemeral(_ frame: ByteBuffer, stream: String)
+}
+
+/// Subscriptions and fan-out: who listens to which stream, and the delivery of each committed
+/// event to all of them. Each event is encoded once; the subscribers of one event loop get one task
+/// per commit for all their events, so that nothing hops per message per connection.
+public final class StreamHub: EventSink {
+    /// A subscriber as the hub keeps it: usable only on its event loop, which `NIOLoopBound` checks.
+    struct Entry: @unchecked Sendable {
+        // Safe: `subscriber` is only touched through `NIOLoopBound`, which traps off its loop.
+        let key: Int
+        let loop: any EventLoop
+        let subscriber: NIOLoopBound<any StreamSubscriber>
+    }
+
+    private let streams = Mutex([String: [Int: Entry]]())
+    private let typingSeen = Mutex([String: Int64]())
+    private let typingInterval: Int64
+
+    public init(typingIntervalNanoseconds: Int64 = 2_000_000_000) {
+        typingInterval = typingIntervalNanoseconds
+    }
+
+    /// Starts delivering `stream`'s events to `subscriber` (identified by `key`).
+    public func add(_ stream: String, key: Int, loop: any EventLoop, subscriber: any StreamSubscriber) {
+        let entry = Entry(key: key, loop: loop, subscriber: NIOLoopBound(subscriber, eventLoop: loop))
+        streams.withLock { $0[stream, default: [:]][key] = entry }
+    }
+
+    public func remove(_ stream: String, key: Int) {
+        streams.withLock { streams in
+            streams[stream]?[key] = nil
+            if streams[stream]?.isEmpty == true { streams[stream] = nil }
+        }
+    }
+
+    public func subscriberCount(of stream: String) -> Int {
+        streams.withLock { $0[stream]?.count ?? 0 }
+    }
+
+    public func publish(_ events: [StoredEvent]) {
+        let encoded = events.map(OutboundEvent.init)
+        // Per event loop, per subscriber, the events it takes, in order.
+        var byLoop: [ObjectIdentifier: (loop: any EventLoop, deliveries: [Int: (Entry, [OutboundEvent])])] = [:]
+        streams.withLock { streams in
+            for event in encoded {
+                guard let subscribers = streams[event.stream] else { continue }
+                for entry in subscribers.values {
+                    let loopID = ObjectIdentifier(entry.loop)
+                    if byLoop[loopID] == nil { byLoop[loopID] = (entry.loop, [:]) }
+                    if byLoop[loopID]!.deliveries[entry.key] == nil {
+                        byLoop[loopID]!.deliveries[entry.key] = (entry, [event])
+                    } else {
+                        byLoop[loopID]!.deliveries[entry.key]!.1.append(event)
+                    }
+                }
+            }
+        }
+        for (_, group) in byLoop {
+            let deliveries = Array(group.deliveries.values)
+            group.loop.execute {
+                for (entry, events) in deliveries {
+                    entry.subscriber.value.deliver(events)
+                }
+            }
+        }
+    }
+
+    /// Sends an ephemeral frame to a stream's subscribers except `excluding`.
+    public func publishEphemeral(_ frame: ByteBuffer, stream: String, excluding: Int?) {
+        let entries = streams.withLock { streams in streams[stream].map { Array($0.values) } ?? [] }
+        var byLoop: [ObjectIdentifier: (loop: any EventLoop, entries: [Entry])] = [:]
+        for entry in entries where entry.key != excluding {
+            byLoop[ObjectIdentifier(entry.loop), default: (entry.loop, [])].entries.append(entry)
+        }
+        for (_, group) in byLoop {
+            let entries = group.entries
+            group.loop.execute {
+                for entry in entries { entry.subscriber.value.deliverEphemeral(frame, stream: stream) }
+            }
+        }
+    }
+
+    /// Whether a user's typing signal in a thread may go out now: at most one per interval
+    /// (PROTOCOL.md section 6); more are dropped silently.
+    public func admitTyping(userID: String, stream: String, now: Int64) -> Bool {
+        let key = userID + "\u{0}" + stream
+        return typingSeen.withLock { seen in
+            if let last = seen[key], now - last < typingInterval { return false }
+            seen[key] = now
+            if seen.count > 50_000 { seen = seen.filter { now - $0.value < typingInterval } }
+            return true
+        }
+    }
+}

@@ -1,0 +1,631 @@
+import Foundation
+import Logging
+import NIOCore
+import NIOWebSocket
+import Synchronization
+
+/// One client connection on `/v1/ws`, as a channel handler on its event loop: WebSocket framing
+/// rules (RFC 6455), the session lifecycle of PROTOCOL.md section 2, subscriptions with gap-free
+/// recovery (section 5), writes (section 6) and the outbound overflow rule (section 10).
+///
+/// Everything here runs on the channel's event loop; store calls run in tasks whose answers come
+/// back to the loop through `NIOLoopBound`. Nothing blocks the loop.
+final class WebSocketSession: ChannelInboundHandler, RemovableChannelHandler, StreamSubscriber {
+    typealias InboundIn = WebSocketFrame
+    typealias OutboundOut = ByteBuffer
+
+    enum Phase {
+        case awaitingIdentify
+        case identifying
+        case ready(user: User?, readOnly: Bool)
+        case closing
+    }
+
+    enum Subscription {
+        /// The store is being asked where to start; live events wait here meanwhile.
+        case starting(generation: Int, buffered: [OutboundEvent])
+        case live(lastOffset: Int64)
+    }
+
+    private let runtime: GatewayRuntime
+    private let key: Int
+    /// permessage-deflate was negotiated: client messages may arrive compressed (RSV1).
+    private let compressionNegotiated: Bool
+    private var configuration: GatewayConfiguration { runtime.configuration }
+    private var context: ChannelHandlerContext?
+    private var logger: Logger
+    private(set) var phase = Phase.awaitingIdentify
+    private let connectedAt = NIODeadline.now()
+    private var lastInbound = NIODeadline.now()
+    private var tokenExpiry: NIODeadline?
+    private var deadlineTimer: Scheduled<Void>?
+    private var subscriptions: [String: Subscription] = [:]
+    private var subscriptionGeneration = 0
+    private var fragments: (buffer: ByteBuffer, compressed: Bool)?
+    private var heldWhileIdentifying: [ClientMessage] = []
+    private var inboundBucket: TokenBucket
+    private var floodWindowStart = NIODeadline.now()
+    private var floodCount = 0
+
+    init(runtime: GatewayRuntime, compressionNegotiated: Bool) {
+        self.runtime = runtime
+        self.key = runtime.sessions.makeKey()
+        self.compressionNegotiated = compressionNegotiated
+        self.logger = runtime.logger
+        self.inboundBucket = TokenBucket(
+            count: runtime.configuration.inboundMessagesPerSecond, periodNanoseconds: 1_000_000_000,
+            burst: runtime.configuration.inboundBurst, now: Int64(NIODeadline.now().uptimeNanoseconds))
+    }
+
+    // MARK: Channel events
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+        logger[metadataKey: "session"] = "\(key)"
+        runtime.sessions.add(self, key: key, loop: context.eventLoop)
+        runtime.metrics.connectionsOpened.add(1, ordering: .relaxed)
+        if runtime.isDraining {
+            close(.draining, reason: "server draining; reconnect and resume")
+            return
+        }
+        send(ServerFrame.hello(
+            heartbeatMilliseconds: Int(configuration.heartbeat.milliseconds), maxMessageBytes: configuration.maxMessageBytes,
+            server: configuration.serverName))
+        flush()
+        scheduleDeadlineCheck()
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        tearDown()
+        self.context = nil
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        tearDown()
+        context.fireChannelInactive()
+    }
+
+    private var tornDown = false
+
+    private func tearDown() {
+        guard !tornDown else { return }
+        tornDown = true
+        deadlineTimer?.cancel()
+        for stream in subscriptions.keys { runtime.hub.remove(stream, key: key) }
+        subscriptions.removeAll()
+        runtime.sessions.remove(key: key)
+        runtime.metrics.connectionsClosed.add(1, ordering: .relaxed)
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        switch error {
+        case NIOWebSocketError.invalidFrameLength:
+            close(.messageTooBig, reason: "frame larger than max_message_bytes (\(configuration.maxMessageBytes))")
+        case NIOWebSocketError.fragmentedControlFrame, NIOWebSocketError.multiByteControlFrameLength:
+            close(.protocolError, reason: "invalid control frame")
+        default:
+            logger.debug("Connection error: \(error)")
+            context.close(promise: nil)
+        }
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let frame = unwrapInboundIn(data)
+        lastInbound = .now()
+        if case .closing = phase {
+            // After our close frame only the peer's close matters (RFC 6455 section 7.1.1).
+            if frame.opcode == .connectionClose { context.close(promise: nil) }
+            return
+        }
+        guard frame.maskKey != nil else { return close(.protocolError, reason: "client frames must be masked") }
+        guard !frame.rsv2, !frame.rsv3 else { return close(.protocolError, reason: "reserved bits set") }
+        if frame.rsv1 && (!compressionNegotiated || !(frame.opcode == .text || frame.opcode == .binary)) {
+            return close(.protocolError, reason: "RSV1 set without permessage-deflate")
+        }
+        switch frame.opcode {
+        case .ping:
+            var pong = frame.unmaskedData
+            writeRaw(WebSocketFraming.frame(.pong, payload: pong.readBytes(length: pong.readableBytes) ?? []), persistent: true)
+            flush()
+        case .pong:
+            break
+        case .connectionClose:
+            receivedClose(frame)
+        case .binary:
+            close(.unsupportedData, reason: "binary frames are not part of this protocol; send JSON text")
+        case .text:
+            guard fragments == nil else { return close(.protocolError, reason: "new message before the last one ended") }
+            if frame.fin {
+                receivedMessage(frame.unmaskedData, compressed: frame.rsv1)
+            } else {
+                fragments = (frame.unmaskedData, frame.rsv1)
+                checkFragmentSize()
+            }
+        case .continuation:
+            guard var pending = fragments else { return close(.protocolError, reason: "continuation frame without a message") }
+            fragments = nil
+            var data = frame.unmaskedData
+            pending.buffer.writeBuffer(&data)
+            if frame.fin {
+                receivedMessage(pending.buffer, compressed: pending.compressed)
+            } else {
+                fragments = pending
+                checkFragmentSize()
+            }
+        default:
+            close(.protocolError, reason: "unknown opcode")
+        }
+    }
+
+    private func checkFragmentSize() {
+        guard let fragments else { return }
+        // Compressed data may not be judged until inflated; allow its own bound meanwhile.
+        let limit = fragments.compressed ? configuration.maxMessageBytes * 2 + 1024 : configuration.maxMessageBytes
+        if fragments.buffer.readableBytes > limit {
+            close(.messageTooBig, reason: "message larger than max_message_bytes (\(configuration.maxMessageBytes))")
+        }
+    }
+
+    private func receivedClose(_ frame: WebSocketFrame) {
+        var payload = frame.unmaskedData
+        var echo: UInt16 = 1000
+        if payload.readableBytes == 1 {
+            echo = 1002
+        } else if let code = payload.readInteger(as: UInt16.self) {
+            let reason = payload.readBytes(length: payload.readableBytes) ?? []
+            let validCode = (1000...1003).contains(code) || (1007...1011).contains(code) || (3000...4999).contains(code)
+            if !validCode {
+                echo = 1002
+            } else if reason.withUnsafeBytes({ !UTF8Validation.isValid($0) }) {
+                echo = 1007
+            } else {
+                echo = code
+            }
+        }
+        phase = .closing
+        for stream in subscriptions.keys { runtime.hub.remove(stream, key: key) }
+        subscriptions.removeAll()
+        guard let context else { return }
+        let bytes: [UInt8] = [UInt8(echo >> 8), UInt8(echo & 0xFF)]
+        context.writeAndFlush(wrapOutboundOut(WebSocketFraming.frame(.close, payload: bytes))).whenComplete { _ in
+            context.close(promise: nil)
+        }
+    }
+
+    // MARK: Messages
+
+    private func receivedMessage(_ data: ByteBuffer, compressed: Bool) {
+        var message = data
+        if compressed {
+            do throws(PerMessageDeflate.Failure) {
+                message = try PerMessageDeflate.inflate(message, limit: configuration.maxMessageBytes)
+            } catch .tooLarge {
+                return close(.messageTooBig, reason: "message larger than max_message_bytes (\(configuration.maxMessageBytes))")
+            } catch {
+                return close(.invalidPayload, reason: "the compressed message could not be inflated")
+            }
+        }
+        guard message.readableBytes <= configuration.maxMessageBytes else {
+            return close(.messageTooBig, reason: "message larger than max_message_bytes (\(configuration.maxMessageBytes))")
+        }
+        let valid = message.withUnsafeReadableBytes { UTF8Validation.isValid($0) }
+        guard valid else { return close(.invalidPayload, reason: "text frame is not valid UTF-8") }
+        runtime.metrics.messagesReceived.add(1, ordering: .relaxed)
+
+        let decoded = message.withUnsafeReadableBytes { bytes in
+            Result { () throws(ClientMessage.FrameError) in
+                try ClientMessage.decode(bytes, maximumBodyScalars: configuration.maxBodyScalars)
+            }
+        }
+        if case .denied(let wait) = inboundBucket.take(now: Int64(NIODeadline.now().uptimeNanoseconds)) {
+            return refuseForFlood(decoded, retryAfterNanoseconds: wait)
+        }
+        switch decoded {
+        case .success(let message):
+            handle(message)
+        case .failure(.notAnObjectWithOp(let reason)):
+            close(.notJSONObject, reason: reason)
+        case .failure(.invalidRequest(let op, let id, let error)):
+            switch phase {
+            case .ready: reply(id: id, error)
+            case .awaitingIdentify, .identifying:
+                if op == "identify" {
+                    close(.authenticationFailed, reason: error.message)
+                } else if op != "ping" {
+                    close(.notIdentified, reason: "identify first")
+                }
+            case .closing: break
+            }
+        }
+    }
+
+    /// A message over the inbound rate is not processed; it is answered when it has an `id`, and
+    /// too many of them close the connection (PROTOCOL.md section 10).
+    private func refuseForFlood(_ decoded: Result<ClientMessage, ClientMessage.FrameError>, retryAfterNanoseconds: Int64) {
+        let now = NIODeadline.now()
+        if now - floodWindowStart > .nanoseconds(configuration.inboundFloodWindow.nanoseconds) {
+            floodWindowStart = now
+            floodCount = 0
+        }
+        floodCount += 1
+        if floodCount >= configuration.inboundFloodThreshold {
+            return close(.inboundFlood, reason: "too many messages; back off before reconnecting")
+        }
+        if let id = decoded.requestID {
+            let wait = TokenDecision.denied(retryAfterNanoseconds: retryAfterNanoseconds).retryAfterMilliseconds
+            reply(id: id, GatewayError(.rateLimited, "This connection sends too many messages; slow down.", retryAfterMilliseconds: wait))
+        }
+    }
+
+    private func handle(_ message: ClientMessage) {
+        switch (phase, message) {
+        case (_, .ping(let t)):
+            send(ServerFrame.pong(t: t))
+            flush()
+        case (.awaitingIdentify, .identify(let token)):
+            identify(token: token)
+        case (.awaitingIdentify, _):
+            close(.notIdentified, reason: "identify first: only identify and ping are allowed before it")
+        case (.identifying, .identify), (.ready, .identify):
+            close(.alreadyIdentified, reason: "this connection is already identified")
+        case (.identifying, _):
+            // Pipelined right behind identify: handled once identify has been answered.
+            heldWhileIdentifying.append(message)
+            if heldWhileIdentifying.count > configuration.inboundBurst {
+                close(.inboundFlood, reason: "too many messages before ready")
+            }
+        case (.ready(let user, let readOnly), _):
+            handleReady(message, user: user, readOnly: readOnly)
+        case (.closing, _):
+            break
+        }
+    }
+
+    private func handleReady(_ message: ClientMessage, user: User?, readOnly: Bool) {
+        switch message {
+        case .subscribe(let id, let stream, let since):
+            subscribe(id: id, name: stream, since: since, user: user)
+        case .unsubscribe(let id, let stream):
+            unsubscribe(id: id, name: stream)
+        case .write(let id, let command):
+            guard let user, !readOnly else {
+                return reply(id: id, GatewayError(.unauthorized, "Anonymous sessions are read-only; identify with a token to write."))
+            }
+            write(command, id: id, user: user)
+        case .typing(let id, let stream):
+            guard let user, !readOnly else {
+                return reply(id: id, GatewayError(.unauthorized, "Anonymous sessions are read-only; identify with a token to write."))
+            }
+            guard case .thread? = StreamName(stream) else {
+                return reply(id: id, .badRequest("typing needs a thread stream, \"thread:<post_id>\"."))
+            }
+            if runtime.hub.admitTyping(userID: user.id, stream: stream, now: Int64(NIODeadline.now().uptimeNanoseconds)) {
+                let frame = WebSocketFraming.frame(.text, payload: ServerFrame.typing(stream: stream, user: user))
+                runtime.hub.publishEphemeral(frame, stream: stream, excluding: key)
+            }
+        case .unknown(let id, let op):
+            reply(id: id, GatewayError(.unknownOp, "This server does not know the op \"\(op)\"."))
+        case .identify, .ping:
+            break
+        }
+    }
+
+    // MARK: Identify
+
+    private func identify(token: String?) {
+        guard let token else {
+            guard configuration.allowAnonymous else {
+                return close(.authenticationFailed, reason: "anonymous sessions are not allowed here; identify with a token")
+            }
+            return becomeReady(user: nil, expires: nil)
+        }
+        phase = .identifying
+        let tokens = runtime.tokens
+        let session = NIOLoopBound(self, eventLoop: context!.eventLoop)
+        let loop = context!.eventLoop
+        Task {
+            let outcome: Result<(user: User, expires: Date), TokenRejection>
+            do throws(TokenRejection) {
+                outcome = .success(try await tokens.verify(token))
+            } catch {
+                outcome = .failure(error)
+            }
+            loop.execute {
+                let session = session.value
+                guard case .identifying = session.phase else { return }
+                switch outcome {
+                case .success(let identity):
+                    session.becomeReady(user: identity.user, expires: identity.expires)
+                case .failure(let rejection):
+                    session.close(.authenticationFailed, reason: rejection.description)
+                }
+            }
+        }
+    }
+
+    private func becomeReady(user: User?, expires: Date?) {
+        phase = .ready(user: user, readOnly: user == nil)
+        if let user {
+            logger[metadataKey: "user"] = "\(user.id)"
+            let store = runtime.store
+            Task { await store.remember(user) }
+        }
+        if let expires {
+            let remaining = max(0, expires.timeIntervalSinceNow)
+            tokenExpiry = .now() + .milliseconds(Int64(remaining * 1000))
+            scheduleDeadlineCheck()
+        }
+        send(ServerFrame.ready(sessionID: "s_\(runtime.ids.make("s").dropFirst(2))", user: user, readOnly: user == nil))
+        flush()
+        let held = heldWhileIdentifying
+        heldWhileIdentifying = []
+        for message in held { handle(message) }
+    }
+
+    // MARK: Deadlines
+
+    /// One timer per session, set for the earliest of its deadlines: identify, heartbeat, token
+    /// expiry. Activity does not reschedule it; it re-arms itself when it fires early.
+    private func scheduleDeadlineCheck() {
+        guard let context else { return }
+        deadlineTimer?.cancel()
+        let next = nextDeadline()
+        let session = NIOLoopBound(self, eventLoop: context.eventLoop)
+        deadlineTimer = context.eventLoop.scheduleTask(deadline: next) {
+            session.value.checkDeadlines()
+        }
+    }
+
+    private func nextDeadline() -> NIODeadline {
+        var next = lastInbound + .nanoseconds(configuration.heartbeat.nanoseconds * 2)
+        switch phase {
+        case .awaitingIdentify, .identifying: next = min(next, connectedAt + .nanoseconds(configuration.identifyTimeout.nanoseconds))
+        default: break
+        }
+        if let tokenExpiry { next = min(next, tokenExpiry) }
+        return next
+    }
+
+    private func checkDeadlines() {
+        let now = NIODeadline.now()
+        switch phase {
+        case .closing:
+            return
+        case .awaitingIdentify, .identifying:
+            if now >= connectedAt + .nanoseconds(configuration.identifyTimeout.nanoseconds) {
+                return close(.timeout, reason: "no identify within \(configuration.identifyTimeout.milliseconds) ms")
+            }
+        case .ready:
+            break
+        }
+        if now >= lastInbound + .nanoseconds(configuration.heartbeat.nanoseconds * 2) {
+            return close(.timeout, reason: "no heartbeat for \(configuration.heartbeat.milliseconds * 2) ms")
+        }
+        if let tokenExpiry, now >= tokenExpiry {
+            return close(.authenticationFailed, reason: "the token expired; identify again with a new one")
+        }
+        scheduleDeadlineCheck()
+    }
+
+    // MARK: Subscriptions
+
+    private func subscribe(id: JSONValue?, name: String, since: (offset: Int64, epoch: String)?, user: User?) {
+        guard let stream = StreamName(name) else {
+            return reply(id: id, .notFound("There is no stream \"\(name)\"; streams are feed, thread:<post_id> and user:<user_id>."))
+        }
+        if case .user(let owner) = stream, owner != user?.id {
+            return reply(id: id, .forbidden("Only \(owner) may subscribe to \(name)."))
+        }
+        guard subscriptions[name] == nil else {
+            return reply(id: id, GatewayError(.alreadySubscribed, "This connection is already subscribed to \(name)."))
+        }
+        guard subscriptions.count < configuration.maxSubscriptionsPerConnection else {
+            return reply(id: id, GatewayError(
+                .tooManySubscriptions, "A connection may hold at most \(configuration.maxSubscriptionsPerConnection) subscriptions."))
+        }
+        guard let context else { return }
+        subscriptionGeneration += 1
+        let generation = subscriptionGeneration
+        subscriptions[name] = .starting(generation: generation, buffered: [])
+        // Registered before the store is read, so nothing committed from now on can be missed;
+        // what both the read and the live path carry is dropped by offset.
+        runtime.hub.add(name, key: key, loop: context.eventLoop, subscriber: self)
+        let store = runtime.store
+        let session = NIOLoopBound(self, eventLoop: context.eventLoop)
+        let loop = context.eventLoop
+        Task {
+            let start: Result<SubscriptionStart, GatewayError>
+            do throws(GatewayError) {
+                start = .success(try await store.startSubscription(stream, since: since))
+            } catch {
+                start = .failure(error)
+            }
+            loop.execute {
+                session.value.finishSubscribe(id: id, name: name, generation: generation, since: since, start: start)
+            }
+        }
+    }
+
+    private func finishSubscribe(id: JSONValue?, name: String, generation: Int, since: (offset: Int64, epoch: String)?,
+                                 start: Result<SubscriptionStart, GatewayError>) {
+        guard case .starting(let current, let buffered) = subscriptions[name], current == generation else { return }
+        switch start {
+        case .failure(let error):
+            subscriptions[name] = nil
+            runtime.hub.remove(name, key: key)
+            reply(id: id, error)
+        case .success(let start):
+            send(ServerFrame.subscribed(
+                id: id, stream: name, offset: start.position.offset, epoch: start.position.epoch, recovered: start.recovered))
+            var last = start.position.offset
+            if start.recovered, let since {
+                last = since.offset
+                for event in start.replay {
+                    guard event.offset == last + 1 else { break }
+                    writeEvent(OutboundEvent(event))
+                    last = event.offset
+                }
+            }
+            for event in buffered where event.offset > last {
+                guard event.offset == last + 1 else {
+                    return close(.slowConsumer, reason: "events were missed; reconnect and resume")
+                }
+                writeEvent(event)
+                last = event.offset
+            }
+            if case .closing = phase { return }
+            subscriptions[name] = .live(lastOffset: last)
+            flush()
+        }
+    }
+
+    private func unsubscribe(id: JSONValue?, name: String) {
+        guard subscriptions.removeValue(forKey: name) != nil else {
+            return reply(id: id, .badRequest("This connection is not subscribed to \(name)."))
+        }
+        runtime.hub.remove(name, key: key)
+        send(ServerFrame.unsubscribed(id: id, stream: name))
+        flush()
+    }
+
+    func deliver(_ events: [OutboundEvent]) {
+        guard case .ready = phase else { return }
+        for event in events {
+            switch subscriptions[event.stream] {
+            case nil:
+                continue
+            case .starting(let generation, var buffered)?:
+                subscriptions[event.stream] = nil
+                buffered.append(event)
+                subscriptions[event.stream] = .starting(generation: generation, buffered: buffered)
+            case .live(let last)?:
+                if event.offset <= last { continue }
+                guard event.offset == last + 1 else {
+                    return close(.slowConsumer, reason: "events were missed; reconnect and resume")
+                }
+                guard writeEvent(event) else { return }
+                subscriptions[event.stream] = .live(lastOffset: event.offset)
+            }
+        }
+        flush()
+    }
+
+    func deliverEphemeral(_ frame: ByteBuffer, stream: String) {
+        guard case .ready = phase, subscriptions[stream] != nil else { return }
+        if writeRaw(frame, persistent: false) { flush() }
+    }
+
+    // MARK: Writes
+
+    private func write(_ command: WriteCommand, id: JSONValue?, user: User) {
+        guard let context else { return }
+        let runtime = self.runtime
+        let session = NIOLoopBound(self, eventLoop: context.eventLoop)
+        let loop = context.eventLoop
+        Task {
+            let outcome: Result<WriteReceipt, GatewayError>
+            do throws(GatewayError) {
+                outcome = .success(try await runtime.perform(command, by: user))
+            } catch {
+                outcome = .failure(error)
+            }
+            loop.execute {
+                let session = session.value
+                switch outcome {
+                case .success(let receipt):
+                    session.send(ServerFrame.ack(id: id, resultJSON: receipt.resultJSON))
+                    session.flush()
+                case .failure(let error):
+                    session.reply(id: id, error)
+                }
+            }
+        }
+    }
+
+    // MARK: Output
+
+    private func reply(id: JSONValue?, _ error: GatewayError) {
+        send(ServerFrame.error(id: id, error))
+        flush()
+    }
+
+    /// Sends a reply or control message of this session.
+    private func send(_ json: [UInt8]) {
+        writeRaw(WebSocketFraming.frame(.text, payload: json), persistent: true)
+    }
+
+    @discardableResult
+    private func writeEvent(_ event: OutboundEvent) -> Bool {
+        let written = writeRaw(event.frame, persistent: true)
+        if written { runtime.metrics.eventsDelivered.add(1, ordering: .relaxed) }
+        return written
+    }
+
+    /// Queues bytes for the socket under the overflow rule: an ephemeral frame is dropped once half
+    /// the queue is taken, leaving room for events; an event or reply that does not fit closes the
+    /// connection with 4010 rather than go missing.
+    @discardableResult
+    private func writeRaw(_ frame: ByteBuffer, persistent: Bool) -> Bool {
+        guard let context else { return false }
+        if case .closing = phase { return false }
+        let waiting = (try? context.channel.syncOptions?.getOption(.bufferedWritableBytes)) ?? 0
+        let limit = configuration.outboundQueueBytes
+        if !persistent && waiting + frame.readableBytes > limit / 2 {
+            runtime.metrics.ephemeralDropped.add(1, ordering: .relaxed)
+            return false
+        }
+        if waiting + frame.readableBytes > limit {
+            close(.slowConsumer, reason: "outbound queue overflowed; reconnect and resume")
+            return false
+        }
+        context.write(wrapOutboundOut(frame), promise: nil)
+        return true
+    }
+
+    private func flush() {
+        context?.flush()
+    }
+
+    /// Sends a close frame, stops all delivery, and ends the connection once the peer answers or
+    /// `closeGracePeriod` has passed (a socket that cannot take even the close frame is cut).
+    func close(_ code: CloseCode, reason: String) {
+        guard let context else { return }
+        if case .closing = phase { return }
+        phase = .closing
+        runtime.metrics.recordClose(code)
+        logger.debug("Closing with \(code.rawValue): \(reason)")
+        for stream in subscriptions.keys { runtime.hub.remove(stream, key: key) }
+        subscriptions.removeAll()
+        heldWhileIdentifying.removeAll()
+        deadlineTimer?.cancel()
+        let channel = context.channel
+        context.writeAndFlush(wrapOutboundOut(WebSocketFraming.close(code.rawValue, reason: reason))).whenSuccess {
+            // FIN after the close frame, so the peer sees both even if it has unread input of ours.
+            channel.close(mode: .output, promise: nil)
+        }
+        context.eventLoop.scheduleTask(in: .nanoseconds(configuration.closeGracePeriod.nanoseconds)) {
+            channel.close(promise: nil)
+        }
+    }
+}
+
+extension Result where Success == ClientMessage, Failure == ClientMessage.FrameError {
+    /// The request id of a message, whether or not it decoded.
+    var requestID: JSONValue? {
+        switch self {
+        case .success(.subscribe(let id, _, _)), .success(.unsubscribe(let id, _)), .success(.write(let id, _)),
+            .success(.typing(let id, _)), .success(.unknown(let id, _)):
+            id
+        case .failure(.invalidRequest(_, let id, _)): id
+        default: nil
+        }
+    }
+}
+
+extension Duration {
+    var nanoseconds: Int64 {
+        components.seconds * 1_000_000_000 + components.attoseconds / 1_000_000_000
+    }
+
+    var milliseconds: Int64 { nanoseconds / 1_000_000 }
+}

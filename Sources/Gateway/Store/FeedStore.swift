@@ -1,0 +1,47 @@
+/// What a write produced: the ack `result` as sent to the client, and the objects it made, so
+/// that other parts of the gateway (bots) can react to them without reading them back.
+public struct WriteReceipt: Sendable {
+    public var resultJSON: String
+    public var post: Post?
+    public var comment: Comment?
+    /// The write had been made before with the same `client_id`; nothing new was written.
+    public var replayed: Bool
+
+    public init(resultJSON: String, post: Post? = nil, comment: Comment? = nil, replayed: Bool = false) {
+        self.resultJSON = resultJSON
+        self.post = post
+        self.comment = comment
+        self.replayed = replayed
+    }
+}
+
+/// How a subscription starts (PROTOCOL.md section 5): where the stream stands, whether the
+/// requested history could be recovered, and the events to replay if so.
+public struct SubscriptionStart: Sendable {
+    public var position: StreamPosition
+    public var recovered: Bool
+    public var replay: [StoredEvent]
+}
+
+/// Receives committed events in commit order, right after each commit.
+public protocol EventSink: Sendable {
+    func publish(_ events: [StoredEvent])
+}
+
+/// The durable store behind the gateway: the SQLite file by default, PostgreSQL for several nodes.
+public protocol FeedStore: Sendable {
+    /// Applies a write once it is durable. Throws the protocol error a client should see.
+    func write(_ command: WriteCommand, by author: User) async throws(GatewayError) -> WriteReceipt
+    /// The answer a repeated `client_id` would get, without writing; nil when it is new.
+    func replayedWrite(_ command: WriteCommand, by author: User) async throws(GatewayError) -> WriteReceipt?
+    /// Records who a user is (name, role), so that mentions can find them.
+    func remember(_ user: User) async
+    func startSubscription(_ stream: StreamName, since: (offset: Int64, epoch: String)?) async throws(GatewayError) -> SubscriptionStart
+    func feedPage(before: String?, limit: Int) async throws(GatewayError) -> (posts: [Post], position: StreamPosition)
+    func thread(postID: String, commentLimit: Int) async throws(GatewayError) -> (post: Post, comments: [Comment], position: StreamPosition)
+    func comments(postID: String, after: String?, limit: Int) async throws(GatewayError) -> [Comment]
+    /// Whether the store can take writes (readiness).
+    func isHealthy() async -> Bool
+    /// Finishes every write in flight and stops taking new ones.
+    func drain() async
+}

@@ -1,0 +1,329 @@
+import Foundation
+public import GRDB
+public import Logging
+import Synchronization
+
+/// The embedded store: one SQLite file in WAL mode with `synchronous=FULL`, so that an
+/// acknowledged write survives a crash of the process and of the machine.
+///
+/// Every write goes through one writer that takes all requests waiting at that moment and applies
+/// them in a single transaction, each in its own savepoint (group commit): one fsync covers the
+/// whole batch, and one bad request never spoils the others.
+public final class SQLiteStore: FeedStore {
+    public struct Configuration: Sendable {
+        /// Most requests applied in one transaction, which bounds how long one commit takes.
+        public var maximumBatch = 256
+        /// How long committed events are kept: at least this many per stream …
+        public var retainedEventsPerStream: Int64 = 1000
+        /// … or this long, whichever keeps more (PROTOCOL.md section 5).
+        public var retainedEventAge: Duration = .seconds(24 * 3600)
+        /// How long a `client_id` is remembered (at least 24 h, section 6).
+        public var idempotencyAge: Duration = .seconds(48 * 3600)
+        /// Most body characters (section 6).
+        public var maximumBodyScalars = 4000
+
+        public init() {}
+    }
+
+    private struct Job: Sendable {
+        var command: WriteCommand
+        var author: User
+        var continuation: CheckedContinuation<Result<WriteReceipt, GatewayError>, Never>
+    }
+
+    private struct Queue {
+        var jobs: [Job] = []
+        var writerRunning = false
+        var draining = false
+        var drainWaiters: [CheckedContinuation<Void, Never>] = []
+    }
+
+    let pool: DatabasePool
+    let configuration: Configuration
+    let sink: any EventSink
+    let ids: IDGenerator
+    let now: @Sendable () -> Timestamp
+    let logger: Logger
+    /// The store's epoch: it changes only when the database is created anew (history lost).
+    public let epoch: String
+    private let queue = Mutex(Queue())
+    private let knownUsers = Mutex(Set<User>())
+
+    public init(
+        path: String,
+        configuration: Configuration = .init(),
+        sink: any EventSink,
+        ids: IDGenerator,
+        now: @escaping @Sendable () -> Timestamp = Timestamp.now,
+        logger: Logger
+    ) throws {
+        var databaseConfiguration = GRDB.Configuration()
+        databaseConfiguration.prepareDatabase { db in
+            // WAL with FULL: the WAL is synced at every commit, the durability the protocol promises.
+            try db.execute(sql: "PRAGMA synchronous = FULL")
+        }
+        databaseConfiguration.busyMode = .timeout(10)
+        self.pool = try DatabasePool(path: path, configuration: databaseConfiguration)
+        self.configuration = configuration
+        self.sink = sink
+        self.ids = ids
+        self.now = now
+        self.logger = logger
+        try Self.migrator.migrate(pool)
+        self.epoch = try pool.read { db in
+            try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'epoch'") ?? "e_unknown"
+        }
+    }
+
+    // MARK: Writes
+
+    public func write(_ command: WriteCommand, by author: User) async throws(GatewayError) -> WriteReceipt {
+        let result = await withCheckedContinuation { (continuation: CheckedContinuation<Result<WriteReceipt, GatewayError>, Never>) in
+            let job = Job(command: command, author: author, continuation: continuation)
+            let start = queue.withLock { queue -> Bool? in
+                if queue.draining { return nil }
+                queue.jobs.append(job)
+                if queue.writerRunning { return false }
+                queue.writerRunning = true
+                return true
+            }
+            switch start {
+            case nil: continuation.resume(returning: .failure(.draining))
+            case true?: Task { await self.runWriter() }
+            case false?: break
+            }
+        }
+        return try result.get()
+    }
+
+    public func remember(_ user: User) async {
+        let isNew = knownUsers.withLock { $0.insert(user).inserted }
+        guard isNew else { return }
+        do {
+            try await pool.write { db in try Self.upsertUser(user, in: db) }
+        } catch {
+            knownUsers.withLock { _ = $0.remove(user) }
+            logger.warning("Could not record user \(user.id): \(error)")
+        }
+    }
+
+    /// Takes every waiting job, applies them in one transaction, publishes their events, answers
+    /// them; repeats until the queue is empty.
+    private func runWriter() async {
+        while true {
+            let batch = queue.withLock { queue -> [Job] in
+                let count = min(queue.jobs.count, configuration.maximumBatch)
+                let batch = Array(queue.jobs.prefix(count))
+                queue.jobs.removeFirst(count)
+                if batch.isEmpty {
+                    queue.writerRunning = false
+                }
+                return batch
+            }
+            if batch.isEmpty {
+                let waiters = queue.withLock { queue -> [CheckedContinuation<Void, Never>] in
+                    guard queue.draining, !queue.writerRunning else { return [] }
+                    defer { queue.drainWaiters.removeAll() }
+                    return queue.drainWaiters
+                }
+                waiters.forEach { $0.resume() }
+                return
+            }
+            await commit(batch)
+        }
+    }
+
+    private func commit(_ batch: [Job]) async {
+        let requests = batch.map { ($0.command, $0.author) }
+        let outcomes: [(Result<WriteReceipt, GatewayError>, [StoredEvent])]
+        do {
+            outcomes = try await pool.write { [self] db in
+                var outcomes: [(Result<WriteReceipt, GatewayError>, [StoredEvent])] = []
+                outcomes.reserveCapacity(requests.count)
+                for (command, author) in requests {
+                    var writeContext = WriteContext(db: db, author: author, now: now(), ids: ids, configuration: configuration)
+                    do {
+                        var receipt: WriteReceipt?
+                        try db.inSavepoint {
+                            receipt = try writeContext.apply(command)
+                            return .commit
+                        }
+                        outcomes.append((.success(receipt!), writeContext.events))
+                    } catch let error as GatewayError {
+                        outcomes.append((.failure(error), []))
+                    } catch let error as DatabaseError where Self.isStorageFailure(error) {
+                        throw error
+                    } catch {
+                        logger.error("A \(command.opName) by \(author.id) failed in the store: \(error)")
+                        outcomes.append((.failure(GatewayError(.internal, "The write failed inside the server.")), []))
+                    }
+                }
+                return outcomes
+            }
+        } catch {
+            logger.error("A batch of \(batch.count) writes could not be committed: \(error)")
+            for job in batch { job.continuation.resume(returning: .failure(.storeUnavailable)) }
+            return
+        }
+        let events = outcomes.flatMap(\.1)
+        if !events.isEmpty { sink.publish(events) }
+        for (job, outcome) in zip(batch, outcomes) {
+            job.continuation.resume(returning: outcome.0)
+        }
+    }
+
+    static func isStorageFailure(_ error: DatabaseError) -> Bool {
+        switch error.resultCode {
+        case .SQLITE_FULL, .SQLITE_IOERR, .SQLITE_BUSY, .SQLITE_CANTOPEN, .SQLITE_READONLY, .SQLITE_CORRUPT, .SQLITE_NOTADB:
+            true
+        default:
+            false
+        }
+    }
+
+    public func replayedWrite(_ command: WriteCommand, by author: User) async throws(GatewayError) -> WriteReceipt? {
+        guard let clientID = command.clientID else { return nil }
+        return try await read { db in
+            guard let row = try Row.fetchOne(
+                db,
+                sql: "SELECT fingerprint, result FROM idempotency WHERE user_id = ? AND client_id = ?",
+                arguments: [author.id, clientID]
+            ) else { return nil }
+            guard row["fingerprint"] as String == command.fingerprint else {
+                throw WriteContext.reusedClientID(clientID)
+            }
+            return WriteReceipt(resultJSON: row["result"], replayed: true)
+        }
+    }
+
+    public func drain() async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let done = queue.withLock { queue -> Bool in
+                queue.draining = true
+                if !queue.writerRunning && queue.jobs.isEmpty { return true }
+                queue.drainWaiters.append(continuation)
+                return false
+            }
+            if done { continuation.resume() }
+        }
+    }
+
+    public func isHealthy() async -> Bool {
+        do {
+            return try await pool.read { db in try Int.fetchOne(db, sql: "SELECT 1") == 1 }
+        } catch {
+            return false
+        }
+    }
+
+    /// Deletes events and idempotency records older than the retention rules allow.
+    public func prune() async throws {
+        let cutoff = now().milliseconds - Int64(configuration.retainedEventAge.components.seconds) * 1000
+        let idempotencyCutoff = now().milliseconds - Int64(configuration.idempotencyAge.components.seconds) * 1000
+        let keep = configuration.retainedEventsPerStream
+        let (events, records) = try await pool.write { db -> (Int, Int) in
+            try db.execute(
+                sql: """
+                    DELETE FROM events WHERE ts < ?
+                      AND "offset" <= (SELECT last_offset FROM streams WHERE streams.name = events.stream) - ?
+                    """,
+                arguments: [cutoff, keep]
+            )
+            let events = db.changesCount
+            try db.execute(sql: "DELETE FROM idempotency WHERE created_at < ?", arguments: [idempotencyCutoff])
+            return (events, db.changesCount)
+        }
+        if events > 0 || records > 0 {
+            logger.info("Pruned \(events) old events and \(records) old client_id records.")
+        }
+    }
+
+    // MARK: Reads
+
+    func read<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws(GatewayError) -> T {
+        do {
+            return try await pool.read(body)
+        } catch let error as GatewayError {
+            throw error
+        } catch {
+            logger.error("A read failed in the store: \(error)")
+            throw .storeUnavailable
+        }
+    }
+
+    public func startSubscription(_ stream: StreamName, since: (offset: Int64, epoch: String)?) async throws(GatewayError) -> SubscriptionStart {
+        let epoch = self.epoch
+        let name = stream.description
+        let sinceOffset = since?.offset
+        let sinceEpoch = since?.epoch
+        return try await read { db in
+            if case .thread(let postID) = stream {
+                guard try Self.livePostExists(postID, in: db) else { throw WriteContext.noSuchPost(postID) }
+            }
+            let latest = try Int64.fetchOne(db, sql: "SELECT last_offset FROM streams WHERE name = ?", arguments: [name]) ?? 0
+            let position = StreamPosition(offset: latest, epoch: epoch)
+            guard let sinceOffset, sinceEpoch == epoch, sinceOffset <= latest else {
+                return SubscriptionStart(position: position, recovered: false, replay: [])
+            }
+            if sinceOffset == latest {
+                return SubscriptionStart(position: position, recovered: true, replay: [])
+            }
+            let oldest = try Int64.fetchOne(db, sql: #"SELECT MIN("offset") FROM events WHERE stream = ?"#, arguments: [name])
+            guard let oldest, oldest <= sinceOffset + 1 else {
+                return SubscriptionStart(position: position, recovered: false, replay: [])
+            }
+            let rows = try Row.fetchAll(
+                db,
+                sql: #"SELECT "offset", type, ts, data FROM events WHERE stream = ? AND "offset" > ? AND "offset" <= ? ORDER BY "offset""#,
+                arguments: [name, sinceOffset, latest]
+            )
+            let replay = rows.compactMap { row -> StoredEvent? in
+                guard let type = StoredEvent.Kind(rawValue: row["type"]) else { return nil }
+                return StoredEvent(stream: name, offset: row["offset"], type: type, timestamp: Timestamp(milliseconds: row["ts"]), dataJSON: row["data"])
+            }
+            return SubscriptionStart(position: position, recovered: true, replay: replay)
+        }
+    }
+
+    public func feedPage(before: String?, limit: Int) async throws(GatewayError) -> (posts: [Post], position: StreamPosition) {
+        let epoch = self.epoch
+        return try await read { db in
+            let latest = try Int64.fetchOne(db, sql: "SELECT last_offset FROM streams WHERE name = 'feed'") ?? 0
+            let rows: [Row]
+            if let before {
+                rows = try Row.fetchAll(
+                    db, sql: "SELECT * FROM posts WHERE deleted = 0 AND id < ? ORDER BY id DESC LIMIT ?", arguments: [before, limit])
+            } else {
+                rows = try Row.fetchAll(db, sql: "SELECT * FROM posts WHERE deleted = 0 ORDER BY id DESC LIMIT ?", arguments: [limit])
+            }
+            let posts = try rows.map { try Self.post(from: $0, in: db) }
+            return (posts, StreamPosition(offset: latest, epoch: epoch))
+        }
+    }
+
+    public func thread(postID: String, commentLimit: Int) async throws(GatewayError) -> (post: Post, comments: [Comment], position: StreamPosition) {
+        let epoch = self.epoch
+        return try await read { db in
+            guard let row = try Row.fetchOne(db, sql: "SELECT * FROM posts WHERE id = ? AND deleted = 0", arguments: [postID]) else {
+                throw WriteContext.noSuchPost(postID)
+            }
+            let post = try Self.post(from: row, in: db)
+            let comments = try Row.fetchAll(
+                db, sql: "SELECT * FROM comments WHERE post_id = ? AND deleted = 0 ORDER BY id LIMIT ?", arguments: [postID, commentLimit]
+            ).map(Self.comment(from:))
+            let latest = try Int64.fetchOne(db, sql: "SELECT last_offset FROM streams WHERE name = ?", arguments: ["thread:\(postID)"]) ?? 0
+            return (post, comments, StreamPosition(offset: latest, epoch: epoch))
+        }
+    }
+
+    public func comments(postID: String, after: String?, limit: Int) async throws(GatewayError) -> [Comment] {
+        try await read { db in
+            guard try Self.livePostExists(postID, in: db) else { throw WriteContext.noSuchPost(postID) }
+            return try Row.fetchAll(
+                db,
+                sql: "SELECT * FROM comments WHERE post_id = ? AND deleted = 0 AND id > ? ORDER BY id LIMIT ?",
+                arguments: [postID, after ?? "", limit]
+            ).map(Self.comment(from:))
+        }
+    }
+}

@@ -1,0 +1,293 @@
+import GRDB
+
+/// Applies one write inside the writer's transaction: checks what the write refers to, changes
+/// the tables, appends its events with the next offsets, and records its `client_id`.
+struct WriteContext {
+    let db: Database
+    let author: User
+    let now: Timestamp
+    let ids: IDGenerator
+    let configuration: SQLiteStore.Configuration
+    /// Events appended by this write, in offset order.
+    private(set) var events: [StoredEvent] = []
+
+    init(db: Database, author: User, now: Timestamp, ids: IDGenerator, configuration: SQLiteStore.Configuration) {
+        self.db = db
+        self.author = author
+        self.now = now
+        self.ids = ids
+        self.configuration = configuration
+    }
+
+    static func noSuchPost(_ id: String) -> GatewayError { .notFound("There is no post \(id) (it may have been deleted).") }
+    static func noSuchComment(_ id: String) -> GatewayError { .notFound("There is no comment \(id) (it may have been deleted).") }
+    static func reusedClientID(_ clientID: String) -> GatewayError {
+        GatewayError(.conflict, "client_id \"\(clientID)\" was already used for a different write; use a new client_id for new content.")
+    }
+
+    mutating func apply(_ command: WriteCommand) throws -> WriteReceipt {
+        if let clientID = command.clientID,
+            let row = try Row.fetchOne(
+                db, sql: "SELECT fingerprint, result FROM idempotency WHERE user_id = ? AND client_id = ?", arguments: [author.id, clientID])
+        {
+            guard row["fingerprint"] as String == command.fingerprint else { throw Self.reusedClientID(clientID) }
+            return WriteReceipt(resultJSON: row["result"], replayed: true)
+        }
+        try SQLiteStore.upsertUser(author, in: db)
+        let receipt: WriteReceipt
+        switch command {
+        case .post(let body, _, let botsEnabled):
+            receipt = try createPost(body: body, botsEnabled: botsEnabled)
+        case .comment(let postID, let parentID, let body, _, let generated):
+            receipt = try createComment(postID: postID, parentID: parentID, body: body, generated: generated)
+        case .react(let target, let emoji, let on, _):
+            receipt = try react(target: target, emoji: emoji, on: on)
+        case .delete(let target, _):
+            receipt = try delete(target: target)
+        case .mute(let bot, let scope, let on, _):
+            receipt = try mute(bot: bot, scope: scope, on: on)
+        }
+        if let clientID = command.clientID {
+            try db.execute(
+                sql: "INSERT INTO idempotency (user_id, client_id, fingerprint, result, created_at) VALUES (?, ?, ?, ?, ?)",
+                arguments: [author.id, clientID, command.fingerprint, receipt.resultJSON, now.milliseconds]
+            )
+        }
+        return receipt
+    }
+
+    // MARK: Events
+
+    private mutating func append(_ type: StoredEvent.Kind, to stream: String, data: (inout JSONWriter) -> Void) throws {
+        var writer = JSONWriter()
+        data(&writer)
+        try append(type, to: stream, json: writer.text)
+    }
+
+    private mutating func append(_ type: StoredEvent.Kind, to stream: String, json: String) throws {
+        let offset = try Int64.fetchOne(
+            db,
+            sql: """
+                INSERT INTO streams (name, last_offset) VALUES (?, 1)
+                ON CONFLICT(name) DO UPDATE SET last_offset = last_offset + 1 RETURNING last_offset
+                """,
+            arguments: [stream]
+        )!
+        let event = StoredEvent(stream: stream, offset: offset, type: type, timestamp: now, dataJSON: json)
+        try db.execute(
+            sql: #"INSERT INTO events (stream, "offset", type, ts, data) VALUES (?, ?, ?, ?, ?)"#,
+            arguments: [stream, offset, type.rawValue, now.milliseconds, event.dataJSON]
+        )
+        events.append(event)
+    }
+
+    private func offset(of type: StoredEvent.Kind, in stream: String) -> Int64 {
+        events.last { $0.stream == stream && $0.type == type }?.offset ?? 0
+    }
+
+    // MARK: Posts and comments
+
+    private mutating func createPost(body: String, botsEnabled: Bool) throws -> WriteReceipt {
+        let post = Post(id: ids.make("p"), author: author, body: body, createdAt: now, botsEnabled: botsEnabled)
+        try db.execute(
+            sql: """
+                INSERT INTO posts (id, author_id, author_name, author_role, author_persona, body, created_at, bots)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                """,
+            arguments: [post.id, author.id, author.name, author.role.rawValue, author.persona, body, now.milliseconds, botsEnabled]
+        )
+        try append(.postCreated, to: "feed") { post.write(to: &$0) }
+        try notifyMentions(in: body, postID: post.id, commentID: nil)
+        var result = JSONWriter()
+        result.beginObject()
+        result.key("post")
+        post.write(to: &result)
+        result.field("offset", offset(of: .postCreated, in: "feed"))
+        result.endObject()
+        return WriteReceipt(resultJSON: result.text, post: post)
+    }
+
+    private mutating func createComment(postID: String, parentID: String?, body: String, generated: Comment.Generated?) throws -> WriteReceipt {
+        guard let postRow = try Row.fetchOne(db, sql: "SELECT author_id FROM posts WHERE id = ? AND deleted = 0", arguments: [postID]) else {
+            throw Self.noSuchPost(postID)
+        }
+        var depth = 0
+        var addressee: String = postRow["author_id"]
+        if let parentID {
+            guard let parent = try Row.fetchOne(
+                db, sql: "SELECT author_id, depth FROM comments WHERE id = ? AND post_id = ? AND deleted = 0", arguments: [parentID, postID])
+            else {
+                throw GatewayError.notFound("There is no comment \(parentID) in post \(postID) (it may have been deleted).")
+            }
+            depth = (parent["depth"] as Int) + 1
+            addressee = parent["author_id"]
+        }
+        let comment = Comment(
+            id: ids.make("c"), postID: postID, parentID: parentID, author: author, body: body, createdAt: now, depth: depth,
+            generated: generated)
+        try db.execute(
+            sql: """
+                INSERT INTO comments (id, post_id, parent_id, author_id, author_name, author_role, author_persona, body, created_at, depth,
+                    generated_persona, generated_engine, generated_model)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """,
+            arguments: [
+                comment.id, postID, parentID, author.id, author.name, author.role.rawValue, author.persona, body, now.milliseconds, depth,
+                generated?.persona, generated?.engine, generated?.model,
+            ]
+        )
+        try db.execute(sql: "UPDATE posts SET comment_count = comment_count + 1 WHERE id = ?", arguments: [postID])
+        let stream = "thread:\(postID)"
+        try append(.commentCreated, to: stream) { comment.write(to: &$0) }
+        if addressee != author.id {
+            try append(.reply, to: "user:\(addressee)", json: notice(postID: postID, commentID: comment.id))
+        }
+        try notifyMentions(in: body, postID: postID, commentID: comment.id)
+        var result = JSONWriter()
+        result.beginObject()
+        result.key("comment")
+        comment.write(to: &result)
+        result.field("offset", offset(of: .commentCreated, in: stream))
+        result.endObject()
+        return WriteReceipt(resultJSON: result.text, comment: comment)
+    }
+
+    /// The data of a `reply` or `mention` event.
+    private func notice(postID: String, commentID: String?) -> String {
+        var writer = JSONWriter()
+        writer.beginObject()
+        writer.field("post_id", postID)
+        writer.field("comment_id", commentID)
+        writer.key("by")
+        author.write(to: &writer)
+        writer.endObject()
+        return writer.text
+    }
+
+    /// `@<user id>` names a user; a bot is also named by `@<persona id>` or `@<persona name>`.
+    private mutating func notifyMentions(in body: String, postID: String, commentID: String?) throws {
+        var mentioned: [String] = []
+        for candidate in MentionScanner.candidates(in: body) {
+            let matches = try String.fetchAll(
+                db,
+                sql: """
+                    SELECT id FROM users WHERE id = ?
+                    UNION SELECT id FROM users WHERE kind = 'bot' AND (persona = ? OR lower(name) = lower(?))
+                    """,
+                arguments: [candidate, candidate, candidate]
+            )
+            for userID in matches where userID != author.id && !mentioned.contains(userID) {
+                mentioned.append(userID)
+            }
+        }
+        for userID in mentioned {
+            try append(.mention, to: "user:\(userID)", json: notice(postID: postID, commentID: commentID))
+        }
+    }
+
+    // MARK: Reactions, deletes, mutes
+
+    /// The post whose thread carries events about `target`, which must exist and not be deleted.
+    private func threadOf(target: String) throws -> String {
+        if target.hasPrefix("p_") {
+            guard try SQLiteStore.livePostExists(target, in: db) else { throw Self.noSuchPost(target) }
+            return target
+        }
+        if target.hasPrefix("c_") {
+            guard let postID = try String.fetchOne(
+                db,
+                sql: "SELECT c.post_id FROM comments c JOIN posts p ON p.id = c.post_id WHERE c.id = ? AND c.deleted = 0 AND p.deleted = 0",
+                arguments: [target])
+            else { throw Self.noSuchComment(target) }
+            return postID
+        }
+        throw GatewayError.badRequest("target must be a post id (p_…) or a comment id (c_…).")
+    }
+
+    private mutating func react(target: String, emoji: String, on: Bool) throws -> WriteReceipt {
+        let postID = try threadOf(target: target)
+        if on {
+            try db.execute(
+                sql: "INSERT OR IGNORE INTO reactions (target, emoji, user_id, created_at) VALUES (?, ?, ?, ?)",
+                arguments: [target, emoji, author.id, now.milliseconds])
+        } else {
+            try db.execute(sql: "DELETE FROM reactions WHERE target = ? AND emoji = ? AND user_id = ?", arguments: [target, emoji, author.id])
+        }
+        let changed = db.changesCount > 0
+        let count = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM reactions WHERE target = ? AND emoji = ?", arguments: [target, emoji]) ?? 0
+        if changed {
+            var writer = JSONWriter()
+            writer.beginObject()
+            writer.field("target", target)
+            writer.field("emoji", emoji)
+            writer.field("count", count)
+            writer.field("user_id", author.id)
+            writer.field("on", on)
+            writer.endObject()
+            try append(.reactionChanged, to: "thread:\(postID)", json: writer.text)
+        }
+        return WriteReceipt(resultJSON: "{\"count\":\(count)}")
+    }
+
+    private mutating func delete(target: String) throws -> WriteReceipt {
+        let postID = try threadOf(target: target)
+        let table = target.hasPrefix("p_") ? "posts" : "comments"
+        let ownerID = try String.fetchOne(db, sql: "SELECT author_id FROM \(table) WHERE id = ?", arguments: [target])
+        guard ownerID == author.id || author.role.moderates else {
+            throw GatewayError.forbidden("Only the author, a moderator or an admin may delete \(target).")
+        }
+        try db.execute(sql: "UPDATE \(table) SET deleted = 1 WHERE id = ?", arguments: [target])
+        if table == "posts" {
+            let data: (inout JSONWriter) -> Void = { writer in
+                writer.beginObject()
+                writer.field("id", target)
+                writer.endObject()
+            }
+            try append(.postDeleted, to: "feed", data: data)
+            try append(.postDeleted, to: "thread:\(postID)", data: data)
+        } else {
+            try db.execute(sql: "UPDATE posts SET comment_count = comment_count - 1 WHERE id = ?", arguments: [postID])
+            try append(.commentDeleted, to: "thread:\(postID)") { writer in
+                writer.beginObject()
+                writer.field("id", target)
+                writer.field("post_id", postID)
+                writer.endObject()
+            }
+        }
+        return WriteReceipt(resultJSON: "{}")
+    }
+
+    private mutating func mute(bot: String, scope: MuteScope, on: Bool) throws -> WriteReceipt {
+        guard try Bool.fetchOne(db, sql: "SELECT 1 FROM users WHERE id = ? AND kind = 'bot'", arguments: [bot]) ?? false else {
+            throw GatewayError.notFound("There is no bot \(bot); bot ids look like b_<persona id>.")
+        }
+        if case .thread(let postID) = scope, try !SQLiteStore.livePostExists(postID, in: db) {
+            throw Self.noSuchPost(postID)
+        }
+        if on {
+            try db.execute(
+                sql: "INSERT OR IGNORE INTO mutes (user_id, bot_id, scope) VALUES (?, ?, ?)", arguments: [author.id, bot, scope.wireValue])
+        } else {
+            try db.execute(
+                sql: "DELETE FROM mutes WHERE user_id = ? AND bot_id = ? AND scope = ?", arguments: [author.id, bot, scope.wireValue])
+        }
+        return WriteReceipt(resultJSON: "{}")
+    }
+}
+
+/// Finds the names written as `@name` in a body.
+enum MentionScanner {
+    static func candidates(in body: String) -> [String] {
+        var result: [String] = []
+        var scalars = body.unicodeScalars[...]
+        while let at = scalars.firstIndex(of: "@") {
+            let rest = scalars[scalars.index(after: at)...]
+            let end = rest.firstIndex { $0.properties.isWhitespace || ",;!?()[]{}<>\"'，。！？、".unicodeScalars.contains($0) } ?? rest.endIndex
+            var name = String(rest[..<end])
+            while let last = name.last, ".:".contains(last) { name.removeLast() }
+            if !name.isEmpty, name.utf8.count <= 256, !result.contains(name) { result.append(name) }
+            scalars = rest[end...]
+        }
+        return result
+    }
+}

@@ -1,0 +1,61 @@
+import NIOCore
+import Synchronization
+
+/// Per-user write limits shared by WebSocket and HTTP (PROTOCOL.md section 10): a token bucket
+/// per user and kind of write whose burst is the per-minute count.
+public final class WriteRateLimiter: Sendable {
+    public struct Limits: Sendable {
+        public var postsPerMinute: Int
+        public var commentsPerMinute: Int
+
+        public init(postsPerMinute: Int = 10, commentsPerMinute: Int = 60) {
+            self.postsPerMinute = postsPerMinute
+            self.commentsPerMinute = commentsPerMinute
+        }
+    }
+
+    private enum Kind: Hashable { case post, comment }
+    private struct Key: Hashable {
+        var user: String
+        var kind: Kind
+    }
+
+    private let limits: Limits
+    private let buckets = Mutex([Key: TokenBucket]())
+    private let now: @Sendable () -> Int64
+
+    public init(limits: Limits, now: @escaping @Sendable () -> Int64 = WriteRateLimiter.monotonicNanoseconds) {
+        self.limits = limits
+        self.now = now
+    }
+
+    /// Takes one write of this command's kind from the user's budget; commands without a limit pass.
+    public func take(_ command: WriteCommand, by userID: String) -> TokenDecision {
+        let kind: Kind
+        let perMinute: Int
+        switch command {
+        case .post: (kind, perMinute) = (.post, limits.postsPerMinute)
+        case .comment: (kind, perMinute) = (.comment, limits.commentsPerMinute)
+        default: return .allowed
+        }
+        let time = now()
+        return buckets.withLock { buckets in
+            let key = Key(user: userID, kind: kind)
+            var bucket = buckets[key] ?? TokenBucket(count: perMinute, periodNanoseconds: 60_000_000_000, burst: perMinute, now: time)
+            let decision = bucket.take(now: time)
+            buckets[key] = bucket
+            if buckets.count > 100_000 {
+                // Forget users whose buckets have refilled: they behave exactly like new ones.
+                buckets = buckets.filter { !$0.value.isFull(now: time) }
+            }
+            return decision
+        }
+    }
+}
+
+extension WriteRateLimiter {
+    /// The monotonic clock the limiter uses unless a test supplies its own.
+    @Sendable public static func monotonicNanoseconds() -> Int64 {
+        Int64(clamping: NIODeadline.now().uptimeNanoseconds)
+    }
+}

@@ -1,0 +1,1 @@
+import Testing; @testable import Gateway; @Test func t() {}
