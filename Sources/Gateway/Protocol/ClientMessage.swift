@@ -31,22 +31,12 @@ public enum ClientMessage: Sendable, Equatable {
         case invalidRequest(op: String, id: JSONValue?, GatewayError)
     }
 
-    public static func decode(_ bytes: UnsafeRawBufferPointer, maximumBodyScalars: Int) throws(FrameError) -> ClientMessage {
-        let value: JSONValue
-        do {
-            value = try JSONParser.parse(bytes)
-        } catch {
-            throw .notAnObjectWithOp("The frame is not valid JSON (\(error)).")
-        }
-        return try decode(value, maximumBodyScalars: maximumBodyScalars)
-    }
-
     public static func decode(_ value: JSONValue, maximumBodyScalars: Int) throws(FrameError) -> ClientMessage {
         guard case .object(let fields) = value else { throw .notAnObjectWithOp("The frame is not a JSON object.") }
         guard let op = fields["op"]?.stringValue else {
             throw .notAnObjectWithOp("The frame has no string field \"op\".")
         }
-        var reader = FieldReader(fields: fields)
+        let reader = FieldReader(fields: fields)
         let id: JSONValue?
         switch fields["id"] {
         case nil, .null?: id = nil
@@ -67,7 +57,7 @@ public enum ClientMessage: Sendable, Equatable {
                     guard case .object(let sinceFields) = sinceValue else {
                         throw .badRequest("Field \"since\" must be an object {\"offset\":N,\"epoch\":\"…\"}.")
                     }
-                    var sinceReader = FieldReader(fields: sinceFields, prefix: "since.")
+                    let sinceReader = FieldReader(fields: sinceFields, prefix: "since.")
                     let offset = try sinceReader.integer("offset")
                     guard offset >= 0 else { throw .badRequest("since.offset must be 0 or more.") }
                     since = (offset, try sinceReader.string("epoch"))

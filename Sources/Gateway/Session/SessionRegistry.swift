@@ -1,4 +1,4 @@
-public import NIOCore
+import NIOCore
 import Synchronization
 
 /// Every open session, so that a drain can close them all, each on its own event loop.

@@ -98,6 +98,10 @@ final class WebSocketSession: ChannelInboundHandler, RemovableChannelHandler, St
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        if case .closing = phase {
+            // The decoder reports the rest of a refused frame; the close is already under way.
+            return
+        }
         switch error {
         case NIOWebSocketError.invalidFrameLength:
             close(.messageTooBig, reason: "frame larger than max_message_bytes (\(configuration.maxMessageBytes))")
@@ -187,8 +191,9 @@ final class WebSocketSession: ChannelInboundHandler, RemovableChannelHandler, St
         subscriptions.removeAll()
         guard let context else { return }
         let bytes: [UInt8] = [UInt8(echo >> 8), UInt8(echo & 0xFF)]
+        let channel = context.channel
         context.writeAndFlush(wrapOutboundOut(WebSocketFraming.frame(.close, payload: bytes))).whenComplete { _ in
-            context.close(promise: nil)
+            channel.close(promise: nil)
         }
     }
 
@@ -212,13 +217,20 @@ final class WebSocketSession: ChannelInboundHandler, RemovableChannelHandler, St
         guard valid else { return close(.invalidPayload, reason: "text frame is not valid UTF-8") }
         runtime.metrics.messagesReceived.add(1, ordering: .relaxed)
 
-        let decoded = message.withUnsafeReadableBytes { bytes in
-            Result { () throws(ClientMessage.FrameError) in
-                try ClientMessage.decode(bytes, maximumBodyScalars: configuration.maxBodyScalars)
-            }
+        let parsed = message.withUnsafeReadableBytes { bytes in
+            Result { () throws(JSONParser.Failure) in try JSONParser.parse(bytes) }
         }
         if case .denied(let wait) = inboundBucket.take(now: Int64(NIODeadline.now().uptimeNanoseconds)) {
-            return refuseForFlood(decoded, retryAfterNanoseconds: wait)
+            return refuseForFlood(requestID: (try? parsed.get())?.requestID, retryAfterNanoseconds: wait)
+        }
+        let decoded: Result<ClientMessage, ClientMessage.FrameError>
+        switch parsed {
+        case .success(let value):
+            decoded = Result { () throws(ClientMessage.FrameError) in
+                try ClientMessage.decode(value, maximumBodyScalars: configuration.maxBodyScalars)
+            }
+        case .failure(let failure):
+            decoded = .failure(.notAnObjectWithOp("The frame is not valid JSON (\(failure))."))
         }
         switch decoded {
         case .success(let message):
@@ -241,7 +253,7 @@ final class WebSocketSession: ChannelInboundHandler, RemovableChannelHandler, St
 
     /// A message over the inbound rate is not processed; it is answered when it has an `id`, and
     /// too many of them close the connection (PROTOCOL.md section 10).
-    private func refuseForFlood(_ decoded: Result<ClientMessage, ClientMessage.FrameError>, retryAfterNanoseconds: Int64) {
+    private func refuseForFlood(requestID: JSONValue?, retryAfterNanoseconds: Int64) {
         let now = NIODeadline.now()
         if now - floodWindowStart > .nanoseconds(configuration.inboundFloodWindow.nanoseconds) {
             floodWindowStart = now
@@ -251,7 +263,7 @@ final class WebSocketSession: ChannelInboundHandler, RemovableChannelHandler, St
         if floodCount >= configuration.inboundFloodThreshold {
             return close(.inboundFlood, reason: "too many messages; back off before reconnecting")
         }
-        if let id = decoded.requestID {
+        if let id = requestID {
             let wait = TokenDecision.denied(retryAfterNanoseconds: retryAfterNanoseconds).retryAfterMilliseconds
             reply(id: id, GatewayError(.rateLimited, "This connection sends too many messages; slow down.", retryAfterMilliseconds: wait))
         }
@@ -609,14 +621,12 @@ final class WebSocketSession: ChannelInboundHandler, RemovableChannelHandler, St
     }
 }
 
-extension Result where Success == ClientMessage, Failure == ClientMessage.FrameError {
-    /// The request id of a message, whether or not it decoded.
+extension JSONValue {
+    /// A message's request `id`, when it is one a reply can echo (a number or a string).
     var requestID: JSONValue? {
-        switch self {
-        case .success(.subscribe(let id, _, _)), .success(.unsubscribe(let id, _)), .success(.write(let id, _)),
-            .success(.typing(let id, _)), .success(.unknown(let id, _)):
-            id
-        case .failure(.invalidRequest(_, let id, _)): id
+        switch self["id"] {
+        case .number(let text)?: .number(text)
+        case .string(let text)?: .string(text)
         default: nil
         }
     }

@@ -1,0 +1,194 @@
+import Foundation
+import NIOCore
+import Synchronization
+import Testing
+@testable import Gateway
+
+@Suite("Wire codec")
+struct CodecTests {
+    func parse(_ text: String) throws -> JSONValue { try JSONParser.parse(text) }
+
+    @Test("numbers keep their exact text, so ids echo verbatim")
+    func numbersKeepText() throws {
+        let value = try parse(#"{"id":12345678901234567890123,"f":-0.5e+10,"z":0}"#)
+        #expect(value["id"] == .number("12345678901234567890123"))
+        #expect(value["f"] == .number("-0.5e+10"))
+        #expect(value["z"]?.int64Value == 0)
+    }
+
+    @Test("strings decode escapes and surrogate pairs", arguments: [
+        (#""a\"b\\c\/\n\t""#, "a\"b\\c/\n\t"),
+        (#""\u00e9\u4e2d""#, "é中"),
+        (#""\ud83d\ude00""#, "😀"),
+    ])
+    func strings(input: String, expected: String) throws {
+        #expect(try parse(input) == .string(expected))
+    }
+
+    @Test("malformed JSON is refused with a reason", arguments: [
+        "", "{", "{\"a\":}", "[1,]", "{\"a\":1,}", "01", "1.", "-", "tru", "\"\\x\"", "\"\\ud800\"", "\"a\u{01}\"", "{} x", "NaN",
+        "{'a':1}",
+    ])
+    func malformed(input: String) {
+        #expect(throws: JSONParser.Failure.self) { try parse(input) }
+    }
+
+    @Test("nesting is bounded")
+    func nesting() throws {
+        let deep = String(repeating: "[", count: 1000) + String(repeating: "]", count: 1000)
+        #expect(throws: JSONParser.Failure.self) { try parse(deep) }
+        let fine = String(repeating: "[", count: 60) + String(repeating: "]", count: 60)
+        _ = try parse(fine)
+    }
+
+    @Test("writer escapes what JSON requires and parses back")
+    func writerRoundTrip() throws {
+        var writer = JSONWriter()
+        writer.beginObject()
+        writer.field("s", "quote\" back\\ nl\n ctl\u{01} 中文 😀")
+        writer.field("n", Int64.max)
+        writer.key("a")
+        writer.beginArray()
+        writer.separator(); writer.bool(true)
+        writer.separator(); writer.null()
+        writer.endArray()
+        writer.endObject()
+        let value = try parse(writer.text)
+        #expect(value["s"] == .string("quote\" back\\ nl\n ctl\u{01} 中文 😀"))
+        #expect(value["n"]?.int64Value == Int64.max)
+        #expect(value["a"] == .array([.bool(true), .null]))
+    }
+
+    func decode(_ text: String) throws(ClientMessage.FrameError) -> ClientMessage {
+        let parsed: JSONValue
+        do { parsed = try parse(text) } catch { throw .notAnObjectWithOp("bad json") }
+        return try ClientMessage.decode(parsed, maximumBodyScalars: 4000)
+    }
+
+    @Test("frames that are not objects with a string op are fatal (4002)", arguments: [
+        "[]", "1", "\"op\"", "{}", #"{"op":1}"#, #"{"op":null}"#,
+    ])
+    func notObjects(input: String) {
+        #expect(throws: ClientMessage.FrameError.self) { try decode(input) }
+        do { _ = try decode(input) } catch {
+            guard case .notAnObjectWithOp = error else { Issue.record("expected notAnObjectWithOp, got \(error)"); return }
+        }
+    }
+
+    @Test("bad fields name the field and keep the id")
+    func badFields() {
+        do {
+            _ = try decode(#"{"op":"post","id":"r1","body":42,"client_id":"c"}"#)
+            Issue.record("expected an error")
+        } catch {
+            guard case .invalidRequest(let op, let id, let error) = error else { Issue.record("\(error)"); return }
+            #expect(op == "post")
+            #expect(id == .string("r1"))
+            #expect(error.code == .badRequest)
+            #expect(error.message.contains("body"))
+        }
+    }
+
+    @Test("ops decode into typed messages")
+    func ops() throws {
+        #expect(try decode(#"{"op":"identify"}"#) == .identify(token: nil))
+        #expect(try decode(#"{"op":"sub","id":1,"stream":"feed","since":{"offset":4,"epoch":"e_x"}}"#)
+            == .subscribe(id: .number("1"), stream: "feed", since: (4, "e_x")))
+        #expect(try decode(#"{"op":"post","body":" hi\r\nthere ","client_id":"c1","bots":"off"}"#)
+            == .write(id: nil, .post(body: "hi\nthere", clientID: "c1", botsEnabled: false)))
+        #expect(try decode(#"{"op":"mute","id":2,"bot":"b_kiki","scope":"thread:p_1","on":true}"#)
+            == .write(id: .number("2"), .mute(bot: "b_kiki", scope: .thread(postID: "p_1"), on: true, clientID: nil)))
+        #expect(try decode(#"{"op":"frobnicate","id":"x"}"#) == .unknown(id: .string("x"), op: "frobnicate"))
+    }
+
+    @Test("body rules: trimming, CRLF, control characters, length in scalars")
+    func bodies() throws {
+        #expect(try TextRules.normalizeBody("\u{3000} 你好\r\n世界 \t", maximumScalars: 10) == "你好\n世界")
+        #expect(throws: GatewayError.badRequest("The body is empty; write at least one visible character.")) {
+            try TextRules.normalizeBody(" \n\t ", maximumScalars: 10)
+        }
+        #expect(throws: GatewayError.self) { try TextRules.normalizeBody("a\u{07}b", maximumScalars: 10) }
+        #expect(throws: GatewayError.self) { try TextRules.normalizeBody("a\rb", maximumScalars: 10) }
+        #expect(try TextRules.normalizeBody(String(repeating: "😀", count: 4), maximumScalars: 4).count == 4)
+        do {
+            _ = try TextRules.normalizeBody(String(repeating: "😀", count: 5), maximumScalars: 4)
+        } catch {
+            #expect(error.code == .tooLarge)
+        }
+    }
+
+    @Test("emoji must be one emoji", arguments: ["👍", "❤️", "👨‍👩‍👧", "🇨🇳", "#️⃣"])
+    func emojiAccepted(emoji: String) throws {
+        try TextRules.validateEmoji(emoji)
+    }
+
+    @Test("non-emoji refused", arguments: ["a", "1", "👍👍", "", ":)"])
+    func emojiRefused(emoji: String) {
+        #expect(throws: GatewayError.self) { try TextRules.validateEmoji(emoji) }
+    }
+
+    @Test("UTF-8 validation refuses overlongs, surrogates and truncation")
+    func utf8() {
+        func valid(_ bytes: [UInt8]) -> Bool { bytes.withUnsafeBytes { UTF8Validation.isValid($0) } }
+        #expect(valid(Array("héllo 中文 😀".utf8)))
+        #expect(!valid([0xC0, 0xAF]))
+        #expect(!valid([0xED, 0xA0, 0x80]))
+        #expect(!valid([0xF4, 0x90, 0x80, 0x80]))
+        #expect(!valid([0xE4, 0xB8]))
+        #expect(!valid([0xFF]))
+    }
+
+    @Test("timestamps format as ISO 8601 with milliseconds")
+    func timestamps() {
+        #expect(Timestamp(milliseconds: 0).iso8601 == "1970-01-01T00:00:00.000Z")
+        #expect(Timestamp(milliseconds: 1_796_033_720_123).iso8601 == "2026-11-30T10:15:20.123Z")
+        #expect(Timestamp(milliseconds: 951_782_400_000).iso8601 == "2000-02-29T00:00:00.000Z")
+    }
+
+    @Test("ids sort by creation within their kind")
+    func ids() {
+        let clock = TestWallClock(start: 1_000)
+        let generator = IDGenerator(now: clock.read)
+        var previous = ""
+        for step in 0..<2000 {
+            if step % 7 == 0 { clock.advance(1) }
+            let id = generator.make("p")
+            #expect(id > previous)
+            previous = id
+        }
+    }
+
+    @Test("token bucket: burst, refill, retry time")
+    func tokenBucket() {
+        var bucket = TokenBucket(count: 10, periodNanoseconds: 60_000_000_000, burst: 10, now: 0)
+        for _ in 0..<10 { #expect(bucket.take(now: 0) == .allowed) }
+        #expect(bucket.take(now: 0) == .denied(retryAfterNanoseconds: 6_000_000_000))
+        #expect(bucket.take(now: 3_000_000_000) == .denied(retryAfterNanoseconds: 3_000_000_000))
+        #expect(bucket.take(now: 6_000_000_000) == .allowed)
+        #expect(bucket.isFull(now: 600_000_000_000))
+    }
+
+    @Test("permessage-deflate negotiation", arguments: [
+        ("permessage-deflate", "permessage-deflate; client_no_context_takeover"),
+        ("permessage-deflate; client_max_window_bits", "permessage-deflate; client_no_context_takeover"),
+        ("permessage-deflate; server_no_context_takeover; server_max_window_bits=10",
+         "permessage-deflate; client_no_context_takeover; server_no_context_takeover; server_max_window_bits=10"),
+        ("permessage-deflate; server_max_window_bits=20, permessage-deflate", "permessage-deflate; client_no_context_takeover"),
+        ("x-webkit-deflate-frame", nil),
+        ("permessage-deflate; bogus=1", nil),
+    ] as [(String, String?)])
+    func deflateNegotiation(offer: String, answer: String?) {
+        #expect(PerMessageDeflate.negotiate(offers: offer) == answer)
+    }
+}
+
+/// A wall clock a test moves by hand.
+final class TestWallClock: Sendable {
+    private let milliseconds: Mutex<Int64>
+
+    init(start: Int64) { milliseconds = Mutex(start) }
+
+    func advance(_ delta: Int64) { milliseconds.withLock { $0 += delta } }
+
+    @Sendable func read() -> Timestamp { Timestamp(milliseconds: milliseconds.withLock { $0 }) }
+}

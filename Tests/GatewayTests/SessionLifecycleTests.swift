@@ -1,0 +1,249 @@
+import Foundation
+import NIOCore
+import NIOWebSocket
+import Testing
+@testable import Gateway
+
+/// Every close code of PROTOCOL.md section 2, over real sockets.
+@Suite("Session lifecycle", .serialized)
+struct SessionLifecycleTests {
+    @Test("hello, identify, ready; anonymous is read-only")
+    func helloAndReady() async throws {
+        let server = try await TestServer.start()
+        defer { Task { await server.stop() } }
+        let client = try await TestClient.connect(port: server.port)
+        let hello = try await client.expect("hello")
+        #expect(hello.int("v") == 1)
+        #expect(hello.int("heartbeat_ms") == 25000)
+        #expect(hello.int("max_message_bytes") == 65536)
+        #expect(hello.string("server")?.hasPrefix("gatewayd/") == true)
+        try await client.send(["op": "identify", "token": try await server.token("u_alice", name: "Alice", role: .moderator)])
+        let ready = try await client.expect("ready")
+        #expect(ready.string("session_id")?.hasPrefix("s_") == true)
+        #expect(ready["read_only"] as? Bool == false)
+        #expect(ready.object("user").string("id") == "u_alice")
+        #expect(ready.object("user").string("role") == "moderator")
+        #expect(ready.object("user").string("kind") == "human")
+
+        let anonymous = try await server.connect()
+        try await anonymous.send(["op": "identify"])
+        let anonymousReady = try await anonymous.expect("ready")
+        #expect(anonymousReady["user"] is NSNull)
+        #expect(anonymousReady["read_only"] as? Bool == true)
+        try await anonymous.send(["op": "post", "id": 1, "body": "hi", "client_id": "a"])
+        let refused = try await anonymous.expect("error")
+        #expect(refused.string("code") == "unauthorized")
+        #expect(refused.int("id") == 1)
+    }
+
+    @Test("ping is answered before and after identify, echoing t")
+    func pingPong() async throws {
+        let server = try await TestServer.start()
+        defer { Task { await server.stop() } }
+        let client = try await server.connect()
+        try await client.send(["op": "ping", "t": 42])
+        #expect(try await client.expect("pong").int("t") == 42)
+        try await client.send(["op": "identify"])
+        _ = try await client.expect("ready")
+        try await client.send(["op": "ping", "t": ["nested": "x"]])
+        #expect(try await client.expect("pong").object("t").string("nested") == "x")
+    }
+
+    func closeCode(_ server: TestServer, identify: Bool = true, _ action: (TestClient) async throws -> Void) async throws -> UInt16? {
+        let client = identify ? try await server.identified("u_closer") : try await server.connect()
+        try await action(client)
+        return try await client.expectClose()
+    }
+
+    @Test("framing violations close with 1003, 1007, 1009 and 1002")
+    func framingCloses() async throws {
+        let server = try await TestServer.start()
+        defer { Task { await server.stop() } }
+        #expect(try await closeCode(server) { try await $0.sendFrame(.binary, [1, 2, 3]) } == 1003)
+        #expect(try await closeCode(server) { try await $0.sendFrame(.text, [0x7B, 0xC3, 0x28, 0x7D]) } == 1007)
+        #expect(try await closeCode(server) { try await $0.sendFrame(.text, Array(repeating: 0x20, count: 70_000)) } == 1009)
+        // Fragments that add up to more than the limit.
+        #expect(try await closeCode(server) { client in
+            try await client.sendFrame(.text, Array(repeating: 0x20, count: 40_000), fin: false)
+            try await client.sendFrame(.continuation, Array(repeating: 0x20, count: 40_000), fin: true)
+        } == 1009)
+        #expect(try await closeCode(server) { try await $0.sendFrame(.text, Array("{}".utf8), masked: false) } == 1002)
+        #expect(try await closeCode(server) { try await $0.sendFrame(.continuation, Array("{}".utf8)) } == 1002)
+        #expect(try await closeCode(server) { try await $0.sendFrame(.text, Array("{}".utf8), rsv1: true) } == 1002)
+    }
+
+    @Test("a fragmented message within the limit is reassembled")
+    func fragments() async throws {
+        let server = try await TestServer.start()
+        defer { Task { await server.stop() } }
+        let client = try await server.identified("u_frag")
+        try await client.sendFrame(.text, Array(#"{"op":"pi"#.utf8), fin: false)
+        try await client.sendFrame(.ping, [9])
+        try await client.sendFrame(.continuation, Array(#"ng","t":7}"#.utf8), fin: true)
+        #expect(try await client.expect("pong").int("t") == 7)
+    }
+
+    @Test("protocol-level closes: 4001, 4002, 4003, 4005")
+    func protocolCloses() async throws {
+        let server = try await TestServer.start { $0.allowAnonymous = true }
+        defer { Task { await server.stop() } }
+        #expect(try await closeCode(server, identify: false) { try await $0.send(["op": "sub", "id": 1, "stream": "feed"]) } == 4001)
+        #expect(try await closeCode(server, identify: false) { try await $0.send(["op": "post", "body": "x", "client_id": "c"]) } == 4001)
+        for bad in ["not json", "[1,2]", "{}", #"{"op":5}"#, "{\"op\":\"ping\"", "\"str\""] {
+            #expect(try await closeCode(server) { try await $0.sendText(bad) } == 4002, "\(bad)")
+            #expect(try await closeCode(server, identify: false) { try await $0.sendText(bad) } == 4002, "\(bad) before identify")
+        }
+        let deep = #"{"op":"ping","t":"# + String(repeating: "[", count: 500) + String(repeating: "]", count: 500) + "}"
+        #expect(try await closeCode(server) { try await $0.sendText(deep) } == 4002)
+        #expect(try await closeCode(server, identify: false) { try await $0.send(["op": "identify", "token": "abc.def.ghi"]) } == 4003)
+        #expect(try await closeCode(server, identify: false) { try await $0.send(["op": "identify", "token": 12]) } == 4003)
+        let expired = try await server.token("u_late", lifetime: .seconds(-60))
+        #expect(try await closeCode(server, identify: false) { try await $0.send(["op": "identify", "token": expired]) } == 4003)
+        let foreign = try await TokenAuthority(secret: Array("another-key-another-key-another-key".utf8), bots: BotRoster())
+            .sign(userID: "u_x", name: "X", role: .admin, lifetime: .seconds(60))
+        #expect(try await closeCode(server, identify: false) { try await $0.send(["op": "identify", "token": foreign]) } == 4003)
+        let botToken = try await server.token("b_ghost", role: .bot)
+        #expect(try await closeCode(server, identify: false) { try await $0.send(["op": "identify", "token": botToken]) } == 4003)
+        let impersonation = try await server.token("b_ghost", role: .user)
+        #expect(try await closeCode(server, identify: false) { try await $0.send(["op": "identify", "token": impersonation]) } == 4003)
+        #expect(try await closeCode(server) { try await $0.send(["op": "identify"]) } == 4005)
+    }
+
+    @Test("anonymous refused where not allowed (4003)")
+    func anonymousNotAllowed() async throws {
+        let server = try await TestServer.start { $0.allowAnonymous = false }
+        defer { Task { await server.stop() } }
+        #expect(try await closeCode(server, identify: false) { try await $0.send(["op": "identify"]) } == 4003)
+        let feed = try await server.http("GET", "/v1/feed")
+        #expect(feed.status == 401)
+    }
+
+    @Test("a bot token for a loaded persona identifies as that bot")
+    func botIdentify() async throws {
+        let kiki = User(id: "b_kiki", name: "Kiki", role: .bot, persona: "kiki")
+        let server = try await TestServer.start(bots: [kiki])
+        defer { Task { await server.stop() } }
+        let client = try await server.connect()
+        try await client.send(["op": "identify", "token": try await server.token("b_kiki", name: "Someone else", role: .bot)])
+        let user = try await client.expect("ready").object("user")
+        #expect(user.string("id") == "b_kiki")
+        #expect(user.string("name") == "Kiki")
+        #expect(user.string("kind") == "bot")
+        #expect(user.string("persona") == "kiki")
+        #expect(user["ai"] as? Bool == true)
+    }
+
+    func shortTimeouts() async throws -> TestServer {
+        try await TestServer.start {
+            $0.identifyTimeout = .milliseconds(400)
+            $0.heartbeat = .milliseconds(300)
+        }
+    }
+
+    @Test("no identify within the deadline closes with 4009, pings or not")
+    func identifyTimeout() async throws {
+        let server = try await shortTimeouts()
+        defer { Task { await server.stop() } }
+        let silent = try await server.connect()
+        let start = ContinuousClock.now
+        #expect(try await silent.expectClose() == 4009)
+        #expect(ContinuousClock.now - start < .seconds(3))
+
+        // Pings before identify do not extend the identify deadline.
+        let pinger = try await server.connect()
+        let pingerTask = Task {
+            for _ in 0..<20 {
+                try? await pinger.send(["op": "ping"])
+                try? await Task.sleep(for: .milliseconds(100))
+            }
+        }
+        #expect(try await pinger.expectClose() == 4009)
+        pingerTask.cancel()
+    }
+
+    @Test("heartbeat silence closes with 4009; WebSocket pings alone keep a session alive")
+    func heartbeatTimeout() async throws {
+        let server = try await shortTimeouts()
+        defer { Task { await server.stop() } }
+        let quiet = try await server.identified("u_quiet")
+        #expect(try await quiet.expectClose() == 4009)
+
+        let alive = try await server.identified("u_alive")
+        for _ in 0..<10 {
+            try await alive.sendFrame(.ping, [1])
+            try await Task.sleep(for: .milliseconds(150))
+        }
+        try await alive.send(["op": "ping", "t": 1])
+        #expect(try await alive.expect("pong").int("t") == 1)
+    }
+
+    @Test("a token that expires mid-session closes it with 4003")
+    func tokenExpiry() async throws {
+        let server = try await TestServer.start()
+        defer { Task { await server.stop() } }
+        let client = try await server.connect()
+        try await client.send(["op": "identify", "token": try await server.token("u_brief", lifetime: .seconds(2))])
+        _ = try await client.expect("ready")
+        #expect(try await client.expectClose(timeout: .seconds(6)) == 4003)
+    }
+
+    @Test("an inbound flood gets rate_limited, then 4008")
+    func flood() async throws {
+        let server = try await TestServer.start {
+            $0.inboundMessagesPerSecond = 5
+            $0.inboundBurst = 5
+            $0.inboundFloodThreshold = 20
+        }
+        defer { Task { await server.stop() } }
+        let client = try await server.identified("u_flood")
+        for index in 0..<40 {
+            // The server may close before the last ones are sent.
+            try? await client.send(["op": "ping", "id": index, "t": index])
+        }
+        var limited = 0
+        var pongs = 0
+        var code: UInt16?
+        loop: while true {
+            switch try await client.receive() {
+            case .message(let object, _):
+                if object.string("op") == "pong" { pongs += 1 }
+                if object.string("code") == "rate_limited" {
+                    limited += 1
+                    #expect(object.int("retry_after_ms") ?? 0 > 0)
+                }
+            case .close(let closeCode, _): code = closeCode; break loop
+            case .end: break loop
+            }
+        }
+        #expect(code == 4008)
+        // The burst of 5 covers identify and four pings.
+        #expect(pongs == 4)
+        #expect(limited >= 1)
+    }
+
+    @Test("a client sends close; the server echoes it")
+    func clientClose() async throws {
+        let server = try await TestServer.start()
+        defer { Task { await server.stop() } }
+        let client = try await server.identified("u_leaver")
+        try await client.sendFrame(.connectionClose, [0x03, 0xE8] + Array("bye".utf8))
+        #expect(try await client.expectClose() == 1000)
+    }
+
+    @Test("drain: sessions get 4011, new upgrades and readyz get 503, writes get unavailable")
+    func drain() async throws {
+        let server = try await TestServer.start()
+        let token = try await server.token("u_drain")
+        let client = try await server.identified("u_drain")
+        #expect(try await server.http("GET", "/readyz").status == 200)
+        await server.runtime.drain()
+        #expect(try await client.expectClose() == 4011)
+        #expect(try await server.http("GET", "/readyz").status == 503)
+        let write = try await server.http("POST", "/v1/posts", token: token, body: ["body": "late", "client_id": "late"])
+        #expect(write.status == 503)
+        #expect(write.json.object("error").string("code") == "unavailable")
+        await #expect(throws: (any Error).self) { _ = try await TestClient.connect(port: server.port) }
+        await server.stop()
+    }
+}
+

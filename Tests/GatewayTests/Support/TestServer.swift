@@ -1,0 +1,103 @@
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+@testable import Gateway
+import Logging
+import ServiceLifecycle
+
+/// A real gateway on a free loopback port with its own temporary data directory.
+final class TestServer: Sendable {
+    let server: GatewayServer
+    let group: ServiceGroup
+    let task: Task<Void, any Error>
+    let port: Int
+    let dataDirectory: String
+
+    var runtime: GatewayRuntime { server.runtime }
+
+    static func start(dataDirectory: String? = nil, bots: [User] = [], configure: (inout GatewayConfiguration) -> Void = { _ in }) async throws -> TestServer {
+        var configuration = GatewayConfiguration()
+        configuration.port = 0
+        configuration.dataDirectory = dataDirectory ?? Self.temporaryDirectory()
+        configure(&configuration)
+        var logger = Logger(label: "test-gateway")
+        logger.logLevel = ProcessInfo.processInfo.environment["GATEWAYD_TEST_LOG"].flatMap(Logger.Level.init(rawValue:)) ?? .critical
+        let server = try await GatewayServer(configuration: configuration, bots: BotRoster(bots), logger: logger)
+        let group = ServiceGroup(configuration: .init(services: server.services().map { .init(service: $0) }, logger: logger))
+        let task = Task { try await group.run() }
+        let port = await server.port()
+        return TestServer(server: server, group: group, task: task, port: port, dataDirectory: configuration.dataDirectory)
+    }
+
+    private init(server: GatewayServer, group: ServiceGroup, task: Task<Void, any Error>, port: Int, dataDirectory: String) {
+        self.server = server
+        self.group = group
+        self.task = task
+        self.port = port
+        self.dataDirectory = dataDirectory
+    }
+
+    static func temporaryDirectory() -> String {
+        let path = NSTemporaryDirectory() + "gatewayd-test-" + UUID().uuidString
+        try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        return path
+    }
+
+    /// Drains and stops the server, as SIGTERM would.
+    func stop() async {
+        await group.triggerGracefulShutdown()
+        _ = try? await task.value
+    }
+
+    func token(_ userID: String, name: String? = nil, role: User.Role = .user, lifetime: Duration = .seconds(3600)) async throws -> String {
+        try await runtime.tokens.sign(userID: userID, name: name ?? userID.capitalized, role: role, lifetime: lifetime)
+    }
+
+    /// A connected client that has read `hello`.
+    func connect() async throws -> TestClient {
+        let client = try await TestClient.connect(port: port)
+        _ = try await client.expect("hello")
+        return client
+    }
+
+    /// A connected, identified client.
+    func identified(_ userID: String, role: User.Role = .user) async throws -> TestClient {
+        let client = try await connect()
+        try await client.send(["op": "identify", "token": try await token(userID, role: role)])
+        _ = try await client.expect("ready")
+        return client
+    }
+
+    // MARK: HTTP
+
+    struct HTTPAnswer {
+        let status: Int
+        let headers: [String: String]
+        let json: [String: Any]
+    }
+
+    func http(_ method: String, _ path: String, token: String? = nil, body: [String: Any]? = nil, rawBody: Data? = nil) async throws -> HTTPAnswer {
+        var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)\(path)")!)
+        request.httpMethod = method
+        if let token { request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization") }
+        if let body {
+            request.httpBody = try JSONSerialization.data(withJSONObject: body)
+            request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+        } else if let rawBody {
+            request.httpBody = rawBody
+        }
+        let (data, response) = try await URLSession.shared.data(for: request)
+        let http = response as! HTTPURLResponse
+        var headers: [String: String] = [:]
+        for (key, value) in http.allHeaderFields { headers[String(describing: key).lowercased()] = String(describing: value) }
+        let json = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] ?? [:]
+        return HTTPAnswer(status: http.statusCode, headers: headers, json: json)
+    }
+}
+
+extension [String: Any] {
+    func object(_ key: String) -> [String: Any] { self[key] as? [String: Any] ?? [:] }
+    func int(_ key: String) -> Int? { (self[key] as? NSNumber)?.intValue }
+    func string(_ key: String) -> String? { self[key] as? String }
+}

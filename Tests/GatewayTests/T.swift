@@ -1,1 +1,0 @@
-import Testing; @testable import Gateway; @Test func t() {}
