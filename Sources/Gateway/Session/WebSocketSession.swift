@@ -580,14 +580,22 @@ final class WebSocketSession: ChannelInboundHandler, RemovableChannelHandler, St
     private func writeRaw(_ frame: ByteBuffer, persistent: Bool) -> Bool {
         guard let context else { return false }
         if case .closing = phase { return false }
-        let waiting = (try? context.channel.syncOptions?.getOption(.bufferedWritableBytes)) ?? 0
         let limit = configuration.outboundQueueBytes
-        if !persistent && waiting + frame.readableBytes > limit / 2 {
-            runtime.metrics.ephemeralDropped.add(1, ordering: .relaxed)
-            return false
+        // Ephemeral frames may take half the queue, leaving the rest for events.
+        let allowed = persistent ? limit : limit / 2
+        var waiting = queuedBytes(context)
+        if waiting + frame.readableBytes > allowed {
+            // Frames written in this pass have not reached the socket yet; give it what it takes
+            // before judging the connection slow.
+            context.flush()
+            waiting = queuedBytes(context)
         }
-        if waiting + frame.readableBytes > limit {
-            close(.slowConsumer, reason: "outbound queue overflowed; reconnect and resume")
+        if waiting + frame.readableBytes > allowed {
+            if persistent {
+                close(.slowConsumer, reason: "outbound queue overflowed; reconnect and resume")
+            } else {
+                runtime.metrics.ephemeralDropped.add(1, ordering: .relaxed)
+            }
             return false
         }
         context.write(wrapOutboundOut(frame), promise: nil)
@@ -596,6 +604,11 @@ final class WebSocketSession: ChannelInboundHandler, RemovableChannelHandler, St
 
     private func flush() {
         context?.flush()
+    }
+
+    /// Bytes written to the channel that the socket has not taken yet.
+    private func queuedBytes(_ context: ChannelHandlerContext) -> Int {
+        (try? context.channel.syncOptions?.getOption(.bufferedWritableBytes)) ?? 0
     }
 
     /// Sends a close frame, stops all delivery, and ends the connection once the peer answers or

@@ -1,0 +1,298 @@
+import Foundation
+import NIOCore
+import NIOPosix
+import Testing
+@testable import Gateway
+
+/// Ordering, recovery and backpressure of PROTOCOL.md sections 5 and 10, over real sockets.
+@Suite("Streams and fan-out", .serialized)
+struct StreamTests {
+    static func generous(_ configuration: inout GatewayConfiguration) {
+        configuration.writeLimits = .init(postsPerMinute: 100_000, commentsPerMinute: 100_000)
+        configuration.inboundMessagesPerSecond = 100_000
+        configuration.inboundBurst = 100_000
+    }
+
+    func subscribe(_ client: TestClient, _ stream: String, id: Int = 1, since: (Int, String)? = nil) async throws -> [String: Any] {
+        var request: [String: Any] = ["op": "sub", "id": id, "stream": stream]
+        if let since { request["since"] = ["offset": since.0, "epoch": since.1] }
+        try await client.send(request)
+        let answer = try await client.expect("subscribed")
+        #expect(answer.int("id") == id)
+        #expect(answer.string("stream") == stream)
+        return answer
+    }
+
+    func post(_ client: TestClient, _ body: String, clientID: String, id: Int = 1) async throws -> [String: Any] {
+        try await client.send(["op": "post", "id": id, "body": body, "client_id": clientID])
+        while true {
+            let message = try await client.message()
+            if message.string("op") == "ack" { return message.object("result") }
+            guard message.string("op") == "event" else { throw TestClientError(description: "expected an ack, got \(message)") }
+        }
+    }
+
+    /// Collects `count` events of one stream, checking each is the next offset.
+    func events(_ client: TestClient, stream: String, after start: Int, count: Int) async throws -> [[String: Any]] {
+        var received: [[String: Any]] = []
+        var expected = start + 1
+        while received.count < count {
+            let message = try await client.message()
+            guard message.string("op") == "event", message.string("stream") == stream else { continue }
+            #expect(message.int("offset") == expected, "offsets must be contiguous and in order")
+            expected = (message.int("offset") ?? expected) + 1
+            received.append(message)
+        }
+        return received
+    }
+
+    @Test("concurrent writers: every subscriber sees every offset once, in order, matching the acks")
+    func concurrentOrdering() async throws {
+        let server = try await TestServer.start(configure: Self.generous)
+        defer { Task { await server.stop() } }
+        var subscribers: [TestClient] = []
+        for index in 0..<3 {
+            let client = try await server.identified("u_reader\(index)")
+            #expect(try await subscribe(client, "feed").int("offset") == 0)
+            subscribers.append(client)
+        }
+        let writers = 4
+        let postsEach = 25
+        let ackedOffsets = try await withThrowingTaskGroup(of: [Int].self) { group in
+            for writer in 0..<writers {
+                group.addTask {
+                    let client = try await server.identified("u_writer\(writer)")
+                    var offsets: [Int] = []
+                    // Pipelined: all sent before any ack is read.
+                    for index in 0..<postsEach {
+                        try await client.send(["op": "post", "id": index, "body": "post \(index) from \(writer)", "client_id": "w\(writer)-\(index)"])
+                    }
+                    while offsets.count < postsEach {
+                        let message = try await client.message()
+                        if message.string("op") == "ack" { offsets.append(message.object("result").int("offset")!) }
+                    }
+                    return offsets
+                }
+            }
+            var all: [Int] = []
+            for try await offsets in group { all += offsets }
+            return all
+        }
+        let total = writers * postsEach
+        #expect(ackedOffsets.sorted() == Array(1...total))
+        for subscriber in subscribers {
+            let received = try await events(subscriber, stream: "feed", after: 0, count: total)
+            #expect(received.compactMap { $0.int("offset") } == Array(1...total))
+            #expect(Set(received.compactMap { $0.object("data").string("id") }).count == total)
+        }
+    }
+
+    @Test("comments to one thread from many writers arrive in thread order to all subscribers")
+    func threadOrdering() async throws {
+        let server = try await TestServer.start(configure: Self.generous)
+        defer { Task { await server.stop() } }
+        let author = try await server.identified("u_author")
+        let postID = try await post(author, "a thread", clientID: "t").object("post").string("id")!
+        let watcher = try await server.identified("u_watcher")
+        _ = try await subscribe(watcher, "thread:\(postID)")
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for writer in 0..<3 {
+                group.addTask {
+                    let client = try await server.identified("u_c\(writer)")
+                    for index in 0..<20 {
+                        try await client.send(["op": "comment", "id": index, "post_id": postID, "body": "c\(index)", "client_id": "c\(writer)-\(index)"])
+                    }
+                    var acks = 0
+                    while acks < 20 { if try await client.message().string("op") == "ack" { acks += 1 } }
+                }
+            }
+            try await group.waitForAll()
+        }
+        let received = try await events(watcher, stream: "thread:\(postID)", after: 0, count: 60)
+        #expect(received.allSatisfy { $0.string("type") == "comment.created" })
+        let thread = try await server.http("GET", "/v1/posts/\(postID)")
+        #expect(thread.json.object("post").int("comment_count") == 60)
+        #expect(thread.json.int("offset") == 60)
+        #expect((thread.json["comments"] as? [[String: Any]])?.count == 60)
+    }
+
+    @Test("recovery with since: exactly the missed events, then live, no duplicates")
+    func recovery() async throws {
+        let server = try await TestServer.start(configure: Self.generous)
+        defer { Task { await server.stop() } }
+        let writer = try await server.identified("u_writer")
+        let reader = try await server.identified("u_reader")
+        let subscribed = try await subscribe(reader, "feed")
+        let epoch = subscribed.string("epoch")!
+        for index in 0..<5 { _ = try await post(writer, "before \(index)", clientID: "b\(index)") }
+        _ = try await events(reader, stream: "feed", after: 0, count: 5)
+        reader.close()
+        for index in 0..<7 { _ = try await post(writer, "missed \(index)", clientID: "m\(index)") }
+
+        let back = try await server.identified("u_reader")
+        let resumed = try await subscribe(back, "feed", since: (5, epoch))
+        #expect(resumed["recovered"] as? Bool == true)
+        #expect(resumed.int("offset") == 12)
+        let missed = try await events(back, stream: "feed", after: 5, count: 7)
+        #expect(missed.map { $0.object("data").string("body") ?? "" } == (0..<7).map { "missed \($0)" })
+        _ = try await post(writer, "live", clientID: "live")
+        let live = try await events(back, stream: "feed", after: 12, count: 1)
+        #expect(live.first?.object("data").string("body") == "live")
+        #expect(await back.staysQuiet(for: .milliseconds(300)))
+
+        // A wrong epoch or an offset from the future cannot be recovered: live only.
+        let other = try await server.identified("u_other")
+        let wrongEpoch = try await subscribe(other, "feed", since: (5, "e_somewhere_else"))
+        #expect(wrongEpoch["recovered"] as? Bool == false)
+        #expect(wrongEpoch.int("offset") == 13)
+        let future = try await subscribe(other, "thread:\(live.first!.object("data").string("id")!)", id: 2, since: (99, epoch))
+        #expect(future["recovered"] as? Bool == false)
+        #expect(await other.staysQuiet(for: .milliseconds(300)))
+        // Since the latest offset: recovered, nothing to replay.
+        let current = try await server.identified("u_current")
+        let upToDate = try await subscribe(current, "feed", since: (13, epoch))
+        #expect(upToDate["recovered"] as? Bool == true)
+        #expect(await current.staysQuiet(for: .milliseconds(300)))
+    }
+
+    @Test("events pruned past the retention cannot be recovered")
+    func pruned() async throws {
+        let server = try await TestServer.start {
+            Self.generous(&$0)
+            $0.store.retainedEventsPerStream = 3
+            $0.store.retainedEventAge = .seconds(0)
+        }
+        defer { Task { await server.stop() } }
+        let writer = try await server.identified("u_writer")
+        for index in 0..<10 { _ = try await post(writer, "p\(index)", clientID: "p\(index)") }
+        try await (server.runtime.store as! SQLiteStore).prune()
+        let reader = try await server.identified("u_reader")
+        let epoch = (try await server.http("GET", "/v1/feed")).json.string("epoch")!
+        let tooOld = try await subscribe(reader, "feed", since: (2, epoch))
+        #expect(tooOld["recovered"] as? Bool == false)
+        let recent = try await subscribe(try await server.identified("u_recent"), "feed", since: (7, epoch))
+        #expect(recent["recovered"] as? Bool == true)
+    }
+
+    @Test("snapshot over HTTP, then subscribe since its offset, while writes go on: no gap, no duplicate")
+    func snapshotThenSubscribe() async throws {
+        let server = try await TestServer.start(configure: Self.generous)
+        defer { Task { await server.stop() } }
+        let writer = try await server.identified("u_writer")
+        let total = 60
+        let writing = Task {
+            var ids: [String] = []
+            for index in 0..<total {
+                ids.append(try await post(writer, "n\(index)", clientID: "n\(index)").object("post").string("id")!)
+            }
+            return ids
+        }
+        try await Task.sleep(for: .milliseconds(30))
+        let snapshot = try await server.http("GET", "/v1/feed?limit=100")
+        let offset = snapshot.json.int("offset")!
+        let snapshotIDs = (snapshot.json["posts"] as? [[String: Any]] ?? []).compactMap { $0.string("id") }
+        #expect(snapshotIDs.count == offset, "the snapshot holds exactly the posts up to its offset")
+        let reader = try await server.identified("u_reader")
+        let subscribed = try await subscribe(reader, "feed", since: (offset, snapshot.json.string("epoch")!))
+        #expect(subscribed["recovered"] as? Bool == true)
+        let written = try await writing.value
+        let rest = try await events(reader, stream: "feed", after: offset, count: total - offset)
+        let seen = snapshotIDs + rest.compactMap { $0.object("data").string("id") }
+        #expect(Set(seen) == Set(written))
+        #expect(seen.count == written.count)
+    }
+
+    @Test("subscription errors: unknown stream, thread of unknown post, other user's stream, twice, too many, unsub")
+    func subscriptionErrors() async throws {
+        let server = try await TestServer.start { $0.maxSubscriptionsPerConnection = 2 }
+        defer { Task { await server.stop() } }
+        let client = try await server.identified("u_me")
+        func error(_ request: [String: Any]) async throws -> String? {
+            try await client.send(request)
+            return try await client.expect("error").string("code")
+        }
+        #expect(try await error(["op": "sub", "id": 1, "stream": "nonsense"]) == "not_found")
+        #expect(try await error(["op": "sub", "id": 2, "stream": "thread:p_nothere"]) == "not_found")
+        #expect(try await error(["op": "sub", "id": 3, "stream": "user:u_other"]) == "forbidden")
+        #expect(try await error(["op": "sub", "id": 4, "stream": 5]) == "bad_request")
+        #expect(try await error(["op": "sub", "id": 5, "stream": "feed", "since": ["offset": "x", "epoch": "e"]]) == "bad_request")
+        _ = try await subscribe(client, "feed")
+        #expect(try await error(["op": "sub", "id": 6, "stream": "feed"]) == "already_subscribed")
+        _ = try await subscribe(client, "user:u_me", id: 7)
+        #expect(try await error(["op": "sub", "id": 8, "stream": "user:u_me2"]) == "forbidden")
+        let thirdPost = try await post(client, "x", clientID: "x", id: 9)
+        #expect(try await error(["op": "sub", "id": 10, "stream": "thread:\(thirdPost.object("post").string("id")!)"]) == "too_many_subscriptions")
+        #expect(try await error(["op": "unsub", "id": 11, "stream": "thread:p_x"]) == "bad_request")
+        try await client.send(["op": "unsub", "id": 12, "stream": "feed"])
+        // The post's own event may come before the unsubscribed reply; nothing of feed after it.
+        while true {
+            let message = try await client.message()
+            if message.string("op") == "unsubscribed" {
+                #expect(message.int("id") == 12)
+                break
+            }
+        }
+        _ = try await post(client, "after unsub", clientID: "y", id: 13)
+        #expect(await client.staysQuiet(for: .milliseconds(300)))
+
+        let anonymous = try await server.connect()
+        try await anonymous.send(["op": "identify"])
+        _ = try await anonymous.expect("ready")
+        try await anonymous.send(["op": "sub", "id": 1, "stream": "user:u_me"])
+        #expect(try await anonymous.expect("error").string("code") == "forbidden")
+        _ = try await subscribe(anonymous, "feed", id: 2)
+    }
+
+    @Test("a client that stops reading gets 4010 while others keep receiving everything")
+    func slowConsumer() async throws {
+        let server = try await TestServer.start {
+            Self.generous(&$0)
+            $0.outboundQueueBytes = 64 * 1024
+        }
+        defer { Task { await server.stop() } }
+        let slow = try await server.identified("u_slow")
+        _ = try await subscribe(slow, "feed")
+        let fast = try await server.identified("u_fast")
+        _ = try await subscribe(fast, "feed")
+        try await slow.channel.setOption(ChannelOptions.autoRead, value: false)
+        let writer = try await server.identified("u_writer")
+        // More than the kernel's socket buffers on loopback can hold (several MiB), so that the
+        // gateway's own queue has to fill.
+        let body = String(repeating: "慢", count: 3000)
+        let total = 1200
+        for index in 0..<total {
+            try await writer.send(["op": "post", "id": index, "body": body, "client_id": "s\(index)"])
+        }
+        var acks = 0
+        while acks < total { if try await writer.message().string("op") == "ack" { acks += 1 } }
+        let received = try await events(fast, stream: "feed", after: 0, count: total)
+        #expect(received.count == total)
+        #expect(server.runtime.metrics.closeCount(.slowConsumer) == 1)
+        try await slow.channel.setOption(ChannelOptions.autoRead, value: true)
+        #expect(try await slow.expectClose(timeout: .seconds(10)) == 4010)
+    }
+
+    @Test("typing goes to the thread's other subscribers, at most once per interval")
+    func typing() async throws {
+        let server = try await TestServer.start { $0.typingInterval = .milliseconds(500) }
+        defer { Task { await server.stop() } }
+        let author = try await server.identified("u_typist")
+        let postID = try await post(author, "typing here", clientID: "t").object("post").string("id")!
+        let stream = "thread:\(postID)"
+        _ = try await subscribe(author, stream, id: 2)
+        let watcher = try await server.identified("u_watch")
+        _ = try await subscribe(watcher, stream)
+        try await author.send(["op": "typing", "stream": stream])
+        try await author.send(["op": "typing", "stream": stream])
+        let typing = try await watcher.expect("typing")
+        #expect(typing.string("stream") == stream)
+        #expect(typing.object("user").string("id") == "u_typist")
+        #expect(await watcher.staysQuiet(for: .milliseconds(200)), "the second signal within the interval is dropped")
+        #expect(await author.staysQuiet(for: .milliseconds(50)), "the typist does not get its own signal")
+        try await Task.sleep(for: .milliseconds(400))
+        try await author.send(["op": "typing", "stream": stream])
+        _ = try await watcher.expect("typing")
+        try await author.send(["op": "typing", "id": 9, "stream": "feed"])
+        #expect(try await author.expect("error").string("code") == "bad_request")
+    }
+}
