@@ -1,0 +1,150 @@
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+import CompressNIO
+import NIOCore
+import NIOWebSocket
+import Testing
+@testable import Gateway
+
+/// The HTTP API of PROTOCOL.md section 7.
+@Suite("HTTP API", .serialized)
+struct HTTPTests {
+    @Test("feed pages newest first with before and limit; limits are checked")
+    func feedPaging() async throws {
+        let server = try await TestServer.start()
+        defer { Task { await server.stop() } }
+        let token = try await server.token("u_writer")
+        var ids: [String] = []
+        for index in 0..<7 {
+            let created = try await server.http("POST", "/v1/posts", token: token, body: ["body": "post \(index)", "client_id": "p\(index)"])
+            #expect(created.status == 201)
+            #expect(created.json.int("offset") == index + 1)
+            ids.append(created.json.object("post").string("id")!)
+        }
+        let first = try await server.http("GET", "/v1/feed?limit=3")
+        #expect(first.status == 200)
+        #expect(first.headers["content-type"]?.hasPrefix("application/json") == true)
+        let firstIDs = (first.json["posts"] as? [[String: Any]] ?? []).compactMap { $0.string("id") }
+        #expect(firstIDs == Array(ids.reversed().prefix(3)))
+        #expect(first.json.int("offset") == 7)
+        #expect(first.json.string("epoch")?.hasPrefix("e_") == true)
+        let second = try await server.http("GET", "/v1/feed?limit=3&before=\(firstIDs.last!)")
+        #expect((second.json["posts"] as? [[String: Any]] ?? []).compactMap { $0.string("id") } == Array(ids.reversed()[3..<6]))
+        let all = try await server.http("GET", "/v1/feed")
+        #expect((all.json["posts"] as? [Any])?.count == 7)
+        for bad in ["0", "101", "x", "-1"] {
+            let refused = try await server.http("GET", "/v1/feed?limit=\(bad)")
+            #expect(refused.status == 400)
+            #expect(refused.json.object("error").string("code") == "bad_request")
+        }
+    }
+
+    @Test("a thread with its comments, and comment pages after a comment id")
+    func threads() async throws {
+        let server = try await TestServer.start()
+        defer { Task { await server.stop() } }
+        let token = try await server.token("u_writer")
+        let postID = try await server.http("POST", "/v1/posts", token: token, body: ["body": "thread", "client_id": "t", "bots": "off"])
+            .json.object("post").string("id")!
+        var commentIDs: [String] = []
+        for index in 0..<5 {
+            let created = try await server.http("POST", "/v1/posts/\(postID)/comments", token: token, body: ["body": "c\(index)", "client_id": "c\(index)"])
+            #expect(created.status == 201)
+            #expect(created.json.int("offset") == index + 1)
+            commentIDs.append(created.json.object("comment").string("id")!)
+        }
+        let thread = try await server.http("GET", "/v1/posts/\(postID)")
+        #expect(thread.json.object("post").string("bots") == "off")
+        #expect(thread.json.object("post").int("comment_count") == 5)
+        #expect((thread.json["comments"] as? [[String: Any]] ?? []).compactMap { $0.string("id") } == commentIDs)
+        #expect(thread.json.int("offset") == 5)
+        let page = try await server.http("GET", "/v1/posts/\(postID)/comments?after=\(commentIDs[1])&limit=2")
+        #expect((page.json["comments"] as? [[String: Any]] ?? []).compactMap { $0.string("id") } == Array(commentIDs[2..<4]))
+        #expect(try await server.http("GET", "/v1/posts/p_none").status == 404)
+        #expect(try await server.http("GET", "/v1/posts/p_none/comments").status == 404)
+        let deleted = try await server.http("DELETE", "/v1/comments/\(commentIDs[0])", token: token)
+        #expect(deleted.status == 200)
+        #expect(deleted.json.isEmpty)
+        #expect(try await server.http("DELETE", "/v1/posts/\(postID)", token: try await server.token("u_stranger")).status == 403)
+        #expect(try await server.http("DELETE", "/v1/posts/\(postID)", token: try await server.token("u_admin", role: .admin)).status == 200)
+        #expect(try await server.http("GET", "/v1/posts/\(postID)").status == 404)
+    }
+
+    @Test("tokens: missing for writes is 401; present but bad or expired is always 401")
+    func authentication() async throws {
+        let server = try await TestServer.start()
+        defer { Task { await server.stop() } }
+        let anonymousWrite = try await server.http("POST", "/v1/posts", body: ["body": "x", "client_id": "x"])
+        #expect(anonymousWrite.status == 401)
+        #expect(anonymousWrite.json.object("error").string("code") == "unauthorized")
+        #expect(try await server.http("GET", "/v1/feed", token: "not.a.token").status == 401)
+        #expect(try await server.http("GET", "/v1/feed", token: try await server.token("u_old", lifetime: .seconds(-5))).status == 401)
+        #expect(try await server.http("GET", "/v1/feed").status == 200)
+    }
+
+    @Test("bad bodies: not JSON, not an object, too large, wrong fields")
+    func badBodies() async throws {
+        let server = try await TestServer.start()
+        defer { Task { await server.stop() } }
+        let token = try await server.token("u_writer")
+        for body in ["{", "[1]", "\"x\""] {
+            let answer = try await server.http("POST", "/v1/posts", token: token, rawBody: Data(body.utf8))
+            #expect(answer.status == 400, "\(body)")
+        }
+        let invalidUTF8 = try await server.http("POST", "/v1/posts", token: token, rawBody: Data([0x7B, 0xFF, 0x7D]))
+        #expect(invalidUTF8.status == 400)
+        let huge = try await server.http("POST", "/v1/posts", token: token, rawBody: Data(repeating: 0x20, count: 70_000))
+        #expect(huge.status == 413)
+        let tooLong = try await server.http("POST", "/v1/posts", token: token, body: ["body": String(repeating: "a", count: 4001), "client_id": "x"])
+        #expect(tooLong.status == 413)
+        #expect(tooLong.json.object("error").string("code") == "too_large")
+        let noClientID = try await server.http("POST", "/v1/posts", token: token, body: ["body": "x"])
+        #expect(noClientID.status == 400)
+        #expect(noClientID.json.object("error").string("message")?.contains("client_id") == true)
+    }
+
+    @Test("health, readiness, metrics, personas and unknown paths")
+    func operational() async throws {
+        let server = try await TestServer.start(bots: [User(id: "b_kiki", name: "Kiki", role: .bot, persona: "kiki")])
+        defer { Task { await server.stop() } }
+        #expect(try await server.http("GET", "/healthz").status == 200)
+        #expect(try await server.http("GET", "/readyz").status == 200)
+        let client = try await server.identified("u_metric")
+        try await client.send(["op": "ping", "t": 1])
+        _ = try await client.expect("pong")
+        var request = URLRequest(url: URL(string: "http://127.0.0.1:\(server.port)/metrics")!)
+        request.httpMethod = "GET"
+        let (data, _) = try await URLSession.shared.data(for: request)
+        let text = String(decoding: data, as: UTF8.self)
+        #expect(text.contains("gatewayd_sessions 1"))
+        #expect(text.contains("gatewayd_messages_received_total 2"))
+        let personas = try await server.http("GET", "/v1/personas")
+        let first = (personas.json["personas"] as? [[String: Any]])?.first ?? [:]
+        #expect(first.string("id") == "kiki")
+        #expect(first.object("user").string("id") == "b_kiki")
+        let missing = try await server.http("GET", "/v2/nothing")
+        #expect(missing.status == 404)
+        #expect(missing.json.object("error").string("code") == "not_found")
+        await #expect(throws: TestClientError.self) { _ = try await TestClient.connect(port: server.port, path: "/elsewhere") }
+    }
+
+    @Test("permessage-deflate is negotiated and compressed client messages are understood")
+    func deflate() async throws {
+        let server = try await TestServer.start()
+        defer { Task { await server.stop() } }
+        let (client, headers) = try await TestClient.connectReturningHeaders(
+            port: server.port, extraHeaders: [("Sec-WebSocket-Extensions", "permessage-deflate; client_max_window_bits")])
+        #expect(headers["sec-websocket-extensions"] == "permessage-deflate; client_no_context_takeover")
+        _ = try await client.expect("hello")
+        var message = ByteBuffer(string: #"{"op":"ping","t":"compressed"}"#)
+        let compressor = try ZlibCompressor(algorithm: .deflate)
+        var compressed = try message.compressStream(with: compressor, flush: .sync)
+        compressed.moveWriterIndex(to: compressed.writerIndex - 4)
+        try await client.sendFrame(.text, Array(compressed.readableBytesView), rsv1: true)
+        #expect(try await client.expect("pong").string("t") == "compressed")
+        let plain = try await TestClient.connectReturningHeaders(port: server.port)
+        #expect(plain.1["sec-websocket-extensions"] == nil)
+    }
+}
