@@ -5,8 +5,10 @@ public import JWTKit
 /// The claims of a gateway token (PROTOCOL.md section 8).
 public struct TokenClaims: JWTPayload, Equatable {
     public var sub: SubjectClaim
-    public var name: String
-    public var role: String
+    /// The display name; the user id when absent.
+    public var name: String?
+    /// `user` when absent.
+    public var role: String?
     public var exp: ExpirationClaim
 
     public init(userID: String, name: String, role: User.Role, expires: Date) {
@@ -55,8 +57,9 @@ public struct TokenAuthority: Sendable {
         } catch {
             throw TokenRejection(description: "The token is not valid: its signature, format or claims are wrong.")
         }
-        guard let role = User.Role(rawValue: claims.role) else {
-            throw TokenRejection(description: "The token's role \"\(claims.role)\" is not one of user, moderator, admin, bot.")
+        let roleName = claims.role ?? User.Role.user.rawValue
+        guard let role = User.Role(rawValue: roleName) else {
+            throw TokenRejection(description: "The token's role \"\(roleName)\" is not one of user, moderator, admin, bot.")
         }
         let userID = claims.sub.value
         guard !userID.isEmpty, userID.utf8.count <= 256 else {
@@ -71,7 +74,7 @@ public struct TokenAuthority: Sendable {
         guard !userID.hasPrefix("b_") else {
             throw TokenRejection(description: "User ids starting with b_ are reserved for persona bots.")
         }
-        return (User(id: userID, name: claims.name, role: role), claims.exp.value)
+        return (User(id: userID, name: claims.name ?? userID, role: role), claims.exp.value)
     }
 }
 

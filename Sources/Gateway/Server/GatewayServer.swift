@@ -1,5 +1,5 @@
 import Foundation
-public import Hummingbird
+import Hummingbird
 import HummingbirdCore
 public import Logging
 import NIOCore
@@ -67,15 +67,15 @@ public final class GatewayServer: Sendable {
 
     /// Serves until SIGTERM or SIGINT, then drains and returns.
     public func run() async throws {
-        let group = ServiceGroup(
-            configuration: .init(
-                services: services().map { .init(service: $0) },
-                gracefulShutdownSignals: [.sigterm, .sigint],
-                cancellationSignals: [],
-                logger: runtime.logger
-            )
+        var configuration = ServiceGroupConfiguration(
+            services: services().map { .init(service: $0) },
+            gracefulShutdownSignals: [.sigterm, .sigint],
+            cancellationSignals: [],
+            logger: runtime.logger
         )
-        try await group.run()
+        // PROTOCOL.md section 10: the process exits within this even if something hangs.
+        configuration.maximumGracefulShutdownDuration = runtime.configuration.drainDeadline
+        try await ServiceGroup(configuration: configuration).run()
     }
 }
 

@@ -2,23 +2,16 @@ public import NIOCore
 import Synchronization
 
 /// A committed event encoded once: `frame` holds the finished WebSocket frame that every
-/// subscriber is written, and `payload` the JSON alone for connections that compress.
+/// subscriber is written, compressing or not (PerMessageDeflate sends uncompressed).
 public struct OutboundEvent: Sendable {
     public let stream: String
     public let offset: Int64
     public let frame: ByteBuffer
-    private let headerLength: Int
-    /// The JSON text alone, for connections that compress it.
-    public var payload: ByteBuffer {
-        frame.getSlice(at: frame.readerIndex + headerLength, length: frame.readableBytes - headerLength)!
-    }
 
     public init(_ event: StoredEvent) {
         stream = event.stream
         offset = event.offset
-        let json = ServerFrame.event(event)
-        headerLength = WebSocketFraming.headerLength(payloadLength: json.count)
-        frame = WebSocketFraming.frame(.text, payload: json)
+        frame = WebSocketFraming.frame(.text, payload: ServerFrame.event(event))
     }
 }
 
@@ -69,21 +62,19 @@ public final class StreamHub: EventSink {
     }
 
     public func publish(_ events: [StoredEvent]) {
-        let encoded = events.map(OutboundEvent.init)
+        // Who listens, taken under the lock; encoding happens outside it, once per event that
+        // has a listener.
+        let listeners: [[Entry]] = streams.withLock { streams in
+            events.map { event in streams[event.stream].map { Array($0.values) } ?? [] }
+        }
         // Per event loop, per subscriber, the events it takes, in order.
-        var byLoop: [ObjectIdentifier: (loop: any EventLoop, deliveries: [Int: (Entry, [OutboundEvent])])] = [:]
-        streams.withLock { streams in
-            for event in encoded {
-                guard let subscribers = streams[event.stream] else { continue }
-                for entry in subscribers.values {
-                    let loopID = ObjectIdentifier(entry.loop)
-                    if byLoop[loopID] == nil { byLoop[loopID] = (entry.loop, [:]) }
-                    if byLoop[loopID]!.deliveries[entry.key] == nil {
-                        byLoop[loopID]!.deliveries[entry.key] = (entry, [event])
-                    } else {
-                        byLoop[loopID]!.deliveries[entry.key]!.1.append(event)
-                    }
-                }
+        var byLoop: [ObjectIdentifier: (loop: any EventLoop, deliveries: [Int: (entry: Entry, events: [OutboundEvent])])] = [:]
+        for (event, entries) in zip(events, listeners) where !entries.isEmpty {
+            let encoded = OutboundEvent(event)
+            for entry in entries {
+                let loopID = ObjectIdentifier(entry.loop)
+                if byLoop[loopID] == nil { byLoop[loopID] = (entry.loop, [:]) }
+                byLoop[loopID]!.deliveries[entry.key, default: (entry, [])].events.append(encoded)
             }
         }
         for (_, group) in byLoop {

@@ -16,27 +16,11 @@ public enum WebSocketFraming {
         length < 126 ? 2 : (length <= 0xFFFF ? 4 : 10)
     }
 
-    /// A whole frame: FIN set, `compressed` sets RSV1 (permessage-deflate, RFC 7692).
-    public static func frame(_ opcode: Opcode, payload: some Collection<UInt8>, compressed: Bool = false,
-                             allocator: ByteBufferAllocator = ByteBufferAllocator()) -> ByteBuffer {
+    /// A whole, unmasked frame with FIN set.
+    public static func frame(_ opcode: Opcode, payload: some Collection<UInt8>) -> ByteBuffer {
         let length = payload.count
-        var buffer = allocator.buffer(capacity: headerLength(payloadLength: length) + length)
-        writeHeader(opcode, payloadLength: length, compressed: compressed, into: &buffer)
-        buffer.writeBytes(payload)
-        return buffer
-    }
-
-    public static func frame(_ opcode: Opcode, payload: ByteBuffer, compressed: Bool = false) -> ByteBuffer {
-        let length = payload.readableBytes
         var buffer = ByteBufferAllocator().buffer(capacity: headerLength(payloadLength: length) + length)
-        writeHeader(opcode, payloadLength: length, compressed: compressed, into: &buffer)
-        var payload = payload
-        buffer.writeBuffer(&payload)
-        return buffer
-    }
-
-    public static func writeHeader(_ opcode: Opcode, payloadLength length: Int, compressed: Bool, into buffer: inout ByteBuffer) {
-        buffer.writeInteger(0x80 | (compressed ? 0x40 : 0) | opcode.rawValue)
+        buffer.writeInteger(0x80 | opcode.rawValue)
         if length < 126 {
             buffer.writeInteger(UInt8(length))
         } else if length <= 0xFFFF {
@@ -46,6 +30,8 @@ public enum WebSocketFraming {
             buffer.writeInteger(UInt8(127))
             buffer.writeInteger(UInt64(length))
         }
+        buffer.writeBytes(payload)
+        return buffer
     }
 
     /// A close frame with a status code and a short reason (at most 123 bytes, so the frame stays a

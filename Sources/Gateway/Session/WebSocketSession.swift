@@ -367,7 +367,7 @@ final class WebSocketSession: ChannelInboundHandler, RemovableChannelHandler, St
             tokenExpiry = .now() + .milliseconds(Int64(remaining * 1000))
             scheduleDeadlineCheck()
         }
-        send(ServerFrame.ready(sessionID: "s_\(runtime.ids.make("s").dropFirst(2))", user: user, readOnly: user == nil))
+        send(ServerFrame.ready(sessionID: runtime.ids.make("s"), user: user, readOnly: user == nil))
         flush()
         let held = heldWhileIdentifying
         heldWhileIdentifying = []

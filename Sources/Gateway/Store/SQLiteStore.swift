@@ -1,5 +1,5 @@
 import Foundation
-public import GRDB
+import GRDB
 public import Logging
 import Synchronization
 
@@ -25,10 +25,10 @@ public final class SQLiteStore: FeedStore {
         public init() {}
     }
 
-    private struct Job: Sendable {
-        var command: WriteCommand
-        var author: User
-        var continuation: CheckedContinuation<Result<WriteReceipt, GatewayError>, Never>
+    private enum Job: Sendable {
+        case write(WriteCommand, author: User, continuation: CheckedContinuation<Result<WriteReceipt, GatewayError>, Never>)
+        /// A user seen at identify; recorded in the next batch, so identifies cost no fsync of their own.
+        case remember(User)
     }
 
     private struct Queue {
@@ -79,18 +79,8 @@ public final class SQLiteStore: FeedStore {
 
     public func write(_ command: WriteCommand, by author: User) async throws(GatewayError) -> WriteReceipt {
         let result = await withCheckedContinuation { (continuation: CheckedContinuation<Result<WriteReceipt, GatewayError>, Never>) in
-            let job = Job(command: command, author: author, continuation: continuation)
-            let start = queue.withLock { queue -> Bool? in
-                if queue.draining { return nil }
-                queue.jobs.append(job)
-                if queue.writerRunning { return false }
-                queue.writerRunning = true
-                return true
-            }
-            switch start {
-            case nil: continuation.resume(returning: .failure(.draining))
-            case true?: Task { await self.runWriter() }
-            case false?: break
+            if !enqueue(.write(command, author: author, continuation: continuation)) {
+                continuation.resume(returning: .failure(.draining))
             }
         }
         return try result.get()
@@ -98,13 +88,20 @@ public final class SQLiteStore: FeedStore {
 
     public func remember(_ user: User) async {
         let isNew = knownUsers.withLock { $0.insert(user).inserted }
-        guard isNew else { return }
-        do {
-            try await pool.write { db in try Self.upsertUser(user, in: db) }
-        } catch {
-            knownUsers.withLock { _ = $0.remove(user) }
-            logger.warning("Could not record user \(user.id): \(error)")
+        if isNew { _ = enqueue(.remember(user)) }
+    }
+
+    /// Queues a job and starts the writer if it is idle; false while draining.
+    private func enqueue(_ job: Job) -> Bool {
+        let start = queue.withLock { queue -> Bool? in
+            if queue.draining { return nil }
+            queue.jobs.append(job)
+            if queue.writerRunning { return false }
+            queue.writerRunning = true
+            return true
         }
+        if start == true { Task { await self.runWriter() } }
+        return start != nil
     }
 
     /// Takes every waiting job, applies them in one transaction, publishes their events, answers
@@ -134,10 +131,22 @@ public final class SQLiteStore: FeedStore {
     }
 
     private func commit(_ batch: [Job]) async {
-        let requests = batch.map { ($0.command, $0.author) }
+        var requests: [(command: WriteCommand, author: User)] = []
+        var continuations: [CheckedContinuation<Result<WriteReceipt, GatewayError>, Never>] = []
+        var users: [User] = []
+        for job in batch {
+            switch job {
+            case .write(let command, let author, let continuation):
+                requests.append((command, author))
+                continuations.append(continuation)
+            case .remember(let user):
+                users.append(user)
+            }
+        }
         let outcomes: [(Result<WriteReceipt, GatewayError>, [StoredEvent])]
         do {
-            outcomes = try await pool.write { [self] db in
+            outcomes = try await pool.write { [self, requests, users] db in
+                for user in users { try Self.upsertUser(user, in: db) }
                 var outcomes: [(Result<WriteReceipt, GatewayError>, [StoredEvent])] = []
                 outcomes.reserveCapacity(requests.count)
                 for (command, author) in requests {
@@ -162,13 +171,14 @@ public final class SQLiteStore: FeedStore {
             }
         } catch {
             logger.error("A batch of \(batch.count) writes could not be committed: \(error)")
-            for job in batch { job.continuation.resume(returning: .failure(.storeUnavailable)) }
+            knownUsers.withLock { known in users.forEach { known.remove($0) } }
+            for continuation in continuations { continuation.resume(returning: .failure(.storeUnavailable)) }
             return
         }
         let events = outcomes.flatMap(\.1)
         if !events.isEmpty { sink.publish(events) }
-        for (job, outcome) in zip(batch, outcomes) {
-            job.continuation.resume(returning: outcome.0)
+        for (continuation, outcome) in zip(continuations, outcomes) {
+            continuation.resume(returning: outcome.0)
         }
     }
 

@@ -1,0 +1,151 @@
+#!/usr/bin/env python3
+"""First measurements of a running gatewayd: idle connections and fan-out.
+
+A stopgap until the dedicated load tool (Tools/gwload); needs `pip install websockets`.
+It mints its own tokens, so the gateway must run with GATEWAYD_JWT_SECRET set to --secret.
+
+  GATEWAYD_JWT_SECRET=s3cret .build/release/gatewayd serve --port 8080 --data /tmp/gw &
+  python3 scripts/first-measure.py --pid $! --secret s3cret idle --connections 10000
+  python3 scripts/first-measure.py --pid $! --secret s3cret fanout --subscribers 1000 --posts 500
+
+Every loop is bounded in count and time; all traffic goes to the loopback address.
+"""
+import argparse, asyncio, base64, hashlib, hmac, json, os, time
+
+import websockets
+
+
+def token(secret, user):
+    def b64(data):
+        return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+    header = b64(json.dumps({"alg": "HS256", "typ": "JWT"}).encode())
+    payload = b64(json.dumps({"sub": user, "name": user, "role": "user", "exp": int(time.time()) + 3600}).encode())
+    signature = hmac.new(secret.encode(), f"{header}.{payload}".encode(), hashlib.sha256).digest()
+    return f"{header}.{payload}.{b64(signature)}"
+
+
+def rss_kib(pid):
+    with open(f"/proc/{pid}/status") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return 0
+
+
+def cpu_seconds(pid):
+    with open(f"/proc/{pid}/stat") as stat:
+        fields = stat.read().rsplit(")", 1)[1].split()
+    ticks = os.sysconf("SC_CLK_TCK")
+    return (int(fields[11]) + int(fields[12])) / ticks
+
+
+async def open_session(url, secret, user, stream="feed"):
+    ws = await websockets.connect(url, max_size=None, compression=None, ping_interval=None)
+    await ws.recv()  # hello
+    await ws.send(json.dumps({"op": "identify", "token": token(secret, user)}))
+    await ws.recv()  # ready
+    await ws.send(json.dumps({"op": "sub", "id": 1, "stream": stream}))
+    await ws.recv()  # subscribed
+    return ws
+
+
+async def idle(args):
+    url = f"ws://127.0.0.1:{args.port}/v1/ws"
+    before = rss_kib(args.pid)
+    sockets = []
+    started = time.monotonic()
+    for batch in range(0, args.connections, 200):
+        count = min(200, args.connections - batch)
+        sockets += await asyncio.gather(*(open_session(url, args.secret, f"u_idle{batch + i}") for i in range(count)))
+        if time.monotonic() - started > args.timeout:
+            break
+    ramp = time.monotonic() - started
+    await asyncio.sleep(3)
+    after = rss_kib(args.pid)
+    held = len(sockets)
+    print(json.dumps({
+        "scenario": "idle", "connections": held, "ramp_s": round(ramp, 1),
+        "rss_before_kib": before, "rss_after_kib": after,
+        "kib_per_connection": round((after - before) / max(held, 1), 2),
+    }))
+    await asyncio.gather(*(ws.close() for ws in sockets))
+
+
+async def fanout(args):
+    url = f"ws://127.0.0.1:{args.port}/v1/ws"
+    subscribers = []
+    for batch in range(0, args.subscribers, 200):
+        count = min(200, args.subscribers - batch)
+        subscribers += await asyncio.gather(*(open_session(url, args.secret, f"u_sub{batch + i}") for i in range(count)))
+    writer = await open_session(url, args.secret, "u_writer", stream="user:u_writer")
+    latencies = []
+    received = [0]
+    problems = {"gaps": 0}
+
+    async def reader(ws):
+        last = None
+        deadline = time.monotonic() + args.timeout
+        while received[0] < args.posts * len(subscribers) and time.monotonic() < deadline:
+            try:
+                message = json.loads(await asyncio.wait_for(ws.recv(), timeout=max(0.1, deadline - time.monotonic())))
+            except asyncio.TimeoutError:
+                return
+            if message.get("op") != "event":
+                continue
+            offset = message["offset"]
+            if last is not None and offset != last + 1:
+                problems["gaps"] += 1
+            last = offset
+            received[0] += 1
+            sent = float(message["data"]["body"].split()[1])
+            latencies.append(time.time() - sent)
+            if offset >= start_offset + args.posts:
+                return
+
+    start_offset = 0
+    cpu_before = cpu_seconds(args.pid)
+    started = time.monotonic()
+    readers = [asyncio.create_task(reader(ws)) for ws in subscribers]
+
+    async def write():
+        for index in range(args.posts):
+            await writer.send(json.dumps({"op": "post", "id": index, "body": f"at {time.time():.6f}", "client_id": f"m{started}-{index}"}))
+            if args.rate:
+                await asyncio.sleep(1 / args.rate)
+    await write()
+    await asyncio.gather(*readers)
+    elapsed = time.monotonic() - started
+    cpu = cpu_seconds(args.pid) - cpu_before
+    latencies.sort()
+    def pct(p):
+        return round(latencies[min(len(latencies) - 1, int(p * len(latencies)))] * 1000, 2) if latencies else None
+    print(json.dumps({
+        "scenario": "fanout", "subscribers": len(subscribers), "posts": args.posts,
+        "delivered": received[0], "expected": args.posts * len(subscribers), "gaps": problems["gaps"],
+        "seconds": round(elapsed, 2), "delivered_per_s": round(received[0] / elapsed),
+        "server_cpu_us_per_delivery": round(cpu * 1e6 / max(received[0], 1), 2),
+        "latency_ms_p50": pct(0.5), "latency_ms_p99": pct(0.99), "latency_ms_max": pct(1.0) if latencies else None,
+        "server_rss_kib": rss_kib(args.pid),
+    }))
+    await asyncio.gather(*(ws.close() for ws in subscribers + [writer]))
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--port", type=int, default=8080)
+    parser.add_argument("--pid", type=int, required=True, help="the gateway's process id, for RSS and CPU")
+    parser.add_argument("--secret", required=True, help="the gateway's GATEWAYD_JWT_SECRET")
+    parser.add_argument("--timeout", type=float, default=120, help="seconds any phase may take")
+    sub = parser.add_subparsers(dest="scenario", required=True)
+    idle_parser = sub.add_parser("idle")
+    idle_parser.add_argument("--connections", type=int, default=10000)
+    fan = sub.add_parser("fanout")
+    fan.add_argument("--subscribers", type=int, default=1000)
+    fan.add_argument("--posts", type=int, default=500)
+    fan.add_argument("--rate", type=float, default=0, help="posts per second; 0 for as fast as acks allow")
+    args = parser.parse_args()
+    asyncio.run(idle(args) if args.scenario == "idle" else fanout(args))
+
+
+if __name__ == "__main__":
+    main()
