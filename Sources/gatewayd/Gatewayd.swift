@@ -2,13 +2,14 @@ import ArgumentParser
 import Foundation
 import Gateway
 import Logging
+import Persona
 
 @main
 struct Gatewayd: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "gatewayd",
         abstract: "A live social feed over WebSocket, with AI personas taking part in threads.",
-        subcommands: [Serve.self, Token.self],
+        subcommands: [Serve.self, Token.self, PersonaCommand.self],
         defaultSubcommand: Serve.self
     )
 }
@@ -67,7 +68,7 @@ struct Token: AsyncParsableCommand {
         guard User.Role(rawValue: role) != nil else {
             throw ValidationError("--role must be one of user, moderator, admin, bot; got \"\(role)\".")
         }
-        guard DurationText.parse(ttl) != nil else {
+        guard DurationSyntax.parse(ttl) != nil else {
             throw ValidationError("--ttl must be a duration like 30m, 24h or 7d; got \"\(ttl)\".")
         }
     }
@@ -76,6 +77,6 @@ struct Token: AsyncParsableCommand {
         let logger = Logger(label: "gatewayd")
         let secret = try SigningKey.load(dataDirectory: data, logger: logger)
         let authority = await TokenAuthority(secret: secret, bots: BotRoster())
-        print(try await authority.sign(userID: user, name: name, role: User.Role(rawValue: role)!, lifetime: DurationText.parse(ttl)!))
+        print(try await authority.sign(userID: user, name: name, role: User.Role(rawValue: role)!, lifetime: DurationSyntax.parse(ttl)!))
     }
 }

@@ -1,0 +1,173 @@
+import Yams
+
+/// Reads typed fields out of a YAML mapping and collects every problem instead of stopping at
+/// the first, each with its line, column and field path.
+struct NodeReader {
+    let file: String
+    private(set) var diagnostics: [Diagnostic] = []
+
+    init(file: String) {
+        self.file = file
+    }
+
+    mutating func error(_ node: Node?, _ path: String, _ message: String, suggestion: String? = nil, fallback mark: Mark? = nil) {
+        let position = node?.mark ?? mark
+        diagnostics.append(Diagnostic(
+            file: file, line: position?.line ?? 1, column: position?.column ?? 1, path: path, message: message, suggestion: suggestion))
+    }
+
+    mutating func warning(_ node: Node?, _ path: String, _ message: String) {
+        diagnostics.append(Diagnostic(
+            .warning, file: file, line: node?.mark?.line ?? 1, column: node?.mark?.column ?? 1, path: path, message: message))
+    }
+
+    /// The mapping's values by key, reporting keys that are not among `allowed` (with a likely
+    /// intended key) and non-string keys.
+    mutating func fields(_ node: Node, _ path: String, allowed: [String]) -> [String: Node]? {
+        guard case .mapping(let mapping) = node else {
+            error(node, path, "expected a mapping of fields, got \(describe(node))")
+            return nil
+        }
+        var result: [String: Node] = [:]
+        for (keyNode, value) in mapping {
+            guard let key = keyNode.scalar?.string else {
+                error(keyNode, path, "keys must be plain names")
+                continue
+            }
+            let fieldPath = path.isEmpty ? key : "\(path).\(key)"
+            guard allowed.contains(key) else {
+                error(keyNode, fieldPath, "unknown key", suggestion: Spelling.suggestion(for: key, among: allowed))
+                continue
+            }
+            result[key] = value
+        }
+        return result
+    }
+
+    func describe(_ node: Node) -> String {
+        switch node {
+        case .scalar(let scalar):
+            if scalar.style == .plain && (scalar.string == "null" || scalar.string == "~" || scalar.string.isEmpty) { return "nothing (null)" }
+            return "\"\(scalar.string)\""
+        case .mapping: return "a mapping"
+        case .sequence: return "a list"
+        case .alias: return "an alias"
+        }
+    }
+
+    func isNull(_ node: Node) -> Bool {
+        if case .scalar(let scalar) = node, scalar.style == .plain, ["null", "~", ""].contains(scalar.string) { return true }
+        return false
+    }
+
+    mutating func string(_ node: Node, _ path: String, allowEmpty: Bool = true, maxLength: Int = 20_000) -> String? {
+        guard case .scalar(let scalar) = node, !isNull(node) else {
+            error(node, path, "expected text, got \(describe(node))")
+            return nil
+        }
+        if !allowEmpty && scalar.string.trimmingWhitespace().isEmpty {
+            error(node, path, "must not be empty")
+            return nil
+        }
+        if scalar.string.count > maxLength {
+            error(node, path, "is \(scalar.string.count) characters long; the limit is \(maxLength)")
+            return nil
+        }
+        return scalar.string
+    }
+
+    mutating func bool(_ node: Node, _ path: String) -> Bool? {
+        guard case .scalar(let scalar) = node, scalar.style == .plain else {
+            error(node, path, "expected true or false, got \(describe(node))")
+            return nil
+        }
+        switch scalar.string {
+        case "true", "True", "TRUE", "yes", "on": return true
+        case "false", "False", "FALSE", "no", "off": return false
+        default:
+            error(node, path, "expected true or false, got \(describe(node))")
+            return nil
+        }
+    }
+
+    mutating func integer(_ node: Node, _ path: String, range: ClosedRange<Int>) -> Int? {
+        guard case .scalar(let scalar) = node, scalar.style == .plain, let value = Int(scalar.string) else {
+            error(node, path, "expected a whole number from \(range.lowerBound) to \(range.upperBound), got \(describe(node))")
+            return nil
+        }
+        guard range.contains(value) else {
+            error(node, path, "expected a whole number from \(range.lowerBound) to \(range.upperBound), got \(value)")
+            return nil
+        }
+        return value
+    }
+
+    mutating func number(_ node: Node, _ path: String, range: ClosedRange<Double>) -> Double? {
+        guard case .scalar(let scalar) = node, scalar.style == .plain, let value = Double(scalar.string), value.isFinite else {
+            error(node, path, "expected a number from \(range.lowerBound) to \(range.upperBound), got \(describe(node))")
+            return nil
+        }
+        guard range.contains(value) else {
+            error(node, path, "expected a number from \(range.lowerBound) to \(range.upperBound), got \(value)")
+            return nil
+        }
+        return value
+    }
+
+    mutating func choice<T: RawRepresentable & CaseIterable>(_ node: Node, _ path: String, as type: T.Type) -> T? where T.RawValue == String {
+        let names = T.allCases.map(\.rawValue)
+        guard case .scalar(let scalar) = node, let value = T(rawValue: scalar.string) else {
+            let got = node.scalar?.string ?? ""
+            error(node, path, "expected one of \(names.joined(separator: ", ")), got \(describe(node))",
+                  suggestion: Spelling.suggestion(for: got, among: names))
+            return nil
+        }
+        return value
+    }
+
+    mutating func duration(_ node: Node, _ path: String, range: ClosedRange<Duration> = .zero ... .seconds(86_400 * 7)) -> Duration? {
+        guard case .scalar(let scalar) = node, let value = DurationSyntax.parse(scalar.string) else {
+            error(node, path, "expected a duration like \"30s\", \"5m\" or \"2h\", got \(describe(node))")
+            return nil
+        }
+        guard range.contains(value) else {
+            error(node, path, "expected a duration from \(DurationSyntax.format(range.lowerBound)) to \(DurationSyntax.format(range.upperBound)), got \(scalar.string)")
+            return nil
+        }
+        return value
+    }
+
+    mutating func delay(_ node: Node, _ path: String) -> DelayRange? {
+        guard case .scalar(let scalar) = node, let value = DelayRange.parse(scalar.string) else {
+            error(node, path, "expected a delay like \"5s\" or a range like \"2s..8s\", got \(describe(node))")
+            return nil
+        }
+        guard value.upper <= .seconds(3600) else {
+            error(node, path, "a delay may be at most 1h, got \(scalar.string)")
+            return nil
+        }
+        return value
+    }
+
+    mutating func rate(_ node: Node, _ path: String) -> Rate? {
+        guard case .scalar(let scalar) = node, let value = Rate.parse(scalar.string) else {
+            error(node, path, "expected a rate like \"30/min\" or \"5/min burst 2\", got \(describe(node))")
+            return nil
+        }
+        return value
+    }
+
+    mutating func strings(_ node: Node, _ path: String, maxLength: Int = 2000) -> [String]? {
+        guard case .sequence(let sequence) = node else {
+            if isNull(node) { return [] }
+            error(node, path, "expected a list of texts, got \(describe(node))")
+            return nil
+        }
+        var values: [String] = []
+        var valid = true
+        for (index, item) in sequence.enumerated() {
+            if let text = string(item, "\(path)[\(index)]", allowEmpty: false, maxLength: maxLength) { values.append(text) } else { valid = false }
+        }
+        return valid ? values : nil
+    }
+}

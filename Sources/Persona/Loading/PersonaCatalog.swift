@@ -1,0 +1,153 @@
+import Foundation
+
+/// Everything in a personas directory, loaded and checked: the personas with the policy floor
+/// applied, the lexicons, and every problem found, by file.
+public struct PersonaCatalog: Sendable {
+    public var personas: [String: Persona]
+    public var lexicons: [String: Lexicon]
+    public var policy: PolicyFloor
+    /// Problems by file (errors and warnings); a file with an error is not in `personas`.
+    public var diagnostics: [String: [Diagnostic]]
+    /// The persona id a failing file would have had, when it could be read, so that the last
+    /// good version of that persona keeps running.
+    public var failedIDs: [String: String]
+
+    public init(personas: [String: Persona] = [:], lexicons: [String: Lexicon] = [:], policy: PolicyFloor = .init(),
+                diagnostics: [String: [Diagnostic]] = [:], failedIDs: [String: String] = [:]) {
+        self.personas = personas
+        self.lexicons = lexicons
+        self.policy = policy
+        self.diagnostics = diagnostics
+        self.failedIDs = failedIDs
+    }
+
+    public var allDiagnostics: [Diagnostic] {
+        diagnostics.keys.sorted().flatMap { diagnostics[$0]! }
+    }
+
+    public var hasErrors: Bool {
+        allDiagnostics.contains { $0.severity == .error }
+    }
+
+    /// Loads `directory`: `*.yaml`/`*.yml` personas, `*.json` character cards, `policy.yaml`,
+    /// and `lexicons/*.txt`. A missing directory is an empty catalog.
+    public static func load(directory: String) -> PersonaCatalog {
+        var catalog = PersonaCatalog()
+        let files = PersonaDirectory.files(in: directory)
+        for path in files.lexicons {
+            let name = URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent
+            if let text = try? String(contentsOfFile: path, encoding: .utf8) {
+                catalog.lexicons[name] = Lexicon.parse(name: name, text: text)
+            } else {
+                catalog.diagnostics[path, default: []].append(Diagnostic(file: path, line: 1, column: 1, path: "", message: "not readable as UTF-8 text"))
+            }
+        }
+        let lexiconNames = Set(catalog.lexicons.keys)
+        if let policyPath = files.policy {
+            switch read(policyPath).flatMap({ PolicyFloor.parse($0, file: policyPath, lexicons: lexiconNames) }) {
+            case .success(let policy): catalog.policy = policy
+            case .failure(let errors): catalog.diagnostics[policyPath, default: []] += errors.diagnostics
+            }
+        }
+        var idFiles: [String: String] = [:]
+        for path in files.personas + files.cards {
+            let parsed: Result<Persona, PersonaFileErrors>
+            if path.hasSuffix(".json") {
+                let id = URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent
+                if let data = FileManager.default.contents(atPath: path) {
+                    parsed = CharacterCard.parse(data, file: path, id: id)
+                } else {
+                    parsed = .failure(unreadable(path))
+                }
+            } else {
+                parsed = read(path).flatMap { PersonaParser.parse($0, file: path, lexicons: lexiconNames) }
+            }
+            switch parsed {
+            case .success(let persona):
+                if let other = idFiles[persona.id] {
+                    catalog.diagnostics[path, default: []].append(Diagnostic(
+                        file: path, line: 1, column: 1, path: "id", message: "the id \"\(persona.id)\" is already used by \(other)"))
+                    continue
+                }
+                idFiles[persona.id] = path
+                let (tightened, notes) = catalog.policy.apply(to: persona)
+                catalog.personas[persona.id] = tightened
+                for note in notes {
+                    catalog.diagnostics[path, default: []].append(Diagnostic(.warning, file: path, line: 1, column: 1, path: "", message: note))
+                }
+            case .failure(let errors):
+                catalog.diagnostics[path, default: []] += errors.diagnostics
+                if let id = declaredID(path) { catalog.failedIDs[path] = id }
+            }
+        }
+        return catalog
+    }
+
+    private static func read(_ path: String) -> Result<String, PersonaFileErrors> {
+        guard let data = FileManager.default.contents(atPath: path) else { return .failure(unreadable(path)) }
+        guard let text = String(data: data, encoding: .utf8) else {
+            return .failure(PersonaFileErrors([Diagnostic(file: path, line: 1, column: 1, path: "", message: "the file is not UTF-8 text")]))
+        }
+        return .success(text)
+    }
+
+    private static func unreadable(_ path: String) -> PersonaFileErrors {
+        PersonaFileErrors([Diagnostic(file: path, line: 1, column: 1, path: "", message: "the file cannot be read")])
+    }
+
+    /// The `id:` line of a file that failed, found without a full parse.
+    private static func declaredID(_ path: String) -> String? {
+        if path.hasSuffix(".json") { return URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent }
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return nil }
+        for line in text.split(whereSeparator: \.isNewline) where line.hasPrefix("id:") {
+            let value = line.dropFirst(3).split(separator: "#").first.map { $0.trimmingWhitespace() } ?? ""
+            let unquoted = value.trimmingCharacters(in: "\"'")
+            return PersonaParser.isValidID(unquoted) ? unquoted : nil
+        }
+        return nil
+    }
+}
+
+/// The files of a personas directory, sorted, with their modification stamps for the watcher.
+public enum PersonaDirectory {
+    public struct Files: Equatable, Sendable {
+        public var personas: [String] = []
+        public var cards: [String] = []
+        public var lexicons: [String] = []
+        public var policy: String?
+    }
+
+    public static func files(in directory: String) -> Files {
+        var files = Files()
+        let manager = FileManager.default
+        let entries = ((try? manager.contentsOfDirectory(atPath: directory)) ?? []).sorted()
+        for entry in entries where !entry.hasPrefix(".") {
+            let path = (directory as NSString).appendingPathComponent(entry)
+            if entry == "policy.yaml" || entry == "policy.yml" {
+                files.policy = path
+            } else if entry.hasSuffix(".yaml") || entry.hasSuffix(".yml") {
+                files.personas.append(path)
+            } else if entry.hasSuffix(".json") {
+                files.cards.append(path)
+            }
+        }
+        let lexiconDirectory = (directory as NSString).appendingPathComponent("lexicons")
+        for entry in ((try? manager.contentsOfDirectory(atPath: lexiconDirectory)) ?? []).sorted() where entry.hasSuffix(".txt") {
+            files.lexicons.append((lexiconDirectory as NSString).appendingPathComponent(entry))
+        }
+        return files
+    }
+
+    /// A fingerprint of every relevant file's path, size and modification time.
+    public static func stamp(of directory: String) -> [String: String] {
+        let files = files(in: directory)
+        var stamp: [String: String] = [:]
+        for path in files.personas + files.cards + files.lexicons + (files.policy.map { [$0] } ?? []) {
+            let attributes = try? FileManager.default.attributesOfItem(atPath: path)
+            let size = (attributes?[.size] as? NSNumber)?.intValue ?? -1
+            let modified = (attributes?[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0
+            stamp[path] = "\(size)/\(modified)"
+        }
+        return stamp
+    }
+}

@@ -1,0 +1,232 @@
+import Yams
+
+/// Turns a persona file's text into a `Persona`, or into every problem the file has.
+public enum PersonaParser {
+    static let topKeys = ["id", "name", "bio", "enabled", "voice", "triggers", "limits", "tone", "responder"]
+    static let voiceKeys = ["style", "language", "system_prompt", "examples", "knowledge"]
+    static let triggerKeys = ["new_post", "mention", "reply_to_me", "keywords", "reply_delay", "quiet_feed", "ignore_bots", "max_depth"]
+    static let limitKeys = ["replies", "per_thread", "per_user", "bot_chain"]
+    static let toneKeys = ["max_chars", "max_emoji", "banned_phrases", "avoid_topics", "links", "on_violation", "max_attempts", "fallback"]
+    static let responderKeys = [
+        "engine", "base_url", "model", "api_key_env", "temperature", "max_tokens", "timeout", "fallback_engine", "extra_body",
+    ]
+
+    /// Parses a persona file. `lexicons` are the names `tone.avoid_topics` may use.
+    public static func parse(_ text: String, file: String, lexicons: Set<String>) -> Result<Persona, PersonaFileErrors> {
+        var reader = NodeReader(file: file)
+        let root: Node
+        do {
+            guard let node = try Yams.compose(yaml: text) else {
+                return .failure(PersonaFileErrors([Diagnostic(file: file, line: 1, column: 1, path: "", message: "the file is empty")]))
+            }
+            root = node
+        } catch {
+            return .failure(PersonaFileErrors([YAMLSyntax.diagnostic(for: error, file: file)]))
+        }
+        guard let fields = reader.fields(root, "", allowed: topKeys) else { return .failure(PersonaFileErrors(reader.diagnostics)) }
+        var persona = Persona(id: "", name: "", source: file)
+
+        if let node = fields["id"] {
+            if let id = reader.string(node, "id"), isValidID(id) {
+                persona.id = id
+            } else if let id = node.scalar?.string {
+                reader.error(node, "id", "expected 2 to 32 lowercase letters, digits or dashes, got \"\(id)\"")
+            }
+        } else {
+            reader.error(root, "id", "is required (2 to 32 lowercase letters, digits or dashes)")
+        }
+        if let node = fields["name"] {
+            persona.name = reader.string(node, "name", allowEmpty: false, maxLength: 64) ?? ""
+        } else {
+            reader.error(root, "name", "is required: the display name of the persona's bot account")
+        }
+        if let node = fields["bio"] { persona.bio = reader.string(node, "bio", maxLength: 500) ?? "" }
+        if let node = fields["enabled"] { persona.enabled = reader.bool(node, "enabled") ?? true }
+        if let node = fields["voice"] { persona.voice = parseVoice(node, &reader) }
+        if let node = fields["triggers"] { persona.triggers = parseTriggers(node, &reader) }
+        if let node = fields["limits"] { persona.limits = parseLimits(node, "limits", &reader, defaults: Limits()) }
+        if let node = fields["tone"] { persona.tone = parseTone(node, "tone", &reader, lexicons: lexicons, defaults: Tone()) }
+        if let node = fields["responder"] { persona.responder = parseResponder(node, &reader) }
+
+        let errors = reader.diagnostics.filter { $0.severity == .error }
+        return errors.isEmpty ? .success(persona) : .failure(PersonaFileErrors(reader.diagnostics))
+    }
+
+    public static func isValidID(_ id: String) -> Bool {
+        (2...32).contains(id.count) && id.unicodeScalars.allSatisfy { ("a"..."z").contains($0) || ("0"..."9").contains($0) || $0 == "-" }
+    }
+
+    static func parseVoice(_ node: Node, _ reader: inout NodeReader) -> Voice {
+        var voice = Voice()
+        guard let fields = reader.fields(node, "voice", allowed: voiceKeys) else { return voice }
+        if let node = fields["style"] { voice.style = reader.choice(node, "voice.style", as: Voice.Style.self) ?? .neutral }
+        if let node = fields["language"], let language = reader.string(node, "voice.language") {
+            let isCode = (2...8).contains(language.count) && language.allSatisfy { $0.isLetter || $0 == "-" }
+            if language == "match" || isCode {
+                voice.language = language
+            } else {
+                reader.error(node, "voice.language", "expected \"match\" or a language code like zh or en, got \"\(language)\"")
+            }
+        }
+        if let node = fields["system_prompt"] { voice.systemPrompt = reader.string(node, "voice.system_prompt", maxLength: 8000) ?? "" }
+        if let node = fields["knowledge"] { voice.knowledge = reader.strings(node, "voice.knowledge") ?? [] }
+        if let node = fields["examples"] {
+            if case .sequence(let items) = node {
+                for (index, item) in items.enumerated() {
+                    let path = "voice.examples[\(index)]"
+                    guard let pair = reader.fields(item, path, allowed: ["post", "reply"]) else { continue }
+                    guard let post = pair["post"], let reply = pair["reply"] else {
+                        reader.error(item, path, "each example needs both post and reply")
+                        continue
+                    }
+                    if let post = reader.string(post, "\(path).post", allowEmpty: false, maxLength: 2000),
+                        let reply = reader.string(reply, "\(path).reply", allowEmpty: false, maxLength: 2000)
+                    {
+                        voice.examples.append(.init(post: post, reply: reply))
+                    }
+                }
+            } else if !reader.isNull(node) {
+                reader.error(node, "voice.examples", "expected a list of {post, reply} pairs, got \(reader.describe(node))")
+            }
+        }
+        return voice
+    }
+
+    static func parseTriggers(_ node: Node, _ reader: inout NodeReader) -> Triggers {
+        var triggers = Triggers()
+        guard let fields = reader.fields(node, "triggers", allowed: triggerKeys) else { return triggers }
+        if let node = fields["new_post"], !reader.isNull(node) {
+            if let post = reader.fields(node, "triggers.new_post", allowed: ["chance", "delay"]) {
+                let chance = post["chance"].flatMap { reader.number($0, "triggers.new_post.chance", range: 0...1) } ?? 1
+                let delay = post["delay"].flatMap { reader.delay($0, "triggers.new_post.delay") } ?? DelayRange(.seconds(2), .seconds(8))
+                triggers.newPost = .init(chance: chance, delay: delay)
+            }
+        }
+        if let node = fields["mention"] { triggers.mention = reader.bool(node, "triggers.mention") ?? true }
+        if let node = fields["reply_to_me"] { triggers.replyToMe = reader.bool(node, "triggers.reply_to_me") ?? true }
+        if let node = fields["keywords"] { triggers.keywords = reader.strings(node, "triggers.keywords", maxLength: 100) ?? [] }
+        if let node = fields["reply_delay"] { triggers.replyDelay = reader.delay(node, "triggers.reply_delay") ?? triggers.replyDelay }
+        if let node = fields["quiet_feed"], !reader.isNull(node) {
+            if let quiet = reader.fields(node, "triggers.quiet_feed", allowed: ["after", "max_per_day"]) {
+                let after = quiet["after"].flatMap {
+                    reader.duration($0, "triggers.quiet_feed.after", range: .seconds(60) ... .seconds(7 * 86_400))
+                } ?? .seconds(1800)
+                let perDay = quiet["max_per_day"].flatMap { reader.integer($0, "triggers.quiet_feed.max_per_day", range: 1...48) } ?? 3
+                triggers.quietFeed = .init(after: after, maxPerDay: perDay)
+            }
+        }
+        if let node = fields["ignore_bots"] { triggers.ignoreBots = reader.bool(node, "triggers.ignore_bots") ?? true }
+        if let node = fields["max_depth"] { triggers.maxDepth = reader.integer(node, "triggers.max_depth", range: 0...20) ?? 3 }
+        return triggers
+    }
+
+    static func parseLimits(_ node: Node, _ path: String, _ reader: inout NodeReader, defaults: Limits) -> Limits {
+        var limits = defaults
+        guard let fields = reader.fields(node, path, allowed: limitKeys) else { return limits }
+        if let node = fields["replies"] { limits.replies = reader.rate(node, "\(path).replies") ?? limits.replies }
+        if let node = fields["per_user"] { limits.perUser = reader.rate(node, "\(path).per_user") ?? limits.perUser }
+        if let node = fields["bot_chain"] { limits.botChain = reader.integer(node, "\(path).bot_chain", range: 1...10) ?? limits.botChain }
+        if let node = fields["per_thread"], let thread = reader.fields(node, "\(path).per_thread", allowed: ["replies", "cooldown"]) {
+            if let node = thread["replies"] {
+                limits.perThread.replies = reader.integer(node, "\(path).per_thread.replies", range: 1...1000) ?? limits.perThread.replies
+            }
+            if let node = thread["cooldown"] {
+                limits.perThread.cooldown = reader.duration(node, "\(path).per_thread.cooldown") ?? limits.perThread.cooldown
+            }
+        }
+        return limits
+    }
+
+    static func parseTone(_ node: Node, _ path: String, _ reader: inout NodeReader, lexicons: Set<String>, defaults: Tone) -> Tone {
+        var tone = defaults
+        guard let fields = reader.fields(node, path, allowed: toneKeys) else { return tone }
+        if let node = fields["max_chars"] { tone.maxChars = reader.integer(node, "\(path).max_chars", range: 1...4000) ?? tone.maxChars }
+        if let node = fields["max_emoji"] { tone.maxEmoji = reader.integer(node, "\(path).max_emoji", range: 0...100) ?? tone.maxEmoji }
+        if let node = fields["banned_phrases"] { tone.bannedPhrases = reader.strings(node, "\(path).banned_phrases", maxLength: 200) ?? [] }
+        if let node = fields["avoid_topics"], let topics = reader.strings(node, "\(path).avoid_topics", maxLength: 64) {
+            for (index, topic) in topics.enumerated() where !lexicons.contains(topic) {
+                let item = node.sequence.map { Array($0) }?[index]
+                reader.error(item ?? node, "\(path).avoid_topics[\(index)]",
+                             "there is no lexicon \"\(topic)\" (personas/lexicons/\(topic).txt)",
+                             suggestion: Spelling.suggestion(for: topic, among: lexicons.sorted()))
+            }
+            tone.avoidTopics = topics
+        }
+        if let node = fields["links"] { tone.links = reader.bool(node, "\(path).links") ?? tone.links }
+        if let node = fields["on_violation"] { tone.onViolation = reader.choice(node, "\(path).on_violation", as: Tone.Action.self) ?? tone.onViolation }
+        if let node = fields["max_attempts"] { tone.maxAttempts = reader.integer(node, "\(path).max_attempts", range: 1...5) ?? tone.maxAttempts }
+        if let node = fields["fallback"] {
+            tone.fallback = reader.isNull(node) ? nil : reader.string(node, "\(path).fallback", allowEmpty: false, maxLength: 1000)
+        }
+        return tone
+    }
+
+    static func parseResponder(_ node: Node, _ reader: inout NodeReader) -> ResponderSettings {
+        var settings = ResponderSettings()
+        guard let fields = reader.fields(node, "responder", allowed: responderKeys) else { return settings }
+        if let node = fields["engine"] { settings.engine = reader.choice(node, "responder.engine", as: ResponderSettings.Engine.self) ?? .offline }
+        if let node = fields["base_url"], let url = reader.string(node, "responder.base_url", allowEmpty: false) {
+            if url.hasPrefix("http://") || url.hasPrefix("https://") {
+                settings.baseURL = url
+            } else {
+                reader.error(node, "responder.base_url", "expected an http:// or https:// URL, got \"\(url)\"")
+            }
+        }
+        if let node = fields["model"] { settings.model = reader.string(node, "responder.model", allowEmpty: false, maxLength: 200) }
+        if let node = fields["api_key_env"], let name = reader.string(node, "responder.api_key_env", allowEmpty: false) {
+            let valid = name.first.map { $0.isLetter || $0 == "_" } == true && name.allSatisfy { ($0.isLetter && $0.isASCII) || $0.isNumber || $0 == "_" }
+            if valid {
+                settings.apiKeyEnvironment = name
+            } else {
+                reader.error(node, "responder.api_key_env", "expected the name of an environment variable like LLM_API_KEY (the key itself never goes in this file)")
+            }
+        }
+        if let node = fields["temperature"] { settings.temperature = reader.number(node, "responder.temperature", range: 0...2) }
+        if let node = fields["max_tokens"] { settings.maxTokens = reader.integer(node, "responder.max_tokens", range: 1...32_000) }
+        if let node = fields["timeout"] {
+            settings.timeout = reader.duration(node, "responder.timeout", range: .seconds(1) ... .seconds(600)) ?? settings.timeout
+        }
+        if let node = fields["fallback_engine"] {
+            settings.fallbackEngine = reader.choice(node, "responder.fallback_engine", as: ResponderSettings.FallbackEngine.self) ?? .offline
+        }
+        if let node = fields["extra_body"], case .mapping(let mapping) = node {
+            for (key, value) in mapping {
+                if let name = key.scalar?.string, let text = value.scalar?.string { settings.extraBody[name] = text }
+            }
+        }
+        if settings.engine == .openai {
+            if settings.baseURL == nil { reader.error(node, "responder.base_url", "is required with engine: openai") }
+            if settings.model == nil { reader.error(node, "responder.model", "is required with engine: openai") }
+        }
+        return settings
+    }
+}
+
+/// All the problems of one file.
+public struct PersonaFileErrors: Error, Sendable, Equatable {
+    public var diagnostics: [Diagnostic]
+
+    public init(_ diagnostics: [Diagnostic]) {
+        self.diagnostics = diagnostics
+    }
+}
+
+/// Syntax errors from the YAML parser, with their position.
+enum YAMLSyntax {
+    static func diagnostic(for error: any Error, file: String) -> Diagnostic {
+        if let yaml = error as? YamlError {
+            switch yaml {
+            case .scanner(let context, let problem, let mark, _), .parser(let context, let problem, let mark, _),
+                .composer(let context, let problem, let mark, _):
+                let detail = context.map { "\(problem) \($0.text)" } ?? problem
+                return Diagnostic(file: file, line: mark.line, column: mark.column, path: "", message: "YAML syntax: \(detail)")
+            case .duplicatedKeysInMapping(let duplicates, let context):
+                return Diagnostic(file: file, line: context.mark.line, column: context.mark.column, path: "",
+                                  message: "the key \(duplicates.joined(separator: ", ")) appears twice in one mapping")
+            default:
+                break
+            }
+        }
+        return Diagnostic(file: file, line: 1, column: 1, path: "", message: "YAML syntax: \(error)")
+    }
+}

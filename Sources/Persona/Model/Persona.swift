@@ -1,0 +1,145 @@
+/// A persona as its file describes it (PERSONA.md), after validation and after the platform
+/// policy's floor has been applied.
+public struct Persona: Sendable, Equatable {
+    public var id: String
+    public var name: String
+    public var bio: String
+    public var enabled: Bool
+    public var voice: Voice
+    public var triggers: Triggers
+    public var limits: Limits
+    public var tone: Tone
+    public var responder: ResponderSettings
+    /// Where it was loaded from, for messages.
+    public var source: String
+
+    public init(id: String, name: String, bio: String = "", enabled: Bool = true, voice: Voice = .init(), triggers: Triggers = .init(),
+                limits: Limits = .init(), tone: Tone = .init(), responder: ResponderSettings = .init(), source: String = "") {
+        self.id = id
+        self.name = name
+        self.bio = bio
+        self.enabled = enabled
+        self.voice = voice
+        self.triggers = triggers
+        self.limits = limits
+        self.tone = tone
+        self.responder = responder
+        self.source = source
+    }
+
+    /// The bot account's user id (PROTOCOL.md section 4).
+    public var botUserID: String { "b_\(id)" }
+}
+
+public struct Voice: Sendable, Equatable {
+    public enum Style: String, Sendable, CaseIterable { case formal, neutral, playful, deadpan }
+
+    public struct Example: Sendable, Equatable {
+        public var post: String
+        public var reply: String
+
+        public init(post: String, reply: String) {
+            self.post = post
+            self.reply = reply
+        }
+    }
+
+    public var style: Style = .neutral
+    /// `match` answers in the language of what it answers; otherwise a language code (zh, en …).
+    public var language: String = "match"
+    public var systemPrompt: String = ""
+    public var examples: [Example] = []
+    public var knowledge: [String] = []
+
+    public init() {}
+}
+
+public struct Triggers: Sendable, Equatable {
+    public struct NewPost: Sendable, Equatable {
+        public var chance: Double
+        public var delay: DelayRange
+
+        public init(chance: Double, delay: DelayRange) {
+            self.chance = chance
+            self.delay = delay
+        }
+    }
+
+    public struct QuietFeed: Sendable, Equatable {
+        public var after: Duration
+        public var maxPerDay: Int
+
+        public init(after: Duration, maxPerDay: Int) {
+            self.after = after
+            self.maxPerDay = maxPerDay
+        }
+    }
+
+    public var newPost: NewPost?
+    public var mention = true
+    public var replyToMe = true
+    public var keywords: [String] = []
+    public var replyDelay = DelayRange(.seconds(1), .seconds(3))
+    public var quietFeed: QuietFeed?
+    public var ignoreBots = true
+    public var maxDepth = 3
+
+    public init() {}
+}
+
+public struct Limits: Sendable, Equatable {
+    public struct PerThread: Sendable, Equatable {
+        public var replies: Int
+        public var cooldown: Duration
+
+        public init(replies: Int, cooldown: Duration) {
+            self.replies = replies
+            self.cooldown = cooldown
+        }
+    }
+
+    public var replies = Rate(count: 30, period: .seconds(60), burst: 30)
+    public var perThread = PerThread(replies: 3, cooldown: .seconds(60))
+    public var perUser = Rate(count: 5, period: .seconds(60), burst: 5)
+    public var botChain = 2
+
+    public init() {}
+}
+
+public struct Tone: Sendable, Equatable {
+    public enum Action: String, Sendable, CaseIterable { case regenerate, trim, drop }
+
+    public var maxChars = 280
+    public var maxEmoji = 3
+    public var bannedPhrases: [String] = []
+    public var avoidTopics: [String] = []
+    public var links = false
+    public var onViolation = Action.regenerate
+    public var maxAttempts = 2
+    public var fallback: String?
+
+    public init() {}
+}
+
+public struct ResponderSettings: Sendable, Equatable {
+    public enum Engine: String, Sendable, CaseIterable { case offline, openai }
+    public enum FallbackEngine: String, Sendable, CaseIterable { case offline, none }
+
+    public var engine = Engine.offline
+    public var baseURL: String?
+    public var model: String?
+    public var apiKeyEnvironment: String?
+    public var temperature: Double?
+    public var maxTokens: Int?
+    public var timeout: Duration = .seconds(20)
+    public var fallbackEngine = FallbackEngine.offline
+    /// Provider-specific body fields passed through as JSON text.
+    public var extraBody: [String: String] = [:]
+
+    public init() {}
+
+    /// The model name shown in a comment's `generated` label.
+    public var modelLabel: String {
+        engine == .offline ? "offline-v1" : (model ?? "")
+    }
+}

@@ -1,0 +1,67 @@
+/// Checks a reply while it streams: text pieces go in, and only whole sentences that pass the
+/// tone rules so far come out, so that nobody sees text the policy would refuse. A violation on
+/// the way means the reply must be retracted (PERSONA.md: "released only in pieces that have
+/// passed the checks so far; one that fails later is retracted").
+public struct IncrementalChecker: Sendable {
+    public enum Step: Sendable, Equatable {
+        /// Text cleared for release (possibly empty while a sentence is incomplete).
+        case release(String)
+        /// The reply broke a rule; what was released must be withdrawn.
+        case retract(Violation)
+    }
+
+    private let checker: ToneChecker
+    private var released = ""
+    private var pending = ""
+    private(set) public var retracted: Violation?
+
+    public init(checker: ToneChecker) {
+        self.checker = checker
+    }
+
+    /// All text released so far.
+    public var releasedText: String { released }
+
+    /// Feeds a piece of the reply; releases the complete sentences that pass.
+    public mutating func feed(_ piece: String) -> Step {
+        if let retracted { return .retract(retracted) }
+        pending += piece
+        var sentences = TextScript.sentences(pending)
+        // The last piece of text is released only once its sentence ends.
+        let unfinished = sentences.last.map { sentence in
+            sentence.last.map { !TextScript.sentenceEnds.contains($0) } ?? true
+        } ?? false
+        let tail = unfinished ? sentences.removeLast() : ""
+        let complete = sentences.joined()
+        guard !complete.isEmpty else {
+            // Even before a sentence ends, a hard rule may already be broken.
+            if let violation = checker.violations(in: released + pending, complete: false).first {
+                retracted = violation
+                return .retract(violation)
+            }
+            return .release("")
+        }
+        if let violation = checker.violations(in: released + complete, complete: false).first {
+            retracted = violation
+            return .retract(violation)
+        }
+        released += complete
+        pending = tail
+        return .release(complete)
+    }
+
+    /// The stream ended: the rest is checked with the whole reply.
+    public mutating func finish() -> Step {
+        if let retracted { return .retract(retracted) }
+        let whole = released + pending
+        if let violation = checker.violations(in: whole, complete: true).first {
+            retracted = violation
+            return .retract(violation)
+        }
+        let rest = pending
+        released = whole
+        pending = ""
+        return .release(rest)
+    }
+}
+

@@ -1,0 +1,128 @@
+import Foundation
+
+/// One rule of the tone policy that a text broke, and why, for logs and previews.
+public struct Violation: Sendable, Equatable, CustomStringConvertible {
+    public enum Rule: String, Sendable, Equatable {
+        case length = "tone.max_chars"
+        case emoji = "tone.max_emoji"
+        case bannedPhrase = "tone.banned_phrases"
+        case link = "tone.links"
+        case avoidedTopic = "tone.avoid_topics"
+        case language = "voice.language"
+        case empty = "empty"
+    }
+
+    public var rule: Rule
+    public var detail: String
+
+    public init(_ rule: Rule, _ detail: String) {
+        self.rule = rule
+        self.detail = detail
+    }
+
+    public var description: String { "\(rule.rawValue): \(detail)" }
+
+    /// Whether trimming can repair it (length, emoji, links, banned phrases can be cut out;
+    /// a topic or a language cannot).
+    public var isTrimmable: Bool {
+        switch rule {
+        case .length, .emoji, .link, .bannedPhrase: true
+        case .avoidedTopic, .language, .empty: false
+        }
+    }
+}
+
+/// The tone rules of one persona, applied to posts (before answering) and to replies.
+public struct ToneChecker: Sendable {
+    public let tone: Tone
+    public let lexicons: [Lexicon]
+    /// The language a reply must be in, or nil when any will do.
+    public let language: TextScript.Language?
+
+    public init(persona: Persona, lexicons: [String: Lexicon], answering text: String) {
+        tone = persona.tone
+        self.lexicons = persona.tone.avoidTopics.compactMap { lexicons[$0] }
+        switch persona.voice.language {
+        case "match": language = TextScript.language(of: text)
+        case "zh", "zh-CN", "zh-TW", "zh-Hans", "zh-Hant": language = .chinese
+        case "en", "en-US", "en-GB": language = .english
+        default: language = nil
+        }
+    }
+
+    /// An avoided topic in the post or comment being answered: the persona stays out of it.
+    public func avoidedTopic(in text: String) -> Violation? {
+        for lexicon in lexicons {
+            if let term = lexicon.firstMatch(in: text) {
+                return Violation(.avoidedTopic, "mentions \"\(term)\" from the \(lexicon.name) lexicon")
+            }
+        }
+        return nil
+    }
+
+    /// Every rule the reply breaks. `complete` is false for a reply still streaming, where the
+    /// language is judged only once there is enough text to tell.
+    public func violations(in reply: String, complete: Bool = true) -> [Violation] {
+        var found: [Violation] = []
+        let trimmed = reply.trimmingWhitespace()
+        if complete && trimmed.isEmpty { return [Violation(.empty, "the reply is empty")] }
+        if trimmed.count > tone.maxChars {
+            found.append(Violation(.length, "\(trimmed.count) characters, the limit is \(tone.maxChars)"))
+        }
+        let emoji = TextScript.emojiCount(trimmed)
+        if emoji > tone.maxEmoji {
+            found.append(Violation(.emoji, "\(emoji) emoji, the limit is \(tone.maxEmoji)"))
+        }
+        let lowered = trimmed.lowercased()
+        for phrase in tone.bannedPhrases where lowered.contains(phrase.lowercased()) {
+            found.append(Violation(.bannedPhrase, "contains \"\(phrase)\""))
+        }
+        if !tone.links, TextScript.containsLink(trimmed) {
+            found.append(Violation(.link, "contains a link, and this persona may not post links"))
+        }
+        if let topic = avoidedTopic(in: trimmed) { found.append(topic) }
+        if let language, complete || trimmed.count >= 24 {
+            let actual = TextScript.language(of: trimmed)
+            if actual != language, trimmed.unicodeScalars.contains(where: { $0.properties.isAlphabetic }) {
+                found.append(Violation(.language, "written in \(actual.rawValue), expected \(language.rawValue)"))
+            }
+        }
+        return found
+    }
+
+    /// The reply with what can be cut cut out: banned phrases' sentences, links, extra emoji, and
+    /// whole sentences past the length (or a hard cut with "…" when one sentence is too long).
+    public func trimmed(_ reply: String) -> String {
+        var sentences = TextScript.sentences(reply)
+        let lowered = tone.bannedPhrases.map { $0.lowercased() }
+        sentences.removeAll { sentence in lowered.contains { sentence.lowercased().contains($0) } }
+        var text = sentences.joined()
+        if !tone.links {
+            for range in TextScript.linkRanges(in: text).reversed() { text.removeSubrange(range) }
+        }
+        var emojiSeen = 0
+        text = String(text.filter { character in
+            guard TextScript.isEmoji(character) else { return true }
+            emojiSeen += 1
+            return emojiSeen <= tone.maxEmoji
+        })
+        text = text.trimmingWhitespace()
+        if text.count > tone.maxChars {
+            var kept = ""
+            for sentence in TextScript.sentences(text) {
+                if (kept + sentence).trimmingWhitespace().count > tone.maxChars { break }
+                kept += sentence
+            }
+            text = kept.trimmingWhitespace().isEmpty ? String(text.prefix(max(tone.maxChars - 1, 1))) + "…" : kept.trimmingWhitespace()
+        }
+        // Collapse the doubled spaces cutting leaves behind.
+        while text.contains("  ") { text = text.replacingOccurrences(of: "  ", with: " ") }
+        return text.trimmingWhitespace()
+    }
+}
+
+extension String {
+    func replacingOccurrences(of target: String, with replacement: String) -> String {
+        replacing(target, with: replacement)
+    }
+}

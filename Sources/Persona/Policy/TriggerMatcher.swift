@@ -1,0 +1,73 @@
+import Foundation
+
+/// Which of a persona's triggers an item (a new post or comment) sets off. One item gets at most
+/// one reply, however many triggers match; a mention or a reply to the persona wins over
+/// `new_post` and uses `reply_delay` (PERSONA.md).
+public enum TriggerMatcher {
+    public enum Trigger: String, Sendable, Equatable {
+        case mention
+        case replyToMe = "reply_to_me"
+        case keyword
+        case newPost = "new_post"
+    }
+
+    public struct Match: Sendable, Equatable {
+        public var trigger: Trigger
+        public var delay: Duration
+        /// For keywords: the keyword; for new posts: the chance roll.
+        public var detail: String
+    }
+
+    /// What is being considered.
+    public struct Item: Sendable {
+        public var text: String
+        /// A post (true) or a comment (false).
+        public var isPost: Bool
+        /// The comment answers one of this persona's comments.
+        public var repliesToPersona: Bool
+
+        public init(text: String, isPost: Bool, repliesToPersona: Bool = false) {
+            self.text = text
+            self.isPost = isPost
+            self.repliesToPersona = repliesToPersona
+        }
+    }
+
+    /// - Parameter random: a generator for the chance roll and the delay.
+    public static func match(_ persona: Persona, item: Item, random: inout SeededRandom) -> Match? {
+        let triggers = persona.triggers
+        let delay = triggers.replyDelay.pick(random.unit())
+        if triggers.mention, mentions(persona, in: item.text) {
+            return Match(trigger: .mention, delay: delay, detail: "@\(persona.id)")
+        }
+        if triggers.replyToMe, item.repliesToPersona {
+            return Match(trigger: .replyToMe, delay: delay, detail: "a reply to its comment")
+        }
+        let lowered = item.text.lowercased()
+        if let keyword = triggers.keywords.first(where: { TermMatcher.matches($0.lowercased(), in: lowered) }) {
+            return Match(trigger: .keyword, delay: delay, detail: keyword)
+        }
+        if item.isPost, let newPost = triggers.newPost {
+            let roll = random.unit()
+            if roll < newPost.chance {
+                return Match(trigger: .newPost, delay: newPost.delay.pick(random.unit()),
+                             detail: "chance \(newPost.chance), rolled \((roll * 100).rounded() / 100)")
+            }
+        }
+        return nil
+    }
+
+    /// `@<persona id>` or `@<persona name>`, as a whole name.
+    public static func mentions(_ persona: Persona, in text: String) -> Bool {
+        let lowered = text.lowercased()
+        for name in [persona.id, persona.name.lowercased(), persona.botUserID] {
+            var searchRange = lowered.startIndex..<lowered.endIndex
+            while let found = lowered.range(of: "@" + name.lowercased(), range: searchRange) {
+                let next = found.upperBound == lowered.endIndex ? nil : lowered[found.upperBound]
+                if next.map({ !($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_") }) ?? true { return true }
+                searchRange = found.upperBound..<lowered.endIndex
+            }
+        }
+        return false
+    }
+}

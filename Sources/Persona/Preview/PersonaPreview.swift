@@ -1,0 +1,71 @@
+/// What `gatewayd persona preview` shows: what the bot would do with a post (or a comment under
+/// it) and why — trigger, limits, each attempt, each policy check, the final reply or silence.
+public struct PersonaPreview: Sendable {
+    public let persona: Persona
+    public let lexicons: [String: Lexicon]
+    public let responder: any Responder
+
+    public init(persona: Persona, lexicons: [String: Lexicon], responder: any Responder = OfflineResponder()) {
+        self.persona = persona
+        self.lexicons = lexicons
+        self.responder = responder
+    }
+
+    public struct Report: Sendable {
+        public var lines: [String]
+        public var reply: String?
+    }
+
+    public func run(post: String, parent: String? = nil, seed: UInt64 = 1) async throws -> Report {
+        var lines: [String] = []
+        var random = SeededRandom(seed: seed)
+        let target = parent ?? post
+        lines.append("persona: \(persona.id) (\(persona.name)), engine \(persona.responder.engine.rawValue), style \(persona.voice.style.rawValue)")
+        guard persona.enabled else {
+            lines.append("silence: the persona is disabled (enabled: false)")
+            return Report(lines: lines, reply: nil)
+        }
+        let item = TriggerMatcher.Item(text: target, isPost: parent == nil, repliesToPersona: parent != nil)
+        guard let match = TriggerMatcher.match(persona, item: item, random: &random) else {
+            lines.append("trigger: none matched (new_post \(persona.triggers.newPost.map { "chance \($0.chance)" } ?? "off"), mention, keywords \(persona.triggers.keywords))")
+            lines.append("silence: nothing to answer")
+            return Report(lines: lines, reply: nil)
+        }
+        lines.append("trigger: \(match.trigger.rawValue) (\(match.detail)), after a delay of \(DurationSyntax.format(match.delay))")
+        let depth = parent == nil ? 0 : 1
+        if let refusal = ConversationRules.check(persona: persona, chain: [false], replyDepth: depth) {
+            lines.append("silence: refused by \(refusal.rawValue)")
+            return Report(lines: lines, reply: nil)
+        }
+        let limits = persona.limits
+        lines.append(
+            "limits: allowed (replies \(limits.replies), per thread \(limits.perThread.replies) with \(DurationSyntax.format(limits.perThread.cooldown)) cooldown, per user \(limits.perUser), bot chain < \(limits.botChain))")
+        let checker = ToneChecker(persona: persona, lexicons: lexicons, answering: target)
+        for text in [post] + (parent.map { [$0] } ?? []) {
+            if let topic = checker.avoidedTopic(in: text) {
+                lines.append("check on the \(text == post ? "post" : "comment"): \(topic)")
+                lines.append("silence: it does not engage with avoided topics")
+                return Report(lines: lines, reply: nil)
+            }
+        }
+        lines.append("checks on what it answers: no avoided topic; reply language \(checker.language?.rawValue ?? "any")")
+        let request = ReplyRequest(
+            persona: persona, post: post, parent: parent, language: checker.language ?? TextScript.language(of: target), seed: seed)
+        let outcome = try await ReplyPolicy(persona: persona, checker: checker).run(request, responder: responder)
+        for attempt in outcome.attempts {
+            lines.append("attempt \(attempt.number): \(attempt.text)")
+            if attempt.violations.isEmpty {
+                lines.append("  checks: length \(attempt.text.count)/\(persona.tone.maxChars), emoji \(TextScript.emojiCount(attempt.text))/\(persona.tone.maxEmoji), no banned phrase, no link, no avoided topic, language ok")
+            } else {
+                for violation in attempt.violations { lines.append("  failed \(violation)") }
+                lines.append("  action: \(attempt.action?.rawValue ?? "-")")
+            }
+        }
+        if let reply = outcome.reply {
+            lines.append("reply: \(reply)")
+        } else {
+            lines.append("silence: \(outcome.reason)")
+        }
+        return Report(lines: lines, reply: outcome.reply)
+    }
+}

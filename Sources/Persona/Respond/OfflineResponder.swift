@@ -1,0 +1,180 @@
+/// The embedded engine: no network, repeatable for a given seed. It answers in the persona's
+/// voice from what the post says, the persona's examples (its own past replies to similar posts)
+/// and its knowledge, found by overlap of content words and, for Chinese, character bigrams.
+public struct OfflineResponder: Responder {
+    public let engine = "offline"
+    public let model = "offline-v1"
+
+    public init() {}
+
+    public func reply(to request: ReplyRequest) -> AsyncThrowingStream<String, any Error> {
+        let text = compose(request)
+        return AsyncThrowingStream { continuation in
+            for piece in Self.pieces(of: text) { continuation.yield(piece) }
+            continuation.finish()
+        }
+    }
+
+    /// The whole reply, as `reply(to:)` streams it.
+    public func compose(_ request: ReplyRequest) -> String {
+        var random = SeededRandom(seed: request.seed ^ SeededRandom.hash(request.target) ^ UInt64(request.attempt) &* 0x9E37)
+        let persona = request.persona
+        let language = request.language
+        let phrases = Phrasebook.phrases(style: persona.voice.style, language: language)
+
+        if request.kind == .opener {
+            return opener(request, phrases: phrases, random: &random)
+        }
+        let target = request.target
+        let targetTerms = TextScript.terms(target)
+        let shortAttempt = request.previousFailure?.rule == .length || request.attempt > 2
+
+        // A past reply of its own to a very similar post says it best, in its own voice.
+        let examples = persona.voice.examples.filter { TextScript.language(of: $0.reply) == language }
+        if let (example, score) = best(examples, by: { Self.similarity(targetTerms, TextScript.terms($0.post)) }), score >= 0.5,
+            request.attempt == 1
+        {
+            return example.reply
+        }
+        let topic = Self.topic(of: target, language: language, preferring: persona.voice.knowledge)
+        var sentences: [String] = []
+        sentences.append(phrases.openers.randomElement(using: &random)!.replacingOccurrences(of: "{topic}", with: topic))
+        let knowledge = persona.voice.knowledge.filter { TextScript.language(of: $0) == language }
+        if !shortAttempt, let (fact, score) = best(knowledge, by: { Self.similarity(targetTerms, TextScript.terms($0)) }), score > 0 {
+            sentences.append(phrases.factIntro.randomElement(using: &random)!.replacingOccurrences(of: "{fact}", with: fact))
+        } else if !shortAttempt, let (example, score) = best(examples, by: { Self.similarity(targetTerms, TextScript.terms($0.post)) }), score >= 0.4 {
+            sentences.append(example.reply)
+        }
+        if !shortAttempt || sentences.count == 1 {
+            sentences.append(phrases.closers.randomElement(using: &random)!)
+        }
+        return sentences.joined(separator: language == .chinese ? "" : " ")
+    }
+
+    private func opener(_ request: ReplyRequest, phrases: Phrasebook, random: inout SeededRandom) -> String {
+        let knowledge = request.persona.voice.knowledge.filter { TextScript.language(of: $0) == request.language }
+        let question = phrases.openerQuestions.randomElement(using: &random)!
+        if let fact = knowledge.randomElement(using: &random) {
+            return phrases.openerFact.randomElement(using: &random)!.replacingOccurrences(of: "{fact}", with: fact) + " " + question
+        }
+        return question
+    }
+
+    private func best<T>(_ items: [T], by score: (T) -> Double) -> (T, Double)? {
+        items.map { ($0, score($0)) }.max { $0.1 < $1.1 }
+    }
+
+    /// Overlap of two term sets, normalised so long texts do not win by size alone.
+    static func similarity(_ a: Set<String>, _ b: Set<String>) -> Double {
+        guard !a.isEmpty, !b.isEmpty else { return 0 }
+        return Double(a.intersection(b).count) / (Double(a.count) * Double(b.count)).squareRoot()
+    }
+
+    /// What the post is about, quoted back: its strongest content words in English, its first
+    /// clause in Chinese (which has no spaces to find words by).
+    static func topic(of text: String, language: TextScript.Language, preferring knowledge: [String]) -> String {
+        if language == .chinese {
+            let clause = text.split { "，。！？,.!?\n；;～~".contains($0) }.first.map { $0.trimmingWhitespace() } ?? text
+            let cjkOnly = clause.isEmpty ? text.trimmingWhitespace() : clause
+            return "「" + (cjkOnly.count > 14 ? String(cjkOnly.prefix(13)) + "…" : cjkOnly) + "」"
+        }
+        let words = TextScript.contentWords(text)
+        guard !words.isEmpty else { return "this" }
+        let knownTerms = knowledge.reduce(into: Set<String>()) { $0.formUnion(TextScript.contentWords($1)) }
+        func weight(_ word: String) -> Int { (knownTerms.contains(word) ? 100 : 0) + word.count * 2 - (words.firstIndex(of: word) ?? 0) }
+        // Two content words side by side in the post ("community garden") name it best.
+        let sequence = text.lowercased().split { !($0.isLetter || $0.isNumber || $0 == "'") }.map(String.init)
+        var bestPair: (String, Int)?
+        for (first, second) in zip(sequence, sequence.dropFirst()) where words.contains(first) && words.contains(second) {
+            let score = weight(first) + weight(second)
+            if score > (bestPair?.1 ?? .min) { bestPair = ("\(first) \(second)", score) }
+        }
+        if let bestPair { return bestPair.0 }
+        return words.max { weight($0) < weight($1) }!
+    }
+
+    /// Streams a few characters or words at a time, as a language model would.
+    static func pieces(of text: String) -> [String] {
+        var pieces: [String] = []
+        var current = ""
+        for character in text {
+            current.append(character)
+            if character == " " || current.count >= 4 || TextScript.sentenceEnds.contains(character) {
+                pieces.append(current)
+                current = ""
+            }
+        }
+        if !current.isEmpty { pieces.append(current) }
+        return pieces
+    }
+}
+
+/// The offline engine's phrasing per voice style and language.
+struct Phrasebook {
+    var openers: [String]
+    var factIntro: [String]
+    var closers: [String]
+    var openerQuestions: [String]
+    var openerFact: [String]
+
+    static func phrases(style: Voice.Style, language: TextScript.Language) -> Phrasebook {
+        switch (style, language) {
+        case (.playful, .english):
+            return Phrasebook(
+                openers: ["Ooh, {topic}! Love this.", "Okay, {topic} sounds exciting!", "Yay for {topic}!"],
+                factIntro: ["Fun fact: {fact}", "Also: {fact}"],
+                closers: ["Tell us more? ✨", "Keep us posted! 🎉", "What's next for you?"],
+                openerQuestions: ["What made you smile today? ✨", "What's one small win from this week?", "Share something you're excited about! 🎉"],
+                openerFact: ["Did you know? {fact}", "Fun fact: {fact}"])
+        case (.playful, .chinese):
+            return Phrasebook(
+                openers: ["哇，{topic}！太棒啦。", "{topic}，听起来好有意思！", "为{topic}欢呼一下！"],
+                factIntro: ["顺便分享：{fact}", "小知识：{fact}"],
+                closers: ["快多讲讲吧✨", "记得告诉我们后续哦🎉", "接下来有什么计划？"],
+                openerQuestions: ["今天有什么让你开心的小事吗？✨", "这周你最得意的一件事是什么？", "来聊聊最近让你期待的事吧🎉"],
+                openerFact: ["你知道吗？{fact}", "小知识：{fact}"])
+        case (.formal, .english):
+            return Phrasebook(
+                openers: ["Thank you for your post about {topic}.", "Regarding {topic}: thank you for raising it."],
+                factIntro: ["For reference: {fact}", "Please note: {fact}"],
+                closers: ["I hope this helps.", "Please let us know if you have further questions."],
+                openerQuestions: ["What questions would you like the community to discuss this week?", "Which topic would you like to learn more about?"],
+                openerFact: ["A note for the community: {fact}"])
+        case (.formal, .chinese):
+            return Phrasebook(
+                openers: ["感谢您关于{topic}的分享。", "关于{topic}，感谢提出。"],
+                factIntro: ["供参考：{fact}", "需要说明的是：{fact}"],
+                closers: ["希望对您有所帮助。", "如有疑问，欢迎继续交流。"],
+                openerQuestions: ["本周大家希望讨论哪些问题？", "您最想深入了解哪个话题？"],
+                openerFact: ["社区提示：{fact}"])
+        case (.deadpan, .english):
+            return Phrasebook(
+                openers: ["So, {topic}. Noted.", "Ah yes, {topic}. Bold.", "{topic}. The saga continues."],
+                factIntro: ["Relatedly: {fact}", "For the record: {fact}"],
+                closers: ["Carry on.", "Riveting.", "We'll all be watching."],
+                openerQuestions: ["Quiet in here. Somebody say something mildly interesting.", "Poll: what did everyone have for lunch. Be honest."],
+                openerFact: ["Unprompted fact: {fact}"])
+        case (.deadpan, .chinese):
+            return Phrasebook(
+                openers: ["嗯，{topic}。已阅。", "{topic}，好的，记下了。", "关于{topic}，剧情继续。"],
+                factIntro: ["顺带一提：{fact}", "郑重记录：{fact}"],
+                closers: ["继续。", "精彩。", "大家都在看着呢。"],
+                openerQuestions: ["这里好安静。来个人说点稍微有趣的事。", "调查一下：大家午饭吃了什么？说实话。"],
+                openerFact: ["没人问但还是说一下：{fact}"])
+        case (.neutral, .english):
+            return Phrasebook(
+                openers: ["Thanks for sharing about {topic}.", "Interesting point on {topic}.", "Good to hear about {topic}."],
+                factIntro: ["Worth knowing: {fact}", "For context: {fact}"],
+                closers: ["How did it go?", "What do others think?", "Curious to hear more."],
+                openerQuestions: ["What are you working on this week?", "Any recommendations to share with the community?"],
+                openerFact: ["Something to start with: {fact}"])
+        case (.neutral, .chinese):
+            return Phrasebook(
+                openers: ["谢谢分享{topic}。", "关于{topic}，这个话题挺有意思。", "看到{topic}，很高兴。"],
+                factIntro: ["值得一提：{fact}", "补充一点：{fact}"],
+                closers: ["后来怎么样了？", "大家怎么看？", "想听听更多细节。"],
+                openerQuestions: ["这周大家都在忙些什么？", "有什么好东西想推荐给大家吗？"],
+                openerFact: ["先聊个话题：{fact}"])
+        }
+    }
+}

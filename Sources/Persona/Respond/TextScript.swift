@@ -1,0 +1,165 @@
+import Foundation
+
+/// Small facts about text the policy and the offline engine need: script, language, emoji,
+/// links, sentences, content words.
+public enum TextScript {
+    public static func isCJK(_ scalar: Unicode.Scalar) -> Bool {
+        switch scalar.value {
+        case 0x4E00...0x9FFF, 0x3400...0x4DBF, 0x20000...0x2A6DF, 0xF900...0xFAFF, 0x3040...0x30FF, 0xAC00...0xD7AF: true
+        default: false
+        }
+    }
+
+    public enum Language: String, Sendable {
+        case chinese = "zh"
+        case english = "en"
+    }
+
+    /// Chinese when CJK characters are at least a fifth of the letters, otherwise English.
+    public static func language(of text: String) -> Language {
+        var cjk = 0
+        var letters = 0
+        for scalar in text.unicodeScalars {
+            if isCJK(scalar) {
+                cjk += 1
+                letters += 1
+            } else if scalar.properties.isAlphabetic {
+                letters += 1
+            }
+        }
+        guard letters > 0 else { return .english }
+        // One CJK character carries about as much as a short English word.
+        return cjk * 5 >= letters ? .chinese : .english
+    }
+
+    public static func isEmoji(_ character: Character) -> Bool {
+        guard let first = character.unicodeScalars.first else { return false }
+        if character.unicodeScalars.allSatisfy(\.isASCII) { return false }
+        return first.properties.isEmojiPresentation || (first.properties.isEmoji && character.unicodeScalars.count > 1)
+            || (0x1F000...0x1FAFF).contains(first.value)
+    }
+
+    public static func emojiCount(_ text: String) -> Int {
+        text.reduce(0) { $0 + (isEmoji($1) ? 1 : 0) }
+    }
+
+    /// Ranges of URLs and bare domains (`http://…`, `www.…`, `example.com/…`).
+    public static func linkRanges(in text: String) -> [Range<String.Index>] {
+        var ranges: [Range<String.Index>] = []
+        var index = text.startIndex
+        while index < text.endIndex {
+            let rest = text[index...]
+            let lower = rest.prefix(8).lowercased()
+            if lower.hasPrefix("http://") || lower.hasPrefix("https://") || lower.hasPrefix("www.") {
+                let end = rest.firstIndex { $0.isWhitespace || "，。！？、）)]】\"'".contains($0) } ?? text.endIndex
+                ranges.append(index..<end)
+                index = end
+                continue
+            }
+            index = text.index(after: index)
+        }
+        // Bare domains: word.tld with a known top-level domain.
+        let domainPattern = ["com", "net", "org", "io", "cn", "ai", "dev", "co", "me", "app"]
+        var wordStart: String.Index?
+        var cursor = text.startIndex
+        while cursor <= text.endIndex {
+            let character: Character? = cursor < text.endIndex ? text[cursor] : nil
+            let isWordish = character.map { ($0.isASCII && ($0.isLetter || $0.isNumber)) || $0 == "." || $0 == "-" || $0 == "/" } ?? false
+            if isWordish {
+                if wordStart == nil { wordStart = cursor }
+            } else if let start = wordStart {
+                let word = text[start..<cursor]
+                let host = word.split(separator: "/", maxSplits: 1).first ?? ""
+                let labels = host.split(separator: ".")
+                if labels.count >= 2, let tld = labels.last, domainPattern.contains(tld.lowercased()), labels.allSatisfy({ !$0.isEmpty }),
+                    !ranges.contains(where: { $0.overlaps(start..<cursor) })
+                {
+                    ranges.append(start..<cursor)
+                }
+                wordStart = nil
+            }
+            if cursor == text.endIndex { break }
+            cursor = text.index(after: cursor)
+        }
+        return ranges.sorted { $0.lowerBound < $1.lowerBound }
+    }
+
+    public static func containsLink(_ text: String) -> Bool {
+        !linkRanges(in: text).isEmpty
+    }
+
+    static let sentenceEnds: Set<Character> = [".", "!", "?", "。", "！", "？", "\n", "…"]
+
+    /// Splits text into sentences, each keeping its end mark; the last may be unfinished.
+    public static func sentences(_ text: String) -> [String] {
+        var result: [String] = []
+        var current = ""
+        for character in text {
+            current.append(character)
+            if sentenceEnds.contains(character) {
+                result.append(current)
+                current = ""
+            }
+        }
+        if !current.isEmpty { result.append(current) }
+        return result
+    }
+
+    private static let stopWords: Set<String> = [
+        "the", "a", "an", "and", "or", "but", "if", "then", "so", "to", "of", "in", "on", "at", "for", "with", "is", "are", "was",
+        "were", "be", "been", "it", "its", "this", "that", "these", "those", "i", "you", "he", "she", "we", "they", "me", "my",
+        "your", "our", "their", "just", "really", "very", "what", "how", "why", "when", "who", "do", "does", "did", "have", "has",
+        "had", "not", "no", "yes", "can", "could", "would", "should", "will", "about", "from", "by", "as", "up", "out", "all",
+        "any", "some", "more", "most", "get", "got", "today", "finally", "im", "i'm", "it's", "dont", "don't", "there", "here",
+        "anyone", "everyone", "something", "anything", "know", "think", "like", "one", "also", "too", "than", "into", "over",
+    ]
+
+    /// Content words of English text, lower-cased, without stop words, in order of appearance.
+    public static func contentWords(_ text: String) -> [String] {
+        var words: [String] = []
+        var current = ""
+        for character in text.lowercased() + " " {
+            if (character.isLetter || character.isNumber || character == "'") && !character.unicodeScalars.contains(where: isCJK) {
+                current.append(character)
+            } else {
+                let word = current.trimmingCharacters(in: "'")
+                if word.count >= 3, !stopWords.contains(word), !words.contains(word) { words.append(word) }
+                current = ""
+            }
+        }
+        return words
+    }
+
+    /// Character bigrams of the CJK runs of a text: Chinese has no spaces, so retrieval matches on
+    /// these instead of words.
+    public static func cjkBigrams(_ text: String) -> [String] {
+        var grams: [String] = []
+        var run: [Character] = []
+        func flush() {
+            if run.count == 1 { grams.append(String(run)) }
+            if run.count >= 2 {
+                for index in 0..<(run.count - 1) { grams.append(String(run[index...index + 1])) }
+            }
+            run = []
+        }
+        for character in text {
+            if character.unicodeScalars.contains(where: isCJK) { run.append(character) } else { flush() }
+        }
+        flush()
+        return grams
+    }
+
+    /// The terms retrieval compares: content words and CJK bigrams.
+    public static func terms(_ text: String) -> Set<String> {
+        Set(contentWords(text)).union(cjkBigrams(text))
+    }
+}
+
+extension String {
+    func trimmingCharacters(in characters: String) -> String {
+        var result = Substring(self)
+        while let first = result.first, characters.contains(first) { result.removeFirst() }
+        while let last = result.last, characters.contains(last) { result.removeLast() }
+        return String(result)
+    }
+}
