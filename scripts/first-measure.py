@@ -39,13 +39,16 @@ def cpu_seconds(pid):
     return (int(fields[11]) + int(fields[12])) / ticks
 
 
-async def open_session(url, secret, user, stream="feed"):
-    ws = await websockets.connect(url, max_size=None, compression=None, ping_interval=None)
+async def open_session(url, secret, user, stream="feed", positions=None):
+    # WebSocket pings keep the session alive past 2 × heartbeat_ms (they count as liveness).
+    ws = await websockets.connect(url, max_size=None, compression=None, ping_interval=20)
     await ws.recv()  # hello
     await ws.send(json.dumps({"op": "identify", "token": token(secret, user)}))
     await ws.recv()  # ready
     await ws.send(json.dumps({"op": "sub", "id": 1, "stream": stream}))
-    await ws.recv()  # subscribed
+    subscribed = json.loads(await ws.recv())
+    if positions is not None:
+        positions.append(subscribed["offset"])
     return ws
 
 
@@ -74,10 +77,12 @@ async def idle(args):
 async def fanout(args):
     url = f"ws://127.0.0.1:{args.port}/v1/ws"
     subscribers = []
+    positions = []
     for batch in range(0, args.subscribers, 200):
         count = min(200, args.subscribers - batch)
-        subscribers += await asyncio.gather(*(open_session(url, args.secret, f"u_sub{batch + i}") for i in range(count)))
-    writer = await open_session(url, args.secret, "u_writer", stream="user:u_writer")
+        subscribers += await asyncio.gather(*(open_session(url, args.secret, f"u_sub{batch + i}", positions=positions) for i in range(count)))
+    # The gateway allows 10 posts a minute per user, so the posts come from several writers.
+    writers = [await open_session(url, args.secret, f"u_writer{w}-{int(time.time())}", stream="feed") for w in range((args.posts + 9) // 10)]
     latencies = []
     received = [0]
     problems = {"gaps": 0}
@@ -102,14 +107,14 @@ async def fanout(args):
             if offset >= start_offset + args.posts:
                 return
 
-    start_offset = 0
+    start_offset = max(positions)
     cpu_before = cpu_seconds(args.pid)
     started = time.monotonic()
     readers = [asyncio.create_task(reader(ws)) for ws in subscribers]
 
     async def write():
         for index in range(args.posts):
-            await writer.send(json.dumps({"op": "post", "id": index, "body": f"at {time.time():.6f}", "client_id": f"m{started}-{index}"}))
+            await writers[index // 10].send(json.dumps({"op": "post", "id": index, "body": f"at {time.time():.6f}", "client_id": f"m{started}-{index}"}))
             if args.rate:
                 await asyncio.sleep(1 / args.rate)
     await write()
@@ -127,7 +132,7 @@ async def fanout(args):
         "latency_ms_p50": pct(0.5), "latency_ms_p99": pct(0.99), "latency_ms_max": pct(1.0) if latencies else None,
         "server_rss_kib": rss_kib(args.pid),
     }))
-    await asyncio.gather(*(ws.close() for ws in subscribers + [writer]))
+    await asyncio.gather(*(ws.close() for ws in subscribers + writers))
 
 
 def main():

@@ -18,8 +18,9 @@ public struct PersonaPreview: Sendable {
 
     public func run(post: String, parent: String? = nil, seed: UInt64 = 1) async throws -> Report {
         var lines: [String] = []
-        var random = SeededRandom(seed: seed)
         let target = parent ?? post
+        // The post is mixed in, so one seed still rolls differently for different posts.
+        var random = SeededRandom(seed: seed ^ SeededRandom.hash(target))
         lines.append("persona: \(persona.id) (\(persona.name)), engine \(persona.responder.engine.rawValue), style \(persona.voice.style.rawValue)")
         guard persona.enabled else {
             lines.append("silence: the persona is disabled (enabled: false)")

@@ -25,24 +25,29 @@ public struct OfflineResponder: Responder {
         if request.kind == .opener {
             return opener(request, phrases: phrases, random: &random)
         }
-        let target = request.target
+        // Mentions name people, not the topic.
+        let target = Self.withoutMentions(request.target)
         let targetTerms = TextScript.terms(target)
         let shortAttempt = request.previousFailure?.rule == .length || request.attempt > 2
 
         // A past reply of its own to a very similar post says it best, in its own voice.
         let examples = persona.voice.examples.filter { TextScript.language(of: $0.reply) == language }
-        if let (example, score) = best(examples, by: { Self.similarity(targetTerms, TextScript.terms($0.post)) }), score >= 0.5,
+        if let (example, score) = best(examples, by: { Self.similarity(targetTerms, TextScript.terms(Self.withoutMentions($0.post))) }), score >= 0.5,
             request.attempt == 1
         {
             return example.reply
         }
         let topic = Self.topic(of: target, language: language, preferring: persona.voice.knowledge)
         var sentences: [String] = []
-        sentences.append(phrases.openers.randomElement(using: &random)!.replacingOccurrences(of: "{topic}", with: topic))
+        sentences.append(Self.capitalized(phrases.openers.randomElement(using: &random)!.replacingOccurrences(of: "{topic}", with: topic)))
         let knowledge = persona.voice.knowledge.filter { TextScript.language(of: $0) == language }
-        if !shortAttempt, let (fact, score) = best(knowledge, by: { Self.similarity(targetTerms, TextScript.terms($0)) }), score > 0 {
+        // A fact is used only when it shares at least two terms with the post: one common word
+        // (大家, community) is not a topic.
+        if !shortAttempt, let (fact, score) = best(knowledge, by: { Self.similarity(targetTerms, TextScript.terms($0)) }), score > 0,
+            targetTerms.intersection(TextScript.terms(fact)).count >= 2
+        {
             sentences.append(phrases.factIntro.randomElement(using: &random)!.replacingOccurrences(of: "{fact}", with: fact))
-        } else if !shortAttempt, let (example, score) = best(examples, by: { Self.similarity(targetTerms, TextScript.terms($0.post)) }), score >= 0.4 {
+        } else if !shortAttempt, let (example, score) = best(examples, by: { Self.similarity(targetTerms, TextScript.terms(Self.withoutMentions($0.post))) }), score >= 0.4 {
             sentences.append(example.reply)
         }
         if !shortAttempt || sentences.count == 1 {
@@ -91,6 +96,15 @@ public struct OfflineResponder: Responder {
         }
         if let bestPair { return bestPair.0 }
         return words.max { weight($0) < weight($1) }!
+    }
+
+    static func withoutMentions(_ text: String) -> String {
+        text.split(separator: " ", omittingEmptySubsequences: false).filter { !$0.hasPrefix("@") }.joined(separator: " ").trimmingWhitespace()
+    }
+
+    static func capitalized(_ sentence: String) -> String {
+        guard let first = sentence.first, first.isLowercase else { return sentence }
+        return first.uppercased() + sentence.dropFirst()
     }
 
     /// Streams a few characters or words at a time, as a language model would.

@@ -112,6 +112,7 @@ public enum TextScript {
         "had", "not", "no", "yes", "can", "could", "would", "should", "will", "about", "from", "by", "as", "up", "out", "all",
         "any", "some", "more", "most", "get", "got", "today", "finally", "im", "i'm", "it's", "dont", "don't", "there", "here",
         "anyone", "everyone", "something", "anything", "know", "think", "like", "one", "also", "too", "than", "into", "over",
+        "only", "again", "still", "ever", "much", "many", "such", "even", "well", "true", "false",
     ]
 
     /// Content words of English text, lower-cased, without stop words, in order of appearance.

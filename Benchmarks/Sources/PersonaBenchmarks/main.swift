@@ -1,0 +1,66 @@
+// Costs of the persona decisions on the hot path of a bot's turn: a tone check, a limiter
+// decision, an incremental release, an offline reply. Prints nanoseconds per operation, the
+// median of several rounds (compare ratios within one run; the machine is noisy).
+import Foundation
+import Persona
+
+func measure(_ name: String, iterations: Int, rounds: Int = 7, _ body: (Int) -> Int) {
+    var perOperation: [Double] = []
+    var sink = 0
+    for _ in 0..<rounds {
+        let start = ContinuousClock.now
+        for index in 0..<iterations { sink &+= body(index) }
+        let elapsed = ContinuousClock.now - start
+        let nanoseconds = Double(elapsed.components.seconds) * 1e9 + Double(elapsed.components.attoseconds) / 1e9
+        perOperation.append(nanoseconds / Double(iterations))
+    }
+    perOperation.sort()
+    let median = perOperation[perOperation.count / 2]
+    let name = name.padding(toLength: 44, withPad: " ", startingAt: 0)
+    print("\(name) \(String(format: "%10.1f", median)) ns/op   (min \(String(format: "%.1f", perOperation[0])), sink \(sink & 1))")
+}
+
+var persona = Persona(id: "kiki", name: "Kiki")
+persona.tone.maxChars = 280
+persona.tone.maxEmoji = 3
+persona.tone.bannedPhrases = ["as an AI language model", "作为一个AI语言模型", "trust me", "lol"]
+persona.tone.avoidTopics = ["politics"]
+let politics = Lexicon.parse(name: "politics", text: "election\nballot\nparliament\nreferendum\npolitical party\n选举\n政党\n议会\n公投\n竞选")
+let lexicons = ["politics": politics]
+let english = "Congrats on shipping your first app! The first one is always the hardest, and you did it. What's it called? 🎉"
+let chinese = "恭喜！投出去的那一刻最轻松，接下来好好睡一觉吧。论文的事情先放一放，周末出去走走 🎉"
+let englishChecker = ToneChecker(persona: persona, lexicons: lexicons, answering: "Finally shipped my first app!")
+let chineseChecker = ToneChecker(persona: persona, lexicons: lexicons, answering: "今天终于把论文投出去了")
+
+print("persona decision costs (release build)")
+measure("tone check, English reply (111 chars)", iterations: 20_000) { _ in englishChecker.violations(in: english).count }
+measure("tone check, Chinese reply (44 chars)", iterations: 20_000) { _ in chineseChecker.violations(in: chinese).count }
+measure("avoided-topic check on a post", iterations: 50_000) { _ in englishChecker.avoidedTopic(in: "Finally shipped my first app!") == nil ? 1 : 0 }
+
+var limiter = ReplyLimiter()
+persona.limits.replies = Rate.parse("1000000/s")!
+persona.limits.perUser = Rate.parse("1000000/s")!
+persona.limits.perThread = .init(replies: 1_000_000, cooldown: .zero)
+let threads = (0..<1000).map { "thread-\($0)" }
+let users = (0..<1000).map { "user-\($0)" }
+measure("limiter decision (check + record), 1k keys", iterations: 200_000) { index in
+    limiter.take(persona: persona, thread: threads[index % 1000], user: users[index % 997], now: Int64(index) * 1000) == .allow ? 1 : 0
+}
+var gcra = GCRA(rate: Rate.parse("30/min burst 5")!)
+measure("GCRA take", iterations: 1_000_000) { index in gcra.take(now: Int64(index) * 2_000_000_000) == .allow ? 1 : 0 }
+measure("incremental release of a streamed reply", iterations: 5_000) { _ in
+    var checker = IncrementalChecker(checker: englishChecker)
+    var released = 0
+    for piece in ["Congrats on ", "shipping your ", "first app! ", "The first one ", "is always the ", "hardest. 🎉"] {
+        if case .release(let text) = checker.feed(piece) { released += text.count }
+    }
+    if case .release(let text) = checker.finish() { released += text.count }
+    return released
+}
+let responder = OfflineResponder()
+measure("offline reply, English", iterations: 5_000) { index in
+    responder.compose(ReplyRequest(persona: persona, post: "Baked my first sourdough loaf today", language: .english, seed: UInt64(index))).count
+}
+measure("offline reply, Chinese", iterations: 5_000) { index in
+    responder.compose(ReplyRequest(persona: persona, post: "今天终于把论文投出去了，好轻松", language: .chinese, seed: UInt64(index))).count
+}
