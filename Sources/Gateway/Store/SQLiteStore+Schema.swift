@@ -49,6 +49,7 @@ extension SQLiteStore {
             )
             try db.execute(sql: "INSERT INTO meta (key, value) VALUES ('epoch', ?)", arguments: [IDGenerator.random("e")])
         }
+        registerBotMigrations(&migrator)
         return migrator
     }
 

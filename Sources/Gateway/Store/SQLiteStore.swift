@@ -29,6 +29,8 @@ public final class SQLiteStore: FeedStore {
         case write(WriteCommand, author: User, continuation: CheckedContinuation<Result<WriteReceipt, GatewayError>, Never>)
         /// A user seen at identify; recorded in the next batch, so identifies cost no fsync of their own.
         case remember(User)
+        /// A bot decision for the log, batched the same way.
+        case decision(BotDecision)
     }
 
     private struct Queue {
@@ -91,6 +93,10 @@ public final class SQLiteStore: FeedStore {
         if isNew { _ = enqueue(.remember(user)) }
     }
 
+    public func record(_ decision: BotDecision) async {
+        _ = enqueue(.decision(decision))
+    }
+
     /// Queues a job and starts the writer if it is idle; false while draining.
     private func enqueue(_ job: Job) -> Bool {
         let start = queue.withLock { queue -> Bool? in
@@ -134,6 +140,7 @@ public final class SQLiteStore: FeedStore {
         var requests: [(command: WriteCommand, author: User)] = []
         var continuations: [CheckedContinuation<Result<WriteReceipt, GatewayError>, Never>] = []
         var users: [User] = []
+        var decisions: [BotDecision] = []
         for job in batch {
             switch job {
             case .write(let command, let author, let continuation):
@@ -141,12 +148,15 @@ public final class SQLiteStore: FeedStore {
                 continuations.append(continuation)
             case .remember(let user):
                 users.append(user)
+            case .decision(let decision):
+                decisions.append(decision)
             }
         }
         let outcomes: [(Result<WriteReceipt, GatewayError>, [StoredEvent])]
         do {
-            outcomes = try await pool.write { [self, requests, users] db in
+            outcomes = try await pool.write { [self, requests, users, decisions] db in
                 for user in users { try Self.upsertUser(user, in: db) }
+                for decision in decisions { try Self.insert(decision, in: db) }
                 var outcomes: [(Result<WriteReceipt, GatewayError>, [StoredEvent])] = []
                 outcomes.reserveCapacity(requests.count)
                 for (command, author) in requests {

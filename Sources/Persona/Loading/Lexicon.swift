@@ -6,10 +6,12 @@ import Foundation
 public struct Lexicon: Sendable, Equatable {
     public let name: String
     public let terms: [String]
+    let prepared: [MatchTerm]
 
     public init(name: String, terms: [String]) {
         self.name = name
         self.terms = terms.map { $0.lowercased() }
+        self.prepared = terms.map(MatchTerm.init)
     }
 
     public static func parse(name: String, text: String) -> Lexicon {
@@ -23,32 +25,19 @@ public struct Lexicon: Sendable, Equatable {
 
     /// The first term found in `text`, if any.
     public func firstMatch(in text: String) -> String? {
-        let lowered = text.lowercased()
-        return terms.first { TermMatcher.matches($0, in: lowered) }
+        firstMatch(in: LoweredText(text))
+    }
+
+    public func firstMatch(in text: LoweredText) -> String? {
+        prepared.first { text.contains(term: $0) }?.text
     }
 }
 
 /// The matching rule shared by lexicons, keywords and banned phrases.
 public enum TermMatcher {
-    /// Whether `term` (lower-cased) occurs in `text` (lower-cased): as a substring for CJK
-    /// terms, as whole words otherwise.
+    /// Whether `term` occurs in `text`: as a substring for CJK terms, as whole words otherwise;
+    /// case is ignored.
     public static func matches(_ term: String, in text: String) -> Bool {
-        guard !term.isEmpty else { return false }
-        if term.unicodeScalars.contains(where: TextScript.isCJK) {
-            return text.contains(term)
-        }
-        var searchRange = text.startIndex..<text.endIndex
-        while let found = text.range(of: term, range: searchRange) {
-            let before = found.lowerBound == text.startIndex ? nil : text[text.index(before: found.lowerBound)]
-            let after = found.upperBound == text.endIndex ? nil : text[found.upperBound]
-            if !isWordCharacter(before) && !isWordCharacter(after) { return true }
-            searchRange = text.index(after: found.lowerBound)..<text.endIndex
-        }
-        return false
-    }
-
-    private static func isWordCharacter(_ character: Character?) -> Bool {
-        guard let character else { return false }
-        return (character.isLetter || character.isNumber || character == "_") && !character.unicodeScalars.contains(where: TextScript.isCJK)
+        LoweredText(text).contains(term: MatchTerm(term))
     }
 }

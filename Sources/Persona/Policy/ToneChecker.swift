@@ -36,12 +36,14 @@ public struct Violation: Sendable, Equatable, CustomStringConvertible {
 public struct ToneChecker: Sendable {
     public let tone: Tone
     public let lexicons: [Lexicon]
+    private let bannedPhrases: [MatchTerm]
     /// The language a reply must be in, or nil when any will do.
     public let language: TextScript.Language?
 
     public init(persona: Persona, lexicons: [String: Lexicon], answering text: String) {
         tone = persona.tone
         self.lexicons = persona.tone.avoidTopics.compactMap { lexicons[$0] }
+        bannedPhrases = persona.tone.bannedPhrases.map(MatchTerm.init)
         switch persona.voice.language {
         case "match": language = TextScript.language(of: text)
         case "zh", "zh-CN", "zh-TW", "zh-Hans", "zh-Hant": language = .chinese
@@ -52,6 +54,10 @@ public struct ToneChecker: Sendable {
 
     /// An avoided topic in the post or comment being answered: the persona stays out of it.
     public func avoidedTopic(in text: String) -> Violation? {
+        avoidedTopic(in: LoweredText(text))
+    }
+
+    func avoidedTopic(in text: LoweredText) -> Violation? {
         for lexicon in lexicons {
             if let term = lexicon.firstMatch(in: text) {
                 return Violation(.avoidedTopic, "mentions \"\(term)\" from the \(lexicon.name) lexicon")
@@ -66,21 +72,23 @@ public struct ToneChecker: Sendable {
         var found: [Violation] = []
         let trimmed = reply.trimmingWhitespace()
         if complete && trimmed.isEmpty { return [Violation(.empty, "the reply is empty")] }
-        if trimmed.count > tone.maxChars {
+        // Characters never outnumber scalars: count graphemes only when the cheap count is over.
+        if trimmed.unicodeScalars.count > tone.maxChars, trimmed.count > tone.maxChars {
             found.append(Violation(.length, "\(trimmed.count) characters, the limit is \(tone.maxChars)"))
         }
         let emoji = TextScript.emojiCount(trimmed)
         if emoji > tone.maxEmoji {
             found.append(Violation(.emoji, "\(emoji) emoji, the limit is \(tone.maxEmoji)"))
         }
-        let lowered = trimmed.lowercased()
-        for phrase in tone.bannedPhrases where lowered.contains(phrase.lowercased()) {
-            found.append(Violation(.bannedPhrase, "contains \"\(phrase)\""))
+        let lowered = LoweredText(trimmed)
+        // Banned phrases match anywhere, even inside words: they are phrases, not terms.
+        for phrase in bannedPhrases where LoweredText.find(phrase.bytes, in: lowered.bytes, from: 0) != nil {
+            found.append(Violation(.bannedPhrase, "contains \"\(phrase.text)\""))
         }
-        if !tone.links, TextScript.containsLink(trimmed) {
+        if !tone.links, LinkFinder.containsLink(lowered.bytes) {
             found.append(Violation(.link, "contains a link, and this persona may not post links"))
         }
-        if let topic = avoidedTopic(in: trimmed) { found.append(topic) }
+        if let topic = avoidedTopic(in: lowered) { found.append(topic) }
         if let language, complete || trimmed.count >= 24 {
             let actual = TextScript.language(of: trimmed)
             if actual != language, trimmed.unicodeScalars.contains(where: { $0.properties.isAlphabetic }) {

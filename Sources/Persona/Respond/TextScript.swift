@@ -39,8 +39,35 @@ public enum TextScript {
             || (0x1F000...0x1FAFF).contains(first.value)
     }
 
+    /// Emoji in a text, counted on scalars (grapheme breaking is the slow part of checking a
+    /// reply): a ZWJ sequence, a flag, a keycap or a skin tone counts once.
     public static func emojiCount(_ text: String) -> Int {
-        text.reduce(0) { $0 + (isEmoji($1) ? 1 : 0) }
+        var count = 0
+        var joined = false
+        var flagHalf = false
+        for scalar in text.unicodeScalars where scalar.value >= 0x20 {
+            switch scalar.value {
+            case 0x200D:
+                joined = true
+                continue
+            case 0xFE0F, 0x20E3, 0x1F3FB...0x1F3FF, 0xE0020...0xE007F:
+                continue
+            case 0x1F1E6...0x1F1FF:
+                flagHalf.toggle()
+                if flagHalf { count += 1 }
+                continue
+            default:
+                break
+            }
+            if joined {
+                joined = false
+                continue
+            }
+            if scalar.value >= 0x2000, scalar.properties.isEmojiPresentation || scalar.properties.isEmoji {
+                count += 1
+            }
+        }
+        return count
     }
 
     /// Ranges of URLs and bare domains (`http://…`, `www.…`, `example.com/…`).
@@ -82,10 +109,6 @@ public enum TextScript {
             cursor = text.index(after: cursor)
         }
         return ranges.sorted { $0.lowerBound < $1.lowerBound }
-    }
-
-    public static func containsLink(_ text: String) -> Bool {
-        !linkRanges(in: text).isEmpty
     }
 
     static let sentenceEnds: Set<Character> = [".", "!", "?", "。", "！", "？", "\n", "…"]

@@ -1,0 +1,50 @@
+/// One decision a persona's runner made about an item, for the decision log.
+public struct BotDecision: Sendable, Equatable {
+    public var persona: String
+    public var at: Timestamp
+    /// The trigger considered (`new_post`, `mention`, …).
+    public var trigger: String
+    /// The post or comment it was about.
+    public var itemID: String
+    public var postID: String
+    /// `replied`, `skipped`, `silent`, `failed`.
+    public var outcome: String
+    /// The rule or reason that decided it (`limits.per_thread.replies`, `mute`, `bots: off` …).
+    public var rule: String
+    public var detail: String
+
+    public init(persona: String, at: Timestamp, trigger: String, itemID: String, postID: String, outcome: String, rule: String, detail: String) {
+        self.persona = persona
+        self.at = at
+        self.trigger = trigger
+        self.itemID = itemID
+        self.postID = postID
+        self.outcome = outcome
+        self.rule = rule
+        self.detail = detail
+    }
+}
+
+/// What a bot needs to know about the item it might answer.
+public struct ThreadContext: Sendable {
+    public var post: Post
+    /// The comment being answered, when it is not the post.
+    public var comment: Comment?
+    /// Who wrote each item from the one being answered back to the post: true for a bot.
+    public var chainIsBot: [Bool]
+    /// The user ids of that chain, same order.
+    public var chainAuthors: [String]
+}
+
+/// The store's part in running bots: their records survive restarts, so limits do too.
+public protocol BotStore: Sendable {
+    /// Replies personas made since `since`, oldest first, to rebuild the limits.
+    func botReplies(since: Timestamp) async throws(GatewayError) -> [(persona: String, postID: String, addressee: String, at: Timestamp)]
+    func record(_ decision: BotDecision) async
+    func decisions(persona: String, limit: Int) async throws(GatewayError) -> [BotDecision]
+    func pausedPersonas() async throws(GatewayError) -> Set<String>
+    func setPaused(_ persona: String, _ paused: Bool) async throws(GatewayError)
+    /// Whether `userID` muted `botID` everywhere or in this thread.
+    func isMuted(botID: String, by userID: String, postID: String) async throws(GatewayError) -> Bool
+    func context(postID: String, commentID: String?) async throws(GatewayError) -> ThreadContext
+}

@@ -1,0 +1,106 @@
+import GRDB
+
+extension SQLiteStore: BotStore {
+    static func registerBotMigrations(_ migrator: inout DatabaseMigrator) {
+        migrator.registerMigration("v2-bots") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE bot_decisions (
+                        id INTEGER PRIMARY KEY AUTOINCREMENT, persona TEXT NOT NULL, at INTEGER NOT NULL, trigger TEXT NOT NULL,
+                        item_id TEXT NOT NULL, post_id TEXT NOT NULL, outcome TEXT NOT NULL, rule TEXT NOT NULL, detail TEXT NOT NULL
+                    );
+                    CREATE INDEX bot_decisions_persona ON bot_decisions(persona, id);
+                    CREATE TABLE persona_state (persona TEXT PRIMARY KEY, paused INTEGER NOT NULL) WITHOUT ROWID;
+                    CREATE INDEX comments_generated ON comments(created_at) WHERE generated_persona IS NOT NULL;
+                    """
+            )
+        }
+    }
+
+    static func insert(_ decision: BotDecision, in db: Database) throws {
+        try db.execute(
+            sql: "INSERT INTO bot_decisions (persona, at, trigger, item_id, post_id, outcome, rule, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            arguments: [decision.persona, decision.at.milliseconds, decision.trigger, decision.itemID, decision.postID, decision.outcome,
+                        decision.rule, decision.detail]
+        )
+    }
+
+    public func botReplies(since: Timestamp) async throws(GatewayError) -> [(persona: String, postID: String, addressee: String, at: Timestamp)] {
+        try await read { db in
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT c.generated_persona AS persona, c.post_id, COALESCE(parent.author_id, post.author_id) AS addressee, c.created_at
+                    FROM comments c JOIN posts post ON post.id = c.post_id LEFT JOIN comments parent ON parent.id = c.parent_id
+                    WHERE c.generated_persona IS NOT NULL AND c.created_at >= ? ORDER BY c.created_at
+                    """,
+                arguments: [since.milliseconds]
+            ).map { (persona: $0["persona"], postID: $0["post_id"], addressee: $0["addressee"], at: Timestamp(milliseconds: $0["created_at"])) }
+        }
+    }
+
+    public func decisions(persona: String, limit: Int) async throws(GatewayError) -> [BotDecision] {
+        try await read { db in
+            try Row.fetchAll(
+                db, sql: "SELECT * FROM bot_decisions WHERE persona = ? ORDER BY id DESC LIMIT ?", arguments: [persona, limit]
+            ).map {
+                BotDecision(
+                    persona: $0["persona"], at: Timestamp(milliseconds: $0["at"]), trigger: $0["trigger"], itemID: $0["item_id"],
+                    postID: $0["post_id"], outcome: $0["outcome"], rule: $0["rule"], detail: $0["detail"])
+            }
+        }
+    }
+
+    public func pausedPersonas() async throws(GatewayError) -> Set<String> {
+        try await read { db in Set(try String.fetchAll(db, sql: "SELECT persona FROM persona_state WHERE paused = 1")) }
+    }
+
+    public func setPaused(_ persona: String, _ paused: Bool) async throws(GatewayError) {
+        do {
+            try await pool.write { db in
+                try db.execute(
+                    sql: "INSERT INTO persona_state (persona, paused) VALUES (?, ?) ON CONFLICT(persona) DO UPDATE SET paused = excluded.paused",
+                    arguments: [persona, paused])
+            }
+        } catch {
+            throw .storeUnavailable
+        }
+    }
+
+    public func isMuted(botID: String, by userID: String, postID: String) async throws(GatewayError) -> Bool {
+        try await read { db in
+            try Bool.fetchOne(
+                db, sql: "SELECT 1 FROM mutes WHERE user_id = ? AND bot_id = ? AND scope IN ('all', ?)", arguments: [userID, botID, "thread:\(postID)"]
+            ) ?? false
+        }
+    }
+
+    public func context(postID: String, commentID: String?) async throws(GatewayError) -> ThreadContext {
+        try await read { db in
+            guard let postRow = try Row.fetchOne(db, sql: "SELECT * FROM posts WHERE id = ? AND deleted = 0", arguments: [postID]) else {
+                throw WriteContext.noSuchPost(postID)
+            }
+            let post = try Self.post(from: postRow, in: db)
+            var comment: Comment?
+            var chainIsBot: [Bool] = []
+            var chainAuthors: [String] = []
+            var next = commentID
+            // Up the parent chain to the post; bounded by the depth limit any comment can have.
+            var steps = 0
+            while let id = next, steps < 1000 {
+                guard let row = try Row.fetchOne(db, sql: "SELECT * FROM comments WHERE id = ? AND post_id = ?", arguments: [id, postID]) else {
+                    break
+                }
+                let item = Self.comment(from: row)
+                if comment == nil { comment = item }
+                chainIsBot.append(item.author.kind == .bot)
+                chainAuthors.append(item.author.id)
+                next = item.parentID
+                steps += 1
+            }
+            chainIsBot.append(post.author.kind == .bot)
+            chainAuthors.append(post.author.id)
+            return ThreadContext(post: post, comment: comment, chainIsBot: chainIsBot, chainAuthors: chainAuthors)
+        }
+    }
+}
