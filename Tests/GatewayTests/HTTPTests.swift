@@ -107,7 +107,7 @@ struct HTTPTests {
 
     @Test("health, readiness, metrics, personas and unknown paths")
     func operational() async throws {
-        let server = try await TestServer.start(bots: [User(id: "b_kiki", name: "Kiki", role: .bot, persona: "kiki")])
+        let server = try await TestServer.start(personas: ["kiki.yaml": "id: kiki\nname: Kiki\n"])
         defer { Task { await server.stop() } }
         #expect(try await server.http("GET", "/healthz").status == 200)
         #expect(try await server.http("GET", "/readyz").status == 200)

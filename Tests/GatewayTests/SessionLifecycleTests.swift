@@ -120,8 +120,7 @@ struct SessionLifecycleTests {
 
     @Test("a bot token for a loaded persona identifies as that bot")
     func botIdentify() async throws {
-        let kiki = User(id: "b_kiki", name: "Kiki", role: .bot, persona: "kiki")
-        let server = try await TestServer.start(bots: [kiki])
+        let server = try await TestServer.start(personas: ["kiki.yaml": "id: kiki\nname: Kiki\n"])
         defer { Task { await server.stop() } }
         let client = try await server.connect()
         try await client.send(["op": "identify", "token": try await server.token("b_kiki", name: "Someone else", role: .bot)])

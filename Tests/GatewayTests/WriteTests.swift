@@ -208,8 +208,7 @@ struct WriteTests {
 
     @Test("mute needs a real bot and is idempotent")
     func mute() async throws {
-        let kiki = User(id: "b_kiki", name: "Kiki", role: .bot, persona: "kiki")
-        let server = try await TestServer.start(bots: [kiki])
+        let server = try await TestServer.start(personas: ["kiki.yaml": "id: kiki\nname: Kiki\n"])
         defer { Task { await server.stop() } }
         let bot = try await server.connect()
         try await bot.send(["op": "identify", "token": try await server.token("b_kiki", role: .bot)])

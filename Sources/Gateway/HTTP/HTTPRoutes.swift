@@ -6,7 +6,7 @@ import NIOCore
 
 /// The HTTP API of PROTOCOL.md section 7, on the same port as the WebSocket endpoint.
 public enum HTTPRoutes {
-    public static func router(runtime: GatewayRuntime) -> Router<BasicRequestContext> {
+    public static func router(runtime: GatewayRuntime, runner: BotRunner) -> Router<BasicRequestContext> {
         let router = Router()
         router.add(middleware: ErrorMiddleware())
 
@@ -86,16 +86,49 @@ public enum HTTPRoutes {
             writer.beginObject()
             writer.key("personas")
             writer.beginArray()
-            for account in runtime.bots.all {
+            for persona in await runner.listing() {
                 writer.separator()
                 writer.beginObject()
-                writer.field("id", account.persona ?? "")
-                writer.field("name", account.name)
-                writer.field("bio", "")
+                writer.field("id", persona.id)
+                writer.field("name", persona.name)
+                writer.field("bio", persona.bio)
                 writer.key("user")
-                account.write(to: &writer)
-                writer.field("state", "active")
-                writer.field("error", nil as String?)
+                persona.user.write(to: &writer)
+                writer.field("state", persona.state)
+                writer.field("error", persona.error)
+                writer.endObject()
+            }
+            writer.endArray()
+            writer.endObject()
+            return json(.ok, writer.bytes)
+        }
+
+        router.post("/v1/admin/personas/:id/pause") { request, context in
+            try await pause(request, context, runtime, runner, paused: true)
+        }
+        router.post("/v1/admin/personas/:id/resume") { request, context in
+            try await pause(request, context, runtime, runner, paused: false)
+        }
+        router.get("/v1/admin/personas/:id/decisions") { request, context in
+            try await admin(request, runtime)
+            let id = try context.parameters.require("id")
+            guard await runner.knows(id) else { throw GatewayError.notFound("There is no persona \(id).") }
+            let limit = try pageLimit(request, default: 100, maximum: 1000)
+            guard let store = runtime.store as? any BotStore else { throw GatewayError(.internal, "This store keeps no decision log.") }
+            var writer = JSONWriter(capacity: 8192)
+            writer.beginObject()
+            writer.key("decisions")
+            writer.beginArray()
+            for decision in try await store.decisions(persona: id, limit: limit) {
+                writer.separator()
+                writer.beginObject()
+                writer.field("at", decision.at.iso8601)
+                writer.field("trigger", decision.trigger)
+                writer.field("item_id", decision.itemID)
+                writer.field("post_id", decision.postID)
+                writer.field("outcome", decision.outcome)
+                writer.field("rule", decision.rule)
+                writer.field("detail", decision.detail)
                 writer.endObject()
             }
             writer.endArray()
@@ -106,6 +139,23 @@ public enum HTTPRoutes {
     }
 
     // MARK: Helpers
+
+    /// Admin endpoints refuse every other role (and anonymous callers).
+    private static func admin(_ request: Request, _ runtime: GatewayRuntime) async throws {
+        guard let user = try await authenticate(request, runtime) else {
+            throw GatewayError(.unauthorized, "Admin endpoints need an admin token; send Authorization: Bearer <token>.")
+        }
+        guard user.role == .admin else { throw GatewayError.forbidden("Only admins may use \(request.uri.path).") }
+    }
+
+    private static func pause(_ request: Request, _ context: BasicRequestContext, _ runtime: GatewayRuntime, _ runner: BotRunner,
+                              paused: Bool) async throws -> Response {
+        try await admin(request, runtime)
+        let id = try context.parameters.require("id")
+        guard await runner.knows(id) else { throw GatewayError.notFound("There is no persona \(id).") }
+        try await runner.setPaused(id, paused)
+        return json(.ok, Array("{}".utf8))
+    }
 
     static func json(_ status: HTTPResponse.Status, _ bytes: [UInt8]) -> Response {
         Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: bytes)))

@@ -35,6 +35,12 @@ public final class GatewayRuntime: Sendable {
     /// answered from its record even when the user is over the limit, since it writes nothing.
     public func perform(_ command: WriteCommand, by author: User) async throws(GatewayError) -> WriteReceipt {
         guard !isDraining else { throw .draining }
+        var command = command
+        // A bot account's comments always carry the implicit AI label, whoever sends them.
+        if case .comment(let postID, let parentID, let body, let clientID, nil) = command, let persona = author.persona {
+            command = .comment(postID: postID, parentID: parentID, body: body, clientID: clientID,
+                               generated: bots.label(persona: persona) ?? .init(persona: persona, engine: "offline", model: "offline-v1"))
+        }
         let decision = writeLimiter.take(command, by: author.id)
         if case .denied = decision {
             if let replay = try await store.replayedWrite(command, by: author) { return replay }

@@ -6,11 +6,14 @@ import NIOCore
 public import ServiceLifecycle
 import Synchronization
 import UnixSignals
+import Persona
 
 /// A whole gateway: store, fan-out, sessions and HTTP on one port, as services that start and
 /// drain together.
 public final class GatewayServer: Sendable {
     public let runtime: GatewayRuntime
+    public let runner: BotRunner
+    private let watcher: PersonaWatcher
     private let boundPort = Mutex<(port: Int?, waiters: [CheckedContinuation<Int, Never>])>((nil, []))
 
     /// Opens the store in the data directory and prepares the server; `run` serves.
@@ -26,6 +29,9 @@ public final class GatewayServer: Sendable {
         let tokens = await TokenAuthority(secret: secret, bots: bots)
         runtime = GatewayRuntime(configuration: configuration, store: store, hub: hub, tokens: tokens, bots: bots, ids: ids, logger: logger)
         logger.info("Store: \(databasePath) (SQLite, WAL, synchronous=FULL), epoch \(store.epoch).")
+        watcher = PersonaWatcher(directory: configuration.personasDirectory)
+        runner = BotRunner(store: store, hub: hub, ids: ids, roster: bots, logger: logger)
+        await runner.start(with: watcher.current)
     }
 
     /// The port the server listens on, once it does (useful with port 0).
@@ -47,7 +53,7 @@ public final class GatewayServer: Sendable {
         let runtime = self.runtime
         let configuration = runtime.configuration
         let application = Application(
-            router: HTTPRoutes.router(runtime: runtime),
+            router: HTTPRoutes.router(runtime: runtime, runner: runner),
             server: HTTPServerBuilder { responder in GatewayChannel(responder: responder, runtime: runtime) },
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: nil),
             onServerRunning: { [self] channel in
@@ -62,7 +68,7 @@ public final class GatewayServer: Sendable {
             },
             logger: runtime.logger
         )
-        return [application, PruneService(runtime: runtime), DrainService(runtime: runtime)]
+        return [application, PruneService(runtime: runtime), PersonaReloadService(watcher: watcher, runner: runner), DrainService(runtime: runtime)]
     }
 
     /// Serves until SIGTERM or SIGINT, then drains and returns.
@@ -86,6 +92,18 @@ struct DrainService: Service {
     func run() async throws {
         try? await gracefulShutdown()
         await runtime.drain()
+    }
+}
+
+/// Hands persona files changed on disk to the running bots, within the watcher's interval.
+struct PersonaReloadService: Service {
+    let watcher: PersonaWatcher
+    let runner: BotRunner
+
+    func run() async throws {
+        await cancelWhenGracefulShutdown {
+            await watcher.run { snapshot in await runner.apply(snapshot) }
+        }
     }
 }
 

@@ -37,6 +37,9 @@ public final class StreamHub: EventSink {
     }
 
     private let streams = Mutex([String: [Int: Entry]]())
+    /// Components that react to committed events (the bot runner); called after delivery is
+    /// scheduled, and must not block.
+    private let observers = Mutex([@Sendable ([StoredEvent]) -> Void]())
     private let typingSeen = Mutex([String: Int64]())
     private let typingInterval: Int64
 
@@ -61,7 +64,14 @@ public final class StreamHub: EventSink {
         streams.withLock { $0[stream]?.count ?? 0 }
     }
 
+    public func addObserver(_ observer: @escaping @Sendable ([StoredEvent]) -> Void) {
+        observers.withLock { $0.append(observer) }
+    }
+
     public func publish(_ events: [StoredEvent]) {
+        defer {
+            for observer in observers.withLock({ $0 }) { observer(events) }
+        }
         // Who listens, taken under the lock; encoding happens outside it, once per event that
         // has a listener.
         let listeners: [[Entry]] = streams.withLock { streams in

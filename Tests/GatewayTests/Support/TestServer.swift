@@ -13,24 +13,35 @@ final class TestServer: Sendable {
     let task: Task<Void, any Error>
     let port: Int
     let dataDirectory: String
+    let personasDirectory: String
 
     var runtime: GatewayRuntime { server.runtime }
 
-    static func start(dataDirectory: String? = nil, bots: [User] = [], configure: (inout GatewayConfiguration) -> Void = { _ in }) async throws -> TestServer {
+    /// - Parameter personas: persona files to write, by file name (`kiki.yaml`), into the
+    ///   server's own personas directory (empty otherwise, never the shipped one).
+    static func start(dataDirectory: String? = nil, personas: [String: String] = [:], personasDirectory: String? = nil,
+                      configure: (inout GatewayConfiguration) -> Void = { _ in }) async throws -> TestServer {
         var configuration = GatewayConfiguration()
         configuration.port = 0
         configuration.dataDirectory = dataDirectory ?? Self.temporaryDirectory()
+        configuration.personasDirectory = personasDirectory ?? Self.temporaryDirectory()
+        try FileManager.default.createDirectory(atPath: configuration.personasDirectory + "/lexicons", withIntermediateDirectories: true)
+        for (name, text) in personas {
+            try text.write(toFile: configuration.personasDirectory + "/" + name, atomically: true, encoding: .utf8)
+        }
         configure(&configuration)
         var logger = Logger(label: "test-gateway")
         logger.logLevel = ProcessInfo.processInfo.environment["GATEWAYD_TEST_LOG"].flatMap(Logger.Level.init(rawValue:)) ?? .critical
-        let server = try await GatewayServer(configuration: configuration, bots: BotRoster(bots), logger: logger)
+        let server = try await GatewayServer(configuration: configuration, logger: logger)
         let group = ServiceGroup(configuration: .init(services: server.services().map { .init(service: $0) }, logger: logger))
         let task = Task { try await group.run() }
         let port = await server.port()
-        return TestServer(server: server, group: group, task: task, port: port, dataDirectory: configuration.dataDirectory)
+        return TestServer(server: server, group: group, task: task, port: port, dataDirectory: configuration.dataDirectory,
+                          personasDirectory: configuration.personasDirectory)
     }
 
-    private init(server: GatewayServer, group: ServiceGroup, task: Task<Void, any Error>, port: Int, dataDirectory: String) {
+    private init(server: GatewayServer, group: ServiceGroup, task: Task<Void, any Error>, port: Int, dataDirectory: String, personasDirectory: String) {
+        self.personasDirectory = personasDirectory
         self.server = server
         self.group = group
         self.task = task

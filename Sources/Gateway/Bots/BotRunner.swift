@@ -1,0 +1,236 @@
+import Foundation
+public import Logging
+import NIOCore
+public import Persona
+
+/// Runs the personas as participants: it sees every committed post and comment, decides per
+/// persona whether to answer (triggers, `bots: off`, mutes, pauses, conversation rules, avoided
+/// topics, rate limits), and writes the reply through the same path as everyone, streaming it as
+/// drafts first. Every decision goes to the decision log.
+///
+/// An actor: its state (personas, limiter, turns in flight) changes only here, and the writer
+/// hands it events without waiting.
+public actor BotRunner {
+    /// What `GET /v1/personas` shows for one persona.
+    public struct Listing: Sendable {
+        public var id: String
+        public var name: String
+        public var bio: String
+        public var user: User
+        public var state: String
+        public var error: String?
+    }
+
+    private let store: any FeedStore & BotStore
+    private let hub: StreamHub
+    private let ids: IDGenerator
+    private let roster: BotRoster
+    private let logger: Logger
+    private let now: @Sendable () -> Timestamp
+    /// Turns (scheduled or running) a persona may have at once; more triggers are skipped.
+    private let maximumTurnsInFlight: Int
+    private var personas: [String: Persona] = [:]
+    private var lexicons: [String: Lexicon] = [:]
+    private var staleErrors: [String: String] = [:]
+    private var invalidFiles: [String: String] = [:]
+    private var paused: Set<String> = []
+    private var limiter = ReplyLimiter()
+    private var turnsInFlight: [String: Int] = [:]
+    private var random = SeededRandom(seed: UInt64.random(in: 0...UInt64.max))
+
+    public init(store: any FeedStore & BotStore, hub: StreamHub, ids: IDGenerator, roster: BotRoster, logger: Logger,
+                maximumTurnsInFlight: Int = 16, now: @escaping @Sendable () -> Timestamp = Timestamp.now) {
+        self.store = store
+        self.hub = hub
+        self.ids = ids
+        self.roster = roster
+        self.logger = logger
+        self.maximumTurnsInFlight = maximumTurnsInFlight
+        self.now = now
+    }
+
+    /// Loads the personas, the pauses and the last day's replies (so limits survive restarts),
+    /// and starts watching committed events.
+    public func start(with snapshot: PersonaWatcher.Snapshot) async {
+        paused = (try? await store.pausedPersonas()) ?? []
+        await apply(snapshot)
+        let since = Timestamp(milliseconds: now().milliseconds - 24 * 3_600_000)
+        let replies = (try? await store.botReplies(since: since)) ?? []
+        limiter = ReplyLimiter(
+            replaying: replies.map { ReplyRecord(persona: $0.persona, thread: $0.postID, user: $0.addressee, time: $0.at.milliseconds * 1_000_000) },
+            personas: personas)
+        hub.addObserver { [weak self] events in
+            guard let self else { return }
+            let items = events.compactMap(FeedItem.init)
+            guard !items.isEmpty else { return }
+            Task { await self.consider(items) }
+        }
+        logger.info("Bots: \(personas.count) personas loaded (\(personas.keys.sorted().joined(separator: ", "))), \(replies.count) replies of the last day replayed into the limits.")
+    }
+
+    /// Takes a new set of personas (start, or a file changed on disk).
+    public func apply(_ snapshot: PersonaWatcher.Snapshot) async {
+        personas = snapshot.personas
+        lexicons = snapshot.catalog.lexicons
+        staleErrors = snapshot.staleErrors.mapValues { $0.map(\.description).joined(separator: "; ") }
+        invalidFiles = [:]
+        for (path, diagnostics) in snapshot.catalog.diagnostics where diagnostics.contains(where: { $0.severity == .error }) {
+            let id = snapshot.catalog.failedIDs[path] ?? URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent
+            if personas[id] == nil { invalidFiles[id] = diagnostics.map(\.description).joined(separator: "; ") }
+        }
+        let accounts = personas.values.map(Self.account)
+        roster.replace(with: accounts)
+        roster.setLabels(personas.mapValues { .init(persona: $0.id, engine: $0.responder.engine.rawValue, model: $0.responder.modelLabel) })
+        for account in accounts { await store.remember(account) }
+        for (id, error) in staleErrors { logger.error("Persona \(id) keeps its last good version: \(error)") }
+        for (id, error) in invalidFiles { logger.error("Persona file for \(id) is invalid and not loaded: \(error)") }
+    }
+
+    static func account(_ persona: Persona) -> User {
+        User(id: persona.botUserID, name: persona.name, role: .bot, persona: persona.id)
+    }
+
+    public func listing() -> [Listing] {
+        var rows = personas.values.sorted { $0.id < $1.id }.map { persona in
+            Listing(
+                id: persona.id, name: persona.name, bio: persona.bio, user: Self.account(persona),
+                state: staleErrors[persona.id] != nil ? "invalid" : (!persona.enabled ? "disabled" : (paused.contains(persona.id) ? "paused" : "active")),
+                error: staleErrors[persona.id])
+        }
+        for (id, error) in invalidFiles.sorted(by: { $0.key < $1.key }) {
+            rows.append(Listing(id: id, name: id, bio: "", user: User(id: "b_\(id)", name: id, role: .bot, persona: id), state: "invalid", error: error))
+        }
+        return rows
+    }
+
+    public func knows(_ persona: String) -> Bool { personas[persona] != nil || invalidFiles[persona] != nil }
+
+    /// Pauses or resumes a persona, at once and across restarts.
+    public func setPaused(_ persona: String, _ isPaused: Bool) async throws(GatewayError) {
+        try await store.setPaused(persona, isPaused)
+        if isPaused { paused.insert(persona) } else { paused.remove(persona) }
+    }
+
+    // MARK: Deciding
+
+    private func consider(_ items: [FeedItem]) async {
+        for item in items {
+            await consider(item)
+        }
+    }
+
+    private func consider(_ item: FeedItem) async {
+        // The chain above a comment is read once, for every persona.
+        var context: ThreadContext?
+        if !item.isPost {
+            context = try? await store.context(postID: item.postID, commentID: item.id)
+        }
+        let botsEnabled = item.isPost ? item.botsEnabled : (context?.post.botsEnabled ?? false)
+        for persona in personas.values.sorted(by: { $0.id < $1.id }) where persona.enabled && persona.botUserID != item.authorID {
+            let repliesToPersona = context.map { $0.chainAuthors.count > 1 && $0.chainAuthors[1] == persona.botUserID && item.parentID != nil } ?? false
+            let triggerItem = TriggerMatcher.Item(text: item.body, isPost: item.isPost, repliesToPersona: repliesToPersona)
+            guard let match = TriggerMatcher.match(persona, item: triggerItem, random: &random) else {
+                if item.isPost, persona.triggers.newPost != nil {
+                    await log(persona, "new_post", item, outcome: "skipped", rule: "triggers.new_post.chance", detail: "the chance roll said no")
+                }
+                continue
+            }
+            let trigger = match.trigger.rawValue
+            guard botsEnabled else {
+                await log(persona, trigger, item, outcome: "skipped", rule: "bots: off", detail: "the post asked for no bot replies")
+                continue
+            }
+            guard !paused.contains(persona.id) else {
+                await log(persona, trigger, item, outcome: "skipped", rule: "paused", detail: "an admin paused this persona")
+                continue
+            }
+            if (try? await store.isMuted(botID: persona.botUserID, by: item.authorID, postID: item.postID)) == true {
+                await log(persona, trigger, item, outcome: "skipped", rule: "mute", detail: "\(item.authorID) muted this bot")
+                continue
+            }
+            let chain = context?.chainIsBot ?? [item.authorIsBot]
+            if let refusal = ConversationRules.check(persona: persona, chain: chain, replyDepth: item.isPost ? 0 : item.depth + 1) {
+                await log(persona, trigger, item, outcome: "skipped", rule: refusal.rawValue, detail: "the conversation rules end the chain here")
+                continue
+            }
+            let checker = ToneChecker(persona: persona, lexicons: lexicons, answering: item.body)
+            let postBody = context?.post.body ?? item.body
+            if let topic = checker.avoidedTopic(in: item.body) ?? checker.avoidedTopic(in: postBody) {
+                await log(persona, trigger, item, outcome: "skipped", rule: topic.rule.rawValue, detail: topic.detail)
+                continue
+            }
+            let time = now().milliseconds * 1_000_000
+            if case .deny(let rule, _) = limiter.check(persona: persona, thread: item.postID, user: item.authorID, now: time) {
+                await log(persona, trigger, item, outcome: "skipped", rule: rule.rawValue, detail: "over the limit; dropped, not queued")
+                continue
+            }
+            guard turnsInFlight[persona.id, default: 0] < maximumTurnsInFlight else {
+                await log(persona, trigger, item, outcome: "skipped", rule: "busy", detail: "\(maximumTurnsInFlight) turns already in flight")
+                continue
+            }
+            // The limits are taken now, so a flood is refused here instead of queueing.
+            limiter.record(persona: persona, thread: item.postID, user: item.authorID, now: time)
+            turnsInFlight[persona.id, default: 0] += 1
+            let seed = random.next()
+            let turn = Turn(persona: persona, item: item, postBody: postBody, trigger: trigger, delay: match.delay, seed: seed, checker: checker)
+            Task { await self.run(turn) }
+        }
+    }
+
+    struct Turn: Sendable {
+        var persona: Persona
+        var item: FeedItem
+        var postBody: String
+        var trigger: String
+        var delay: Duration
+        var seed: UInt64
+        var checker: ToneChecker
+    }
+
+    // MARK: Replying
+
+    private func run(_ turn: Turn) async {
+        defer { turnsInFlight[turn.persona.id, default: 1] -= 1 }
+        try? await Task.sleep(for: turn.delay)
+        let persona = personas[turn.persona.id] ?? turn.persona
+        guard persona.enabled, !paused.contains(persona.id) else {
+            await log(persona, turn.trigger, turn.item, outcome: "skipped", rule: paused.contains(persona.id) ? "paused" : "enabled: false",
+                      detail: "stopped before replying")
+            return
+        }
+        let account = Self.account(persona)
+        let stream = "thread:\(turn.item.postID)"
+        let parentID = turn.item.isPost ? nil : turn.item.id
+        hub.publishEphemeral(WebSocketFraming.frame(.text, payload: ServerFrame.typing(stream: stream, user: account)), stream: stream, excluding: nil)
+        let drafts = DraftStream(hub: hub, ids: ids, stream: stream, author: account, parentID: parentID)
+        let request = ReplyRequest(
+            persona: persona, post: turn.postBody, parent: turn.item.isPost ? nil : turn.item.body,
+            language: turn.checker.language ?? TextScript.language(of: turn.item.body), seed: turn.seed)
+        do {
+            let outcome = try await ReplyPolicy(persona: persona, checker: turn.checker).run(request, responder: OfflineResponder()) { attempt, step in
+                await drafts.step(attempt: attempt, step)
+            }
+            guard let reply = outcome.reply else {
+                await drafts.retract()
+                await log(persona, turn.trigger, turn.item, outcome: "silent", rule: "tone", detail: outcome.reason)
+                return
+            }
+            let body = try TextRules.normalizeBody(reply, maximumScalars: 4000)
+            let label = Comment.Generated(persona: persona.id, engine: persona.responder.engine.rawValue, model: persona.responder.modelLabel)
+            let receipt = try await store.write(
+                .comment(postID: turn.item.postID, parentID: parentID, body: body, clientID: "bot-\(await drafts.currentID)", generated: label),
+                by: account)
+            await drafts.commit(commentID: receipt.comment?.id ?? "", finalText: body)
+            await log(persona, turn.trigger, turn.item, outcome: "replied", rule: outcome.usedFallback ? "tone.fallback" : "ok",
+                      detail: outcome.attempts.count > 1 ? "after \(outcome.attempts.count) attempts: \(outcome.reason)" : outcome.reason)
+        } catch {
+            await drafts.retract()
+            await log(persona, turn.trigger, turn.item, outcome: "failed", rule: "error", detail: "\(error)")
+        }
+    }
+
+    private func log(_ persona: Persona, _ trigger: String, _ item: FeedItem, outcome: String, rule: String, detail: String) async {
+        await store.record(BotDecision(
+            persona: persona.id, at: now(), trigger: trigger, itemID: item.id, postID: item.postID, outcome: outcome, rule: rule, detail: detail))
+    }
+}
