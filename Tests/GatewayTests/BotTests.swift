@@ -1,0 +1,254 @@
+import Foundation
+import Testing
+@testable import Gateway
+
+/// Personas as participants (issue 4), over real sockets with persona files on disk.
+@Suite("Bots in threads", .serialized)
+struct BotTests {
+    static let greeter = """
+        id: kiki
+        name: Kiki
+        voice:
+          style: playful
+          knowledge: [Sourdough needs a starter that is fed daily.]
+        triggers:
+          new_post: { chance: 1.0, delay: 500ms }
+          reply_delay: 0s
+        limits:
+          per_thread: { replies: 1, cooldown: 0s }
+        tone:
+          avoid_topics: [politics]
+        """
+
+    static let politics = "election\n选举\n"
+
+    func start(_ personas: [String: String] = ["kiki.yaml": greeter], dataDirectory: String? = nil, personasDirectory: String? = nil) async throws -> TestServer {
+        var files = personas
+        files["lexicons/politics.txt"] = Self.politics
+        return try await TestServer.start(dataDirectory: dataDirectory, personas: files, personasDirectory: personasDirectory) {
+            $0.writeLimits = .init(postsPerMinute: 1000, commentsPerMinute: 1000)
+        }
+    }
+
+    /// Posts, subscribes to the thread, and collects what arrives in it for `duration`.
+    func postAndWatch(_ server: TestServer, _ body: String, bots: String = "on", as user: String = "u_alice",
+                      for duration: Duration = .milliseconds(1500)) async throws -> (postID: String, frames: [[String: Any]]) {
+        let client = try await server.identified(user)
+        try await client.send(["op": "post", "id": 1, "body": body, "client_id": UUID().uuidString, "bots": bots])
+        let postID = try await client.expect("ack").object("result").object("post").string("id")!
+        let watcher = try await server.identified("u_watcher_\(UUID().uuidString.prefix(6))")
+        try await watcher.send(["op": "sub", "id": 1, "stream": "thread:\(postID)", "since": ["offset": 0, "epoch": try await epoch(server)]])
+        _ = try await watcher.expect("subscribed")
+        var frames: [[String: Any]] = []
+        let deadline = ContinuousClock.now + duration
+        while ContinuousClock.now < deadline {
+            guard case .message(let object, _) = try? await watcher.receive(timeout: .milliseconds(100)) else { continue }
+            frames.append(object)
+        }
+        return (postID, frames)
+    }
+
+    func epoch(_ server: TestServer) async throws -> String {
+        try await server.http("GET", "/v1/feed?limit=1").json.string("epoch")!
+    }
+
+    func botComments(_ frames: [[String: Any]]) -> [[String: Any]] {
+        frames.filter { $0.string("op") == "event" && $0.string("type") == "comment.created" && $0.object("data").object("author").string("kind") == "bot" }
+            .map { $0.object("data") }
+    }
+
+    func decisions(_ server: TestServer, _ persona: String) async throws -> [[String: Any]] {
+        let answer = try await server.http("GET", "/v1/admin/personas/\(persona)/decisions", token: try await server.token("u_admin", role: .admin))
+        return answer.json["decisions"] as? [[String: Any]] ?? []
+    }
+
+    @Test("a new post gets the greeter's comment, labelled as AI, streamed as drafts that end committed")
+    func greets() async throws {
+        let server = try await start()
+        defer { Task { await server.stop() } }
+        let (postID, frames) = try await postAndWatch(server, "Baked my first sourdough loaf today")
+        let comments = botComments(frames)
+        #expect(comments.count == 1)
+        let comment = try #require(comments.first)
+        #expect(comment.string("post_id") == postID)
+        #expect(comment["parent_id"] is NSNull)
+        let author = comment.object("author")
+        #expect(author.string("id") == "b_kiki")
+        #expect(author.string("name") == "Kiki")
+        #expect(author.string("kind") == "bot")
+        #expect(author.string("role") == "bot")
+        #expect(author.string("persona") == "kiki")
+        #expect(author["ai"] as? Bool == true)
+        #expect(comment.object("generated").string("persona") == "kiki")
+        #expect(comment.object("generated").string("engine") == "offline")
+        #expect(comment.object("generated").string("model") == "offline-v1")
+        #expect((comment.string("body") ?? "").lowercased().contains("sourdough"), "the reply is about the post")
+
+        #expect(frames.contains { $0.string("op") == "typing" && $0.object("user").string("id") == "b_kiki" })
+        let drafts = frames.filter { $0.string("op") == "draft" }
+        let deltas = drafts.filter { $0["delta"] != nil }
+        #expect(!deltas.isEmpty)
+        #expect(deltas.compactMap { $0.int("seq") } == Array(stride(from: 1, through: deltas.count, by: 1)), "drafts arrive in order")
+        #expect(Set(drafts.compactMap { $0.string("draft_id") }).count == 1)
+        #expect(deltas.first?.object("author").string("id") == "b_kiki")
+        let done = try #require(drafts.last)
+        #expect(done["done"] as? Bool == true)
+        #expect(done.string("comment_id") == comment.string("id"))
+        #expect(deltas.compactMap { $0.string("delta") }.joined() == comment.string("body"))
+
+        // The comment is an ordinary comment: stored, in the snapshot, deletable by a moderator.
+        let thread = try await server.http("GET", "/v1/posts/\(postID)")
+        #expect((thread.json["comments"] as? [[String: Any]])?.first?.object("generated").string("persona") == "kiki")
+        let moderator = try await server.token("u_mod", role: .moderator)
+        #expect(try await server.http("DELETE", "/v1/comments/\(comment.string("id")!)", token: moderator).status == 200)
+        #expect(try await decisions(server, "kiki").first?.string("outcome") == "replied")
+    }
+
+    @Test("bots: off, mute and pause each stop the reply, and the decision log says why")
+    func stops() async throws {
+        let server = try await start()
+        defer { Task { await server.stop() } }
+        let off = try await postAndWatch(server, "Quiet post please", bots: "off")
+        #expect(botComments(off.frames).isEmpty)
+        #expect(try await decisions(server, "kiki").first?.string("rule") == "bots: off")
+
+        let muter = try await server.identified("u_muter")
+        try await muter.send(["op": "mute", "id": 1, "bot": "b_kiki", "scope": "all", "on": true])
+        _ = try await muter.expect("ack")
+        let muted = try await postAndWatch(server, "Muted post", as: "u_muter")
+        #expect(botComments(muted.frames).isEmpty)
+        #expect(try await decisions(server, "kiki").first?.string("rule") == "mute")
+
+        let admin = try await server.token("u_admin", role: .admin)
+        #expect(try await server.http("POST", "/v1/admin/personas/kiki/pause", token: try await server.token("u_user")).status == 403)
+        #expect(try await server.http("POST", "/v1/admin/personas/kiki/pause", token: try await server.token("u_mod", role: .moderator)).status == 403)
+        #expect(try await server.http("POST", "/v1/admin/personas/kiki/pause").status == 401)
+        #expect(try await server.http("GET", "/v1/admin/personas/kiki/decisions", token: try await server.token("u_user")).status == 403)
+        #expect(try await server.http("POST", "/v1/admin/personas/nobody/pause", token: admin).status == 404)
+        #expect(try await server.http("POST", "/v1/admin/personas/kiki/pause", token: admin).status == 200)
+        let personas = try await server.http("GET", "/v1/personas")
+        #expect((personas.json["personas"] as? [[String: Any]])?.first?.string("state") == "paused")
+        let paused = try await postAndWatch(server, "Paused post")
+        #expect(botComments(paused.frames).isEmpty)
+        #expect(try await decisions(server, "kiki").first?.string("rule") == "paused")
+        #expect(try await server.http("POST", "/v1/admin/personas/kiki/resume", token: admin).status == 200)
+        #expect(botComments(try await postAndWatch(server, "Resumed post").frames).count == 1)
+    }
+
+    @Test("an avoided topic gets silence")
+    func avoidedTopic() async throws {
+        let server = try await start()
+        defer { Task { await server.stop() } }
+        let (_, frames) = try await postAndWatch(server, "Who will win the election?")
+        #expect(botComments(frames).isEmpty)
+        #expect(!frames.contains { $0.string("op") == "draft" })
+        let last = try await decisions(server, "kiki").first
+        #expect(last?.string("rule") == "tone.avoid_topics")
+        #expect(last?.string("outcome") == "skipped")
+    }
+
+    @Test("per-thread limit holds, also across a restart")
+    func limitsAcrossRestart() async throws {
+        let data = TestServer.temporaryDirectory()
+        let personas = TestServer.temporaryDirectory()
+        var server: TestServer = try await start(dataDirectory: data, personasDirectory: personas)
+        let (postID, frames) = try await postAndWatch(server, "Sourdough day")
+        #expect(botComments(frames).count == 1)
+        let client = try await server.identified("u_bob")
+        try await client.send(["op": "comment", "id": 1, "post_id": postID, "body": "@kiki what do you think?", "client_id": "q1"])
+        _ = try await client.expect("ack")
+        try await Task.sleep(for: .milliseconds(500))
+        #expect(try await decisions(server, "kiki").first?.string("rule") == "limits.per_thread.replies")
+        await server.stop()
+
+        let restarted = try await start(dataDirectory: data, personasDirectory: personas)
+        server = restarted
+        defer { Task { await restarted.stop() } }
+        let again = try await server.identified("u_bob")
+        try await again.send(["op": "comment", "id": 2, "post_id": postID, "body": "@kiki still there?", "client_id": "q2"])
+        _ = try await again.expect("ack")
+        try await Task.sleep(for: .milliseconds(700))
+        #expect(try await decisions(server, "kiki").first?.string("rule") == "limits.per_thread.replies")
+        let thread = try await server.http("GET", "/v1/posts/\(postID)")
+        let botCount = (thread.json["comments"] as? [[String: Any]] ?? []).filter { $0.object("author").string("kind") == "bot" }.count
+        #expect(botCount == 1)
+    }
+
+    @Test("two bots that may answer bots stop at the chain limit")
+    func botChain() async throws {
+        func persona(_ id: String) -> String {
+            """
+            id: \(id)
+            name: \(id.capitalized)
+            voice:
+              examples:
+                - post: ping
+                  reply: ping pong ping
+            triggers:
+              keywords: [ping]
+              reply_delay: 0s
+              ignore_bots: false
+              max_depth: 10
+            limits:
+              per_thread: { replies: 10, cooldown: 0s }
+              bot_chain: 2
+            """
+        }
+        let server = try await start(["alpha.yaml": persona("alpha"), "beta.yaml": persona("beta")])
+        defer { Task { await server.stop() } }
+        let (postID, _) = try await postAndWatch(server, "ping", for: .milliseconds(2500))
+        let thread = try await server.http("GET", "/v1/posts/\(postID)")
+        let comments = thread.json["comments"] as? [[String: Any]] ?? []
+        #expect(comments.count == 4, "each bot answers the post and the other's comment, then the chain limit stops them")
+        #expect(comments.allSatisfy { $0.object("author").string("kind") == "bot" })
+        #expect(comments.compactMap { $0.int("depth") }.max() == 1)
+        let rules = try await decisions(server, "alpha").compactMap { $0.string("rule") } + (try await decisions(server, "beta").compactMap { $0.string("rule") })
+        #expect(rules.contains("limits.bot_chain"))
+    }
+
+    @Test("tone actions: a reply over the policy falls back, is trimmed, or dropped as configured")
+    func toneActions() async throws {
+        func persona(_ id: String, _ tone: String) -> String {
+            "id: \(id)\nname: \(id)\ntriggers:\n  new_post: { chance: 1.0, delay: 0s }\ntone:\n\(tone)\n"
+        }
+        let server = try await start([
+            "fallback.yaml": persona("fallback", "  max_chars: 12\n  on_violation: regenerate\n  max_attempts: 2\n  fallback: Nice one!"),
+            "trimmer.yaml": persona("trimmer", "  max_chars: 40\n  on_violation: trim"),
+            "dropper.yaml": persona("dropper", "  max_chars: 12\n  on_violation: drop"),
+        ])
+        defer { Task { await server.stop() } }
+        let (_, frames) = try await postAndWatch(server, "Learning Rust has been humbling and fun")
+        let byPersona = Dictionary(botComments(frames).map { ($0.object("author").string("persona") ?? "", $0.string("body") ?? "") }) { a, _ in a }
+        #expect(byPersona["fallback"] == "Nice one!")
+        #expect((byPersona["trimmer"]?.count ?? 99) <= 40)
+        #expect(byPersona["dropper"] == nil)
+        #expect(try await decisions(server, "dropper").first?.string("outcome") == "silent")
+    }
+
+    @Test("a persona file edited on disk changes the running bot without a restart")
+    func liveReload() async throws {
+        let server = try await start()
+        defer { Task { await server.stop() } }
+        let connection = try await server.identified("u_stays")
+        #expect(botComments(try await postAndWatch(server, "Before the edit").frames).count == 1)
+        try Self.greeter.replacingOccurrences(of: "name: Kiki", with: "name: Kiki\nenabled: false")
+            .write(toFile: server.personasDirectory + "/kiki.yaml", atomically: true, encoding: .utf8)
+        var state = ""
+        for _ in 0..<40 where state != "disabled" {
+            try await Task.sleep(for: .milliseconds(100))
+            state = (try await server.http("GET", "/v1/personas").json["personas"] as? [[String: Any]])?.first?.string("state") ?? ""
+        }
+        #expect(state == "disabled")
+        #expect(botComments(try await postAndWatch(server, "After the edit").frames).isEmpty)
+        try (Self.greeter + "\n  bogus: 1\n").write(toFile: server.personasDirectory + "/kiki.yaml", atomically: true, encoding: .utf8)
+        var listing: [String: Any] = [:]
+        for _ in 0..<40 where listing.string("state") != "invalid" {
+            try await Task.sleep(for: .milliseconds(100))
+            listing = (try await server.http("GET", "/v1/personas").json["personas"] as? [[String: Any]])?.first ?? [:]
+        }
+        #expect(listing.string("state") == "invalid")
+        #expect(listing.string("error")?.contains("bogus") == true)
+        try await connection.send(["op": "ping", "t": 1])
+        #expect(try await connection.expect("pong").int("t") == 1, "no connection was dropped")
+    }
+}
