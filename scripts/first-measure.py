@@ -10,33 +10,17 @@ It mints its own tokens, so the gateway must run with GATEWAYD_JWT_SECRET set to
 
 Every loop is bounded in count and time; all traffic goes to the loopback address.
 """
-import argparse, asyncio, base64, hashlib, hmac, json, os, time
+import argparse, asyncio, json, time
 
 import websockets
 
-
-def token(secret, user):
-    def b64(data):
-        return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
-    header = b64(json.dumps({"alg": "HS256", "typ": "JWT"}).encode())
-    payload = b64(json.dumps({"sub": user, "name": user, "role": "user", "exp": int(time.time()) + 3600}).encode())
-    signature = hmac.new(secret.encode(), f"{header}.{payload}".encode(), hashlib.sha256).digest()
-    return f"{header}.{payload}.{b64(signature)}"
+from gwtools import cpu_seconds, rss_kib, token
 
 
-def rss_kib(pid):
-    with open(f"/proc/{pid}/status") as status:
-        for line in status:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    return 0
 
 
-def cpu_seconds(pid):
-    with open(f"/proc/{pid}/stat") as stat:
-        fields = stat.read().rsplit(")", 1)[1].split()
-    ticks = os.sysconf("SC_CLK_TCK")
-    return (int(fields[11]) + int(fields[12])) / ticks
+
+
 
 
 async def open_session(url, secret, user, stream="feed", positions=None):

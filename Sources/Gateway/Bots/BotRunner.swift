@@ -26,6 +26,7 @@ public actor BotRunner {
     private let ids: IDGenerator
     private let roster: BotRoster
     private let logger: Logger
+    private let metrics: GatewayMetrics?
     private let now: @Sendable () -> Timestamp
     /// Turns (scheduled or running) a persona may have at once; more triggers are skipped.
     private let maximumTurnsInFlight: Int
@@ -39,7 +40,8 @@ public actor BotRunner {
     private var random = SeededRandom(seed: UInt64.random(in: 0...UInt64.max))
 
     public init(store: any FeedStore & BotStore, hub: StreamHub, ids: IDGenerator, roster: BotRoster, logger: Logger,
-                maximumTurnsInFlight: Int = 16, now: @escaping @Sendable () -> Timestamp = Timestamp.now) {
+                metrics: GatewayMetrics? = nil, maximumTurnsInFlight: Int = 16, now: @escaping @Sendable () -> Timestamp = Timestamp.now) {
+        self.metrics = metrics
         self.store = store
         self.hub = hub
         self.ids = ids
@@ -221,6 +223,12 @@ public actor BotRunner {
                 .comment(postID: turn.item.postID, parentID: parentID, body: body, clientID: "bot-\(await drafts.currentID)", generated: label),
                 by: account)
             await drafts.commit(commentID: receipt.comment?.id ?? "", finalText: body)
+            if let firstDelta = await drafts.firstDeltaAt {
+                // Commit of the post to the first draft frame, less the configured delay: the
+                // gateway's own overhead (the offline engine's tens of microseconds included).
+                let overhead = firstDelta.milliseconds - turn.item.committedAt.milliseconds - turn.delay.milliseconds
+                metrics?.recordBotOverhead(milliseconds: overhead)
+            }
             await log(persona, turn.trigger, turn.item, outcome: "replied", rule: outcome.usedFallback ? "tone.fallback" : "ok",
                       detail: outcome.attempts.count > 1 ? "after \(outcome.attempts.count) attempts: \(outcome.reason)" : outcome.reason)
         } catch {

@@ -14,6 +14,8 @@ actor DraftStream {
     private var sequence = 0
     private var attempt = 1
     private var released = ""
+    /// When the first delta went out, for the latency figures.
+    private(set) var firstDeltaAt: Timestamp?
 
     init(hub: StreamHub, ids: IDGenerator, stream: String, author: User, parentID: String?) {
         self.hub = hub
@@ -31,6 +33,7 @@ actor DraftStream {
         }
         switch step {
         case .release(let text) where !text.isEmpty:
+            if firstDeltaAt == nil { firstDeltaAt = Timestamp.now() }
             sequence += 1
             released += text
             send { writer in

@@ -10,6 +10,8 @@ struct FeedItem: Sendable {
     var isPost: Bool
     /// For posts: `bots: off` keeps every bot out of the thread.
     var botsEnabled: Bool
+    /// When the item was committed.
+    var committedAt: Timestamp
 
     /// The item a `post.created` or `comment.created` event carries, or nil for other events.
     init?(_ event: StoredEvent) {
@@ -27,5 +29,6 @@ struct FeedItem: Sendable {
         parentID = data["parent_id"]?.stringValue
         depth = Int(data["depth"]?.int64Value ?? 0)
         botsEnabled = data["bots"]?.stringValue != "off"
+        committedAt = event.timestamp
     }
 }

@@ -10,6 +10,26 @@ public final class GatewayMetrics: Sendable {
     public let rateLimited = Atomic<Int>(0)
     public let ephemeralDropped = Atomic<Int>(0)
     private let closes = Mutex([UInt16: Int]())
+    /// The last bot turns' overhead from a post's commit to the first draft frame, delay excluded.
+    private let botOverhead = Mutex((samples: [Int64](), next: 0))
+
+    public func recordBotOverhead(milliseconds: Int64) {
+        botOverhead.withLock { state in
+            if state.samples.count < 4096 {
+                state.samples.append(milliseconds)
+            } else {
+                state.samples[state.next] = milliseconds
+                state.next = (state.next + 1) % 4096
+            }
+        }
+    }
+
+    /// The p50 and p99 of the recorded bot overheads, in milliseconds.
+    public func botOverheadQuantiles() -> (p50: Int64, p99: Int64, count: Int)? {
+        let samples = botOverhead.withLock { $0.samples }.sorted()
+        guard !samples.isEmpty else { return nil }
+        return (samples[samples.count / 2], samples[min(samples.count - 1, samples.count * 99 / 100)], samples.count)
+    }
 
     public init() {}
 
@@ -38,6 +58,13 @@ public final class GatewayMetrics: Sendable {
         counter("gatewayd_writes_total", "Writes committed.", writes.load(ordering: .relaxed))
         counter("gatewayd_rate_limited_total", "Writes refused by the per-user rate limits.", rateLimited.load(ordering: .relaxed))
         counter("gatewayd_ephemeral_dropped_total", "Typing and draft frames dropped under backpressure.", ephemeralDropped.load(ordering: .relaxed))
+        if let quantiles = botOverheadQuantiles() {
+            lines.append("# HELP gatewayd_bot_first_draft_overhead_ms Commit of a post to a bot's first draft frame, configured delay excluded.")
+            lines.append("# TYPE gatewayd_bot_first_draft_overhead_ms summary")
+            lines.append("gatewayd_bot_first_draft_overhead_ms{quantile=\"0.5\"} \(quantiles.p50)")
+            lines.append("gatewayd_bot_first_draft_overhead_ms{quantile=\"0.99\"} \(quantiles.p99)")
+            lines.append("gatewayd_bot_first_draft_overhead_ms_count \(quantiles.count)")
+        }
         lines.append("# HELP gatewayd_closes_total Connections closed by the server, by close code.")
         lines.append("# TYPE gatewayd_closes_total counter")
         for (code, count) in closes.withLock({ $0 }).sorted(by: { $0.key < $1.key }) {

@@ -30,7 +30,7 @@ public final class GatewayServer: Sendable {
         runtime = GatewayRuntime(configuration: configuration, store: store, hub: hub, tokens: tokens, bots: bots, ids: ids, logger: logger)
         logger.info("Store: \(databasePath) (SQLite, WAL, synchronous=FULL), epoch \(store.epoch).")
         watcher = PersonaWatcher(directory: configuration.personasDirectory)
-        runner = BotRunner(store: store, hub: hub, ids: ids, roster: bots, logger: logger)
+        runner = BotRunner(store: store, hub: hub, ids: ids, roster: bots, logger: logger, metrics: runtime.metrics)
         await runner.start(with: watcher.current)
     }
 
