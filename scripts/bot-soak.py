@@ -20,10 +20,6 @@ LIMITS = {  # effective limits of the shipped personas after personas/policy.yam
 }
 
 
-
-
-
-
 def post_body(index):
     if index % 10 == 3:
         return f"@factcheck is it true goldfish only remember 3 seconds? ({index})"

@@ -17,12 +17,6 @@ import websockets
 from gwtools import cpu_seconds, rss_kib, token
 
 
-
-
-
-
-
-
 async def open_session(url, secret, user, stream="feed", positions=None):
     # WebSocket pings keep the session alive past 2 × heartbeat_ms (they count as liveness).
     ws = await websockets.connect(url, max_size=None, compression=None, ping_interval=20)
