@@ -252,3 +252,37 @@ struct BotTests {
         #expect(try await connection.expect("pong").int("t") == 1, "no connection was dropped")
     }
 }
+
+@Suite("Bots under load", .serialized)
+struct BotLoadTests {
+    @Test("turns end: many triggers in a row are all answered when the limits allow, none left in flight")
+    func turnsEnd() async throws {
+        let persona = """
+            id: helper
+            name: Helper
+            triggers:
+              mention: true
+              reply_delay: 0s..50ms
+            limits:
+              replies: 1000/min
+              per_user: 1000/min
+              per_thread: { replies: 10, cooldown: 0s }
+            """
+        let server = try await TestServer.start(personas: ["helper.yaml": persona]) {
+            $0.writeLimits = .init(postsPerMinute: 1000, commentsPerMinute: 1000)
+        }
+        defer { Task { await server.stop() } }
+        let client = try await server.identified("u_asker")
+        for index in 0..<40 {
+            try await client.send(["op": "post", "id": index, "body": "@helper question \(index)", "client_id": "q\(index)"])
+            _ = try await client.expect("ack")
+        }
+        var replied = 0
+        for _ in 0..<50 where replied < 40 {
+            try await Task.sleep(for: .milliseconds(100))
+            let decisions = try await server.http("GET", "/v1/admin/personas/helper/decisions?limit=1000", token: try await server.token("u_admin", role: .admin))
+            replied = (decisions.json["decisions"] as? [[String: Any]] ?? []).filter { $0.string("outcome") == "replied" }.count
+        }
+        #expect(replied == 40)
+    }
+}

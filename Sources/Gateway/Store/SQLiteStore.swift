@@ -19,6 +19,8 @@ public final class SQLiteStore: FeedStore {
         public var retainedEventAge: Duration = .seconds(24 * 3600)
         /// How long a `client_id` is remembered (at least 24 h, section 6).
         public var idempotencyAge: Duration = .seconds(48 * 3600)
+        /// How long the bots' decision log is kept.
+        public var decisionAge: Duration = .seconds(7 * 86_400)
         /// Most body characters (section 6).
         public var maximumBodyScalars = 4000
 
@@ -241,6 +243,7 @@ public final class SQLiteStore: FeedStore {
         let cutoff = now().milliseconds - Int64(configuration.retainedEventAge.components.seconds) * 1000
         let idempotencyCutoff = now().milliseconds - Int64(configuration.idempotencyAge.components.seconds) * 1000
         let keep = configuration.retainedEventsPerStream
+        let decisionCutoff = now().milliseconds - Int64(configuration.decisionAge.components.seconds) * 1000
         let (events, records) = try await pool.write { db -> (Int, Int) in
             try db.execute(
                 sql: """
@@ -251,7 +254,9 @@ public final class SQLiteStore: FeedStore {
             )
             let events = db.changesCount
             try db.execute(sql: "DELETE FROM idempotency WHERE created_at < ?", arguments: [idempotencyCutoff])
-            return (events, db.changesCount)
+            let records = db.changesCount
+            try db.execute(sql: "DELETE FROM bot_decisions WHERE at < ?", arguments: [decisionCutoff])
+            return (events, records)
         }
         if events > 0 || records > 0 {
             logger.info("Pruned \(events) old events and \(records) old client_id records.")
