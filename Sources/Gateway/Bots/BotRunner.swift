@@ -194,7 +194,12 @@ public actor BotRunner {
     private func run(_ turn: Turn) async {
         defer { turnsInFlight[turn.persona.id, default: 1] -= 1 }
         try? await Task.sleep(for: turn.delay)
-        let persona = personas[turn.persona.id] ?? turn.persona
+        // The persona as it is now: a reload during the delay may have changed, disabled or
+        // removed it.
+        guard let persona = personas[turn.persona.id] else {
+            await log(turn.persona, turn.trigger, turn.item, outcome: "skipped", rule: "removed", detail: "the persona file was removed")
+            return
+        }
         guard persona.enabled, !paused.contains(persona.id) else {
             await log(persona, turn.trigger, turn.item, outcome: "skipped", rule: paused.contains(persona.id) ? "paused" : "enabled: false",
                       detail: "stopped before replying")
