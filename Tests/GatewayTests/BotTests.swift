@@ -225,6 +225,31 @@ struct BotTests {
         #expect(try await decisions(server, "dropper").first?.string("outcome") == "silent")
     }
 
+    @Test("a reply that fails after some of it was shown is retracted and never stored")
+    func retraction() async throws {
+        let persona = """
+            id: shy
+            name: Shy
+            voice: { style: playful }
+            triggers:
+              new_post: { chance: 1.0, delay: 500ms }
+            tone:
+              banned_phrases: ["tell us more", "keep us posted", "what's next"]
+              on_violation: drop
+            """
+        let server = try await start(["shy.yaml": persona])
+        defer { Task { await server.stop() } }
+        let (postID, frames) = try await postAndWatch(server, "Learning Rust has been humbling")
+        let drafts = frames.filter { $0.string("op") == "draft" }
+        #expect(drafts.contains { $0["delta"] != nil }, "the first sentence passed and was shown")
+        #expect(drafts.last?["retracted"] as? Bool == true)
+        #expect(drafts.last?["done"] as? Bool == true)
+        #expect(botComments(frames).isEmpty)
+        let thread = try await server.http("GET", "/v1/posts/\(postID)")
+        #expect((thread.json["comments"] as? [Any])?.isEmpty == true)
+        #expect(try await decisions(server, "shy").first?.string("outcome") == "silent")
+    }
+
     @Test("a persona file edited on disk changes the running bot without a restart")
     func liveReload() async throws {
         let server = try await start()
