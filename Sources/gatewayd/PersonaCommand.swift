@@ -57,7 +57,16 @@ struct PersonaCommand: AsyncParsableCommand {
         var id: String
 
         @Option(help: "The post's text.")
-        var post: String
+        var post: String?
+
+        @Flag(help: "Show the post it would open a quiet feed with (triggers.quiet_feed) instead.")
+        var opener = false
+
+        @Option(help: "The language of the opener: en or zh.")
+        var language = "en"
+
+        @Option(help: "With --opener: show this many days of openers, each avoiding the ones before, as the running bot does.")
+        var days = 1
 
         @Option(help: "A comment under the post that the persona answers instead (as a reply to it).")
         var parent: String?
@@ -74,6 +83,22 @@ struct PersonaCommand: AsyncParsableCommand {
                 let known = catalog.personas.keys.sorted().joined(separator: ", ")
                 throw ValidationError("There is no valid persona \"\(id)\" in \(personas) (valid: \(known.isEmpty ? "none" : known)); run `gatewayd persona check`.")
             }
+            if opener {
+                var recent: [String] = []
+                for day in 0..<max(days, 1) {
+                    // Seeded per day and persona, like the running bot.
+                    var request = ReplyRequest(
+                        persona: persona, kind: .opener, post: "", language: language == "zh" ? .chinese : .english,
+                        seed: (seed + UInt64(day)) ^ SeededRandom.hash(persona.id))
+                    request.avoid = recent
+                    let text = OfflineResponder().compose(request)
+                    recent.append(text)
+                    let violations = ToneChecker(persona: persona, lexicons: catalog.lexicons, answering: text).violations(in: text)
+                    print("day \(day + 1): \(text)" + (violations.isEmpty ? "" : "  [fails: \(violations.map(\.description).joined(separator: "; "))]"))
+                }
+                return
+            }
+            guard let post else { throw ValidationError("Give --post TEXT (or --opener).") }
             let report = try await PersonaPreview(persona: persona, lexicons: catalog.lexicons).run(post: post, parent: parent, seed: seed)
             for line in report.lines { print(line) }
         }

@@ -311,3 +311,78 @@ struct BotLoadTests {
         #expect(replied == 40)
     }
 }
+
+@Suite("Quiet feed", .serialized)
+struct QuietFeedServerTests {
+    static func persona(_ id: String) -> String {
+        "id: \(id)\nname: \(id.capitalized)\nvoice:\n  knowledge: [Sourdough needs a starter that is fed daily.]\ntriggers:\n  quiet_feed: { after: 30m, max_per_day: 2 }\n"
+    }
+
+    func start(_ clock: TestWallClock, data: String, personas: String) async throws -> TestServer {
+        try await TestServer.start(dataDirectory: data, personas: ["kiki.yaml": Self.persona("kiki"), "robo.yaml": Self.persona("robo")],
+                                   personasDirectory: personas) {
+            $0.clock = clock.read
+            $0.quietFeedInterval = .seconds(3600)
+        }
+    }
+
+    func feed(_ server: TestServer) async throws -> [[String: Any]] {
+        try await server.http("GET", "/v1/feed?limit=100").json["posts"] as? [[String: Any]] ?? []
+    }
+
+    @Test("on a test clock: one opener when quiet, one bot at a time, a busy feed gets none, the daily cap survives a restart")
+    func openers() async throws {
+        let clock = TestWallClock(start: 1_796_000_000_000 - (1_796_000_000_000 % 86_400_000) + 12 * 3_600_000)
+        let data = TestServer.temporaryDirectory()
+        let personas = TestServer.temporaryDirectory()
+        var server: TestServer = try await start(clock, data: data, personas: personas)
+        await server.server.runner.tickQuietFeed()
+        var posts = try await feed(server)
+        #expect(posts.count == 1, "exactly one opener, not one per persona")
+        let first = try #require(posts.first)
+        #expect(first.object("author").string("kind") == "bot")
+        #expect(first.object("author")["ai"] as? Bool == true)
+        await server.server.runner.tickQuietFeed()
+        #expect(try await feed(server).count == 1, "the opener itself ends the quiet")
+
+        // A person posts: the feed is busy, no opener 10 minutes later.
+        clock.advance(5 * 60_000)
+        _ = try await server.http("POST", "/v1/posts", token: try await server.token("u_human"), body: ["body": "hello", "client_id": "h1"])
+        clock.advance(10 * 60_000)
+        await server.server.runner.tickQuietFeed()
+        #expect(try await feed(server).count == 2)
+
+        // Quiet again for 31 minutes: the other persona's turn.
+        clock.advance(31 * 60_000)
+        await server.server.runner.tickQuietFeed()
+        posts = try await feed(server)
+        #expect(posts.count == 3)
+        let openerAuthors = posts.compactMap { $0.object("author").string("persona") }
+        #expect(Set(openerAuthors) == ["kiki", "robo"])
+
+        // Two more quiet spells: each persona reaches its 2 a day.
+        for _ in 0..<2 {
+            clock.advance(31 * 60_000)
+            await server.server.runner.tickQuietFeed()
+        }
+        #expect(try await feed(server).filter { $0.object("author").string("kind") == "bot" }.count == 4)
+        await server.stop()
+
+        // After a restart the count of the last 24 h still holds.
+        let restarted = try await start(clock, data: data, personas: personas)
+        server = restarted
+        defer { Task { await restarted.stop() } }
+        clock.advance(31 * 60_000)
+        await restarted.server.runner.tickQuietFeed()
+        #expect(try await feed(restarted).filter { $0.object("author").string("kind") == "bot" }.count == 4)
+        let listing = try await restarted.http("GET", "/v1/personas").json["personas"] as? [[String: Any]] ?? []
+        #expect(listing.allSatisfy { $0.string("last_opened_at") != nil })
+        let decisions = try await restarted.http("GET", "/v1/admin/personas/kiki/decisions", token: try await restarted.token("u_admin", role: .admin))
+        #expect((decisions.json["decisions"] as? [[String: Any]] ?? []).contains { $0.string("rule") == "triggers.quiet_feed.max_per_day" })
+
+        // A day later, openers again.
+        clock.advance(24 * 3_600_000)
+        await restarted.server.runner.tickQuietFeed()
+        #expect(try await feed(restarted).filter { $0.object("author").string("kind") == "bot" }.count == 5)
+    }
+}

@@ -19,6 +19,8 @@ public actor BotRunner {
         public var user: User
         public var state: String
         public var error: String?
+        /// When it last opened a topic of its own on a quiet feed.
+        public var lastOpenedAt: Timestamp?
     }
 
     private let store: any FeedStore & BotStore
@@ -38,6 +40,10 @@ public actor BotRunner {
     private var limiter = ReplyLimiter()
     private var turnsInFlight: [String: Int] = [:]
     private var random = SeededRandom(seed: UInt64.random(in: 0...UInt64.max))
+    private var policy = PolicyFloor()
+    private var lastOpened: [String: Timestamp] = [:]
+    /// The last quiet-feed refusal logged per persona, so a long quiet spell logs it once an hour.
+    private var lastQuietRefusal: [String: (rule: String, at: Int64)] = [:]
 
     public init(store: any FeedStore & BotStore, hub: StreamHub, ids: IDGenerator, roster: BotRoster, logger: Logger,
                 metrics: GatewayMetrics? = nil, maximumTurnsInFlight: Int = 16, now: @escaping @Sendable () -> Timestamp = Timestamp.now) {
@@ -61,6 +67,7 @@ public actor BotRunner {
         limiter = ReplyLimiter(
             replaying: replies.map { ReplyRecord(persona: $0.persona, thread: $0.postID, user: $0.addressee, time: $0.at.milliseconds * 1_000_000) },
             personas: personas)
+        for opener in (try? await store.openers(since: since)) ?? [] { lastOpened[opener.persona] = opener.at }
         hub.addObserver { [weak self] events in
             guard let self else { return }
             let items = events.compactMap(FeedItem.init)
@@ -74,6 +81,7 @@ public actor BotRunner {
     public func apply(_ snapshot: PersonaWatcher.Snapshot) async {
         personas = snapshot.personas
         lexicons = snapshot.catalog.lexicons
+        policy = snapshot.catalog.policy
         staleErrors = snapshot.staleErrors.mapValues { $0.map(\.description).joined(separator: "; ") }
         invalidFiles = [:]
         for (path, diagnostics) in snapshot.catalog.diagnostics where diagnostics.contains(where: { $0.severity == .error }) {
@@ -97,10 +105,12 @@ public actor BotRunner {
             Listing(
                 id: persona.id, name: persona.name, bio: persona.bio, user: Self.account(persona),
                 state: staleErrors[persona.id] != nil ? "invalid" : (!persona.enabled ? "disabled" : (paused.contains(persona.id) ? "paused" : "active")),
-                error: staleErrors[persona.id])
+                error: staleErrors[persona.id], lastOpenedAt: lastOpened[persona.id])
         }
         for (id, error) in invalidFiles.sorted(by: { $0.key < $1.key }) {
-            rows.append(Listing(id: id, name: id, bio: "", user: User(id: "b_\(id)", name: id, role: .bot, persona: id), state: "invalid", error: error))
+            rows.append(Listing(
+                id: id, name: id, bio: "", user: User(id: "b_\(id)", name: id, role: .bot, persona: id), state: "invalid", error: error,
+                lastOpenedAt: lastOpened[id]))
         }
         return rows
     }
@@ -129,7 +139,8 @@ public actor BotRunner {
         }
         let botsEnabled = item.isPost ? item.botsEnabled : (context?.post.botsEnabled ?? false)
         for persona in personas.values.sorted(by: { $0.id < $1.id }) where persona.enabled && persona.botUserID != item.authorID {
-            let repliesToPersona = context.map { $0.chainAuthors.count > 1 && $0.chainAuthors[1] == persona.botUserID && item.parentID != nil } ?? false
+            // A comment under its own comment, or a top-level comment on its own post.
+            let repliesToPersona = context.map { $0.chainAuthors.count > 1 && $0.chainAuthors[1] == persona.botUserID } ?? false
             let triggerItem = TriggerMatcher.Item(text: item.body, isPost: item.isPost, repliesToPersona: repliesToPersona)
             guard let match = TriggerMatcher.match(persona, item: triggerItem, random: &random) else {
                 if item.isPost, persona.triggers.newPost != nil {
@@ -240,6 +251,83 @@ public actor BotRunner {
             await drafts.retract()
             await log(persona, turn.trigger, turn.item, outcome: "failed", rule: "error", detail: "\(error)")
         }
+    }
+
+    // MARK: Quiet feed
+
+    /// Checks whether a quiet feed should get a post of a persona's own, and writes it
+    /// (`triggers.quiet_feed`). Called every few seconds by a service, or by a test's clock.
+    public func tickQuietFeed() async {
+        let candidates = personas.values.filter { $0.enabled && $0.triggers.quietFeed != nil && !paused.contains($0.id) }
+        guard !candidates.isEmpty else { return }
+        let time = now()
+        let latest: (at: Timestamp, body: String)?
+        let openers: [(persona: String, at: Timestamp, body: String)]
+        do {
+            latest = try await store.latestPost()
+            openers = try await store.openers(since: Timestamp(milliseconds: time.milliseconds - 7 * 86_400_000))
+        } catch {
+            return
+        }
+        let hour = Int((time.milliseconds / 3_600_000) % 24)
+        let verdicts = QuietFeedPlanner.decide(
+            now: time.milliseconds, lastPostAt: latest?.at.milliseconds, hour: hour, policy: policy,
+            candidates: candidates.map { persona in
+                .init(persona: persona, recentOpeners: openers.filter { $0.persona == persona.id && time.milliseconds - $0.at.milliseconds < 86_400_000 }
+                    .map(\.at.milliseconds))
+            })
+        for verdict in verdicts {
+            guard let persona = personas[verdict.persona] else { continue }
+            guard verdict.opens else {
+                // Not yet quiet long enough is not an opener considered; the rest is logged once an hour.
+                guard verdict.rule != "triggers.quiet_feed.after" else { continue }
+                if let last = lastQuietRefusal[persona.id], last.rule == verdict.rule, time.milliseconds - last.at < 3_600_000 { continue }
+                lastQuietRefusal[persona.id] = (verdict.rule, time.milliseconds)
+                await logOpener(persona, outcome: "skipped", rule: verdict.rule, detail: verdict.detail)
+                continue
+            }
+            await open(persona, latestBody: latest?.body, recent: openers.filter { $0.persona == persona.id }.map(\.body), at: time)
+        }
+    }
+
+    private func open(_ persona: Persona, latestBody: String?, recent: [String], at time: Timestamp) async {
+        let language: TextScript.Language =
+            switch persona.voice.language {
+            case "zh", "zh-CN", "zh-TW", "zh-Hans", "zh-Hant": .chinese
+            case "en", "en-US", "en-GB": .english
+            default: latestBody.map(TextScript.language(of:)) ?? .english
+            }
+        // A new seed each day, so openers vary from day to day; recent ones are avoided.
+        let day = UInt64(time.milliseconds / 86_400_000)
+        var request = ReplyRequest(persona: persona, kind: .opener, post: "", language: language, seed: day ^ SeededRandom.hash(persona.id))
+        request.avoid = recent
+        let text = OfflineResponder().compose(request)
+        let checker = ToneChecker(persona: persona, lexicons: lexicons, answering: text)
+        if let violation = checker.violations(in: text).first {
+            await logOpener(persona, outcome: "silent", rule: violation.rule.rawValue, detail: violation.detail)
+            return
+        }
+        let limiterTime = time.milliseconds * 1_000_000
+        if case .deny(let rule, _) = limiter.check(persona: persona, thread: "quiet_feed", user: "feed", now: limiterTime) {
+            await logOpener(persona, outcome: "skipped", rule: rule.rawValue, detail: "over the limit")
+            return
+        }
+        limiter.record(persona: persona, thread: "quiet_feed", user: "feed", now: limiterTime)
+        do {
+            let body = try TextRules.normalizeBody(text, maximumScalars: 4000)
+            let receipt = try await store.write(.post(body: body, clientID: "opener-\(persona.id)-\(time.milliseconds)", botsEnabled: true),
+                                                by: Self.account(persona))
+            lastOpened[persona.id] = time
+            await store.record(BotDecision(
+                persona: persona.id, at: time, trigger: "quiet_feed", itemID: receipt.post?.id ?? "", postID: receipt.post?.id ?? "",
+                outcome: "posted", rule: "triggers.quiet_feed", detail: "the feed was quiet"))
+        } catch {
+            await logOpener(persona, outcome: "failed", rule: "error", detail: "\(error)")
+        }
+    }
+
+    private func logOpener(_ persona: Persona, outcome: String, rule: String, detail: String) async {
+        await store.record(BotDecision(persona: persona.id, at: now(), trigger: "quiet_feed", itemID: "", postID: "", outcome: outcome, rule: rule, detail: detail))
     }
 
     private func log(_ persona: Persona, _ trigger: String, _ item: FeedItem, outcome: String, rule: String, detail: String) async {

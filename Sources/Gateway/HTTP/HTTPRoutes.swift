@@ -96,6 +96,7 @@ public enum HTTPRoutes {
                 persona.user.write(to: &writer)
                 writer.field("state", persona.state)
                 writer.field("error", persona.error)
+                writer.field("last_opened_at", persona.lastOpenedAt?.iso8601)
                 writer.endObject()
             }
             writer.endArray()

@@ -36,6 +36,10 @@ public struct GatewayConfiguration: Sendable {
     /// How often old events and client_id records are pruned.
     public var pruneInterval: Duration = .seconds(600)
     public var store = SQLiteStore.Configuration()
+    /// The wall clock of the store and the bots; tests give a clock of their own.
+    public var clock: @Sendable () -> Timestamp = Timestamp.now
+    /// How often the bots look for a quiet feed.
+    public var quietFeedInterval: Duration = .seconds(15)
 
     public init() {}
 

@@ -25,12 +25,13 @@ public final class GatewayServer: Sendable {
         var storeConfiguration = configuration.store
         storeConfiguration.maximumBodyScalars = configuration.maxBodyScalars
         let databasePath = (configuration.dataDirectory as NSString).appendingPathComponent("gatewayd.sqlite")
-        let store = try SQLiteStore(path: databasePath, configuration: storeConfiguration, sink: hub, ids: ids, logger: logger)
+        let store = try SQLiteStore(
+            path: databasePath, configuration: storeConfiguration, sink: hub, ids: ids, now: configuration.clock, logger: logger)
         let tokens = await TokenAuthority(secret: secret, bots: bots)
         runtime = GatewayRuntime(configuration: configuration, store: store, hub: hub, tokens: tokens, bots: bots, ids: ids, logger: logger)
         logger.info("Store: \(databasePath) (SQLite, WAL, synchronous=FULL), epoch \(store.epoch).")
         watcher = PersonaWatcher(directory: configuration.personasDirectory)
-        runner = BotRunner(store: store, hub: hub, ids: ids, roster: bots, logger: logger, metrics: runtime.metrics)
+        runner = BotRunner(store: store, hub: hub, ids: ids, roster: bots, logger: logger, metrics: runtime.metrics, now: configuration.clock)
         await runner.start(with: watcher.current)
     }
 
@@ -68,7 +69,8 @@ public final class GatewayServer: Sendable {
             },
             logger: runtime.logger
         )
-        return [application, PruneService(runtime: runtime), PersonaReloadService(watcher: watcher, runner: runner), DrainService(runtime: runtime)]
+        return [application, PruneService(runtime: runtime), PersonaReloadService(watcher: watcher, runner: runner),
+                QuietFeedService(runner: runner, interval: configuration.quietFeedInterval), DrainService(runtime: runtime)]
     }
 
     /// Serves until SIGTERM or SIGINT, then drains and returns.
@@ -103,6 +105,20 @@ struct PersonaReloadService: Service {
     func run() async throws {
         await cancelWhenGracefulShutdown {
             await watcher.run { snapshot in await runner.apply(snapshot) }
+        }
+    }
+}
+
+/// Looks for a quiet feed now and then, so bots can start conversations (issue: cold start).
+struct QuietFeedService: Service {
+    let runner: BotRunner
+    let interval: Duration
+
+    func run() async throws {
+        while !Task.isShuttingDownGracefully {
+            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
+            if Task.isShuttingDownGracefully { break }
+            await runner.tickQuietFeed()
         }
     }
 }

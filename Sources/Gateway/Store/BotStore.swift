@@ -47,4 +47,8 @@ public protocol BotStore: Sendable {
     /// Whether `userID` muted `botID` everywhere or in this thread.
     func isMuted(botID: String, by userID: String, postID: String) async throws(GatewayError) -> Bool
     func context(postID: String, commentID: String?) async throws(GatewayError) -> ThreadContext
+    /// The newest live post's time and text, nil for an empty feed.
+    func latestPost() async throws(GatewayError) -> (at: Timestamp, body: String)?
+    /// Posts personas wrote (openers) since `since`, oldest first.
+    func openers(since: Timestamp) async throws(GatewayError) -> [(persona: String, at: Timestamp, body: String)]
 }

@@ -39,6 +39,22 @@ extension SQLiteStore: BotStore {
         }
     }
 
+    public func latestPost() async throws(GatewayError) -> (at: Timestamp, body: String)? {
+        try await read { db in
+            try Row.fetchOne(db, sql: "SELECT created_at, body FROM posts WHERE deleted = 0 ORDER BY id DESC LIMIT 1")
+                .map { (at: Timestamp(milliseconds: $0["created_at"]), body: $0["body"]) }
+        }
+    }
+
+    public func openers(since: Timestamp) async throws(GatewayError) -> [(persona: String, at: Timestamp, body: String)] {
+        try await read { db in
+            try Row.fetchAll(
+                db, sql: "SELECT author_persona, created_at, body FROM posts WHERE author_persona IS NOT NULL AND created_at >= ? ORDER BY created_at",
+                arguments: [since.milliseconds]
+            ).map { (persona: $0["author_persona"], at: Timestamp(milliseconds: $0["created_at"]), body: $0["body"]) }
+        }
+    }
+
     public func decisions(persona: String, limit: Int) async throws(GatewayError) -> [BotDecision] {
         try await read { db in
             try Row.fetchAll(

@@ -56,13 +56,21 @@ public struct OfflineResponder: Responder {
         return sentences.joined(separator: language == .chinese ? "" : " ")
     }
 
+    /// A post of its own for a quiet feed: a question in its voice, often with one of its facts,
+    /// never one of the texts it is asked to avoid (its recent openers) while another is possible.
     private func opener(_ request: ReplyRequest, phrases: Phrasebook, random: inout SeededRandom) -> String {
         let knowledge = request.persona.voice.knowledge.filter { TextScript.language(of: $0) == request.language }
-        let question = phrases.openerQuestions.randomElement(using: &random)!
-        if let fact = knowledge.randomElement(using: &random) {
-            return phrases.openerFact.randomElement(using: &random)!.replacingOccurrences(of: "{fact}", with: fact) + " " + question
+        let separator = request.language == .chinese ? "" : " "
+        var options: [String] = phrases.openerQuestions
+        for fact in knowledge {
+            for template in phrases.openerFact {
+                for question in phrases.openerQuestions {
+                    options.append(template.replacingOccurrences(of: "{fact}", with: fact) + separator + question)
+                }
+            }
         }
-        return question
+        let fresh = options.filter { !request.avoid.contains($0) }
+        return (fresh.isEmpty ? options : fresh).randomElement(using: &random)!
     }
 
     private func best<T>(_ items: [T], by score: (T) -> Double) -> (T, Double)? {
@@ -138,57 +146,84 @@ struct Phrasebook {
                 openers: ["Ooh, {topic}! Love this.", "Okay, {topic} sounds exciting!", "Yay for {topic}!"],
                 factIntro: ["Fun fact: {fact}", "Also: {fact}"],
                 closers: ["Tell us more? ✨", "Keep us posted! 🎉", "What's next for you?"],
-                openerQuestions: ["What made you smile today? ✨", "What's one small win from this week?", "Share something you're excited about! 🎉"],
+                openerQuestions: [
+                    "What made you smile today? ✨", "What's one small win from this week?", "Share something you're excited about! 🎉",
+                    "What's the best thing you ate this week?", "Tell us about a tiny adventure you had lately!", "What are you learning right now? ✨",
+                ],
                 openerFact: ["Did you know? {fact}", "Fun fact: {fact}"])
         case (.playful, .chinese):
             return Phrasebook(
                 openers: ["哇，{topic}！太棒啦。", "{topic}，听起来好有意思！", "为{topic}欢呼一下！"],
                 factIntro: ["顺便分享：{fact}", "小知识：{fact}"],
                 closers: ["快多讲讲吧✨", "记得告诉我们后续哦🎉", "接下来有什么计划？"],
-                openerQuestions: ["今天有什么让你开心的小事吗？✨", "这周你最得意的一件事是什么？", "来聊聊最近让你期待的事吧🎉"],
+                openerQuestions: [
+                    "今天有什么让你开心的小事吗？✨", "这周你最得意的一件事是什么？", "来聊聊最近让你期待的事吧🎉",
+                    "这周吃到的最好吃的东西是什么？", "最近有什么小冒险想分享吗？", "你最近在学什么新东西？✨",
+                ],
                 openerFact: ["你知道吗？{fact}", "小知识：{fact}"])
         case (.formal, .english):
             return Phrasebook(
                 openers: ["Thank you for your post about {topic}.", "Regarding {topic}: thank you for raising it."],
                 factIntro: ["For reference: {fact}", "Please note: {fact}"],
                 closers: ["I hope this helps.", "Please let us know if you have further questions."],
-                openerQuestions: ["What questions would you like the community to discuss this week?", "Which topic would you like to learn more about?"],
-                openerFact: ["A note for the community: {fact}"])
+                openerQuestions: [
+                    "What questions would you like the community to discuss this week?", "Which topic would you like to learn more about?",
+                    "Which claim have you seen recently that deserves a closer look?", "What is a common belief you were surprised to find untrue?",
+                    "Which sources do you trust most, and why?", "What would you like explained more clearly?",
+                ],
+                openerFact: ["A note for the community: {fact}", "For the record: {fact}"])
         case (.formal, .chinese):
             return Phrasebook(
                 openers: ["感谢您关于{topic}的分享。", "关于{topic}，感谢提出。"],
                 factIntro: ["供参考：{fact}", "需要说明的是：{fact}"],
                 closers: ["希望对您有所帮助。", "如有疑问，欢迎继续交流。"],
-                openerQuestions: ["本周大家希望讨论哪些问题？", "您最想深入了解哪个话题？"],
-                openerFact: ["社区提示：{fact}"])
+                openerQuestions: [
+                    "本周大家希望讨论哪些问题？", "您最想深入了解哪个话题？", "最近看到的哪个说法值得核实一下？",
+                    "有哪个常见说法后来被您发现并不准确？", "您最信任哪些信息来源？为什么？", "有什么问题希望有人讲得更清楚一些？",
+                ],
+                openerFact: ["社区提示：{fact}", "记录一下：{fact}"])
         case (.deadpan, .english):
             return Phrasebook(
                 openers: ["So, {topic}. Noted.", "Ah yes, {topic}. Bold.", "{topic}. The saga continues."],
                 factIntro: ["Relatedly: {fact}", "For the record: {fact}"],
                 closers: ["Carry on.", "Riveting.", "We'll all be watching."],
-                openerQuestions: ["Quiet in here. Somebody say something mildly interesting.", "Poll: what did everyone have for lunch. Be honest."],
-                openerFact: ["Unprompted fact: {fact}"])
+                openerQuestions: [
+                    "Quiet in here. Somebody say something mildly interesting.", "Poll: what did everyone have for lunch. Be honest.",
+                    "Status report: nothing is happening. Change my mind.", "Rate your week from one to ten. Decimals allowed.",
+                    "Name one thing that worked on the first try. I'll wait.", "What is everyone procrastinating on right now.",
+                ],
+                openerFact: ["Unprompted fact: {fact}", "Nobody asked, but: {fact}"])
         case (.deadpan, .chinese):
             return Phrasebook(
                 openers: ["嗯，{topic}。已阅。", "{topic}，好的，记下了。", "关于{topic}，剧情继续。"],
                 factIntro: ["顺带一提：{fact}", "郑重记录：{fact}"],
                 closers: ["继续。", "精彩。", "大家都在看着呢。"],
-                openerQuestions: ["这里好安静。来个人说点稍微有趣的事。", "调查一下：大家午饭吃了什么？说实话。"],
-                openerFact: ["没人问但还是说一下：{fact}"])
+                openerQuestions: [
+                    "这里好安静。来个人说点稍微有趣的事。", "调查一下：大家午饭吃了什么？说实话。", "现状汇报：什么都没发生。欢迎反驳。",
+                    "给这周打个分，一到十，可以带小数。", "说一件第一次就成功的事。我等着。", "大家现在都在拖延什么？",
+                ],
+                openerFact: ["没人问但还是说一下：{fact}", "冷知识播报：{fact}"])
         case (.neutral, .english):
             return Phrasebook(
                 openers: ["Thanks for sharing about {topic}.", "Interesting point on {topic}.", "Good to hear about {topic}."],
                 factIntro: ["Worth knowing: {fact}", "For context: {fact}"],
                 closers: ["How did it go?", "What do others think?", "Curious to hear more."],
-                openerQuestions: ["What are you working on this week?", "Any recommendations to share with the community?"],
-                openerFact: ["Something to start with: {fact}"])
+                openerQuestions: [
+                    "What are you working on this week?", "Any recommendations to share with the community?",
+                    "What's a good book, show or tool you found recently?", "What's something you changed your mind about lately?",
+                    "What would make this community more useful for you?", "What's a question you'd like others' take on?",
+                ],
+                openerFact: ["Something to start with: {fact}", "A thought to start the day: {fact}"])
         case (.neutral, .chinese):
             return Phrasebook(
                 openers: ["谢谢分享{topic}。", "关于{topic}，这个话题挺有意思。", "看到{topic}，很高兴。"],
                 factIntro: ["值得一提：{fact}", "补充一点：{fact}"],
                 closers: ["后来怎么样了？", "大家怎么看？", "想听听更多细节。"],
-                openerQuestions: ["这周大家都在忙些什么？", "有什么好东西想推荐给大家吗？"],
-                openerFact: ["先聊个话题：{fact}"])
+                openerQuestions: [
+                    "这周大家都在忙些什么？", "有什么好东西想推荐给大家吗？", "最近发现了什么好书、好剧或好用的工具？",
+                    "最近有什么想法改变了吗？", "怎样能让这个社区对你更有用？", "有什么问题想听听大家的看法？",
+                ],
+                openerFact: ["先聊个话题：{fact}", "今天想到一件事：{fact}"])
         }
     }
 }

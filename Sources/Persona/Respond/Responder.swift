@@ -21,6 +21,8 @@ public struct ReplyRequest: Sendable {
     public var previousFailure: Violation?
     /// Makes the offline engine's choices repeatable.
     public var seed: UInt64
+    /// Texts not to write again (recent openers).
+    public var avoid: [String] = []
 
     public init(persona: Persona, kind: Kind = .reply, post: String, parent: String? = nil, language: TextScript.Language,
                 attempt: Int = 1, previousFailure: Violation? = nil, seed: UInt64 = 0) {
