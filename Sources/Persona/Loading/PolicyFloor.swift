@@ -6,7 +6,7 @@ import Yams
 public struct PolicyFloor: Sendable, Equatable {
     public var limits: Limits?
     public var tone: Tone?
-    /// Hours (local to the server, 0–23) in which bots start no conversations: `23:00..07:00`.
+    /// Hours (UTC, 0–23) in which bots start no conversations: `23:00..07:00`.
     public var quietHours: (start: Int, end: Int)?
 
     public init(limits: Limits? = nil, tone: Tone? = nil, quietHours: (start: Int, end: Int)? = nil) {
