@@ -3,6 +3,7 @@ import NIOCore
 import Synchronization
 import Testing
 @testable import Gateway
+import Persona
 
 @Suite("Wire codec")
 struct CodecTests {
@@ -158,14 +159,19 @@ struct CodecTests {
         }
     }
 
-    @Test("token bucket: burst, refill, retry time")
-    func tokenBucket() {
-        var bucket = TokenBucket(count: 10, periodNanoseconds: 60_000_000_000, burst: 10, now: 0)
-        for _ in 0..<10 { #expect(bucket.take(now: 0) == .allowed) }
-        #expect(bucket.take(now: 0) == .denied(retryAfterNanoseconds: 6_000_000_000))
-        #expect(bucket.take(now: 3_000_000_000) == .denied(retryAfterNanoseconds: 3_000_000_000))
-        #expect(bucket.take(now: 6_000_000_000) == .allowed)
-        #expect(bucket.isFull(now: 600_000_000_000))
+    @Test("write limits: a burst of the per-minute count, then one per interval, with the wait in milliseconds")
+    func writeLimits() {
+        let clock = Mutex<Int64>(0)
+        let limiter = WriteRateLimiter(limits: .init(postsPerMinute: 10, commentsPerMinute: 60)) { clock.withLock { $0 } }
+        let post = WriteCommand.post(body: "x", clientID: "c", botsEnabled: true)
+        for _ in 0..<10 { #expect(limiter.take(post, by: "u") == .allow) }
+        #expect(limiter.take(post, by: "u").retryAfterMilliseconds == 6000)
+        clock.withLock { $0 = 3_000_000_000 }
+        #expect(limiter.take(post, by: "u").retryAfterMilliseconds == 3000)
+        clock.withLock { $0 = 6_000_000_000 }
+        #expect(limiter.take(post, by: "u") == .allow)
+        #expect(limiter.take(post, by: "someone else") == .allow)
+        #expect(limiter.take(.delete(target: "p_1", clientID: nil), by: "u") == .allow, "deletes have no limit")
     }
 
     @Test("permessage-deflate negotiation", arguments: [

@@ -1,5 +1,6 @@
 public import Logging
 import NIOCore
+import Persona
 import Synchronization
 
 /// The services every connection and route shares: store, fan-out, tokens, limits and the drain
@@ -42,7 +43,7 @@ public final class GatewayRuntime: Sendable {
                                generated: bots.label(persona: persona) ?? .init(persona: persona, engine: "offline", model: "offline-v1"))
         }
         let decision = writeLimiter.take(command, by: author.id)
-        if case .denied = decision {
+        if decision != .allow {
             if let replay = try await store.replayedWrite(command, by: author) { return replay }
             metrics.rateLimited.add(1, ordering: .relaxed)
             throw GatewayError(

@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import NIOCore
 import NIOWebSocket
+import Persona
 import Synchronization
 
 /// One client connection on `/v1/ws`, as a channel handler on its event loop: WebSocket framing
@@ -43,7 +44,7 @@ final class WebSocketSession: ChannelInboundHandler, RemovableChannelHandler, St
     private var subscriptionGeneration = 0
     private var fragments: (buffer: ByteBuffer, compressed: Bool)?
     private var heldWhileIdentifying: [ClientMessage] = []
-    private var inboundBucket: TokenBucket
+    private var inboundLimiter: GCRA
     private var floodWindowStart = NIODeadline.now()
     private var floodCount = 0
 
@@ -52,9 +53,8 @@ final class WebSocketSession: ChannelInboundHandler, RemovableChannelHandler, St
         self.key = runtime.sessions.makeKey()
         self.compressionNegotiated = compressionNegotiated
         self.logger = runtime.logger
-        self.inboundBucket = TokenBucket(
-            count: runtime.configuration.inboundMessagesPerSecond, periodNanoseconds: 1_000_000_000,
-            burst: runtime.configuration.inboundBurst, now: Int64(NIODeadline.now().uptimeNanoseconds))
+        self.inboundLimiter = GCRA(rate: Rate(
+            count: runtime.configuration.inboundMessagesPerSecond, period: .seconds(1), burst: runtime.configuration.inboundBurst))
     }
 
     // MARK: Channel events
@@ -220,7 +220,7 @@ final class WebSocketSession: ChannelInboundHandler, RemovableChannelHandler, St
         let parsed = message.withUnsafeReadableBytes { bytes in
             Result { () throws(JSONParser.Failure) in try JSONParser.parse(bytes) }
         }
-        if case .denied(let wait) = inboundBucket.take(now: Int64(NIODeadline.now().uptimeNanoseconds)) {
+        if case .deny(let wait) = inboundLimiter.take(now: Int64(NIODeadline.now().uptimeNanoseconds)) {
             return refuseForFlood(requestID: (try? parsed.get())?.requestID, retryAfterNanoseconds: wait)
         }
         let decoded: Result<ClientMessage, ClientMessage.FrameError>
@@ -264,7 +264,7 @@ final class WebSocketSession: ChannelInboundHandler, RemovableChannelHandler, St
             return close(.inboundFlood, reason: "too many messages; back off before reconnecting")
         }
         if let id = requestID {
-            let wait = TokenDecision.denied(retryAfterNanoseconds: retryAfterNanoseconds).retryAfterMilliseconds
+            let wait = GCRA.Decision.deny(retryAfterNanoseconds: retryAfterNanoseconds).retryAfterMilliseconds
             reply(id: id, GatewayError(.rateLimited, "This connection sends too many messages; slow down.", retryAfterMilliseconds: wait))
         }
     }

@@ -1,8 +1,10 @@
 import NIOCore
+public import Persona
 import Synchronization
 
-/// Per-user write limits shared by WebSocket and HTTP (PROTOCOL.md section 10): a token bucket
-/// per user and kind of write whose burst is the per-minute count.
+/// Per-user write limits shared by WebSocket and HTTP (PROTOCOL.md section 10): a limiter per
+/// user and kind of write whose burst is the per-minute count. The same GCRA as the personas'
+/// limits: a token bucket by another name.
 public final class WriteRateLimiter: Sendable {
     public struct Limits: Sendable {
         public var postsPerMinute: Int
@@ -21,7 +23,7 @@ public final class WriteRateLimiter: Sendable {
     }
 
     private let limits: Limits
-    private let buckets = Mutex([Key: TokenBucket]())
+    private let buckets = Mutex([Key: GCRA]())
     private let now: @Sendable () -> Int64
 
     public init(limits: Limits, now: @escaping @Sendable () -> Int64 = WriteRateLimiter.monotonicNanoseconds) {
@@ -30,23 +32,23 @@ public final class WriteRateLimiter: Sendable {
     }
 
     /// Takes one write of this command's kind from the user's budget; commands without a limit pass.
-    public func take(_ command: WriteCommand, by userID: String) -> TokenDecision {
+    public func take(_ command: WriteCommand, by userID: String) -> GCRA.Decision {
         let kind: Kind
         let perMinute: Int
         switch command {
         case .post: (kind, perMinute) = (.post, limits.postsPerMinute)
         case .comment: (kind, perMinute) = (.comment, limits.commentsPerMinute)
-        default: return .allowed
+        default: return .allow
         }
         let time = now()
         return buckets.withLock { buckets in
             let key = Key(user: userID, kind: kind)
-            var bucket = buckets[key] ?? TokenBucket(count: perMinute, periodNanoseconds: 60_000_000_000, burst: perMinute, now: time)
+            var bucket = buckets[key] ?? GCRA(rate: Rate(count: perMinute, period: .seconds(60), burst: perMinute))
             let decision = bucket.take(now: time)
             buckets[key] = bucket
             if buckets.count > 100_000 {
-                // Forget users whose buckets have refilled: they behave exactly like new ones.
-                buckets = buckets.filter { !$0.value.isFull(now: time) }
+                // Forget users whose limiters are idle again: they behave exactly like new ones.
+                buckets = buckets.filter { !$0.value.isIdle(now: time) }
             }
             return decision
         }
@@ -57,5 +59,15 @@ extension WriteRateLimiter {
     /// The monotonic clock the limiter uses unless a test supplies its own.
     @Sendable public static func monotonicNanoseconds() -> Int64 {
         Int64(clamping: NIODeadline.now().uptimeNanoseconds)
+    }
+}
+
+extension GCRA.Decision {
+    /// The wait a refused request is told about, in whole milliseconds (at least 1).
+    public var retryAfterMilliseconds: Int64 {
+        switch self {
+        case .allow: 0
+        case .deny(let nanoseconds): max(1, (nanoseconds + 999_999) / 1_000_000)
+        }
     }
 }
