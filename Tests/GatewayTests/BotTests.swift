@@ -12,7 +12,7 @@ struct BotTests {
           style: playful
           knowledge: [Sourdough needs a starter that is fed daily.]
         triggers:
-          new_post: { chance: 1.0, delay: 500ms }
+          new_post: { chance: 1.0, delay: 1s }
           reply_delay: 0s
         limits:
           per_thread: { replies: 1, cooldown: 0s }
@@ -30,9 +30,11 @@ struct BotTests {
         }
     }
 
-    /// Posts, subscribes to the thread, and collects what arrives in it for `duration`.
+    /// Posts, subscribes to the thread, and collects what arrives in it for `duration`. Personas
+    /// that stream drafts wait a second first, so the watcher is subscribed before they start
+    /// even on a loaded machine (drafts are ephemeral and never replayed).
     func postAndWatch(_ server: TestServer, _ body: String, bots: String = "on", as user: String = "u_alice",
-                      for duration: Duration = .milliseconds(1500)) async throws -> (postID: String, frames: [[String: Any]]) {
+                      for duration: Duration = .milliseconds(2200)) async throws -> (postID: String, frames: [[String: Any]]) {
         let client = try await server.identified(user)
         try await client.send(["op": "post", "id": 1, "body": body, "client_id": UUID().uuidString, "bots": bots])
         let postID = try await client.expect("ack").object("result").object("post").string("id")!
@@ -232,7 +234,7 @@ struct BotTests {
             name: Shy
             voice: { style: playful }
             triggers:
-              new_post: { chance: 1.0, delay: 500ms }
+              new_post: { chance: 1.0, delay: 1s }
             tone:
               banned_phrases: ["tell us more", "keep us posted", "what's next"]
               on_violation: drop
