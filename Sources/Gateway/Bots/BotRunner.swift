@@ -90,7 +90,7 @@ public actor BotRunner {
         }
         let accounts = personas.values.map(Self.account)
         roster.replace(with: accounts)
-        roster.setLabels(personas.mapValues { .init(persona: $0.id, engine: $0.responder.engine.rawValue, model: $0.responder.modelLabel) })
+        roster.setLabels(personas.mapValues(Self.label))
         for account in accounts { await store.remember(account) }
         for (id, error) in staleErrors { logger.error("Persona \(id) keeps its last good version: \(error)") }
         for (id, error) in invalidFiles { logger.error("Persona file for \(id) is invalid and not loaded: \(error)") }
@@ -98,6 +98,11 @@ public actor BotRunner {
 
     static func account(_ persona: Persona) -> User {
         User(id: persona.botUserID, name: persona.name, role: .bot, persona: persona.id)
+    }
+
+    /// The implicit AI label of a persona's comments (PROTOCOL.md section 4).
+    static func label(_ persona: Persona) -> Comment.Generated {
+        Comment.Generated(persona: persona.id, engine: persona.responder.engine.rawValue, model: persona.responder.modelLabel)
     }
 
     public func listing() -> [Listing] {
@@ -234,7 +239,7 @@ public actor BotRunner {
                 return
             }
             let body = try TextRules.normalizeBody(reply, maximumScalars: 4000)
-            let label = Comment.Generated(persona: persona.id, engine: persona.responder.engine.rawValue, model: persona.responder.modelLabel)
+            let label = Self.label(persona)
             let receipt = try await store.write(
                 .comment(postID: turn.item.postID, parentID: parentID, body: body, clientID: "bot-\(await drafts.currentID)", generated: label),
                 by: account)

@@ -204,18 +204,8 @@ public final class SQLiteStore: FeedStore {
     }
 
     public func replayedWrite(_ command: WriteCommand, by author: User) async throws(GatewayError) -> WriteReceipt? {
-        guard let clientID = command.clientID else { return nil }
-        return try await read { db in
-            guard let row = try Row.fetchOne(
-                db,
-                sql: "SELECT fingerprint, result FROM idempotency WHERE user_id = ? AND client_id = ?",
-                arguments: [author.id, clientID]
-            ) else { return nil }
-            guard row["fingerprint"] as String == command.fingerprint else {
-                throw WriteContext.reusedClientID(clientID)
-            }
-            return WriteReceipt(resultJSON: row["result"], replayed: true)
-        }
+        guard command.clientID != nil else { return nil }
+        return try await read { db in try WriteContext.priorReceipt(for: command, by: author, in: db) }
     }
 
     public func drain() async {

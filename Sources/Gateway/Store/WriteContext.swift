@@ -25,14 +25,19 @@ struct WriteContext {
         GatewayError(.conflict, "client_id \"\(clientID)\" was already used for a different write; use a new client_id for new content.")
     }
 
-    mutating func apply(_ command: WriteCommand) throws -> WriteReceipt {
-        if let clientID = command.clientID,
+    /// The ack a repeated `client_id` gets (the same result, nothing written), or nil when it is
+    /// new; a `client_id` reused for other content is a conflict.
+    static func priorReceipt(for command: WriteCommand, by author: User, in db: Database) throws -> WriteReceipt? {
+        guard let clientID = command.clientID,
             let row = try Row.fetchOne(
                 db, sql: "SELECT fingerprint, result FROM idempotency WHERE user_id = ? AND client_id = ?", arguments: [author.id, clientID])
-        {
-            guard row["fingerprint"] as String == command.fingerprint else { throw Self.reusedClientID(clientID) }
-            return WriteReceipt(resultJSON: row["result"], replayed: true)
-        }
+        else { return nil }
+        guard row["fingerprint"] as String == command.fingerprint else { throw reusedClientID(clientID) }
+        return WriteReceipt(resultJSON: row["result"], replayed: true)
+    }
+
+    mutating func apply(_ command: WriteCommand) throws -> WriteReceipt {
+        if let prior = try Self.priorReceipt(for: command, by: author, in: db) { return prior }
         try SQLiteStore.upsertUser(author, in: db)
         let receipt: WriteReceipt
         switch command {

@@ -125,36 +125,37 @@ struct NodeReader {
         return value
     }
 
-    mutating func duration(_ node: Node, _ path: String, range: ClosedRange<Duration> = .zero ... .seconds(86_400 * 7)) -> Duration? {
-        guard case .scalar(let scalar) = node, let value = DurationSyntax.parse(scalar.string) else {
-            error(node, path, "expected a duration like \"30s\", \"5m\" or \"2h\", got \(describe(node))")
+    /// A scalar written in a small syntax of its own (durations, delays, rates): parsed, then
+    /// checked against `limit`, which returns the complaint for a value out of range.
+    private mutating func parsed<T>(_ node: Node, _ path: String, expected: String, _ parse: (String) -> T?,
+                                    limit: (T, String) -> String? = { _, _ in nil }) -> T? {
+        guard case .scalar(let scalar) = node, let value = parse(scalar.string) else {
+            error(node, path, "expected \(expected), got \(describe(node))")
             return nil
         }
-        guard range.contains(value) else {
-            error(node, path, "expected a duration from \(DurationSyntax.format(range.lowerBound)) to \(DurationSyntax.format(range.upperBound)), got \(scalar.string)")
+        if let complaint = limit(value, scalar.string) {
+            error(node, path, complaint)
             return nil
         }
         return value
+    }
+
+    mutating func duration(_ node: Node, _ path: String, range: ClosedRange<Duration> = .zero ... .seconds(86_400 * 7)) -> Duration? {
+        parsed(node, path, expected: "a duration like \"30s\", \"5m\" or \"2h\"", DurationSyntax.parse) { value, text in
+            range.contains(value)
+                ? nil
+                : "expected a duration from \(DurationSyntax.format(range.lowerBound)) to \(DurationSyntax.format(range.upperBound)), got \(text)"
+        }
     }
 
     mutating func delay(_ node: Node, _ path: String) -> DelayRange? {
-        guard case .scalar(let scalar) = node, let value = DelayRange.parse(scalar.string) else {
-            error(node, path, "expected a delay like \"5s\" or a range like \"2s..8s\", got \(describe(node))")
-            return nil
+        parsed(node, path, expected: "a delay like \"5s\" or a range like \"2s..8s\"", DelayRange.parse) { value, text in
+            value.upper <= .seconds(3600) ? nil : "a delay may be at most 1h, got \(text)"
         }
-        guard value.upper <= .seconds(3600) else {
-            error(node, path, "a delay may be at most 1h, got \(scalar.string)")
-            return nil
-        }
-        return value
     }
 
     mutating func rate(_ node: Node, _ path: String) -> Rate? {
-        guard case .scalar(let scalar) = node, let value = Rate.parse(scalar.string) else {
-            error(node, path, "expected a rate like \"30/min\" or \"5/min burst 2\", got \(describe(node))")
-            return nil
-        }
-        return value
+        parsed(node, path, expected: "a rate like \"30/min\" or \"5/min burst 2\"", Rate.parse)
     }
 
     mutating func strings(_ node: Node, _ path: String, maxLength: Int = 2000) -> [String]? {

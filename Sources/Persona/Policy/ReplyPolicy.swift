@@ -53,11 +53,12 @@ public struct ReplyPolicy: Sendable {
                 }
             }
             if !stopped { await onStep(number, incremental.finish()) }
-            let violations = checker.violations(in: text)
-            if violations.isEmpty, incremental.retracted == nil {
+            // A reply that was never retracted passed the whole-reply check in finish().
+            guard incremental.retracted != nil else {
                 attempts.append(Attempt(number: number, text: text, violations: [], action: nil))
                 return Outcome(reply: text.trimmingWhitespace(), attempts: attempts, reason: "passed every tone check", usedFallback: false)
             }
+            let violations = checker.violations(in: text)
             let found = violations.isEmpty ? [incremental.retracted!] : violations
             attempts.append(Attempt(number: number, text: text, violations: found, action: persona.tone.onViolation))
             switch persona.tone.onViolation {

@@ -106,7 +106,9 @@ public struct ToneChecker: Sendable {
         sentences.removeAll { sentence in lowered.contains { sentence.lowercased().contains($0) } }
         var text = sentences.joined()
         if !tone.links {
-            for range in TextScript.linkRanges(in: text).reversed() { text.removeSubrange(range) }
+            var bytes = Array(text.utf8)
+            for range in LinkFinder.ranges(in: bytes).reversed() { bytes.removeSubrange(range) }
+            text = String(decoding: bytes, as: UTF8.self)
         }
         var emojiSeen = 0
         text = String(text.filter { character in

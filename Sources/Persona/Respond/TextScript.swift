@@ -70,47 +70,6 @@ public enum TextScript {
         return count
     }
 
-    /// Ranges of URLs and bare domains (`http://…`, `www.…`, `example.com/…`).
-    public static func linkRanges(in text: String) -> [Range<String.Index>] {
-        var ranges: [Range<String.Index>] = []
-        var index = text.startIndex
-        while index < text.endIndex {
-            let rest = text[index...]
-            let lower = rest.prefix(8).lowercased()
-            if lower.hasPrefix("http://") || lower.hasPrefix("https://") || lower.hasPrefix("www.") {
-                let end = rest.firstIndex { $0.isWhitespace || "，。！？、）)]】\"'".contains($0) } ?? text.endIndex
-                ranges.append(index..<end)
-                index = end
-                continue
-            }
-            index = text.index(after: index)
-        }
-        // Bare domains: word.tld with a known top-level domain.
-        let domainPattern = ["com", "net", "org", "io", "cn", "ai", "dev", "co", "me", "app"]
-        var wordStart: String.Index?
-        var cursor = text.startIndex
-        while cursor <= text.endIndex {
-            let character: Character? = cursor < text.endIndex ? text[cursor] : nil
-            let isWordish = character.map { ($0.isASCII && ($0.isLetter || $0.isNumber)) || $0 == "." || $0 == "-" || $0 == "/" } ?? false
-            if isWordish {
-                if wordStart == nil { wordStart = cursor }
-            } else if let start = wordStart {
-                let word = text[start..<cursor]
-                let host = word.split(separator: "/", maxSplits: 1).first ?? ""
-                let labels = host.split(separator: ".")
-                if labels.count >= 2, let tld = labels.last, domainPattern.contains(tld.lowercased()), labels.allSatisfy({ !$0.isEmpty }),
-                    !ranges.contains(where: { $0.overlaps(start..<cursor) })
-                {
-                    ranges.append(start..<cursor)
-                }
-                wordStart = nil
-            }
-            if cursor == text.endIndex { break }
-            cursor = text.index(after: cursor)
-        }
-        return ranges.sorted { $0.lowerBound < $1.lowerBound }
-    }
-
     static let sentenceEnds: Set<Character> = [".", "!", "?", "。", "！", "？", "\n", "…"]
 
     /// Splits text into sentences, each keeping its end mark; the last may be unfinished.
