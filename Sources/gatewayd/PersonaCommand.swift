@@ -77,12 +77,17 @@ struct PersonaCommand: AsyncParsableCommand {
         @Option(help: "The personas directory.")
         var personas = "./personas"
 
+        @Flag(help: "Use the offline engine even when the persona names a model (engine: openai).")
+        var offline = false
+
         func run() async throws {
             let catalog = PersonaCatalog.load(directory: personas)
             guard let persona = catalog.personas[id] else {
                 let known = catalog.personas.keys.sorted().joined(separator: ", ")
                 throw ValidationError("There is no valid persona \"\(id)\" in \(personas) (valid: \(known.isEmpty ? "none" : known)); run `gatewayd persona check`.")
             }
+            let engines = ModelEngines()
+            let responder = offline ? OfflineResponder() : engines.responder(for: persona)
             if opener {
                 var recent: [String] = []
                 for day in 0..<max(days, 1) {
@@ -91,7 +96,9 @@ struct PersonaCommand: AsyncParsableCommand {
                         persona: persona, kind: .opener, post: "", language: language == "zh" ? .chinese : .english,
                         seed: (seed + UInt64(day)) ^ SeededRandom.hash(persona.id))
                     request.avoid = recent
-                    let text = OfflineResponder().compose(request)
+                    var text = ""
+                    for try await piece in responder.reply(to: request) { text += piece }
+                    text = text.trimmingCharacters(in: .whitespacesAndNewlines)
                     recent.append(text)
                     let violations = ToneChecker(persona: persona, lexicons: catalog.lexicons, answering: text).violations(in: text)
                     print("day \(day + 1): \(text)" + (violations.isEmpty ? "" : "  [fails: \(violations.map(\.description).joined(separator: "; "))]"))
@@ -99,7 +106,9 @@ struct PersonaCommand: AsyncParsableCommand {
                 return
             }
             guard let post else { throw ValidationError("Give --post TEXT (or --opener).") }
-            let report = try await PersonaPreview(persona: persona, lexicons: catalog.lexicons).run(post: post, parent: parent, seed: seed)
+            let preview = PersonaPreview(
+                persona: persona, lexicons: catalog.lexicons, responder: responder, fallback: offline ? nil : engines.fallback(for: persona))
+            let report = try await preview.run(post: post, parent: parent, seed: seed)
             for line in report.lines { print(line) }
         }
     }

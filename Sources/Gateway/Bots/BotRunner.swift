@@ -29,6 +29,7 @@ public actor BotRunner {
     private let roster: BotRoster
     private let logger: Logger
     private let metrics: GatewayMetrics?
+    private let engines: ModelEngines
     private let now: @Sendable () -> Timestamp
     /// Turns (scheduled or running) a persona may have at once; more triggers are skipped.
     private let maximumTurnsInFlight: Int
@@ -46,8 +47,10 @@ public actor BotRunner {
     private var lastQuietRefusal: [String: (rule: String, at: Int64)] = [:]
 
     public init(store: any FeedStore & BotStore, hub: StreamHub, ids: IDGenerator, roster: BotRoster, logger: Logger,
-                metrics: GatewayMetrics? = nil, maximumTurnsInFlight: Int = 16, now: @escaping @Sendable () -> Timestamp = Timestamp.now) {
+                metrics: GatewayMetrics? = nil, engines: ModelEngines = ModelEngines(), maximumTurnsInFlight: Int = 16,
+                now: @escaping @Sendable () -> Timestamp = Timestamp.now) {
         self.metrics = metrics
+        self.engines = engines
         self.store = store
         self.hub = hub
         self.ids = ids
@@ -103,6 +106,11 @@ public actor BotRunner {
     /// The implicit AI label of a persona's comments (PROTOCOL.md section 4).
     static func label(_ persona: Persona) -> Comment.Generated {
         Comment.Generated(persona: persona.id, engine: persona.responder.engine.rawValue, model: persona.responder.modelLabel)
+    }
+
+    /// The label of a comment the given engine wrote (the offline fallback labels itself).
+    static func label(_ persona: Persona, by responder: any Responder) -> Comment.Generated {
+        Comment.Generated(persona: persona.id, engine: responder.engine, model: responder.model)
     }
 
     public func listing() -> [Listing] {
@@ -190,7 +198,10 @@ public actor BotRunner {
             limiter.record(persona: persona, thread: item.postID, user: item.authorID, now: time)
             turnsInFlight[persona.id, default: 0] += 1
             let seed = random.next()
-            let turn = Turn(persona: persona, item: item, postBody: postBody, trigger: trigger, delay: match.delay, seed: seed, checker: checker)
+            let thread = (context?.chain.reversed() ?? [ThreadContext.Link(author: User(id: item.authorID, name: item.authorName, role: .user), body: item.body)])
+                .map { ThreadMessage(author: $0.author.name, byPersona: $0.author.id == persona.botUserID, text: $0.body) }
+            let turn = Turn(persona: persona, item: item, postBody: postBody, thread: thread, trigger: trigger, delay: match.delay, seed: seed,
+                            checker: checker)
             Task { await self.run(turn) }
         }
     }
@@ -199,6 +210,7 @@ public actor BotRunner {
         var persona: Persona
         var item: FeedItem
         var postBody: String
+        var thread: [ThreadMessage]
         var trigger: String
         var delay: Duration
         var seed: UInt64
@@ -226,12 +238,26 @@ public actor BotRunner {
         let parentID = turn.item.isPost ? nil : turn.item.id
         hub.publishEphemeral(WebSocketFraming.frame(.text, payload: ServerFrame.typing(stream: stream, user: account)), stream: stream, excluding: nil)
         let drafts = DraftStream(hub: hub, ids: ids, stream: stream, author: account, parentID: parentID)
-        let request = ReplyRequest(
+        var request = ReplyRequest(
             persona: persona, post: turn.postBody, parent: turn.item.isPost ? nil : turn.item.body,
             language: turn.checker.language ?? TextScript.language(of: turn.item.body), seed: turn.seed)
+        request.thread = turn.thread
+        let policy = ReplyPolicy(persona: persona, checker: turn.checker)
+        let onStep: @Sendable (Int, IncrementalChecker.Step) async -> Void = { attempt, step in await drafts.step(attempt: attempt, step) }
         do {
-            let outcome = try await ReplyPolicy(persona: persona, checker: turn.checker).run(request, responder: OfflineResponder()) { attempt, step in
-                await drafts.step(attempt: attempt, step)
+            var responder = engines.responder(for: persona)
+            var rule = "ok"
+            var outcome: ReplyPolicy.Outcome
+            do {
+                outcome = try await policy.run(request, responder: responder, onStep: onStep)
+            } catch let failure as EngineFailure {
+                // Whatever the model showed is withdrawn; the fallback, if any, starts a new draft.
+                await drafts.retract()
+                await log(persona, turn.trigger, turn.item, outcome: "failed", rule: "engine.\(failure.kind.rawValue)", detail: failure.detail)
+                guard let fallback = engines.fallback(for: persona) else { return }
+                responder = fallback
+                rule = "engine.fallback"
+                outcome = try await policy.run(request, responder: fallback, onStep: onStep)
             }
             guard let reply = outcome.reply else {
                 await drafts.retract()
@@ -239,18 +265,19 @@ public actor BotRunner {
                 return
             }
             let body = try TextRules.normalizeBody(reply, maximumScalars: 4000)
-            let label = Self.label(persona)
             let receipt = try await store.write(
-                .comment(postID: turn.item.postID, parentID: parentID, body: body, clientID: "bot-\(await drafts.currentID)", generated: label),
+                .comment(postID: turn.item.postID, parentID: parentID, body: body, clientID: "bot-\(await drafts.currentID)",
+                         generated: Self.label(persona, by: responder)),
                 by: account)
             await drafts.commit(commentID: receipt.comment?.id ?? "", finalText: body)
-            if let firstDelta = await drafts.firstDeltaAt {
+            if let firstDelta = await drafts.firstDeltaAt, persona.responder.engine == .offline {
                 // Commit of the post to the first draft frame, less the configured delay: the
                 // gateway's own overhead (the offline engine's tens of microseconds included).
                 let overhead = firstDelta.milliseconds - turn.item.committedAt.milliseconds - turn.delay.milliseconds
                 metrics?.recordBotOverhead(milliseconds: overhead)
             }
-            await log(persona, turn.trigger, turn.item, outcome: "replied", rule: outcome.usedFallback ? "tone.fallback" : "ok",
+            if outcome.usedFallback { rule = "tone.fallback" }
+            await log(persona, turn.trigger, turn.item, outcome: "replied", rule: rule,
                       detail: outcome.attempts.count > 1 ? "after \(outcome.attempts.count) attempts: \(outcome.reason)" : outcome.reason)
         } catch {
             await drafts.retract()
@@ -306,7 +333,14 @@ public actor BotRunner {
         let day = UInt64(time.milliseconds / 86_400_000)
         var request = ReplyRequest(persona: persona, kind: .opener, post: "", language: language, seed: day ^ SeededRandom.hash(persona.id))
         request.avoid = recent
-        let text = OfflineResponder().compose(request)
+        let text: String
+        do {
+            text = try await Self.collect(engines.responder(for: persona).reply(to: request))
+        } catch {
+            await logOpener(persona, outcome: "failed", rule: (error as? EngineFailure).map { "engine.\($0.kind.rawValue)" } ?? "error", detail: "\(error)")
+            guard let fallback = engines.fallback(for: persona), let fallbackText = try? await Self.collect(fallback.reply(to: request)) else { return }
+            text = fallbackText
+        }
         let checker = ToneChecker(persona: persona, lexicons: lexicons, answering: text)
         if let violation = checker.violations(in: text).first {
             await logOpener(persona, outcome: "silent", rule: violation.rule.rawValue, detail: violation.detail)
@@ -329,6 +363,12 @@ public actor BotRunner {
         } catch {
             await logOpener(persona, outcome: "failed", rule: "error", detail: "\(error)")
         }
+    }
+
+    private static func collect(_ pieces: AsyncThrowingStream<String, any Error>) async throws -> String {
+        var text = ""
+        for try await piece in pieces { text += piece }
+        return text.trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
     private func logOpener(_ persona: Persona, outcome: String, rule: String, detail: String) async {

@@ -4,6 +4,7 @@ struct FeedItem: Sendable {
     var postID: String
     var parentID: String?
     var authorID: String
+    var authorName: String
     var authorIsBot: Bool
     var body: String
     var depth: Int
@@ -23,6 +24,7 @@ struct FeedItem: Sendable {
         self.id = id
         self.body = body
         self.authorID = authorID
+        authorName = author["name"]?.stringValue ?? authorID
         authorIsBot = author["kind"]?.stringValue == "bot"
         isPost = event.type == .postCreated
         postID = isPost ? id : (data["post_id"]?.stringValue ?? "")

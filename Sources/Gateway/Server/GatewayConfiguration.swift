@@ -1,3 +1,4 @@
+import Foundation
 /// Every setting of a gateway, with the defaults of PROTOCOL.md section 10.
 public struct GatewayConfiguration: Sendable {
     public var host = "127.0.0.1"
@@ -40,6 +41,11 @@ public struct GatewayConfiguration: Sendable {
     public var clock: @Sendable () -> Timestamp = Timestamp.now
     /// How often the bots look for a quiet feed.
     public var quietFeedInterval: Duration = .seconds(15)
+    /// Where personas' `api_key_env` names are looked up: the process environment.
+    public var engineEnvironment: @Sendable (String) -> String? = { ProcessInfo.processInfo.environment[$0] }
+    /// Failed model replies in a row that make a persona fall back, and for how long.
+    public var engineBreakerThreshold = 5
+    public var engineBreakerCooldown: Duration = .seconds(30)
 
     public init() {}
 

@@ -1,3 +1,4 @@
+public import Persona
 public import Synchronization
 
 /// Counters behind `/metrics` (Prometheus text format).
@@ -29,6 +30,40 @@ public final class GatewayMetrics: Sendable {
         let samples = botOverhead.withLock { $0.samples }.sorted()
         guard !samples.isEmpty else { return nil }
         return (samples[samples.count / 2], samples[min(samples.count - 1, samples.count * 99 / 100)], samples.count)
+    }
+
+    /// Per persona: model replies by outcome, HTTP requests, time spent and tokens.
+    private let engines = Mutex([String: EngineTally]())
+
+    struct EngineTally {
+        var outcomes: [String: Int] = [:]
+        var requests = 0
+        var seconds = 0.0
+        var firstTokenSeconds = 0.0
+        var firstTokens = 0
+        var promptTokens = 0
+        var completionTokens = 0
+    }
+
+    public func recordEngine(_ report: EngineReport) {
+        engines.withLock { tallies in
+            var tally = tallies[report.persona, default: EngineTally()]
+            tally.outcomes[report.failure?.rawValue ?? "ok", default: 0] += 1
+            tally.requests += report.requests
+            tally.seconds += report.duration.seconds
+            if let firstToken = report.firstToken {
+                tally.firstTokenSeconds += firstToken.seconds
+                tally.firstTokens += 1
+            }
+            tally.promptTokens += report.promptTokens ?? 0
+            tally.completionTokens += report.completionTokens ?? 0
+            tallies[report.persona] = tally
+        }
+    }
+
+    /// How many of a persona's model replies ended with `outcome` ("ok" or a failure kind).
+    public func engineReplies(_ persona: String, outcome: String) -> Int {
+        engines.withLock { $0[persona]?.outcomes[outcome] ?? 0 }
     }
 
     public init() {}
@@ -65,11 +100,40 @@ public final class GatewayMetrics: Sendable {
             lines.append("gatewayd_bot_first_draft_overhead_ms{quantile=\"0.99\"} \(quantiles.p99)")
             lines.append("gatewayd_bot_first_draft_overhead_ms_count \(quantiles.count)")
         }
+        renderEngines(into: &lines)
         lines.append("# HELP gatewayd_closes_total Connections closed by the server, by close code.")
         lines.append("# TYPE gatewayd_closes_total counter")
         for (code, count) in closes.withLock({ $0 }).sorted(by: { $0.key < $1.key }) {
             lines.append("gatewayd_closes_total{code=\"\(code)\"} \(count)")
         }
         return lines.joined(separator: "\n") + "\n"
+    }
+
+    private func renderEngines(into lines: inout [String]) {
+        let tallies = engines.withLock { $0 }.sorted { $0.key < $1.key }
+        guard !tallies.isEmpty else { return }
+        func family(_ name: String, _ type: String, _ help: String, _ rows: (String, EngineTally) -> [String]) {
+            lines.append("# HELP \(name) \(help)")
+            lines.append("# TYPE \(name) \(type)")
+            for (persona, tally) in tallies { lines += rows(persona, tally) }
+        }
+        family("gatewayd_engine_replies_total", "counter", "Replies asked of a language model, by persona and outcome (ok or the failure).") { persona, tally in
+            tally.outcomes.sorted { $0.key < $1.key }.map { "gatewayd_engine_replies_total{persona=\"\(persona)\",outcome=\"\($0.key)\"} \($0.value)" }
+        }
+        family("gatewayd_engine_requests_total", "counter", "HTTP requests to language models, retries included.") { persona, tally in
+            ["gatewayd_engine_requests_total{persona=\"\(persona)\"} \(tally.requests)"]
+        }
+        family("gatewayd_engine_reply_seconds", "summary", "Time from asking a model to the end of its reply or its failure.") { persona, tally in
+            ["gatewayd_engine_reply_seconds_sum{persona=\"\(persona)\"} \(tally.seconds)",
+             "gatewayd_engine_reply_seconds_count{persona=\"\(persona)\"} \(tally.outcomes.values.reduce(0, +))"]
+        }
+        family("gatewayd_engine_first_token_seconds", "summary", "Time from asking a model to its first piece of text.") { persona, tally in
+            ["gatewayd_engine_first_token_seconds_sum{persona=\"\(persona)\"} \(tally.firstTokenSeconds)",
+             "gatewayd_engine_first_token_seconds_count{persona=\"\(persona)\"} \(tally.firstTokens)"]
+        }
+        family("gatewayd_engine_tokens_total", "counter", "Tokens the providers reported using, where they report usage.") { persona, tally in
+            ["gatewayd_engine_tokens_total{persona=\"\(persona)\",kind=\"prompt\"} \(tally.promptTokens)",
+             "gatewayd_engine_tokens_total{persona=\"\(persona)\",kind=\"completion\"} \(tally.completionTokens)"]
+        }
     }
 }

@@ -31,7 +31,11 @@ public final class GatewayServer: Sendable {
         runtime = GatewayRuntime(configuration: configuration, store: store, hub: hub, tokens: tokens, bots: bots, ids: ids, logger: logger)
         logger.info("Store: \(databasePath) (SQLite, WAL, synchronous=FULL), epoch \(store.epoch).")
         watcher = PersonaWatcher(directory: configuration.personasDirectory)
-        runner = BotRunner(store: store, hub: hub, ids: ids, roster: bots, logger: logger, metrics: runtime.metrics, now: configuration.clock)
+        let metrics = runtime.metrics
+        let engines = ModelEngines(
+            environment: configuration.engineEnvironment, breakerThreshold: configuration.engineBreakerThreshold,
+            breakerCooldown: configuration.engineBreakerCooldown, logger: logger, report: { metrics.recordEngine($0) })
+        runner = BotRunner(store: store, hub: hub, ids: ids, roster: bots, logger: logger, metrics: metrics, engines: engines, now: configuration.clock)
         await runner.start(with: watcher.current)
     }
 

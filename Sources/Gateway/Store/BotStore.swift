@@ -30,10 +30,18 @@ public struct ThreadContext: Sendable {
     public var post: Post
     /// The comment being answered, when it is not the post.
     public var comment: Comment?
-    /// Who wrote each item from the one being answered back to the post: true for a bot.
-    public var chainIsBot: [Bool]
-    /// The user ids of that chain, same order.
-    public var chainAuthors: [String]
+    /// The items from the one being answered back to the post (the post last).
+    public var chain: [Link]
+
+    public struct Link: Sendable {
+        public var author: User
+        public var body: String
+    }
+
+    /// Who wrote each item of the chain: true for a bot.
+    public var chainIsBot: [Bool] { chain.map { $0.author.kind == .bot } }
+    /// The user ids of the chain's authors.
+    public var chainAuthors: [String] { chain.map(\.author.id) }
 }
 
 /// The store's part in running bots: their records survive restarts, so limits do too.

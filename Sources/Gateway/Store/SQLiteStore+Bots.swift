@@ -98,8 +98,7 @@ extension SQLiteStore: BotStore {
             }
             let post = try Self.post(from: postRow, in: db)
             var comment: Comment?
-            var chainIsBot: [Bool] = []
-            var chainAuthors: [String] = []
+            var chain: [ThreadContext.Link] = []
             var next = commentID
             // Up the parent chain to the post; bounded by the depth limit any comment can have.
             var steps = 0
@@ -109,14 +108,12 @@ extension SQLiteStore: BotStore {
                 }
                 let item = Self.comment(from: row)
                 if comment == nil { comment = item }
-                chainIsBot.append(item.author.kind == .bot)
-                chainAuthors.append(item.author.id)
+                chain.append(ThreadContext.Link(author: item.author, body: item.body))
                 next = item.parentID
                 steps += 1
             }
-            chainIsBot.append(post.author.kind == .bot)
-            chainAuthors.append(post.author.id)
-            return ThreadContext(post: post, comment: comment, chainIsBot: chainIsBot, chainAuthors: chainAuthors)
+            chain.append(ThreadContext.Link(author: post.author, body: post.body))
+            return ThreadContext(post: post, comment: comment, chain: chain)
         }
     }
 }

@@ -106,7 +106,11 @@ public enum ConversationRules {
 }
 
 extension Duration {
-    var nanoseconds: Int64 {
+    public var nanoseconds: Int64 {
         components.seconds * 1_000_000_000 + components.attoseconds / 1_000_000_000
     }
+
+    public var milliseconds: Int64 { nanoseconds / 1_000_000 }
+
+    public var seconds: Double { Double(nanoseconds) / 1e9 }
 }

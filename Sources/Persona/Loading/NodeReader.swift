@@ -114,6 +114,53 @@ struct NodeReader {
         return value
     }
 
+    /// Any YAML value as JSON, with plain scalars typed as YAML 1.2's core schema types them
+    /// (`false` a boolean, `0.9` a number) and quoted ones kept as text.
+    mutating func jsonLiteral(_ node: Node, _ path: String, depth: Int = 0) -> JSONLiteral? {
+        guard depth < 16 else {
+            error(node, path, "is nested too deeply")
+            return nil
+        }
+        switch node {
+        case .scalar(let scalar):
+            guard scalar.style == .plain else { return .string(scalar.string) }
+            if isNull(node) { return .null }
+            if let value = bool(plain: scalar.string) { return .bool(value) }
+            if let value = Int(scalar.string) { return .integer(value) }
+            if let value = Double(scalar.string), value.isFinite { return .number(value) }
+            return .string(scalar.string)
+        case .sequence(let sequence):
+            var values: [JSONLiteral] = []
+            for (index, item) in sequence.enumerated() {
+                guard let value = jsonLiteral(item, "\(path)[\(index)]", depth: depth + 1) else { return nil }
+                values.append(value)
+            }
+            return .array(values)
+        case .mapping(let mapping):
+            var fields: [String: JSONLiteral] = [:]
+            for (keyNode, item) in mapping {
+                guard let key = keyNode.scalar?.string else {
+                    error(keyNode, path, "keys must be plain names")
+                    return nil
+                }
+                guard let value = jsonLiteral(item, "\(path).\(key)", depth: depth + 1) else { return nil }
+                fields[key] = value
+            }
+            return .object(fields)
+        case .alias:
+            error(node, path, "aliases are not supported here")
+            return nil
+        }
+    }
+
+    private func bool(plain text: String) -> Bool? {
+        switch text {
+        case "true", "True", "TRUE": true
+        case "false", "False", "FALSE": false
+        default: nil
+        }
+    }
+
     mutating func choice<T: RawRepresentable & CaseIterable>(_ node: Node, _ path: String, as type: T.Type) -> T? where T.RawValue == String {
         let names = T.allCases.map(\.rawValue)
         guard case .scalar(let scalar) = node, let value = T(rawValue: scalar.string) else {

@@ -8,7 +8,8 @@ public enum PersonaParser {
     static let limitKeys = ["replies", "per_thread", "per_user", "bot_chain"]
     static let toneKeys = ["max_chars", "max_emoji", "banned_phrases", "avoid_topics", "links", "on_violation", "max_attempts", "fallback"]
     static let responderKeys = [
-        "engine", "base_url", "model", "api_key_env", "temperature", "max_tokens", "timeout", "fallback_engine", "extra_body",
+        "engine", "base_url", "model", "api_key_env", "temperature", "max_tokens", "timeout", "deadline", "max_retries", "max_concurrency",
+        "context_chars", "fallback_engine", "extra_body",
     ]
 
     /// Parses a persona file. `lexicons` are the names `tone.avoid_topics` may use.
@@ -186,13 +187,28 @@ public enum PersonaParser {
         if let node = fields["timeout"] {
             settings.timeout = reader.duration(node, "responder.timeout", range: .seconds(1) ... .seconds(600)) ?? settings.timeout
         }
+        if let node = fields["deadline"] {
+            settings.deadline = reader.duration(node, "responder.deadline", range: .seconds(1) ... .seconds(1800)) ?? settings.deadline
+        }
+        if let node = fields["max_retries"] { settings.maxRetries = reader.integer(node, "responder.max_retries", range: 0...10) ?? settings.maxRetries }
+        if let node = fields["max_concurrency"] {
+            settings.maxConcurrency = reader.integer(node, "responder.max_concurrency", range: 1...256) ?? settings.maxConcurrency
+        }
+        if let node = fields["context_chars"] {
+            settings.contextBudget = reader.integer(node, "responder.context_chars", range: 200...200_000) ?? settings.contextBudget
+        }
         if let node = fields["fallback_engine"] {
             settings.fallbackEngine = reader.choice(node, "responder.fallback_engine", as: ResponderSettings.FallbackEngine.self) ?? .offline
         }
-        if let node = fields["extra_body"], case .mapping(let mapping) = node {
-            for (key, value) in mapping {
-                if let name = key.scalar?.string, let text = value.scalar?.string { settings.extraBody[name] = text }
+        if let node = fields["extra_body"] {
+            if case .object(let fields) = reader.jsonLiteral(node, "responder.extra_body") {
+                settings.extraBody = fields
+            } else {
+                reader.error(node, "responder.extra_body", "expected a mapping of request fields, like { top_p: 0.9 }")
             }
+        }
+        if settings.deadline < settings.timeout {
+            reader.error(node, "responder.deadline", "must be at least the timeout (\(DurationSyntax.format(settings.timeout)))")
         }
         if settings.engine == .openai {
             if settings.baseURL == nil { reader.error(node, "responder.base_url", "is required with engine: openai") }

@@ -131,10 +131,19 @@ public struct ResponderSettings: Sendable, Equatable {
     public var apiKeyEnvironment: String?
     public var temperature: Double?
     public var maxTokens: Int?
+    /// One request, from connecting to the stream's end.
     public var timeout: Duration = .seconds(20)
+    /// All tries of one reply together, waits between them included.
+    public var deadline: Duration = .seconds(45)
+    /// Tries after the first, on connection errors, timeouts, 429 and 5xx.
+    public var maxRetries = 2
+    /// Requests this persona may have in flight at once; more wait their turn.
+    public var maxConcurrency = 4
+    /// Characters of thread context sent with a reply (the newest kept).
+    public var contextBudget = 6000
     public var fallbackEngine = FallbackEngine.offline
-    /// Provider-specific body fields passed through as JSON text.
-    public var extraBody: [String: String] = [:]
+    /// Provider-specific body fields, sent as they are typed in the file.
+    public var extraBody: [String: JSONLiteral] = [:]
 
     public init() {}
 

@@ -4,11 +4,14 @@ public struct PersonaPreview: Sendable {
     public let persona: Persona
     public let lexicons: [String: Lexicon]
     public let responder: any Responder
+    /// What answers when the responder's model fails (`fallback_engine`), nil for silence.
+    public let fallback: (any Responder)?
 
-    public init(persona: Persona, lexicons: [String: Lexicon], responder: any Responder = OfflineResponder()) {
+    public init(persona: Persona, lexicons: [String: Lexicon], responder: any Responder = OfflineResponder(), fallback: (any Responder)? = nil) {
         self.persona = persona
         self.lexicons = lexicons
         self.responder = responder
+        self.fallback = fallback
     }
 
     public struct Report: Sendable {
@@ -21,7 +24,8 @@ public struct PersonaPreview: Sendable {
         let target = parent ?? post
         // The post is mixed in, so one seed still rolls differently for different posts.
         var random = SeededRandom(seed: seed ^ SeededRandom.hash(target))
-        lines.append("persona: \(persona.id) (\(persona.name)), engine \(persona.responder.engine.rawValue), style \(persona.voice.style.rawValue)")
+        let engine = responder.engine == "openai" ? "openai, model \(responder.model) at \(persona.responder.baseURL ?? "")" : responder.engine
+        lines.append("persona: \(persona.id) (\(persona.name)), engine \(engine), style \(persona.voice.style.rawValue)")
         guard persona.enabled else {
             lines.append("silence: the persona is disabled (enabled: false)")
             return Report(lines: lines, reply: nil)
@@ -52,7 +56,19 @@ public struct PersonaPreview: Sendable {
         lines.append("checks on what it answers: no avoided topic; reply language \(checker.language?.rawValue ?? "any")")
         let request = ReplyRequest(
             persona: persona, post: post, parent: parent, language: checker.language ?? TextScript.language(of: target), seed: seed)
-        let outcome = try await ReplyPolicy(persona: persona, checker: checker).run(request, responder: responder)
+        let policy = ReplyPolicy(persona: persona, checker: checker)
+        let outcome: ReplyPolicy.Outcome
+        do {
+            outcome = try await policy.run(request, responder: responder)
+        } catch let failure as EngineFailure {
+            lines.append("\(failure)")
+            guard let fallback else {
+                lines.append("silence: the model failed and fallback_engine is none")
+                return Report(lines: lines, reply: nil)
+            }
+            lines.append("fallback: the \(fallback.engine) engine answers instead (fallback_engine)")
+            outcome = try await policy.run(request, responder: fallback)
+        }
         for attempt in outcome.attempts {
             lines.append("attempt \(attempt.number): \(attempt.text)")
             if attempt.violations.isEmpty {

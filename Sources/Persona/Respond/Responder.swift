@@ -23,6 +23,9 @@ public struct ReplyRequest: Sendable {
     public var seed: UInt64
     /// Texts not to write again (recent openers).
     public var avoid: [String] = []
+    /// The thread from the post down to the item being answered, oldest first, for engines that
+    /// read context; empty means just `post` and `parent`.
+    public var thread: [ThreadMessage] = []
 
     public init(persona: Persona, kind: Kind = .reply, post: String, parent: String? = nil, language: TextScript.Language,
                 attempt: Int = 1, previousFailure: Violation? = nil, seed: UInt64 = 0) {
@@ -40,7 +43,22 @@ public struct ReplyRequest: Sendable {
     public var target: String { parent ?? post }
 }
 
-/// A reply engine: the offline one built in, or a language model (a later engine). Replies
+/// One item of a thread as a model sees it.
+public struct ThreadMessage: Sendable, Equatable {
+    /// The author's display name.
+    public var author: String
+    /// Written by the persona that is answering: the model's own earlier turn.
+    public var byPersona: Bool
+    public var text: String
+
+    public init(author: String, byPersona: Bool, text: String) {
+        self.author = author
+        self.byPersona = byPersona
+        self.text = text
+    }
+}
+
+/// A reply engine: the offline one built in, or a language model (`OpenAIResponder`). Replies
 /// stream as text pieces, which the incremental checker releases as they pass.
 public protocol Responder: Sendable {
     /// `offline` or `openai`, for the comment's `generated` label.
