@@ -1,4 +1,4 @@
-import ArgumentParser
+public import ArgumentParser
 import Foundation
 import Gateway
 import Logging
@@ -9,41 +9,134 @@ struct Gatewayd: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "gatewayd",
         abstract: "A live social feed over WebSocket, with AI personas taking part in threads.",
-        subcommands: [Serve.self, Token.self, PersonaCommand.self],
+        subcommands: [Serve.self, Token.self, PersonaCommand.self, ConfigCommand.self],
         defaultSubcommand: Serve.self
     )
 }
 
 struct Serve: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Run the gateway (the default when no subcommand is given).")
+    static let configuration = CommandConfiguration(
+        abstract: "Run the gateway (the default when no subcommand is given).",
+        discussion: """
+            Settings come from defaults, then the configuration file, then GATEWAYD_<SECTION>_<KEY> \
+            environment variables (GATEWAYD_SERVER_PORT=9000), then these flags. \
+            gatewayd.example.yaml lists every setting with its default.
+            """)
 
-    @Option(help: "Address to listen on.")
-    var host = "127.0.0.1"
+    @OptionGroup var source: SettingsSource
 
-    @Option(help: "Port to listen on (0 picks a free one).")
-    var port = 8080
+    @Option(help: "Address to listen on (server.host).")
+    var host: String?
 
-    @Option(help: "Directory for the SQLite database and the generated token key.")
-    var data = "./data"
+    @Option(help: "Port to listen on, 0 picks a free one (server.port).")
+    var port: Int?
 
-    @Option(help: "Directory of persona files (may be absent or empty).")
-    var personas = "./personas"
+    @Option(help: "development or production (server.mode).")
+    var mode: GatewayConfiguration.Mode?
 
-    @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
-    var logLevel: String = "info"
+    @Option(help: "Directory for the SQLite database and the generated token key (paths.data).")
+    var data: String?
+
+    @Option(help: "Directory of persona files, may be absent or empty (paths.personas).")
+    var personas: String?
+
+    @Option(help: "trace, debug, info, notice, warning, error or critical (log.level).")
+    var logLevel: Logger.Level?
+
+    @Option(help: "text for people, json for log shippers (log.format).")
+    var logFormat: ServerSettings.LogFormat?
 
     func run() async throws {
-        var logger = Logger(label: "gatewayd")
-        logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
-        var configuration = GatewayConfiguration()
-        configuration.host = host
-        configuration.port = port
-        configuration.dataDirectory = data
-        configuration.personasDirectory = personas
-        let server = try await GatewayServer(configuration: configuration, logger: logger)
+        var settings = try source.load()
+        if let host { settings.gateway.host = host }
+        if let port { settings.gateway.port = port }
+        if let mode { settings.gateway.mode = mode }
+        if let data { settings.gateway.dataDirectory = data }
+        if let personas { settings.gateway.personasDirectory = personas }
+        if let logLevel { settings.logLevel = logLevel }
+        if let logFormat { settings.logFormat = logFormat }
+        let level = settings.logLevel
+        switch settings.logFormat {
+        case .text:
+            LoggingSystem.bootstrap { label in
+                var handler = StreamLogHandler.standardError(label: label)
+                handler.logLevel = level
+                return handler
+            }
+        case .json:
+            LoggingSystem.bootstrap { label in
+                var handler = JSONLogHandler(label: label)
+                handler.logLevel = level
+                return handler
+            }
+        }
+        let logger = Logger(label: "gatewayd")
+        if let file = source.loadedFile { logger.info("Configuration: \(file).") }
+        let server = try await GatewayServer(configuration: settings.gateway, logger: logger)
         try await server.run()
     }
 }
+
+/// Where settings come from: the file named by --config (or GATEWAYD_CONFIG, or ./gatewayd.yaml
+/// when it exists) and the environment.
+struct SettingsSource: ParsableArguments {
+    @Option(help: "The configuration file (default: $GATEWAYD_CONFIG, or ./gatewayd.yaml when present).")
+    var config: String?
+
+    var configFile: String? {
+        if let config { return config }
+        if let named = ProcessInfo.processInfo.environment["GATEWAYD_CONFIG"], !named.isEmpty { return named }
+        return FileManager.default.fileExists(atPath: ServerSettings.defaultFile) ? ServerSettings.defaultFile : nil
+    }
+
+    var loadedFile: String? { configFile }
+
+    /// The settings from file and environment, or every problem found in either.
+    func load() throws -> ServerSettings {
+        var settings = ServerSettings()
+        var diagnostics: [Diagnostic] = []
+        if let file = configFile {
+            guard let text = try? String(contentsOfFile: file, encoding: .utf8) else {
+                throw ConfigurationError(description: "cannot read the configuration file \(file)")
+            }
+            diagnostics += settings.apply(fileText: text, file: file)
+        }
+        diagnostics += settings.apply(environment: ProcessInfo.processInfo.environment)
+        let errors = diagnostics.filter { $0.severity == .error }
+        guard errors.isEmpty else {
+            let listed = errors.sorted { ($0.file, $0.line, $0.column) < ($1.file, $1.line, $1.column) }.map(\.description)
+            throw ConfigurationError(description: "the configuration has \(errors.count) error\(errors.count == 1 ? "" : "s"):\n" + listed.joined(separator: "\n"))
+        }
+        return settings
+    }
+}
+
+/// A configuration that cannot be used; printed without the usage text a flag error gets.
+struct ConfigurationError: Error, CustomStringConvertible {
+    var description: String
+}
+
+struct ConfigCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "config", abstract: "Check the configuration.", subcommands: [Check.self])
+
+    struct Check: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Validate the configuration file and GATEWAYD_* variables, and print the settings that would be used.")
+
+        @OptionGroup var source: SettingsSource
+
+        func run() async throws {
+            let settings = try source.load()
+            print("# \(source.configFile.map { "\($0) and the environment" } ?? "defaults and the environment (no configuration file)"): OK")
+            print(settings.describe())
+        }
+    }
+}
+
+extension Logger.Level: @retroactive ExpressibleByArgument {}
+extension GatewayConfiguration.Mode: ExpressibleByArgument {}
+extension ServerSettings.LogFormat: ExpressibleByArgument {}
 
 struct Token: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

@@ -118,7 +118,7 @@ struct HTTPTests {
         request.httpMethod = "GET"
         let (data, _) = try await URLSession.shared.data(for: request)
         let text = String(decoding: data, as: UTF8.self)
-        #expect(text.contains("gatewayd_sessions 1"))
+        #expect(text.contains(#"gatewayd_sessions{state="identified"} 1"#))
         #expect(text.contains("gatewayd_messages_received_total 2"))
         let personas = try await server.http("GET", "/v1/personas")
         let first = (personas.json["personas"] as? [[String: Any]])?.first ?? [:]

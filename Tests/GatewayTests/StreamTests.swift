@@ -268,10 +268,12 @@ struct StreamTests {
         while acks < total { if try await writer.message().string("op") == "ack" { acks += 1 } }
         // Once the gateway has given up on the slow reader, it reads again and finds the close
         // frame after what was queued (within the 5 s the gateway waits for it).
-        for _ in 0..<100 where server.runtime.metrics.closeCount(.slowConsumer) == 0 {
+        for _ in 0..<100 where try await server.scrape()[#"gatewayd_closes_total{code="4010"}"#] == nil {
             try await Task.sleep(for: .milliseconds(100))
         }
-        #expect(server.runtime.metrics.closeCount(.slowConsumer) == 1)
+        let samples = try await server.scrape()
+        #expect(samples[#"gatewayd_closes_total{code="4010"}"#] == 1)
+        #expect(samples["gatewayd_outbound_overflows_total"] == 1)
         try await slow.channel.setOption(ChannelOptions.autoRead, value: true).get()
         #expect(try await slow.expectClose(timeout: .seconds(10)) == 4010)
         #expect(try await fastReader.value == total)

@@ -1,3 +1,4 @@
+import CoreMetrics
 import Foundation
 public import Logging
 import NIOCore
@@ -124,6 +125,16 @@ public actor BotRunner {
             rows.append(Listing(
                 id: id, name: id, bio: "", user: User(id: "b_\(id)", name: id, role: .bot, persona: id), state: "invalid", error: error,
                 lastOpenedAt: lastOpened[id]))
+        }
+        return rows
+    }
+
+    /// The listing with what only admins see: engine, model, circuit breaker, turns in flight.
+    func adminListing() async -> [(listing: Listing, engine: String, model: String, circuitOpen: Bool, turnsInFlight: Int)] {
+        var rows: [(listing: Listing, engine: String, model: String, circuitOpen: Bool, turnsInFlight: Int)] = []
+        for row in listing() {
+            let responder = personas[row.id]?.responder
+            rows.append((row, responder?.engine.rawValue ?? "", responder?.modelLabel ?? "", await engines.isCircuitOpen(row.id), turnsInFlight[row.id] ?? 0))
         }
         return rows
     }
@@ -274,7 +285,7 @@ public actor BotRunner {
                 // Commit of the post to the first draft frame, less the configured delay: the
                 // gateway's own overhead (the offline engine's tens of microseconds included).
                 let overhead = firstDelta.milliseconds - turn.item.committedAt.milliseconds - turn.delay.milliseconds
-                metrics?.recordBotOverhead(milliseconds: overhead)
+                metrics?.botFirstDraftOverhead.recordNanoseconds(max(0, overhead) * 1_000_000)
             }
             if outcome.usedFallback { rule = "tone.fallback" }
             await log(persona, turn.trigger, turn.item, outcome: "replied", rule: rule,
@@ -357,6 +368,7 @@ public actor BotRunner {
             let receipt = try await store.write(.post(body: body, clientID: "opener-\(persona.id)-\(time.milliseconds)", botsEnabled: true),
                                                 by: Self.account(persona))
             lastOpened[persona.id] = time
+            metrics?.recordBotDecision(persona: persona.id, outcome: "posted")
             await store.record(BotDecision(
                 persona: persona.id, at: time, trigger: "quiet_feed", itemID: receipt.post?.id ?? "", postID: receipt.post?.id ?? "",
                 outcome: "posted", rule: "triggers.quiet_feed", detail: "the feed was quiet"))
@@ -372,10 +384,12 @@ public actor BotRunner {
     }
 
     private func logOpener(_ persona: Persona, outcome: String, rule: String, detail: String) async {
+        metrics?.recordBotDecision(persona: persona.id, outcome: outcome)
         await store.record(BotDecision(persona: persona.id, at: now(), trigger: "quiet_feed", itemID: "", postID: "", outcome: outcome, rule: rule, detail: detail))
     }
 
     private func log(_ persona: Persona, _ trigger: String, _ item: FeedItem, outcome: String, rule: String, detail: String) async {
+        metrics?.recordBotDecision(persona: persona.id, outcome: outcome)
         await store.record(BotDecision(
             persona: persona.id, at: now(), trigger: trigger, itemID: item.id, postID: item.postID, outcome: outcome, rule: rule, detail: detail))
     }

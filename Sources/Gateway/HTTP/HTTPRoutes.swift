@@ -19,7 +19,7 @@ public enum HTTPRoutes {
         router.get("/metrics") { _, _ in
             Response(
                 status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
-                body: .init(byteBuffer: ByteBuffer(string: runtime.metrics.render(sessions: runtime.sessions.count))))
+                body: .init(byteBuffer: ByteBuffer(bytes: runtime.metrics.render(sessions: runtime.sessions, hub: runtime.hub))))
         }
 
         router.get("/v1/feed") { request, _ in
@@ -104,59 +104,11 @@ public enum HTTPRoutes {
             return json(.ok, writer.bytes)
         }
 
-        router.post("/v1/admin/personas/:id/pause") { request, context in
-            try await pause(request, context, runtime, runner, paused: true)
-        }
-        router.post("/v1/admin/personas/:id/resume") { request, context in
-            try await pause(request, context, runtime, runner, paused: false)
-        }
-        router.get("/v1/admin/personas/:id/decisions") { request, context in
-            try await admin(request, runtime)
-            let id = try context.parameters.require("id")
-            guard await runner.knows(id) else { throw GatewayError.notFound("There is no persona \(id).") }
-            let limit = try pageLimit(request, default: 100, maximum: 1000)
-            guard let store = runtime.store as? any BotStore else { throw GatewayError(.internal, "This store keeps no decision log.") }
-            var writer = JSONWriter(capacity: 8192)
-            writer.beginObject()
-            writer.key("decisions")
-            writer.beginArray()
-            for decision in try await store.decisions(persona: id, limit: limit) {
-                writer.separator()
-                writer.beginObject()
-                writer.field("at", decision.at.iso8601)
-                writer.field("trigger", decision.trigger)
-                writer.field("item_id", decision.itemID)
-                writer.field("post_id", decision.postID)
-                writer.field("outcome", decision.outcome)
-                writer.field("rule", decision.rule)
-                writer.field("detail", decision.detail)
-                writer.endObject()
-            }
-            writer.endArray()
-            writer.endObject()
-            return json(.ok, writer.bytes)
-        }
+        AdminRoutes.add(to: router, runtime: runtime, runner: runner)
         return router
     }
 
     // MARK: Helpers
-
-    /// Admin endpoints refuse every other role (and anonymous callers).
-    private static func admin(_ request: Request, _ runtime: GatewayRuntime) async throws {
-        guard let user = try await authenticate(request, runtime) else {
-            throw GatewayError(.unauthorized, "Admin endpoints need an admin token; send Authorization: Bearer <token>.")
-        }
-        guard user.role == .admin else { throw GatewayError.forbidden("Only admins may use \(request.uri.path).") }
-    }
-
-    private static func pause(_ request: Request, _ context: BasicRequestContext, _ runtime: GatewayRuntime, _ runner: BotRunner,
-                              paused: Bool) async throws -> Response {
-        try await admin(request, runtime)
-        let id = try context.parameters.require("id")
-        guard await runner.knows(id) else { throw GatewayError.notFound("There is no persona \(id).") }
-        try await runner.setPaused(id, paused)
-        return json(.ok, Array("{}".utf8))
-    }
 
     static func json(_ status: HTTPResponse.Status, _ bytes: [UInt8]) -> Response {
         Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
@@ -176,7 +128,7 @@ public enum HTTPRoutes {
         writer.endArray()
     }
 
-    private static func pageLimit(_ request: Request, default defaultLimit: Int, maximum: Int) throws -> Int {
+    static func pageLimit(_ request: Request, default defaultLimit: Int, maximum: Int) throws -> Int {
         guard let text = request.uri.queryParameters.get("limit") else { return defaultLimit }
         guard let limit = Int(text), (1...maximum).contains(limit) else {
             throw GatewayError.badRequest("limit must be a whole number from 1 to \(maximum).")

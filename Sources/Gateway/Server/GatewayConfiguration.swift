@@ -1,8 +1,15 @@
 import Foundation
-/// Every setting of a gateway, with the defaults of PROTOCOL.md section 10.
+
+/// Every setting of a gateway, with the defaults of PROTOCOL.md section 10. `gatewayd.yaml`,
+/// the environment and the command line set them (`ServerSettings`).
 public struct GatewayConfiguration: Sendable {
+    /// `development` adds conveniences for one person on one machine (the page's name-only
+    /// login); `production` has none of them.
+    public enum Mode: String, Sendable, CaseIterable { case development, production }
+
     public var host = "127.0.0.1"
     public var port = 8080
+    public var mode = Mode.development
     /// The SQLite database and the generated token key live here.
     public var dataDirectory = "./data"
     public var personasDirectory = "./personas"

@@ -1,139 +1,110 @@
+import CoreMetrics
 public import Persona
-public import Synchronization
+public import Prometheus
+import Synchronization
 
-/// Counters behind `/metrics` (Prometheus text format).
+/// What `/metrics` shows, recorded through swift-metrics into a swift-prometheus registry of this
+/// gateway's own (not the process-wide `MetricsSystem`, so several gateways in one test process
+/// keep separate figures). Hot paths touch pre-made handles: one atomic add each; labelled
+/// families (by close code, persona, outcome) are looked up in the registry when they move.
 public final class GatewayMetrics: Sendable {
-    public let connectionsOpened = Atomic<Int>(0)
-    public let connectionsClosed = Atomic<Int>(0)
-    public let messagesReceived = Atomic<Int>(0)
-    public let eventsDelivered = Atomic<Int>(0)
-    public let writes = Atomic<Int>(0)
-    public let rateLimited = Atomic<Int>(0)
-    public let ephemeralDropped = Atomic<Int>(0)
-    private let closes = Mutex([UInt16: Int]())
-    /// The last bot turns' overhead from a post's commit to the first draft frame, delay excluded.
-    private let botOverhead = Mutex((samples: [Int64](), next: 0))
+    public let registry = PrometheusCollectorRegistry()
+    private let factory: PrometheusMetricsFactory
 
-    public func recordBotOverhead(milliseconds: Int64) {
-        botOverhead.withLock { state in
-            if state.samples.count < 4096 {
-                state.samples.append(milliseconds)
-            } else {
-                state.samples[state.next] = milliseconds
-                state.next = (state.next + 1) % 4096
-            }
+    let connectionsOpened: CoreMetrics.Counter
+    let connectionsClosed: CoreMetrics.Counter
+    let messagesReceived: CoreMetrics.Counter
+    let eventsCommitted: CoreMetrics.Counter
+    let eventsDelivered: CoreMetrics.Counter
+    let writes: CoreMetrics.Counter
+    let writesRateLimited: CoreMetrics.Counter
+    let inboundRefused: CoreMetrics.Counter
+    let ephemeralDropped: CoreMetrics.Counter
+    let outboundOverflows: CoreMetrics.Counter
+    /// From the store's commit to the subscribers' socket writes, per event loop batch.
+    let fanoutLatency: CoreMetrics.Timer
+    let storeBatchSize: CoreMetrics.Recorder
+    let storeCommitLatency: CoreMetrics.Timer
+    /// Commit of a post to an offline bot's first draft frame, the configured delay excluded.
+    let botFirstDraftOverhead: CoreMetrics.Timer
+    private let connectionsOpen: CoreMetrics.Gauge
+    private let subscriptions: CoreMetrics.Gauge
+    private let sessionGauges: [SessionRegistry.State: CoreMetrics.Gauge]
+
+    public init() {
+        var factory = PrometheusMetricsFactory(registry: registry)
+        let latencyBuckets: [Duration] = [
+            .microseconds(50), .microseconds(100), .microseconds(250), .microseconds(500), .milliseconds(1), .milliseconds(2),
+            .milliseconds(5), .milliseconds(10), .milliseconds(25), .milliseconds(50), .milliseconds(100), .milliseconds(250),
+            .milliseconds(500), .seconds(1), .seconds(5),
+        ]
+        factory.durationHistogramBuckets = [
+            "gatewayd_fanout_latency_seconds": latencyBuckets,
+            "gatewayd_store_commit_seconds": latencyBuckets,
+            "gatewayd_engine_reply_seconds": [.milliseconds(250), .milliseconds(500), .seconds(1), .seconds(2), .seconds(5), .seconds(10), .seconds(20), .seconds(45), .seconds(90)],
+            "gatewayd_engine_first_token_seconds": [.milliseconds(100), .milliseconds(250), .milliseconds(500), .seconds(1), .seconds(2), .seconds(5), .seconds(10), .seconds(20)],
+        ]
+        factory.valueHistogramBuckets = ["gatewayd_store_batch_size": [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024]]
+        self.factory = factory
+        connectionsOpened = CoreMetrics.Counter(label: "gatewayd_connections_opened_total", factory: factory)
+        connectionsClosed = CoreMetrics.Counter(label: "gatewayd_connections_closed_total", factory: factory)
+        messagesReceived = CoreMetrics.Counter(label: "gatewayd_messages_received_total", factory: factory)
+        eventsCommitted = CoreMetrics.Counter(label: "gatewayd_events_committed_total", factory: factory)
+        eventsDelivered = CoreMetrics.Counter(label: "gatewayd_events_delivered_total", factory: factory)
+        writes = CoreMetrics.Counter(label: "gatewayd_writes_total", factory: factory)
+        writesRateLimited = CoreMetrics.Counter(label: "gatewayd_rate_limited_total", dimensions: [("limit", "writes")], factory: factory)
+        inboundRefused = CoreMetrics.Counter(label: "gatewayd_rate_limited_total", dimensions: [("limit", "inbound")], factory: factory)
+        ephemeralDropped = CoreMetrics.Counter(label: "gatewayd_ephemeral_dropped_total", factory: factory)
+        outboundOverflows = CoreMetrics.Counter(label: "gatewayd_outbound_overflows_total", factory: factory)
+        fanoutLatency = CoreMetrics.Timer(label: "gatewayd_fanout_latency_seconds", factory: factory)
+        storeBatchSize = CoreMetrics.Recorder(label: "gatewayd_store_batch_size", factory: factory)
+        storeCommitLatency = CoreMetrics.Timer(label: "gatewayd_store_commit_seconds", factory: factory)
+        botFirstDraftOverhead = CoreMetrics.Timer(label: "gatewayd_bot_first_draft_overhead_seconds", factory: factory)
+        connectionsOpen = CoreMetrics.Gauge(label: "gatewayd_connections", factory: factory)
+        subscriptions = CoreMetrics.Gauge(label: "gatewayd_subscriptions", factory: factory)
+        var sessionGauges: [SessionRegistry.State: CoreMetrics.Gauge] = [:]
+        for state in SessionRegistry.State.allCases {
+            sessionGauges[state] = CoreMetrics.Gauge(label: "gatewayd_sessions", dimensions: [("state", state.rawValue)], factory: factory)
         }
+        self.sessionGauges = sessionGauges
     }
 
-    /// The p50 and p99 of the recorded bot overheads, in milliseconds.
-    public func botOverheadQuantiles() -> (p50: Int64, p99: Int64, count: Int)? {
-        let samples = botOverhead.withLock { $0.samples }.sorted()
-        guard !samples.isEmpty else { return nil }
-        return (samples[samples.count / 2], samples[min(samples.count - 1, samples.count * 99 / 100)], samples.count)
+    func recordClose(_ code: CloseCode) {
+        CoreMetrics.Counter(label: "gatewayd_closes_total", dimensions: [("code", "\(code.rawValue)")], factory: factory).increment()
     }
 
-    /// Per persona: model replies by outcome, HTTP requests, time spent and tokens.
-    private let engines = Mutex([String: EngineTally]())
+    func recordBotDecision(persona: String, outcome: String) {
+        CoreMetrics.Counter(label: "gatewayd_bot_decisions_total", dimensions: [("persona", persona), ("outcome", outcome)], factory: factory).increment()
+    }
 
-    struct EngineTally {
-        var outcomes: [String: Int] = [:]
-        var requests = 0
-        var seconds = 0.0
-        var firstTokenSeconds = 0.0
-        var firstTokens = 0
-        var promptTokens = 0
-        var completionTokens = 0
+    func recordReload(outcome: String) {
+        CoreMetrics.Counter(label: "gatewayd_persona_reloads_total", dimensions: [("outcome", outcome)], factory: factory).increment()
     }
 
     public func recordEngine(_ report: EngineReport) {
-        engines.withLock { tallies in
-            var tally = tallies[report.persona, default: EngineTally()]
-            tally.outcomes[report.failure?.rawValue ?? "ok", default: 0] += 1
-            tally.requests += report.requests
-            tally.seconds += report.duration.seconds
-            if let firstToken = report.firstToken {
-                tally.firstTokenSeconds += firstToken.seconds
-                tally.firstTokens += 1
-            }
-            tally.promptTokens += report.promptTokens ?? 0
-            tally.completionTokens += report.completionTokens ?? 0
-            tallies[report.persona] = tally
+        let persona = [("persona", report.persona)]
+        CoreMetrics.Counter(label: "gatewayd_engine_replies_total", dimensions: persona + [("outcome", report.failure?.rawValue ?? "ok")], factory: factory).increment()
+        CoreMetrics.Counter(label: "gatewayd_engine_requests_total", dimensions: persona, factory: factory).increment(by: report.requests)
+        CoreMetrics.Timer(label: "gatewayd_engine_reply_seconds", dimensions: persona, factory: factory).recordNanoseconds(report.duration.nanoseconds)
+        if let firstToken = report.firstToken {
+            CoreMetrics.Timer(label: "gatewayd_engine_first_token_seconds", dimensions: persona, factory: factory).recordNanoseconds(firstToken.nanoseconds)
+        }
+        if let prompt = report.promptTokens {
+            CoreMetrics.Counter(label: "gatewayd_engine_tokens_total", dimensions: persona + [("kind", "prompt")], factory: factory).increment(by: prompt)
+        }
+        if let completion = report.completionTokens {
+            CoreMetrics.Counter(label: "gatewayd_engine_tokens_total", dimensions: persona + [("kind", "completion")], factory: factory).increment(by: completion)
         }
     }
 
-    /// How many of a persona's model replies ended with `outcome` ("ok" or a failure kind).
-    public func engineReplies(_ persona: String, outcome: String) -> Int {
-        engines.withLock { $0[persona]?.outcomes[outcome] ?? 0 }
-    }
-
-    public init() {}
-
-    public func recordClose(_ code: CloseCode) {
-        closes.withLock { $0[code.rawValue, default: 0] += 1 }
-    }
-
-    public func closeCount(_ code: CloseCode) -> Int {
-        closes.withLock { $0[code.rawValue] ?? 0 }
-    }
-
-    public func render(sessions: Int) -> String {
-        var lines: [String] = []
-        func counter(_ name: String, _ help: String, _ value: Int) {
-            lines.append("# HELP \(name) \(help)")
-            lines.append("# TYPE \(name) counter")
-            lines.append("\(name) \(value)")
-        }
-        lines.append("# HELP gatewayd_sessions WebSocket sessions open now.")
-        lines.append("# TYPE gatewayd_sessions gauge")
-        lines.append("gatewayd_sessions \(sessions)")
-        counter("gatewayd_connections_opened_total", "WebSocket connections accepted.", connectionsOpened.load(ordering: .relaxed))
-        counter("gatewayd_connections_closed_total", "WebSocket connections ended.", connectionsClosed.load(ordering: .relaxed))
-        counter("gatewayd_messages_received_total", "Client messages received.", messagesReceived.load(ordering: .relaxed))
-        counter("gatewayd_events_delivered_total", "Events written to subscribers.", eventsDelivered.load(ordering: .relaxed))
-        counter("gatewayd_writes_total", "Writes committed.", writes.load(ordering: .relaxed))
-        counter("gatewayd_rate_limited_total", "Writes refused by the per-user rate limits.", rateLimited.load(ordering: .relaxed))
-        counter("gatewayd_ephemeral_dropped_total", "Typing and draft frames dropped under backpressure.", ephemeralDropped.load(ordering: .relaxed))
-        if let quantiles = botOverheadQuantiles() {
-            lines.append("# HELP gatewayd_bot_first_draft_overhead_ms Commit of a post to a bot's first draft frame, configured delay excluded.")
-            lines.append("# TYPE gatewayd_bot_first_draft_overhead_ms summary")
-            lines.append("gatewayd_bot_first_draft_overhead_ms{quantile=\"0.5\"} \(quantiles.p50)")
-            lines.append("gatewayd_bot_first_draft_overhead_ms{quantile=\"0.99\"} \(quantiles.p99)")
-            lines.append("gatewayd_bot_first_draft_overhead_ms_count \(quantiles.count)")
-        }
-        renderEngines(into: &lines)
-        lines.append("# HELP gatewayd_closes_total Connections closed by the server, by close code.")
-        lines.append("# TYPE gatewayd_closes_total counter")
-        for (code, count) in closes.withLock({ $0 }).sorted(by: { $0.key < $1.key }) {
-            lines.append("gatewayd_closes_total{code=\"\(code)\"} \(count)")
-        }
-        return lines.joined(separator: "\n") + "\n"
-    }
-
-    private func renderEngines(into lines: inout [String]) {
-        let tallies = engines.withLock { $0 }.sorted { $0.key < $1.key }
-        guard !tallies.isEmpty else { return }
-        func family(_ name: String, _ type: String, _ help: String, _ rows: (String, EngineTally) -> [String]) {
-            lines.append("# HELP \(name) \(help)")
-            lines.append("# TYPE \(name) \(type)")
-            for (persona, tally) in tallies { lines += rows(persona, tally) }
-        }
-        family("gatewayd_engine_replies_total", "counter", "Replies asked of a language model, by persona and outcome (ok or the failure).") { persona, tally in
-            tally.outcomes.sorted { $0.key < $1.key }.map { "gatewayd_engine_replies_total{persona=\"\(persona)\",outcome=\"\($0.key)\"} \($0.value)" }
-        }
-        family("gatewayd_engine_requests_total", "counter", "HTTP requests to language models, retries included.") { persona, tally in
-            ["gatewayd_engine_requests_total{persona=\"\(persona)\"} \(tally.requests)"]
-        }
-        family("gatewayd_engine_reply_seconds", "summary", "Time from asking a model to the end of its reply or its failure.") { persona, tally in
-            ["gatewayd_engine_reply_seconds_sum{persona=\"\(persona)\"} \(tally.seconds)",
-             "gatewayd_engine_reply_seconds_count{persona=\"\(persona)\"} \(tally.outcomes.values.reduce(0, +))"]
-        }
-        family("gatewayd_engine_first_token_seconds", "summary", "Time from asking a model to its first piece of text.") { persona, tally in
-            ["gatewayd_engine_first_token_seconds_sum{persona=\"\(persona)\"} \(tally.firstTokenSeconds)",
-             "gatewayd_engine_first_token_seconds_count{persona=\"\(persona)\"} \(tally.firstTokens)"]
-        }
-        family("gatewayd_engine_tokens_total", "counter", "Tokens the providers reported using, where they report usage.") { persona, tally in
-            ["gatewayd_engine_tokens_total{persona=\"\(persona)\",kind=\"prompt\"} \(tally.promptTokens)",
-             "gatewayd_engine_tokens_total{persona=\"\(persona)\",kind=\"completion\"} \(tally.completionTokens)"]
-        }
+    /// The Prometheus text, with the gauges read now.
+    func render(sessions: SessionRegistry, hub: StreamHub) -> [UInt8] {
+        let counts = sessions.countsByState()
+        for (state, gauge) in sessionGauges { gauge.record(counts[state] ?? 0) }
+        connectionsOpen.record(counts.values.reduce(0, +))
+        subscriptions.record(hub.subscriptionCount)
+        var buffer: [UInt8] = []
+        registry.emit(into: &buffer)
+        return buffer
     }
 }

@@ -1,3 +1,4 @@
+import CoreMetrics
 public import Logging
 import NIOCore
 import Persona
@@ -14,13 +15,14 @@ public final class GatewayRuntime: Sendable {
     public let bots: BotRoster
     public let ids: IDGenerator
     public let sessions = SessionRegistry()
-    public let metrics = GatewayMetrics()
+    public let metrics: GatewayMetrics
     public let logger: Logger
     private let drainingFlag = Atomic(false)
 
     public init(configuration: GatewayConfiguration, store: any FeedStore, hub: StreamHub, tokens: TokenAuthority,
-                bots: BotRoster, ids: IDGenerator, logger: Logger) {
+                bots: BotRoster, ids: IDGenerator, metrics: GatewayMetrics = GatewayMetrics(), logger: Logger) {
         self.configuration = configuration
+        self.metrics = metrics
         self.store = store
         self.hub = hub
         self.tokens = tokens
@@ -45,13 +47,13 @@ public final class GatewayRuntime: Sendable {
         let decision = writeLimiter.take(command, by: author.id)
         if decision != .allow {
             if let replay = try await store.replayedWrite(command, by: author) { return replay }
-            metrics.rateLimited.add(1, ordering: .relaxed)
+            metrics.writesRateLimited.increment()
             throw GatewayError(
                 .rateLimited, "You are writing too fast; try again in \(decision.retryAfterMilliseconds) ms.",
                 retryAfterMilliseconds: decision.retryAfterMilliseconds)
         }
         let receipt = try await store.write(command, by: author)
-        metrics.writes.add(1, ordering: .relaxed)
+        metrics.writes.increment()
         return receipt
     }
 

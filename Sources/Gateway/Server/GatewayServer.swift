@@ -20,18 +20,19 @@ public final class GatewayServer: Sendable {
     public init(configuration: GatewayConfiguration, bots: BotRoster = BotRoster(), logger: Logger) async throws {
         try FileManager.default.createDirectory(atPath: configuration.dataDirectory, withIntermediateDirectories: true)
         let secret = try SigningKey.load(dataDirectory: configuration.dataDirectory, logger: logger)
-        let hub = StreamHub(typingIntervalNanoseconds: configuration.typingInterval.nanoseconds)
+        let metrics = GatewayMetrics()
+        let hub = StreamHub(typingIntervalNanoseconds: configuration.typingInterval.nanoseconds, metrics: metrics)
         let ids = IDGenerator()
         var storeConfiguration = configuration.store
         storeConfiguration.maximumBodyScalars = configuration.maxBodyScalars
         let databasePath = (configuration.dataDirectory as NSString).appendingPathComponent("gatewayd.sqlite")
         let store = try SQLiteStore(
-            path: databasePath, configuration: storeConfiguration, sink: hub, ids: ids, now: configuration.clock, logger: logger)
+            path: databasePath, configuration: storeConfiguration, sink: hub, ids: ids, now: configuration.clock, metrics: metrics, logger: logger)
         let tokens = await TokenAuthority(secret: secret, bots: bots)
-        runtime = GatewayRuntime(configuration: configuration, store: store, hub: hub, tokens: tokens, bots: bots, ids: ids, logger: logger)
+        runtime = GatewayRuntime(
+            configuration: configuration, store: store, hub: hub, tokens: tokens, bots: bots, ids: ids, metrics: metrics, logger: logger)
         logger.info("Store: \(databasePath) (SQLite, WAL, synchronous=FULL), epoch \(store.epoch).")
         watcher = PersonaWatcher(directory: configuration.personasDirectory)
-        let metrics = runtime.metrics
         let engines = ModelEngines(
             environment: configuration.engineEnvironment, breakerThreshold: configuration.engineBreakerThreshold,
             breakerCooldown: configuration.engineBreakerCooldown, logger: logger, report: { metrics.recordEngine($0) })
@@ -73,7 +74,7 @@ public final class GatewayServer: Sendable {
             },
             logger: runtime.logger
         )
-        return [application, PruneService(runtime: runtime), PersonaReloadService(watcher: watcher, runner: runner),
+        return [application, PruneService(runtime: runtime), PersonaReloadService(watcher: watcher, runner: runner, metrics: runtime.metrics),
                 QuietFeedService(runner: runner, interval: configuration.quietFeedInterval), DrainService(runtime: runtime)]
     }
 
@@ -105,10 +106,15 @@ struct DrainService: Service {
 struct PersonaReloadService: Service {
     let watcher: PersonaWatcher
     let runner: BotRunner
+    let metrics: GatewayMetrics
 
     func run() async throws {
         await cancelWhenGracefulShutdown {
-            await watcher.run { snapshot in await runner.apply(snapshot) }
+            await watcher.run { snapshot in
+                let failed = !snapshot.staleErrors.isEmpty || snapshot.catalog.diagnostics.values.contains { $0.contains { $0.severity == .error } }
+                metrics.recordReload(outcome: failed ? "error" : "ok")
+                await runner.apply(snapshot)
+            }
         }
     }
 }

@@ -1,12 +1,35 @@
 import NIOCore
 import Synchronization
 
-/// Every open session, so that a drain can close them all, each on its own event loop.
+/// Every open session, so that a drain can close them all, each on its own event loop, and an
+/// admin can count, list and kick them. What the admin API reads is a copy kept here, updated
+/// by the session when its state changes (a handful of times per connection, never per message).
 public final class SessionRegistry: Sendable {
+    public enum State: String, Sendable, CaseIterable {
+        /// Connected, not yet identified.
+        case connecting
+        /// Identified with a token.
+        case identified
+        /// Read-only without a token.
+        case anonymous
+        /// Sent or received a close.
+        case closing
+    }
+
+    /// One session as the admin API shows it.
+    public struct Info: Sendable {
+        public var id: String
+        public var state: State
+        public var userID: String?
+        public var connectedAt: Timestamp
+        public var remoteAddress: String?
+    }
+
     private struct Entry: @unchecked Sendable {
         // Safe: `session` is only touched through `NIOLoopBound`, which traps off its loop.
         let loop: any EventLoop
         let session: NIOLoopBound<WebSocketSession>
+        var info: Info
     }
 
     private let entries = Mutex([Int: Entry]())
@@ -18,9 +41,16 @@ public final class SessionRegistry: Sendable {
         nextKey.wrappingAdd(1, ordering: .relaxed).oldValue
     }
 
-    func add(_ session: WebSocketSession, key: Int, loop: any EventLoop) {
-        let entry = Entry(loop: loop, session: NIOLoopBound(session, eventLoop: loop))
+    func add(_ session: WebSocketSession, key: Int, loop: any EventLoop, info: Info) {
+        let entry = Entry(loop: loop, session: NIOLoopBound(session, eventLoop: loop), info: info)
         entries.withLock { $0[key] = entry }
+    }
+
+    func update(key: Int, state: State, userID: String? = nil) {
+        entries.withLock { entries in
+            entries[key]?.info.state = state
+            if let userID { entries[key]?.info.userID = userID }
+        }
     }
 
     func remove(key: Int) {
@@ -29,10 +59,31 @@ public final class SessionRegistry: Sendable {
 
     public var count: Int { entries.withLock { $0.count } }
 
-    public func closeAll(code: CloseCode, reason: String) {
-        let all = entries.withLock { Array($0.values) }
-        for entry in all {
+    public func countsByState() -> [State: Int] {
+        entries.withLock { entries in
+            var counts: [State: Int] = [:]
+            for entry in entries.values { counts[entry.info.state, default: 0] += 1 }
+            return counts
+        }
+    }
+
+    /// Sessions, oldest first, optionally only one user's.
+    public func list(userID: String? = nil, limit: Int) -> [Info] {
+        let all = entries.withLock { entries in entries.values.map(\.info).filter { userID == nil || $0.userID == userID } }
+        return Array(all.sorted { $0.connectedAt.milliseconds < $1.connectedAt.milliseconds }.prefix(limit))
+    }
+
+    /// Closes the sessions that match; returns how many.
+    @discardableResult
+    public func close(where matches: (Info) -> Bool, code: CloseCode, reason: String) -> Int {
+        let chosen = entries.withLock { entries in entries.values.filter { matches($0.info) } }
+        for entry in chosen {
             entry.loop.execute { entry.session.value.close(code, reason: reason) }
         }
+        return chosen.count
+    }
+
+    public func closeAll(code: CloseCode, reason: String) {
+        close(where: { _ in true }, code: code, reason: reason)
     }
 }

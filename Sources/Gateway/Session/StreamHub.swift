@@ -1,3 +1,4 @@
+import CoreMetrics
 public import NIOCore
 import Synchronization
 
@@ -42,9 +43,16 @@ public final class StreamHub: EventSink {
     private let observers = Mutex([@Sendable ([StoredEvent]) -> Void]())
     private let typingSeen = Mutex([String: Int64]())
     private let typingInterval: Int64
+    private let metrics: GatewayMetrics?
 
-    public init(typingIntervalNanoseconds: Int64 = 2_000_000_000) {
+    public init(typingIntervalNanoseconds: Int64 = 2_000_000_000, metrics: GatewayMetrics? = nil) {
         typingInterval = typingIntervalNanoseconds
+        self.metrics = metrics
+    }
+
+    /// Subscriptions of every connection together.
+    public var subscriptionCount: Int {
+        streams.withLock { $0.values.reduce(0) { $0 + $1.count } }
     }
 
     /// Starts delivering `stream`'s events to `subscriber` (identified by `key`).
@@ -69,6 +77,8 @@ public final class StreamHub: EventSink {
     }
 
     public func publish(_ events: [StoredEvent]) {
+        let committed = NIODeadline.now()
+        metrics?.eventsCommitted.increment(by: events.count)
         defer {
             for observer in observers.withLock({ $0 }) { observer(events) }
         }
@@ -87,12 +97,14 @@ public final class StreamHub: EventSink {
                 byLoop[loopID]!.deliveries[entry.key, default: (entry, [])].events.append(encoded)
             }
         }
+        let metrics = self.metrics
         for (_, group) in byLoop {
             let deliveries = Array(group.deliveries.values)
             group.loop.execute {
                 for (entry, events) in deliveries {
                     entry.subscriber.value.deliver(events)
                 }
+                metrics?.fanoutLatency.recordNanoseconds(Int64(clamping: (NIODeadline.now() - committed).nanoseconds))
             }
         }
     }

@@ -1,3 +1,4 @@
+import CoreMetrics
 import Foundation
 import Logging
 import NIOCore
@@ -30,6 +31,8 @@ final class WebSocketSession: ChannelInboundHandler, RemovableChannelHandler, St
 
     private let runtime: GatewayRuntime
     private let key: Int
+    /// The `s_…` id of `ready`, the logs and the admin API.
+    private let sessionID: String
     /// permessage-deflate was negotiated: client messages may arrive compressed (RSV1).
     private let compressionNegotiated: Bool
     private var configuration: GatewayConfiguration { runtime.configuration }
@@ -51,6 +54,7 @@ final class WebSocketSession: ChannelInboundHandler, RemovableChannelHandler, St
     init(runtime: GatewayRuntime, compressionNegotiated: Bool) {
         self.runtime = runtime
         self.key = runtime.sessions.makeKey()
+        self.sessionID = runtime.ids.make("s")
         self.compressionNegotiated = compressionNegotiated
         self.logger = runtime.logger
         self.inboundLimiter = GCRA(rate: Rate(
@@ -61,9 +65,11 @@ final class WebSocketSession: ChannelInboundHandler, RemovableChannelHandler, St
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
-        logger[metadataKey: "session"] = "\(key)"
-        runtime.sessions.add(self, key: key, loop: context.eventLoop)
-        runtime.metrics.connectionsOpened.add(1, ordering: .relaxed)
+        logger[metadataKey: "session"] = "\(sessionID)"
+        runtime.sessions.add(self, key: key, loop: context.eventLoop, info: SessionRegistry.Info(
+            id: sessionID, state: .connecting, userID: nil, connectedAt: Timestamp.now(),
+            remoteAddress: context.channel.remoteAddress?.ipAddress))
+        runtime.metrics.connectionsOpened.increment()
         if runtime.isDraining {
             close(.draining, reason: "server draining; reconnect and resume")
             return
@@ -94,7 +100,7 @@ final class WebSocketSession: ChannelInboundHandler, RemovableChannelHandler, St
         for stream in subscriptions.keys { runtime.hub.remove(stream, key: key) }
         subscriptions.removeAll()
         runtime.sessions.remove(key: key)
-        runtime.metrics.connectionsClosed.add(1, ordering: .relaxed)
+        runtime.metrics.connectionsClosed.increment()
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
@@ -187,6 +193,7 @@ final class WebSocketSession: ChannelInboundHandler, RemovableChannelHandler, St
             }
         }
         phase = .closing
+        runtime.sessions.update(key: key, state: .closing)
         for stream in subscriptions.keys { runtime.hub.remove(stream, key: key) }
         subscriptions.removeAll()
         guard let context else { return }
@@ -215,12 +222,13 @@ final class WebSocketSession: ChannelInboundHandler, RemovableChannelHandler, St
         }
         let valid = message.withUnsafeReadableBytes { UTF8Validation.isValid($0) }
         guard valid else { return close(.invalidPayload, reason: "text frame is not valid UTF-8") }
-        runtime.metrics.messagesReceived.add(1, ordering: .relaxed)
+        runtime.metrics.messagesReceived.increment()
 
         let parsed = message.withUnsafeReadableBytes { bytes in
             Result { () throws(JSONParser.Failure) in try JSONParser.parse(bytes) }
         }
         if case .deny(let wait) = inboundLimiter.take(now: Int64(NIODeadline.now().uptimeNanoseconds)) {
+            runtime.metrics.inboundRefused.increment()
             return refuseForFlood(requestID: (try? parsed.get())?.requestID, retryAfterNanoseconds: wait)
         }
         let decoded: Result<ClientMessage, ClientMessage.FrameError>
@@ -367,7 +375,8 @@ final class WebSocketSession: ChannelInboundHandler, RemovableChannelHandler, St
             tokenExpiry = .now() + .milliseconds(Int64(remaining * 1000))
             scheduleDeadlineCheck()
         }
-        send(ServerFrame.ready(sessionID: runtime.ids.make("s"), user: user, readOnly: user == nil))
+        runtime.sessions.update(key: key, state: user == nil ? .anonymous : .identified, userID: user?.id)
+        send(ServerFrame.ready(sessionID: sessionID, user: user, readOnly: user == nil))
         flush()
         let held = heldWhileIdentifying
         heldWhileIdentifying = []
@@ -569,7 +578,7 @@ final class WebSocketSession: ChannelInboundHandler, RemovableChannelHandler, St
     @discardableResult
     private func writeEvent(_ event: OutboundEvent) -> Bool {
         let written = writeRaw(event.frame, persistent: true)
-        if written { runtime.metrics.eventsDelivered.add(1, ordering: .relaxed) }
+        if written { runtime.metrics.eventsDelivered.increment() }
         return written
     }
 
@@ -592,9 +601,10 @@ final class WebSocketSession: ChannelInboundHandler, RemovableChannelHandler, St
         }
         if waiting + frame.readableBytes > allowed {
             if persistent {
+                runtime.metrics.outboundOverflows.increment()
                 close(.slowConsumer, reason: "outbound queue overflowed; reconnect and resume")
             } else {
-                runtime.metrics.ephemeralDropped.add(1, ordering: .relaxed)
+                runtime.metrics.ephemeralDropped.increment()
             }
             return false
         }
@@ -617,6 +627,7 @@ final class WebSocketSession: ChannelInboundHandler, RemovableChannelHandler, St
         guard let context else { return }
         if case .closing = phase { return }
         phase = .closing
+        runtime.sessions.update(key: key, state: .closing)
         runtime.metrics.recordClose(code)
         logger.debug("Closing with \(code.rawValue): \(reason)")
         for stream in subscriptions.keys { runtime.hub.remove(stream, key: key) }

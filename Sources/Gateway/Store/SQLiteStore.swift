@@ -1,6 +1,8 @@
+import CoreMetrics
 import Foundation
 import GRDB
 public import Logging
+import Persona
 import Synchronization
 
 /// The embedded store: one SQLite file in WAL mode with `synchronous=FULL`, so that an
@@ -48,6 +50,7 @@ public final class SQLiteStore: FeedStore {
     let ids: IDGenerator
     let now: @Sendable () -> Timestamp
     let logger: Logger
+    private let metrics: GatewayMetrics?
     /// The store's epoch: it changes only when the database is created anew (history lost).
     public let epoch: String
     private let queue = Mutex(Queue())
@@ -59,8 +62,10 @@ public final class SQLiteStore: FeedStore {
         sink: any EventSink,
         ids: IDGenerator,
         now: @escaping @Sendable () -> Timestamp = Timestamp.now,
+        metrics: GatewayMetrics? = nil,
         logger: Logger
     ) throws {
+        self.metrics = metrics
         var databaseConfiguration = GRDB.Configuration()
         databaseConfiguration.prepareDatabase { db in
             // WAL with FULL: the WAL is synced at every commit, the durability the protocol promises.
@@ -155,6 +160,9 @@ public final class SQLiteStore: FeedStore {
             }
         }
         let outcomes: [(Result<WriteReceipt, GatewayError>, [StoredEvent])]
+        let started = ContinuousClock.now
+        metrics?.storeBatchSize.record(batch.count)
+        defer { metrics?.storeCommitLatency.recordNanoseconds((ContinuousClock.now - started).nanoseconds) }
         do {
             outcomes = try await pool.write { [self, requests, users, decisions] db in
                 for user in users { try Self.upsertUser(user, in: db) }

@@ -16,7 +16,17 @@ public final class WriteRateLimiter: Sendable {
         }
     }
 
-    private enum Kind: Hashable { case post, comment }
+    private enum Kind: String, Hashable, CaseIterable { case post = "posts", comment = "comments" }
+
+    /// One of a user's limits as the admin API shows it.
+    public struct State: Sendable {
+        public var name: String
+        public var perMinute: Int
+        /// Writes the user may make now, one after another.
+        public var available: Int
+        /// How long until the next write is allowed, when none is.
+        public var retryAfterMilliseconds: Int64
+    }
     private struct Key: Hashable {
         var user: String
         var kind: Kind
@@ -31,6 +41,23 @@ public final class WriteRateLimiter: Sendable {
         self.now = now
     }
 
+    /// The user's limits now; a user the limiter does not know has every write available.
+    public func state(of userID: String) -> [State] {
+        let time = now()
+        return buckets.withLock { buckets in
+            Kind.allCases.map { kind in
+                let perMinute = kind == .post ? limits.postsPerMinute : limits.commentsPerMinute
+                let bucket = buckets[Key(user: userID, kind: kind)] ?? Self.bucket(perMinute: perMinute)
+                return State(name: kind.rawValue, perMinute: perMinute, available: bucket.available(now: time),
+                             retryAfterMilliseconds: bucket.check(now: time).retryAfterMilliseconds)
+            }
+        }
+    }
+
+    private static func bucket(perMinute: Int) -> GCRA {
+        GCRA(rate: Rate(count: perMinute, period: .seconds(60), burst: perMinute))
+    }
+
     /// Takes one write of this command's kind from the user's budget; commands without a limit pass.
     public func take(_ command: WriteCommand, by userID: String) -> GCRA.Decision {
         let kind: Kind
@@ -43,7 +70,7 @@ public final class WriteRateLimiter: Sendable {
         let time = now()
         return buckets.withLock { buckets in
             let key = Key(user: userID, kind: kind)
-            var bucket = buckets[key] ?? GCRA(rate: Rate(count: perMinute, period: .seconds(60), burst: perMinute))
+            var bucket = buckets[key] ?? Self.bucket(perMinute: perMinute)
             let decision = bucket.take(now: time)
             buckets[key] = bucket
             if buckets.count > 100_000 {

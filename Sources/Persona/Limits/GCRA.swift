@@ -38,6 +38,12 @@ public struct GCRA: Sendable, Equatable {
         return decision
     }
 
+    /// How many events could happen at `now`, one after another, before one is refused.
+    public func available(now: Int64) -> Int {
+        let ahead = max(theoreticalArrival, now) - now
+        return ahead > tolerance ? 0 : Int((tolerance - ahead) / interval) + 1
+    }
+
     /// Whether the limiter is back to its initial state at `now` (so its key can be forgotten).
     public func isIdle(now: Int64) -> Bool {
         theoreticalArrival <= now

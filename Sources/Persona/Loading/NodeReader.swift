@@ -1,29 +1,29 @@
-import Yams
+public import Yams
 
 /// Reads typed fields out of a YAML mapping and collects every problem instead of stopping at
 /// the first, each with its line, column and field path.
-struct NodeReader {
-    let file: String
-    private(set) var diagnostics: [Diagnostic] = []
+public struct NodeReader {
+    public let file: String
+    public private(set) var diagnostics: [Diagnostic] = []
 
-    init(file: String) {
+    public init(file: String) {
         self.file = file
     }
 
-    mutating func error(_ node: Node?, _ path: String, _ message: String, suggestion: String? = nil, fallback mark: Mark? = nil) {
+    public mutating func error(_ node: Node?, _ path: String, _ message: String, suggestion: String? = nil, fallback mark: Mark? = nil) {
         let position = node?.mark ?? mark
         diagnostics.append(Diagnostic(
             file: file, line: position?.line ?? 1, column: position?.column ?? 1, path: path, message: message, suggestion: suggestion))
     }
 
-    mutating func warning(_ node: Node?, _ path: String, _ message: String) {
+    public mutating func warning(_ node: Node?, _ path: String, _ message: String) {
         diagnostics.append(Diagnostic(
             .warning, file: file, line: node?.mark?.line ?? 1, column: node?.mark?.column ?? 1, path: path, message: message))
     }
 
     /// The mapping's values by key, reporting keys that are not among `allowed` (with a likely
     /// intended key) and non-string keys.
-    mutating func fields(_ node: Node, _ path: String, allowed: [String]) -> [String: Node]? {
+    public mutating func fields(_ node: Node, _ path: String, allowed: [String]) -> [String: Node]? {
         guard case .mapping(let mapping) = node else {
             error(node, path, "expected a mapping of fields, got \(describe(node))")
             return nil
@@ -44,7 +44,7 @@ struct NodeReader {
         return result
     }
 
-    func describe(_ node: Node) -> String {
+    public func describe(_ node: Node) -> String {
         switch node {
         case .scalar(let scalar):
             if scalar.style == .plain && (scalar.string == "null" || scalar.string == "~" || scalar.string.isEmpty) { return "nothing (null)" }
@@ -55,12 +55,12 @@ struct NodeReader {
         }
     }
 
-    func isNull(_ node: Node) -> Bool {
+    public func isNull(_ node: Node) -> Bool {
         if case .scalar(let scalar) = node, scalar.style == .plain, ["null", "~", ""].contains(scalar.string) { return true }
         return false
     }
 
-    mutating func string(_ node: Node, _ path: String, allowEmpty: Bool = true, maxLength: Int = 20_000) -> String? {
+    public mutating func string(_ node: Node, _ path: String, allowEmpty: Bool = true, maxLength: Int = 20_000) -> String? {
         guard case .scalar(let scalar) = node, !isNull(node) else {
             error(node, path, "expected text, got \(describe(node))")
             return nil
@@ -76,7 +76,7 @@ struct NodeReader {
         return scalar.string
     }
 
-    mutating func bool(_ node: Node, _ path: String) -> Bool? {
+    public mutating func bool(_ node: Node, _ path: String) -> Bool? {
         guard case .scalar(let scalar) = node, scalar.style == .plain else {
             error(node, path, "expected true or false, got \(describe(node))")
             return nil
@@ -90,7 +90,7 @@ struct NodeReader {
         }
     }
 
-    mutating func integer(_ node: Node, _ path: String, range: ClosedRange<Int>) -> Int? {
+    public mutating func integer(_ node: Node, _ path: String, range: ClosedRange<Int>) -> Int? {
         guard case .scalar(let scalar) = node, scalar.style == .plain, let value = Int(scalar.string) else {
             error(node, path, "expected a whole number from \(range.lowerBound) to \(range.upperBound), got \(describe(node))")
             return nil
@@ -102,7 +102,7 @@ struct NodeReader {
         return value
     }
 
-    mutating func number(_ node: Node, _ path: String, range: ClosedRange<Double>) -> Double? {
+    public mutating func number(_ node: Node, _ path: String, range: ClosedRange<Double>) -> Double? {
         guard case .scalar(let scalar) = node, scalar.style == .plain, let value = Double(scalar.string), value.isFinite else {
             error(node, path, "expected a number from \(range.lowerBound) to \(range.upperBound), got \(describe(node))")
             return nil
@@ -116,7 +116,7 @@ struct NodeReader {
 
     /// Any YAML value as JSON, with plain scalars typed as YAML 1.2's core schema types them
     /// (`false` a boolean, `0.9` a number) and quoted ones kept as text.
-    mutating func jsonLiteral(_ node: Node, _ path: String, depth: Int = 0) -> JSONLiteral? {
+    public mutating func jsonLiteral(_ node: Node, _ path: String, depth: Int = 0) -> JSONLiteral? {
         guard depth < 16 else {
             error(node, path, "is nested too deeply")
             return nil
@@ -161,7 +161,7 @@ struct NodeReader {
         }
     }
 
-    mutating func choice<T: RawRepresentable & CaseIterable>(_ node: Node, _ path: String, as type: T.Type) -> T? where T.RawValue == String {
+    public mutating func choice<T: RawRepresentable & CaseIterable>(_ node: Node, _ path: String, as type: T.Type) -> T? where T.RawValue == String {
         let names = T.allCases.map(\.rawValue)
         guard case .scalar(let scalar) = node, let value = T(rawValue: scalar.string) else {
             let got = node.scalar?.string ?? ""
@@ -187,7 +187,7 @@ struct NodeReader {
         return value
     }
 
-    mutating func duration(_ node: Node, _ path: String, range: ClosedRange<Duration> = .zero ... .seconds(86_400 * 7)) -> Duration? {
+    public mutating func duration(_ node: Node, _ path: String, range: ClosedRange<Duration> = .zero ... .seconds(86_400 * 7)) -> Duration? {
         parsed(node, path, expected: "a duration like \"30s\", \"5m\" or \"2h\"", DurationSyntax.parse) { value, text in
             range.contains(value)
                 ? nil
@@ -195,17 +195,17 @@ struct NodeReader {
         }
     }
 
-    mutating func delay(_ node: Node, _ path: String) -> DelayRange? {
+    public mutating func delay(_ node: Node, _ path: String) -> DelayRange? {
         parsed(node, path, expected: "a delay like \"5s\" or a range like \"2s..8s\"", DelayRange.parse) { value, text in
             value.upper <= .seconds(3600) ? nil : "a delay may be at most 1h, got \(text)"
         }
     }
 
-    mutating func rate(_ node: Node, _ path: String) -> Rate? {
+    public mutating func rate(_ node: Node, _ path: String) -> Rate? {
         parsed(node, path, expected: "a rate like \"30/min\" or \"5/min burst 2\"", Rate.parse)
     }
 
-    mutating func strings(_ node: Node, _ path: String, maxLength: Int = 2000) -> [String]? {
+    public mutating func strings(_ node: Node, _ path: String, maxLength: Int = 2000) -> [String]? {
         guard case .sequence(let sequence) = node else {
             if isNull(node) { return [] }
             error(node, path, "expected a list of texts, got \(describe(node))")

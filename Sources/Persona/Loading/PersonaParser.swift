@@ -228,8 +228,8 @@ public struct PersonaFileErrors: Error, Sendable, Equatable {
 }
 
 /// Syntax errors from the YAML parser, with their position.
-enum YAMLSyntax {
-    static func diagnostic(for error: any Error, file: String) -> Diagnostic {
+public enum YAMLSyntax {
+    public static func diagnostic(for error: any Error, file: String) -> Diagnostic {
         if let yaml = error as? YamlError {
             switch yaml {
             case .scanner(let context, let problem, let mark, _), .parser(let context, let problem, let mark, _),

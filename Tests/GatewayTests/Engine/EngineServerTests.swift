@@ -52,8 +52,10 @@ struct EngineServerTests {
         let request = try #require(fake.received.first)
         #expect(request.messages.last?.content.contains("Baked my first sourdough loaf today") == true)
         #expect(request.messages.last?.content.contains("Alice") == true)
-        #expect(server.runtime.metrics.engineReplies("oracle", outcome: "ok") == 1)
-        #expect(server.runtime.metrics.render(sessions: 0).contains(#"gatewayd_engine_replies_total{persona="oracle",outcome="ok"} 1"#))
+        let samples = try await server.scrape()
+        #expect(samples[#"gatewayd_engine_replies_total{persona="oracle",outcome="ok"}"#] == 1)
+        #expect(samples[#"gatewayd_engine_requests_total{persona="oracle"}"#] == 1)
+        #expect(samples[#"gatewayd_engine_first_token_seconds_count{persona="oracle"}"#] == 1)
     }
 
     @Test("a stream cut half-way is retracted and never posted; the offline fallback answers, labelled offline")

@@ -29,9 +29,9 @@ final class FakeChatCompletionsServer: Sendable {
         /// A stream of `data:` events, one per chunk, then the blank line after each.
         static func events(_ payloads: [String], pause: Duration = .zero) -> Script {
             var steps: [Step] = []
-            for payload in payloads {
+            for (index, payload) in payloads.enumerated() {
+                if index > 0, pause > .zero { steps.append(.pause(pause)) }
                 steps.append(.send("data: \(payload)\n\n"))
-                if pause > .zero { steps.append(.pause(pause)) }
             }
             return Script(steps: steps)
         }

@@ -82,6 +82,18 @@ final class TestServer: Sendable {
 
     // MARK: HTTP
 
+    /// `/metrics` scraped: each sample's value by its name and labels as printed
+    /// (`gatewayd_closes_total{code="4010"}`).
+    func scrape() async throws -> [String: Double] {
+        let (data, _) = try await URLSession.shared.data(from: URL(string: "http://127.0.0.1:\(port)/metrics")!)
+        var samples: [String: Double] = [:]
+        for line in String(decoding: data, as: UTF8.self).split(separator: "\n") where !line.hasPrefix("#") {
+            guard let space = line.lastIndex(of: " "), let value = Double(line[line.index(after: space)...]) else { continue }
+            samples[String(line[..<space])] = value
+        }
+        return samples
+    }
+
     struct HTTPAnswer {
         let status: Int
         let headers: [String: String]
