@@ -72,6 +72,7 @@ let package = Package(
                 .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ],
+            resources: [.copy("Resources/protocol")],
             swiftSettings: swiftSettings
         ),
         .executableTarget(

@@ -9,7 +9,7 @@ struct Gatewayd: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "gatewayd",
         abstract: "A live social feed over WebSocket, with AI personas taking part in threads.",
-        subcommands: [Serve.self, Token.self, PersonaCommand.self, ConfigCommand.self],
+        subcommands: [Serve.self, Token.self, PersonaCommand.self, ConfigCommand.self, Backup.self, Restore.self],
         defaultSubcommand: Serve.self
     )
 }
@@ -108,6 +108,38 @@ struct SettingsSource: ParsableArguments {
             throw ConfigurationError(description: "the configuration has \(errors.count) error\(errors.count == 1 ? "" : "s"):\n" + listed.joined(separator: "\n"))
         }
         return settings
+    }
+}
+
+struct Backup: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Copy the database to a new file, consistently, while the gateway runs (SQLite online backup).")
+
+    @Option(help: "The gateway's data directory.")
+    var data = "./data"
+
+    @Option(help: "The new file to write, like backups/gatewayd-2026-11-29.sqlite.")
+    var to: String
+
+    func run() async throws {
+        let report = try SQLiteBackup.copy(dataDirectory: data, to: to)
+        print("Copied \(report.pages) pages (\(report.bytes / 1024) KiB) to \(to).")
+    }
+}
+
+struct Restore: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Put a backup in place as the database of an empty data directory, under a new epoch (so clients reload instead of resuming).")
+
+    @Option(help: "The backup file written by `gatewayd backup`.")
+    var from: String
+
+    @Option(help: "The data directory to restore into; it must have no gatewayd.sqlite.")
+    var data = "./data"
+
+    func run() async throws {
+        let epoch = try SQLiteBackup.restore(from: from, dataDirectory: data)
+        print("Restored \(from) into \(data) with the new epoch \(epoch).")
     }
 }
 

@@ -1,6 +1,6 @@
 /// One persisted event of a stream (PROTOCOL.md section 4).
 public struct StoredEvent: Sendable, Equatable {
-    public enum Kind: String, Sendable {
+    public enum Kind: String, Sendable, CaseIterable {
         case postCreated = "post.created"
         case postDeleted = "post.deleted"
         case commentCreated = "comment.created"
