@@ -72,7 +72,7 @@ let package = Package(
                 .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ],
-            resources: [.copy("Resources/protocol")],
+            resources: [.copy("Resources/protocol"), .copy("Resources/web")],
             swiftSettings: swiftSettings
         ),
         .executableTarget(

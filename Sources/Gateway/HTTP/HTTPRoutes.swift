@@ -113,6 +113,7 @@ public enum HTTPRoutes {
         }
 
         AdminRoutes.add(to: router, runtime: runtime, runner: runner)
+        PageRoutes.add(to: router, runtime: runtime)
         return router
     }
 
@@ -167,11 +168,9 @@ public enum HTTPRoutes {
     }
 
     /// Runs a write from an HTTP request through the same decoder and path as the WebSocket op.
-    private static func write(_ request: Request, _ runtime: GatewayRuntime, op: String, extra: [String: JSONValue],
-                              status: HTTPResponse.Status) async throws -> Response {
-        guard let user = try await authenticate(request, runtime) else {
-            throw GatewayError(.unauthorized, "Writing needs a token; send Authorization: Bearer <token>.")
-        }
+    /// The request's body as a JSON object (an empty body is an empty object), with the
+    /// protocol's errors for a body too large, not UTF-8 or not an object.
+    static func jsonObject(_ request: Request, _ runtime: GatewayRuntime) async throws -> [String: JSONValue] {
         var request = request
         let body: ByteBuffer
         do {
@@ -179,20 +178,26 @@ public enum HTTPRoutes {
         } catch {
             throw GatewayError(.tooLarge, "The request body is larger than \(runtime.configuration.maxMessageBytes) bytes.")
         }
-        var fields: [String: JSONValue] = [:]
-        if body.readableBytes > 0 {
-            let valid = body.withUnsafeReadableBytes { UTF8Validation.isValid($0) }
-            guard valid else { throw GatewayError.badRequest("The request body is not valid UTF-8.") }
-            let parsed = try body.withUnsafeReadableBytes { bytes throws(GatewayError) in
-                do {
-                    return try JSONParser.parse(bytes)
-                } catch {
-                    throw GatewayError.badRequest("The request body is not valid JSON (\(error)).")
-                }
+        guard body.readableBytes > 0 else { return [:] }
+        let valid = body.withUnsafeReadableBytes { UTF8Validation.isValid($0) }
+        guard valid else { throw GatewayError.badRequest("The request body is not valid UTF-8.") }
+        let parsed = try body.withUnsafeReadableBytes { bytes throws(GatewayError) in
+            do {
+                return try JSONParser.parse(bytes)
+            } catch {
+                throw GatewayError.badRequest("The request body is not valid JSON (\(error)).")
             }
-            guard case .object(let object) = parsed else { throw GatewayError.badRequest("The request body must be a JSON object.") }
-            fields = object
         }
+        guard case .object(let object) = parsed else { throw GatewayError.badRequest("The request body must be a JSON object.") }
+        return object
+    }
+
+    private static func write(_ request: Request, _ runtime: GatewayRuntime, op: String, extra: [String: JSONValue],
+                              status: HTTPResponse.Status) async throws -> Response {
+        guard let user = try await authenticate(request, runtime) else {
+            throw GatewayError(.unauthorized, "Writing needs a token; send Authorization: Bearer <token>.")
+        }
+        var fields = try await jsonObject(request, runtime)
         fields.merge(extra) { _, path in path }
         fields["op"] = .string(op)
         fields["id"] = nil

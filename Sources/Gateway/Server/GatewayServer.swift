@@ -64,7 +64,11 @@ public final class GatewayServer: Sendable {
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: nil),
             onServerRunning: { [self] channel in
                 let port = channel.localAddress?.port ?? configuration.port
-                runtime.logger.notice("gatewayd listening on http://\(configuration.host):\(port) (WebSocket at /v1/ws).")
+                runtime.logger.notice("gatewayd listening on http://\(configuration.host):\(port) (the page at /, WebSocket at /v1/ws).")
+                if configuration.mode == .development, !["127.0.0.1", "::1", "localhost"].contains(configuration.host) {
+                    runtime.logger.warning(
+                        "Development mode on \(configuration.host): anyone who can reach this port can sign in under any name. Use server.mode: production beyond your own machine.")
+                }
                 let waiters = self.boundPort.withLock { state in
                     state.port = port
                     defer { state.waiters = [] }
