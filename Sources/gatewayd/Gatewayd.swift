@@ -46,6 +46,9 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "text for people, json for log shippers (log.format).")
     var logFormat: ServerSettings.LogFormat?
 
+    @Flag(help: .hidden)
+    var conformanceEcho = false
+
     func run() async throws {
         var settings = try source.load()
         if let host { settings.gateway.host = host }
@@ -55,6 +58,12 @@ struct Serve: AsyncParsableCommand {
         if let personas { settings.gateway.personasDirectory = personas }
         if let logLevel { settings.logLevel = logLevel }
         if let logFormat { settings.logFormat = logFormat }
+        if conformanceEcho {
+            // Autobahn sends messages of up to 16 MiB and many at once; the echo is its only user.
+            settings.gateway.conformanceEcho = true
+            settings.gateway.maxMessageBytes = 64 << 20
+            settings.gateway.outboundQueueBytes = 256 << 20
+        }
         let level = settings.logLevel
         switch settings.logFormat {
         case .text:

@@ -11,6 +11,11 @@ enum SettingsCatalog {
             choice("server", "mode", \.gateway.mode),
             flag("server", "allow_anonymous", \.gateway.allowAnonymous),
             text("paths", "data", \.gateway.dataDirectory),
+            integer("connections", "per_address", \.gateway.connectionLimits.maximumPerAddress, 0...10_000_000),
+            rate("connections", "rate_per_address", \.gateway.connectionLimits.rate),
+            duration("connections", "handshake_timeout", \.gateway.handshakeTimeout, .seconds(1) ... .seconds(600)),
+            strings("connections", "trusted_proxies", \.gateway.connectionLimits.trustedProxies),
+            strings("connections", "allowed_origins", \.gateway.allowedOrigins),
             text("paths", "personas", \.gateway.personasDirectory),
             duration("sessions", "heartbeat", \.gateway.heartbeat, .seconds(1) ... .seconds(600)),
             duration("sessions", "identify_timeout", \.gateway.identifyTimeout, .seconds(1) ... .seconds(600)),
@@ -57,6 +62,18 @@ enum SettingsCatalog {
         Setting(section: section, key: key, apply: { node, reader, settings in
             if let value = reader.integer(node, "\(section).\(key)", range: range) { settings[keyPath: field] = Int64(value) }
         }, show: { "\($0[keyPath: field])" })
+    }
+
+    private static func strings(_ section: String, _ key: String, _ field: WritableKeyPath<ServerSettings, [String]>) -> Setting {
+        Setting(section: section, key: key, apply: { node, reader, settings in
+            if let value = reader.strings(node, "\(section).\(key)", maxLength: 512) { settings[keyPath: field] = value }
+        }, show: { "[" + $0[keyPath: field].map { "\"\($0)\"" }.joined(separator: ", ") + "]" })
+    }
+
+    private static func rate(_ section: String, _ key: String, _ field: WritableKeyPath<ServerSettings, Rate>) -> Setting {
+        Setting(section: section, key: key, apply: { node, reader, settings in
+            if let value = reader.rate(node, "\(section).\(key)") { settings[keyPath: field] = value }
+        }, show: { "\"\($0[keyPath: field])\"" })
     }
 
     private static func flag(_ section: String, _ key: String, _ field: WritableKeyPath<ServerSettings, Bool>) -> Setting {

@@ -30,6 +30,8 @@ struct GatewayChannel: ServerChildChannel, HTTPChannelHandler {
 
     func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
         channel.eventLoop.makeCompletedFuture {
+            try channel.pipeline.syncOperations.addHandler(
+                ConnectionGuard(limiter: runtime.connectionLimiter, handshakeTimeout: runtime.configuration.handshakeTimeout))
             let refusal = NIOLoopBoundBox<GatewayWebSocketUpgrader.Refusal?>(nil, eventLoop: channel.eventLoop)
             let upgrader = GatewayWebSocketUpgrader(runtime: runtime) { reason in
                 refusal.value = reason
@@ -38,10 +40,11 @@ struct GatewayChannel: ServerChildChannel, HTTPChannelHandler {
                 upgraders: [upgrader],
                 notUpgradingCompletionHandler: { channel in
                     channel.eventLoop.makeCompletedFuture {
+                        channel.pipeline.fireUserInboundEventTriggered(ConnectionGuard.HandshakeCompleted())
                         try channel.pipeline.syncOperations.addHandler(HTTP1ToHTTPServerCodec(secure: false))
-                        // Closes idle keep-alive connections on graceful shutdown, so a drain is not
-                        // held up by browsers that keep their connections open.
-                        try channel.pipeline.syncOperations.addHandler(HTTPConnectionStateHandler(idleTimeout: nil, logger: logger))
+                        // Closes keep-alive connections idle for a minute, and idle ones at once on graceful
+                        // shutdown, so a drain is not held up by browsers that keep connections open.
+                        try channel.pipeline.syncOperations.addHandler(HTTPConnectionStateHandler(idleTimeout: .seconds(60), logger: logger))
                         let asyncChannel = try NIOAsyncChannel<HTTPRequestPart, HTTPResponsePart>(
                             wrappingChannelSynchronously: channel, configuration: .init(isOutboundHalfClosureEnabled: true))
                         if let reason = refusal.value {
@@ -82,6 +85,9 @@ struct GatewayChannel: ServerChildChannel, HTTPChannelHandler {
             case .wrongPath: (.notFound, .notFound("WebSocket connections are served at \(GatewayWebSocketUpgrader.path)."))
             case .draining: (.serviceUnavailable, .draining)
             case .badHandshake: (.badRequest, .badRequest("The WebSocket handshake is incomplete (Sec-WebSocket-Key, Sec-WebSocket-Version: 13)."))
+            case .forbiddenOrigin(let origin):
+                (.forbidden, .forbidden(
+                    "Pages from \(origin) may not open WebSocket connections here; the operator can add it to connections.allowed_origins."))
             }
         let body = ByteBuffer(bytes: HTTPErrorBody.encode(error))
         do {

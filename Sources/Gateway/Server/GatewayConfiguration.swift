@@ -35,6 +35,13 @@ public struct GatewayConfiguration: Sendable {
     public var inboundFloodThreshold = 200
     public var inboundFloodWindow: Duration = .seconds(10)
     public var writeLimits = WriteRateLimiter.Limits()
+    /// Connections per client address and how fast they may be opened.
+    public var connectionLimits = ConnectionLimiter.Limits()
+    /// A new connection must finish its first HTTP request or WebSocket handshake within this.
+    public var handshakeTimeout: Duration = .seconds(10)
+    /// Browser origins (`https://app.example.com`) allowed to open WebSocket connections besides
+    /// the page's own; `*` allows any. Clients that send no Origin (apps, tools) are not affected.
+    public var allowedOrigins: [String] = []
     /// Most Unicode scalars in a post or comment body.
     public var maxBodyScalars = 4000
     /// A typing signal per user and thread goes out at most this often.
@@ -53,6 +60,10 @@ public struct GatewayConfiguration: Sendable {
     /// Failed model replies in a row that make a persona fall back, and for how long.
     public var engineBreakerThreshold = 5
     public var engineBreakerCooldown: Duration = .seconds(30)
+
+    /// Echo every WebSocket message back, text or binary, with no protocol on top: only for
+    /// running Autobahn|Testsuite against this WebSocket stack (`serve --conformance-echo`).
+    public var conformanceEcho = false
 
     public init() {}
 

@@ -15,6 +15,7 @@ public final class GatewayRuntime: Sendable {
     public let bots: BotRoster
     public let ids: IDGenerator
     public let sessions = SessionRegistry()
+    public let connectionLimiter: ConnectionLimiter
     public let metrics: GatewayMetrics
     public let logger: Logger
     private let drainingFlag = Atomic(false)
@@ -27,6 +28,7 @@ public final class GatewayRuntime: Sendable {
         self.hub = hub
         self.tokens = tokens
         self.writeLimiter = WriteRateLimiter(limits: configuration.writeLimits)
+        self.connectionLimiter = ConnectionLimiter(limits: configuration.connectionLimits)
         self.bots = bots
         self.ids = ids
         self.logger = logger

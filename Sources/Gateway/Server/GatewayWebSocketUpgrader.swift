@@ -17,6 +17,7 @@ struct GatewayWebSocketUpgrader: NIOTypedHTTPServerProtocolUpgrader {
         case wrongPath
         case draining
         case badHandshake
+        case forbiddenOrigin(String)
     }
 
     let supportedProtocol = "websocket"
@@ -37,6 +38,11 @@ struct GatewayWebSocketUpgrader: NIOTypedHTTPServerProtocolUpgrader {
             let key = upgradeRequest.headers.first(name: "Sec-WebSocket-Key"), !key.isEmpty,
             upgradeRequest.headers.first(name: "Sec-WebSocket-Version") == "13"
         else { return refuse(.badHandshake, on: channel) }
+        if let origin = upgradeRequest.headers.first(name: "Origin"),
+            !Self.originAllowed(origin, host: upgradeRequest.headers.first(name: "Host"), allowed: runtime.configuration.allowedOrigins)
+        {
+            return refuse(.forbiddenOrigin(origin), on: channel)
+        }
 
         let digest = Insecure.SHA1.hash(data: Data((key + Self.magicGUID).utf8))
         var headers = initialResponseHeaders
@@ -49,8 +55,18 @@ struct GatewayWebSocketUpgrader: NIOTypedHTTPServerProtocolUpgrader {
         return channel.eventLoop.makeSucceededFuture(headers)
     }
 
+    /// A browser's page may connect when it comes from this server itself (its Origin names the
+    /// Host it asks) or from an origin the operator allowed.
+    static func originAllowed(_ origin: String, host: String?, allowed: [String]) -> Bool {
+        let origin = origin.lowercased()
+        if allowed.contains("*") || allowed.contains(where: { $0.lowercased() == origin }) { return true }
+        guard let host = host?.lowercased(), let separator = origin.range(of: "://") else { return false }
+        return origin[separator.upperBound...] == host
+    }
+
     func upgrade(channel: any Channel, upgradeRequest: HTTPRequestHead) -> EventLoopFuture<UpgradeResult> {
         channel.eventLoop.makeCompletedFuture {
+            channel.pipeline.fireUserInboundEventTriggered(ConnectionGuard.HandshakeCompleted())
             let configuration = runtime.configuration
             // A single frame can never be larger than a whole message; a compressed one gets a
             // margin, and the inflated size is checked against the exact limit.

@@ -45,7 +45,7 @@ final class WebSocketSession: ChannelInboundHandler, RemovableChannelHandler, St
     private var deadlineTimer: Scheduled<Void>?
     private var subscriptions: [String: Subscription] = [:]
     private var subscriptionGeneration = 0
-    private var fragments: (buffer: ByteBuffer, compressed: Bool)?
+    private var fragments: (buffer: ByteBuffer, compressed: Bool, binary: Bool)?
     private var heldWhileIdentifying: [ClientMessage] = []
     private var inboundLimiter: GCRA
     private var floodWindowStart = NIODeadline.now()
@@ -74,6 +74,8 @@ final class WebSocketSession: ChannelInboundHandler, RemovableChannelHandler, St
             close(.draining, reason: "server draining; reconnect and resume")
             return
         }
+        // The conformance echo speaks plain RFC 6455: no hello, no deadlines.
+        if configuration.conformanceEcho { return }
         send(ServerFrame.hello(
             heartbeatMilliseconds: Int(configuration.heartbeat.milliseconds), maxMessageBytes: configuration.maxMessageBytes,
             server: configuration.serverName))
@@ -141,14 +143,14 @@ final class WebSocketSession: ChannelInboundHandler, RemovableChannelHandler, St
             break
         case .connectionClose:
             receivedClose(frame)
-        case .binary:
+        case .binary where !configuration.conformanceEcho:
             close(.unsupportedData, reason: "binary frames are not part of this protocol; send JSON text")
-        case .text:
+        case .text, .binary:
             guard fragments == nil else { return close(.protocolError, reason: "new message before the last one ended") }
             if frame.fin {
-                receivedMessage(frame.unmaskedData, compressed: frame.rsv1)
+                receivedMessage(frame.unmaskedData, compressed: frame.rsv1, binary: frame.opcode == .binary)
             } else {
-                fragments = (frame.unmaskedData, frame.rsv1)
+                fragments = (frame.unmaskedData, frame.rsv1, frame.opcode == .binary)
                 checkFragmentSize()
             }
         case .continuation:
@@ -157,7 +159,7 @@ final class WebSocketSession: ChannelInboundHandler, RemovableChannelHandler, St
             var data = frame.unmaskedData
             pending.buffer.writeBuffer(&data)
             if frame.fin {
-                receivedMessage(pending.buffer, compressed: pending.compressed)
+                receivedMessage(pending.buffer, compressed: pending.compressed, binary: pending.binary)
             } else {
                 fragments = pending
                 checkFragmentSize()
@@ -206,7 +208,7 @@ final class WebSocketSession: ChannelInboundHandler, RemovableChannelHandler, St
 
     // MARK: Messages
 
-    private func receivedMessage(_ data: ByteBuffer, compressed: Bool) {
+    private func receivedMessage(_ data: ByteBuffer, compressed: Bool, binary: Bool) {
         var message = data
         if compressed {
             do throws(PerMessageDeflate.Failure) {
@@ -220,9 +222,14 @@ final class WebSocketSession: ChannelInboundHandler, RemovableChannelHandler, St
         guard message.readableBytes <= configuration.maxMessageBytes else {
             return close(.messageTooBig, reason: "message larger than max_message_bytes (\(configuration.maxMessageBytes))")
         }
-        let valid = message.withUnsafeReadableBytes { UTF8Validation.isValid($0) }
+        let valid = binary || message.withUnsafeReadableBytes { UTF8Validation.isValid($0) }
         guard valid else { return close(.invalidPayload, reason: "text frame is not valid UTF-8") }
         runtime.metrics.messagesReceived.increment()
+        if configuration.conformanceEcho {
+            // Autobahn|Testsuite's fuzzing client expects each message back, framed by this stack.
+            if writeRaw(WebSocketFraming.frame(binary ? .binary : .text, payload: message.readableBytesView), persistent: true) { flush() }
+            return
+        }
 
         let parsed = message.withUnsafeReadableBytes { bytes in
             Result { () throws(JSONParser.Failure) in try JSONParser.parse(bytes) }
@@ -388,7 +395,7 @@ final class WebSocketSession: ChannelInboundHandler, RemovableChannelHandler, St
     /// One timer per session, set for the earliest of its deadlines: identify, heartbeat, token
     /// expiry. Activity does not reschedule it; it re-arms itself when it fires early.
     private func scheduleDeadlineCheck() {
-        guard let context else { return }
+        guard let context, !configuration.conformanceEcho else { return }
         deadlineTimer?.cancel()
         let next = nextDeadline()
         let session = NIOLoopBound(self, eventLoop: context.eventLoop)

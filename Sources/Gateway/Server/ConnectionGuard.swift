@@ -1,0 +1,135 @@
+import NIOCore
+public import Persona
+import Synchronization
+
+/// Limits per client address, before any byte is parsed: at most `maximumPerAddress` open
+/// connections and a connection rate (GCRA) per address; and a deadline for the first request
+/// or WebSocket handshake, so connections that never finish their headers (slowloris) do not
+/// pile up. Addresses in `trustedProxies` are not limited here (behind a proxy every client
+/// shares its address).
+public final class ConnectionLimiter: Sendable {
+    public struct Limits: Sendable {
+        /// Open connections per address; 0 for no limit.
+        public var maximumPerAddress = 1000
+        /// New connections per address.
+        public var rate = Rate(count: 50, period: .seconds(1), burst: 200)
+        /// Addresses not limited: reverse proxies, load balancers.
+        public var trustedProxies: [String] = []
+
+        public init() {}
+    }
+
+    public enum Refusal: Sendable, Equatable {
+        case tooMany(Int)
+        case tooFast(retryAfterMilliseconds: Int64)
+    }
+
+    private struct Entry {
+        var open = 0
+        var rate: GCRA
+    }
+
+    private let limits: Limits
+    private let entries = Mutex([String: Entry]())
+    private let now: @Sendable () -> Int64
+
+    public init(limits: Limits, now: @escaping @Sendable () -> Int64 = WriteRateLimiter.monotonicNanoseconds) {
+        self.limits = limits
+        self.now = now
+    }
+
+    /// Admits a new connection from `address`, or says why not. An admitted one must be released.
+    func admit(_ address: String) -> Refusal? {
+        guard !limits.trustedProxies.contains(address) else { return nil }
+        let time = now()
+        return entries.withLock { entries in
+            var entry = entries[address] ?? Entry(rate: GCRA(rate: limits.rate))
+            if limits.maximumPerAddress > 0, entry.open >= limits.maximumPerAddress { return .tooMany(limits.maximumPerAddress) }
+            if case .deny(let wait) = entry.rate.take(now: time) {
+                entries[address] = entry
+                return .tooFast(retryAfterMilliseconds: max(1, wait / 1_000_000))
+            }
+            entry.open += 1
+            entries[address] = entry
+            return nil
+        }
+    }
+
+    func release(_ address: String) {
+        guard !limits.trustedProxies.contains(address) else { return }
+        let time = now()
+        entries.withLock { entries in
+            guard var entry = entries[address] else { return }
+            entry.open -= 1
+            // An address with nothing open and an idle rate limiter is the same as a new one.
+            if entry.open <= 0, entry.rate.isIdle(now: time) { entries[address] = nil } else { entries[address] = entry }
+        }
+    }
+}
+
+/// The first handler of every connection: applies the `ConnectionLimiter` and the handshake
+/// deadline. It removes itself from the deadline's duty once the connection has been upgraded
+/// or its first HTTP request has been read (`handshakeCompleted`).
+final class ConnectionGuard: ChannelInboundHandler, RemovableChannelHandler {
+    typealias InboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+
+    private let limiter: ConnectionLimiter
+    private let handshakeTimeout: TimeAmount
+    private var address: String?
+    private var deadline: Scheduled<Void>?
+
+    init(limiter: ConnectionLimiter, handshakeTimeout: Duration) {
+        self.limiter = limiter
+        self.handshakeTimeout = .nanoseconds(handshakeTimeout.nanoseconds)
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        let address = context.channel.remoteAddress?.ipAddress ?? "unknown"
+        if let refusal = limiter.admit(address) {
+            let (status, message, retry): (String, String, Int64?) =
+                switch refusal {
+                case .tooMany(let maximum): ("429 Too Many Requests", "This address has \(maximum) connections open already; close some first.", nil)
+                case .tooFast(let wait): ("429 Too Many Requests", "This address opens connections too fast; try again in \(wait) ms.", wait)
+                }
+            let body = HTTPErrorBody.encode(GatewayError(.rateLimited, message, retryAfterMilliseconds: retry ?? 1000))
+            var head = "HTTP/1.1 \(status)\r\nContent-Type: application/json\r\nContent-Length: \(body.count)\r\nConnection: close\r\n"
+            if let retry { head += "Retry-After: \((retry + 999) / 1000)\r\n" }
+            var buffer = context.channel.allocator.buffer(capacity: head.utf8.count + 2 + body.count)
+            buffer.writeString(head + "\r\n")
+            buffer.writeBytes(body)
+            let channel = context.channel
+            context.writeAndFlush(wrapOutboundOut(buffer)).whenComplete { _ in channel.close(promise: nil) }
+            return
+        }
+        self.address = address
+        let channel = context.channel
+        deadline = context.eventLoop.scheduleTask(in: handshakeTimeout) { channel.close(promise: nil) }
+        context.fireChannelActive()
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        // Nothing from a refused connection goes further.
+        guard address != nil else { return }
+        context.fireChannelRead(data)
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if event is HandshakeCompleted {
+            deadline?.cancel()
+            deadline = nil
+            return
+        }
+        context.fireUserInboundEventTriggered(event)
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        deadline?.cancel()
+        if let address { limiter.release(address) }
+        address = nil
+        context.fireChannelInactive()
+    }
+
+    /// Sent through the pipeline when the connection was upgraded or read its first request.
+    struct HandshakeCompleted {}
+}

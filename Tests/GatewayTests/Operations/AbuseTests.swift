@@ -1,0 +1,83 @@
+import Foundation
+import NIOWebSocket
+import Persona
+import Testing
+@testable import Gateway
+
+/// Abuse resistance at the door (issue 9): connections per address, how fast they come, the
+/// handshake deadline for clients that never finish their headers, and the Origin allowlist.
+@Suite("Abuse resistance", .serialized)
+struct AbuseTests {
+    @Test("at most per_address connections from one address: the next gets 429 and closing one lets a new one in")
+    func connectionCap() async throws {
+        let server = try await TestServer.start { $0.connectionLimits.maximumPerAddress = 5 }
+        defer { Task { await server.stop() } }
+        var open: [TestClient] = []
+        for _ in 0..<5 { open.append(try await server.connect()) }
+        // The answer comes before any request is read, so a raw socket sees it whatever it sends.
+        let refused = String(decoding: try RawSocket(port: server.port).read() ?? [], as: UTF8.self)
+        #expect(refused.hasPrefix("HTTP/1.1 429"))
+        #expect(refused.contains("5 connections open already"))
+        // The limit is per address, and those already in are served as before.
+        try await open[0].send(["op": "ping", "t": 1])
+        _ = try await open[0].expect("pong")
+        try await open[4].sendFrame(.connectionClose, [0x03, 0xE8])
+        _ = try await open[4].expectClose()
+        var admitted = false
+        for _ in 0..<20 where !admitted {
+            try await Task.sleep(for: .milliseconds(100))
+            admitted = (try? await TestClient.connect(port: server.port)) != nil
+        }
+        #expect(admitted)
+    }
+
+    @Test("connections opened too fast from one address get 429 with Retry-After; trusted proxies are not limited")
+    func connectionRate() async throws {
+        let server = try await TestServer.start { $0.connectionLimits.rate = Rate(count: 2, period: .seconds(1), burst: 3) }
+        defer { Task { await server.stop() } }
+        for _ in 0..<3 { _ = try await server.connect() }
+        let socket = try RawSocket(port: server.port)
+        let answer = String(decoding: socket.read() ?? [], as: UTF8.self)
+        #expect(answer.hasPrefix("HTTP/1.1 429"))
+        #expect(answer.contains("Retry-After: 1"))
+        #expect(answer.contains("\"code\":\"rate_limited\""))
+
+        let proxied = try await TestServer.start {
+            $0.connectionLimits.rate = Rate(count: 1, period: .seconds(60), burst: 1)
+            $0.connectionLimits.trustedProxies = ["127.0.0.1"]
+        }
+        defer { Task { await proxied.stop() } }
+        for _ in 0..<10 { _ = try await proxied.connect() }
+    }
+
+    @Test("a connection that never finishes its request is closed after handshake_timeout; one that did is not")
+    func slowloris() async throws {
+        let server = try await TestServer.start { $0.handshakeTimeout = .seconds(1) }
+        defer { Task { await server.stop() } }
+        let slow = try RawSocket(port: server.port)
+        slow.send("GET /v1/ws HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n")
+        let identified = try await server.identified("u_patient")
+        var closed = false
+        for _ in 0..<4 where !closed {
+            closed = slow.read() == nil
+        }
+        #expect(closed, "the half-sent handshake was cut")
+        try await identified.send(["op": "ping", "t": 2])
+        #expect(try await identified.expect("pong").int("t") == 2, "an upgraded connection outlives the deadline")
+    }
+
+    @Test("browsers from other origins are refused unless allowed; the page's own origin and clients without Origin connect")
+    func originAllowlist() async throws {
+        let server = try await TestServer.start { $0.allowedOrigins = ["https://app.example.com"] }
+        defer { Task { await server.stop() } }
+        let foreign = await #expect(throws: TestClientError.self) {
+            _ = try await TestClient.connect(port: server.port, extraHeaders: [("Origin", "https://evil.example.net")])
+        }
+        #expect(foreign?.description.contains("403") == true)
+        _ = try await TestClient.connect(port: server.port, extraHeaders: [("Origin", "https://app.example.com")])
+        _ = try await TestClient.connect(port: server.port, extraHeaders: [("Origin", "http://127.0.0.1:\(server.port)")])
+        _ = try await TestClient.connect(port: server.port)
+        #expect(GatewayWebSocketUpgrader.originAllowed("https://x.test", host: "y.test", allowed: ["*"]))
+        #expect(!GatewayWebSocketUpgrader.originAllowed("null", host: "y.test", allowed: []))
+    }
+}
