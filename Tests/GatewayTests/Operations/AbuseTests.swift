@@ -1,4 +1,6 @@
 import Foundation
+import Logging
+import NIOConcurrencyHelpers
 import NIOWebSocket
 import Persona
 import Testing
@@ -64,6 +66,35 @@ struct AbuseTests {
         #expect(closed, "the half-sent handshake was cut")
         try await identified.send(["op": "ping", "t": 2])
         #expect(try await identified.expect("pong").int("t") == 2, "an upgraded connection outlives the deadline")
+    }
+
+    @Test("tokens never appear in the logs, at trace level, whether they are good, expired, forged or sent over HTTP")
+    func tokensNeverLogged() async throws {
+        let lines = NIOLockedValueBox<[String]>([])
+        let server = try await TestServer.start(logger: RecordingLogHandler.logger(lines))
+        defer { Task { await server.stop() } }
+        let good = try await server.token("u_alice")
+        let expired = try await server.token("u_bob", lifetime: .seconds(-10))
+        let forged = String(good.dropLast(4)) + "AAAA"
+        let alice = try await server.connect()
+        try await alice.send(["op": "identify", "token": good])
+        _ = try await alice.expect("ready")
+        try await alice.send(["op": "post", "id": 1, "body": "hello", "client_id": "t1"])
+        _ = try await alice.expect("ack")
+        for bad in [expired, forged] {
+            let client = try await server.connect()
+            try await client.send(["op": "identify", "token": bad])
+            #expect(try await client.expectClose() == 4003)
+        }
+        _ = try await server.http("POST", "/v1/posts", token: good, body: ["body": "via http", "client_id": "t2"])
+        _ = try await server.http("GET", "/v1/admin/sessions", token: forged)
+        try await Task.sleep(for: .milliseconds(200))
+        let logged = lines.withLockedValue { $0 }
+        #expect(logged.count > 5, "the server logged at trace level")
+        for token in [good, expired, forged] {
+            let signature = String(token.split(separator: ".").last ?? "")
+            #expect(!logged.contains { $0.contains(token) || $0.contains(signature) }, "a token or its signature was logged")
+        }
     }
 
     @Test("browsers from other origins are refused unless allowed; the page's own origin and clients without Origin connect")

@@ -19,7 +19,9 @@ final class TestServer: Sendable {
 
     /// - Parameter personas: persona files to write, by file name (`kiki.yaml`), into the
     ///   server's own personas directory (empty otherwise, never the shipped one).
-    static func start(dataDirectory: String? = nil, personas: [String: String] = [:], personasDirectory: String? = nil,
+    /// - Parameter logger: where the server logs; by default critical lines only, or the level in
+    ///   GATEWAYD_TEST_LOG.
+    static func start(dataDirectory: String? = nil, personas: [String: String] = [:], personasDirectory: String? = nil, logger: Logger? = nil,
                       configure: (inout GatewayConfiguration) -> Void = { _ in }) async throws -> TestServer {
         var configuration = GatewayConfiguration()
         configuration.port = 0
@@ -30,8 +32,10 @@ final class TestServer: Sendable {
             try text.write(toFile: configuration.personasDirectory + "/" + name, atomically: true, encoding: .utf8)
         }
         configure(&configuration)
-        var logger = Logger(label: "test-gateway")
-        logger.logLevel = ProcessInfo.processInfo.environment["GATEWAYD_TEST_LOG"].flatMap(Logger.Level.init(rawValue:)) ?? .critical
+        var logger = logger ?? Logger(label: "test-gateway")
+        if logger.logLevel != .trace {
+            logger.logLevel = ProcessInfo.processInfo.environment["GATEWAYD_TEST_LOG"].flatMap(Logger.Level.init(rawValue:)) ?? .critical
+        }
         let server = try await GatewayServer(configuration: configuration, logger: logger)
         let group = ServiceGroup(configuration: .init(services: server.services().map { .init(service: $0) }, logger: logger))
         let task = Task { try await group.run() }

@@ -1,0 +1,1 @@
+../../../Sources/Gateway/Model/Comment.swift

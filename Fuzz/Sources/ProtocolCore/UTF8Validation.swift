@@ -1,0 +1,1 @@
+../../../Sources/Gateway/Support/UTF8Validation.swift
