@@ -16,11 +16,22 @@ SECRET = "bench-secret-bench-secret-bench-secret"
 GWLOAD = str(ROOT / "Tools/gwload/gwload")
 
 
+NEXT_PORT = [19100]
+
+
 def free_port():
+    """A port below the ephemeral range: after thousands of client connections the ephemeral
+    ports are full of TIME_WAIT, and a server asked to bind one of them fails."""
     import socket
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+    while True:
+        NEXT_PORT[0] += 1
+        with socket.socket() as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                probe.bind(("127.0.0.1", NEXT_PORT[0]))
+                return NEXT_PORT[0]
+            except OSError:
+                continue
 
 
 class Server:
@@ -102,6 +113,13 @@ def main():
             print(f"fanout {count} {server.name}: max {flat_out['delivered_per_second']}/s at {posts_per_second:.0f} posts/s, "
                   f"{flat_out['server_cpu_us_per_delivery']} us/delivery; at half: p50 {half['latency_us']['p50']} us p99 {half['latency_us']['p99']} us, "
                   f"lost {flat_out['lost'] + half['lost']}", flush=True)
+
+    # Reconnecting subscribers that resume with `since`: only the gateway keeps offsets to resume from.
+    with servers(data + "/churn")[0] as server:
+        result = gwload(server, "--scenario", "churn", "-n", 1000, "--writers", 1, "--rate", 200, "--duration", options.seconds,
+                        "--ramp", 2000, "--sources", 8)
+        rows.append(("churn 1000, 200 posts/s", "gatewayd", 1000, result))
+        print(f"churn 1000: {result['sessions_opened']} lives, {result['resumes_not_recovered']} not recovered, lost {result['lost']}", flush=True)
 
     for writers in (1, 10, 100):
         with servers(data + f"/writes{writers}")[0] as server:

@@ -11,6 +11,8 @@
 //           its receipt.
 //   writes  --writers writers posting as fast as acks come back, no subscribers (-n 0): durable
 //           writes acknowledged per second.
+//   churn   like fanout, but every subscriber closes after 1-5 s and comes back at once with
+//           `since` its last offset and epoch: every offset must still arrive exactly once.
 //
 //   make -C Tools/gwload
 //   Tools/gwload/gwload --scenario fanout -n 1000 --writers 2 --rate 500 --duration 20
@@ -48,6 +50,11 @@ struct session {
     int64_t started_offset;
     uint64_t received, lost, duplicates, out_of_order;
     int close_code;
+    // churn: the stream's epoch for `since`, when this life ends, when to come back.
+    char epoch[64];
+    int closing;
+    double life_ends, reopen_at;
+    uint64_t lives, unrecovered;
     // Writers: requests sent and acknowledged.
     uint64_t sent, acked, in_flight;
     lws_sorted_usec_list_t post_timer;
@@ -66,7 +73,7 @@ static struct {
 
 static struct lws_context *context;
 static struct session *sessions;
-static int total_sessions, opened, ready_count, subscribed_count, failed_count, closed_count;
+static int total_sessions, opened, ready_count, subscribed_count, failed_count, closed_count, churn;
 static int64_t *latencies;
 static size_t latency_count, latency_capacity;
 static int close_codes[5000];
@@ -166,13 +173,26 @@ static void handle(struct session *s, const char *text, size_t length) {
         s->state = READY;
         ready_count++;
         if (s->role == SUBSCRIBER) {
-            send_json(s, json_pack("{s:s, s:i, s:s}", "op", "sub", "id", 1, "stream", "feed"));
+            json_t *sub = json_pack("{s:s, s:i, s:s}", "op", "sub", "id", 1, "stream", "feed");
+            if (s->epoch[0]) json_object_set_new(sub, "since", json_pack("{s:I, s:s}", "offset", (json_int_t)s->last_offset, "epoch", s->epoch));
+            send_json(s, sub);
         } else {
             lws_sul_schedule(context, 0, &s->post_timer, post_timer_fired, 10 * LWS_US_PER_MS);
         }
     } else if (!strcmp(op, "subscribed")) {
         s->state = SUBSCRIBED;
-        s->last_offset = s->started_offset = json_integer_value(json_object_get(frame, "offset"));
+        int64_t offset = json_integer_value(json_object_get(frame, "offset"));
+        const char *epoch = json_string_value(json_object_get(frame, "epoch"));
+        if (!s->epoch[0]) {
+            s->last_offset = s->started_offset = offset;
+        } else if (!json_is_true(json_object_get(frame, "recovered"))) {
+            // The server could not replay what this session missed: a gap it admits.
+            s->unrecovered++;
+            s->last_offset = offset;
+        }
+        if (epoch) snprintf(s->epoch, sizeof s->epoch, "%s", epoch);
+        s->lives++;
+        if (churn) s->life_ends = now_seconds() + 1 + (rand() % 4000) / 1000.0;
         subscribed_count++;
     } else if (!strcmp(op, "event")) {
         int64_t offset = json_integer_value(json_object_get(frame, "offset"));
@@ -231,6 +251,10 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
         }
         break;
     case LWS_CALLBACK_CLIENT_WRITEABLE:
+        if (s->closing && !s->queued) {
+            lws_close_reason(wsi, LWS_CLOSE_STATUS_NORMAL, NULL, 0);
+            return -1;
+        }
         if (s->queued) {
             char *message = s->queue[0];
             size_t size = strlen(message);
@@ -258,9 +282,11 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
             if (s->state == SUBSCRIBED) subscribed_count--;
             s->state = CLOSED;
             closed_count++;
-            if (s->close_code > 0 && s->close_code < 5000) close_codes[s->close_code]++;
+            if (s->close_code > 0 && s->close_code < 5000 && !s->closing) close_codes[s->close_code]++;
             lws_sul_cancel(&s->post_timer);
             s->wsi = NULL;
+            s->closing = 0;
+            s->reopen_at = now_seconds() + (rand() % 200) / 1000.0;
         }
         break;
     default:
@@ -285,6 +311,9 @@ static void open_session(struct session *s) {
     // Spread the connections over several loopback source addresses, past one address's ports.
     if (options.sources > 1) info.iface = source_names[s->index % options.sources];
     s->state = CONNECTING;
+    s->queued = 0;
+    s->inbox_length = 0;
+    s->close_code = 0;
     if (!lws_client_connect_via_info(&info)) {
         s->state = FAILED;
         failed_count++;
@@ -298,6 +327,21 @@ static void tick(lws_sorted_usec_list_t *sul) {
     // Ramp: open what the rate allows by now.
     int due = (int)((now - started_at) * options.ramp) + 1;
     while (opened < total_sessions && opened < due) open_session(&sessions[opened]);
+    // churn: end lives that are over, bring back the closed, until the writers stop.
+    if (churn && now < finished_at) {
+        for (int i = options.writers; i < opened; i++) {
+            struct session *s = &sessions[i];
+            if (s->state == SUBSCRIBED && !s->closing && now > s->life_ends) {
+                s->closing = 1;
+                subscribed_count--;
+                s->state = OPEN;
+                lws_callback_on_writable(s->wsi);
+            } else if ((s->state == CLOSED || s->state == FAILED) && now > s->reopen_at) {
+                open_session(s);
+                opened--;
+            }
+        }
+    }
     // Heartbeats every 10 s, staggered by session.
     static double last_heartbeat;
     if (now - last_heartbeat > 10) {
@@ -388,12 +432,13 @@ int main(int argc, char **argv) {
     if (!options.secret || options.connections < 0 || options.ramp < 1 || options.sources < 1 || options.sources > 64) usage();
     if (!strcmp(options.scenario, "idle")) {
         options.writers = 0;
-    } else if (strcmp(options.scenario, "fanout") && strcmp(options.scenario, "writes")) {
-        fprintf(stderr, "gwload: unknown scenario \"%s\" (idle, fanout, writes)\n", options.scenario);
+    } else if (strcmp(options.scenario, "fanout") && strcmp(options.scenario, "writes") && strcmp(options.scenario, "churn")) {
+        fprintf(stderr, "gwload: unknown scenario \"%s\" (idle, fanout, writes, churn)\n", options.scenario);
         return 2;
     } else if (options.writers < 1) {
         options.writers = 1;
     }
+    churn = !strcmp(options.scenario, "churn");
     for (int i = 0; i < options.sources; i++) snprintf(source_names[i], sizeof source_names[i], "127.0.0.%d", i + 1);
     signal(SIGINT, on_signal);
     lws_set_log_level(LLL_ERR, NULL);
@@ -418,8 +463,10 @@ int main(int argc, char **argv) {
         fprintf(stderr, "gwload: could not create the libwebsockets context (file descriptor limit? ulimit -n)\n");
         return 1;
     }
-    long rss_before = 0, rss_after = 0;
-    double cpu_before = 0, cpu_after = 0;
+    long rss_before = 0, rss_after = 0, rss_baseline = 0;
+    double cpu_before = 0, cpu_after = 0, cpu_baseline = 0;
+    // The server's memory before this tool opened anything: growth per connection is measured from here.
+    if (options.pid) process_usage(options.pid, &rss_baseline, &cpu_baseline);
     started_at = now_seconds();
     double ramp_seconds = (double)total_sessions / options.ramp;
     measure_from = started_at + ramp_seconds + 1;
@@ -438,7 +485,7 @@ int main(int argc, char **argv) {
     double measured = now_seconds() - measure_from;
     if (options.pid) process_usage(options.pid, &rss_after, &cpu_after);
 
-    uint64_t received = 0, lost = 0, duplicates = 0, out_of_order = 0, acked = 0;
+    uint64_t received = 0, lost = 0, duplicates = 0, out_of_order = 0, acked = 0, lives = 0, unrecovered = 0;
     int subscribers_ready = 0;
     for (int i = 0; i < total_sessions; i++) {
         struct session *s = &sessions[i];
@@ -447,6 +494,8 @@ int main(int argc, char **argv) {
             continue;
         }
         received += s->received;
+        lives += s->lives;
+        unrecovered += s->unrecovered;
         lost += s->lost;
         duplicates += s->duplicates;
         out_of_order += s->out_of_order;
@@ -465,7 +514,7 @@ int main(int argc, char **argv) {
     // Acks that came within the measured window (the writers stop posting at its end).
     double acked_per_second = measured > 0 ? (double)(acked - acked_at_start) / (finished_at - measure_from) : 0;
     double cpu_us_per_delivery = latency_count && options.pid ? (cpu_after - cpu_before) * 1e6 / latency_count : 0;
-    long rss_per_connection = options.pid && subscribers_ready ? rss_after * 1024 / (subscribers_ready + options.writers) : 0;
+    long rss_per_connection = options.pid && subscribers_ready ? (rss_after - rss_baseline) * 1024 / (subscribers_ready + options.writers) : 0;
     char codes[1024] = "";
     for (int code = 0; code < 5000; code++) {
         if (close_codes[code]) snprintf(codes + strlen(codes), sizeof codes - strlen(codes), "%s\"%d\":%d", codes[0] ? "," : "", code, close_codes[code]);
@@ -473,12 +522,13 @@ int main(int argc, char **argv) {
     printf("{\"scenario\":\"%s\",\"connections\":%d,\"subscribed\":%d,\"failed\":%d,\"writers\":%d,\"posts_acked\":%llu,"
            "\"acked_per_second\":%.0f,\"measured_seconds\":%.1f,\"delivered\":%zu,\"delivered_per_second\":%.0f,"
            "\"latency_us\":{\"p50\":%lld,\"p90\":%lld,\"p99\":%lld,\"max\":%lld},"
-           "\"received_in_order\":%llu,\"lost\":%llu,\"duplicates\":%llu,\"out_of_order\":%llu,\"close_codes\":{%s},"
-           "\"server_rss_kib\":%ld,\"server_rss_bytes_per_connection\":%ld,\"server_cpu_seconds\":%.2f,\"server_cpu_us_per_delivery\":%.3f}\n",
+           "\"sessions_opened\":%llu,\"resumes_not_recovered\":%llu,\"received_in_order\":%llu,\"lost\":%llu,\"duplicates\":%llu,\"out_of_order\":%llu,\"close_codes\":{%s},"
+           "\"server_rss_kib\":%ld,\"server_rss_kib_before\":%ld,\"server_rss_bytes_per_connection\":%ld,\"server_cpu_seconds\":%.2f,\"server_cpu_us_per_delivery\":%.3f}\n",
            options.scenario, options.connections, subscribers_ready, failed_count, options.writers, (unsigned long long)acked, acked_per_second, measured,
            latency_count, delivered_per_second, (long long)PERCENTILE(0.5), (long long)PERCENTILE(0.9), (long long)PERCENTILE(0.99),
-           (long long)(latency_count ? latencies[latency_count - 1] : 0), (unsigned long long)received, (unsigned long long)lost,
-           (unsigned long long)duplicates, (unsigned long long)out_of_order, codes, rss_after, rss_per_connection, cpu_after - cpu_before,
+           (long long)(latency_count ? latencies[latency_count - 1] : 0), (unsigned long long)lives, (unsigned long long)unrecovered,
+           (unsigned long long)received, (unsigned long long)lost,
+           (unsigned long long)duplicates, (unsigned long long)out_of_order, codes, rss_after, rss_baseline, rss_per_connection, cpu_after - cpu_before,
            cpu_us_per_delivery);
     fprintf(stderr,
             "%s: %d of %d connections subscribed (%d failed); %llu posts acknowledged (%.0f/s); %zu deliveries in %.1f s (%.0f/s);\n"
@@ -488,10 +538,11 @@ int main(int argc, char **argv) {
             (latency_count ? latencies[latency_count - 1] : 0) / 1000.0, (unsigned long long)lost, (unsigned long long)duplicates,
             (unsigned long long)out_of_order);
     if (options.pid) {
-        fprintf(stderr, "; server RSS %.1f MiB (%ld bytes per connection), CPU %.2f s (%.2f us per delivery)", rss_after / 1024.0,
+        fprintf(stderr, "; server RSS %.1f MiB (%ld bytes per connection of growth), CPU %.2f s (%.2f us per delivery)", rss_after / 1024.0,
                 rss_per_connection, cpu_after - cpu_before, cpu_us_per_delivery);
     }
     fprintf(stderr, "\n");
     lws_context_destroy(context);
-    return lost || duplicates || out_of_order ? 1 : 0;
+    if (churn) fprintf(stderr, "churn: %llu subscriber lives, %llu resumes the server could not replay\n", (unsigned long long)lives, (unsigned long long)unrecovered);
+    return lost || duplicates || out_of_order || unrecovered ? 1 : 0;
 }
