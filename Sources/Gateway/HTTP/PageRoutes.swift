@@ -14,13 +14,12 @@ enum PageRoutes {
     static func add(to router: Router<BasicRequestContext>, runtime: GatewayRuntime) {
         var loaded: [String: (bytes: [UInt8], type: String)] = [:]
         for file in files {
-            guard let url = Bundle.module.url(forResource: file.name, withExtension: nil, subdirectory: "web"),
-                let data = try? Data(contentsOf: url)
-            else {
-                runtime.logger.warning("The page file \(file.name) is missing from the resources next to the executable; / will not work.")
+            guard let bytes = GatewayResources.load(file.name, subdirectory: "web") else {
+                runtime.logger.warning(
+                    "The page file \(file.name) is not in \(GatewayResources.folderName) next to the executable; / answers 404 until it is installed.")
                 continue
             }
-            loaded[file.name] = (Array(data), file.type)
+            loaded[file.name] = (bytes, file.type)
         }
         let page = loaded
         @Sendable func serve(_ name: String) -> Response {
