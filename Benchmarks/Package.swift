@@ -13,14 +13,16 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.3"),
     ],
     targets: [
+        .target(name: "BenchmarkSupport", path: "Sources/BenchmarkSupport"),
         .executableTarget(
             name: "persona-benchmarks",
-            dependencies: [.product(name: "Persona", package: "gatewayd")],
+            dependencies: ["BenchmarkSupport", .product(name: "Persona", package: "gatewayd")],
             path: "Sources/PersonaBenchmarks"
         ),
         .executableTarget(
             name: "gateway-benchmarks",
             dependencies: [
+                "BenchmarkSupport",
                 .product(name: "Gateway", package: "gatewayd"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),

@@ -80,7 +80,7 @@ struct Serve: AsyncParsableCommand {
             }
         }
         let logger = Logger(label: "gatewayd")
-        if let file = source.loadedFile { logger.info("Configuration: \(file).") }
+        if let file = source.configFile { logger.info("Configuration: \(file).") }
         let server = try await GatewayServer(configuration: settings.gateway, logger: logger)
         try await server.run()
     }
@@ -97,8 +97,6 @@ struct SettingsSource: ParsableArguments {
         if let named = ProcessInfo.processInfo.environment["GATEWAYD_CONFIG"], !named.isEmpty { return named }
         return FileManager.default.fileExists(atPath: ServerSettings.defaultFile) ? ServerSettings.defaultFile : nil
     }
-
-    var loadedFile: String? { configFile }
 
     /// The settings from file and environment, or every problem found in either.
     func load() throws -> ServerSettings {

@@ -1,23 +1,11 @@
 // Costs on the gateway's hot paths: decoding a client frame, encoding an event once (JSON and
 // WebSocket header), and the store's group commit (fsync included) at batch sizes 1 and 64.
 // Prints the median of several rounds per operation; compare ratios within one run.
+import BenchmarkSupport
 import Foundation
 import Gateway
 import Logging
 import NIOCore
-
-func measure(_ name: String, iterations: Int, rounds: Int = 7, _ body: (Int) -> Int) {
-    var perOperation: [Double] = []
-    var sink = 0
-    for _ in 0..<rounds {
-        let start = ContinuousClock.now
-        for index in 0..<iterations { sink &+= body(index) }
-        let elapsed = ContinuousClock.now - start
-        perOperation.append((Double(elapsed.components.seconds) * 1e9 + Double(elapsed.components.attoseconds) / 1e9) / Double(iterations))
-    }
-    perOperation.sort()
-    print("\(name.padding(toLength: 52, withPad: " ", startingAt: 0)) \(String(format: "%10.1f", perOperation[perOperation.count / 2])) ns/op   (min \(String(format: "%.1f", perOperation[0])), sink \(sink & 1))")
-}
 
 print("gateway hot-path costs (release build)")
 let frame = Array(#"{"op":"comment","id":42,"post_id":"p_01JD8X3K4M5N6P7Q","parent_id":"c_01JD8X3K4M5N6P7R","body":"Nice work, 继续加油! 🎉","client_id":"2f1c9a7e-8b3d-4c2a-9e6f-1a2b3c4d5e6f"}"#.utf8)
@@ -57,8 +45,7 @@ for concurrent in [1, 64] {
             }
         }
     }
-    let elapsed = ContinuousClock.now - start
-    let perWrite = (Double(elapsed.components.seconds) * 1e9 + Double(elapsed.components.attoseconds) / 1e9) / Double(rounds * concurrent)
-    print("\("durable post, \(concurrent) in flight (synchronous=FULL)".padding(toLength: 52, withPad: " ", startingAt: 0)) \(String(format: "%10.0f", perWrite)) ns/write  (\(String(format: "%.0f", 1e9 / perWrite)) writes/s)")
+    let perWrite = nanoseconds(ContinuousClock.now - start) / Double(rounds * concurrent)
+    print("\(label("durable post, \(concurrent) in flight (synchronous=FULL)")) \(String(format: "%10.0f", perWrite)) ns/write  (\(String(format: "%.0f", 1e9 / perWrite)) writes/s)")
 }
 try? FileManager.default.removeItem(atPath: directory)

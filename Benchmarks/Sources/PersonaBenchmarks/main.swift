@@ -1,24 +1,9 @@
 // Costs of the persona decisions on the hot path of a bot's turn: a tone check, a limiter
 // decision, an incremental release, an offline reply. Prints nanoseconds per operation, the
 // median of several rounds (compare ratios within one run; the machine is noisy).
+import BenchmarkSupport
 import Foundation
 import Persona
-
-func measure(_ name: String, iterations: Int, rounds: Int = 7, _ body: (Int) -> Int) {
-    var perOperation: [Double] = []
-    var sink = 0
-    for _ in 0..<rounds {
-        let start = ContinuousClock.now
-        for index in 0..<iterations { sink &+= body(index) }
-        let elapsed = ContinuousClock.now - start
-        let nanoseconds = Double(elapsed.components.seconds) * 1e9 + Double(elapsed.components.attoseconds) / 1e9
-        perOperation.append(nanoseconds / Double(iterations))
-    }
-    perOperation.sort()
-    let median = perOperation[perOperation.count / 2]
-    let name = name.padding(toLength: 44, withPad: " ", startingAt: 0)
-    print("\(name) \(String(format: "%10.1f", median)) ns/op   (min \(String(format: "%.1f", perOperation[0])), sink \(sink & 1))")
-}
 
 var persona = Persona(id: "kiki", name: "Kiki")
 persona.tone.maxChars = 280

@@ -130,11 +130,21 @@ public actor BotRunner {
     }
 
     /// The listing with what only admins see: engine, model, circuit breaker, turns in flight.
-    func adminListing() async -> [(listing: Listing, engine: String, model: String, circuitOpen: Bool, turnsInFlight: Int)] {
-        var rows: [(listing: Listing, engine: String, model: String, circuitOpen: Bool, turnsInFlight: Int)] = []
+    struct AdminListing: Sendable {
+        var listing: Listing
+        var engine: String
+        var model: String
+        var circuitOpen: Bool
+        var turnsInFlight: Int
+    }
+
+    func adminListing() async -> [AdminListing] {
+        var rows: [AdminListing] = []
         for row in listing() {
             let responder = personas[row.id]?.responder
-            rows.append((row, responder?.engine.rawValue ?? "", responder?.modelLabel ?? "", await engines.isCircuitOpen(row.id), turnsInFlight[row.id] ?? 0))
+            rows.append(AdminListing(
+                listing: row, engine: responder?.engine.rawValue ?? "", model: responder?.modelLabel ?? "",
+                circuitOpen: await engines.isCircuitOpen(row.id), turnsInFlight: turnsInFlight[row.id] ?? 0))
         }
         return rows
     }

@@ -22,10 +22,10 @@ public struct ServerSettings: Sendable {
     public mutating func apply(fileText text: String, file: String) -> [Diagnostic] {
         let root: Node
         do {
-            guard let node = try Yams.compose(yaml: text) else { return [] }
+            guard let node = try YAMLSyntax.compose(text, file: file) else { return [] }
             root = node
         } catch {
-            return [YAMLSyntax.diagnostic(for: error, file: file)]
+            return [error]
         }
         var reader = NodeReader(file: file)
         let catalog = SettingsCatalog.all

@@ -32,7 +32,7 @@ enum SettingsCatalog {
             integer("writes", "comments_per_minute", \.gateway.writeLimits.commentsPerMinute, 1...100_000),
             integer("writes", "max_body_chars", \.gateway.maxBodyScalars, 1...100_000),
             integer("store", "max_batch", \.gateway.store.maximumBatch, 1...10_000),
-            integer64("store", "retain_events", \.gateway.store.retainedEventsPerStream, 1...100_000_000),
+            integer("store", "retain_events", \.gateway.store.retainedEventsPerStream, 1...100_000_000),
             duration("store", "retain_age", \.gateway.store.retainedEventAge, .seconds(60) ... .seconds(365 * 86_400)),
             duration("store", "idempotency_age", \.gateway.store.idempotencyAge, .seconds(24 * 3600) ... .seconds(365 * 86_400)),
             duration("store", "decision_age", \.gateway.store.decisionAge, .seconds(3600) ... .seconds(365 * 86_400)),
@@ -52,15 +52,10 @@ enum SettingsCatalog {
         }, show: { $0[keyPath: field] })
     }
 
-    private static func integer(_ section: String, _ key: String, _ field: WritableKeyPath<ServerSettings, Int>, _ range: ClosedRange<Int>) -> Setting {
+    private static func integer<T: BinaryInteger>(_ section: String, _ key: String, _ field: WritableKeyPath<ServerSettings, T>,
+                                                  _ range: ClosedRange<Int>) -> Setting {
         Setting(section: section, key: key, apply: { node, reader, settings in
-            if let value = reader.integer(node, "\(section).\(key)", range: range) { settings[keyPath: field] = value }
-        }, show: { "\($0[keyPath: field])" })
-    }
-
-    private static func integer64(_ section: String, _ key: String, _ field: WritableKeyPath<ServerSettings, Int64>, _ range: ClosedRange<Int>) -> Setting {
-        Setting(section: section, key: key, apply: { node, reader, settings in
-            if let value = reader.integer(node, "\(section).\(key)", range: range) { settings[keyPath: field] = Int64(value) }
+            if let value = reader.integer(node, "\(section).\(key)", range: range) { settings[keyPath: field] = T(value) }
         }, show: { "\($0[keyPath: field])" })
     }
 

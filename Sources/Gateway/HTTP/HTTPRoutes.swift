@@ -22,14 +22,7 @@ public enum HTTPRoutes {
                 body: .init(byteBuffer: ByteBuffer(bytes: runtime.metrics.render(sessions: runtime.sessions, hub: runtime.hub))))
         }
 
-        for name in ["asyncapi", "openapi"] {
-            let document = ProtocolDocuments.load(name)
-            if document == nil { runtime.logger.warning("The \(name) document is missing from the resources next to the executable; /v1/\(name).yaml answers 404.") }
-            router.get("/v1/\(name).yaml") { _, _ in
-                guard let document else { throw GatewayError.notFound("This build has no \(name) document.") }
-                return Response(status: .ok, headers: [.contentType: "application/yaml"], body: .init(byteBuffer: ByteBuffer(bytes: document)))
-            }
-        }
+        StaticFiles.add(to: router, logger: runtime.logger)
         router.get("/v1/feed") { request, _ in
             _ = try await reader(request, runtime)
             let limit = try pageLimit(request, default: 20, maximum: 100)
@@ -113,7 +106,7 @@ public enum HTTPRoutes {
         }
 
         AdminRoutes.add(to: router, runtime: runtime, runner: runner)
-        PageRoutes.add(to: router, runtime: runtime)
+        DevLogin.add(to: router, runtime: runtime)
         return router
     }
 

@@ -70,31 +70,35 @@ public final class GatewayMetrics: Sendable {
     }
 
     func recordClose(_ code: CloseCode) {
-        CoreMetrics.Counter(label: "gatewayd_closes_total", dimensions: [("code", "\(code.rawValue)")], factory: factory).increment()
+        count("gatewayd_closes_total", [("code", "\(code.rawValue)")])
     }
 
     func recordBotDecision(persona: String, outcome: String) {
-        CoreMetrics.Counter(label: "gatewayd_bot_decisions_total", dimensions: [("persona", persona), ("outcome", outcome)], factory: factory).increment()
+        count("gatewayd_bot_decisions_total", [("persona", persona), ("outcome", outcome)])
     }
 
     func recordReload(outcome: String) {
-        CoreMetrics.Counter(label: "gatewayd_persona_reloads_total", dimensions: [("outcome", outcome)], factory: factory).increment()
+        count("gatewayd_persona_reloads_total", [("outcome", outcome)])
     }
 
     public func recordEngine(_ report: EngineReport) {
         let persona = [("persona", report.persona)]
-        CoreMetrics.Counter(label: "gatewayd_engine_replies_total", dimensions: persona + [("outcome", report.failure?.rawValue ?? "ok")], factory: factory).increment()
-        CoreMetrics.Counter(label: "gatewayd_engine_requests_total", dimensions: persona, factory: factory).increment(by: report.requests)
-        CoreMetrics.Timer(label: "gatewayd_engine_reply_seconds", dimensions: persona, factory: factory).recordNanoseconds(report.duration.nanoseconds)
-        if let firstToken = report.firstToken {
-            CoreMetrics.Timer(label: "gatewayd_engine_first_token_seconds", dimensions: persona, factory: factory).recordNanoseconds(firstToken.nanoseconds)
-        }
-        if let prompt = report.promptTokens {
-            CoreMetrics.Counter(label: "gatewayd_engine_tokens_total", dimensions: persona + [("kind", "prompt")], factory: factory).increment(by: prompt)
-        }
-        if let completion = report.completionTokens {
-            CoreMetrics.Counter(label: "gatewayd_engine_tokens_total", dimensions: persona + [("kind", "completion")], factory: factory).increment(by: completion)
-        }
+        count("gatewayd_engine_replies_total", persona + [("outcome", report.failure?.rawValue ?? "ok")])
+        count("gatewayd_engine_requests_total", persona, by: report.requests)
+        time("gatewayd_engine_reply_seconds", persona, report.duration)
+        if let firstToken = report.firstToken { time("gatewayd_engine_first_token_seconds", persona, firstToken) }
+        if let prompt = report.promptTokens { count("gatewayd_engine_tokens_total", persona + [("kind", "prompt")], by: prompt) }
+        if let completion = report.completionTokens { count("gatewayd_engine_tokens_total", persona + [("kind", "completion")], by: completion) }
+    }
+
+    /// A labelled series, looked up in the registry when it moves: these move rarely (closes,
+    /// decisions, model replies), so no handle is kept per label value.
+    private func count(_ label: String, _ dimensions: [(String, String)], by amount: Int = 1) {
+        CoreMetrics.Counter(label: label, dimensions: dimensions, factory: factory).increment(by: amount)
+    }
+
+    private func time(_ label: String, _ dimensions: [(String, String)], _ duration: Duration) {
+        CoreMetrics.Timer(label: label, dimensions: dimensions, factory: factory).recordNanoseconds(duration.nanoseconds)
     }
 
     /// The Prometheus text, with the gauges read now.

@@ -50,6 +50,8 @@ final class WebSocketSession: ChannelInboundHandler, RemovableChannelHandler, St
     private var inboundLimiter: GCRA
     private var floodWindowStart = NIODeadline.now()
     private var floodCount = 0
+    /// Events written since the last flush, for the delivered counter.
+    private var deliveredSinceFlush = 0
 
     init(runtime: GatewayRuntime, compressionNegotiated: Bool) {
         self.runtime = runtime
@@ -585,7 +587,7 @@ final class WebSocketSession: ChannelInboundHandler, RemovableChannelHandler, St
     @discardableResult
     private func writeEvent(_ event: OutboundEvent) -> Bool {
         let written = writeRaw(event.frame, persistent: true)
-        if written { runtime.metrics.eventsDelivered.increment() }
+        if written { deliveredSinceFlush += 1 }
         return written
     }
 
@@ -621,6 +623,11 @@ final class WebSocketSession: ChannelInboundHandler, RemovableChannelHandler, St
 
     private func flush() {
         context?.flush()
+        // One shared atomic add per flush, not one per event: the counter is touched from every loop.
+        if deliveredSinceFlush > 0 {
+            runtime.metrics.eventsDelivered.increment(by: deliveredSinceFlush)
+            deliveredSinceFlush = 0
+        }
     }
 
     /// Bytes written to the channel that the socket has not taken yet.

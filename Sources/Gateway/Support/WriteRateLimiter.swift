@@ -46,11 +46,18 @@ public final class WriteRateLimiter: Sendable {
         let time = now()
         return buckets.withLock { buckets in
             Kind.allCases.map { kind in
-                let perMinute = kind == .post ? limits.postsPerMinute : limits.commentsPerMinute
+                let perMinute = perMinute(kind)
                 let bucket = buckets[Key(user: userID, kind: kind)] ?? Self.bucket(perMinute: perMinute)
                 return State(name: kind.rawValue, perMinute: perMinute, available: bucket.available(now: time),
                              retryAfterMilliseconds: bucket.check(now: time).retryAfterMilliseconds)
             }
+        }
+    }
+
+    private func perMinute(_ kind: Kind) -> Int {
+        switch kind {
+        case .post: limits.postsPerMinute
+        case .comment: limits.commentsPerMinute
         }
     }
 
@@ -61,12 +68,12 @@ public final class WriteRateLimiter: Sendable {
     /// Takes one write of this command's kind from the user's budget; commands without a limit pass.
     public func take(_ command: WriteCommand, by userID: String) -> GCRA.Decision {
         let kind: Kind
-        let perMinute: Int
         switch command {
-        case .post: (kind, perMinute) = (.post, limits.postsPerMinute)
-        case .comment: (kind, perMinute) = (.comment, limits.commentsPerMinute)
+        case .post: kind = .post
+        case .comment: kind = .comment
         default: return .allow
         }
+        let perMinute = perMinute(kind)
         let time = now()
         return buckets.withLock { buckets in
             let key = Key(user: userID, kind: kind)

@@ -1,4 +1,4 @@
-import Yams
+public import Yams
 
 /// Turns a persona file's text into a `Persona`, or into every problem the file has.
 public enum PersonaParser {
@@ -17,12 +17,12 @@ public enum PersonaParser {
         var reader = NodeReader(file: file)
         let root: Node
         do {
-            guard let node = try Yams.compose(yaml: text) else {
+            guard let node = try YAMLSyntax.compose(text, file: file) else {
                 return .failure(PersonaFileErrors([Diagnostic(file: file, line: 1, column: 1, path: "", message: "the file is empty")]))
             }
             root = node
         } catch {
-            return .failure(PersonaFileErrors([YAMLSyntax.diagnostic(for: error, file: file)]))
+            return .failure(PersonaFileErrors([error]))
         }
         guard let fields = reader.fields(root, "", allowed: topKeys) else { return .failure(PersonaFileErrors(reader.diagnostics)) }
         var persona = Persona(id: "", name: "", source: file)
@@ -229,7 +229,16 @@ public struct PersonaFileErrors: Error, Sendable, Equatable {
 
 /// Syntax errors from the YAML parser, with their position.
 public enum YAMLSyntax {
-    public static func diagnostic(for error: any Error, file: String) -> Diagnostic {
+    /// The document's root node (nil for an empty document), or its syntax error as a diagnostic.
+    public static func compose(_ text: String, file: String) throws(Diagnostic) -> Node? {
+        do {
+            return try Yams.compose(yaml: text)
+        } catch {
+            throw diagnostic(for: error, file: file)
+        }
+    }
+
+    static func diagnostic(for error: any Error, file: String) -> Diagnostic {
         if let yaml = error as? YamlError {
             switch yaml {
             case .scanner(let context, let problem, let mark, _), .parser(let context, let problem, let mark, _),

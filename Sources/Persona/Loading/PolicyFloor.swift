@@ -24,10 +24,10 @@ public struct PolicyFloor: Sendable, Equatable {
         var reader = NodeReader(file: file)
         let root: Node
         do {
-            guard let node = try Yams.compose(yaml: text) else { return .success(PolicyFloor()) }
+            guard let node = try YAMLSyntax.compose(text, file: file) else { return .success(PolicyFloor()) }
             root = node
         } catch {
-            return .failure(PersonaFileErrors([YAMLSyntax.diagnostic(for: error, file: file)]))
+            return .failure(PersonaFileErrors([error]))
         }
         var floor = PolicyFloor()
         if let fields = reader.fields(root, "", allowed: ["limits", "tone", "quiet_hours"]) {

@@ -584,10 +584,8 @@
     $("comment-input").focus();
   }
 
+  // A write the server refused for good: shown for a few seconds above the page.
   function notify(message) {
-    $("signin-error").textContent = "";
-    const badge = $("connection");
-    badge.title = message;
     const note = el("p", { class: "error", role: "alert" }, message);
     $("main").prepend(note);
     setTimeout(() => note.remove(), 6000);

@@ -93,24 +93,21 @@ public struct OpenAIResponder: Responder {
         var retries = 0
         while true {
             outcome.requests += 1
-            let released = NIOLockedValueBox(false)
+            // When this attempt showed its first text; nil while it has shown none.
             let firstToken = NIOLockedValueBox<ContinuousClock.Instant?>(nil)
+            defer { outcome.firstToken = firstToken.withLockedValue { $0 }.map { $0 - started } }
             let timeout = min(settings.timeout, deadline - .now)
             do {
-                let usage = try await withTimeout(timeout) {
+                return try await withTimeout(timeout) {
                     try await attempt(body: body, key: key) { piece in
-                        released.withLockedValue { $0 = true }
                         firstToken.withLockedValue { if $0 == nil { $0 = .now } }
                         emit(piece)
                     }
                 }
-                outcome.firstToken = firstToken.withLockedValue { $0 }.map { $0 - started }
-                return usage
             } catch var failure as EngineFailure {
-                outcome.firstToken = firstToken.withLockedValue { $0 }.map { $0 - started }
-                failure.detail = redacted(failure.detail, key: key)
+                failure.detail = Self.redact(failure.detail, key: key)
                 // Text already shown cannot be taken back by a silent retry: the caller retracts.
-                guard failure.isRetryable, !released.withLockedValue({ $0 }), retries < settings.maxRetries else { throw failure }
+                guard failure.isRetryable, firstToken.withLockedValue({ $0 == nil }), retries < settings.maxRetries else { throw failure }
                 retries += 1
                 let wait = max(failure.retryAfter ?? .zero, retry.backoff(retry: retries, random: &random))
                 guard ContinuousClock.now + wait < deadline else {
@@ -280,5 +277,4 @@ public struct OpenAIResponder: Responder {
         return words.joined(separator: " ")
     }
 
-    private func redacted(_ text: String, key: String?) -> String { Self.redact(text, key: key) }
 }

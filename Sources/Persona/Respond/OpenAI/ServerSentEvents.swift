@@ -51,14 +51,6 @@ public struct ServerSentEventParser: Sendable {
         return events
     }
 
-    /// The stream ended: an event without its final blank line is discarded, as the format says.
-    public mutating func finish() {
-        line.removeAll()
-        dataLines.removeAll()
-        sawData = false
-        eventName = ""
-    }
-
     private mutating func endLine() -> ServerSentEvent? {
         defer { line.removeAll(keepingCapacity: true) }
         if atStart {

@@ -1,40 +1,12 @@
 import Foundation
-import HTTPTypes
-import Logging
 import Hummingbird
 import NIOCore
 import Persona
 
-/// The live feed page at `/` (files in `Resources/web`, no build step, nothing from a CDN) and,
-/// in development mode only, the name-only login it uses on a machine of one's own.
-enum PageRoutes {
-    static let files: [(name: String, type: String)] = [("index.html", "text/html; charset=utf-8"), ("app.js", "text/javascript; charset=utf-8"),
-                                                        ("style.css", "text/css; charset=utf-8")]
-
+/// The name-only login the page uses on a machine of one's own: it exists only in development
+/// mode (`server.mode`), and gives a token for role `user`, never more.
+enum DevLogin {
     static func add(to router: Router<BasicRequestContext>, runtime: GatewayRuntime) {
-        var loaded: [String: (bytes: [UInt8], type: String)] = [:]
-        for file in files {
-            guard let bytes = GatewayResources.load(file.name, subdirectory: "web") else {
-                runtime.logger.warning(
-                    "The page file \(file.name) is not in \(GatewayResources.folderName) next to the executable; / answers 404 until it is installed.")
-                continue
-            }
-            loaded[file.name] = (bytes, file.type)
-        }
-        let page = loaded
-        @Sendable func serve(_ name: String) -> Response {
-            guard let file = page[name] else {
-                return HTTPRoutes.json(.notFound, Array(#"{"error":{"code":"not_found","message":"This build has no web page."}}"#.utf8))
-            }
-            // Small files, revalidated each time, so an upgrade is seen at once.
-            return Response(status: .ok, headers: [.contentType: file.type, .cacheControl: "no-cache"],
-                            body: .init(byteBuffer: ByteBuffer(bytes: file.bytes)))
-        }
-        router.get("/") { _, _ in serve("index.html") }
-        for file in files where file.name != "index.html" {
-            router.get("/\(file.name)") { _, _ in serve(file.name) }
-        }
-
         guard runtime.configuration.mode == .development else { return }
         router.post("/v1/dev/login") { request, _ in
             let fields = try await HTTPRoutes.jsonObject(request, runtime)
