@@ -40,6 +40,11 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Directory of persona files, may be absent or empty (paths.personas).")
     var personas: String?
 
+    @Option(help: ArgumentHelp(
+        "sqlite, or postgres://user:password@host:5432/database[?schema=name&sslmode=require] to run as one node of a cluster (store.backend, GATEWAYD_STORE).",
+        valueName: "backend"))
+    var store: String?
+
     @Option(help: "trace, debug, info, notice, warning, error or critical (log.level).")
     var logLevel: Logger.Level?
 
@@ -56,6 +61,13 @@ struct Serve: AsyncParsableCommand {
         if let mode { settings.gateway.mode = mode }
         if let data { settings.gateway.dataDirectory = data }
         if let personas { settings.gateway.personasDirectory = personas }
+        if let store {
+            do throws(StoreLocationError) {
+                settings.gateway.storeLocation = try StoreLocation(parsing: store)
+            } catch {
+                throw ValidationError("--store: \(error.description)")
+            }
+        }
         if let logLevel { settings.logLevel = logLevel }
         if let logFormat { settings.logFormat = logFormat }
         if conformanceEcho {
@@ -179,7 +191,7 @@ extension ServerSettings.LogFormat: ExpressibleByArgument {}
 
 struct Token: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Print a token signed with the gateway's key (GATEWAYD_JWT_SECRET, or the key in --data).")
+        abstract: "Print a token signed with the gateway's key (GATEWAYD_JWT_SECRET, or the key in --data, or the cluster's key in --store).")
 
     @Option(help: "The user id (the token's sub).")
     var user: String
@@ -196,6 +208,9 @@ struct Token: AsyncParsableCommand {
     @Option(help: "The data directory whose key signs the token, when GATEWAYD_JWT_SECRET is unset.")
     var data = "./data"
 
+    @Option(help: "A cluster's PostgreSQL URL (or GATEWAYD_STORE): its shared key signs the token, when GATEWAYD_JWT_SECRET is unset.")
+    var store: String?
+
     func validate() throws {
         guard User.Role(rawValue: role) != nil else {
             throw ValidationError("--role must be one of user, moderator, admin, bot; got \"\(role)\".")
@@ -207,7 +222,13 @@ struct Token: AsyncParsableCommand {
 
     func run() async throws {
         let logger = Logger(label: "gatewayd")
-        let secret = try SigningKey.load(dataDirectory: data, logger: logger)
+        let secret: [UInt8]
+        let backend = store ?? ProcessInfo.processInfo.environment["GATEWAYD_STORE"]
+        if let backend, case .postgres(let location) = try StoreLocation(parsing: backend) {
+            secret = try await SigningKey.load(sharedIn: location, logger: logger)
+        } else {
+            secret = try SigningKey.load(dataDirectory: data, logger: logger)
+        }
         let authority = await TokenAuthority(secret: secret, bots: BotRoster())
         print(try await authority.sign(userID: user, name: name, role: User.Role(rawValue: role)!, lifetime: DurationSyntax.parse(ttl)!))
     }

@@ -9,80 +9,8 @@ import Testing
 /// The gateway as its own process, killed with SIGKILL while writers are busy.
 @Suite("Crash safety", .serialized)
 struct CrashTests {
-    static let secret = "crash-test-secret-crash-test-secret"
-
-    /// The `gatewayd` executable built next to this test bundle.
-    static func executable() throws -> String {
-        let bundleDirectory = URL(fileURLWithPath: Bundle.main.bundlePath).deletingLastPathComponent().path
-        let candidates = [
-            bundleDirectory + "/gatewayd",
-            URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().path + "/gatewayd",
-            URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().deletingLastPathComponent().path + "/gatewayd",
-        ]
-        guard let found = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0) }) else {
-            throw TestClientError(description: "gatewayd was not built next to the tests (looked in \(candidates)); run `swift build` first")
-        }
-        return found
-    }
-
-    /// A running `gatewayd serve` process and the port it announced.
-    final class GatewayProcess: Sendable {
-        let process: Process
-        let port: Int
-
-        init(dataDirectory: String) async throws {
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: try CrashTests.executable())
-            process.arguments = ["serve", "--port", "0", "--data", dataDirectory, "--personas", dataDirectory + "/no-personas"]
-            var environment = ProcessInfo.processInfo.environment
-            environment["GATEWAYD_JWT_SECRET"] = CrashTests.secret
-            // Load tests write faster than a person may.
-            environment["GATEWAYD_WRITES_POSTS_PER_MINUTE"] = "100000"
-            environment["GATEWAYD_WRITES_COMMENTS_PER_MINUTE"] = "100000"
-            process.environment = environment
-            let output = Pipe()
-            process.standardOutput = output
-            process.standardError = output
-            try process.run()
-            self.process = process
-            // The log line "listening on http://127.0.0.1:PORT" names the port.
-            let found = Mutex<Int?>(nil)
-            let deadline = ContinuousClock.now + .seconds(20)
-            var text = ""
-            while ContinuousClock.now < deadline {
-                let data = output.fileHandleForReading.availableData
-                if data.isEmpty { break }
-                text += String(decoding: data, as: UTF8.self)
-                if let range = text.range(of: "listening on http://127.0.0.1:") {
-                    let digits = text[range.upperBound...].prefix { $0.isNumber }
-                    found.withLock { $0 = Int(digits) }
-                    break
-                }
-            }
-            guard let port = found.withLock({ $0 }) else {
-                process.terminate()
-                throw TestClientError(description: "gatewayd did not start: \(text)")
-            }
-            self.port = port
-            // Keep draining the output so the process never blocks on a full pipe.
-            let handle = output.fileHandleForReading
-            Thread.detachNewThread { while !handle.availableData.isEmpty {} }
-        }
-
-        func kill() {
-            Foundation.kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
-        }
-
-        func terminate() -> Int32 {
-            process.terminate()
-            process.waitUntilExit()
-            return process.terminationStatus
-        }
-    }
-
     static func token(_ user: String) async throws -> String {
-        try await TokenAuthority(secret: Array(secret.utf8), bots: BotRoster()).sign(userID: user, name: user, role: .user, lifetime: .seconds(3600))
+        try await GatewayProcess.token(user)
     }
 
     /// One write as a client makes it: the same client_id and body whenever it is retried.

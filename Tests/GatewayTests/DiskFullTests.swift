@@ -4,7 +4,7 @@ import Testing
 
 /// The gateway's process on a filesystem that fills up (issue 9): a tmpfs of 2 MiB made for the
 /// test. Needs permission to mount (root, as CI runs); without it the test says so and is skipped.
-@Suite("Disk full", .serialized)
+@Suite("Disk full", .serialized, .enabled(if: !TestServer.onPostgres, "fills the SQLite file's filesystem; PostgreSQL keeps its own disk"))
 struct DiskFullTests {
     static func run(_ arguments: [String]) -> Int32 {
         let process = Process()
@@ -42,7 +42,7 @@ struct DiskFullTests {
         let directory = TestServer.temporaryDirectory()
         #expect(Self.run(["-t", "tmpfs", "-o", "size=2m", "tmpfs", directory]) == 0)
         defer { Self.unmount(directory) }
-        let gateway = try await CrashTests.GatewayProcess(dataDirectory: directory + "/data")
+        let gateway = try await GatewayProcess(dataDirectory: directory + "/data")
         let client = try await TestClient.connect(port: gateway.port)
         _ = try await client.expect("hello")
         try await client.send(["op": "identify", "token": try await CrashTests.token("u_filler")])

@@ -165,7 +165,7 @@ struct StreamTests {
         defer { Task { await server.stop() } }
         let writer = try await server.identified("u_writer")
         for index in 0..<10 { _ = try await post(writer, "p\(index)", clientID: "p\(index)") }
-        try await (server.runtime.store as! SQLiteStore).prune()
+        try await server.runtime.store.prune()
         let reader = try await server.identified("u_reader")
         let epoch = (try await server.http("GET", "/v1/feed")).json.string("epoch")!
         let tooOld = try await subscribe(reader, "feed", since: (2, epoch))

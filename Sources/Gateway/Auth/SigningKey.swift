@@ -21,8 +21,7 @@ public enum SigningKey {
             return Array(text.utf8)
         }
         try FileManager.default.createDirectory(atPath: dataDirectory, withIntermediateDirectories: true)
-        var generator = SystemRandomNumberGenerator()
-        let key = (0..<32).map { _ in String(format: "%02x", UInt8.random(in: 0...255, using: &generator)) }.joined()
+        let key = randomKey()
         guard FileManager.default.createFile(atPath: path, contents: Data(key.utf8), attributes: [.posixPermissions: 0o600]) else {
             throw KeyError(description: "Could not write the token key file \(path); check that the data directory is writable.")
         }
@@ -30,6 +29,21 @@ public enum SigningKey {
             "\(environmentVariable) is not set, so a new random token signing key was created in \(path) (mode 0600). Tokens from `gatewayd token` with the same --data use it."
         )
         return Array(key.utf8)
+    }
+
+    /// For a cluster: `GATEWAYD_JWT_SECRET`, or a random key kept in the PostgreSQL store and made
+    /// by the first node that needs it, so that every node accepts every node's tokens.
+    public static func load(sharedIn location: PostgresLocation, environment: [String: String] = ProcessInfo.processInfo.environment,
+                            logger: Logger) async throws -> [UInt8] {
+        if let secret = environment[environmentVariable], !secret.isEmpty {
+            return Array(secret.utf8)
+        }
+        return try await PostgresStore.sharedSigningKey(at: location, candidate: randomKey(), logger: logger)
+    }
+
+    static func randomKey() -> String {
+        var generator = SystemRandomNumberGenerator()
+        return (0..<32).map { _ in String(format: "%02x", UInt8.random(in: 0...255, using: &generator)) }.joined()
     }
 
     public struct KeyError: Error, CustomStringConvertible {

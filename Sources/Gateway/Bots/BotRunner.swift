@@ -44,12 +44,16 @@ public actor BotRunner {
     private var random = SeededRandom(seed: UInt64.random(in: 0...UInt64.max))
     private var policy = PolicyFloor()
     private var lastOpened: [String: Timestamp] = [:]
+    /// The personas this node runs: nil runs all of them (one node); in a cluster, those whose
+    /// lease this node holds (`PersonaLeases`).
+    private var owned: Set<String>?
     /// The last quiet-feed refusal logged per persona, so a long quiet spell logs it once an hour.
     private var lastQuietRefusal: [String: (rule: String, at: Int64)] = [:]
 
     public init(store: any FeedStore & BotStore, hub: StreamHub, ids: IDGenerator, roster: BotRoster, logger: Logger,
                 metrics: GatewayMetrics? = nil, engines: ModelEngines = ModelEngines(), maximumTurnsInFlight: Int = 16,
-                now: @escaping @Sendable () -> Timestamp = Timestamp.now) {
+                ownsEveryPersona: Bool = true, now: @escaping @Sendable () -> Timestamp = Timestamp.now) {
+        owned = ownsEveryPersona ? nil : []
         self.metrics = metrics
         self.engines = engines
         self.store = store
@@ -149,6 +153,49 @@ public actor BotRunner {
         return rows
     }
 
+    // MARK: Ownership (several nodes)
+
+    /// Every persona loaded, for the leases.
+    public func personaIDs() -> Set<String> { Set(personas.keys) }
+
+    /// Whether this node runs `persona`.
+    public func owns(_ persona: String) -> Bool { owned?.contains(persona) ?? true }
+
+    /// How long after an item a node taking a persona over still answers it.
+    static let takeoverLookback: Int64 = 60_000
+
+    /// The personas whose leases this node holds now. For each one gained: its limits are
+    /// rebuilt from the shared store (the previous owner's replies count), and the items of the
+    /// last minute it made no decision about (they arrived while no node owned it, or while its
+    /// owner was dying) are considered now. Pauses are re-read, since any node may set them.
+    public func setOwned(_ ids: Set<String>) async {
+        let gained = ids.subtracting(owned ?? [])
+        let lost = (owned ?? []).subtracting(ids)
+        owned = ids
+        if let stored = try? await store.pausedPersonas() { paused = stored }
+        for id in lost.sorted() { logger.notice("Persona \(id) is no longer run by this node.") }
+        for id in gained.sorted() {
+            guard let persona = personas[id] else { continue }
+            await takeOver(persona)
+        }
+    }
+
+    private func takeOver(_ persona: Persona) async {
+        let time = now().milliseconds
+        let replies = (try? await store.botReplies(since: Timestamp(milliseconds: time - 24 * 3_600_000))) ?? []
+        limiter.replace(
+            persona: persona,
+            with: replies.filter { $0.persona == persona.id }.map {
+                ReplyRecord(persona: $0.persona, thread: $0.postID, user: $0.addressee, time: $0.at.milliseconds * 1_000_000)
+            })
+        let since = Timestamp(milliseconds: time - Self.takeoverLookback)
+        let decided = (try? await store.decidedItems(persona: persona.id, since: Timestamp(milliseconds: since.milliseconds - Self.takeoverLookback))) ?? []
+        let missed = ((try? await store.recentItems(since: since)) ?? []).compactMap(FeedItem.init).filter { !decided.contains($0.id) }
+        logger.notice(
+            "Persona \(persona.id) is now run by this node: limits rebuilt from \(replies.count) replies of the last day, \(missed.count) items of the last minute without a decision considered now.")
+        for item in missed { await consider(item, among: [persona]) }
+    }
+
     public func knows(_ persona: String) -> Bool { personas[persona] != nil || invalidFiles[persona] != nil }
 
     /// Pauses or resumes a persona, at once and across restarts.
@@ -165,14 +212,17 @@ public actor BotRunner {
         }
     }
 
-    private func consider(_ item: FeedItem) async {
+    /// Decides about one item for every persona this node runs, or for `candidates`.
+    private func consider(_ item: FeedItem, among candidates: [Persona]? = nil) async {
         // The chain above a comment is read once, for every persona.
         var context: ThreadContext?
         if !item.isPost {
             context = try? await store.context(postID: item.postID, commentID: item.id)
         }
         let botsEnabled = item.isPost ? item.botsEnabled : (context?.post.botsEnabled ?? false)
-        for persona in personas.values.sorted(by: { $0.id < $1.id }) where persona.enabled && persona.botUserID != item.authorID {
+        let candidates = (candidates ?? personas.values.sorted(by: { $0.id < $1.id })).filter { owns($0.id) }
+        guard !candidates.isEmpty else { return }
+        for persona in candidates where persona.enabled && persona.botUserID != item.authorID {
             // A comment under its own comment, or a top-level comment on its own post.
             let repliesToPersona = context.map { $0.chainAuthors.count > 1 && $0.chainAuthors[1] == persona.botUserID } ?? false
             let triggerItem = TriggerMatcher.Item(text: item.body, isPost: item.isPost, repliesToPersona: repliesToPersona)
@@ -257,7 +307,7 @@ public actor BotRunner {
         let account = Self.account(persona)
         let stream = "thread:\(turn.item.postID)"
         let parentID = turn.item.isPost ? nil : turn.item.id
-        hub.publishEphemeral(WebSocketFraming.frame(.text, payload: ServerFrame.typing(stream: stream, user: account)), stream: stream, excluding: nil)
+        hub.publishEphemeral(payload: ServerFrame.typing(stream: stream, user: account), stream: stream, excluding: nil)
         let drafts = DraftStream(hub: hub, ids: ids, stream: stream, author: account, parentID: parentID)
         var request = ReplyRequest(
             persona: persona, post: turn.postBody, parent: turn.item.isPost ? nil : turn.item.body,
@@ -285,12 +335,34 @@ public actor BotRunner {
                 await log(persona, turn.trigger, turn.item, outcome: "silent", rule: "tone", detail: outcome.reason)
                 return
             }
+            guard owns(persona.id) else {
+                await drafts.retract()
+                await log(persona, turn.trigger, turn.item, outcome: "skipped", rule: "cluster.owner", detail: "another node runs this persona now")
+                return
+            }
             let body = try TextRules.normalizeBody(reply, maximumScalars: 4000)
-            let receipt = try await store.write(
-                .comment(postID: turn.item.postID, parentID: parentID, body: body, clientID: "bot-\(await drafts.currentID)",
-                         generated: Self.label(persona, by: responder)),
-                by: account)
+            // One reply per item and persona, whichever node writes it: a node that took the persona
+            // over mid-turn gets `conflict` (or the same ack) instead of writing a second reply.
+            let written: Result<WriteReceipt, GatewayError>
+            do throws(GatewayError) {
+                written = .success(try await store.write(
+                    .comment(postID: turn.item.postID, parentID: parentID, body: body, clientID: "reply-\(turn.item.id)",
+                             generated: Self.label(persona, by: responder)),
+                    by: account))
+            } catch {
+                written = .failure(error)
+            }
+            if case .failure(let error) = written, error.code == .conflict {
+                await drafts.retract()
+                await log(persona, turn.trigger, turn.item, outcome: "skipped", rule: "already_answered", detail: "this persona already answered this item")
+                return
+            }
+            let receipt = try written.get()
             await drafts.commit(commentID: receipt.comment?.id ?? "", finalText: body)
+            if receipt.replayed {
+                await log(persona, turn.trigger, turn.item, outcome: "skipped", rule: "already_answered", detail: "this persona already answered this item")
+                return
+            }
             if let firstDelta = await drafts.firstDeltaAt, persona.responder.engine == .offline {
                 // Commit of the post to the first draft frame, less the configured delay: the
                 // gateway's own overhead (the offline engine's tens of microseconds included).
@@ -311,7 +383,7 @@ public actor BotRunner {
     /// Checks whether a quiet feed should get a post of a persona's own, and writes it
     /// (`triggers.quiet_feed`). Called every few seconds by a service, or by a test's clock.
     public func tickQuietFeed() async {
-        let candidates = personas.values.filter { $0.enabled && $0.triggers.quietFeed != nil && !paused.contains($0.id) }
+        let candidates = personas.values.filter { $0.enabled && $0.triggers.quietFeed != nil && !paused.contains($0.id) && owns($0.id) }
         guard !candidates.isEmpty else { return }
         let time = now()
         let latest: (at: Timestamp, body: String)?

@@ -83,6 +83,6 @@ actor DraftStream {
         writer.field("draft_id", currentID)
         fields(&writer)
         writer.endObject()
-        hub.publishEphemeral(WebSocketFraming.frame(.text, payload: writer.bytes), stream: stream, excluding: nil)
+        hub.publishEphemeral(payload: writer.bytes, stream: stream, excluding: nil)
     }
 }

@@ -73,9 +73,11 @@ public struct ServerSettings: Sendable {
 struct Setting {
     let section: String
     let key: String
+    /// A variable name other than `GATEWAYD_<SECTION>_<KEY>`, for settings known by a shorter one.
+    var environmentOverride: String? = nil
     let apply: (Node, inout NodeReader, inout ServerSettings) -> Void
     let show: (ServerSettings) -> String
 
     var path: String { "\(section).\(key)" }
-    var environmentName: String { "GATEWAYD_" + "\(section)_\(key)".uppercased() }
+    var environmentName: String { environmentOverride ?? "GATEWAYD_" + "\(section)_\(key)".uppercased() }
 }

@@ -31,12 +31,15 @@ enum SettingsCatalog {
             integer("writes", "posts_per_minute", \.gateway.writeLimits.postsPerMinute, 1...100_000),
             integer("writes", "comments_per_minute", \.gateway.writeLimits.commentsPerMinute, 1...100_000),
             integer("writes", "max_body_chars", \.gateway.maxBodyScalars, 1...100_000),
+            storeBackend(),
+            duration("store", "write_timeout", \.gateway.storeWriteTimeout, .milliseconds(100) ... .seconds(600)),
             integer("store", "max_batch", \.gateway.store.maximumBatch, 1...10_000),
             integer("store", "retain_events", \.gateway.store.retainedEventsPerStream, 1...100_000_000),
             duration("store", "retain_age", \.gateway.store.retainedEventAge, .seconds(60) ... .seconds(365 * 86_400)),
             duration("store", "idempotency_age", \.gateway.store.idempotencyAge, .seconds(24 * 3600) ... .seconds(365 * 86_400)),
             duration("store", "decision_age", \.gateway.store.decisionAge, .seconds(3600) ... .seconds(365 * 86_400)),
             duration("store", "prune_interval", \.gateway.pruneInterval, .seconds(1) ... .seconds(86_400)),
+            duration("cluster", "lease_interval", \.gateway.leaseInterval, .milliseconds(200) ... .seconds(600)),
             duration("bots", "quiet_feed_interval", \.gateway.quietFeedInterval, .seconds(1) ... .seconds(3600)),
             integer("bots", "engine_breaker_failures", \.gateway.engineBreakerThreshold, 1...1000),
             duration("bots", "engine_breaker_cooldown", \.gateway.engineBreakerCooldown, .seconds(1) ... .seconds(3600)),
@@ -44,6 +47,18 @@ enum SettingsCatalog {
             choice("log", "level", \.logLevel),
             choice("log", "format", \.logFormat),
         ]
+    }
+
+    /// `sqlite` or a PostgreSQL URL; read from `GATEWAYD_STORE` in the environment.
+    private static func storeBackend() -> Setting {
+        Setting(section: "store", key: "backend", environmentOverride: "GATEWAYD_STORE", apply: { node, reader, settings in
+            guard let text = reader.string(node, "store.backend", allowEmpty: false, maxLength: 4096) else { return }
+            do throws(StoreLocationError) {
+                settings.gateway.storeLocation = try StoreLocation(parsing: text)
+            } catch {
+                reader.error(node, "store.backend", error.description)
+            }
+        }, show: { "\"\($0.gateway.storeLocation)\"" })
     }
 
     private static func text(_ section: String, _ key: String, _ field: WritableKeyPath<ServerSettings, String>) -> Setting {

@@ -51,6 +51,13 @@ public struct GatewayConfiguration: Sendable {
     /// How often old events and client_id records are pruned.
     public var pruneInterval: Duration = .seconds(600)
     public var store = SQLiteStore.Configuration()
+    /// The SQLite file in the data directory, or a PostgreSQL database shared by several nodes.
+    public var storeLocation = StoreLocation.sqlite
+    /// When the store makes no progress for this long (PostgreSQL unreachable), waiting writes
+    /// fail with `unavailable` instead of hanging; reads give up after it too.
+    public var storeWriteTimeout: Duration = .seconds(5)
+    /// With PostgreSQL: how often a node tries to take over personas no live node owns.
+    public var leaseInterval: Duration = .seconds(2)
     /// The wall clock of the store and the bots; tests give a clock of their own.
     public var clock: @Sendable () -> Timestamp = Timestamp.now
     /// How often the bots look for a quiet feed.

@@ -27,6 +27,13 @@ public final class GatewayMetrics: Sendable {
     let storeCommitLatency: CoreMetrics.Timer
     /// Commit of a post to an offline bot's first draft frame, the configured delay excluded.
     let botFirstDraftOverhead: CoreMetrics.Timer
+    /// The cluster bus (PostgreSQL): notifications and events received, events read back from
+    /// the log to fill a gap, reconnections, and the time from an event's commit to its arrival.
+    let busNotifications: CoreMetrics.Counter
+    let busEvents: CoreMetrics.Counter
+    let busCatchUpEvents: CoreMetrics.Counter
+    let busReconnects: CoreMetrics.Counter
+    let busLatency: CoreMetrics.Timer
     private let connectionsOpen: CoreMetrics.Gauge
     private let subscriptions: CoreMetrics.Gauge
     private let sessionGauges: [SessionRegistry.State: CoreMetrics.Gauge]
@@ -41,6 +48,7 @@ public final class GatewayMetrics: Sendable {
         factory.durationHistogramBuckets = [
             "gatewayd_fanout_latency_seconds": latencyBuckets,
             "gatewayd_store_commit_seconds": latencyBuckets,
+            "gatewayd_bus_latency_seconds": latencyBuckets,
             "gatewayd_engine_reply_seconds": [.milliseconds(250), .milliseconds(500), .seconds(1), .seconds(2), .seconds(5), .seconds(10), .seconds(20), .seconds(45), .seconds(90)],
             "gatewayd_engine_first_token_seconds": [.milliseconds(100), .milliseconds(250), .milliseconds(500), .seconds(1), .seconds(2), .seconds(5), .seconds(10), .seconds(20)],
         ]
@@ -60,6 +68,11 @@ public final class GatewayMetrics: Sendable {
         storeBatchSize = CoreMetrics.Recorder(label: "gatewayd_store_batch_size", factory: factory)
         storeCommitLatency = CoreMetrics.Timer(label: "gatewayd_store_commit_seconds", factory: factory)
         botFirstDraftOverhead = CoreMetrics.Timer(label: "gatewayd_bot_first_draft_overhead_seconds", factory: factory)
+        busNotifications = CoreMetrics.Counter(label: "gatewayd_bus_notifications_total", factory: factory)
+        busEvents = CoreMetrics.Counter(label: "gatewayd_bus_events_total", factory: factory)
+        busCatchUpEvents = CoreMetrics.Counter(label: "gatewayd_bus_catchup_events_total", factory: factory)
+        busReconnects = CoreMetrics.Counter(label: "gatewayd_bus_reconnects_total", factory: factory)
+        busLatency = CoreMetrics.Timer(label: "gatewayd_bus_latency_seconds", factory: factory)
         connectionsOpen = CoreMetrics.Gauge(label: "gatewayd_connections", factory: factory)
         subscriptions = CoreMetrics.Gauge(label: "gatewayd_subscriptions", factory: factory)
         var sessionGauges: [SessionRegistry.State: CoreMetrics.Gauge] = [:]

@@ -14,30 +14,54 @@ public final class GatewayServer: Sendable {
     public let runtime: GatewayRuntime
     public let runner: BotRunner
     private let watcher: PersonaWatcher
+    /// The PostgreSQL store when this node is one of a cluster; its bus and leases run as a service.
+    private let cluster: PostgresStore?
     private let boundPort = Mutex<(port: Int?, waiters: [CheckedContinuation<Int, Never>])>((nil, []))
 
-    /// Opens the store in the data directory and prepares the server; `run` serves.
+    /// Opens the store (the SQLite file in the data directory, or PostgreSQL) and prepares the
+    /// server; `run` serves.
     public init(configuration: GatewayConfiguration, bots: BotRoster = BotRoster(), logger: Logger) async throws {
         try FileManager.default.createDirectory(atPath: configuration.dataDirectory, withIntermediateDirectories: true)
-        let secret = try SigningKey.load(dataDirectory: configuration.dataDirectory, logger: logger)
         let metrics = GatewayMetrics()
         let hub = StreamHub(typingIntervalNanoseconds: configuration.typingInterval.nanoseconds, metrics: metrics)
         let ids = IDGenerator()
         var storeConfiguration = configuration.store
         storeConfiguration.maximumBodyScalars = configuration.maxBodyScalars
-        let databasePath = (configuration.dataDirectory as NSString).appendingPathComponent("gatewayd.sqlite")
-        let store = try SQLiteStore(
-            path: databasePath, configuration: storeConfiguration, sink: hub, ids: ids, now: configuration.clock, metrics: metrics, logger: logger)
+        let store: any FeedStore & BotStore
+        let secret: [UInt8]
+        switch configuration.storeLocation {
+        case .sqlite:
+            let databasePath = (configuration.dataDirectory as NSString).appendingPathComponent("gatewayd.sqlite")
+            let sqlite = try SQLiteStore(
+                path: databasePath, configuration: storeConfiguration, sink: hub, ids: ids, now: configuration.clock, metrics: metrics, logger: logger)
+            logger.info("Store: \(databasePath) (SQLite, WAL, synchronous=FULL), epoch \(sqlite.epoch).")
+            store = sqlite
+            secret = try SigningKey.load(dataDirectory: configuration.dataDirectory, logger: logger)
+            cluster = nil
+        case .postgres(let location):
+            let postgres = try await PostgresStore(
+                location: location, configuration: storeConfiguration, hub: hub, ids: ids, now: configuration.clock, metrics: metrics,
+                writeTimeout: configuration.storeWriteTimeout, logger: logger)
+            logger.info("Store: \(location) (PostgreSQL, schema \(location.schema)), epoch \(postgres.epoch), node \(postgres.bus.nodeID).")
+            store = postgres
+            secret = try await SigningKey.load(sharedIn: location, logger: logger)
+            hub.setEphemeralRelay { [bus = postgres.bus] stream, payload in bus.send(stream: stream, payload: payload) }
+            cluster = postgres
+        }
         let tokens = await TokenAuthority(secret: secret, bots: bots)
         runtime = GatewayRuntime(
             configuration: configuration, store: store, hub: hub, tokens: tokens, bots: bots, ids: ids, metrics: metrics, logger: logger)
-        logger.info("Store: \(databasePath) (SQLite, WAL, synchronous=FULL), epoch \(store.epoch).")
         watcher = PersonaWatcher(directory: configuration.personasDirectory)
         let engines = ModelEngines(
             environment: configuration.engineEnvironment, breakerThreshold: configuration.engineBreakerThreshold,
             breakerCooldown: configuration.engineBreakerCooldown, logger: logger, report: { metrics.recordEngine($0) })
-        runner = BotRunner(store: store, hub: hub, ids: ids, roster: bots, logger: logger, metrics: metrics, engines: engines, now: configuration.clock)
+        runner = BotRunner(store: store, hub: hub, ids: ids, roster: bots, logger: logger, metrics: metrics, engines: engines,
+                           ownsEveryPersona: cluster == nil, now: configuration.clock)
         await runner.start(with: watcher.current)
+        if let cluster {
+            let sessions = runtime.sessions
+            cluster.bus.onGap { sessions.closeAll(code: .draining, reason: "this node missed events; reconnect and resume") }
+        }
     }
 
     /// The port the server listens on, once it does (useful with port 0).
@@ -78,7 +102,8 @@ public final class GatewayServer: Sendable {
             },
             logger: runtime.logger
         )
-        return [application, PruneService(runtime: runtime), PersonaReloadService(watcher: watcher, runner: runner, metrics: runtime.metrics),
+        let clusterServices: [any Service] = cluster.map { [ClusterService(store: $0, runner: runner, leaseInterval: configuration.leaseInterval)] } ?? []
+        return clusterServices + [application, PruneService(runtime: runtime), PersonaReloadService(watcher: watcher, runner: runner, metrics: runtime.metrics),
                 QuietFeedService(runner: runner, interval: configuration.quietFeedInterval), DrainService(runtime: runtime)]
     }
 
@@ -137,12 +162,33 @@ struct QuietFeedService: Service {
     }
 }
 
+/// A cluster node's link to the others: the bus (events and ephemeral frames from every node)
+/// and the persona leases. First in the group, so it stops last: after the drain, the leases go
+/// with their connection and another node takes the personas over.
+struct ClusterService: Service {
+    let store: PostgresStore
+    let runner: BotRunner
+    let leaseInterval: Duration
+
+    func run() async throws {
+        let leases = PersonaLeases(location: store.location, runner: runner, interval: leaseInterval, logger: store.logger)
+        await cancelWhenGracefulShutdown {
+            await withTaskGroup(of: Void.self) { group in
+                group.addTask { await store.bus.run() }
+                group.addTask { await leases.run() }
+                await group.waitForAll()
+            }
+        }
+        store.close()
+    }
+}
+
 /// Deletes events and `client_id` records past their retention, now and then.
 struct PruneService: Service {
     let runtime: GatewayRuntime
 
     func run() async throws {
-        guard let store = runtime.store as? SQLiteStore else { return }
+        let store = runtime.store
         let interval = runtime.configuration.pruneInterval
         while !Task.isShuttingDownGracefully {
             do {

@@ -41,6 +41,8 @@ public final class StreamHub: EventSink {
     /// Components that react to committed events (the bot runner); called after delivery is
     /// scheduled, and must not block.
     private let observers = Mutex([@Sendable ([StoredEvent]) -> Void]())
+    /// Where ephemeral frames also go so that other nodes' subscribers see them (the cluster bus).
+    private let ephemeralRelay = Mutex<(@Sendable (_ stream: String, _ payload: [UInt8]) -> Void)?>(nil)
     private let typingSeen = Mutex([String: Int64]())
     private let typingInterval: Int64
     private let metrics: GatewayMetrics?
@@ -70,6 +72,10 @@ public final class StreamHub: EventSink {
 
     public func subscriberCount(of stream: String) -> Int {
         streams.withLock { $0[stream]?.count ?? 0 }
+    }
+
+    public func setEphemeralRelay(_ relay: @escaping @Sendable (_ stream: String, _ payload: [UInt8]) -> Void) {
+        ephemeralRelay.withLock { $0 = relay }
     }
 
     public func addObserver(_ observer: @escaping @Sendable ([StoredEvent]) -> Void) {
@@ -109,8 +115,16 @@ public final class StreamHub: EventSink {
         }
     }
 
-    /// Sends an ephemeral frame to a stream's subscribers except `excluding`.
-    public func publishEphemeral(_ frame: ByteBuffer, stream: String, excluding: Int?) {
+    /// Sends an ephemeral frame (its JSON payload) to a stream's subscribers except `excluding`,
+    /// here and, through the relay, on the other nodes.
+    public func publishEphemeral(payload: [UInt8], stream: String, excluding: Int?) {
+        ephemeralRelay.withLock { $0 }?(stream, payload)
+        publishEphemeralHere(payload: payload, stream: stream, excluding: excluding)
+    }
+
+    /// Sends another node's ephemeral frame to this node's subscribers.
+    public func publishEphemeralHere(payload: [UInt8], stream: String, excluding: Int? = nil) {
+        let frame = WebSocketFraming.frame(.text, payload: payload)
         let entries = streams.withLock { streams in streams[stream].map { Array($0.values) } ?? [] }
         var byLoop: [ObjectIdentifier: (loop: any EventLoop, entries: [Entry])] = [:]
         for entry in entries where entry.key != excluding {

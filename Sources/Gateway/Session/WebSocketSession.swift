@@ -329,8 +329,7 @@ final class WebSocketSession: ChannelInboundHandler, RemovableChannelHandler, St
                 return reply(id: id, .badRequest("typing needs a thread stream, \"thread:<post_id>\"."))
             }
             if runtime.hub.admitTyping(userID: user.id, stream: stream, now: Int64(NIODeadline.now().uptimeNanoseconds)) {
-                let frame = WebSocketFraming.frame(.text, payload: ServerFrame.typing(stream: stream, user: user))
-                runtime.hub.publishEphemeral(frame, stream: stream, excluding: key)
+                runtime.hub.publishEphemeral(payload: ServerFrame.typing(stream: stream, user: user), stream: stream, excluding: key)
             }
         case .unknown(let id, let op):
             reply(id: id, GatewayError(.unknownOp, "This server does not know the op \"\(op)\"."))

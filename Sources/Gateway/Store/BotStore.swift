@@ -57,6 +57,11 @@ public protocol BotStore: Sendable {
     func context(postID: String, commentID: String?) async throws(GatewayError) -> ThreadContext
     /// The newest live post's time and text, nil for an empty feed.
     func latestPost() async throws(GatewayError) -> (at: Timestamp, body: String)?
+    /// The ids of the items a persona decided about since `since` (replied, skipped, …).
+    func decidedItems(persona: String, since: Timestamp) async throws(GatewayError) -> Set<String>
+    /// `post.created` and `comment.created` events committed since `since`, in commit order: what
+    /// a node that takes a persona over reads to answer what arrived while no node owned it.
+    func recentItems(since: Timestamp) async throws(GatewayError) -> [StoredEvent]
     /// Posts personas wrote (openers) since `since`, oldest first.
     func openers(since: Timestamp) async throws(GatewayError) -> [(persona: String, at: Timestamp, body: String)]
 }

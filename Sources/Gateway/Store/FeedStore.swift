@@ -44,4 +44,6 @@ public protocol FeedStore: Sendable {
     func isHealthy() async -> Bool
     /// Finishes every write in flight and stops taking new ones.
     func drain() async
+    /// Deletes events, `client_id` records and decisions past their retention.
+    func prune() async throws
 }

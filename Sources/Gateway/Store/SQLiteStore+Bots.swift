@@ -67,6 +67,30 @@ extension SQLiteStore: BotStore {
         }
     }
 
+    public func decidedItems(persona: String, since: Timestamp) async throws(GatewayError) -> Set<String> {
+        try await read { db in
+            Set(try String.fetchAll(
+                db, sql: "SELECT item_id FROM bot_decisions WHERE persona = ? AND at >= ?", arguments: [persona, since.milliseconds]))
+        }
+    }
+
+    public func recentItems(since: Timestamp) async throws(GatewayError) -> [StoredEvent] {
+        try await read { db in
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT stream, "offset", type, ts, data FROM events
+                    WHERE ts >= ? AND type IN ('post.created', 'comment.created') ORDER BY ts, stream, "offset"
+                    """,
+                arguments: [since.milliseconds]
+            ).compactMap { row in
+                StoredEvent.Kind(rawValue: row["type"]).map {
+                    StoredEvent(stream: row["stream"], offset: row["offset"], type: $0, timestamp: Timestamp(milliseconds: row["ts"]), dataJSON: row["data"])
+                }
+            }
+        }
+    }
+
     public func pausedPersonas() async throws(GatewayError) -> Set<String> {
         try await read { db in Set(try String.fetchAll(db, sql: "SELECT persona FROM persona_state WHERE paused = 1")) }
     }
@@ -94,7 +118,7 @@ extension SQLiteStore: BotStore {
     public func context(postID: String, commentID: String?) async throws(GatewayError) -> ThreadContext {
         try await read { db in
             guard let postRow = try Row.fetchOne(db, sql: "SELECT * FROM posts WHERE id = ? AND deleted = 0", arguments: [postID]) else {
-                throw WriteContext.noSuchPost(postID)
+                throw WriteRecords.noSuchPost(postID)
             }
             let post = try Self.post(from: postRow, in: db)
             var comment: Comment?

@@ -29,21 +29,6 @@ public final class SQLiteStore: FeedStore {
         public init() {}
     }
 
-    private enum Job: Sendable {
-        case write(WriteCommand, author: User, continuation: CheckedContinuation<Result<WriteReceipt, GatewayError>, Never>)
-        /// A user seen at identify; recorded in the next batch, so identifies cost no fsync of their own.
-        case remember(User)
-        /// A bot decision for the log, batched the same way.
-        case decision(BotDecision)
-    }
-
-    private struct Queue {
-        var jobs: [Job] = []
-        var writerRunning = false
-        var draining = false
-        var drainWaiters: [CheckedContinuation<Void, Never>] = []
-    }
-
     let pool: DatabasePool
     let configuration: Configuration
     let sink: any EventSink
@@ -53,8 +38,8 @@ public final class SQLiteStore: FeedStore {
     private let metrics: GatewayMetrics?
     /// The store's epoch: it changes only when the database is created anew (history lost).
     public let epoch: String
-    private let queue = Mutex(Queue())
     private let knownUsers = Mutex(Set<User>())
+    private let queue: GroupCommitQueue
 
     public init(
         path: String,
@@ -78,90 +63,39 @@ public final class SQLiteStore: FeedStore {
         self.ids = ids
         self.now = now
         self.logger = logger
+        self.queue = GroupCommitQueue(maximumBatch: configuration.maximumBatch)
         try Self.migrator.migrate(pool)
         self.epoch = try pool.read { db in
             try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'epoch'") ?? "e_unknown"
         }
+        queue.attach { [weak self] jobs in await self?.commit(jobs) }
     }
 
     // MARK: Writes
 
     public func write(_ command: WriteCommand, by author: User) async throws(GatewayError) -> WriteReceipt {
-        let result = await withCheckedContinuation { (continuation: CheckedContinuation<Result<WriteReceipt, GatewayError>, Never>) in
-            if !enqueue(.write(command, author: author, continuation: continuation)) {
-                continuation.resume(returning: .failure(.draining))
-            }
-        }
-        return try result.get()
+        try await queue.write(command, by: author)
     }
 
     public func remember(_ user: User) async {
         let isNew = knownUsers.withLock { $0.insert(user).inserted }
-        if isNew { _ = enqueue(.remember(user)) }
+        if isNew { queue.enqueue(.remember(user)) }
     }
 
     public func record(_ decision: BotDecision) async {
-        _ = enqueue(.decision(decision))
+        queue.enqueue(.decision(decision))
     }
 
-    /// Queues a job and starts the writer if it is idle; false while draining.
-    private func enqueue(_ job: Job) -> Bool {
-        let start = queue.withLock { queue -> Bool? in
-            if queue.draining { return nil }
-            queue.jobs.append(job)
-            if queue.writerRunning { return false }
-            queue.writerRunning = true
-            return true
-        }
-        if start == true { Task { await self.runWriter() } }
-        return start != nil
-    }
-
-    /// Takes every waiting job, applies them in one transaction, publishes their events, answers
-    /// them; repeats until the queue is empty.
-    private func runWriter() async {
-        while true {
-            let batch = queue.withLock { queue -> [Job] in
-                let count = min(queue.jobs.count, configuration.maximumBatch)
-                let batch = Array(queue.jobs.prefix(count))
-                queue.jobs.removeFirst(count)
-                if batch.isEmpty {
-                    queue.writerRunning = false
-                }
-                return batch
-            }
-            if batch.isEmpty {
-                let waiters = queue.withLock { queue -> [CheckedContinuation<Void, Never>] in
-                    guard queue.draining, !queue.writerRunning else { return [] }
-                    defer { queue.drainWaiters.removeAll() }
-                    return queue.drainWaiters
-                }
-                waiters.forEach { $0.resume() }
-                return
-            }
-            await commit(batch)
-        }
-    }
-
-    private func commit(_ batch: [Job]) async {
-        var requests: [(command: WriteCommand, author: User)] = []
-        var continuations: [CheckedContinuation<Result<WriteReceipt, GatewayError>, Never>] = []
-        var users: [User] = []
-        var decisions: [BotDecision] = []
-        for job in batch {
-            switch job {
-            case .write(let command, let author, let continuation):
-                requests.append((command, author))
-                continuations.append(continuation)
-            case .remember(let user):
-                users.append(user)
-            case .decision(let decision):
-                decisions.append(decision)
-            }
-        }
+    /// Applies one batch in a single transaction, each write in its own savepoint so that one bad
+    /// request never spoils the others; publishes the events, then answers the writes.
+    private func commit(_ jobs: [StoreJob]) async {
+        let batch = StoreBatch(jobs)
+        let requests = batch.writes.map { (command: $0.command, author: $0.author) }
+        let users = batch.users
+        let decisions = batch.decisions
         let outcomes: [(Result<WriteReceipt, GatewayError>, [StoredEvent])]
         let started = ContinuousClock.now
-        metrics?.storeBatchSize.record(batch.count)
+        metrics?.storeBatchSize.record(jobs.count)
         defer { metrics?.storeCommitLatency.recordNanoseconds((ContinuousClock.now - started).nanoseconds) }
         do {
             outcomes = try await pool.write { [self, requests, users, decisions] db in
@@ -190,15 +124,15 @@ public final class SQLiteStore: FeedStore {
                 return outcomes
             }
         } catch {
-            logger.error("A batch of \(batch.count) writes could not be committed: \(error)")
+            logger.error("A batch of \(jobs.count) writes could not be committed: \(error)")
             knownUsers.withLock { known in users.forEach { known.remove($0) } }
-            for continuation in continuations { continuation.resume(returning: .failure(.storeUnavailable)) }
+            for write in batch.writes { write.reply.answer(.failure(.storeUnavailable)) }
             return
         }
         let events = outcomes.flatMap(\.1)
         if !events.isEmpty { sink.publish(events) }
-        for (continuation, outcome) in zip(continuations, outcomes) {
-            continuation.resume(returning: outcome.0)
+        for (write, outcome) in zip(batch.writes, outcomes) {
+            write.reply.answer(outcome.0)
         }
     }
 
@@ -217,15 +151,7 @@ public final class SQLiteStore: FeedStore {
     }
 
     public func drain() async {
-        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            let done = queue.withLock { queue -> Bool in
-                queue.draining = true
-                if !queue.writerRunning && queue.jobs.isEmpty { return true }
-                queue.drainWaiters.append(continuation)
-                return false
-            }
-            if done { continuation.resume() }
-        }
+        await queue.drain()
     }
 
     public func isHealthy() async -> Bool {
@@ -281,7 +207,7 @@ public final class SQLiteStore: FeedStore {
         let sinceEpoch = since?.epoch
         return try await read { db in
             if case .thread(let postID) = stream {
-                guard try Self.livePostExists(postID, in: db) else { throw WriteContext.noSuchPost(postID) }
+                guard try Self.livePostExists(postID, in: db) else { throw WriteRecords.noSuchPost(postID) }
             }
             let latest = try Int64.fetchOne(db, sql: "SELECT last_offset FROM streams WHERE name = ?", arguments: [name]) ?? 0
             let position = StreamPosition(offset: latest, epoch: epoch)
@@ -328,7 +254,7 @@ public final class SQLiteStore: FeedStore {
         let epoch = self.epoch
         return try await read { db in
             guard let row = try Row.fetchOne(db, sql: "SELECT * FROM posts WHERE id = ? AND deleted = 0", arguments: [postID]) else {
-                throw WriteContext.noSuchPost(postID)
+                throw WriteRecords.noSuchPost(postID)
             }
             let post = try Self.post(from: row, in: db)
             let comments = try Row.fetchAll(
@@ -341,7 +267,7 @@ public final class SQLiteStore: FeedStore {
 
     public func comments(postID: String, after: String?, limit: Int) async throws(GatewayError) -> [Comment] {
         try await read { db in
-            guard try Self.livePostExists(postID, in: db) else { throw WriteContext.noSuchPost(postID) }
+            guard try Self.livePostExists(postID, in: db) else { throw WriteRecords.noSuchPost(postID) }
             return try Row.fetchAll(
                 db,
                 sql: "SELECT * FROM comments WHERE post_id = ? AND deleted = 0 AND id > ? ORDER BY id LIMIT ?",

@@ -19,12 +19,6 @@ struct WriteContext {
         self.configuration = configuration
     }
 
-    static func noSuchPost(_ id: String) -> GatewayError { .notFound("There is no post \(id) (it may have been deleted).") }
-    static func noSuchComment(_ id: String) -> GatewayError { .notFound("There is no comment \(id) (it may have been deleted).") }
-    static func reusedClientID(_ clientID: String) -> GatewayError {
-        GatewayError(.conflict, "client_id \"\(clientID)\" was already used for a different write; use a new client_id for new content.")
-    }
-
     /// The ack a repeated `client_id` gets (the same result, nothing written), or nil when it is
     /// new; a `client_id` reused for other content is a conflict.
     static func priorReceipt(for command: WriteCommand, by author: User, in db: Database) throws -> WriteReceipt? {
@@ -32,7 +26,7 @@ struct WriteContext {
             let row = try Row.fetchOne(
                 db, sql: "SELECT fingerprint, result FROM idempotency WHERE user_id = ? AND client_id = ?", arguments: [author.id, clientID])
         else { return nil }
-        guard row["fingerprint"] as String == command.fingerprint else { throw reusedClientID(clientID) }
+        guard row["fingerprint"] as String == command.fingerprint else { throw WriteRecords.reusedClientID(clientID) }
         return WriteReceipt(resultJSON: row["result"], replayed: true)
     }
 
@@ -62,12 +56,6 @@ struct WriteContext {
     }
 
     // MARK: Events
-
-    private mutating func append(_ type: StoredEvent.Kind, to stream: String, data: (inout JSONWriter) -> Void) throws {
-        var writer = JSONWriter()
-        data(&writer)
-        try append(type, to: stream, json: writer.text)
-    }
 
     private mutating func append(_ type: StoredEvent.Kind, to stream: String, json: String) throws {
         let offset = try Int64.fetchOne(
@@ -101,20 +89,14 @@ struct WriteContext {
                 """,
             arguments: [post.id, author.id, author.name, author.role.rawValue, author.persona, body, now.milliseconds, botsEnabled]
         )
-        try append(.postCreated, to: "feed") { post.write(to: &$0) }
+        try append(.postCreated, to: "feed", json: WriteRecords.json { post.write(to: &$0) })
         try notifyMentions(in: body, postID: post.id, commentID: nil)
-        var result = JSONWriter()
-        result.beginObject()
-        result.key("post")
-        post.write(to: &result)
-        result.field("offset", offset(of: .postCreated, in: "feed"))
-        result.endObject()
-        return WriteReceipt(resultJSON: result.text, post: post)
+        return WriteReceipt(resultJSON: WriteRecords.postResult(post, offset: offset(of: .postCreated, in: "feed")), post: post)
     }
 
     private mutating func createComment(postID: String, parentID: String?, body: String, generated: Comment.Generated?) throws -> WriteReceipt {
         guard let postRow = try Row.fetchOne(db, sql: "SELECT author_id FROM posts WHERE id = ? AND deleted = 0", arguments: [postID]) else {
-            throw Self.noSuchPost(postID)
+            throw WriteRecords.noSuchPost(postID)
         }
         var depth = 0
         var addressee: String = postRow["author_id"]
@@ -122,7 +104,7 @@ struct WriteContext {
             guard let parent = try Row.fetchOne(
                 db, sql: "SELECT author_id, depth FROM comments WHERE id = ? AND post_id = ? AND deleted = 0", arguments: [parentID, postID])
             else {
-                throw GatewayError.notFound("There is no comment \(parentID) in post \(postID) (it may have been deleted).")
+                throw WriteRecords.noSuchParent(parentID, postID: postID)
             }
             depth = (parent["depth"] as Int) + 1
             addressee = parent["author_id"]
@@ -143,30 +125,12 @@ struct WriteContext {
         )
         try db.execute(sql: "UPDATE posts SET comment_count = comment_count + 1 WHERE id = ?", arguments: [postID])
         let stream = "thread:\(postID)"
-        try append(.commentCreated, to: stream) { comment.write(to: &$0) }
+        try append(.commentCreated, to: stream, json: WriteRecords.json { comment.write(to: &$0) })
         if addressee != author.id {
-            try append(.reply, to: "user:\(addressee)", json: notice(postID: postID, commentID: comment.id))
+            try append(.reply, to: "user:\(addressee)", json: WriteRecords.notice(postID: postID, commentID: comment.id, by: author))
         }
         try notifyMentions(in: body, postID: postID, commentID: comment.id)
-        var result = JSONWriter()
-        result.beginObject()
-        result.key("comment")
-        comment.write(to: &result)
-        result.field("offset", offset(of: .commentCreated, in: stream))
-        result.endObject()
-        return WriteReceipt(resultJSON: result.text, comment: comment)
-    }
-
-    /// The data of a `reply` or `mention` event.
-    private func notice(postID: String, commentID: String?) -> String {
-        var writer = JSONWriter()
-        writer.beginObject()
-        writer.field("post_id", postID)
-        writer.field("comment_id", commentID)
-        writer.key("by")
-        author.write(to: &writer)
-        writer.endObject()
-        return writer.text
+        return WriteReceipt(resultJSON: WriteRecords.commentResult(comment, offset: offset(of: .commentCreated, in: stream)), comment: comment)
     }
 
     /// `@<user id>` names a user; a bot is also named by `@<persona id>` or `@<persona name>`.
@@ -186,7 +150,7 @@ struct WriteContext {
             }
         }
         for userID in mentioned {
-            try append(.mention, to: "user:\(userID)", json: notice(postID: postID, commentID: commentID))
+            try append(.mention, to: "user:\(userID)", json: WriteRecords.notice(postID: postID, commentID: commentID, by: author))
         }
     }
 
@@ -195,7 +159,7 @@ struct WriteContext {
     /// The post whose thread carries events about `target`, which must exist and not be deleted.
     private func threadOf(target: String) throws -> String {
         if target.hasPrefix("p_") {
-            guard try SQLiteStore.livePostExists(target, in: db) else { throw Self.noSuchPost(target) }
+            guard try SQLiteStore.livePostExists(target, in: db) else { throw WriteRecords.noSuchPost(target) }
             return target
         }
         if target.hasPrefix("c_") {
@@ -203,10 +167,10 @@ struct WriteContext {
                 db,
                 sql: "SELECT c.post_id FROM comments c JOIN posts p ON p.id = c.post_id WHERE c.id = ? AND c.deleted = 0 AND p.deleted = 0",
                 arguments: [target])
-            else { throw Self.noSuchComment(target) }
+            else { throw WriteRecords.noSuchComment(target) }
             return postID
         }
-        throw GatewayError.badRequest("target must be a post id (p_…) or a comment id (c_…).")
+        throw WriteRecords.badTarget
     }
 
     private mutating func react(target: String, emoji: String, on: Bool) throws -> WriteReceipt {
@@ -221,17 +185,10 @@ struct WriteContext {
         let changed = db.changesCount > 0
         let count = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM reactions WHERE target = ? AND emoji = ?", arguments: [target, emoji]) ?? 0
         if changed {
-            var writer = JSONWriter()
-            writer.beginObject()
-            writer.field("target", target)
-            writer.field("emoji", emoji)
-            writer.field("count", count)
-            writer.field("user_id", author.id)
-            writer.field("on", on)
-            writer.endObject()
-            try append(.reactionChanged, to: "thread:\(postID)", json: writer.text)
+            try append(.reactionChanged, to: "thread:\(postID)",
+                       json: WriteRecords.reactionChanged(target: target, emoji: emoji, count: count, userID: author.id, on: on))
         }
-        return WriteReceipt(resultJSON: "{\"count\":\(count)}")
+        return WriteReceipt(resultJSON: WriteRecords.reactionResult(count: count))
     }
 
     private mutating func delete(target: String) throws -> WriteReceipt {
@@ -239,35 +196,25 @@ struct WriteContext {
         let table = target.hasPrefix("p_") ? "posts" : "comments"
         let ownerID = try String.fetchOne(db, sql: "SELECT author_id FROM \(table) WHERE id = ?", arguments: [target])
         guard ownerID == author.id || author.role.moderates else {
-            throw GatewayError.forbidden("Only the author, a moderator or an admin may delete \(target).")
+            throw WriteRecords.notAllowedToDelete(target)
         }
         try db.execute(sql: "UPDATE \(table) SET deleted = 1 WHERE id = ?", arguments: [target])
         if table == "posts" {
-            let data: (inout JSONWriter) -> Void = { writer in
-                writer.beginObject()
-                writer.field("id", target)
-                writer.endObject()
-            }
-            try append(.postDeleted, to: "feed", data: data)
-            try append(.postDeleted, to: "thread:\(postID)", data: data)
+            try append(.postDeleted, to: "feed", json: WriteRecords.deleted(id: target))
+            try append(.postDeleted, to: "thread:\(postID)", json: WriteRecords.deleted(id: target))
         } else {
             try db.execute(sql: "UPDATE posts SET comment_count = comment_count - 1 WHERE id = ?", arguments: [postID])
-            try append(.commentDeleted, to: "thread:\(postID)") { writer in
-                writer.beginObject()
-                writer.field("id", target)
-                writer.field("post_id", postID)
-                writer.endObject()
-            }
+            try append(.commentDeleted, to: "thread:\(postID)", json: WriteRecords.deleted(id: target, postID: postID))
         }
         return WriteReceipt(resultJSON: "{}")
     }
 
     private mutating func mute(bot: String, scope: MuteScope, on: Bool) throws -> WriteReceipt {
         guard try Bool.fetchOne(db, sql: "SELECT 1 FROM users WHERE id = ? AND kind = 'bot'", arguments: [bot]) ?? false else {
-            throw GatewayError.notFound("There is no bot \(bot); bot ids look like b_<persona id>.")
+            throw WriteRecords.noSuchBot(bot)
         }
         if case .thread(let postID) = scope, try !SQLiteStore.livePostExists(postID, in: db) {
-            throw Self.noSuchPost(postID)
+            throw WriteRecords.noSuchPost(postID)
         }
         if on {
             try db.execute(

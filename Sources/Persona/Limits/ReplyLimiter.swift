@@ -75,6 +75,18 @@ public struct ReplyLimiter: Sendable {
         perThread[persona.id + "\u{0}" + thread]!.last = now
     }
 
+    /// Forgets one persona's state and rebuilds it from `records`, as a node that takes the
+    /// persona over from another must: the other node's replies count too.
+    public mutating func replace(persona: Persona, with records: [ReplyRecord]) {
+        let prefix = persona.id + "\u{0}"
+        overall[persona.id] = nil
+        perUser = perUser.filter { !$0.key.hasPrefix(prefix) }
+        perThread = perThread.filter { !$0.key.hasPrefix(prefix) }
+        for record in records.sorted(by: { $0.time < $1.time }) where record.persona == persona.id {
+            self.record(persona: persona, thread: record.thread, user: record.user, now: record.time)
+        }
+    }
+
     /// Checks and records in one step.
     public mutating func take(persona: Persona, thread: String, user: String, now: Int64) -> Decision {
         let decision = check(persona: persona, thread: thread, user: user, now: now)

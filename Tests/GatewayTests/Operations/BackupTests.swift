@@ -4,7 +4,7 @@ import Testing
 
 /// `gatewayd backup` and `restore` (operator guide): a consistent copy taken while writes go on,
 /// restored under a new epoch.
-@Suite("Backup and restore")
+@Suite("Backup and restore", .enabled(if: !TestServer.onPostgres, "gatewayd backup copies the SQLite file; PostgreSQL has pg_dump"))
 struct BackupTests {
     @Test("a backup taken while writing holds every acknowledged write before it; a restore keeps them under a new epoch")
     func backupWhileWriting() async throws {

@@ -26,6 +26,7 @@ final class TestServer: Sendable {
         var configuration = GatewayConfiguration()
         configuration.port = 0
         configuration.dataDirectory = dataDirectory ?? Self.temporaryDirectory()
+        configuration.storeLocation = try Self.storeLocation(for: configuration.dataDirectory)
         configuration.personasDirectory = personasDirectory ?? Self.temporaryDirectory()
         try FileManager.default.createDirectory(atPath: configuration.personasDirectory + "/lexicons", withIntermediateDirectories: true)
         for (name, text) in personas {
@@ -40,6 +41,16 @@ final class TestServer: Sendable {
         let group = ServiceGroup(configuration: .init(services: server.services().map { .init(service: $0) }, logger: logger))
         let task = Task { try await group.run() }
         let port = await server.port()
+        if onPostgres {
+            // A cluster node takes clients once its bus listens and its leases ran once.
+            for _ in 0..<200 {
+                let personas = await server.runner.personaIDs()
+                var owned = true
+                for persona in personas where await !server.runner.owns(persona) { owned = false }
+                if owned, await server.runtime.store.isHealthy() { break }
+                try await Task.sleep(for: .milliseconds(50))
+            }
+        }
         return TestServer(server: server, group: group, task: task, port: port, dataDirectory: configuration.dataDirectory,
                           personasDirectory: configuration.personasDirectory)
     }
@@ -51,6 +62,32 @@ final class TestServer: Sendable {
         self.task = task
         self.port = port
         self.dataDirectory = dataDirectory
+    }
+
+    /// `GATEWAYD_TEST_STORE=postgres://…` runs every test server on PostgreSQL instead of SQLite
+    /// (the same suite, both backends); each data directory gets a schema of its own, so a server
+    /// restarted on the same directory finds its data again and tests never see each other's.
+    static let postgresURL: String? = ProcessInfo.processInfo.environment["GATEWAYD_TEST_STORE"].flatMap { $0.hasPrefix("postgres") ? $0 : nil }
+
+    static var onPostgres: Bool { postgresURL != nil }
+
+    static func storeLocation(for dataDirectory: String) throws -> StoreLocation {
+        guard let url = postgresURL else { return .sqlite }
+        return try StoreLocation(parsing: url + (url.contains("?") ? "&" : "?") + "schema=" + schemaName(for: dataDirectory))
+    }
+
+    /// The `--store` arguments a `gatewayd serve` process on this data directory needs.
+    static func storeArguments(for dataDirectory: String) -> [String] {
+        guard let url = postgresURL else { return [] }
+        return ["--store", url + (url.contains("?") ? "&" : "?") + "schema=" + schemaName(for: dataDirectory)]
+    }
+
+    private static func schemaName(for dataDirectory: String) -> String {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in dataDirectory.utf8 {
+            hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3
+        }
+        return "t_" + String(hash, radix: 16)
     }
 
     static func temporaryDirectory() -> String {

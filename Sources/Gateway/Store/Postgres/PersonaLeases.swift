@@ -1,0 +1,67 @@
+public import Logging
+import PostgresNIO
+
+/// Which personas this node runs, in a cluster: a persona is run by the node that holds its
+/// PostgreSQL advisory lock. The locks are held by a connection of this node's own, so they go
+/// when the node dies (its connection closes) or loses PostgreSQL; every `interval` each node
+/// tries to take the personas nobody holds. A persona is thus run by at most one live node and,
+/// within about one interval of its owner's end, by another.
+public final class PersonaLeases: Sendable {
+    let location: PostgresLocation
+    let runner: BotRunner
+    let interval: Duration
+    let logger: Logger
+
+    public init(location: PostgresLocation, runner: BotRunner, interval: Duration, logger: Logger) {
+        self.location = location
+        self.runner = runner
+        self.interval = interval
+        self.logger = logger
+    }
+
+    /// Holds and renews the leases until cancelled; then the connection closes and they go.
+    public func run() async {
+        var failures = 0
+        while !Task.isCancelled {
+            var connection: PostgresConnection?
+            do {
+                let opened = try await PostgresConnection.connect(configuration: location.connectionConfiguration(), id: 2, logger: logger)
+                connection = opened
+                if failures > 0 { logger.notice("Persona leases: connected to PostgreSQL again.") }
+                failures = 0
+                try await hold(on: opened)
+            } catch where !Task.isCancelled {
+                if failures == 0 {
+                    logger.warning("Persona leases: lost PostgreSQL (\(PostgresFailure.describe(error))); this node runs no persona until it is back.")
+                }
+                failures += 1
+            } catch {}
+            // Whatever this node held went with its connection.
+            try? await connection?.close()
+            await runner.setOwned([])
+            if Task.isCancelled { break }
+            try? await Task.sleep(for: min(interval, .seconds(1)))
+        }
+    }
+
+    private func hold(on connection: PostgresConnection) async throws {
+        var held: Set<String> = []
+        while !Task.isCancelled {
+            let wanted = await runner.personaIDs()
+            for id in held.subtracting(wanted) {
+                try await connection.query("SELECT pg_advisory_unlock(hashtextextended(\(location.lockName("persona:" + id)), 0))", logger: logger)
+                held.remove(id)
+            }
+            for id in wanted.subtracting(held).sorted() {
+                let rows = try await connection.query(
+                    "SELECT pg_try_advisory_lock(hashtextextended(\(location.lockName("persona:" + id)), 0))", logger: logger
+                ).collect()
+                if try rows.first?.decode(Bool.self) == true { held.insert(id) }
+            }
+            // Proves the connection (and so the locks) still alive when there was nothing to try.
+            if wanted.isSubset(of: held) { try await connection.query("SELECT 1", logger: logger) }
+            await runner.setOwned(held)
+            try await Task.sleep(for: interval)
+        }
+    }
+}

@@ -1,0 +1,82 @@
+import Logging
+import NIOCore
+import NIOSSL
+import PostgresNIO
+
+/// How this gateway talks to PostgreSQL: the pool's and the dedicated connections' settings, the
+/// names scoped by schema, and which errors mean "the database is not reachable".
+extension PostgresLocation {
+    /// The pool for writes and reads. Every connection starts with `search_path` set to the
+    /// cluster's schema, so statements name tables unqualified.
+    func clientConfiguration() -> PostgresClient.Configuration {
+        var configuration = PostgresClient.Configuration(
+            host: host, port: port, username: username, password: password, database: database, tls: clientTLS)
+        configuration.options.additionalStartupParameters = [("search_path", schema), ("application_name", "gatewayd")]
+        configuration.options.connectTimeout = .seconds(3)
+        configuration.options.minimumConnections = 1
+        configuration.options.maximumConnections = 8
+        configuration.options.keepAliveBehavior = .init(frequency: .seconds(10))
+        return configuration
+    }
+
+    /// A connection of its own, outside the pool: the bus's LISTEN and the persona leases, whose
+    /// state (listening, advisory locks) belongs to one session.
+    func connectionConfiguration() -> PostgresConnection.Configuration {
+        var configuration = PostgresConnection.Configuration(
+            host: host, port: port, username: username, password: password, database: database, tls: connectionTLS)
+        configuration.options.additionalStartupParameters = [("search_path", schema), ("application_name", "gatewayd")]
+        configuration.options.connectTimeout = .seconds(3)
+        return configuration
+    }
+
+    private var clientTLS: PostgresClient.Configuration.TLS {
+        switch tls {
+        case .disable: .disable
+        case .prefer: .prefer(.makeClientConfiguration())
+        case .require: .require(.makeClientConfiguration())
+        }
+    }
+
+    private var connectionTLS: PostgresConnection.Configuration.TLS {
+        guard tls != .disable, let context = try? NIOSSLContext(configuration: .makeClientConfiguration()) else { return .disable }
+        return tls == .require ? .require(context) : .prefer(context)
+    }
+
+    /// The NOTIFY channel of committed events, one per schema so clusters sharing a database
+    /// do not hear each other.
+    var eventsChannel: String { "gatewayd_events_\(schema)" }
+    var ephemeralChannel: String { "gatewayd_ephemeral_\(schema)" }
+
+    /// The text an advisory lock key is hashed from.
+    func lockName(_ purpose: String) -> String { "gatewayd:\(schema):\(purpose)" }
+}
+
+enum PostgresFailure {
+    /// The SQLSTATE of a server error, nil for connection-level failures.
+    static func sqlState(_ error: any Error) -> String? {
+        (error as? PSQLError)?.serverInfo?[.sqlState]
+    }
+
+    /// Whether the error means the database (not the request) is at fault: connection lost or
+    /// refused, server shutting down, out of disk, too many connections.
+    static func isUnavailable(_ error: any Error) -> Bool {
+        guard let psql = error as? PSQLError else { return !(error is GatewayError) }
+        guard let state = psql.serverInfo?[.sqlState] else { return true }
+        // 08: connection exception, 53: insufficient resources, 57: operator intervention
+        // (admin shutdown, cannot connect now), 58: system error, 40: transaction rollback
+        // (serialization failure, deadlock): all retryable by the client.
+        return ["08", "53", "57", "58", "40"].contains(String(state.prefix(2)))
+    }
+
+    /// A one-line account for logs: the server's message when there is one.
+    static func describe(_ error: any Error) -> String {
+        if let psql = error as? PSQLError {
+            if let message = psql.serverInfo?[.message] {
+                return "\(message) (SQLSTATE \(psql.serverInfo?[.sqlState] ?? "?"))"
+            }
+            return "\(psql.code)" + (psql.underlying.map { ": \($0)" } ?? "")
+        }
+        return "\(error)"
+    }
+}
+

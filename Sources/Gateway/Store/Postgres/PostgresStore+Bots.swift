@@ -1,0 +1,152 @@
+import PostgresNIO
+
+extension PostgresStore: BotStore {
+    public func botReplies(since: Timestamp) async throws(GatewayError) -> [(persona: String, postID: String, addressee: String, at: Timestamp)] {
+        let logger = self.logger
+        return try await read { client in
+            var replies: [(persona: String, postID: String, addressee: String, at: Timestamp)] = []
+            let rows = try await client.query(
+                """
+                SELECT c.generated_persona, c.post_id, COALESCE(parent.author_id, post.author_id), c.created_at
+                FROM comments c JOIN posts post ON post.id = c.post_id LEFT JOIN comments parent ON parent.id = c.parent_id
+                WHERE c.generated_persona IS NOT NULL AND c.created_at >= \(since.milliseconds) ORDER BY c.created_at
+                """, logger: logger)
+            for try await (persona, postID, addressee, at) in rows.decode((String, String, String, Int64).self) {
+                replies.append((persona, postID, addressee, Timestamp(milliseconds: at)))
+            }
+            return replies
+        }
+    }
+
+    public func latestPost() async throws(GatewayError) -> (at: Timestamp, body: String)? {
+        let logger = self.logger
+        return try await read { client in
+            try await client.query("SELECT created_at, body FROM posts WHERE NOT deleted ORDER BY id DESC LIMIT 1", logger: logger)
+                .collect().first.map { row in
+                    let (at, body) = try row.decode((Int64, String).self)
+                    return (Timestamp(milliseconds: at), body)
+                }
+        }
+    }
+
+    public func openers(since: Timestamp) async throws(GatewayError) -> [(persona: String, at: Timestamp, body: String)] {
+        let logger = self.logger
+        return try await read { client in
+            var openers: [(persona: String, at: Timestamp, body: String)] = []
+            let rows = try await client.query(
+                """
+                SELECT author_persona, created_at, body FROM posts
+                WHERE author_persona IS NOT NULL AND created_at >= \(since.milliseconds) ORDER BY created_at
+                """, logger: logger)
+            for try await (persona, at, body) in rows.decode((String, Int64, String).self) {
+                openers.append((persona, Timestamp(milliseconds: at), body))
+            }
+            return openers
+        }
+    }
+
+    public func decisions(persona: String, limit: Int) async throws(GatewayError) -> [BotDecision] {
+        let logger = self.logger
+        return try await read { client in
+            var decisions: [BotDecision] = []
+            let rows = try await client.query(
+                """
+                SELECT persona, at, trigger, item_id, post_id, outcome, rule, detail FROM bot_decisions
+                WHERE persona = \(persona) ORDER BY id DESC LIMIT \(limit)
+                """, logger: logger)
+            for try await (persona, at, trigger, itemID, postID, outcome, rule, detail)
+                in rows.decode((String, Int64, String, String, String, String, String, String).self) {
+                decisions.append(BotDecision(
+                    persona: persona, at: Timestamp(milliseconds: at), trigger: trigger, itemID: itemID, postID: postID, outcome: outcome,
+                    rule: rule, detail: detail))
+            }
+            return decisions
+        }
+    }
+
+    public func decidedItems(persona: String, since: Timestamp) async throws(GatewayError) -> Set<String> {
+        let logger = self.logger
+        return try await read { client in
+            var items: Set<String> = []
+            let rows = try await client.query(
+                "SELECT item_id FROM bot_decisions WHERE persona = \(persona) AND at >= \(since.milliseconds)", logger: logger)
+            for try await item in rows.decode(String.self) { items.insert(item) }
+            return items
+        }
+    }
+
+    public func recentItems(since: Timestamp) async throws(GatewayError) -> [StoredEvent] {
+        let logger = self.logger
+        return try await read { client in
+            var events: [StoredEvent] = []
+            let rows = try await client.query(
+                #"""
+                SELECT stream, "offset", type, ts, data FROM events
+                WHERE ts >= \#(since.milliseconds) AND type IN ('post.created', 'comment.created') ORDER BY seq
+                """#, logger: logger)
+            for try await (stream, offset, type, ts, data) in rows.decode((String, Int64, String, Int64, String).self) {
+                guard let kind = StoredEvent.Kind(rawValue: type) else { continue }
+                events.append(StoredEvent(stream: stream, offset: offset, type: kind, timestamp: Timestamp(milliseconds: ts), dataJSON: data))
+            }
+            return events
+        }
+    }
+
+    public func pausedPersonas() async throws(GatewayError) -> Set<String> {
+        let logger = self.logger
+        return try await read { client in
+            var paused: Set<String> = []
+            for try await persona in try await client.query("SELECT persona FROM persona_state WHERE paused", logger: logger).decode(String.self) {
+                paused.insert(persona)
+            }
+            return paused
+        }
+    }
+
+    public func setPaused(_ persona: String, _ paused: Bool) async throws(GatewayError) {
+        let logger = self.logger
+        try await read { client in
+            try await client.query(
+                """
+                INSERT INTO persona_state (persona, paused) VALUES (\(persona), \(paused))
+                ON CONFLICT (persona) DO UPDATE SET paused = excluded.paused
+                """, logger: logger)
+            return ()
+        }
+    }
+
+    public func isMuted(botID: String, by userID: String, postID: String) async throws(GatewayError) -> Bool {
+        let logger = self.logger
+        return try await read { client in
+            try await !client.query(
+                "SELECT 1 FROM mutes WHERE user_id = \(userID) AND bot_id = \(botID) AND scope IN ('all', \("thread:\(postID)"))", logger: logger
+            ).collect().isEmpty
+        }
+    }
+
+    public func context(postID: String, commentID: String?) async throws(GatewayError) -> ThreadContext {
+        try await snapshot { connection, logger in
+            let rows = try await connection.query(
+                "SELECT \(unescaped: Self.postColumns) FROM posts WHERE id = \(postID) AND NOT deleted", logger: logger
+            ).collect()
+            guard let post = try await Self.posts(rows, on: connection, logger: logger).first else { throw WriteRecords.noSuchPost(postID) }
+            var comment: Comment?
+            var chain: [ThreadContext.Link] = []
+            var next = commentID
+            // Up the parent chain to the post; bounded by the depth limit any comment can have.
+            var steps = 0
+            while let id = next, steps < 1000 {
+                guard let row = try await connection.query(
+                    "SELECT \(unescaped: Self.commentColumns) FROM comments WHERE id = \(id) AND post_id = \(postID)", logger: logger
+                ).collect().first else { break }
+                let item = try Self.comment(row)
+                if comment == nil { comment = item }
+                chain.append(ThreadContext.Link(author: item.author, body: item.body))
+                next = item.parentID
+                steps += 1
+            }
+            chain.append(ThreadContext.Link(author: post.author, body: post.body))
+            return ThreadContext(post: post, comment: comment, chain: chain)
+        }
+    }
+}

@@ -1,0 +1,424 @@
+import CoreMetrics
+import Foundation
+public import Logging
+import NIOCore
+import PostgresNIO
+import Persona
+import Synchronization
+
+/// The store of a cluster: one PostgreSQL database shared by every gateway node.
+///
+/// The same guarantees as `SQLiteStore`: a write is acknowledged once committed (PostgreSQL's
+/// `synchronous_commit`), offsets are assigned in the write transaction, `client_id` makes writes
+/// idempotent. Each node groups its waiting writes into one transaction (group commit). Committed events reach every node, this one included, through NOTIFY inside the
+/// same transaction (delivered in commit order, only if it commits); `ClusterBus` receives them.
+public final class PostgresStore: FeedStore {
+    let location: PostgresLocation
+    let client: PostgresClient
+    private let clientTask: Task<Void, Never>
+    let configuration: SQLiteStore.Configuration
+    let ids: IDGenerator
+    let now: @Sendable () -> Timestamp
+    let logger: Logger
+    private let metrics: GatewayMetrics?
+    private let writeTimeout: Duration
+    private let queue: GroupCommitQueue
+    private let knownUsers = Mutex(Set<User>())
+    /// The cluster's epoch, the same on every node.
+    public let epoch: String
+    /// Receives this cluster's committed events and ephemeral frames for this node.
+    public let bus: ClusterBus
+
+    /// Connects, migrates the schema and reads the epoch; throws a message naming the server
+    /// when PostgreSQL cannot be reached or refuses us.
+    public init(
+        location: PostgresLocation,
+        configuration: SQLiteStore.Configuration = .init(),
+        hub: StreamHub,
+        ids: IDGenerator,
+        now: @escaping @Sendable () -> Timestamp = Timestamp.now,
+        metrics: GatewayMetrics? = nil,
+        writeTimeout: Duration = .seconds(5),
+        logger: Logger
+    ) async throws {
+        self.location = location
+        self.configuration = configuration
+        self.ids = ids
+        self.now = now
+        self.metrics = metrics
+        self.writeTimeout = writeTimeout
+        self.logger = logger
+        epoch = try await Self.prepare(location, logger: logger)
+        var quiet = logger
+        quiet.logLevel = max(logger.logLevel, .warning)
+        let client = PostgresClient(configuration: location.clientConfiguration(), backgroundLogger: quiet)
+        self.client = client
+        clientTask = Task { await client.run() }
+        queue = GroupCommitQueue(maximumBatch: configuration.maximumBatch)
+        bus = ClusterBus(location: location, client: client, hub: hub, metrics: metrics, logger: logger)
+        queue.attach { [weak self] jobs in await self?.commit(jobs) }
+    }
+
+    /// Migrates on a connection of its own, so that a wrong address or password is reported at
+    /// once with PostgreSQL's own words instead of a pool retrying in the background.
+    private static func prepare(_ location: PostgresLocation, logger: Logger) async throws -> String {
+        let connection: PostgresConnection
+        do {
+            connection = try await PostgresConnection.connect(configuration: location.connectionConfiguration(), id: 0, logger: logger)
+        } catch {
+            throw StoreLocationError(description: "Cannot connect to PostgreSQL at \(location): \(PostgresFailure.describe(error))")
+        }
+        do {
+            try await PostgresSchema.migrate(connection, location: location, logger: logger)
+            let epoch = try await connection.query("SELECT value FROM meta WHERE key = 'epoch'", logger: logger).collect().first?.decode(String.self)
+            try? await connection.close()
+            return epoch ?? "e_unknown"
+        } catch {
+            try? await connection.close()
+            throw StoreLocationError(description: "Cannot prepare the schema \(location.schema) in \(location): \(PostgresFailure.describe(error))")
+        }
+    }
+
+    /// The cluster's token key: `candidate` if no node made one before, else the one kept.
+    public static func sharedSigningKey(at location: PostgresLocation, candidate: String, logger: Logger) async throws -> [UInt8] {
+        let connection = try await PostgresConnection.connect(configuration: location.connectionConfiguration(), id: 3, logger: logger)
+        let key: String?
+        do {
+            try await PostgresSchema.migrate(connection, location: location, logger: logger)
+            try await connection.query("INSERT INTO meta (key, value) VALUES ('jwt_key', \(candidate)) ON CONFLICT (key) DO NOTHING", logger: logger)
+            key = try await connection.query("SELECT value FROM meta WHERE key = 'jwt_key'", logger: logger).collect().first?.decode(String.self)
+        } catch {
+            try? await connection.close()
+            throw error
+        }
+        try? await connection.close()
+        guard let key else { throw StoreLocationError(description: "The token key could not be read back from PostgreSQL at \(location).") }
+        return Array(key.utf8)
+    }
+
+    /// Stops the pool; the bus and leases stop with their service.
+    public func close() {
+        clientTask.cancel()
+    }
+
+    // MARK: Writes
+
+    public func write(_ command: WriteCommand, by author: User) async throws(GatewayError) -> WriteReceipt {
+        try await queue.write(command, by: author, stallLimit: writeTimeout)
+    }
+
+    public func remember(_ user: User) async {
+        let isNew = knownUsers.withLock { $0.insert(user).inserted }
+        if isNew { queue.enqueue(.remember(user)) }
+    }
+
+    public func record(_ decision: BotDecision) async {
+        queue.enqueue(.decision(decision))
+    }
+
+    public func drain() async {
+        await queue.drain()
+    }
+
+    private typealias Outcome = (result: Result<WriteReceipt, GatewayError>, events: [StoredEvent])
+
+    /// One transaction for the whole batch: the log head's row lock first (which orders every
+    /// node's batches and makes `seq` gapless), users and decisions, the batch's `client_id`
+    /// records in one query, the writes, then the new head and the notifications. A write that is
+    /// refused changes nothing (its checks come first); an unexpected database error rolls the
+    /// batch back, and its writes are then tried one per transaction so that only the bad one
+    /// fails. Answers after the commit, once the bus has delivered the events here.
+    private func commit(_ jobs: [StoreJob], isolated: Bool = false) async {
+        let batch = StoreBatch(jobs)
+        guard !(batch.writes.isEmpty && batch.users.isEmpty && batch.decisions.isEmpty) else { return }
+        let started = ContinuousClock.now
+        metrics?.storeBatchSize.record(jobs.count)
+        defer { metrics?.storeCommitLatency.recordNanoseconds((ContinuousClock.now - started).nanoseconds) }
+        let (logger, ids, now, channel) = (self.logger, self.ids, self.now(), location.eventsChannel)
+        let writes = batch.writes
+        let users = batch.users
+        let decisions = batch.decisions
+        let known = knownUsers.withLock { $0 }
+        let outcomes: [Outcome?]
+        let lastSeq: Int64?
+        do {
+            (outcomes, lastSeq) = try await client.withTransaction(logger: logger) { connection -> ([Outcome?], Int64?) in
+                guard let head = try await connection.query("SELECT seq FROM log_head WHERE id = 1 FOR UPDATE", logger: logger)
+                    .collect().first?.decode(Int64.self)
+                else { throw GatewayError(.internal, "The store's log head is missing; was the schema changed by hand?") }
+                for user in users { try await PostgresWriteContext.upsert(user, on: connection, logger: logger) }
+                for decision in decisions { try await Self.insert(decision, on: connection, logger: logger) }
+                var records = try await PostgresWriteContext.records(
+                    for: writes.compactMap { write in write.command.clientID.map { (write.author.id, $0) } }, on: connection, logger: logger)
+                var nextSeq = head + 1
+                var outcomes: [Outcome?] = []
+                for write in writes {
+                    // Its caller was already told `unavailable`: it must not happen behind their back.
+                    guard !write.reply.isAnswered else {
+                        outcomes.append(nil)
+                        continue
+                    }
+                    let key = write.command.clientID.map { PostgresWriteContext.recordKey(write.author.id, $0) }
+                    var context = PostgresWriteContext(connection: connection, author: write.author, now: now, ids: ids, nextSeq: nextSeq, logger: logger)
+                    do {
+                        let receipt = try await context.apply(write.command, record: key.flatMap { records[$0] }, authorKnown: known.contains(write.author))
+                        nextSeq = context.nextSeq
+                        if let key, !receipt.replayed { records[key] = (write.command.fingerprint, receipt.resultJSON) }
+                        outcomes.append((.success(receipt), context.events))
+                    } catch let error as GatewayError {
+                        outcomes.append((.failure(error), []))
+                    }
+                }
+                let events = outcomes.flatMap { $0?.events ?? [] }
+                guard !events.isEmpty else { return (outcomes, nil) }
+                try await connection.query("UPDATE log_head SET seq = \(nextSeq - 1) WHERE id = 1", logger: logger)
+                for payload in BusMessage.encode(events: events, firstSeq: head + 1) {
+                    try await connection.query("SELECT pg_notify(\(channel), \(payload))", logger: logger)
+                }
+                return (outcomes, nextSeq - 1)
+            }
+        } catch {
+            if !PostgresFailure.isUnavailable(error) {
+                logger.error("A batch of \(jobs.count) jobs failed in PostgreSQL: \(PostgresFailure.describe(error))")
+                if !isolated && jobs.count > 1 {
+                    for job in jobs { await commit([job], isolated: true) }
+                    return
+                }
+                for write in writes { write.reply.answer(.failure(GatewayError(.internal, "The write failed inside the server."))) }
+                return
+            }
+            logger.error("A batch of \(jobs.count) writes could not be committed to PostgreSQL: \(PostgresFailure.describe(error))")
+            knownUsers.withLock { known in users.forEach { known.remove($0) } }
+            for write in writes { write.reply.answer(.failure(.storeUnavailable)) }
+            return
+        }
+        let answer = {
+            for (write, outcome) in zip(writes, outcomes) {
+                if let outcome { write.reply.answer(outcome.result) }
+            }
+        }
+        guard let lastSeq else { return answer() }
+        // The acks wait for the bus to bring the batch's events to this node's subscribers, so a
+        // writer's own session sees its events before its ack; the writer goes on meanwhile.
+        let bus = self.bus
+        Task {
+            await bus.waitForDelivery(through: lastSeq, limit: .seconds(1))
+            answer()
+        }
+    }
+
+    static func insert(_ decision: BotDecision, on connection: PostgresConnection, logger: Logger) async throws {
+        try await connection.query(
+            """
+            INSERT INTO bot_decisions (persona, at, trigger, item_id, post_id, outcome, rule, detail)
+            VALUES (\(decision.persona), \(decision.at.milliseconds), \(decision.trigger), \(decision.itemID), \(decision.postID),
+                \(decision.outcome), \(decision.rule), \(decision.detail))
+            """, logger: logger)
+    }
+
+    public func replayedWrite(_ command: WriteCommand, by author: User) async throws(GatewayError) -> WriteReceipt? {
+        guard command.clientID != nil else { return nil }
+        let logger = self.logger
+        return try await read { client in
+            try await client.withConnection { connection in
+                try await PostgresWriteContext.priorReceipt(for: command, by: author, on: connection, logger: logger)
+            }
+        }
+    }
+
+    /// Reachable within two seconds, and the bus is listening (a node that cannot hear the
+    /// others must not take clients).
+    public func isHealthy() async -> Bool {
+        let client = self.client
+        let answered = await withDeadline(.seconds(2)) {
+            try await client.query("SELECT 1").collect().count == 1
+        }
+        return answered == true && bus.isListening
+    }
+
+    /// Deletes events, `client_id` records and decisions past retention, as `SQLiteStore.prune`.
+    public func prune() async throws {
+        let milliseconds = { (duration: Duration) in self.now().milliseconds - duration.milliseconds }
+        let (cutoff, idempotencyCutoff, decisionCutoff) = (
+            milliseconds(configuration.retainedEventAge), milliseconds(configuration.idempotencyAge), milliseconds(configuration.decisionAge)
+        )
+        let keep = configuration.retainedEventsPerStream
+        let events = try await client.query(
+            """
+            DELETE FROM events e USING streams s
+            WHERE s.name = e.stream AND e.ts < \(cutoff) AND e."offset" <= s.last_offset - \(keep) RETURNING 1
+            """, logger: logger
+        ).collect().count
+        let records = try await client.query("DELETE FROM idempotency WHERE created_at < \(idempotencyCutoff) RETURNING 1", logger: logger).collect().count
+        try await client.query("DELETE FROM bot_decisions WHERE at < \(decisionCutoff)", logger: logger)
+        if events > 0 || records > 0 {
+            logger.info("Pruned \(events) old events and \(records) old client_id records.")
+        }
+    }
+
+    // MARK: Reads
+
+    /// Runs a read; a database that is not reachable (or too slow) is `unavailable`.
+    func read<T: Sendable>(_ body: @escaping @Sendable (PostgresClient) async throws -> T) async throws(GatewayError) -> T {
+        let client = self.client
+        let logger = self.logger
+        let outcome = await withDeadline(writeTimeout) { () -> Result<T, GatewayError> in
+            do {
+                return .success(try await body(client))
+            } catch let error as GatewayError {
+                return .failure(error)
+            } catch {
+                logger.error("A read failed in PostgreSQL: \(PostgresFailure.describe(error))")
+                return .failure(.storeUnavailable)
+            }
+        }
+        guard let outcome else { throw .storeUnavailable }
+        return try outcome.get()
+    }
+
+    /// A read that must see one moment of the database (a snapshot and its offset).
+    func snapshot<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection, Logger) async throws -> T) async throws(GatewayError) -> T {
+        let logger = self.logger
+        return try await read { client in
+            try await client.withConnection { connection in
+                try await connection.query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", logger: logger)
+                do {
+                    let value = try await body(connection, logger)
+                    try await connection.query("COMMIT", logger: logger)
+                    return value
+                } catch {
+                    _ = try? await connection.query("ROLLBACK", logger: logger)
+                    throw error
+                }
+            }
+        }
+    }
+
+    static let postColumns = "id, author_id, author_name, author_role, author_persona, body, created_at, comment_count, bots"
+    static let commentColumns = """
+        id, post_id, parent_id, author_id, author_name, author_role, author_persona, body, created_at, depth,
+        generated_persona, generated_engine, generated_model
+        """
+
+    static func author(id: String, name: String, role: String, persona: String?) -> User {
+        User(id: id, name: name, role: User.Role(rawValue: role) ?? .user, persona: persona)
+    }
+
+    /// Posts from rows of `postColumns`, with their reactions read in one query.
+    static func posts(_ rows: [PostgresRow], on connection: PostgresConnection, logger: Logger) async throws -> [Post] {
+        var posts: [Post] = []
+        for row in rows {
+            let (id, authorID, name, role, persona, body, createdAt, commentCount, bots) =
+                try row.decode((String, String, String, String, String?, String, Int64, Int64, Bool).self)
+            posts.append(Post(
+                id: id, author: author(id: authorID, name: name, role: role, persona: persona), body: body,
+                createdAt: Timestamp(milliseconds: createdAt), commentCount: Int(commentCount), botsEnabled: bots))
+        }
+        guard !posts.isEmpty else { return posts }
+        var reactions: [String: [(emoji: String, count: Int)]] = [:]
+        let reactionRows = try await connection.query(
+            """
+            SELECT target, emoji, COUNT(*) FROM reactions WHERE target = ANY(\(posts.map(\.id)))
+            GROUP BY target, emoji ORDER BY target, MIN(created_at), emoji
+            """, logger: logger)
+        for try await (target, emoji, count) in reactionRows.decode((String, String, Int64).self) {
+            reactions[target, default: []].append((emoji, Int(count)))
+        }
+        return posts.map { post in
+            var post = post
+            post.reactions = reactions[post.id] ?? []
+            return post
+        }
+    }
+
+    static func comment(_ row: PostgresRow) throws -> Comment {
+        let (id, postID, parentID, authorID, name, role, persona, body, createdAt, depth, generatedPersona, engine, model) =
+            try row.decode((String, String, String?, String, String, String, String?, String, Int64, Int64, String?, String?, String?).self)
+        return Comment(
+            id: id, postID: postID, parentID: parentID, author: author(id: authorID, name: name, role: role, persona: persona), body: body,
+            createdAt: Timestamp(milliseconds: createdAt), depth: Int(depth),
+            generated: generatedPersona.map { Comment.Generated(persona: $0, engine: engine ?? "offline", model: model ?? "") })
+    }
+
+    static func latestOffset(_ stream: String, on connection: PostgresConnection, logger: Logger) async throws -> Int64 {
+        try await connection.query("SELECT last_offset FROM streams WHERE name = \(stream)", logger: logger).collect().first?.decode(Int64.self) ?? 0
+    }
+
+    static func livePostExists(_ postID: String, on connection: PostgresConnection, logger: Logger) async throws -> Bool {
+        try await !connection.query("SELECT 1 FROM posts WHERE id = \(postID) AND NOT deleted", logger: logger).collect().isEmpty
+    }
+
+    public func startSubscription(_ stream: StreamName, since: (offset: Int64, epoch: String)?) async throws(GatewayError) -> SubscriptionStart {
+        let epoch = self.epoch
+        let name = stream.description
+        let since = since.map { (offset: $0.offset, epoch: $0.epoch) }
+        return try await snapshot { connection, logger in
+            if case .thread(let postID) = stream, try await !Self.livePostExists(postID, on: connection, logger: logger) {
+                throw WriteRecords.noSuchPost(postID)
+            }
+            let latest = try await Self.latestOffset(name, on: connection, logger: logger)
+            let position = StreamPosition(offset: latest, epoch: epoch)
+            guard let since, since.epoch == epoch, since.offset <= latest else {
+                return SubscriptionStart(position: position, recovered: false, replay: [])
+            }
+            if since.offset == latest { return SubscriptionStart(position: position, recovered: true, replay: []) }
+            let oldest = try await connection.query(#"SELECT MIN("offset") FROM events WHERE stream = \#(name)"#, logger: logger)
+                .collect().first?.decode(Int64?.self)
+            guard let oldest, oldest <= since.offset + 1 else { return SubscriptionStart(position: position, recovered: false, replay: []) }
+            let rows = try await connection.query(
+                #"""
+                SELECT "offset", type, ts, data FROM events WHERE stream = \#(name) AND "offset" > \#(since.offset) AND "offset" <= \#(latest)
+                ORDER BY "offset"
+                """#, logger: logger)
+            var replay: [StoredEvent] = []
+            for try await (offset, type, ts, data) in rows.decode((Int64, String, Int64, String).self) {
+                guard let kind = StoredEvent.Kind(rawValue: type) else { continue }
+                replay.append(StoredEvent(stream: name, offset: offset, type: kind, timestamp: Timestamp(milliseconds: ts), dataJSON: data))
+            }
+            return SubscriptionStart(position: position, recovered: true, replay: replay)
+        }
+    }
+
+    public func feedPage(before: String?, limit: Int) async throws(GatewayError) -> (posts: [Post], position: StreamPosition) {
+        let epoch = self.epoch
+        return try await snapshot { connection, logger in
+            let latest = try await Self.latestOffset("feed", on: connection, logger: logger)
+            let query: PostgresQuery =
+                if let before {
+                    "SELECT \(unescaped: Self.postColumns) FROM posts WHERE NOT deleted AND id < \(before) ORDER BY id DESC LIMIT \(limit)"
+                } else {
+                    "SELECT \(unescaped: Self.postColumns) FROM posts WHERE NOT deleted ORDER BY id DESC LIMIT \(limit)"
+                }
+            let rows = try await connection.query(query, logger: logger).collect()
+            return (try await Self.posts(rows, on: connection, logger: logger), StreamPosition(offset: latest, epoch: epoch))
+        }
+    }
+
+    public func thread(postID: String, commentLimit: Int) async throws(GatewayError) -> (post: Post, comments: [Comment], position: StreamPosition) {
+        let epoch = self.epoch
+        return try await snapshot { connection, logger in
+            let latest = try await Self.latestOffset("thread:\(postID)", on: connection, logger: logger)
+            let rows = try await connection.query(
+                "SELECT \(unescaped: Self.postColumns) FROM posts WHERE id = \(postID) AND NOT deleted", logger: logger
+            ).collect()
+            guard let post = try await Self.posts(rows, on: connection, logger: logger).first else { throw WriteRecords.noSuchPost(postID) }
+            let comments = try await connection.query(
+                "SELECT \(unescaped: Self.commentColumns) FROM comments WHERE post_id = \(postID) AND NOT deleted ORDER BY id LIMIT \(commentLimit)",
+                logger: logger
+            ).collect().map(Self.comment)
+            return (post, comments, StreamPosition(offset: latest, epoch: epoch))
+        }
+    }
+
+    public func comments(postID: String, after: String?, limit: Int) async throws(GatewayError) -> [Comment] {
+        try await snapshot { connection, logger in
+            guard try await Self.livePostExists(postID, on: connection, logger: logger) else { throw WriteRecords.noSuchPost(postID) }
+            return try await connection.query(
+                """
+                SELECT \(unescaped: Self.commentColumns) FROM comments WHERE post_id = \(postID) AND NOT deleted AND id > \(after ?? "")
+                ORDER BY id LIMIT \(limit)
+                """, logger: logger
+            ).collect().map(Self.comment)
+        }
+    }
+}

@@ -1,0 +1,78 @@
+/// What a write produces, the same whichever store applies it: the ack results, the data of the
+/// events, and the errors a client reads.
+enum WriteRecords {
+    static func noSuchPost(_ id: String) -> GatewayError { .notFound("There is no post \(id) (it may have been deleted).") }
+    static func noSuchComment(_ id: String) -> GatewayError { .notFound("There is no comment \(id) (it may have been deleted).") }
+    static func noSuchParent(_ id: String, postID: String) -> GatewayError {
+        .notFound("There is no comment \(id) in post \(postID) (it may have been deleted).")
+    }
+    static func noSuchBot(_ id: String) -> GatewayError { .notFound("There is no bot \(id); bot ids look like b_<persona id>.") }
+    static let badTarget = GatewayError.badRequest("target must be a post id (p_…) or a comment id (c_…).")
+    static func notAllowedToDelete(_ target: String) -> GatewayError {
+        .forbidden("Only the author, a moderator or an admin may delete \(target).")
+    }
+    static func reusedClientID(_ clientID: String) -> GatewayError {
+        GatewayError(.conflict, "client_id \"\(clientID)\" was already used for a different write; use a new client_id for new content.")
+    }
+
+    static func json(_ body: (inout JSONWriter) -> Void) -> String {
+        var writer = JSONWriter()
+        body(&writer)
+        return writer.text
+    }
+
+    static func postResult(_ post: Post, offset: Int64) -> String {
+        json { writer in
+            writer.beginObject()
+            writer.key("post")
+            post.write(to: &writer)
+            writer.field("offset", offset)
+            writer.endObject()
+        }
+    }
+
+    static func commentResult(_ comment: Comment, offset: Int64) -> String {
+        json { writer in
+            writer.beginObject()
+            writer.key("comment")
+            comment.write(to: &writer)
+            writer.field("offset", offset)
+            writer.endObject()
+        }
+    }
+
+    /// The data of a `reply` or `mention` event.
+    static func notice(postID: String, commentID: String?, by author: User) -> String {
+        json { writer in
+            writer.beginObject()
+            writer.field("post_id", postID)
+            writer.field("comment_id", commentID)
+            writer.key("by")
+            author.write(to: &writer)
+            writer.endObject()
+        }
+    }
+
+    static func reactionChanged(target: String, emoji: String, count: Int, userID: String, on: Bool) -> String {
+        json { writer in
+            writer.beginObject()
+            writer.field("target", target)
+            writer.field("emoji", emoji)
+            writer.field("count", count)
+            writer.field("user_id", userID)
+            writer.field("on", on)
+            writer.endObject()
+        }
+    }
+
+    static func deleted(id: String, postID: String? = nil) -> String {
+        json { writer in
+            writer.beginObject()
+            writer.field("id", id)
+            if let postID { writer.field("post_id", postID) }
+            writer.endObject()
+        }
+    }
+
+    static func reactionResult(count: Int) -> String { "{\"count\":\(count)}" }
+}
