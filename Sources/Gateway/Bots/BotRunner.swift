@@ -140,6 +140,8 @@ public actor BotRunner {
         var model: String
         var circuitOpen: Bool
         var turnsInFlight: Int
+        /// Whether this node runs the persona (always, on one node).
+        var ownedHere: Bool
     }
 
     func adminListing() async -> [AdminListing] {
@@ -148,7 +150,7 @@ public actor BotRunner {
             let responder = personas[row.id]?.responder
             rows.append(AdminListing(
                 listing: row, engine: responder?.engine.rawValue ?? "", model: responder?.modelLabel ?? "",
-                circuitOpen: await engines.isCircuitOpen(row.id), turnsInFlight: turnsInFlight[row.id] ?? 0))
+                circuitOpen: await engines.isCircuitOpen(row.id), turnsInFlight: turnsInFlight[row.id] ?? 0, ownedHere: owns(row.id)))
         }
         return rows
     }

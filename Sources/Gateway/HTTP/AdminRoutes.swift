@@ -15,6 +15,7 @@ enum AdminRoutes {
             writer.beginObject()
             writer.key("personas")
             writer.beginArray()
+            let node = (runtime.store as? PostgresStore)?.bus.nodeID
             for row in await runner.adminListing() {
                 writer.separator()
                 writer.beginObject()
@@ -26,6 +27,8 @@ enum AdminRoutes {
                 writer.field("model", row.model)
                 writer.field("circuit_open", row.circuitOpen)
                 writer.field("turns_in_flight", row.turnsInFlight)
+                writer.field("owned_here", row.ownedHere)
+                writer.field("node", node)
                 writer.field("last_opened_at", row.listing.lastOpenedAt?.iso8601)
                 writer.endObject()
             }

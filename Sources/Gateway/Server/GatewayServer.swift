@@ -80,6 +80,10 @@ public final class GatewayServer: Sendable {
     /// stops them in reverse: the drain first (4011 to every session, writes made durable), then
     /// the pruner, then the HTTP server.
     public func services() -> [any Service] {
+        services(exitWhenStuck: false)
+    }
+
+    private func services(exitWhenStuck: Bool) -> [any Service] {
         let runtime = self.runtime
         let configuration = runtime.configuration
         let application = Application(
@@ -104,13 +108,13 @@ public final class GatewayServer: Sendable {
         )
         let clusterServices: [any Service] = cluster.map { [ClusterService(store: $0, runner: runner, leaseInterval: configuration.leaseInterval)] } ?? []
         return clusterServices + [application, PruneService(runtime: runtime), PersonaReloadService(watcher: watcher, runner: runner, metrics: runtime.metrics),
-                QuietFeedService(runner: runner, interval: configuration.quietFeedInterval), DrainService(runtime: runtime)]
+                QuietFeedService(runner: runner, interval: configuration.quietFeedInterval), DrainService(runtime: runtime, exitWhenStuck: exitWhenStuck)]
     }
 
     /// Serves until SIGTERM or SIGINT, then drains and returns.
     public func run() async throws {
         var configuration = ServiceGroupConfiguration(
-            services: services().map { .init(service: $0) },
+            services: services(exitWhenStuck: true).map { .init(service: $0) },
             gracefulShutdownSignals: [.sigterm, .sigint],
             cancellationSignals: [],
             logger: runtime.logger
@@ -121,12 +125,24 @@ public final class GatewayServer: Sendable {
     }
 }
 
-/// Waits for graceful shutdown, then drains the gateway.
+/// Waits for graceful shutdown, then drains the gateway. As the process's own group it also
+/// makes sure the process ends: if something cannot be cancelled (a database that vanished
+/// mid-call), the process exits a little after the drain deadline anyway (PROTOCOL.md section 10).
 struct DrainService: Service {
     let runtime: GatewayRuntime
+    let exitWhenStuck: Bool
 
     func run() async throws {
         try? await gracefulShutdown()
+        if exitWhenStuck {
+            let limit = runtime.configuration.drainDeadline + .seconds(2)
+            let logger = runtime.logger
+            Thread.detachNewThread {
+                Thread.sleep(forTimeInterval: Double(limit.components.seconds) + Double(limit.components.attoseconds) / 1e18)
+                logger.critical("Shutdown did not finish within \(limit); exiting now.")
+                exit(1)
+            }
+        }
         await runtime.drain()
     }
 }

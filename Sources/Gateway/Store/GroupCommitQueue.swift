@@ -68,7 +68,7 @@ final class GroupCommitQueue: Sendable {
                 while true {
                     try await Task.sleep(for: limit)
                     if reply.isAnswered { return }
-                    if ContinuousClock.now - lastProgress.withLock({ $0 }) >= limit { break }
+                    if hasStalled(for: limit) { break }
                 }
                 reply.answer(.failure(.storeUnavailable))
             }
@@ -77,6 +77,17 @@ final class GroupCommitQueue: Sendable {
         return try await reply.wait {
             if !enqueue(.write(command, author: author, reply: reply)) { reply.answer(.failure(.draining)) }
         }.get()
+    }
+
+    /// Records that the writer moved (a statement of the batch answered), so that a long batch
+    /// that keeps moving is not taken for a stalled store.
+    func noteProgress() {
+        lastProgress.withLock { $0 = .now }
+    }
+
+    /// Whether the writer has made no progress for `limit`.
+    func hasStalled(for limit: Duration) -> Bool {
+        ContinuousClock.now - lastProgress.withLock({ $0 }) >= limit
     }
 
     /// Queues a job and starts the writer if it is idle; false while draining.

@@ -42,16 +42,54 @@ final class OneShot<Value: Sendable>: Sendable {
     var isAnswered: Bool { state.withLock { $0.answered } }
 }
 
-/// Runs `body`, answering nil after `limit` if it has not finished; the body is then cancelled
-/// but not waited for, so a call stuck on a dead connection cannot hold the caller.
-func withDeadline<T: Sendable>(_ limit: Duration, _ body: @escaping @Sendable () async throws -> T) async -> T? {
-    let outcome = OneShot<T?>()
-    return await outcome.wait {
-        let work = Task { outcome.answer(try? await body()) }
+/// `body` did not finish within its limit.
+struct StalledError: Error, CustomStringConvertible {
+    let limit: Duration
+    var description: String { "no answer within \(limit)" }
+}
+
+/// Runs `body`, throwing `StalledError` after `limit` if it has not finished; the body is then
+/// cancelled but not waited for, so a call stuck on a dead connection cannot hold the caller.
+func withDeadline<T: Sendable>(_ limit: Duration, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
+    let outcome = OneShot<Result<T, any Error>>()
+    return try await outcome.wait {
+        let work = Task {
+            do {
+                outcome.answer(.success(try await body()))
+            } catch {
+                outcome.answer(.failure(error))
+            }
+        }
         Task {
             try? await Task.sleep(for: limit)
             work.cancel()
-            outcome.answer(nil)
+            outcome.answer(.failure(StalledError(limit: limit)))
         }
-    }
+    }.get()
+}
+
+/// Runs `body` while watching that it makes progress: once `isStalled` says it has made none for
+/// too long, throws `StalledError` and leaves it (cancelled, not waited for). Unlike a deadline,
+/// a long piece of work that keeps moving is never cut.
+func withStallWatch<T: Sendable>(_ limit: Duration, isStalled: @escaping @Sendable () -> Bool,
+                                 _ body: @escaping @Sendable () async throws -> T) async throws -> T {
+    let outcome = OneShot<Result<T, any Error>>()
+    return try await outcome.wait {
+        let work = Task {
+            do {
+                outcome.answer(.success(try await body()))
+            } catch {
+                outcome.answer(.failure(error))
+            }
+        }
+        Task {
+            while !outcome.isAnswered {
+                try? await Task.sleep(for: .milliseconds(200))
+                if isStalled() {
+                    work.cancel()
+                    outcome.answer(.failure(StalledError(limit: limit)))
+                }
+            }
+        }
+    }.get()
 }

@@ -142,6 +142,12 @@ final class TestServer: Sendable {
     }
 
     func http(_ method: String, _ path: String, token: String? = nil, body: [String: Any]? = nil, rawBody: Data? = nil) async throws -> HTTPAnswer {
+        try await Self.http(port: port, method, path, token: token, body: body, rawBody: rawBody)
+    }
+
+    /// A request to any gateway on this machine (a server process too).
+    static func http(port: Int, _ method: String, _ path: String, token: String? = nil, body: [String: Any]? = nil,
+                     rawBody: Data? = nil) async throws -> HTTPAnswer {
         var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)\(path)")!)
         request.httpMethod = method
         if let token { request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization") }

@@ -251,21 +251,30 @@ public final class ClusterBus: Sendable {
         gapHandler.withLock { $0 }?()
     }
 
+    /// A read of the bus, bounded: a query stuck on a connection that died must not stop delivery.
+    private static let readLimit = Duration.seconds(5)
+
     private func head() async throws -> Int64 {
-        try await client.query("SELECT seq FROM log_head WHERE id = 1", logger: logger).collect().first?.decode(Int64.self) ?? 0
+        let (client, logger) = (self.client, self.logger)
+        return try await withDeadline(Self.readLimit) {
+            try await client.query("SELECT seq FROM log_head WHERE id = 1", logger: logger).collect().first?.decode(Int64.self) ?? 0
+        }
     }
 
     private func events(where condition: String, _ argument: some PostgresDynamicTypeEncodable) async throws -> [(seq: Int64, event: StoredEvent)] {
         var bindings = PostgresBindings()
         bindings.append(argument)
         let query = PostgresQuery(unsafeSQL: #"SELECT seq, stream, "offset", type, ts, data FROM events WHERE "# + condition, binds: bindings)
-        var events: [(seq: Int64, event: StoredEvent)] = []
-        for try await (seq, stream, offset, type, ts, data) in try await client.query(query, logger: logger)
-            .decode((Int64, String, Int64, String, Int64, String).self) {
-            guard let kind = StoredEvent.Kind(rawValue: type) else { continue }
-            events.append((seq, StoredEvent(stream: stream, offset: offset, type: kind, timestamp: Timestamp(milliseconds: ts), dataJSON: data)))
+        let (client, logger) = (self.client, self.logger)
+        return try await withDeadline(Self.readLimit) {
+            var events: [(seq: Int64, event: StoredEvent)] = []
+            for try await (seq, stream, offset, type, ts, data) in try await client.query(query, logger: logger)
+                .decode((Int64, String, Int64, String, Int64, String).self) {
+                guard let kind = StoredEvent.Kind(rawValue: type) else { continue }
+                events.append((seq, StoredEvent(stream: stream, offset: offset, type: kind, timestamp: Timestamp(milliseconds: ts), dataJSON: data)))
+            }
+            return events.sorted { $0.seq < $1.seq }
         }
-        return events.sorted { $0.seq < $1.seq }
     }
 
     // MARK: Ephemeral frames

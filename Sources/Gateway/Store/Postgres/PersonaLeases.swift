@@ -44,22 +44,27 @@ public final class PersonaLeases: Sendable {
         }
     }
 
+    /// One statement on the lease connection, bounded: a connection that stopped answering must
+    /// not keep this node believing it holds its leases.
+    private func ask(_ query: PostgresQuery, on connection: PostgresConnection) async throws -> [PostgresRow] {
+        let logger = self.logger
+        return try await withDeadline(max(interval * 2, .seconds(3))) { try await connection.query(query, logger: logger).collect() }
+    }
+
     private func hold(on connection: PostgresConnection) async throws {
         var held: Set<String> = []
         while !Task.isCancelled {
             let wanted = await runner.personaIDs()
             for id in held.subtracting(wanted) {
-                try await connection.query("SELECT pg_advisory_unlock(hashtextextended(\(location.lockName("persona:" + id)), 0))", logger: logger)
+                _ = try await ask("SELECT pg_advisory_unlock(hashtextextended(\(location.lockName("persona:" + id)), 0))", on: connection)
                 held.remove(id)
             }
             for id in wanted.subtracting(held).sorted() {
-                let rows = try await connection.query(
-                    "SELECT pg_try_advisory_lock(hashtextextended(\(location.lockName("persona:" + id)), 0))", logger: logger
-                ).collect()
+                let rows = try await ask("SELECT pg_try_advisory_lock(hashtextextended(\(location.lockName("persona:" + id)), 0))", on: connection)
                 if try rows.first?.decode(Bool.self) == true { held.insert(id) }
             }
             // Proves the connection (and so the locks) still alive when there was nothing to try.
-            if wanted.isSubset(of: held) { try await connection.query("SELECT 1", logger: logger) }
+            if wanted.isSubset(of: held) { _ = try await ask("SELECT 1", on: connection) }
             await runner.setOwned(held)
             try await Task.sleep(for: interval)
         }

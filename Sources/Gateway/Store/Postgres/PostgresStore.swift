@@ -24,6 +24,9 @@ public final class PostgresStore: FeedStore {
     private let writeTimeout: Duration
     private let queue: GroupCommitQueue
     private let knownUsers = Mutex(Set<User>())
+    /// The writer's own connection, outside the pool: a transaction that stalls (its server went
+    /// away without a word) is abandoned with its connection, which a pooled one could not be.
+    private let writerConnection = Mutex<PostgresConnection?>(nil)
     /// The cluster's epoch, the same on every node.
     public let epoch: String
     /// Receives this cluster's committed events and ephemeral frames for this node.
@@ -99,6 +102,7 @@ public final class PostgresStore: FeedStore {
     /// Stops the pool; the bus and leases stop with their service.
     public func close() {
         clientTask.cancel()
+        dropWriter()
     }
 
     // MARK: Writes
@@ -142,7 +146,11 @@ public final class PostgresStore: FeedStore {
         let outcomes: [Outcome?]
         let lastSeq: Int64?
         do {
-            (outcomes, lastSeq) = try await client.withTransaction(logger: logger) { connection -> ([Outcome?], Int64?) in
+            let connection = try await writer()
+            let (queue, limit) = (self.queue, writeTimeout)
+            let progress: @Sendable () -> Void = { queue.noteProgress() }
+            (outcomes, lastSeq) = try await withStallWatch(limit, isStalled: { queue.hasStalled(for: limit) }) {
+                try await connection.withTransaction(logger: logger) { connection -> ([Outcome?], Int64?) in
                 guard let head = try await connection.query("SELECT seq FROM log_head WHERE id = 1 FOR UPDATE", logger: logger)
                     .collect().first?.decode(Int64.self)
                 else { throw GatewayError(.internal, "The store's log head is missing; was the schema changed by hand?") }
@@ -159,7 +167,8 @@ public final class PostgresStore: FeedStore {
                         continue
                     }
                     let key = write.command.clientID.map { PostgresWriteContext.recordKey(write.author.id, $0) }
-                    var context = PostgresWriteContext(connection: connection, author: write.author, now: now, ids: ids, nextSeq: nextSeq, logger: logger)
+                    var context = PostgresWriteContext(
+                        connection: connection, author: write.author, now: now, ids: ids, nextSeq: nextSeq, logger: logger, progress: progress)
                     do {
                         let receipt = try await context.apply(write.command, record: key.flatMap { records[$0] }, authorKnown: known.contains(write.author))
                         nextSeq = context.nextSeq
@@ -176,9 +185,11 @@ public final class PostgresStore: FeedStore {
                     try await connection.query("SELECT pg_notify(\(channel), \(payload))", logger: logger)
                 }
                 return (outcomes, nextSeq - 1)
+                }
             }
         } catch {
-            if !PostgresFailure.isUnavailable(error) {
+            if error is StalledError || PostgresFailure.isUnavailable(error) { dropWriter() }
+            if !(error is StalledError) && !PostgresFailure.isUnavailable(error) {
                 logger.error("A batch of \(jobs.count) jobs failed in PostgreSQL: \(PostgresFailure.describe(error))")
                 if !isolated && jobs.count > 1 {
                     for job in jobs { await commit([job], isolated: true) }
@@ -207,6 +218,20 @@ public final class PostgresStore: FeedStore {
         }
     }
 
+    /// The writer's connection, opened when there is none.
+    private func writer() async throws -> PostgresConnection {
+        if let connection = writerConnection.withLock({ $0 }), !connection.isClosed { return connection }
+        let connection = try await PostgresConnection.connect(configuration: location.connectionConfiguration(), id: 4, logger: logger)
+        writerConnection.withLock { $0 = connection }
+        return connection
+    }
+
+    /// Abandons the writer's connection after a failure; the next batch opens another.
+    private func dropWriter() {
+        guard let connection = writerConnection.withLock({ state in defer { state = nil }; return state }) else { return }
+        Task { try? await connection.close() }
+    }
+
     static func insert(_ decision: BotDecision, on connection: PostgresConnection, logger: Logger) async throws {
         try await connection.query(
             """
@@ -230,7 +255,7 @@ public final class PostgresStore: FeedStore {
     /// others must not take clients).
     public func isHealthy() async -> Bool {
         let client = self.client
-        let answered = await withDeadline(.seconds(2)) {
+        let answered = try? await withDeadline(.seconds(2)) {
             try await client.query("SELECT 1").collect().count == 1
         }
         return answered == true && bus.isListening
@@ -262,18 +287,14 @@ public final class PostgresStore: FeedStore {
     func read<T: Sendable>(_ body: @escaping @Sendable (PostgresClient) async throws -> T) async throws(GatewayError) -> T {
         let client = self.client
         let logger = self.logger
-        let outcome = await withDeadline(writeTimeout) { () -> Result<T, GatewayError> in
-            do {
-                return .success(try await body(client))
-            } catch let error as GatewayError {
-                return .failure(error)
-            } catch {
-                logger.error("A read failed in PostgreSQL: \(PostgresFailure.describe(error))")
-                return .failure(.storeUnavailable)
-            }
+        do {
+            return try await withDeadline(writeTimeout) { try await body(client) }
+        } catch let error as GatewayError {
+            throw error
+        } catch {
+            logger.error("A read failed in PostgreSQL: \(PostgresFailure.describe(error))")
+            throw .storeUnavailable
         }
-        guard let outcome else { throw .storeUnavailable }
-        return try outcome.get()
     }
 
     /// A read that must see one moment of the database (a snapshot and its offset).

@@ -11,12 +11,16 @@ struct PostgresWriteContext {
     let now: Timestamp
     let ids: IDGenerator
     let logger: Logger
+    /// Called after each statement answers (the writer's stall watch).
+    let progress: @Sendable () -> Void
     /// The cluster sequence number the next event takes; advanced only by events of this write.
     private(set) var nextSeq: Int64
     /// Events appended by this write, in order.
     private(set) var events: [StoredEvent] = []
 
-    init(connection: PostgresConnection, author: User, now: Timestamp, ids: IDGenerator, nextSeq: Int64, logger: Logger) {
+    init(connection: PostgresConnection, author: User, now: Timestamp, ids: IDGenerator, nextSeq: Int64, logger: Logger,
+         progress: @escaping @Sendable () -> Void) {
+        self.progress = progress
         self.connection = connection
         self.author = author
         self.now = now
@@ -26,10 +30,12 @@ struct PostgresWriteContext {
     }
 
     private func rows(_ query: PostgresQuery) async throws -> [PostgresRow] {
-        try await connection.query(query, logger: logger).collect()
+        defer { progress() }
+        return try await connection.query(query, logger: logger).collect()
     }
 
     private func run(_ query: PostgresQuery) async throws {
+        defer { progress() }
         try await connection.query(query, logger: logger)
     }
 

@@ -1,0 +1,342 @@
+import Foundation
+import Synchronization
+import Testing
+@testable import Gateway
+
+/// Several `gatewayd` processes on one PostgreSQL (issue 8): cross-node delivery, resuming on
+/// another node, persona takeover, and PostgreSQL restarted under load. Runs when the suite runs
+/// on PostgreSQL (`GATEWAYD_TEST_STORE`), as `.ci/run` does.
+@Suite("Cluster", .serialized, .enabled(if: TestServer.onPostgres, "needs PostgreSQL: set GATEWAYD_TEST_STORE"))
+struct ClusterTests {
+    /// A cluster of its own: a fresh schema in the test database, shared by its nodes.
+    static func clusterURL(_ url: String? = TestServer.postgresURL) -> String {
+        let base = url ?? ""
+        return base + (base.contains("?") ? "&" : "?") + "schema=c_" + UUID().uuidString.prefix(8).lowercased()
+    }
+
+    /// One node: a `gatewayd serve --store <cluster>` process.
+    struct Node: Sendable {
+        let process: GatewayProcess
+        var port: Int { process.port }
+
+        static func start(_ store: String, personas: String? = nil, environment: [String: String] = [:]) async throws -> Node {
+            let node = Node(process: try await GatewayProcess(
+                dataDirectory: TestServer.temporaryDirectory(), arguments: ["--store", store], personas: personas,
+                environment: ["GATEWAYD_CLUSTER_LEASE_INTERVAL": "500ms"].merging(environment) { $1 }))
+            try await node.waitUntilReady()
+            return node
+        }
+
+        func waitUntilReady(timeout: Duration = .seconds(20)) async throws {
+            let deadline = ContinuousClock.now + timeout
+            while ContinuousClock.now < deadline {
+                if (try? await http("GET", "/readyz").status) == 200 { return }
+                try await Task.sleep(for: .milliseconds(100))
+            }
+            throw TestClientError(description: "node on port \(port) did not become ready: \(process.log.suffix(2000))")
+        }
+
+        func http(_ method: String, _ path: String, token: String? = nil, body: [String: Any]? = nil) async throws -> TestServer.HTTPAnswer {
+            try await TestServer.http(port: port, method, path, token: token, body: body)
+        }
+
+        func identified(_ user: String) async throws -> TestClient {
+            let client = try await TestClient.connect(port: port)
+            _ = try await client.expect("hello")
+            try await client.send(["op": "identify", "token": try await GatewayProcess.token(user)])
+            _ = try await client.expect("ready")
+            return client
+        }
+
+        /// Whether this node runs the persona, from the admin API.
+        func owns(_ persona: String) async throws -> Bool {
+            let answer = try await http("GET", "/v1/admin/personas", token: try await GatewayProcess.token("u_admin", role: .admin))
+            let rows = answer.json["personas"] as? [[String: Any]] ?? []
+            return rows.first { $0.string("id") == persona }?["owned_here"] as? Bool ?? false
+        }
+    }
+
+    static func subscribe(_ client: TestClient, _ stream: String, since: (Int, String)? = nil) async throws -> [String: Any] {
+        var request: [String: Any] = ["op": "sub", "id": 1, "stream": stream]
+        if let since { request["since"] = ["offset": since.0, "epoch": since.1] }
+        try await client.send(request)
+        return try await client.expect("subscribed")
+    }
+
+    /// Posts and waits for the ack's result.
+    static func post(_ client: TestClient, _ body: String, clientID: String) async throws -> [String: Any] {
+        try await client.send(["op": "post", "id": clientID, "body": body, "client_id": clientID])
+        while true {
+            let message = try await client.message()
+            if message.string("op") == "ack", message.string("id") == clientID { return message.object("result") }
+            if message.string("op") == "error", message.string("id") == clientID {
+                throw TestClientError(description: "post \(clientID) failed: \(message)")
+            }
+        }
+    }
+
+    /// Events of `stream` until `count` arrived; fails on a gap or a duplicate.
+    static func events(_ client: TestClient, stream: String, after start: Int, count: Int) async throws -> [[String: Any]] {
+        var events: [[String: Any]] = []
+        var last = start
+        while events.count < count {
+            let message = try await client.message(timeout: .seconds(10))
+            guard message.string("op") == "event", message.string("stream") == stream else { continue }
+            let offset = message.int("offset") ?? -1
+            guard offset == last + 1 else { throw TestClientError(description: "offset \(offset) after \(last): a gap or a duplicate") }
+            last = offset
+            events.append(message)
+        }
+        return events
+    }
+
+    @Test("writes on B and C reach subscribers on A and C in one order, every offset once")
+    func crossNodeOrder() async throws {
+        let store = Self.clusterURL()
+        let nodes = [try await Node.start(store), try await Node.start(store), try await Node.start(store)]
+        defer { nodes.forEach { _ = $0.process.terminate() } }
+        let readerA = try await nodes[0].identified("u_reader_a")
+        let readerC = try await nodes[2].identified("u_reader_c")
+        _ = try await Self.subscribe(readerA, "feed")
+        _ = try await Self.subscribe(readerC, "feed")
+        let perWriter = 25
+        let writers = [(nodes[1], "u_w1"), (nodes[1], "u_w2"), (nodes[2], "u_w3")]
+        let acked = try await withThrowingTaskGroup(of: [String: Int].self) { group in
+            for (node, user) in writers {
+                group.addTask {
+                    let client = try await node.identified(user)
+                    var acks: [String: Int] = [:]
+                    for index in 0..<perWriter {
+                        let result = try await Self.post(client, "\(user) \(index)", clientID: "\(user)-\(index)")
+                        acks[result.object("post").string("id") ?? ""] = result.int("offset")
+                    }
+                    return acks
+                }
+            }
+            var all: [String: Int] = [:]
+            for try await acks in group { all.merge(acks) { a, _ in a } }
+            return all
+        }
+        let total = perWriter * writers.count
+        #expect(acked.count == total)
+        #expect(Set(acked.values) == Set(1...total), "acked offsets are exactly 1…\(total)")
+        for reader in [readerA, readerC] {
+            let seen = try await Self.events(reader, stream: "feed", after: 0, count: total)
+            let byOffset = Dictionary(uniqueKeysWithValues: seen.map { ($0.int("offset") ?? 0, $0.object("data").string("id") ?? "") })
+            for (id, offset) in acked { #expect(byOffset[offset] == id, "offset \(offset) is the acked post \(id)") }
+            #expect(await reader.staysQuiet(for: .milliseconds(300)))
+        }
+    }
+
+    @Test("a client whose node is killed resumes on another node: no gap, no duplicate")
+    func resumeOnAnotherNode() async throws {
+        let store = Self.clusterURL()
+        let nodeA = try await Node.start(store)
+        let nodeB = try await Node.start(store)
+        defer { _ = nodeB.process.terminate() }
+        let reader = try await nodeA.identified("u_reader")
+        let epoch = try await Self.subscribe(reader, "feed").string("epoch") ?? ""
+        let writer = try await nodeB.identified("u_writer")
+        for index in 0..<10 { _ = try await Self.post(writer, "before \(index)", clientID: "b\(index)") }
+        let seen = try await Self.events(reader, stream: "feed", after: 0, count: 7)
+        let last = seen.last?.int("offset") ?? 0
+        nodeA.process.kill()
+        for index in 0..<10 { _ = try await Self.post(writer, "during \(index)", clientID: "d\(index)") }
+
+        let back = try await nodeB.identified("u_reader")
+        let resumed = try await Self.subscribe(back, "feed", since: (last, epoch))
+        #expect(resumed["recovered"] as? Bool == true)
+        #expect(resumed.string("epoch") == epoch, "every node has the cluster's epoch")
+        #expect(resumed.int("offset") == 20)
+        let missed = try await Self.events(back, stream: "feed", after: last, count: 20 - last)
+        #expect(missed.compactMap { $0.object("data").string("body") }.suffix(10) == (0..<10).map { "during \($0)" })
+        _ = try await Self.post(writer, "live", clientID: "live")
+        #expect(try await Self.events(back, stream: "feed", after: 20, count: 1).first?.object("data").string("body") == "live")
+        #expect(await back.staysQuiet(for: .milliseconds(300)))
+    }
+
+    static let persona = """
+        id: kiki
+        name: Kiki
+        triggers:
+          new_post: { chance: 1.0, delay: 1s }
+        limits:
+          replies: 2/h burst 2
+          per_thread: { replies: 1, cooldown: 0s }
+        """
+
+    /// The bot comments of a post, read over HTTP.
+    static func botComments(_ node: Node, _ postID: String) async throws -> [[String: Any]] {
+        let answer = try await node.http("GET", "/v1/posts/\(postID)")
+        return (answer.json["comments"] as? [[String: Any]] ?? []).filter { $0.object("author").string("persona") == "kiki" }
+    }
+
+    static func waitFor(_ timeout: Duration, _ condition: () async throws -> Bool) async throws -> Bool {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            if try await condition() { return true }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        return false
+    }
+
+    @Test("a persona's owner is killed: another node takes over within seconds, answers what it missed, limits hold, nothing doubled")
+    func personaTakeover() async throws {
+        let store = Self.clusterURL()
+        let personas = TestServer.temporaryDirectory()
+        try Self.persona.write(toFile: personas + "/kiki.yaml", atomically: true, encoding: .utf8)
+        let nodes = [try await Node.start(store, personas: personas), try await Node.start(store, personas: personas)]
+        var owner: Node?
+        _ = try await Self.waitFor(.seconds(10)) {
+            let owners = try await nodes.asyncFilter { try await $0.owns("kiki") }
+            owner = owners.count == 1 ? owners[0] : nil
+            return owner != nil
+        }
+        let killed = try #require(owner, "exactly one node runs kiki")
+        let survivor = try #require(nodes.first { $0.port != killed.port })
+        defer { _ = survivor.process.terminate() }
+        #expect(try await !survivor.owns("kiki"))
+
+        // Answered by the owner, written on the other node.
+        let human = try await survivor.identified("u_human")
+        let first = try await Self.post(human, "First post", clientID: "p1").object("post").string("id") ?? ""
+        #expect(try await Self.waitFor(.seconds(10)) { try await Self.botComments(survivor, first).count == 1 })
+
+        // The owner dies during the reply delay of the second post.
+        let second = try await Self.post(human, "Second post", clientID: "p2").object("post").string("id") ?? ""
+        killed.process.kill()
+        let killedAt = ContinuousClock.now
+        #expect(try await Self.waitFor(.seconds(10)) { try await survivor.owns("kiki") })
+        let takeover = ContinuousClock.now - killedAt
+        #expect(takeover < .seconds(5), "taken over in \(takeover)")
+        #expect(try await Self.waitFor(.seconds(10)) { try await Self.botComments(survivor, second).count == 1 },
+                "the post the dead owner did not answer is answered by the new one")
+
+        // The limit (2 replies an hour) counts the dead owner's reply: a third post gets none.
+        let third = try await Self.post(human, "Third post", clientID: "p3").object("post").string("id") ?? ""
+        try await Task.sleep(for: .seconds(3))
+        #expect(try await Self.botComments(survivor, third).isEmpty)
+        let decisions = try await survivor.http(
+            "GET", "/v1/admin/personas/kiki/decisions", token: try await GatewayProcess.token("u_admin", role: .admin))
+        let forThird = (decisions.json["decisions"] as? [[String: Any]] ?? []).first { $0.string("item_id") == third }
+        #expect(forThird?.string("rule") == "limits.replies")
+        #expect(try await Self.botComments(survivor, first).count == 1)
+        #expect(try await Self.botComments(survivor, second).count == 1)
+    }
+
+    @Test("PostgreSQL stopped and started under load: unavailable meanwhile, no acknowledged write lost, nodes recover alone")
+    func postgresRestart() async throws {
+        // A PostgreSQL of its own, so stopping it disturbs no other test.
+        let directory = "/tmp/gatewayd-pg-restart-" + UUID().uuidString.prefix(8)
+        let script = ConfigurationTests.repositoryRoot + "/scripts/postgres.sh"
+        let port = "\(Int.random(in: 56_000..<57_000))"
+        let url = try Self.run(script, "start", directory, port).trimmingCharacters(in: .whitespacesAndNewlines)
+        defer {
+            _ = try? Self.run(script, "stop", directory)
+            try? FileManager.default.removeItem(atPath: directory)
+        }
+        let store = Self.clusterURL(url)
+        let nodes = [try await Node.start(store, environment: ["GATEWAYD_STORE_WRITE_TIMEOUT": "2s"]),
+                     try await Node.start(store, environment: ["GATEWAYD_STORE_WRITE_TIMEOUT": "2s"])]
+        defer { nodes.forEach { _ = $0.process.terminate() } }
+        let perWriter = 40
+        let outage = OutageCounters()
+        let writers = Task {
+            try await withThrowingTaskGroup(of: [String: Int].self) { group in
+                for (index, node) in nodes.enumerated() {
+                    group.addTask {
+                        var acks: [String: Int] = [:]
+                        var client = try await node.identified("u_w\(index)")
+                        var attempt = 0
+                        while acks.count < perWriter {
+                            let clientID = "w\(index)-\(acks.count)"
+                            attempt += 1
+                            guard attempt < 2000 else { throw TestClientError(description: "writer \(index) gave up") }
+                            do {
+                                try await client.send(["op": "post", "id": clientID, "body": "write \(clientID)", "client_id": clientID])
+                                let reply = try await client.message(timeout: .seconds(10))
+                                if reply.string("op") == "ack" {
+                                    acks[reply.object("result").object("post").string("id") ?? ""] = reply.object("result").int("offset")
+                                    outage.acks.add(1, ordering: .relaxed)
+                                } else if reply.string("code") == "unavailable" {
+                                    outage.sawUnavailable.store(true, ordering: .relaxed)
+                                    try await Task.sleep(for: .milliseconds(200))
+                                }
+                            } catch {
+                                // The connection went: reconnect and retry the same client_id.
+                                try await Task.sleep(for: .milliseconds(200))
+                                if let again = try? await node.identified("u_w\(index)") { client = again }
+                            }
+                        }
+                        return acks
+                    }
+                }
+                var all: [String: Int] = [:]
+                for try await acks in group { all.merge(acks) { a, _ in a } }
+                return all
+            }
+        }
+        #expect(try await Self.waitFor(.seconds(30)) { outage.acks.load(ordering: .relaxed) >= 20 })
+        _ = try Self.run(script, "stop", directory)
+        #expect(try await Self.waitFor(.seconds(10)) {
+            try await nodes.asyncFilter { try await $0.http("GET", "/readyz").status == 503 }.count == 2
+        }, "both nodes say they are not ready while PostgreSQL is away")
+        try await Task.sleep(for: .seconds(3))
+        _ = try Self.run(script, "start", directory, port)
+        for node in nodes { try await node.waitUntilReady(timeout: .seconds(30)) }
+        let acked = try await writers.value
+        let answeredUnavailable = outage.sawUnavailable.load(ordering: .relaxed)
+        #expect(answeredUnavailable, "writes during the outage were answered unavailable, not left hanging")
+        #expect(acked.count == perWriter * 2)
+        #expect(Set(acked.values) == Set(1...(perWriter * 2)), "acked offsets are exactly 1…\(perWriter * 2): nothing lost, nothing twice")
+        let feed = try await nodes[0].http("GET", "/v1/feed?limit=100")
+        let stored = (feed.json["posts"] as? [[String: Any]] ?? []).compactMap { $0.string("id") }
+        #expect(Set(stored) == Set(acked.keys) && stored.count == acked.count)
+        #expect(feed.json.int("offset") == perWriter * 2)
+
+        // The bus came back by itself: a write on one node reaches a subscriber on the other.
+        let reader = try await nodes[0].identified("u_reader")
+        _ = try await Self.subscribe(reader, "feed", since: (perWriter * 2, feed.json.string("epoch") ?? ""))
+        let writer = try await nodes[1].identified("u_after")
+        _ = try await Self.post(writer, "after the restart", clientID: "after")
+        #expect(try await Self.events(reader, stream: "feed", after: perWriter * 2, count: 1).first?.object("data").string("body") == "after the restart")
+    }
+
+    final class OutageCounters: Sendable {
+        let acks = Atomic(0)
+        let sawUnavailable = Atomic(false)
+    }
+
+    /// Runs a script and returns its output. Spawned and reaped directly (`posix_spawn`,
+    /// `waitpid`): Foundation's `Process` waits forever here, since the PostgreSQL server that
+    /// `postgres.sh start` leaves running inherits what it uses to watch the child.
+    @discardableResult
+    static func run(_ arguments: String...) throws -> String {
+        let outputPath = NSTemporaryDirectory() + "gatewayd-run-" + UUID().uuidString
+        defer { try? FileManager.default.removeItem(atPath: outputPath) }
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 1, outputPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        let argv = (["/bin/bash"] + arguments).map { strdup($0) } + [nil]
+        defer { argv.forEach { free($0) } }
+        var pid: pid_t = 0
+        let spawned = posix_spawn(&pid, "/bin/bash", &actions, nil, argv, environ)
+        guard spawned == 0 else { throw TestClientError(description: "could not run \(arguments): error \(spawned)") }
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
+        let output = (try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? ""
+        // Exited normally with status 0.
+        guard status & 0x7f == 0, (status >> 8) & 0xff == 0 else { throw TestClientError(description: "\(arguments) failed: \(output)") }
+        return output
+    }
+}
+
+extension Array {
+    func asyncFilter(_ isIncluded: (Element) async throws -> Bool) async rethrows -> [Element] {
+        var result: [Element] = []
+        for element in self where try await isIncluded(element) { result.append(element) }
+        return result
+    }
+}
