@@ -51,21 +51,8 @@ struct StalledError: Error, CustomStringConvertible {
 /// Runs `body`, throwing `StalledError` after `limit` if it has not finished; the body is then
 /// cancelled but not waited for, so a call stuck on a dead connection cannot hold the caller.
 func withDeadline<T: Sendable>(_ limit: Duration, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
-    let outcome = OneShot<Result<T, any Error>>()
-    return try await outcome.wait {
-        let work = Task {
-            do {
-                outcome.answer(.success(try await body()))
-            } catch {
-                outcome.answer(.failure(error))
-            }
-        }
-        Task {
-            try? await Task.sleep(for: limit)
-            work.cancel()
-            outcome.answer(.failure(StalledError(limit: limit)))
-        }
-    }.get()
+    let end = ContinuousClock.now + limit
+    return try await withStallWatch(limit, isStalled: { ContinuousClock.now >= end }, body)
 }
 
 /// Runs `body` while watching that it makes progress: once `isStalled` says it has made none for

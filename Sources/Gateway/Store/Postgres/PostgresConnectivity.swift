@@ -52,14 +52,16 @@ extension PostgresLocation {
 }
 
 enum PostgresFailure {
-    /// The SQLSTATE of a server error, nil for connection-level failures.
-    static func sqlState(_ error: any Error) -> String? {
-        (error as? PSQLError)?.serverInfo?[.sqlState]
+    /// The error underneath a transaction's wrapper: the one that made it fail.
+    static func cause(_ error: any Error) -> any Error {
+        guard let transaction = error as? PostgresTransactionError else { return error }
+        return transaction.beginError ?? transaction.closureError ?? transaction.commitError ?? transaction.rollbackError ?? error
     }
 
     /// Whether the error means the database (not the request) is at fault: connection lost or
     /// refused, server shutting down, out of disk, too many connections.
     static func isUnavailable(_ error: any Error) -> Bool {
+        let error = cause(error)
         guard let psql = error as? PSQLError else { return !(error is GatewayError) }
         guard let state = psql.serverInfo?[.sqlState] else { return true }
         // 08: connection exception, 53: insufficient resources, 57: operator intervention
@@ -70,6 +72,7 @@ enum PostgresFailure {
 
     /// A one-line account for logs: the server's message when there is one.
     static func describe(_ error: any Error) -> String {
+        let error = cause(error)
         if let psql = error as? PSQLError {
             if let message = psql.serverInfo?[.message] {
                 return "\(message) (SQLSTATE \(psql.serverInfo?[.sqlState] ?? "?"))"

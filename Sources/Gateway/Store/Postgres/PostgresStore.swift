@@ -180,9 +180,16 @@ public final class PostgresStore: FeedStore {
                 }
                 let events = outcomes.flatMap { $0?.events ?? [] }
                 guard !events.isEmpty else { return (outcomes, nil) }
-                try await connection.query("UPDATE log_head SET seq = \(nextSeq - 1) WHERE id = 1", logger: logger)
-                for payload in BusMessage.encode(events: events, firstSeq: head + 1) {
-                    try await connection.query("SELECT pg_notify(\(channel), \(payload))", logger: logger)
+                for (index, payload) in BusMessage.encode(events: events, firstSeq: head + 1).enumerated() {
+                    if index == 0 {
+                        // The new head rides with the first notification: one round trip less.
+                        try await connection.query(
+                            "WITH head AS (UPDATE log_head SET seq = \(nextSeq - 1) WHERE id = 1) SELECT pg_notify(\(channel), \(payload))",
+                            logger: logger)
+                    } else {
+                        try await connection.query("SELECT pg_notify(\(channel), \(payload))", logger: logger)
+                    }
+                    progress()
                 }
                 return (outcomes, nextSeq - 1)
                 }

@@ -4,7 +4,7 @@ import PostgresNIO
 /// Applies one write inside the PostgreSQL writer's transaction, as `WriteContext` does for
 /// SQLite: checks what the write refers to, changes the tables, appends its events with the next
 /// stream offsets and cluster sequence numbers, and records its `client_id`. Each statement is a
-/// round trip to the server, so there are as few as the checks allow (a post: three).
+/// round trip to the server, so there are as few as the checks allow: a post is one statement.
 struct PostgresWriteContext {
     let connection: PostgresConnection
     let author: User
@@ -17,6 +17,8 @@ struct PostgresWriteContext {
     private(set) var nextSeq: Int64
     /// Events appended by this write, in order.
     private(set) var events: [StoredEvent] = []
+    /// The write's `client_id` record went in with its event (posts and comments).
+    private var recorded = false
 
     init(connection: PostgresConnection, author: User, now: Timestamp, ids: IDGenerator, nextSeq: Int64, logger: Logger,
          progress: @escaping @Sendable () -> Void) {
@@ -93,10 +95,11 @@ struct PostgresWriteContext {
         if !authorKnown { try await Self.upsert(author, on: connection, logger: logger) }
         let receipt: WriteReceipt
         switch command {
-        case .post(let body, _, let botsEnabled):
-            receipt = try await createPost(body: body, botsEnabled: botsEnabled)
-        case .comment(let postID, let parentID, let body, _, let generated):
-            receipt = try await createComment(postID: postID, parentID: parentID, body: body, generated: generated)
+        case .post(let body, let clientID, let botsEnabled):
+            receipt = try await createPost(body: body, botsEnabled: botsEnabled, record: (clientID, command.fingerprint))
+        case .comment(let postID, let parentID, let body, let clientID, let generated):
+            receipt = try await createComment(
+                postID: postID, parentID: parentID, body: body, generated: generated, record: (clientID, command.fingerprint))
         case .react(let target, let emoji, let on, _):
             receipt = try await react(target: target, emoji: emoji, on: on)
         case .delete(let target, _):
@@ -104,7 +107,7 @@ struct PostgresWriteContext {
         case .mute(let bot, let scope, let on, _):
             receipt = try await mute(bot: bot, scope: scope, on: on)
         }
-        if let clientID = command.clientID {
+        if let clientID = command.clientID, !recorded {
             try await run(
                 """
                 INSERT INTO idempotency (user_id, client_id, fingerprint, result, created_at)
@@ -116,40 +119,83 @@ struct PostgresWriteContext {
 
     // MARK: Events
 
-    /// Appends an event with the stream's next offset (one statement) and returns that offset.
+    /// One statement built piece by piece, numbering its parameters as they are bound.
+    struct Statement {
+        var binds = PostgresBindings()
+
+        mutating func bind(_ value: some PostgresDynamicTypeEncodable) -> String {
+            binds.append(value)
+            return "$\(binds.count)"
+        }
+
+        mutating func bind(_ value: (some PostgresDynamicTypeEncodable)?) -> String {
+            binds.append(value)
+            return "$\(binds.count)"
+        }
+    }
+
+    /// What a write records with its event: its `client_id`, fingerprint, and the ack's text up
+    /// to the offset, which the statement completes.
+    typealias Recording = (clientID: String, fingerprint: String, resultPrefix: String)
+
+    /// Appends an event with the stream's next offset and returns that offset, in one statement
+    /// (one round trip) together with the write's own changes (`alongside`, each an INSERT or
+    /// UPDATE) and its `client_id` record.
     @discardableResult
-    private mutating func append(_ type: StoredEvent.Kind, to stream: String, json: String) async throws -> Int64 {
-        let seq = nextSeq
-        let rows = try await rows(
-            """
-            WITH next AS (
-                INSERT INTO streams (name, last_offset) VALUES (\(stream), 1)
-                ON CONFLICT (name) DO UPDATE SET last_offset = streams.last_offset + 1 RETURNING last_offset
-            )
-            INSERT INTO events (seq, stream, "offset", type, ts, data)
-            SELECT \(seq), \(stream), last_offset, \(type.rawValue), \(now.milliseconds), \(json) FROM next RETURNING "offset"
+    private mutating func append(_ type: StoredEvent.Kind, to stream: String, json: String,
+                                 alongside changes: [(inout Statement) -> String] = [], recording: Recording? = nil) async throws -> Int64 {
+        var statement = Statement()
+        var steps = changes.enumerated().map { index, change in "change\(index) AS (\(change(&statement)))" }
+        steps.append("""
+            next AS (INSERT INTO streams (name, last_offset) VALUES (\(statement.bind(stream)), 1)
+                ON CONFLICT (name) DO UPDATE SET last_offset = streams.last_offset + 1 RETURNING last_offset)
             """)
+        steps.append(#"""
+            event AS (INSERT INTO events (seq, stream, "offset", type, ts, data)
+                SELECT \#(statement.bind(nextSeq)), \#(statement.bind(stream)), last_offset, \#(statement.bind(type.rawValue)),
+                    \#(statement.bind(now.milliseconds)), \#(statement.bind(json)) FROM next RETURNING "offset")
+            """#)
+        if let recording {
+            steps.append(#"""
+                record AS (INSERT INTO idempotency (user_id, client_id, fingerprint, result, created_at)
+                    SELECT \#(statement.bind(author.id)), \#(statement.bind(recording.clientID)), \#(statement.bind(recording.fingerprint)),
+                        \#(statement.bind(recording.resultPrefix))::text || "offset"::text || '}', \#(statement.bind(now.milliseconds)) FROM event)
+                """#)
+            recorded = true
+        }
+        let rows = try await rows(PostgresQuery(unsafeSQL: "WITH " + steps.joined(separator: ",\n") + "\n" + #"SELECT "offset" FROM event"#, binds: statement.binds))
         guard let offset = try rows.first?.decode(Int64.self) else { throw GatewayError(.internal, "The event could not be appended.") }
         nextSeq += 1
         events.append(StoredEvent(stream: stream, offset: offset, type: type, timestamp: now, dataJSON: json))
         return offset
     }
 
+    /// An ack's text without its offset and closing brace: what the record statement completes.
+    private static func prefix(of result: String) -> String {
+        String(result.dropLast(2))
+    }
+
     // MARK: Posts and comments
 
-    private mutating func createPost(body: String, botsEnabled: Bool) async throws -> WriteReceipt {
+    private mutating func createPost(body: String, botsEnabled: Bool, record: (clientID: String, fingerprint: String)) async throws -> WriteReceipt {
         let post = Post(id: ids.make("p"), author: author, body: body, createdAt: now, botsEnabled: botsEnabled)
-        try await run(
-            """
-            INSERT INTO posts (id, author_id, author_name, author_role, author_persona, body, created_at, bots)
-            VALUES (\(post.id), \(author.id), \(author.name), \(author.role.rawValue), \(author.persona), \(body), \(now.milliseconds), \(botsEnabled))
-            """)
-        let offset = try await append(.postCreated, to: "feed", json: WriteRecords.json { post.write(to: &$0) })
+        let (author, now) = (self.author, self.now)
+        let offset = try await append(
+            .postCreated, to: "feed", json: WriteRecords.json { post.write(to: &$0) },
+            alongside: [{ statement in
+                """
+                INSERT INTO posts (id, author_id, author_name, author_role, author_persona, body, created_at, bots)
+                VALUES (\(statement.bind(post.id)), \(statement.bind(author.id)), \(statement.bind(author.name)), \(statement.bind(author.role.rawValue)),
+                    \(statement.bind(author.persona)), \(statement.bind(body)), \(statement.bind(now.milliseconds)), \(statement.bind(botsEnabled)))
+                """
+            }],
+            recording: (record.clientID, record.fingerprint, Self.prefix(of: WriteRecords.postResult(post, offset: 0))))
         try await notifyMentions(in: body, postID: post.id, commentID: nil)
         return WriteReceipt(resultJSON: WriteRecords.postResult(post, offset: offset), post: post)
     }
 
-    private mutating func createComment(postID: String, parentID: String?, body: String, generated: Comment.Generated?) async throws -> WriteReceipt {
+    private mutating func createComment(postID: String, parentID: String?, body: String, generated: Comment.Generated?,
+                                        record: (clientID: String, fingerprint: String)) async throws -> WriteReceipt {
         guard let postAuthor = try await rows("SELECT author_id FROM posts WHERE id = \(postID) AND NOT deleted").first?.decode(String.self) else {
             throw WriteRecords.noSuchPost(postID)
         }
@@ -167,15 +213,23 @@ struct PostgresWriteContext {
         let comment = Comment(
             id: ids.make("c"), postID: postID, parentID: parentID, author: author, body: body, createdAt: now, depth: depth,
             generated: generated)
-        try await run(
-            """
-            INSERT INTO comments (id, post_id, parent_id, author_id, author_name, author_role, author_persona, body, created_at, depth,
-                generated_persona, generated_engine, generated_model)
-            VALUES (\(comment.id), \(postID), \(parentID), \(author.id), \(author.name), \(author.role.rawValue), \(author.persona), \(body),
-                \(now.milliseconds), \(Int64(depth)), \(generated?.persona), \(generated?.engine), \(generated?.model))
-            """)
-        try await run("UPDATE posts SET comment_count = comment_count + 1 WHERE id = \(postID)")
-        let offset = try await append(.commentCreated, to: "thread:\(postID)", json: WriteRecords.json { comment.write(to: &$0) })
+        let (author, now) = (self.author, self.now)
+        let offset = try await append(
+            .commentCreated, to: "thread:\(postID)", json: WriteRecords.json { comment.write(to: &$0) },
+            alongside: [
+                { statement in
+                    """
+                    INSERT INTO comments (id, post_id, parent_id, author_id, author_name, author_role, author_persona, body, created_at, depth,
+                        generated_persona, generated_engine, generated_model)
+                    VALUES (\(statement.bind(comment.id)), \(statement.bind(postID)), \(statement.bind(parentID)), \(statement.bind(author.id)),
+                        \(statement.bind(author.name)), \(statement.bind(author.role.rawValue)), \(statement.bind(author.persona)), \(statement.bind(body)),
+                        \(statement.bind(now.milliseconds)), \(statement.bind(Int64(depth))), \(statement.bind(generated?.persona)),
+                        \(statement.bind(generated?.engine)), \(statement.bind(generated?.model)))
+                    """
+                },
+                { statement in "UPDATE posts SET comment_count = comment_count + 1 WHERE id = \(statement.bind(postID))" },
+            ],
+            recording: (record.clientID, record.fingerprint, Self.prefix(of: WriteRecords.commentResult(comment, offset: 0))))
         if addressee != author.id {
             try await append(.reply, to: "user:\(addressee)", json: WriteRecords.notice(postID: postID, commentID: comment.id, by: author))
         }
