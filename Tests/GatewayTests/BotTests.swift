@@ -59,6 +59,16 @@ struct BotTests {
             .map { $0.object("data") }
     }
 
+    /// Whether the persona's newest decision comes to be decided by `rule` within 5 s (a decision
+    /// is logged a moment after the write that caused it, later on a loaded machine).
+    func latestRule(_ server: TestServer, _ persona: String, becomes rule: String) async throws -> Bool {
+        for _ in 0..<50 {
+            if try await decisions(server, persona).first?.string("rule") == rule { return true }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        return false
+    }
+
     func decisions(_ server: TestServer, _ persona: String) async throws -> [[String: Any]] {
         let answer = try await server.http("GET", "/v1/admin/personas/\(persona)/decisions", token: try await server.token("u_admin", role: .admin))
         return answer.json["decisions"] as? [[String: Any]] ?? []
@@ -159,8 +169,7 @@ struct BotTests {
         let client = try await server.identified("u_bob")
         try await client.send(["op": "comment", "id": 1, "post_id": postID, "body": "@kiki what do you think?", "client_id": "q1"])
         _ = try await client.expect("ack")
-        try await Task.sleep(for: .milliseconds(500))
-        #expect(try await decisions(server, "kiki").first?.string("rule") == "limits.per_thread.replies")
+        #expect(try await latestRule(server, "kiki", becomes: "limits.per_thread.replies"))
         await server.stop()
 
         let restarted = try await start(dataDirectory: data, personasDirectory: personas)
@@ -169,8 +178,7 @@ struct BotTests {
         let again = try await server.identified("u_bob")
         try await again.send(["op": "comment", "id": 2, "post_id": postID, "body": "@kiki still there?", "client_id": "q2"])
         _ = try await again.expect("ack")
-        try await Task.sleep(for: .milliseconds(700))
-        #expect(try await decisions(server, "kiki").first?.string("rule") == "limits.per_thread.replies")
+        #expect(try await latestRule(server, "kiki", becomes: "limits.per_thread.replies"))
         let thread = try await server.http("GET", "/v1/posts/\(postID)")
         let botCount = (thread.json["comments"] as? [[String: Any]] ?? []).filter { $0.object("author").string("kind") == "bot" }.count
         #expect(botCount == 1)

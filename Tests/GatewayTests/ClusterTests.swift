@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
 import Synchronization
 import Testing
 @testable import Gateway
@@ -23,7 +26,12 @@ struct ClusterTests {
             let node = Node(process: try await GatewayProcess(
                 dataDirectory: TestServer.temporaryDirectory(), arguments: ["--store", store], personas: personas,
                 environment: ["GATEWAYD_CLUSTER_LEASE_INTERVAL": "500ms"].merging(environment) { $1 }))
-            try await node.waitUntilReady()
+            do {
+                try await node.waitUntilReady()
+            } catch {
+                node.process.stop()
+                throw error
+            }
             return node
         }
 
@@ -94,7 +102,7 @@ struct ClusterTests {
     func crossNodeOrder() async throws {
         let store = Self.clusterURL()
         let nodes = [try await Node.start(store), try await Node.start(store), try await Node.start(store)]
-        defer { nodes.forEach { _ = $0.process.terminate() } }
+        defer { nodes.forEach { $0.process.stop() } }
         let readerA = try await nodes[0].identified("u_reader_a")
         let readerC = try await nodes[2].identified("u_reader_c")
         _ = try await Self.subscribe(readerA, "feed")
@@ -132,8 +140,9 @@ struct ClusterTests {
     func resumeOnAnotherNode() async throws {
         let store = Self.clusterURL()
         let nodeA = try await Node.start(store)
+        defer { nodeA.process.stop() }
         let nodeB = try await Node.start(store)
-        defer { _ = nodeB.process.terminate() }
+        defer { nodeB.process.stop() }
         let reader = try await nodeA.identified("u_reader")
         let epoch = try await Self.subscribe(reader, "feed").string("epoch") ?? ""
         let writer = try await nodeB.identified("u_writer")
@@ -153,6 +162,43 @@ struct ClusterTests {
         _ = try await Self.post(writer, "live", clientID: "live")
         #expect(try await Self.events(back, stream: "feed", after: 20, count: 1).first?.object("data").string("body") == "live")
         #expect(await back.staysQuiet(for: .milliseconds(300)))
+    }
+
+    @Test("notifications lost (the bus's connections cut again and again): the events are read from the log, no gap")
+    func catchUpFromTheLog() async throws {
+        let store = Self.clusterURL()
+        let nodes = [try await Node.start(store), try await Node.start(store)]
+        defer { nodes.forEach { $0.process.stop() } }
+        let readers = [try await nodes[0].identified("u_reader_a"), try await nodes[1].identified("u_reader_b")]
+        for reader in readers { _ = try await Self.subscribe(reader, "feed") }
+        // Cut every node's LISTEN connection every 50 ms while a writer writes: events committed
+        // while a node is not listening reach it only through the log.
+        let cutter = Task {
+            var cuts = 0
+            while !Task.isCancelled {
+                _ = try? Self.run("-c", "psql '\(TestServer.postgresURL ?? "")' -qAtc \"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'gatewayd-bus'\" >/dev/null")
+                cuts += 1
+                try? await Task.sleep(for: .milliseconds(50))
+            }
+            return cuts
+        }
+        let writer = try await nodes[1].identified("u_writer")
+        let total = 120
+        for index in 0..<total { _ = try await Self.post(writer, "post \(index)", clientID: "c\(index)") }
+        cutter.cancel()
+        #expect(await cutter.value > 5)
+        for reader in readers {
+            let seen = try await Self.events(reader, stream: "feed", after: 0, count: total)
+            #expect(seen.map { $0.object("data").string("body") ?? "" } == (0..<total).map { "post \($0)" })
+            #expect(await reader.staysQuiet(for: .milliseconds(300)))
+        }
+        var caughtUp = 0.0
+        for node in nodes {
+            let metrics = String(decoding: try await URLSession.shared.data(from: URL(string: "http://127.0.0.1:\(node.port)/metrics")!).0, as: UTF8.self)
+            let line = metrics.split(separator: "\n").first { $0.hasPrefix("gatewayd_bus_catchup_events_total ") }
+            caughtUp += line.flatMap { Double($0.split(separator: " ").last ?? "") } ?? 0
+        }
+        #expect(caughtUp > 0, "some events came from the log, not from a notification")
     }
 
     static let persona = """
@@ -186,6 +232,7 @@ struct ClusterTests {
         let personas = TestServer.temporaryDirectory()
         try Self.persona.write(toFile: personas + "/kiki.yaml", atomically: true, encoding: .utf8)
         let nodes = [try await Node.start(store, personas: personas), try await Node.start(store, personas: personas)]
+        defer { nodes.forEach { $0.process.stop() } }
         var owner: Node?
         _ = try await Self.waitFor(.seconds(10)) {
             let owners = try await nodes.asyncFilter { try await $0.owns("kiki") }
@@ -194,7 +241,6 @@ struct ClusterTests {
         }
         let killed = try #require(owner, "exactly one node runs kiki")
         let survivor = try #require(nodes.first { $0.port != killed.port })
-        defer { _ = survivor.process.terminate() }
         #expect(try await !survivor.owns("kiki"))
 
         // Answered by the owner, written on the other node.
@@ -238,7 +284,7 @@ struct ClusterTests {
         let store = Self.clusterURL(url)
         let nodes = [try await Node.start(store, environment: ["GATEWAYD_STORE_WRITE_TIMEOUT": "2s"]),
                      try await Node.start(store, environment: ["GATEWAYD_STORE_WRITE_TIMEOUT": "2s"])]
-        defer { nodes.forEach { _ = $0.process.terminate() } }
+        defer { nodes.forEach { $0.process.stop() } }
         let perWriter = 40
         let outage = OutageCounters()
         let writers = Task {

@@ -88,6 +88,11 @@ final class GatewayProcess: Sendable {
         process.waitUntilExit()
     }
 
+    /// Ends the process if it still runs (a test's cleanup, whatever happened before).
+    func stop() {
+        if process.isRunning { _ = terminate() }
+    }
+
     func terminate() -> Int32 {
         process.terminate()
         process.waitUntilExit()

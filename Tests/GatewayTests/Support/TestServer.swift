@@ -27,6 +27,9 @@ final class TestServer: Sendable {
         configuration.port = 0
         configuration.dataDirectory = dataDirectory ?? Self.temporaryDirectory()
         configuration.storeLocation = try Self.storeLocation(for: configuration.dataDirectory)
+        // A loaded CI machine can starve PostgreSQL for seconds; only the cluster tests, which
+        // stop it on purpose, want writes to give up quickly.
+        configuration.storeWriteTimeout = .seconds(15)
         configuration.personasDirectory = personasDirectory ?? Self.temporaryDirectory()
         try FileManager.default.createDirectory(atPath: configuration.personasDirectory + "/lexicons", withIntermediateDirectories: true)
         for (name, text) in personas {

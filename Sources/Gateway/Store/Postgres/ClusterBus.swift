@@ -113,7 +113,7 @@ public final class ClusterBus: Sendable {
         while !Task.isCancelled {
             var connection: PostgresConnection?
             do {
-                let opened = try await PostgresConnection.connect(configuration: location.connectionConfiguration(), id: 1, logger: logger)
+                let opened = try await PostgresConnection.connect(configuration: location.connectionConfiguration(.bus), id: 1, logger: logger)
                 connection = opened
                 try await opened.listen(on: location.eventsChannel) { events in
                     try await opened.listen(on: location.ephemeralChannel) { frames in

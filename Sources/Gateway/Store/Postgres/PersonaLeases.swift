@@ -25,7 +25,7 @@ public final class PersonaLeases: Sendable {
         while !Task.isCancelled {
             var connection: PostgresConnection?
             do {
-                let opened = try await PostgresConnection.connect(configuration: location.connectionConfiguration(), id: 2, logger: logger)
+                let opened = try await PostgresConnection.connect(configuration: location.connectionConfiguration(.leases), id: 2, logger: logger)
                 connection = opened
                 if failures > 0 { logger.notice("Persona leases: connected to PostgreSQL again.") }
                 failures = 0

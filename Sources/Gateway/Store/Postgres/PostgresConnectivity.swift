@@ -19,12 +19,20 @@ extension PostgresLocation {
         return configuration
     }
 
-    /// A connection of its own, outside the pool: the bus's LISTEN and the persona leases, whose
-    /// state (listening, advisory locks) belongs to one session.
-    func connectionConfiguration() -> PostgresConnection.Configuration {
+    /// What a connection of its own is for; it names the connection in `pg_stat_activity`.
+    enum Role: String {
+        case migrate = "gatewayd-migrate"
+        case writer = "gatewayd-writer"
+        case bus = "gatewayd-bus"
+        case leases = "gatewayd-leases"
+    }
+
+    /// A connection of its own, outside the pool: the writer, the bus's LISTEN and the persona
+    /// leases, whose state (a transaction, listening, advisory locks) belongs to one session.
+    func connectionConfiguration(_ role: Role) -> PostgresConnection.Configuration {
         var configuration = PostgresConnection.Configuration(
             host: host, port: port, username: username, password: password, database: database, tls: connectionTLS)
-        configuration.options.additionalStartupParameters = [("search_path", schema), ("application_name", "gatewayd")]
+        configuration.options.additionalStartupParameters = [("search_path", schema), ("application_name", role.rawValue)]
         configuration.options.connectTimeout = .seconds(3)
         return configuration
     }

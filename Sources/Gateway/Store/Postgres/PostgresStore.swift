@@ -67,7 +67,7 @@ public final class PostgresStore: FeedStore {
     private static func prepare(_ location: PostgresLocation, logger: Logger) async throws -> String {
         let connection: PostgresConnection
         do {
-            connection = try await PostgresConnection.connect(configuration: location.connectionConfiguration(), id: 0, logger: logger)
+            connection = try await PostgresConnection.connect(configuration: location.connectionConfiguration(.migrate), id: 0, logger: logger)
         } catch {
             throw StoreLocationError(description: "Cannot connect to PostgreSQL at \(location): \(PostgresFailure.describe(error))")
         }
@@ -84,7 +84,7 @@ public final class PostgresStore: FeedStore {
 
     /// The cluster's token key: `candidate` if no node made one before, else the one kept.
     public static func sharedSigningKey(at location: PostgresLocation, candidate: String, logger: Logger) async throws -> [UInt8] {
-        let connection = try await PostgresConnection.connect(configuration: location.connectionConfiguration(), id: 3, logger: logger)
+        let connection = try await PostgresConnection.connect(configuration: location.connectionConfiguration(.migrate), id: 3, logger: logger)
         let key: String?
         do {
             try await PostgresSchema.migrate(connection, location: location, logger: logger)
@@ -138,7 +138,7 @@ public final class PostgresStore: FeedStore {
         let started = ContinuousClock.now
         metrics?.storeBatchSize.record(jobs.count)
         defer { metrics?.storeCommitLatency.recordNanoseconds((ContinuousClock.now - started).nanoseconds) }
-        let (logger, ids, now, channel) = (self.logger, self.ids, self.now(), location.eventsChannel)
+        let (logger, now) = (self.logger, self.now())
         let writes = batch.writes
         let users = batch.users
         let decisions = batch.decisions
@@ -150,64 +150,24 @@ public final class PostgresStore: FeedStore {
             let (queue, limit) = (self.queue, writeTimeout)
             let progress: @Sendable () -> Void = { queue.noteProgress() }
             (outcomes, lastSeq) = try await withStallWatch(limit, isStalled: { queue.hasStalled(for: limit) }) {
-                try await connection.withTransaction(logger: logger) { connection -> ([Outcome?], Int64?) in
-                guard let head = try await connection.query("SELECT seq FROM log_head WHERE id = 1 FOR UPDATE", logger: logger)
-                    .collect().first?.decode(Int64.self)
-                else { throw GatewayError(.internal, "The store's log head is missing; was the schema changed by hand?") }
-                for user in users { try await PostgresWriteContext.upsert(user, on: connection, logger: logger) }
-                for decision in decisions { try await Self.insert(decision, on: connection, logger: logger) }
-                var records = try await PostgresWriteContext.records(
-                    for: writes.compactMap { write in write.command.clientID.map { (write.author.id, $0) } }, on: connection, logger: logger)
-                var nextSeq = head + 1
-                var outcomes: [Outcome?] = []
-                for write in writes {
-                    // Its caller was already told `unavailable`: it must not happen behind their back.
-                    guard !write.reply.isAnswered else {
-                        outcomes.append(nil)
-                        continue
-                    }
-                    let key = write.command.clientID.map { PostgresWriteContext.recordKey(write.author.id, $0) }
-                    var context = PostgresWriteContext(
-                        connection: connection, author: write.author, now: now, ids: ids, nextSeq: nextSeq, logger: logger, progress: progress)
-                    do {
-                        let receipt = try await context.apply(write.command, record: key.flatMap { records[$0] }, authorKnown: known.contains(write.author))
-                        nextSeq = context.nextSeq
-                        if let key, !receipt.replayed { records[key] = (write.command.fingerprint, receipt.resultJSON) }
-                        outcomes.append((.success(receipt), context.events))
-                    } catch let error as GatewayError {
-                        outcomes.append((.failure(error), []))
-                    }
-                }
-                let events = outcomes.flatMap { $0?.events ?? [] }
-                guard !events.isEmpty else { return (outcomes, nil) }
-                for (index, payload) in BusMessage.encode(events: events, firstSeq: head + 1).enumerated() {
-                    if index == 0 {
-                        // The new head rides with the first notification: one round trip less.
-                        try await connection.query(
-                            "WITH head AS (UPDATE log_head SET seq = \(nextSeq - 1) WHERE id = 1) SELECT pg_notify(\(channel), \(payload))",
-                            logger: logger)
-                    } else {
-                        try await connection.query("SELECT pg_notify(\(channel), \(payload))", logger: logger)
-                    }
-                    progress()
-                }
-                return (outcomes, nextSeq - 1)
+                try await connection.withTransaction(logger: logger) { connection in
+                    try await self.apply(writes, users: users, decisions: decisions, knownUsers: known, now: now, on: connection, progress: progress)
                 }
             }
         } catch {
-            if error is StalledError || PostgresFailure.isUnavailable(error) { dropWriter() }
-            if !(error is StalledError) && !PostgresFailure.isUnavailable(error) {
-                logger.error("A batch of \(jobs.count) jobs failed in PostgreSQL: \(PostgresFailure.describe(error))")
-                if !isolated && jobs.count > 1 {
-                    for job in jobs { await commit([job], isolated: true) }
-                    return
-                }
-                for write in writes { write.reply.answer(.failure(GatewayError(.internal, "The write failed inside the server."))) }
+            if error is StalledError || PostgresFailure.isUnavailable(error) {
+                logger.error("A batch of \(jobs.count) writes could not be committed to PostgreSQL: \(PostgresFailure.describe(error))")
+                dropWriter()
+                knownUsers.withLock { known in users.forEach { known.remove($0) } }
+                for write in writes { write.reply.answer(.failure(.storeUnavailable)) }
                 return
             }
-            logger.error("A batch of \(jobs.count) writes could not be committed to PostgreSQL: \(PostgresFailure.describe(error))")
-            knownUsers.withLock { known in users.forEach { known.remove($0) } }
-            for write in writes { write.reply.answer(.failure(.storeUnavailable)) }
+            logger.error("A batch of \(jobs.count) jobs failed in PostgreSQL: \(PostgresFailure.describe(error))")
+            if !isolated && jobs.count > 1 {
+                for job in jobs { await commit([job], isolated: true) }
+                return
+            }
+            for write in writes { write.reply.answer(.failure(GatewayError(.internal, "The write failed inside the server."))) }
             return
         }
         let answer = {
@@ -228,7 +188,7 @@ public final class PostgresStore: FeedStore {
     /// The writer's connection, opened when there is none.
     private func writer() async throws -> PostgresConnection {
         if let connection = writerConnection.withLock({ $0 }), !connection.isClosed { return connection }
-        let connection = try await PostgresConnection.connect(configuration: location.connectionConfiguration(), id: 4, logger: logger)
+        let connection = try await PostgresConnection.connect(configuration: location.connectionConfiguration(.writer), id: 4, logger: logger)
         writerConnection.withLock { $0 = connection }
         return connection
     }
@@ -237,6 +197,55 @@ public final class PostgresStore: FeedStore {
     private func dropWriter() {
         guard let connection = writerConnection.withLock({ state in defer { state = nil }; return state }) else { return }
         Task { try? await connection.close() }
+    }
+
+    /// The batch's transaction: see `commit`. Returns each write's outcome (nil: its caller was
+    /// already answered) and the last `seq` given, nil when no event was appended.
+    private func apply(_ writes: [(command: WriteCommand, author: User, reply: WriteReply)], users: [User], decisions: [BotDecision],
+                       knownUsers known: Set<User>, now: Timestamp, on connection: PostgresConnection,
+                       progress: @escaping @Sendable () -> Void) async throws -> ([Outcome?], Int64?) {
+        let (logger, ids, channel) = (self.logger, self.ids, location.eventsChannel)
+            guard let head = try await connection.query("SELECT seq FROM log_head WHERE id = 1 FOR UPDATE", logger: logger)
+                .collect().first?.decode(Int64.self)
+            else { throw GatewayError(.internal, "The store's log head is missing; was the schema changed by hand?") }
+            for user in users { try await PostgresWriteContext.upsert(user, on: connection, logger: logger) }
+            for decision in decisions { try await Self.insert(decision, on: connection, logger: logger) }
+            var records = try await PostgresWriteContext.records(
+                for: writes.compactMap { write in write.command.clientID.map { (write.author.id, $0) } }, on: connection, logger: logger)
+            var nextSeq = head + 1
+            var outcomes: [Outcome?] = []
+            for write in writes {
+                // Its caller was already told `unavailable`: it must not happen behind their back.
+                guard !write.reply.isAnswered else {
+                    outcomes.append(nil)
+                    continue
+                }
+                let key = write.command.clientID.map { PostgresWriteContext.recordKey(write.author.id, $0) }
+                var context = PostgresWriteContext(
+                    connection: connection, author: write.author, now: now, ids: ids, nextSeq: nextSeq, logger: logger, progress: progress)
+                do {
+                    let receipt = try await context.apply(write.command, record: key.flatMap { records[$0] }, authorKnown: known.contains(write.author))
+                    nextSeq = context.nextSeq
+                    if let key, !receipt.replayed { records[key] = (write.command.fingerprint, receipt.resultJSON) }
+                    outcomes.append((.success(receipt), context.events))
+                } catch let error as GatewayError {
+                    outcomes.append((.failure(error), []))
+                }
+            }
+            let events = outcomes.flatMap { $0?.events ?? [] }
+            guard !events.isEmpty else { return (outcomes, nil) }
+            for (index, payload) in BusMessage.encode(events: events, firstSeq: head + 1).enumerated() {
+                if index == 0 {
+                    // The new head rides with the first notification: one round trip less.
+                    try await connection.query(
+                        "WITH head AS (UPDATE log_head SET seq = \(nextSeq - 1) WHERE id = 1) SELECT pg_notify(\(channel), \(payload))",
+                        logger: logger)
+                } else {
+                    try await connection.query("SELECT pg_notify(\(channel), \(payload))", logger: logger)
+                }
+                progress()
+            }
+            return (outcomes, nextSeq - 1)
     }
 
     static func insert(_ decision: BotDecision, on connection: PostgresConnection, logger: Logger) async throws {
