@@ -91,7 +91,7 @@ struct WriteContext {
         )
         try append(.postCreated, to: "feed", json: WriteRecords.json { post.write(to: &$0) })
         try notifyMentions(in: body, postID: post.id, commentID: nil)
-        return WriteReceipt(resultJSON: WriteRecords.postResult(post, offset: offset(of: .postCreated, in: "feed")), post: post)
+        return WriteReceipt(resultJSON: WriteRecords.completed(WriteRecords.createdResultPrefix(post), offset: offset(of: .postCreated, in: "feed")), post: post)
     }
 
     private mutating func createComment(postID: String, parentID: String?, body: String, generated: Comment.Generated?) throws -> WriteReceipt {
@@ -130,7 +130,7 @@ struct WriteContext {
             try append(.reply, to: "user:\(addressee)", json: WriteRecords.notice(postID: postID, commentID: comment.id, by: author))
         }
         try notifyMentions(in: body, postID: postID, commentID: comment.id)
-        return WriteReceipt(resultJSON: WriteRecords.commentResult(comment, offset: offset(of: .commentCreated, in: stream)), comment: comment)
+        return WriteReceipt(resultJSON: WriteRecords.completed(WriteRecords.createdResultPrefix(comment), offset: offset(of: .commentCreated, in: stream)), comment: comment)
     }
 
     /// `@<user id>` names a user; a bot is also named by `@<persona id>` or `@<persona name>`.

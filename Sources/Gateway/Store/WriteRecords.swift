@@ -21,23 +21,20 @@ enum WriteRecords {
         return writer.text
     }
 
-    static func postResult(_ post: Post, offset: Int64) -> String {
-        json { writer in
-            writer.beginObject()
-            writer.key("post")
-            post.write(to: &writer)
-            writer.field("offset", offset)
-            writer.endObject()
-        }
-    }
+    /// The ack of a new post or comment is `{"post"|"comment":{…},"offset":N}`. Its text up to
+    /// the offset is made here; `completed` adds the offset. (The PostgreSQL store completes it
+    /// the same way inside the statement that assigns the offset.)
+    static func createdResultPrefix(_ post: Post) -> String { createdResultPrefix("post", post.write(to:)) }
+    static func createdResultPrefix(_ comment: Comment) -> String { createdResultPrefix("comment", comment.write(to:)) }
 
-    static func commentResult(_ comment: Comment, offset: Int64) -> String {
+    static func completed(_ prefix: String, offset: Int64) -> String { prefix + "\(offset)}" }
+
+    private static func createdResultPrefix(_ key: String, _ object: (inout JSONWriter) -> Void) -> String {
         json { writer in
             writer.beginObject()
-            writer.key("comment")
-            comment.write(to: &writer)
-            writer.field("offset", offset)
-            writer.endObject()
+            writer.key(key)
+            object(&writer)
+            writer.key("offset")
         }
     }
 

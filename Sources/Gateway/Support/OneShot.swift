@@ -50,9 +50,17 @@ struct StalledError: Error, CustomStringConvertible {
 
 /// Runs `body`, throwing `StalledError` after `limit` if it has not finished; the body is then
 /// cancelled but not waited for, so a call stuck on a dead connection cannot hold the caller.
+/// One timer, cancelled as soon as the body answers: cheap enough for every read.
 func withDeadline<T: Sendable>(_ limit: Duration, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
-    let end = ContinuousClock.now + limit
-    return try await withStallWatch(limit, isStalled: { ContinuousClock.now >= end }, body)
+    var timer: Task<Void, Never>?
+    defer { timer?.cancel() }
+    return try await abandoning(body) { work, outcome in
+        timer = Task {
+            guard (try? await Task.sleep(for: limit)) != nil else { return }
+            work.cancel()
+            outcome.answer(.failure(StalledError(limit: limit)))
+        }
+    }
 }
 
 /// Runs `body` while watching that it makes progress: once `isStalled` says it has made none for
@@ -60,15 +68,7 @@ func withDeadline<T: Sendable>(_ limit: Duration, _ body: @escaping @Sendable ()
 /// a long piece of work that keeps moving is never cut.
 func withStallWatch<T: Sendable>(_ limit: Duration, isStalled: @escaping @Sendable () -> Bool,
                                  _ body: @escaping @Sendable () async throws -> T) async throws -> T {
-    let outcome = OneShot<Result<T, any Error>>()
-    return try await outcome.wait {
-        let work = Task {
-            do {
-                outcome.answer(.success(try await body()))
-            } catch {
-                outcome.answer(.failure(error))
-            }
-        }
+    try await abandoning(body) { work, outcome in
         Task {
             while !outcome.isAnswered {
                 try? await Task.sleep(for: .milliseconds(200))
@@ -78,5 +78,22 @@ func withStallWatch<T: Sendable>(_ limit: Duration, isStalled: @escaping @Sendab
                 }
             }
         }
+    }
+}
+
+/// Runs `body` in a task of its own and answers with whichever comes first: its result, or the
+/// failure the watcher (started by `watch`) gives when it decides to stop waiting.
+private func abandoning<T: Sendable>(_ body: @escaping @Sendable () async throws -> T,
+                                     watch: (_ work: Task<Void, Never>, _ outcome: OneShot<Result<T, any Error>>) -> Void) async throws -> T {
+    let outcome = OneShot<Result<T, any Error>>()
+    return try await outcome.wait {
+        let work = Task {
+            do {
+                outcome.answer(.success(try await body()))
+            } catch {
+                outcome.answer(.failure(error))
+            }
+        }
+        watch(work, outcome)
     }.get()
 }

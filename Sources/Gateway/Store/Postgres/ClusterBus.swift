@@ -108,45 +108,30 @@ public final class ClusterBus: Sendable {
 
     /// Keeps a LISTEN connection open on both channels, reconnecting with backoff.
     private func listen(into input: AsyncStream<Input>.Continuation) async {
-        var backoff = Duration.milliseconds(100)
-        var failures = 0
-        while !Task.isCancelled {
-            var connection: PostgresConnection?
-            do {
-                let opened = try await PostgresConnection.connect(configuration: location.connectionConfiguration(.bus), id: 1, logger: logger)
-                connection = opened
-                try await opened.listen(on: location.eventsChannel) { events in
-                    try await opened.listen(on: location.ephemeralChannel) { frames in
-                        listening.store(true, ordering: .relaxed)
-                        if failures > 0 { logger.notice("Cluster bus: listening again on PostgreSQL after \(failures) failed attempts.") }
-                        failures = 0
-                        backoff = .milliseconds(100)
-                        input.yield(.connected)
-                        try await withThrowingTaskGroup(of: Void.self) { group in
-                            group.addTask {
-                                for try await notification in events { input.yield(.events(notification.payload)) }
-                                throw ListenEnded()
-                            }
-                            group.addTask {
-                                for try await notification in frames { self.receiveFrames(notification.payload) }
-                                throw ListenEnded()
-                            }
-                            try await group.next()
+        await location.keepConnected(
+            .bus, logger: logger, whileLost: "reconnecting, events will be read back from the log.", longestWait: .seconds(2),
+            lost: {
+                listening.store(false, ordering: .relaxed)
+                if !Task.isCancelled { metrics?.busReconnects.increment() }
+            }
+        ) { connection in
+            try await connection.listen(on: location.eventsChannel) { events in
+                try await connection.listen(on: location.ephemeralChannel) { frames in
+                    listening.store(true, ordering: .relaxed)
+                    input.yield(.connected)
+                    try await withThrowingTaskGroup(of: Void.self) { group in
+                        group.addTask {
+                            for try await notification in events { input.yield(.events(notification.payload)) }
+                            throw ListenEnded()
                         }
+                        group.addTask {
+                            for try await notification in frames { self.receiveFrames(notification.payload) }
+                            throw ListenEnded()
+                        }
+                        try await group.next()
                     }
                 }
-            } catch where !Task.isCancelled {
-                if failures == 0 {
-                    logger.warning("Cluster bus: lost PostgreSQL (\(PostgresFailure.describe(error))); reconnecting, events will be read back from the log.")
-                }
-            } catch {}
-            listening.store(false, ordering: .relaxed)
-            try? await connection?.close()
-            if Task.isCancelled { break }
-            failures += 1
-            metrics?.busReconnects.increment()
-            try? await Task.sleep(for: backoff)
-            backoff = min(backoff * 2, .seconds(2))
+            }
         }
     }
 

@@ -21,26 +21,12 @@ public final class PersonaLeases: Sendable {
 
     /// Holds and renews the leases until cancelled; then the connection closes and they go.
     public func run() async {
-        var failures = 0
-        while !Task.isCancelled {
-            var connection: PostgresConnection?
-            do {
-                let opened = try await PostgresConnection.connect(configuration: location.connectionConfiguration(.leases), id: 2, logger: logger)
-                connection = opened
-                if failures > 0 { logger.notice("Persona leases: connected to PostgreSQL again.") }
-                failures = 0
-                try await hold(on: opened)
-            } catch where !Task.isCancelled {
-                if failures == 0 {
-                    logger.warning("Persona leases: lost PostgreSQL (\(PostgresFailure.describe(error))); this node runs no persona until it is back.")
-                }
-                failures += 1
-            } catch {}
+        await location.keepConnected(
+            .leases, logger: logger, whileLost: "this node runs no persona until it is back.", longestWait: min(interval, .seconds(1)),
             // Whatever this node held went with its connection.
-            try? await connection?.close()
-            await runner.setOwned([])
-            if Task.isCancelled { break }
-            try? await Task.sleep(for: min(interval, .seconds(1)))
+            lost: { await runner.setOwned([]) }
+        ) { connection in
+            try await hold(on: connection)
         }
     }
 

@@ -20,11 +20,14 @@ extension PostgresLocation {
     }
 
     /// What a connection of its own is for; it names the connection in `pg_stat_activity`.
-    enum Role: String {
+    enum Role: String, CaseIterable {
         case migrate = "gatewayd-migrate"
         case writer = "gatewayd-writer"
         case bus = "gatewayd-bus"
         case leases = "gatewayd-leases"
+
+        /// The id postgres-nio shows in its log lines for the connection.
+        var connectionID: Int { Self.allCases.firstIndex(of: self) ?? 0 }
     }
 
     /// A connection of its own, outside the pool: the writer, the bus's LISTEN and the persona
@@ -91,3 +94,36 @@ enum PostgresFailure {
     }
 }
 
+
+extension PostgresLocation {
+    /// Keeps a connection of its own open for `use` until cancelled: opens it, runs `use` until
+    /// that ends or fails, closes it, calls `lost`, waits (from 100 ms, doubling up to
+    /// `longestWait`) and opens another. An outage is logged once, when it starts (saying what it
+    /// means, `whileLost`), and once when it ends.
+    func keepConnected(_ role: Role, logger: Logger, whileLost: String, longestWait: Duration,
+                       lost: () async -> Void, _ use: (PostgresConnection) async throws -> Void) async {
+        var wait = Duration.milliseconds(100)
+        var failures = 0
+        while !Task.isCancelled {
+            var connection: PostgresConnection?
+            do {
+                let opened = try await PostgresConnection.connect(configuration: connectionConfiguration(role), id: role.connectionID, logger: logger)
+                connection = opened
+                if failures > 0 { logger.notice("\(role.rawValue): connected to PostgreSQL again after \(failures) failed attempts.") }
+                failures = 0
+                wait = .milliseconds(100)
+                try await use(opened)
+            } catch where !Task.isCancelled {
+                if failures == 0 {
+                    logger.warning("\(role.rawValue): lost PostgreSQL (\(PostgresFailure.describe(error))); \(whileLost)")
+                }
+            } catch {}
+            try? await connection?.close()
+            await lost()
+            if Task.isCancelled { break }
+            failures += 1
+            try? await Task.sleep(for: wait)
+            wait = min(wait * 2, longestWait)
+        }
+    }
+}

@@ -67,7 +67,7 @@ public final class PostgresStore: FeedStore {
     private static func prepare(_ location: PostgresLocation, logger: Logger) async throws -> String {
         let connection: PostgresConnection
         do {
-            connection = try await PostgresConnection.connect(configuration: location.connectionConfiguration(.migrate), id: 0, logger: logger)
+            connection = try await PostgresConnection.connect(configuration: location.connectionConfiguration(.migrate), id: PostgresLocation.Role.migrate.connectionID, logger: logger)
         } catch {
             throw StoreLocationError(description: "Cannot connect to PostgreSQL at \(location): \(PostgresFailure.describe(error))")
         }
@@ -84,7 +84,7 @@ public final class PostgresStore: FeedStore {
 
     /// The cluster's token key: `candidate` if no node made one before, else the one kept.
     public static func sharedSigningKey(at location: PostgresLocation, candidate: String, logger: Logger) async throws -> [UInt8] {
-        let connection = try await PostgresConnection.connect(configuration: location.connectionConfiguration(.migrate), id: 3, logger: logger)
+        let connection = try await PostgresConnection.connect(configuration: location.connectionConfiguration(.migrate), id: PostgresLocation.Role.migrate.connectionID, logger: logger)
         let key: String?
         do {
             try await PostgresSchema.migrate(connection, location: location, logger: logger)
@@ -188,7 +188,7 @@ public final class PostgresStore: FeedStore {
     /// The writer's connection, opened when there is none.
     private func writer() async throws -> PostgresConnection {
         if let connection = writerConnection.withLock({ $0 }), !connection.isClosed { return connection }
-        let connection = try await PostgresConnection.connect(configuration: location.connectionConfiguration(.writer), id: 4, logger: logger)
+        let connection = try await PostgresConnection.connect(configuration: location.connectionConfiguration(.writer), id: PostgresLocation.Role.writer.connectionID, logger: logger)
         writerConnection.withLock { $0 = connection }
         return connection
     }

@@ -135,7 +135,8 @@ struct PostgresWriteContext {
     }
 
     /// What a write records with its event: its `client_id`, fingerprint, and the ack's text up
-    /// to the offset, which the statement completes.
+    /// to the offset (`WriteRecords.createdResultPrefix`), which the statement completes as
+    /// `WriteRecords.completed` does.
     typealias Recording = (clientID: String, fingerprint: String, resultPrefix: String)
 
     /// Appends an event with the stream's next offset and returns that offset, in one statement
@@ -170,15 +171,11 @@ struct PostgresWriteContext {
         return offset
     }
 
-    /// An ack's text without its offset and closing brace: what the record statement completes.
-    private static func prefix(of result: String) -> String {
-        String(result.dropLast(2))
-    }
-
     // MARK: Posts and comments
 
     private mutating func createPost(body: String, botsEnabled: Bool, record: (clientID: String, fingerprint: String)) async throws -> WriteReceipt {
         let post = Post(id: ids.make("p"), author: author, body: body, createdAt: now, botsEnabled: botsEnabled)
+        let resultPrefix = WriteRecords.createdResultPrefix(post)
         let (author, now) = (self.author, self.now)
         let offset = try await append(
             .postCreated, to: "feed", json: WriteRecords.json { post.write(to: &$0) },
@@ -189,9 +186,9 @@ struct PostgresWriteContext {
                     \(statement.bind(author.persona)), \(statement.bind(body)), \(statement.bind(now.milliseconds)), \(statement.bind(botsEnabled)))
                 """
             }],
-            recording: (record.clientID, record.fingerprint, Self.prefix(of: WriteRecords.postResult(post, offset: 0))))
+            recording: (record.clientID, record.fingerprint, resultPrefix))
         try await notifyMentions(in: body, postID: post.id, commentID: nil)
-        return WriteReceipt(resultJSON: WriteRecords.postResult(post, offset: offset), post: post)
+        return WriteReceipt(resultJSON: WriteRecords.completed(resultPrefix, offset: offset), post: post)
     }
 
     private mutating func createComment(postID: String, parentID: String?, body: String, generated: Comment.Generated?,
@@ -213,6 +210,7 @@ struct PostgresWriteContext {
         let comment = Comment(
             id: ids.make("c"), postID: postID, parentID: parentID, author: author, body: body, createdAt: now, depth: depth,
             generated: generated)
+        let resultPrefix = WriteRecords.createdResultPrefix(comment)
         let (author, now) = (self.author, self.now)
         let offset = try await append(
             .commentCreated, to: "thread:\(postID)", json: WriteRecords.json { comment.write(to: &$0) },
@@ -229,12 +227,12 @@ struct PostgresWriteContext {
                 },
                 { statement in "UPDATE posts SET comment_count = comment_count + 1 WHERE id = \(statement.bind(postID))" },
             ],
-            recording: (record.clientID, record.fingerprint, Self.prefix(of: WriteRecords.commentResult(comment, offset: 0))))
+            recording: (record.clientID, record.fingerprint, resultPrefix))
         if addressee != author.id {
             try await append(.reply, to: "user:\(addressee)", json: WriteRecords.notice(postID: postID, commentID: comment.id, by: author))
         }
         try await notifyMentions(in: body, postID: postID, commentID: comment.id)
-        return WriteReceipt(resultJSON: WriteRecords.commentResult(comment, offset: offset), comment: comment)
+        return WriteReceipt(resultJSON: WriteRecords.completed(resultPrefix, offset: offset), comment: comment)
     }
 
     /// `@<user id>` names a user; a bot is also named by `@<persona id>` or `@<persona name>`.
