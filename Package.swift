@@ -106,6 +106,8 @@ let package = Package(
         .testTarget(
             name: "PersonaTests",
             dependencies: ["Persona"],
+            // Labelled posts the tests read from disk, not resources.
+            exclude: ["Fixtures"],
             swiftSettings: swiftSettings
         ),
     ]

@@ -6,7 +6,7 @@ struct PersonaCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "persona",
         abstract: "Check persona files and preview what a persona would say.",
-        subcommands: [Check.self, Preview.self]
+        subcommands: [Check.self, Preview.self, Eval.self]
     )
 
     struct Check: ParsableCommand {
@@ -107,9 +107,112 @@ struct PersonaCommand: AsyncParsableCommand {
             }
             guard let post else { throw ValidationError("Give --post TEXT (or --opener).") }
             let preview = PersonaPreview(
-                persona: persona, lexicons: catalog.lexicons, responder: responder, fallback: offline ? nil : engines.fallback(for: persona))
+                persona: persona, catalog: catalog, responder: responder, fallback: offline ? nil : engines.fallback(for: persona))
             let report = try await preview.run(post: post, parent: parent, seed: seed)
             for line in report.lines { print(line) }
         }
     }
+}
+
+extension PersonaCommand {
+    struct Eval: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Run personas over a corpus of labelled posts: how the situations were read, and every reply that breaks the floor.",
+            discussion: "Exit status 1 when any published reply breaks the situation floor.")
+
+        @Argument(help: "Persona ids (default: every valid persona).")
+        var ids: [String] = []
+
+        @Option(help: "The labelled corpus, one JSON object a line (default: <personas>/situations/corpus.jsonl).")
+        var corpus: String?
+
+        @Option(help: "The personas directory.")
+        var personas = "./personas"
+
+        @Flag(help: "Print every post the situation reader labelled differently from the corpus.")
+        var misses = false
+
+        @Flag(help: "Print the results as JSON.")
+        var json = false
+
+        func run() async throws {
+            let catalog = PersonaCatalog.load(directory: personas)
+            let corpusPath = corpus ?? (personas as NSString).appendingPathComponent("situations/corpus.jsonl")
+            let entries = try SituationCorpus.load(corpusPath)
+            let chosen = ids.isEmpty ? catalog.personas.keys.sorted() : ids
+            for id in chosen where catalog.personas[id] == nil {
+                throw ValidationError("There is no valid persona \"\(id)\" in \(personas); run `gatewayd persona check`.")
+            }
+            let (scores, wrong) = entries.score(SituationReader(rules: catalog.situations))
+            let engines = ModelEngines()
+            let eval = PersonaEval(catalog: catalog, corpus: entries)
+            var reports: [PersonaEval.Report] = []
+            for id in chosen {
+                guard let persona = catalog.personas[id] else { continue }
+                reports.append(try await eval.run(persona, responder: engines.responder(for: persona), fallback: engines.fallback(for: persona)))
+            }
+            if json {
+                try printJSON(scores: scores, reports: reports, corpusPath: corpusPath)
+            } else {
+                printText(scores: scores, misses: misses ? wrong : [], reports: reports, corpusPath: corpusPath, count: entries.entries.count)
+            }
+            if reports.contains(where: { !$0.breaks.isEmpty }) { throw ExitCode(1) }
+        }
+
+        private func printText(scores: [SituationCorpus.Score], misses: [SituationCorpus.Miss], reports: [PersonaEval.Report], corpusPath: String, count: Int) {
+            print("Situations read on \(count) labelled posts (\(corpusPath)):")
+            print("situation      labelled  precision  recall")
+            for score in scores {
+                print(score.situation.name.padding(toLength: 14, withPad: " ", startingAt: 0)
+                      + String(score.labelled).leftPadded(9) + String(format: "%11.3f%8.3f", score.precision, score.recall))
+            }
+            for miss in misses {
+                print("  \(miss.entry.id): labelled \(miss.entry.situations.sorted().map(\.name).joined(separator: ", ")), read \(miss.reading.summary): \(miss.entry.text)")
+            }
+            for report in reports {
+                print("\nPersona \(report.persona), every post answered as if a trigger fired:")
+                print("situation      posts  replies  silent  unfit caught  floor broken")
+                for tally in report.tallies where tally.posts > 0 {
+                    print(tally.situation.name.padding(toLength: 14, withPad: " ", startingAt: 0) + String(tally.posts).leftPadded(6)
+                          + String(tally.replies).leftPadded(9) + String(tally.silences).leftPadded(8) + String(tally.caught).leftPadded(14)
+                          + String(tally.breaks).leftPadded(14))
+                }
+                for result in report.breaks {
+                    print("  BREAKS THE FLOOR \(result.entry.id) (\(result.entry.situations.sorted().map(\.name).joined(separator: ", "))): \(result.entry.text)")
+                    print("    reply: \(result.reply ?? "")")
+                    for violation in result.breaks { print("    \(violation)") }
+                }
+            }
+            let broken = reports.reduce(0) { $0 + $1.breaks.count }
+            print("\n\(broken == 0 ? "No" : String(broken)) published \(broken == 1 ? "reply breaks" : "replies break") the situation floor.")
+        }
+
+        private func printJSON(scores: [SituationCorpus.Score], reports: [PersonaEval.Report], corpusPath: String) throws {
+            let reader: [[String: Any]] = scores.map {
+                ["situation": $0.situation.name, "labelled": $0.labelled, "precision": $0.precision, "recall": $0.recall]
+            }
+            let personas: [[String: Any]] = reports.map { report in
+                [
+                    "persona": report.persona,
+                    "situations": report.tallies.filter { $0.posts > 0 }.map {
+                        ["situation": $0.situation.name, "posts": $0.posts, "replies": $0.replies, "silences": $0.silences,
+                         "unfit_caught": $0.caught, "floor_broken": $0.breaks] as [String: Any]
+                    },
+                    "breaks": report.breaks.map {
+                        ["id": $0.entry.id, "text": $0.entry.text, "reply": $0.reply ?? "", "violations": $0.breaks.map(\.description)] as [String: Any]
+                    },
+                    "replies": report.results.map {
+                        ["id": $0.entry.id, "labels": $0.entry.situations.sorted().map(\.name), "text": $0.entry.text, "reply": $0.reply as Any,
+                         "reason": $0.reason] as [String: Any]
+                    },
+                ]
+            }
+            let data = try JSONSerialization.data(withJSONObject: ["corpus": corpusPath, "reader": reader, "personas": personas], options: [.prettyPrinted, .sortedKeys])
+            print(String(decoding: data, as: UTF8.self))
+        }
+    }
+}
+
+extension String {
+    func leftPadded(_ width: Int) -> String { String(repeating: " ", count: max(0, width - count)) + self }
 }

@@ -240,7 +240,9 @@ struct BotTests {
         let persona = """
             id: shy
             name: Shy
-            voice: { style: playful }
+            voice:
+              style: playful
+              phrases: { other: { en: ["Thanks for posting this. Tell us more?"] } }
             triggers:
               new_post: { chance: 1.0, delay: 1s }
             tone:

@@ -17,41 +17,51 @@ struct OfflineResponderTests {
         return persona
     }
 
+    static let rules: SituationRules = {
+        let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("personas/situations/rules.yaml").path
+        guard case .success(let rules) = SituationRules.parse((try? String(contentsOfFile: path, encoding: .utf8)) ?? "", file: path) else { return SituationRules() }
+        return rules
+    }()
+
     func reply(_ post: String, seed: UInt64 = 7, style: Voice.Style = .playful) -> String {
         let language = TextScript.language(of: post)
-        return OfflineResponder().compose(ReplyRequest(persona: persona(style: style), post: post, language: language, seed: seed))
+        var request = ReplyRequest(persona: persona(style: style), post: post, language: language, seed: seed)
+        request.reading = SituationReader(rules: Self.rules).read(post)
+        request.support = "Call 988."
+        return OfflineResponder().compose(request)
     }
 
     @Test("the same post and seed give the same reply; another seed may differ")
     func determinism() {
-        let post = "Baked my first sourdough loaf today"
+        let post = "My grandpa passed away this morning"
         #expect(reply(post) == reply(post))
         let variety = Set((1...12).map { reply(post, seed: UInt64($0)) })
         #expect(variety.count > 1)
     }
 
-    @Test("English replies pick up the post's content words or the matching knowledge", arguments: [
-        "Baked my first sourdough loaf today",
-        "Anyone going to the community garden this weekend?",
-        "My cat knocked the plant off the shelf again",
-        "Learning Rust has been humbling",
+    @Test("a post its knowledge speaks to gets the fact, in the post's language", arguments: [
+        ("Baked my first sourdough loaf today", "Sourdough needs a starter"),
+        ("Anyone going to the community garden this weekend?", "community garden opens"),
+        ("周末去社区花园种菜", "社区花园每周六"),
     ])
-    func englishRelevance(post: String) {
+    func knowledge(post: String, fact: String) {
         let text = reply(post)
-        let postWords = Set(TextScript.contentWords(post))
-        let replyWords = Set(TextScript.contentWords(text))
-        #expect(!postWords.isDisjoint(with: replyWords), "\(text)")
-        #expect(TextScript.language(of: text) == .english)
+        #expect(text.contains(fact), "\(text)")
+        #expect(TextScript.language(of: text) == TextScript.language(of: post))
     }
 
-    @Test("Chinese replies quote the post or use the matching knowledge, in Chinese", arguments: [
-        "周末去社区花园种菜", "今天终于把论文投出去了", "天气越来越冷了，大家注意保暖",
+    @Test("a post about nothing it knows gets a plain acknowledgement that never quotes the post back", arguments: [
+        "My cat knocked the plant off the shelf again", "Learning Rust has been humbling", "天气越来越冷了，大家注意保暖",
     ])
-    func chineseRelevance(post: String) {
+    func noPasting(post: String) {
         let text = reply(post)
-        #expect(TextScript.language(of: text) == .chinese, "\(text)")
-        let shared = Set(TextScript.cjkBigrams(post)).intersection(TextScript.cjkBigrams(text))
-        #expect(!shared.isEmpty, "\(text)")
+        #expect(!text.isEmpty)
+        #expect(TextScript.language(of: text) == TextScript.language(of: post), "\(text)")
+        let postWords = TextScript.contentWords(post)
+        #expect(!postWords.contains { TextScript.contentWords(text).contains($0) }, "\(text)")
+        #expect(Set(TextScript.cjkBigrams(post)).isDisjoint(with: TextScript.cjkBigrams(text)), "\(text)")
+        #expect(!text.contains("「"))
     }
 
     @Test("a post like one of its examples gets that example's reply, in its own voice")
@@ -59,16 +69,48 @@ struct OfflineResponderTests {
         #expect(reply("Finally shipped my first app!") == "Congrats on shipping! What's it called?")
     }
 
-    @Test("styles sound different")
+    @Test("every style answers good news in its own way, and stays gentle on bad news")
     func styles() {
-        let post = "Baked my first sourdough loaf today"
-        let replies = Set(Voice.Style.allCases.map { reply(post, style: $0) })
-        #expect(replies.count == Voice.Style.allCases.count)
+        let good = Set(Voice.Style.allCases.map { reply("Got the job offer today!", style: $0) })
+        #expect(good.count == Voice.Style.allCases.count)
+        for style in Voice.Style.allCases {
+            let text = reply("Lost my job today, they laid off half the team", style: style)
+            #expect(!text.contains("!") && TextScript.emojiCount(text) == 0, "\(style): \(text)")
+        }
+    }
+
+    @Test("grief gets condolence naming who was lost, in both languages, with no cheer")
+    func grief() {
+        let english = reply("My grandpa passed away this morning")
+        #expect(english.contains("sorry") && english.contains("your grandpa"), "\(english)")
+        let chinese = reply("今天外婆走了")
+        #expect(chinese.contains("外婆") && !chinese.contains("恭喜") && !chinese.contains("！"), "\(chinese)")
+    }
+
+    @Test("self-harm gets the support text; a medical question gets no dose and a doctor")
+    func supportAndMedicine() {
+        let support = reply("I keep thinking about ending it all")
+        #expect(support.hasSuffix("Call 988."), "\(support)")
+        let medical = reply("chest pain since last night, how much ibuprofen should I take?")
+        #expect(medical.contains("doctor") && !medical.contains("mg"), "\(medical)")
+    }
+
+    @Test("asked whether it is a bot, it says its name and that it is an AI, in the asker's language")
+    func disclosure() {
+        #expect(reply("are you a bot?").contains("Kiki, an AI assistant"))
+        #expect(reply("你是机器人吗？").contains("我是Kiki，一个AI助手"))
+    }
+
+    @Test("a question it has no fact for is handed to the community instead of guessed")
+    func unknownQuestion() {
+        let text = reply("What's the best budget laptop for coding?")
+        #expect(text.contains("Anyone here know?"), "\(text)")
     }
 
     @Test("replies stream in pieces that add up to the reply")
     func streaming() async throws {
-        let request = ReplyRequest(persona: persona(), post: "今天终于把论文投出去了", language: .chinese, seed: 3)
+        var request = ReplyRequest(persona: persona(), post: "今天外婆走了", language: .chinese, seed: 3)
+        request.reading = SituationReader(rules: Self.rules).read(request.post)
         var pieces: [String] = []
         for try await piece in OfflineResponder().reply(to: request) { pieces.append(piece) }
         #expect(pieces.count > 2)

@@ -35,7 +35,9 @@ public actor BotRunner {
     /// Turns (scheduled or running) a persona may have at once; more triggers are skipped.
     private let maximumTurnsInFlight: Int
     private var personas: [String: Persona] = [:]
-    private var lexicons: [String: Lexicon] = [:]
+    private var catalog = PersonaCatalog()
+    /// Posts a persona already answered with support: a self-harm post is answered once.
+    private var supportedPosts = BoundedSet<String>(capacity: 10_000)
     private var staleErrors: [String: String] = [:]
     private var invalidFiles: [String: String] = [:]
     private var paused: Set<String> = []
@@ -88,11 +90,17 @@ public actor BotRunner {
     /// Takes a new set of personas (start, or a file changed on disk).
     public func apply(_ snapshot: PersonaWatcher.Snapshot) async {
         personas = snapshot.personas
-        lexicons = snapshot.catalog.lexicons
+        catalog = snapshot.catalog
         policy = snapshot.catalog.policy
         staleErrors = snapshot.staleErrors.mapValues { $0.map(\.description).joined(separator: "; ") }
         invalidFiles = [:]
+        // Situation rules and the policy are no personas: their errors are logged, not listed.
+        let platformFiles = Set([snapshot.catalog.diagnostics.keys.first { $0.hasSuffix(PersonaDirectory.situationRules) }].compactMap { $0 })
         for (path, diagnostics) in snapshot.catalog.diagnostics where diagnostics.contains(where: { $0.severity == .error }) {
+            if platformFiles.contains(path) {
+                logger.error("The situation rules are invalid; bots keep the last good ones (or stay silent without any): \(diagnostics.map(\.description).joined(separator: "; "))")
+                continue
+            }
             let id = snapshot.catalog.failedIDs[path] ?? URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent
             if personas[id] == nil { invalidFiles[id] = diagnostics.map(\.description).joined(separator: "; ") }
         }
@@ -215,66 +223,82 @@ public actor BotRunner {
     }
 
     /// Decides about one item for every persona this node runs, or for `candidates`.
-    private func consider(_ item: FeedItem, among candidates: [Persona]? = nil) async {
+    private func consider(_ item: FeedItem, among chosen: [Persona]? = nil) async {
         // The chain above a comment is read once, for every persona.
         var context: ThreadContext?
         if !item.isPost {
             context = try? await store.context(postID: item.postID, commentID: item.id)
         }
         let botsEnabled = item.isPost ? item.botsEnabled : (context?.post.botsEnabled ?? false)
-        let candidates = (candidates ?? personas.values.sorted(by: { $0.id < $1.id })).filter { owns($0.id) }
+        let candidates = (chosen ?? personas.values.sorted(by: { $0.id < $1.id })).filter { owns($0.id) }
         guard !candidates.isEmpty else { return }
+        // The situation is read once per item; a self-harm item is flagged whatever the bots do.
+        let reading = SituationReader(rules: catalog.situations).read(item.body)
+        if reading.primary == .selfHarm && chosen == nil && !item.authorIsBot {
+            await raise(ModerationFlag(at: now(), reason: .selfHarm, situation: reading.summary, itemID: item.id, postID: item.postID,
+                                       botAction: "no bot has answered", text: item.body), as: .selfHarm)
+        }
         for persona in candidates where persona.enabled && persona.botUserID != item.authorID {
             // A comment under its own comment, or a top-level comment on its own post.
             let repliesToPersona = context.map { $0.chainAuthors.count > 1 && $0.chainAuthors[1] == persona.botUserID } ?? false
-            let triggerItem = TriggerMatcher.Item(text: item.body, isPost: item.isPost, repliesToPersona: repliesToPersona)
+            let triggerItem = TriggerMatcher.Item(text: item.body, isPost: item.isPost, repliesToPersona: repliesToPersona, asksIfBot: reading.contains(.asksIfBot))
             guard let match = TriggerMatcher.match(persona, item: triggerItem, random: &random) else {
                 if item.isPost, persona.triggers.newPost != nil {
-                    await log(persona, "new_post", item, outcome: "skipped", rule: "triggers.new_post.chance", detail: "the chance roll said no")
+                    await log(persona, "new_post", item, outcome: "skipped", rule: "triggers.new_post.chance", detail: "the chance roll said no", reading: reading)
                 }
                 continue
             }
             let trigger = match.trigger.rawValue
             guard botsEnabled else {
-                await log(persona, trigger, item, outcome: "skipped", rule: "bots: off", detail: "the post asked for no bot replies")
+                await log(persona, trigger, item, outcome: "skipped", rule: "bots: off", detail: "the post asked for no bot replies", reading: reading)
                 continue
             }
             guard !paused.contains(persona.id) else {
-                await log(persona, trigger, item, outcome: "skipped", rule: "paused", detail: "an admin paused this persona")
+                await log(persona, trigger, item, outcome: "skipped", rule: "paused", detail: "an admin paused this persona", reading: reading)
                 continue
             }
             if (try? await store.isMuted(botID: persona.botUserID, by: item.authorID, postID: item.postID)) == true {
-                await log(persona, trigger, item, outcome: "skipped", rule: "mute", detail: "\(item.authorID) muted this bot")
+                await log(persona, trigger, item, outcome: "skipped", rule: "mute", detail: "\(item.authorID) muted this bot", reading: reading)
                 continue
             }
             let chain = context?.chainIsBot ?? [item.authorIsBot]
             if let refusal = ConversationRules.check(persona: persona, chain: chain, replyDepth: item.isPost ? 0 : item.depth + 1) {
-                await log(persona, trigger, item, outcome: "skipped", rule: refusal.rawValue, detail: "the conversation rules end the chain here")
+                await log(persona, trigger, item, outcome: "skipped", rule: refusal.rawValue, detail: "the conversation rules end the chain here", reading: reading)
                 continue
             }
-            let checker = ToneChecker(persona: persona, lexicons: lexicons, answering: item.body)
             let postBody = context?.post.body ?? item.body
-            if let topic = checker.avoidedTopic(in: item.body) ?? checker.avoidedTopic(in: postBody) {
-                await log(persona, trigger, item, outcome: "skipped", rule: topic.rule.rawValue, detail: topic.detail)
+            let plan: TurnPlanner.Plan
+            switch TurnPlanner(persona: persona, catalog: catalog).decide(target: item.body, post: postBody, reading: reading) {
+            case .silent(let rule, let detail):
+                // An avoided topic is stayed out of, as before; the situation's silence is a choice.
+                await log(persona, trigger, item, outcome: rule == .avoidedTopic ? "skipped" : "silent", rule: rule.rawValue, detail: detail, reading: reading)
+                continue
+            case .reply(let decided):
+                plan = decided
+            }
+            if reading.primary == .selfHarm, supportedPosts.contains(item.postID) {
+                await log(persona, trigger, item, outcome: "silent", rule: TurnPlanner.SilenceRule.supportGiven.rawValue,
+                          detail: "another persona answers this thread with support", reading: reading)
                 continue
             }
             let time = now().milliseconds * 1_000_000
             if case .deny(let rule, _) = limiter.check(persona: persona, thread: item.postID, user: item.authorID, now: time) {
-                await log(persona, trigger, item, outcome: "skipped", rule: rule.rawValue, detail: "over the limit; dropped, not queued")
+                await log(persona, trigger, item, outcome: "skipped", rule: rule.rawValue, detail: "over the limit; dropped, not queued", reading: reading)
                 continue
             }
             guard turnsInFlight[persona.id, default: 0] < maximumTurnsInFlight else {
-                await log(persona, trigger, item, outcome: "skipped", rule: "busy", detail: "\(maximumTurnsInFlight) turns already in flight")
+                await log(persona, trigger, item, outcome: "skipped", rule: "busy", detail: "\(maximumTurnsInFlight) turns already in flight", reading: reading)
                 continue
             }
             // The limits are taken now, so a flood is refused here instead of queueing.
             limiter.record(persona: persona, thread: item.postID, user: item.authorID, now: time)
+            if reading.primary == .selfHarm { supportedPosts.insert(item.postID) }
             turnsInFlight[persona.id, default: 0] += 1
             let seed = random.next()
             let thread = (context?.chain.reversed() ?? [ThreadContext.Link(author: User(id: item.authorID, name: item.authorName, role: .user), body: item.body)])
                 .map { ThreadMessage(author: $0.author.name, byPersona: $0.author.id == persona.botUserID, text: $0.body) }
             let turn = Turn(persona: persona, item: item, postBody: postBody, thread: thread, trigger: trigger, delay: match.delay, seed: seed,
-                            checker: checker)
+                            plan: plan)
             Task { await self.run(turn) }
         }
     }
@@ -287,7 +311,7 @@ public actor BotRunner {
         var trigger: String
         var delay: Duration
         var seed: UInt64
-        var checker: ToneChecker
+        var plan: TurnPlanner.Plan
     }
 
     // MARK: Replying
@@ -311,11 +335,11 @@ public actor BotRunner {
         let parentID = turn.item.isPost ? nil : turn.item.id
         hub.publishEphemeral(payload: ServerFrame.typing(stream: stream, user: account), stream: stream, excluding: nil)
         let drafts = DraftStream(hub: hub, ids: ids, stream: stream, author: account, parentID: parentID)
-        var request = ReplyRequest(
-            persona: persona, post: turn.postBody, parent: turn.item.isPost ? nil : turn.item.body,
-            language: turn.checker.language ?? TextScript.language(of: turn.item.body), seed: turn.seed)
-        request.thread = turn.thread
-        let policy = ReplyPolicy(persona: persona, checker: turn.checker)
+        var plan = turn.plan
+        plan.persona = persona
+        let reading = plan.reading
+        let request = plan.request(post: turn.postBody, parent: turn.item.isPost ? nil : turn.item.body, seed: turn.seed, thread: turn.thread)
+        let policy = ReplyPolicy(persona: persona, checker: plan.checker)
         let onStep: @Sendable (Int, IncrementalChecker.Step) async -> Void = { attempt, step in await drafts.step(attempt: attempt, step) }
         do {
             var responder = engines.responder(for: persona)
@@ -326,15 +350,18 @@ public actor BotRunner {
             } catch let failure as EngineFailure {
                 // Whatever the model showed is withdrawn; the fallback, if any, starts a new draft.
                 await drafts.retract()
-                await log(persona, turn.trigger, turn.item, outcome: "failed", rule: "engine.\(failure.kind.rawValue)", detail: failure.detail)
+                await log(persona, turn.trigger, turn.item, outcome: "failed", rule: "engine.\(failure.kind.rawValue)", detail: failure.detail, reading: reading)
                 guard let fallback = engines.fallback(for: persona) else { return }
                 responder = fallback
                 rule = "engine.fallback"
                 outcome = try await policy.run(request, responder: fallback, onStep: onStep)
             }
+            let unfit = ReplyPolicy.unfit(outcome)
             guard let reply = outcome.reply else {
                 await drafts.retract()
-                await log(persona, turn.trigger, turn.item, outcome: "silent", rule: "tone", detail: outcome.reason)
+                await log(persona, turn.trigger, turn.item, outcome: "silent", rule: unfit.first?.rule.rawValue ?? "tone", detail: outcome.reason, reading: reading)
+                await flagUnfit(unfit, persona, turn.item, reading, botAction: "\(persona.id) stayed silent: \(outcome.reason)")
+                if reading.primary == .selfHarm { supportedPosts.remove(turn.item.postID) }
                 return
             }
             guard owns(persona.id) else {
@@ -343,6 +370,7 @@ public actor BotRunner {
                 return
             }
             let body = try TextRules.normalizeBody(reply, maximumScalars: 4000)
+            if outcome.byOfflineEngine { responder = OfflineResponder() }
             // One reply per item and persona, whichever node writes it: a node that took the persona
             // over mid-turn gets `conflict` (or the same ack) instead of writing a second reply.
             let written: Result<WriteReceipt, GatewayError>
@@ -371,13 +399,31 @@ public actor BotRunner {
                 let overhead = firstDelta.milliseconds - turn.item.committedAt.milliseconds - turn.delay.milliseconds
                 metrics?.botFirstDraftOverhead.recordNanoseconds(max(0, overhead) * 1_000_000)
             }
-            if outcome.usedFallback { rule = "tone.fallback" }
+            if outcome.usedFallback { rule = unfit.isEmpty ? "tone.fallback" : "situation.careful_fallback" }
             await log(persona, turn.trigger, turn.item, outcome: "replied", rule: rule,
-                      detail: outcome.attempts.count > 1 ? "after \(outcome.attempts.count) attempts: \(outcome.reason)" : outcome.reason)
+                      detail: outcome.attempts.count > 1 ? "after \(outcome.attempts.count) attempts: \(outcome.reason)" : outcome.reason, reading: reading)
+            await flagUnfit(unfit, persona, turn.item, reading, botAction: "\(persona.id) replied with the careful offline reply instead: \(body)")
+            if reading.primary == .selfHarm {
+                await raise(ModerationFlag(at: turn.item.committedAt, reason: .selfHarm, situation: reading.summary, itemID: turn.item.id,
+                                           postID: turn.item.postID, persona: persona.id, botAction: "\(persona.id) answered once with the support text",
+                                           text: turn.item.body), as: .selfHarm)
+            }
         } catch {
             await drafts.retract()
-            await log(persona, turn.trigger, turn.item, outcome: "failed", rule: "error", detail: "\(error)")
+            await log(persona, turn.trigger, turn.item, outcome: "failed", rule: "error", detail: "\(error)", reading: reading)
         }
+    }
+
+    /// Tells moderators about a reply refused because it did not fit what it answered.
+    private func flagUnfit(_ unfit: [Violation], _ persona: Persona, _ item: FeedItem, _ reading: SituationReading, botAction: String) async {
+        guard let first = unfit.first else { return }
+        await raise(ModerationFlag(at: now(), reason: .unfitReply, situation: reading.summary, itemID: item.id, postID: item.postID, persona: persona.id,
+                                   botAction: botAction, rule: "\(first)", text: item.body), as: reading.primary)
+    }
+
+    private func raise(_ flag: ModerationFlag, as situation: Situation) async {
+        metrics?.recordFlag(situation: situation.name, reason: flag.reason.rawValue)
+        await store.raise(flag)
     }
 
     // MARK: Quiet feed
@@ -436,7 +482,7 @@ public actor BotRunner {
             guard let fallback = engines.fallback(for: persona), let fallbackText = try? await Self.collect(fallback.reply(to: request)) else { return }
             text = fallbackText
         }
-        let checker = ToneChecker(persona: persona, lexicons: lexicons, answering: text)
+        let checker = ToneChecker(persona: persona, lexicons: catalog.lexicons, answering: text)
         if let violation = checker.violations(in: text).first {
             await logOpener(persona, outcome: "silent", rule: violation.rule.rawValue, detail: violation.detail)
             return
@@ -472,9 +518,11 @@ public actor BotRunner {
         await store.record(BotDecision(persona: persona.id, at: now(), trigger: "quiet_feed", itemID: "", postID: "", outcome: outcome, rule: rule, detail: detail))
     }
 
-    private func log(_ persona: Persona, _ trigger: String, _ item: FeedItem, outcome: String, rule: String, detail: String) async {
+    private func log(_ persona: Persona, _ trigger: String, _ item: FeedItem, outcome: String, rule: String, detail: String,
+                     reading: SituationReading? = nil) async {
         metrics?.recordBotDecision(persona: persona.id, outcome: outcome)
         await store.record(BotDecision(
-            persona: persona.id, at: now(), trigger: trigger, itemID: item.id, postID: item.postID, outcome: outcome, rule: rule, detail: detail))
+            persona: persona.id, at: now(), trigger: trigger, itemID: item.id, postID: item.postID, outcome: outcome, rule: rule, detail: detail,
+            situation: reading?.summary ?? ""))
     }
 }

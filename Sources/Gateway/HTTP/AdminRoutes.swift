@@ -48,13 +48,7 @@ enum AdminRoutes {
             guard await runner.knows(id) else { throw GatewayError.notFound("There is no persona \(id).") }
             let limit = try HTTPRoutes.pageLimit(request, default: 100, maximum: 1000)
             guard let store = runtime.store as? any BotStore else { throw GatewayError(.internal, "This store keeps no decision log.") }
-            var writer = JSONWriter(capacity: 8192)
-            writer.beginObject()
-            writer.key("decisions")
-            writer.beginArray()
-            for decision in try await store.decisions(persona: id, limit: limit) {
-                writer.separator()
-                writer.beginObject()
+            return list("decisions", try await store.decisions(persona: id, limit: limit)) { writer, decision in
                 writer.field("at", decision.at.iso8601)
                 writer.field("trigger", decision.trigger)
                 writer.field("item_id", decision.itemID)
@@ -62,11 +56,25 @@ enum AdminRoutes {
                 writer.field("outcome", decision.outcome)
                 writer.field("rule", decision.rule)
                 writer.field("detail", decision.detail)
-                writer.endObject()
+                writer.field("situation", decision.situation)
             }
-            writer.endArray()
-            writer.endObject()
-            return HTTPRoutes.json(.ok, writer.bytes)
+        }
+
+        router.get("/v1/admin/flags") { request, _ in
+            try await moderator(request, runtime)
+            let limit = try HTTPRoutes.pageLimit(request, default: 100, maximum: 1000)
+            guard let store = runtime.store as? any BotStore else { throw GatewayError(.internal, "This store keeps no moderation flags.") }
+            return list("flags", try await store.flags(limit: limit)) { writer, flag in
+                writer.field("at", flag.at.iso8601)
+                writer.field("reason", flag.reason.rawValue)
+                writer.field("situation", flag.situation)
+                writer.field("item_id", flag.itemID)
+                writer.field("post_id", flag.postID)
+                writer.field("text", flag.text)
+                writer.field("persona", flag.persona.isEmpty ? nil : flag.persona)
+                writer.field("bot_action", flag.botAction)
+                writer.field("rule", flag.rule.isEmpty ? nil : flag.rule)
+            }
         }
 
         router.get("/v1/admin/sessions") { request, _ in
@@ -139,6 +147,14 @@ enum AdminRoutes {
         guard user.role == .admin else { throw GatewayError.forbidden("Only admins may use \(request.uri.path).") }
     }
 
+    /// Refuses every caller but a moderator or an admin: what the bots flagged is theirs to read.
+    static func moderator(_ request: Request, _ runtime: GatewayRuntime) async throws {
+        guard let user = try await HTTPRoutes.authenticate(request, runtime) else {
+            throw GatewayError(.unauthorized, "Moderation flags need a moderator or admin token; send Authorization: Bearer <token>.")
+        }
+        guard user.role == .admin || user.role == .moderator else { throw GatewayError.forbidden("Only moderators and admins may read \(request.uri.path).") }
+    }
+
     private static func pause(_ request: Request, _ context: BasicRequestContext, _ runtime: GatewayRuntime, _ runner: BotRunner,
                               paused: Bool) async throws -> Response {
         try await admin(request, runtime)
@@ -146,6 +162,23 @@ enum AdminRoutes {
         guard await runner.knows(id) else { throw GatewayError.notFound("There is no persona \(id).") }
         try await runner.setPaused(id, paused)
         return HTTPRoutes.json(.ok, Array("{}".utf8))
+    }
+
+    /// `{"<key>": [{…}, …]}`, one object per item.
+    private static func list<Item>(_ key: String, _ items: [Item], _ write: (inout JSONWriter, Item) -> Void) -> Response {
+        var writer = JSONWriter(capacity: 8192)
+        writer.beginObject()
+        writer.key(key)
+        writer.beginArray()
+        for item in items {
+            writer.separator()
+            writer.beginObject()
+            write(&writer, item)
+            writer.endObject()
+        }
+        writer.endArray()
+        writer.endObject()
+        return HTTPRoutes.json(.ok, writer.bytes)
     }
 
     private static func kicked(_ count: Int) -> Response {

@@ -90,6 +90,10 @@ public final class GatewayMetrics: Sendable {
         count("gatewayd_bot_decisions_total", [("persona", persona), ("outcome", outcome)])
     }
 
+    func recordFlag(situation: String, reason: String) {
+        count("gatewayd_moderation_flags_total", [("situation", situation), ("reason", reason)])
+    }
+
     func recordReload(outcome: String) {
         count("gatewayd_persona_reloads_total", [("outcome", outcome)])
     }

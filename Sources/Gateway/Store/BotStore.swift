@@ -12,8 +12,13 @@ public struct BotDecision: Sendable, Equatable {
     /// The rule or reason that decided it (`limits.per_thread.replies`, `mute`, `bots: off` …).
     public var rule: String
     public var detail: String
+    /// The situation the item was read as (`grief`, `celebration+question` …), empty when the
+    /// decision came before reading it.
+    public var situation: String
 
-    public init(persona: String, at: Timestamp, trigger: String, itemID: String, postID: String, outcome: String, rule: String, detail: String) {
+    public init(persona: String, at: Timestamp, trigger: String, itemID: String, postID: String, outcome: String, rule: String, detail: String,
+                situation: String = "") {
+        self.situation = situation
         self.persona = persona
         self.at = at
         self.trigger = trigger
@@ -23,6 +28,42 @@ public struct BotDecision: Sendable, Equatable {
         self.rule = rule
         self.detail = detail
     }
+}
+
+/// Something moderators should look at: a post or comment read as self-harm, or a bot reply
+/// refused because it did not fit what it answered. One per item and reason (and persona, for a
+/// refused reply); a later event about the same item updates what the bot did.
+public struct ModerationFlag: Sendable, Equatable {
+    public enum Reason: String, Sendable { case selfHarm = "self_harm", unfitReply = "unfit_reply" }
+
+    public var at: Timestamp
+    public var reason: Reason
+    public var situation: String
+    public var itemID: String
+    public var postID: String
+    public var persona: String
+    /// What the bots did about it, in words.
+    public var botAction: String
+    /// The fit rule that refused a reply; empty for a self-harm flag.
+    public var rule: String
+    /// The item's text.
+    public var text: String
+
+    public init(at: Timestamp, reason: Reason, situation: String, itemID: String, postID: String, persona: String = "", botAction: String,
+                rule: String = "", text: String) {
+        self.at = at
+        self.reason = reason
+        self.situation = situation
+        self.itemID = itemID
+        self.postID = postID
+        self.persona = persona
+        self.botAction = botAction
+        self.rule = rule
+        self.text = text
+    }
+
+    /// One flag per item and reason, and per persona for refused replies.
+    public var key: String { "\(itemID)/\(reason.rawValue)" + (reason == .unfitReply ? "/\(persona)" : "") }
 }
 
 /// What a bot needs to know about the item it might answer.
@@ -64,4 +105,8 @@ public protocol BotStore: Sendable {
     func recentItems(since: Timestamp) async throws(GatewayError) -> [StoredEvent]
     /// Posts personas wrote (openers) since `since`, oldest first.
     func openers(since: Timestamp) async throws(GatewayError) -> [(persona: String, at: Timestamp, body: String)]
+    /// Raises a flag for moderators, or updates what the bots did about one already raised.
+    func raise(_ flag: ModerationFlag) async
+    /// Flags, newest first.
+    func flags(limit: Int) async throws(GatewayError) -> [ModerationFlag]
 }

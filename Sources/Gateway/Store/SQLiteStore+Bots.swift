@@ -1,4 +1,5 @@
 import GRDB
+import Logging
 
 extension SQLiteStore: BotStore {
     static func registerBotMigrations(_ migrator: inout DatabaseMigrator) {
@@ -15,13 +16,25 @@ extension SQLiteStore: BotStore {
                     """
             )
         }
+        migrator.registerMigration("v3-situations") { db in
+            try db.execute(
+                sql: """
+                    ALTER TABLE bot_decisions ADD COLUMN situation TEXT NOT NULL DEFAULT '';
+                    CREATE TABLE moderation_flags (
+                        key TEXT PRIMARY KEY, at INTEGER NOT NULL, reason TEXT NOT NULL, situation TEXT NOT NULL, item_id TEXT NOT NULL,
+                        post_id TEXT NOT NULL, persona TEXT NOT NULL, bot_action TEXT NOT NULL, rule TEXT NOT NULL, text TEXT NOT NULL
+                    ) WITHOUT ROWID;
+                    CREATE INDEX moderation_flags_at ON moderation_flags(at);
+                    """
+            )
+        }
     }
 
     static func insert(_ decision: BotDecision, in db: Database) throws {
         try db.execute(
-            sql: "INSERT INTO bot_decisions (persona, at, trigger, item_id, post_id, outcome, rule, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            sql: "INSERT INTO bot_decisions (persona, at, trigger, item_id, post_id, outcome, rule, detail, situation) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             arguments: [decision.persona, decision.at.milliseconds, decision.trigger, decision.itemID, decision.postID, decision.outcome,
-                        decision.rule, decision.detail]
+                        decision.rule, decision.detail, decision.situation]
         )
     }
 
@@ -62,7 +75,35 @@ extension SQLiteStore: BotStore {
             ).map {
                 BotDecision(
                     persona: $0["persona"], at: Timestamp(milliseconds: $0["at"]), trigger: $0["trigger"], itemID: $0["item_id"],
-                    postID: $0["post_id"], outcome: $0["outcome"], rule: $0["rule"], detail: $0["detail"])
+                    postID: $0["post_id"], outcome: $0["outcome"], rule: $0["rule"], detail: $0["detail"], situation: $0["situation"])
+            }
+        }
+    }
+
+    public func raise(_ flag: ModerationFlag) async {
+        do {
+            try await pool.write { db in
+                try db.execute(
+                    sql: """
+                        INSERT INTO moderation_flags (key, at, reason, situation, item_id, post_id, persona, bot_action, rule, text)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                        ON CONFLICT(key) DO UPDATE SET bot_action = excluded.bot_action, rule = excluded.rule, persona = excluded.persona
+                        """,
+                    arguments: [flag.key, flag.at.milliseconds, flag.reason.rawValue, flag.situation, flag.itemID, flag.postID, flag.persona,
+                                flag.botAction, flag.rule, flag.text])
+            }
+        } catch {
+            logger.error("A moderation flag for \(flag.itemID) could not be stored: \(error)")
+        }
+    }
+
+    public func flags(limit: Int) async throws(GatewayError) -> [ModerationFlag] {
+        try await read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM moderation_flags ORDER BY at DESC, key LIMIT ?", arguments: [limit]).compactMap { row in
+                guard let reason = ModerationFlag.Reason(rawValue: row["reason"]) else { return nil }
+                return ModerationFlag(
+                    at: Timestamp(milliseconds: row["at"]), reason: reason, situation: row["situation"], itemID: row["item_id"], postID: row["post_id"],
+                    persona: row["persona"], botAction: row["bot_action"], rule: row["rule"], text: row["text"])
             }
         }
     }

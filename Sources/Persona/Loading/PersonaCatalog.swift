@@ -6,6 +6,9 @@ public struct PersonaCatalog: Sendable {
     public var personas: [String: Persona]
     public var lexicons: [String: Lexicon]
     public var policy: PolicyFloor
+    /// How bots read the room (`situations/rules.yaml`); empty when the file is missing, and then
+    /// bots stay out of every item, since they cannot tell grief from good news.
+    public var situations: SituationRules
     /// Problems by file (errors and warnings); a file with an error is not in `personas`.
     public var diagnostics: [String: [Diagnostic]]
     /// The persona id a failing file would have had, when it could be read, so that the last
@@ -13,10 +16,11 @@ public struct PersonaCatalog: Sendable {
     public var failedIDs: [String: String]
 
     public init(personas: [String: Persona] = [:], lexicons: [String: Lexicon] = [:], policy: PolicyFloor = .init(),
-                diagnostics: [String: [Diagnostic]] = [:], failedIDs: [String: String] = [:]) {
+                situations: SituationRules = .init(), diagnostics: [String: [Diagnostic]] = [:], failedIDs: [String: String] = [:]) {
         self.personas = personas
         self.lexicons = lexicons
         self.policy = policy
+        self.situations = situations
         self.diagnostics = diagnostics
         self.failedIDs = failedIDs
     }
@@ -30,7 +34,7 @@ public struct PersonaCatalog: Sendable {
     }
 
     /// Loads `directory`: `*.yaml`/`*.yml` personas, `*.json` character cards, `policy.yaml`,
-    /// and `lexicons/*.txt`. A missing directory is an empty catalog.
+    /// `lexicons/*.txt` and `situations/rules.yaml`. A missing directory is an empty catalog.
     public static func load(directory: String) -> PersonaCatalog {
         var catalog = PersonaCatalog()
         let files = PersonaDirectory.files(in: directory)
@@ -43,6 +47,19 @@ public struct PersonaCatalog: Sendable {
             }
         }
         let lexiconNames = Set(catalog.lexicons.keys)
+        let situationsPath = files.situations ?? (directory as NSString).appendingPathComponent(PersonaDirectory.situationRules)
+        if files.situations == nil {
+            if !(files.personas + files.cards).isEmpty {
+                catalog.diagnostics[situationsPath, default: []].append(Diagnostic(
+                    .warning, file: situationsPath, line: 1, column: 1, path: "",
+                    message: "is missing, so bots cannot tell grief from good news and stay silent everywhere; copy the shipped personas/situations/rules.yaml here"))
+            }
+        } else {
+            switch read(situationsPath).flatMap({ SituationRules.parse($0, file: situationsPath) }) {
+            case .success(let rules): catalog.situations = rules
+            case .failure(let errors): catalog.diagnostics[situationsPath, default: []] += errors.diagnostics
+            }
+        }
         if let policyPath = files.policy {
             switch read(policyPath).flatMap({ PolicyFloor.parse($0, file: policyPath, lexicons: lexiconNames) }) {
             case .success(let policy): catalog.policy = policy
@@ -115,7 +132,11 @@ public enum PersonaDirectory {
         public var cards: [String] = []
         public var lexicons: [String] = []
         public var policy: String?
+        public var situations: String?
     }
+
+    /// Where the situation rules live inside a personas directory.
+    public static let situationRules = "situations/rules.yaml"
 
     public static func files(in directory: String) -> Files {
         var files = Files()
@@ -131,6 +152,8 @@ public enum PersonaDirectory {
                 files.cards.append(path)
             }
         }
+        let situations = (directory as NSString).appendingPathComponent(situationRules)
+        if manager.fileExists(atPath: situations) { files.situations = situations }
         let lexiconDirectory = (directory as NSString).appendingPathComponent("lexicons")
         for entry in ((try? manager.contentsOfDirectory(atPath: lexiconDirectory)) ?? []).sorted() where entry.hasSuffix(".txt") {
             files.lexicons.append((lexiconDirectory as NSString).appendingPathComponent(entry))
@@ -142,7 +165,7 @@ public enum PersonaDirectory {
     public static func stamp(of directory: String) -> [String: String] {
         let files = files(in: directory)
         var stamp: [String: String] = [:]
-        for path in files.personas + files.cards + files.lexicons + (files.policy.map { [$0] } ?? []) {
+        for path in files.personas + files.cards + files.lexicons + [files.policy, files.situations].compactMap({ $0 }) {
             let attributes = try? FileManager.default.attributesOfItem(atPath: path)
             let size = (attributes?[.size] as? NSNumber)?.intValue ?? -1
             let modified = (attributes?[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0

@@ -2,8 +2,8 @@ public import Yams
 
 /// Turns a persona file's text into a `Persona`, or into every problem the file has.
 public enum PersonaParser {
-    static let topKeys = ["id", "name", "bio", "enabled", "voice", "triggers", "limits", "tone", "responder"]
-    static let voiceKeys = ["style", "language", "system_prompt", "examples", "knowledge"]
+    static let topKeys = ["id", "name", "bio", "enabled", "voice", "triggers", "limits", "tone", "responder", "situations"]
+    static let voiceKeys = ["style", "language", "system_prompt", "examples", "knowledge", "phrases"]
     static let triggerKeys = ["new_post", "mention", "reply_to_me", "keywords", "reply_delay", "quiet_feed", "ignore_bots", "max_depth"]
     static let limitKeys = ["replies", "per_thread", "per_user", "bot_chain"]
     static let toneKeys = ["max_chars", "max_emoji", "banned_phrases", "avoid_topics", "links", "on_violation", "max_attempts", "fallback"]
@@ -16,13 +16,9 @@ public enum PersonaParser {
     public static func parse(_ text: String, file: String, lexicons: Set<String>) -> Result<Persona, PersonaFileErrors> {
         var reader = NodeReader(file: file)
         let root: Node
-        do {
-            guard let node = try YAMLSyntax.compose(text, file: file) else {
-                return .failure(PersonaFileErrors([Diagnostic(file: file, line: 1, column: 1, path: "", message: "the file is empty")]))
-            }
-            root = node
-        } catch {
-            return .failure(PersonaFileErrors([error]))
+        switch YAMLSyntax.document(text, file: file) {
+        case .success(let node): root = node
+        case .failure(let errors): return .failure(errors)
         }
         guard let fields = reader.fields(root, "", allowed: topKeys) else { return .failure(PersonaFileErrors(reader.diagnostics)) }
         var persona = Persona(id: "", name: "", source: file)
@@ -48,6 +44,7 @@ public enum PersonaParser {
         if let node = fields["limits"] { persona.limits = parseLimits(node, "limits", &reader, defaults: Limits()) }
         if let node = fields["tone"] { persona.tone = parseTone(node, "tone", &reader, lexicons: lexicons, defaults: Tone()) }
         if let node = fields["responder"] { persona.responder = parseResponder(node, &reader) }
+        if let node = fields["situations"] { persona.situations = SituationPolicy.parseActions(node, "situations", &reader) }
 
         let errors = reader.diagnostics.filter { $0.severity == .error }
         return errors.isEmpty ? .success(persona) : .failure(PersonaFileErrors(reader.diagnostics))
@@ -71,6 +68,7 @@ public enum PersonaParser {
         }
         if let node = fields["system_prompt"] { voice.systemPrompt = reader.string(node, "voice.system_prompt", maxLength: 8000) ?? "" }
         if let node = fields["knowledge"] { voice.knowledge = reader.strings(node, "voice.knowledge") ?? [] }
+        if let node = fields["phrases"] { voice.phrases = parsePhrases(node, &reader) }
         if let node = fields["examples"] {
             if case .sequence(let items) = node {
                 for (index, item) in items.enumerated() {
@@ -91,6 +89,35 @@ public enum PersonaParser {
             }
         }
         return voice
+    }
+
+    /// `voice.phrases`: per situation, per language (en, zh), a list of texts; `{name}`,
+    /// `{subject}` and `{help}` are filled in.
+    static func parsePhrases(_ node: Node, _ reader: inout NodeReader) -> [Situation: [TextScript.Language: [String]]] {
+        var phrases: [Situation: [TextScript.Language: [String]]] = [:]
+        guard let situations = reader.fields(node, "voice.phrases", allowed: Situation.allCases.map(\.rawValue)) else { return phrases }
+        for (name, languagesNode) in situations {
+            guard let situation = Situation(rawValue: name),
+                let languages = reader.fields(languagesNode, "voice.phrases.\(name)", allowed: ["en", "zh"])
+            else { continue }
+            for (code, list) in languages {
+                guard let language = TextScript.Language(rawValue: code), let texts = reader.strings(list, "voice.phrases.\(name).\(code)", maxLength: 500)
+                else { continue }
+                for text in texts {
+                    var rest = Substring(text)
+                    while let open = rest.firstIndex(of: "{"), let close = rest[open...].firstIndex(of: "}") {
+                        let placeholder = String(rest[rest.index(after: open)..<close])
+                        if !["name", "subject", "help"].contains(placeholder) {
+                            reader.error(list, "voice.phrases.\(name).\(code)", "\"{\(placeholder)}\" is not a placeholder; use {name}, {subject} or {help}",
+                                         suggestion: Spelling.suggestion(for: placeholder, among: ["name", "subject", "help"]))
+                        }
+                        rest = rest[rest.index(after: close)...]
+                    }
+                }
+                phrases[situation, default: [:]][language] = texts
+            }
+        }
+        return phrases
     }
 
     static func parseTriggers(_ node: Node, _ reader: inout NodeReader) -> Triggers {
@@ -235,6 +262,18 @@ public enum YAMLSyntax {
             return try Yams.compose(yaml: text)
         } catch {
             throw diagnostic(for: error, file: file)
+        }
+    }
+
+    /// The root of a document that must not be empty, or what is wrong with it.
+    static func document(_ text: String, file: String) -> Result<Node, PersonaFileErrors> {
+        do {
+            guard let node = try compose(text, file: file) else {
+                return .failure(PersonaFileErrors([Diagnostic(file: file, line: 1, column: 1, path: "", message: "the file is empty")]))
+            }
+            return .success(node)
+        } catch {
+            return .failure(PersonaFileErrors([error]))
         }
     }
 

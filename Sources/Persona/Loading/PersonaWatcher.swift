@@ -45,6 +45,10 @@ public final class PersonaWatcher: Sendable {
                     stale[id] = catalog.diagnostics[path] ?? []
                 }
             }
+            // Broken situation rules keep the last good ones: bots that cannot read the room
+            // would fall silent everywhere.
+            var catalog = catalog
+            if catalog.situations.isEmpty && !state.snapshot.catalog.situations.isEmpty { catalog.situations = state.snapshot.catalog.situations }
             state.stamp = stamp
             state.snapshot = Snapshot(personas: personas, catalog: catalog, staleErrors: stale)
             return state.snapshot

@@ -8,16 +8,19 @@ public struct PolicyFloor: Sendable, Equatable {
     public var tone: Tone?
     /// Hours (UTC, 0–23) in which bots start no conversations: `23:00..07:00`.
     public var quietHours: (start: Int, end: Int)?
+    /// What bots may do in each situation, and the support text for `self_harm`.
+    public var situations = SituationPolicy()
 
-    public init(limits: Limits? = nil, tone: Tone? = nil, quietHours: (start: Int, end: Int)? = nil) {
+    public init(limits: Limits? = nil, tone: Tone? = nil, quietHours: (start: Int, end: Int)? = nil, situations: SituationPolicy = .init()) {
         self.limits = limits
         self.tone = tone
         self.quietHours = quietHours
+        self.situations = situations
     }
 
     public static func == (lhs: PolicyFloor, rhs: PolicyFloor) -> Bool {
         lhs.limits == rhs.limits && lhs.tone == rhs.tone && lhs.quietHours?.start == rhs.quietHours?.start
-            && lhs.quietHours?.end == rhs.quietHours?.end
+            && lhs.quietHours?.end == rhs.quietHours?.end && lhs.situations == rhs.situations
     }
 
     public static func parse(_ text: String, file: String, lexicons: Set<String>) -> Result<PolicyFloor, PersonaFileErrors> {
@@ -30,7 +33,11 @@ public struct PolicyFloor: Sendable, Equatable {
             return .failure(PersonaFileErrors([error]))
         }
         var floor = PolicyFloor()
-        if let fields = reader.fields(root, "", allowed: ["limits", "tone", "quiet_hours"]) {
+        if let fields = reader.fields(root, "", allowed: ["limits", "tone", "quiet_hours", "situations", "support"]) {
+            if let node = fields["situations"] {
+                for (situation, action) in SituationPolicy.parseActions(node, "situations", &reader) { floor.situations.actions[situation] = action }
+            }
+            if let node = fields["support"] { floor.situations.support = SituationPolicy.parseSupport(node, &reader) }
             if let node = fields["limits"] { floor.limits = PersonaParser.parseLimits(node, "limits", &reader, defaults: Limits()) }
             if let node = fields["tone"] { floor.tone = PersonaParser.parseTone(node, "tone", &reader, lexicons: lexicons, defaults: Tone()) }
             if let node = fields["quiet_hours"], let text = reader.string(node, "quiet_hours") {
@@ -110,6 +117,7 @@ public struct PolicyFloor: Sendable, Equatable {
             result.tone.bannedPhrases = unique(persona.tone.bannedPhrases + tone.bannedPhrases)
             result.tone.avoidTopics = unique(persona.tone.avoidTopics + tone.avoidTopics)
         }
+        notes += situations.loosened(by: persona)
         return (result, notes)
     }
 

@@ -10,6 +10,9 @@ public struct Persona: Sendable, Equatable {
     public var limits: Limits
     public var tone: Tone
     public var responder: ResponderSettings
+    /// What it does in each situation where its file says (`situations:`); the platform's floor
+    /// and the style's default decide the rest (`SituationPolicy.action`).
+    public var situations: [Situation: SituationAction] = [:]
     /// Where it was loaded from, for messages.
     public var source: String
 
@@ -50,6 +53,9 @@ public struct Voice: Sendable, Equatable {
     public var systemPrompt: String = ""
     public var examples: [Example] = []
     public var knowledge: [String] = []
+    /// The author's own wording per situation and language (`voice.phrases`), used by the offline
+    /// engine instead of its built-in phrasebook.
+    public var phrases: [Situation: [TextScript.Language: [String]]] = [:]
 
     public init() {}
 }

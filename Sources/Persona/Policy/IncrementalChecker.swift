@@ -33,7 +33,9 @@ public struct IncrementalChecker: Sendable {
         } ?? false
         let tail = unfinished ? sentences.removeLast() : ""
         let complete = sentences.joined()
-        guard !complete.isEmpty else {
+        // A reply whose fit can only be judged whole (a disclosure, a pointer to a doctor) is
+        // shown only when it ends.
+        guard !complete.isEmpty, checker.fit?.needsWholeReply != true else {
             // Even before a sentence ends, a hard rule may already be broken.
             if let violation = checker.violations(in: released + pending, complete: false).first {
                 retracted = violation

@@ -10,6 +10,17 @@ public struct Violation: Sendable, Equatable, CustomStringConvertible {
         case avoidedTopic = "tone.avoid_topics"
         case language = "voice.language"
         case empty = "empty"
+        /// Cheer, jokes, emoji or prying on grief, self-harm, illness or distress.
+        case fitRegister = "fit.careful_register"
+        /// Condolences on good news.
+        case fitCondolence = "fit.condolence"
+        /// Asked whether it is a bot, the reply does not say it is an AI, or claims to be human.
+        case fitDisclosure = "fit.disclosure"
+        /// A dose or a diagnosis, or no pointer to a doctor, on a medical question.
+        case fitMedical = "fit.medical"
+
+        /// A rule about what the reply answers (the situation), not about its form.
+        public var isFit: Bool { rawValue.hasPrefix("fit.") }
     }
 
     public var rule: Rule
@@ -27,18 +38,20 @@ public struct Violation: Sendable, Equatable, CustomStringConvertible {
     public var isTrimmable: Bool {
         switch rule {
         case .length, .emoji, .link, .bannedPhrase: true
-        case .avoidedTopic, .language, .empty: false
+        case .avoidedTopic, .language, .empty, .fitRegister, .fitCondolence, .fitDisclosure, .fitMedical: false
         }
     }
 }
 
 /// The tone rules of one persona, applied to posts (before answering) and to replies.
 public struct ToneChecker: Sendable {
-    public let tone: Tone
+    public private(set) var tone: Tone
     public let lexicons: [Lexicon]
     private let bannedPhrases: [MatchTerm]
     /// The language a reply must be in, or nil when any will do.
     public let language: TextScript.Language?
+    /// The situation of what it answers, when known: the reply must fit it too.
+    public var fit: FitCheck?
 
     public init(persona: Persona, lexicons: [String: Lexicon], answering text: String) {
         tone = persona.tone
@@ -50,6 +63,12 @@ public struct ToneChecker: Sendable {
         case "en", "en-US", "en-GB": language = .english
         default: language = nil
         }
+    }
+
+    /// Lets a reply be as long as `characters` when the persona's limit is lower: the operator's
+    /// support text is owed in full.
+    public mutating func raiseLengthLimit(to characters: Int) {
+        tone.maxChars = max(tone.maxChars, characters)
     }
 
     /// An avoided topic in the post or comment being answered: the persona stays out of it.
@@ -95,6 +114,7 @@ public struct ToneChecker: Sendable {
                 found.append(Violation(.language, "written in \(actual.rawValue), expected \(language.rawValue)"))
             }
         }
+        if let fit { found += fit.violations(in: trimmed, complete: complete) }
         return found
     }
 

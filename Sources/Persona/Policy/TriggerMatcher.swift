@@ -25,11 +25,15 @@ public enum TriggerMatcher {
         public var isPost: Bool
         /// The comment answers one of this persona's comments.
         public var repliesToPersona: Bool
+        /// It asks whether bots are answering: a persona that comments on new posts at all answers
+        /// that one without rolling its chance, since it must say it is an AI.
+        public var asksIfBot: Bool
 
-        public init(text: String, isPost: Bool, repliesToPersona: Bool = false) {
+        public init(text: String, isPost: Bool, repliesToPersona: Bool = false, asksIfBot: Bool = false) {
             self.text = text
             self.isPost = isPost
             self.repliesToPersona = repliesToPersona
+            self.asksIfBot = asksIfBot
         }
     }
 
@@ -49,6 +53,9 @@ public enum TriggerMatcher {
         }
         if item.isPost, let newPost = triggers.newPost {
             let roll = random.unit()
+            if item.asksIfBot && newPost.chance > 0 {
+                return Match(trigger: .newPost, delay: newPost.delay.pick(random.unit()), detail: "asked whether bots answer, so no chance roll")
+            }
             if roll < newPost.chance {
                 return Match(trigger: .newPost, delay: newPost.delay.pick(random.unit()),
                              detail: "chance \(newPost.chance), rolled \((roll * 100).rounded() / 100)")

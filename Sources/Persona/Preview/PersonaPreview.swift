@@ -2,14 +2,14 @@
 /// it) and why — trigger, limits, each attempt, each policy check, the final reply or silence.
 public struct PersonaPreview: Sendable {
     public let persona: Persona
-    public let lexicons: [String: Lexicon]
+    public let catalog: PersonaCatalog
     public let responder: any Responder
     /// What answers when the responder's model fails (`fallback_engine`), nil for silence.
     public let fallback: (any Responder)?
 
-    public init(persona: Persona, lexicons: [String: Lexicon], responder: any Responder = OfflineResponder(), fallback: (any Responder)? = nil) {
+    public init(persona: Persona, catalog: PersonaCatalog, responder: any Responder = OfflineResponder(), fallback: (any Responder)? = nil) {
         self.persona = persona
-        self.lexicons = lexicons
+        self.catalog = catalog
         self.responder = responder
         self.fallback = fallback
     }
@@ -17,9 +17,15 @@ public struct PersonaPreview: Sendable {
     public struct Report: Sendable {
         public var lines: [String]
         public var reply: String?
+        /// The situation read, when the turn got that far.
+        public var reading: SituationReading?
+        /// Fit violations caught on the way (unfit replies that were not published).
+        public var unfit: [Violation] = []
     }
 
-    public func run(post: String, parent: String? = nil, seed: UInt64 = 1) async throws -> Report {
+    /// - Parameter forceTrigger: answer even when no trigger (or the chance roll) would, to see
+    ///   what the persona would say; the eval over a corpus uses it.
+    public func run(post: String, parent: String? = nil, seed: UInt64 = 1, forceTrigger: Bool = false) async throws -> Report {
         var lines: [String] = []
         let target = parent ?? post
         // The post is mixed in, so one seed still rolls differently for different posts.
@@ -30,33 +36,38 @@ public struct PersonaPreview: Sendable {
             lines.append("silence: the persona is disabled (enabled: false)")
             return Report(lines: lines, reply: nil)
         }
-        let item = TriggerMatcher.Item(text: target, isPost: parent == nil, repliesToPersona: parent != nil)
-        guard let match = TriggerMatcher.match(persona, item: item, random: &random) else {
+        let planner = TurnPlanner(persona: persona, catalog: catalog)
+        let reading = planner.read(target)
+        lines.append("situation: \(reading.summary)")
+        let item = TriggerMatcher.Item(text: target, isPost: parent == nil, repliesToPersona: parent != nil, asksIfBot: reading.contains(.asksIfBot))
+        if let match = TriggerMatcher.match(persona, item: item, random: &random) {
+            lines.append("trigger: \(match.trigger.rawValue) (\(match.detail)), after a delay of \(DurationSyntax.format(match.delay))")
+        } else if forceTrigger {
+            lines.append("trigger: none matched; forced (--force-trigger)")
+        } else {
             lines.append("trigger: none matched (new_post \(persona.triggers.newPost.map { "chance \($0.chance)" } ?? "off"), mention, keywords \(persona.triggers.keywords))")
             lines.append("silence: nothing to answer")
-            return Report(lines: lines, reply: nil)
+            return Report(lines: lines, reply: nil, reading: reading)
         }
-        lines.append("trigger: \(match.trigger.rawValue) (\(match.detail)), after a delay of \(DurationSyntax.format(match.delay))")
         let depth = parent == nil ? 0 : 1
         if let refusal = ConversationRules.check(persona: persona, chain: [false], replyDepth: depth) {
             lines.append("silence: refused by \(refusal.rawValue)")
-            return Report(lines: lines, reply: nil)
+            return Report(lines: lines, reply: nil, reading: reading)
         }
         let limits = persona.limits
         lines.append(
             "limits: allowed (replies \(limits.replies), per thread \(limits.perThread.replies) with \(DurationSyntax.format(limits.perThread.cooldown)) cooldown, per user \(limits.perUser), bot chain < \(limits.botChain))")
-        let checker = ToneChecker(persona: persona, lexicons: lexicons, answering: target)
-        for text in [post] + (parent.map { [$0] } ?? []) {
-            if let topic = checker.avoidedTopic(in: text) {
-                lines.append("check on the \(text == post ? "post" : "comment"): \(topic)")
-                lines.append("silence: it does not engage with avoided topics")
-                return Report(lines: lines, reply: nil)
-            }
+        let plan: TurnPlanner.Plan
+        switch planner.decide(target: target, post: post, reading: reading) {
+        case .silent(let rule, let detail):
+            lines.append("silence: \(rule.rawValue): \(detail)")
+            return Report(lines: lines, reply: nil, reading: reading)
+        case .reply(let decided):
+            plan = decided
         }
-        lines.append("checks on what it answers: no avoided topic; reply language \(checker.language?.rawValue ?? "any")")
-        let request = ReplyRequest(
-            persona: persona, post: post, parent: parent, language: checker.language ?? TextScript.language(of: target), seed: seed)
-        let policy = ReplyPolicy(persona: persona, checker: checker)
+        lines.append("policy: \(plan.action.rawValue) for \(reading.primary.name); no avoided topic; reply language \(plan.checker.language?.rawValue ?? "any")")
+        let request = plan.request(post: post, parent: parent, seed: seed)
+        let policy = ReplyPolicy(persona: persona, checker: plan.checker)
         let outcome: ReplyPolicy.Outcome
         do {
             outcome = try await policy.run(request, responder: responder)
@@ -64,7 +75,7 @@ public struct PersonaPreview: Sendable {
             lines.append("\(failure)")
             guard let fallback else {
                 lines.append("silence: the model failed and fallback_engine is none")
-                return Report(lines: lines, reply: nil)
+                return Report(lines: lines, reply: nil, reading: reading)
             }
             lines.append("fallback: the \(fallback.engine) engine answers instead (fallback_engine)")
             outcome = try await policy.run(request, responder: fallback)
@@ -72,7 +83,7 @@ public struct PersonaPreview: Sendable {
         for attempt in outcome.attempts {
             lines.append("attempt \(attempt.number): \(attempt.text)")
             if attempt.violations.isEmpty {
-                lines.append("  checks: length \(attempt.text.count)/\(persona.tone.maxChars), emoji \(TextScript.emojiCount(attempt.text))/\(persona.tone.maxEmoji), no banned phrase, no link, no avoided topic, language ok")
+                lines.append("  checks: length \(attempt.text.count)/\(plan.checker.tone.maxChars), emoji \(TextScript.emojiCount(attempt.text))/\(persona.tone.maxEmoji), no banned phrase, no link, no avoided topic, language ok, fits \(reading.primary.name)")
             } else {
                 for violation in attempt.violations { lines.append("  failed \(violation)") }
                 lines.append("  action: \(attempt.action?.rawValue ?? "-")")
@@ -83,6 +94,6 @@ public struct PersonaPreview: Sendable {
         } else {
             lines.append("silence: \(outcome.reason)")
         }
-        return Report(lines: lines, reply: outcome.reply)
+        return Report(lines: lines, reply: outcome.reply, reading: reading, unfit: ReplyPolicy.unfit(outcome))
     }
 }

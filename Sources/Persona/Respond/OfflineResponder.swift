@@ -1,6 +1,9 @@
-/// The embedded engine: no network, repeatable for a given seed. It answers in the persona's
-/// voice from what the post says, the persona's examples (its own past replies to similar posts)
-/// and its knowledge, found by overlap of content words and, for Chinese, character bigrams.
+/// The embedded engine: no network, repeatable for a given seed. It writes for the situation
+/// of what it answers (support on bad news, condolences on a death, specific congratulations on
+/// good news, a plain "I am an AI" when asked), in the persona's style and language, from what
+/// the post says, the persona's examples and its knowledge (found by overlap of content words
+/// and, for Chinese, character bigrams). It never pastes the post back, and with nothing good to
+/// say it says nothing.
 public struct OfflineResponder: Responder {
     public let engine = "offline"
     public let model = "offline-v1"
@@ -15,45 +18,108 @@ public struct OfflineResponder: Responder {
         }
     }
 
-    /// The whole reply, as `reply(to:)` streams it.
+    /// The whole reply, as `reply(to:)` streams it; empty for silence.
     public func compose(_ request: ReplyRequest) -> String {
         var random = SeededRandom(seed: request.seed ^ SeededRandom.hash(request.target) ^ UInt64(request.attempt) &* 0x9E37)
         let persona = request.persona
         let language = request.language
-        let phrases = Phrasebook.phrases(style: persona.voice.style, language: language)
-
         if request.kind == .opener {
-            return opener(request, phrases: phrases, random: &random)
+            return opener(request, phrases: Phrasebook.phrases(style: persona.voice.style, language: language), random: &random)
         }
-        // Mentions name people, not the topic.
+        let book = SituationPhrasebook(language: language, style: persona.voice.style)
+        let reading = request.reading
         let target = Self.withoutMentions(request.target)
-        let targetTerms = TextScript.terms(target)
-        let shortAttempt = request.previousFailure?.rule == .length || request.attempt > 2
+        var subject: String?
+        var candidates: [String]
+        var situation = reading.primary
+        if !reading.isCareful, !reading.contains(.asksIfBot), request.attempt == 1, let example = matchingExample(request, target: target) {
+            // A past reply of its own to a very similar post says it best, in its own voice.
+            return example
+        } else if reading.primary == .selfHarm {
+            candidates = book.supportReply()
+        } else if reading.primary == .grief {
+            subject = ReplySubject.loss(in: target, language: language)
+            candidates = book.grief(subject: subject)
+        } else if reading.primary == .illness && reading.contains(.celebration) {
+            candidates = book.recovery()
+        } else if reading.primary == .illness {
+            candidates = book.illness(medical: reading.medicalQuestion)
+        } else if reading.primary == .distress {
+            candidates = book.distress(topic: DistressTopic.find(in: target))
+        } else if reading.primary == .conflict {
+            candidates = book.conflict()
+        } else if reading.contains(.asksIfBot) {
+            situation = .asksIfBot
+            candidates = book.disclosure()
+        } else if reading.contains(.celebration) {
+            situation = .celebration
+            subject = ReplySubject.celebration(in: target, language: language)
+            let isBirthday = ["birthday", "生日"].contains { target.lowercased().contains($0) }
+            candidates = isBirthday ? book.birthday() : book.celebration(subject: subject)
+        } else if reading.contains(.question) {
+            situation = .question
+            candidates = answer(request, target: target, book: book)
+        } else {
+            situation = .other
+            guard let remark = remark(request, target: target, book: book) else { return "" }
+            candidates = remark
+        }
+        // The author's own wording wins where the file gives it; a phrase that needs a subject
+        // is used only when the post names one.
+        if let own = persona.voice.phrases[situation]?[language] {
+            let usable = own.filter { subject != nil || !$0.contains("{subject}") }
+            if !usable.isEmpty { candidates = usable }
+        }
+        guard var text = candidates.randomElement(using: &random) else { return "" }
+        if reading.primary == .selfHarm, !text.contains("{help}") { text += " {help}" }
+        text = text.replacing("{name}", with: persona.name).replacing("{help}", with: request.support ?? "")
+        if let subject {
+            text = text.replacing("{subject}", with: subject)
+        }
+        // The disclosure comes first when someone asks, whatever else the post is about.
+        if reading.contains(.asksIfBot), situation != .asksIfBot {
+            let disclosure = (persona.voice.phrases[.asksIfBot]?[language] ?? book.disclosure())[0].replacing("{name}", with: persona.name)
+            text = disclosure + (language == .chinese ? "" : " ") + text
+        }
+        return Self.capitalized(text.trimmingWhitespace())
+    }
 
-        // A past reply of its own to a very similar post says it best, in its own voice.
-        let examples = persona.voice.examples.filter { TextScript.language(of: $0.reply) == language }
-        if let (example, score) = best(examples, by: { Self.similarity(targetTerms, TextScript.terms(Self.withoutMentions($0.post))) }), score >= 0.5,
-            request.attempt == 1
-        {
-            return example.reply
+    private func matchingExample(_ request: ReplyRequest, target: String) -> String? {
+        let terms = TextScript.terms(target)
+        let examples = request.persona.voice.examples.filter { TextScript.language(of: $0.reply) == request.language }
+        guard let (example, score) = best(examples, by: { Self.similarity(terms, TextScript.terms(Self.withoutMentions($0.post))) }), score >= 0.5 else {
+            return nil
         }
-        let topic = Self.topic(of: target, language: language, preferring: persona.voice.knowledge)
-        var sentences: [String] = []
-        sentences.append(Self.capitalized(phrases.openers.randomElement(using: &random)!.replacingOccurrences(of: "{topic}", with: topic)))
-        let knowledge = persona.voice.knowledge.filter { TextScript.language(of: $0) == language }
-        // A fact is used only when it shares at least two terms with the post: one common word
-        // (大家, community) is not a topic.
-        if !shortAttempt, let (fact, score) = best(knowledge, by: { Self.similarity(targetTerms, TextScript.terms($0)) }), score > 0,
-            targetTerms.intersection(TextScript.terms(fact)).count >= 2
-        {
-            sentences.append(phrases.factIntro.randomElement(using: &random)!.replacingOccurrences(of: "{fact}", with: fact))
-        } else if !shortAttempt, let (example, score) = best(examples, by: { Self.similarity(targetTerms, TextScript.terms(Self.withoutMentions($0.post))) }), score >= 0.4 {
-            sentences.append(example.reply)
+        return example.reply
+    }
+
+    /// A question: answered from the persona's knowledge when a fact shares at least two terms
+    /// with it, otherwise an honest "I don't know" that hands it to the community.
+    private func answer(_ request: ReplyRequest, target: String, book: SituationPhrasebook) -> [String] {
+        let terms = TextScript.terms(target)
+        let knowledge = request.persona.voice.knowledge.filter { TextScript.language(of: $0) == request.language }
+        if let (fact, _) = best(knowledge, by: { Self.similarity(terms, TextScript.terms($0)) }), terms.intersection(TextScript.terms(fact)).count >= 2 {
+            return book.answer(fact: fact)
         }
-        if !shortAttempt || sentences.count == 1 {
-            sentences.append(phrases.closers.randomElement(using: &random)!)
+        return book.unknownAnswer()
+    }
+
+    /// A post about nothing in particular: its own past reply to a very similar post, one of its
+    /// facts when it shares at least two terms, or a plain acknowledgement; nothing when the
+    /// reading is unsure (a sigh, a cancelled serious word: better silent than off-key).
+    private func remark(_ request: ReplyRequest, target: String, book: SituationPhrasebook) -> [String]? {
+        guard !request.reading.unsure else { return nil }
+        let terms = TextScript.terms(target)
+        let knowledge = request.persona.voice.knowledge.filter { TextScript.language(of: $0) == request.language }
+        // Two shared terms, or one long word (sourdough, marathon): a common word is no topic.
+        if let (fact, _) = best(knowledge, by: { Self.similarity(terms, TextScript.terms($0)) }) {
+            let shared = terms.intersection(TextScript.terms(fact))
+            if shared.count >= 2 || shared.contains(where: { $0.count >= 6 && !$0.unicodeScalars.contains(where: TextScript.isCJK) }) {
+                return book.answer(fact: fact)
+            }
         }
-        return sentences.joined(separator: language == .chinese ? "" : " ")
+        let acknowledgement = book.acknowledgement()
+        return acknowledgement.isEmpty ? nil : acknowledgement
     }
 
     /// A post of its own for a quiet feed: a question in its voice, often with one of its facts,
@@ -83,29 +149,6 @@ public struct OfflineResponder: Responder {
         return Double(a.intersection(b).count) / (Double(a.count) * Double(b.count)).squareRoot()
     }
 
-    /// What the post is about, quoted back: its strongest content words in English, its first
-    /// clause in Chinese (which has no spaces to find words by).
-    static func topic(of text: String, language: TextScript.Language, preferring knowledge: [String]) -> String {
-        if language == .chinese {
-            let clause = text.split { "，。！？,.!?\n；;～~".contains($0) }.first.map { $0.trimmingWhitespace() } ?? text
-            let cjkOnly = clause.isEmpty ? text.trimmingWhitespace() : clause
-            return "「" + (cjkOnly.count > 14 ? String(cjkOnly.prefix(13)) + "…" : cjkOnly) + "」"
-        }
-        let words = TextScript.contentWords(text)
-        guard !words.isEmpty else { return "this" }
-        let knownTerms = knowledge.reduce(into: Set<String>()) { $0.formUnion(TextScript.contentWords($1)) }
-        func weight(_ word: String) -> Int { (knownTerms.contains(word) ? 100 : 0) + word.count * 2 - (words.firstIndex(of: word) ?? 0) }
-        // Two content words side by side in the post ("community garden") name it best.
-        let sequence = text.lowercased().split { !($0.isLetter || $0.isNumber || $0 == "'") }.map(String.init)
-        var bestPair: (String, Int)?
-        for (first, second) in zip(sequence, sequence.dropFirst()) where words.contains(first) && words.contains(second) {
-            let score = weight(first) + weight(second)
-            if score > (bestPair?.1 ?? .min) { bestPair = ("\(first) \(second)", score) }
-        }
-        if let bestPair { return bestPair.0 }
-        return words.max { weight($0) < weight($1) }!
-    }
-
     static func withoutMentions(_ text: String) -> String {
         text.split(separator: " ", omittingEmptySubsequences: false).filter { !$0.hasPrefix("@") }.joined(separator: " ").trimmingWhitespace()
     }
@@ -131,11 +174,8 @@ public struct OfflineResponder: Responder {
     }
 }
 
-/// The offline engine's phrasing per voice style and language.
+/// The offline engine's quiet-feed openers per voice style and language.
 struct Phrasebook {
-    var openers: [String]
-    var factIntro: [String]
-    var closers: [String]
     var openerQuestions: [String]
     var openerFact: [String]
 
@@ -143,9 +183,6 @@ struct Phrasebook {
         switch (style, language) {
         case (.playful, .english):
             return Phrasebook(
-                openers: ["Ooh, {topic}! Love this.", "Okay, {topic} sounds exciting!", "Yay for {topic}!"],
-                factIntro: ["Fun fact: {fact}", "Also: {fact}"],
-                closers: ["Tell us more? ✨", "Keep us posted! 🎉", "What's next for you?"],
                 openerQuestions: [
                     "What made you smile today? ✨", "What's one small win from this week?", "Share something you're excited about! 🎉",
                     "What's the best thing you ate this week?", "Tell us about a tiny adventure you had lately!", "What are you learning right now? ✨",
@@ -153,9 +190,6 @@ struct Phrasebook {
                 openerFact: ["Did you know? {fact}", "Fun fact: {fact}"])
         case (.playful, .chinese):
             return Phrasebook(
-                openers: ["哇，{topic}！太棒啦。", "{topic}，听起来好有意思！", "为{topic}欢呼一下！"],
-                factIntro: ["顺便分享：{fact}", "小知识：{fact}"],
-                closers: ["快多讲讲吧✨", "记得告诉我们后续哦🎉", "接下来有什么计划？"],
                 openerQuestions: [
                     "今天有什么让你开心的小事吗？✨", "这周你最得意的一件事是什么？", "来聊聊最近让你期待的事吧🎉",
                     "这周吃到的最好吃的东西是什么？", "最近有什么小冒险想分享吗？", "你最近在学什么新东西？✨",
@@ -163,9 +197,6 @@ struct Phrasebook {
                 openerFact: ["你知道吗？{fact}", "小知识：{fact}"])
         case (.formal, .english):
             return Phrasebook(
-                openers: ["Thank you for your post about {topic}.", "Regarding {topic}: thank you for raising it."],
-                factIntro: ["For reference: {fact}", "Please note: {fact}"],
-                closers: ["I hope this helps.", "Please let us know if you have further questions."],
                 openerQuestions: [
                     "What questions would you like the community to discuss this week?", "Which topic would you like to learn more about?",
                     "Which claim have you seen recently that deserves a closer look?", "What is a common belief you were surprised to find untrue?",
@@ -174,9 +205,6 @@ struct Phrasebook {
                 openerFact: ["A note for the community: {fact}", "For the record: {fact}"])
         case (.formal, .chinese):
             return Phrasebook(
-                openers: ["感谢您关于{topic}的分享。", "关于{topic}，感谢提出。"],
-                factIntro: ["供参考：{fact}", "需要说明的是：{fact}"],
-                closers: ["希望对您有所帮助。", "如有疑问，欢迎继续交流。"],
                 openerQuestions: [
                     "本周大家希望讨论哪些问题？", "您最想深入了解哪个话题？", "最近看到的哪个说法值得核实一下？",
                     "有哪个常见说法后来被您发现并不准确？", "您最信任哪些信息来源？为什么？", "有什么问题希望有人讲得更清楚一些？",
@@ -184,9 +212,6 @@ struct Phrasebook {
                 openerFact: ["社区提示：{fact}", "记录一下：{fact}"])
         case (.deadpan, .english):
             return Phrasebook(
-                openers: ["So, {topic}. Noted.", "Ah yes, {topic}. Bold.", "{topic}. The saga continues."],
-                factIntro: ["Relatedly: {fact}", "For the record: {fact}"],
-                closers: ["Carry on.", "Riveting.", "We'll all be watching."],
                 openerQuestions: [
                     "Quiet in here. Somebody say something mildly interesting.", "Poll: what did everyone have for lunch. Be honest.",
                     "Status report: nothing is happening. Change my mind.", "Rate your week from one to ten. Decimals allowed.",
@@ -195,9 +220,6 @@ struct Phrasebook {
                 openerFact: ["Unprompted fact: {fact}", "Nobody asked, but: {fact}"])
         case (.deadpan, .chinese):
             return Phrasebook(
-                openers: ["嗯，{topic}。已阅。", "{topic}，好的，记下了。", "关于{topic}，剧情继续。"],
-                factIntro: ["顺带一提：{fact}", "郑重记录：{fact}"],
-                closers: ["继续。", "精彩。", "大家都在看着呢。"],
                 openerQuestions: [
                     "这里好安静。来个人说点稍微有趣的事。", "调查一下：大家午饭吃了什么？说实话。", "现状汇报：什么都没发生。欢迎反驳。",
                     "给这周打个分，一到十，可以带小数。", "说一件第一次就成功的事。我等着。", "大家现在都在拖延什么？",
@@ -205,9 +227,6 @@ struct Phrasebook {
                 openerFact: ["没人问但还是说一下：{fact}", "冷知识播报：{fact}"])
         case (.neutral, .english):
             return Phrasebook(
-                openers: ["Thanks for sharing about {topic}.", "Interesting point on {topic}.", "Good to hear about {topic}."],
-                factIntro: ["Worth knowing: {fact}", "For context: {fact}"],
-                closers: ["How did it go?", "What do others think?", "Curious to hear more."],
                 openerQuestions: [
                     "What are you working on this week?", "Any recommendations to share with the community?",
                     "What's a good book, show or tool you found recently?", "What's something you changed your mind about lately?",
@@ -216,9 +235,6 @@ struct Phrasebook {
                 openerFact: ["Something to start with: {fact}", "A thought to start the day: {fact}"])
         case (.neutral, .chinese):
             return Phrasebook(
-                openers: ["谢谢分享{topic}。", "关于{topic}，这个话题挺有意思。", "看到{topic}，很高兴。"],
-                factIntro: ["值得一提：{fact}", "补充一点：{fact}"],
-                closers: ["后来怎么样了？", "大家怎么看？", "想听听更多细节。"],
                 openerQuestions: [
                     "这周大家都在忙些什么？", "有什么好东西想推荐给大家吗？", "最近发现了什么好书、好剧或好用的工具？",
                     "最近有什么想法改变了吗？", "怎样能让这个社区对你更有用？", "有什么问题想听听大家的看法？",

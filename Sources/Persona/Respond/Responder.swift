@@ -26,6 +26,12 @@ public struct ReplyRequest: Sendable {
     /// The thread from the post down to the item being answered, oldest first, for engines that
     /// read context; empty means just `post` and `parent`.
     public var thread: [ThreadMessage] = []
+    /// The situation of what it answers, and what the persona may do in it: engines write for it
+    /// and the fit check holds them to it.
+    public var reading = SituationReading()
+    public var action = SituationAction.reply
+    /// The operator's support text in the reply's language, for `self_harm`.
+    public var support: String?
 
     public init(persona: Persona, kind: Kind = .reply, post: String, parent: String? = nil, language: TextScript.Language,
                 attempt: Int = 1, previousFailure: Violation? = nil, seed: UInt64 = 0) {

@@ -1,4 +1,5 @@
 import Foundation
+import Persona
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
@@ -35,6 +36,7 @@ final class TestServer: Sendable {
         for (name, text) in personas {
             try text.write(toFile: configuration.personasDirectory + "/" + name, atomically: true, encoding: .utf8)
         }
+        try installSituationRules(in: configuration.personasDirectory)
         configure(&configuration)
         var logger = logger ?? Logger(label: "test-gateway")
         if logger.logLevel != .trace {
@@ -56,6 +58,15 @@ final class TestServer: Sendable {
         }
         return TestServer(server: server, group: group, task: task, port: port, dataDirectory: configuration.dataDirectory,
                           personasDirectory: configuration.personasDirectory)
+    }
+
+    /// The shipped situation rules, which every personas directory needs for bots to answer
+    /// (left alone where a test put its own).
+    static func installSituationRules(in directory: String) throws {
+        guard !FileManager.default.fileExists(atPath: directory + "/" + PersonaDirectory.situationRules) else { return }
+        try FileManager.default.createDirectory(atPath: directory + "/situations", withIntermediateDirectories: true)
+        let shipped = ConfigurationTests.repositoryRoot + "/personas/" + PersonaDirectory.situationRules
+        try FileManager.default.copyItem(atPath: shipped, toPath: directory + "/" + PersonaDirectory.situationRules)
     }
 
     private init(server: GatewayServer, group: ServiceGroup, task: Task<Void, any Error>, port: Int, dataDirectory: String, personasDirectory: String) {

@@ -73,6 +73,19 @@ enum PostgresSchema {
                 "INSERT INTO streams (name, last_offset) VALUES ('feed', 0)",
             ]
         ),
+        (
+            "v2-situations",
+            [
+                "ALTER TABLE bot_decisions ADD COLUMN situation TEXT NOT NULL DEFAULT ''",
+                """
+                CREATE TABLE moderation_flags (
+                    key TEXT PRIMARY KEY, at BIGINT NOT NULL, reason TEXT NOT NULL, situation TEXT NOT NULL, item_id TEXT NOT NULL,
+                    post_id TEXT NOT NULL, persona TEXT NOT NULL, bot_action TEXT NOT NULL, rule TEXT NOT NULL, text TEXT NOT NULL
+                )
+                """,
+                "CREATE INDEX moderation_flags_at ON moderation_flags (at)",
+            ]
+        ),
     ]
 
     /// Creates the schema if needed and applies the migrations not yet applied, under an advisory

@@ -51,16 +51,54 @@ extension PostgresStore: BotStore {
             var decisions: [BotDecision] = []
             let rows = try await client.query(
                 """
-                SELECT persona, at, trigger, item_id, post_id, outcome, rule, detail FROM bot_decisions
+                SELECT persona, at, trigger, item_id, post_id, outcome, rule, detail, situation FROM bot_decisions
                 WHERE persona = \(persona) ORDER BY id DESC LIMIT \(limit)
                 """, logger: logger)
-            for try await (persona, at, trigger, itemID, postID, outcome, rule, detail)
-                in rows.decode((String, Int64, String, String, String, String, String, String).self) {
+            for try await (persona, at, trigger, itemID, postID, outcome, rule, detail, situation)
+                in rows.decode((String, Int64, String, String, String, String, String, String, String).self) {
                 decisions.append(BotDecision(
                     persona: persona, at: Timestamp(milliseconds: at), trigger: trigger, itemID: itemID, postID: postID, outcome: outcome,
-                    rule: rule, detail: detail))
+                    rule: rule, detail: detail, situation: situation))
             }
             return decisions
+        }
+    }
+
+    public func raise(_ flag: ModerationFlag) async {
+        let logger = self.logger
+        do {
+            try await read { client in
+                try await client.query(
+                    """
+                    INSERT INTO moderation_flags (key, at, reason, situation, item_id, post_id, persona, bot_action, rule, text)
+                    VALUES (\(flag.key), \(flag.at.milliseconds), \(flag.reason.rawValue), \(flag.situation), \(flag.itemID), \(flag.postID),
+                        \(flag.persona), \(flag.botAction), \(flag.rule), \(flag.text))
+                    ON CONFLICT (key) DO UPDATE SET bot_action = excluded.bot_action, rule = excluded.rule, persona = excluded.persona
+                    """, logger: logger)
+                return ()
+            }
+        } catch {
+            logger.error("A moderation flag for \(flag.itemID) could not be stored: \(error)")
+        }
+    }
+
+    public func flags(limit: Int) async throws(GatewayError) -> [ModerationFlag] {
+        let logger = self.logger
+        return try await read { client in
+            var flags: [ModerationFlag] = []
+            let rows = try await client.query(
+                """
+                SELECT at, reason, situation, item_id, post_id, persona, bot_action, rule, text FROM moderation_flags
+                ORDER BY at DESC, key LIMIT \(limit)
+                """, logger: logger)
+            for try await (at, reason, situation, itemID, postID, persona, botAction, rule, text)
+                in rows.decode((Int64, String, String, String, String, String, String, String, String).self) {
+                guard let reason = ModerationFlag.Reason(rawValue: reason) else { continue }
+                flags.append(ModerationFlag(
+                    at: Timestamp(milliseconds: at), reason: reason, situation: situation, itemID: itemID, postID: postID, persona: persona,
+                    botAction: botAction, rule: rule, text: text))
+            }
+            return flags
         }
     }
 

@@ -251,9 +251,9 @@ public final class PostgresStore: FeedStore {
     static func insert(_ decision: BotDecision, on connection: PostgresConnection, logger: Logger) async throws {
         try await connection.query(
             """
-            INSERT INTO bot_decisions (persona, at, trigger, item_id, post_id, outcome, rule, detail)
+            INSERT INTO bot_decisions (persona, at, trigger, item_id, post_id, outcome, rule, detail, situation)
             VALUES (\(decision.persona), \(decision.at.milliseconds), \(decision.trigger), \(decision.itemID), \(decision.postID),
-                \(decision.outcome), \(decision.rule), \(decision.detail))
+                \(decision.outcome), \(decision.rule), \(decision.detail), \(decision.situation))
             """, logger: logger)
     }
 

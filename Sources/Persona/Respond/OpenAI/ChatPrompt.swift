@@ -42,9 +42,53 @@ enum ChatPrompt {
         if !tone.avoidTopics.isEmpty { rules.append("Do not discuss these topics: \(tone.avoidTopics.joined(separator: ", ")).") }
         rules.append("Answer with the text of your \(request.kind == .opener ? "post" : "comment") only: no preamble, no quotation marks, no name in front.")
         text += "\n\nRules (a reply that breaks one is not published):\n" + rules.map { "- \($0)" }.joined(separator: "\n")
+        if request.kind == .reply {
+            text += "\n\n" + situationText(request)
+        }
         if !persona.voice.knowledge.isEmpty {
             text += "\n\nFacts you may use:\n" + persona.voice.knowledge.map { "- \($0)" }.joined(separator: "\n")
         }
+        return text
+    }
+
+    /// The situation of what it answers and the rules that follow from it, so a good model gets
+    /// the register right the first time (the fit check refuses what does not fit anyway).
+    static func situationText(_ request: ReplyRequest) -> String {
+        let reading = request.reading
+        var rules: [String] = []
+        let names = reading.situations.sorted().map(\.name).joined(separator: ", ")
+        var text = "What you are answering was read as: \(names)."
+        switch reading.primary {
+        case .selfHarm:
+            rules.append("The writer may be thinking of suicide or self-harm. Be calm, kind and brief; never playful, never a joke, never ask what's next.")
+            if let support = request.support { rules.append("Include this text exactly: \(support)") }
+        case .grief:
+            rules.append("Someone has died or a pet was lost. Offer condolence in your own voice, briefly.")
+        case .illness:
+            rules.append("Someone is ill or worried about their health. Offer support, briefly.")
+        case .distress:
+            rules.append("Someone shares bad news. Offer support without advice they did not ask for.")
+        case .conflict:
+            rules.append("Someone is angry or being harassed. Do not take sides or add heat; be calm and kind.")
+        case .asksIfBot, .question, .celebration, .other:
+            break
+        }
+        if reading.isCareful {
+            rules.append("No emoji, no exclamation marks, no congratulations or celebration words, no jokes, no \"tell us more\" or \"what's next\".")
+        }
+        if reading.medicalQuestion {
+            rules.append("Give no doses and no diagnosis; suggest seeing a doctor or pharmacist.")
+        }
+        if reading.contains(.asksIfBot) {
+            rules.append("They ask whether a bot or a person is answering: say plainly that you are \(request.persona.name), an AI assistant. Never claim to be human.")
+        }
+        if reading.contains(.celebration) && !reading.isCareful {
+            rules.append("It is good news: congratulate them on what they actually said; no condolences.")
+        }
+        if reading.primary == .question {
+            rules.append("Answer only what you know from the facts given; if you do not know, say so and invite the community to help.")
+        }
+        if !rules.isEmpty { text += "\n" + rules.map { "- \($0)" }.joined(separator: "\n") }
         return text
     }
 

@@ -1,0 +1,94 @@
+/// Decides, without side effects, whether a persona that a trigger set off answers an item and how:
+/// the situation of what it answers, what the platform and the persona allow in it, its avoided
+/// topics, then the checks its reply must pass. The bot runner, `persona preview` and
+/// `persona eval` all decide through it, so what an author previews is what the bot does.
+public struct TurnPlanner: Sendable {
+    public let persona: Persona
+    public let catalog: PersonaCatalog
+
+    public init(persona: Persona, catalog: PersonaCatalog) {
+        self.persona = persona
+        self.catalog = catalog
+    }
+
+    /// Why a turn ended in silence, as the decision log names it.
+    public enum SilenceRule: String, Sendable, Equatable {
+        /// No situation rules are loaded: a bot that cannot tell grief from good news says nothing.
+        case rulesMissing = "situation.rules_missing"
+        /// The policy (or the persona's own `situations:`) says silent for this situation.
+        case situationSilent = "situation.silent"
+        /// The offline engine has nothing good to say about an unsure reading.
+        case situationUnsure = "situation.unsure"
+        /// Another persona already answered this self-harm post with support.
+        case supportGiven = "situation.self_harm.once"
+        case avoidedTopic = "tone.avoid_topics"
+    }
+
+    public enum Verdict: Sendable {
+        case silent(SilenceRule, detail: String)
+        case reply(Plan)
+    }
+
+    /// Everything a reply needs once the turn is decided.
+    public struct Plan: Sendable {
+        public var persona: Persona
+        public var reading: SituationReading
+        public var action: SituationAction
+        public var language: TextScript.Language
+        /// The tone rules with the fit check for this situation.
+        public var checker: ToneChecker
+        /// The operator's support text, for `self_harm`.
+        public var support: String?
+
+        /// The request for the engine, with the plan's situation in it.
+        public func request(post: String, parent: String?, seed: UInt64, thread: [ThreadMessage] = []) -> ReplyRequest {
+            var request = ReplyRequest(persona: persona, post: post, parent: parent, language: language, seed: seed)
+            request.reading = reading
+            request.action = action
+            request.support = support
+            request.thread = thread
+            return request
+        }
+    }
+
+    /// Reads the situation of `target` (the post, or the comment answered under `post`).
+    public func read(_ target: String) -> SituationReading {
+        SituationReader(rules: catalog.situations).read(target)
+    }
+
+    /// - Parameters:
+    ///   - target: the text being answered; `post` the thread's post (the same text for a post).
+    ///   - reading: the situation of `target`, when the caller read it already (once per item).
+    public func decide(target: String, post: String, reading: SituationReading? = nil) -> Verdict {
+        guard !catalog.situations.isEmpty else {
+            return .silent(.rulesMissing, detail: "situations/rules.yaml is missing or invalid, so the situation cannot be read")
+        }
+        let reading = reading ?? read(target)
+        let situation = reading.primary
+        let action = catalog.policy.situations.action(for: situation, persona: persona)
+        if action == .silent {
+            let whose = persona.situations[situation] == .silent ? "the persona's situations" : (catalog.policy.situations.actions[situation] == .silent ? "the platform policy" : "its \(persona.voice.style.rawValue) style")
+            return .silent(.situationSilent, detail: "\(reading.summary): \(whose) says silent for \(situation.name)")
+        }
+        var checker = ToneChecker(persona: persona, lexicons: catalog.lexicons, answering: target)
+        // Support and an honest "I am an AI" are owed whatever the topic; elsewhere the persona
+        // stays out of topics it avoids.
+        if situation != .selfHarm && !reading.contains(.asksIfBot) {
+            if let topic = checker.avoidedTopic(in: target) ?? checker.avoidedTopic(in: post) {
+                return .silent(.avoidedTopic, detail: topic.detail)
+            }
+        }
+        if persona.responder.engine == .offline && situation == .other && reading.unsure {
+            return .silent(.situationUnsure, detail: "\(reading.summary): nothing good to say")
+        }
+        let language = checker.language ?? TextScript.language(of: target)
+        var support: String?
+        if situation == .selfHarm {
+            support = catalog.policy.situations.support[language] ?? SituationPolicy.defaultSupport[language]
+            // The operator's help text is owed in full, whatever the persona's length limit.
+            checker.raiseLengthLimit(to: (support?.count ?? 0) + 200)
+        }
+        checker.fit = FitCheck(reading: reading, rules: catalog.situations, personaName: persona.name)
+        return .reply(Plan(persona: persona, reading: reading, action: action, language: language, checker: checker, support: support))
+    }
+}

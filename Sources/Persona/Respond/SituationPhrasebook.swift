@@ -1,0 +1,250 @@
+/// The offline engine's wording per situation, register and language. Careful situations have
+/// two registers only (formal, and warm for every other style): a playful persona is gentle on
+/// bad news, not playful. `{subject}` is what the post is about ("your grandpa", "the new job"),
+/// `{name}` the persona's name, `{help}` the operator's support text.
+struct SituationPhrasebook {
+    let language: TextScript.Language
+    let style: Voice.Style
+
+    private var english: Bool { language == .english }
+    private var formal: Bool { style == .formal }
+
+    func supportReply() -> [String] {
+        if english {
+            return formal
+                ? ["I am sorry you are going through this, and I am glad you said it here. You do not have to face it alone. {help}"]
+                : ["I'm really sorry you're feeling this way, and I'm glad you said it out loud. You don't have to carry this alone. {help}",
+                   "That sounds incredibly heavy, and I'm sorry you're carrying it. Please talk to someone today. {help}"]
+        }
+        return formal
+            ? ["很遗憾你正在经历这些，谢谢你愿意说出来。你不必独自面对。{help}"]
+            : ["听到你这么难受，我很心疼，谢谢你愿意说出来。你不用一个人扛着。{help}", "你现在一定很辛苦。请今天就找人聊一聊。{help}"]
+    }
+
+    func grief(subject: String?) -> [String] {
+        switch (english, formal, subject != nil) {
+        case (true, true, true): return ["Please accept my condolences on the loss of {subject}. Take care of yourself in the days ahead."]
+        case (true, true, false): return ["Please accept my sincere condolences. Take care of yourself in the days ahead."]
+        case (true, false, true):
+            return ["I'm so sorry about {subject}. Thinking of you today.", "I'm so sorry about {subject}. Take all the time you need.",
+                    "I'm so sorry about {subject}. Sending you strength."]
+        case (true, false, false):
+            return ["I'm so sorry for your loss. Thinking of you today.", "I'm so sorry for your loss. Take all the time you need."]
+        case (false, true, true): return ["惊闻{subject}离世，请节哀顺变，保重身体。"]
+        case (false, true, false): return ["请节哀顺变，保重身体。"]
+        case (false, false, true): return ["很抱歉听到{subject}的消息，请节哀，照顾好自己。", "{subject}的事让人心痛，抱抱你，慢慢来。"]
+        case (false, false, false): return ["很抱歉听到这个消息，请节哀，照顾好自己。", "抱抱你，难过的时候不用硬撑，慢慢来。"]
+        }
+    }
+
+    func illness(medical: Bool) -> [String] {
+        let advice = english
+            ? (formal ? " I cannot give medical advice or doses; please ask a doctor or pharmacist." : " I can't give medical advice or doses here, so please check with a doctor or pharmacist.")
+            : (formal ? "我无法提供诊断或用药建议，请咨询医生或药师。" : "我没法给诊断或用药建议，最好问问医生或药师。")
+        let lines: [String]
+        if english {
+            lines = formal ? ["I am sorry to hear you are unwell. I wish you a steady recovery."]
+                : ["I'm sorry you're going through this. I hope you feel better soon.", "That sounds rough. Take good care of yourself."]
+        } else {
+            lines = formal ? ["听闻您身体不适，祝早日康复。"] : ["辛苦了，希望你早点好起来。", "听起来好难受，照顾好自己。"]
+        }
+        return medical ? lines.map { english ? $0 + advice : advice + $0 } : lines
+    }
+
+    func recovery() -> [String] {
+        english
+            ? (formal ? ["I am very glad to hear this. I wish you continued good health."]
+                : ["That's such a relief to hear. Wishing you a smooth rest of the recovery.", "So glad to hear this. Take it easy and look after yourself."])
+            : (formal ? ["听到这个消息很欣慰，祝您身体健康。"] : ["听到这个真的松了一口气，好好休养。", "太让人安心了，接下来好好照顾自己。"])
+    }
+
+    func distress(topic: DistressTopic?) -> [String] {
+        if formal {
+            return english ? ["I am sorry to hear about this. I hope things improve soon."] : ["很遗憾听到这个消息，希望情况尽快好转。"]
+        }
+        let lead: String
+        switch (topic, english) {
+        case (.job, true): lead = "Losing a job is a hard blow, and it says nothing about what you're worth."
+        case (.job, false): lead = "丢了工作真的很打击人，但这不代表你不够好。"
+        case (.exam, true): lead = "One result doesn't define you, even if it stings right now."
+        case (.exam, false): lead = "一次结果定义不了你，现在难受很正常。"
+        case (.breakup, true): lead = "Break-ups hurt. Be gentle with yourself for a while."
+        case (.breakup, false): lead = "分开真的很痛，这段时间对自己温柔一点。"
+        case (.lonely, true): lead = "Feeling lonely is hard, and you're not the only one here who knows that feeling."
+        case (.lonely, false): lead = "孤单的感觉很难熬，这里也有人懂你。"
+        case (.money, true): lead = "Money worries are exhausting. I hope things ease up soon."
+        case (.money, false): lead = "钱的压力真的很磨人，希望很快能缓过来。"
+        case (.shame, true): lead = "That sounds really embarrassing, and it will weigh on others far less than it does on you."
+        case (.shame, false): lead = "这种时候真的很难受，但别人不会像你想的那样一直记着。"
+        case (nil, true): lead = "That sounds really hard. I'm sorry you're dealing with it."
+        case (nil, false): lead = "听起来真的很不容易，抱抱你。"
+        }
+        let closers = english ? ["", " I hope tomorrow is kinder.", " Take care of yourself."] : ["", "希望明天会好一点。", "照顾好自己。"]
+        return closers.map { lead + $0 }
+    }
+
+    func conflict() -> [String] {
+        english
+            ? (formal ? ["I am sorry you are dealing with this. If anyone is harassing you here, please report it so moderators can step in."]
+                : ["That sounds really frustrating. If anyone is harassing you here, please report it so moderators can step in."])
+            : ["遇到这种事真的很憋屈。如果有人在这里骚扰你，请举报，管理员会处理。"]
+    }
+
+    func disclosure() -> [String] {
+        switch (style, english) {
+        case (.playful, true): return ["I'm {name}, an AI assistant, not a person. Happy to keep you company though."]
+        case (.neutral, true): return ["I'm {name}, an AI assistant, not a person. I'm here to help where I can."]
+        case (.formal, true): return ["I am {name}, an AI assistant, not a person. The other members here are people."]
+        case (.deadpan, true): return ["I'm {name}, an AI assistant. Not a person, though I do try."]
+        case (.playful, false): return ["我是{name}，一个AI助手，不是真人。不过很乐意陪你聊聊。"]
+        case (.neutral, false): return ["我是{name}，一个AI助手，不是真人。有需要可以随时叫我。"]
+        case (.formal, false): return ["我是{name}，一个AI助手，不是真人。社区里的其他成员都是真人。"]
+        case (.deadpan, false): return ["我是{name}，一个AI助手。不是真人，如假包换。"]
+        }
+    }
+
+    func celebration(subject: String?) -> [String] {
+        switch (style, english, subject != nil) {
+        case (.playful, true, true): return ["Congrats on {subject}! 🎉 That's huge.", "Yay, {subject}! So happy for you ✨"]
+        case (.playful, true, false): return ["Congrats, this is great news! 🎉", "Yay, so happy for you ✨"]
+        case (.neutral, true, true): return ["Congratulations on {subject}, that's great news.", "Well deserved. Congratulations on {subject}."]
+        case (.neutral, true, false): return ["Congratulations, that's great news."]
+        case (.formal, true, true): return ["Congratulations on {subject}. Well done."]
+        case (.formal, true, false): return ["Congratulations. Well done."]
+        case (.deadpan, true, true): return ["Congratulations on {subject}. Impressive. Carry on.", "{subject}. Well done, genuinely."]
+        case (.deadpan, true, false): return ["Good news, for once. Well done."]
+        case (.playful, false, true): return ["恭喜{subject}！🎉 真替你开心", "哇，恭喜{subject}！✨"]
+        case (.playful, false, false): return ["恭喜恭喜！🎉 真替你开心", "好消息！替你开心✨"]
+        case (.neutral, false, true): return ["恭喜{subject}，真是好消息。"]
+        case (.neutral, false, false): return ["恭喜，真是好消息。"]
+        case (.formal, false, true): return ["祝贺您{subject}。"]
+        case (.formal, false, false): return ["祝贺您。"]
+        case (.deadpan, false, true): return ["恭喜{subject}。不错，继续。"]
+        case (.deadpan, false, false): return ["难得的好消息。恭喜。"]
+        }
+    }
+
+    func birthday() -> [String] {
+        switch (style, english) {
+        case (.playful, true): return ["Happy birthday! 🎂 Hope it's a great one."]
+        case (.formal, true): return ["Happy birthday. Best wishes for the year ahead."]
+        case (.deadpan, true): return ["Happy birthday. Another lap around the sun, completed."]
+        case (_, true): return ["Happy birthday, hope you have a good one."]
+        case (.playful, false): return ["生日快乐！🎂 愿新的一岁都顺顺利利"]
+        case (.formal, false): return ["祝您生日快乐，新的一岁一切顺利。"]
+        case (.deadpan, false): return ["生日快乐。又绕太阳一圈，完成。"]
+        case (_, false): return ["生日快乐，新的一岁顺顺利利。"]
+        }
+    }
+
+    func answer(fact: String) -> [String] {
+        switch (style, english) {
+        case (.formal, true): return ["For reference: \(fact)"]
+        case (.playful, true): return ["Ooh, I know this one: \(fact)"]
+        case (.deadpan, true): return ["For the record: \(fact)"]
+        case (_, true): return ["From what I know: \(fact)"]
+        case (.formal, false): return ["供参考：\(fact)"]
+        case (.playful, false): return ["这个我知道！\(fact)"]
+        case (.deadpan, false): return ["郑重记录：\(fact)"]
+        case (_, false): return ["据我所知：\(fact)"]
+        }
+    }
+
+    func unknownAnswer() -> [String] {
+        switch (style, english) {
+        case (.formal, true): return ["I do not have a reliable answer to that. Perhaps someone in the community does."]
+        case (.playful, true): return ["Hmm, that one's beyond me. Anyone here know?"]
+        case (.deadpan, true): return ["No idea. Someone here will know."]
+        case (_, true): return ["I don't know that one. Maybe someone here does?"]
+        case (.formal, false): return ["这个问题我没有可靠的答案，也许社区里有人知道。"]
+        case (.playful, false): return ["这个我也不知道诶，有没有人来解答一下？"]
+        case (.deadpan, false): return ["不知道。总会有人知道的。"]
+        case (_, false): return ["这个我不太确定，看看社区里有没有人知道？"]
+        }
+    }
+
+    func acknowledgement() -> [String] {
+        switch (style, english) {
+        // No emoji or exclamation here: a post read as nothing in particular may still be bad
+        // news in words the reader does not know.
+        case (.playful, true): return ["Thanks for sharing this with us.", "Always nice to see what you're up to."]
+        case (.formal, true): return ["Thank you for sharing this with the community."]
+        // A deadpan aside with nothing to hold on to reads as a brush-off: it stays quiet.
+        case (.deadpan, _): return []
+        case (_, true): return ["Thanks for sharing.", "Good to hear from you."]
+        case (.playful, false): return ["谢谢分享，看到你的动态真好。", "谢谢你分享这些。"]
+        case (.formal, false): return ["感谢您的分享。"]
+        case (_, false): return ["谢谢分享。"]
+        }
+    }
+}
+
+/// The kind of bad news a post shares, for a support line that fits it.
+enum DistressTopic {
+    case job, exam, breakup, lonely, money, shame
+
+    static func find(in text: String) -> DistressTopic? {
+        let lowered = text.lowercased()
+        let table: [(DistressTopic, [String])] = [
+            (.job, ["laid off", "fired", "lost my job", "layoff", "unemployed", "let go", "失业", "被裁", "裁员", "开除", "辞退", "没工作", "找不到工作", "没找到工作"]),
+            (.exam, ["exam", "test", "failed", "flunked", "grade", "考", "挂科", "落榜", "不及格", "分数"]),
+            (.breakup, ["broke up", "break up", "breakup", "dumped", "divorce", "ended it", "分手", "被甩", "离婚", "出轨"]),
+            (.lonely, ["lonely", "alone", "no friends", "nobody to", "no one to", "孤独", "寂寞", "孤单", "没朋友", "没人"]),
+            (.money, ["rent", "debt", "broke", "afford", "bills", "paycheck", "欠", "房租", "没钱", "还款", "网贷", "工资"]),
+            (.shame, ["embarrass", "humiliat", "mortified", "in front of", "丢人", "丢脸", "社死", "批评", "难堪"]),
+        ]
+        return table.first { $0.1.contains { lowered.contains($0) } }?.0
+    }
+}
+
+/// What a post names that a reply can speak of: the person or pet someone lost, the good news.
+enum ReplySubject {
+    private static let englishKin = [
+        "grandpa", "grandma", "granny", "grandmother", "grandfather", "nana", "mom", "mum", "mother", "dad", "father", "brother", "sister",
+        "son", "daughter", "husband", "wife", "partner", "best friend", "friend", "uncle", "aunt", "cousin", "dog", "cat", "pup", "puppy",
+        "kitty", "bunny", "hamster", "bird", "horse",
+    ]
+    private static let chineseKin = [
+        "外婆", "外公", "奶奶", "爷爷", "姥姥", "姥爷", "妈妈", "爸爸", "父亲", "母亲", "老爸", "老妈", "哥哥", "姐姐", "弟弟", "妹妹", "儿子", "女儿",
+        "老公", "老婆", "舅舅", "姑姑", "阿姨", "叔叔", "朋友", "闺蜜", "猫咪", "狗狗", "仓鼠", "兔子",
+    ]
+
+    /// "your grandpa" for "my grandpa passed away"; 外婆 for 今天外婆走了.
+    static func loss(in text: String, language: TextScript.Language) -> String? {
+        let lowered = text.lowercased()
+        if language == .chinese { return chineseKin.first { lowered.contains($0) } }
+        for kin in englishKin {
+            for owner in ["my ", "our "] where TermMatcher.matches(owner + kin, in: lowered) {
+                return "your " + kin
+            }
+        }
+        return nil
+    }
+
+    private static let celebrations: [(terms: [String], english: String, chinese: String)] = [
+        (["job", "offer", "hired", "入职", "录用", "offer", "签约"], "the new job", "拿到新工作"),
+        (["promot", "raise", "升职", "加薪", "转正"], "the promotion", "升职加薪"),
+        (["exam", "passed", "test", "上岸", "考上", "考过", "录取", "雅思", "托福", "没挂"], "passing", "考试顺利"),
+        (["graduat", "degree", "diploma", "毕业", "答辩"], "graduating", "顺利毕业"),
+        (["engaged", "married", "wedding", "proposed", "结婚", "订婚", "领证", "求婚", "新婚"], "the wonderful news", "喜结良缘"),
+        (["baby", "born", "birth", "pregnan", "aunt", "uncle", "宝宝", "出生", "怀孕", "生了", "胎心", "当舅舅", "当阿姨", "当爸", "当妈"], "the little one", "迎来小宝贝"),
+        (["house", "home", "keys", "apartment", "买房", "新家", "乔迁", "钥匙"], "the new home", "乔迁新居"),
+        (["publish", "novel", "book deal", "paper", "论文", "发表", "接收"], "getting published", "论文发表"),
+        (["shipped", "launched", "released", "上线", "发布"], "the launch", "顺利上线"),
+        (["marathon", "race", "personal best", "完赛", "跑完"], "the race", "完赛"),
+        (["sober"], "the milestone", "这个里程碑"),
+        (["won", "winner", "champion", "first place", "medal", "冠军", "一等奖", "获奖", "得奖", "赢"], "the win", "获奖"),
+        (["license", "驾照"], "the licence", "拿到驾照"),
+        (["puppy", "kitten", "adopted", "领养", "收养"], "the new family member", "迎来新成员"),
+        (["scholarship", "奖学金"], "the scholarship", "拿到奖学金"),
+        (["green card", "visa", "citizenship"], "the green light", "手续办成"),
+    ]
+
+    static func celebration(in text: String, language: TextScript.Language) -> String? {
+        let lowered = text.lowercased()
+        for entry in celebrations where entry.terms.contains(where: { lowered.contains($0) }) {
+            return language == .english ? entry.english : entry.chinese
+        }
+        return nil
+    }
+}

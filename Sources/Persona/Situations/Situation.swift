@@ -1,0 +1,68 @@
+/// What a post or comment is about, as far as a bot must care before it says anything: someone
+/// grieving is not someone celebrating. Read by `SituationReader` from the platform's rules
+/// (`personas/situations/rules.yaml`).
+public enum Situation: String, Sendable, CaseIterable, Comparable {
+    // Most serious first: when several apply, the first one in this order decides the register.
+    case selfHarm = "self_harm"
+    case grief
+    case illness
+    case distress
+    case conflict
+    case asksIfBot = "asks_if_bot"
+    case question
+    case celebration
+    case other
+
+    /// Situations that call for a careful register: no cheer, no jokes, no emoji, no prying.
+    public var isCareful: Bool {
+        switch self {
+        case .selfHarm, .grief, .illness, .distress, .conflict: true
+        case .asksIfBot, .question, .celebration, .other: false
+        }
+    }
+
+    var severity: Int { Self.allCases.firstIndex(of: self) ?? Self.allCases.count }
+
+    public static func < (lhs: Situation, rhs: Situation) -> Bool { lhs.severity < rhs.severity }
+
+    /// For messages: `self_harm`, `asks_if_bot`, …
+    public var name: String { rawValue }
+}
+
+/// The situations found in one text, and how sure the reading is.
+public struct SituationReading: Sendable, Equatable {
+    /// Every situation found; `[.other]` when none was.
+    public var situations: Set<Situation>
+    /// The most serious of them: it decides what the bot may do.
+    public var primary: Situation { situations.min() ?? .other }
+    /// Asks about medicine, doses or a diagnosis: a reply gives none and points to a doctor.
+    public var medicalQuestion: Bool
+    /// Signs of feeling that name no situation, or serious words that were cancelled (negated,
+    /// quoted, an idiom): the offline engine stays silent on an unsure `other`.
+    public var unsure: Bool
+    /// The term that found each situation, for the decision log and previews.
+    public var evidence: [Situation: String]
+
+    public init(situations: Set<Situation> = [.other], medicalQuestion: Bool = false, unsure: Bool = false, evidence: [Situation: String] = [:]) {
+        self.situations = situations.isEmpty ? [.other] : situations
+        self.medicalQuestion = medicalQuestion
+        self.unsure = unsure
+        self.evidence = evidence
+    }
+
+    public func contains(_ situation: Situation) -> Bool { situations.contains(situation) }
+
+    /// Whether a reply must keep the careful register.
+    public var isCareful: Bool { situations.contains(where: \.isCareful) }
+
+    /// `grief (passed away)`, `celebration+question`, … for logs and previews.
+    public var summary: String {
+        let names = situations.sorted().map { situation in
+            evidence[situation].map { "\(situation.name) (\"\($0)\")" } ?? situation.name
+        }
+        var text = names.joined(separator: ", ")
+        if medicalQuestion { text += ", medical question" }
+        if unsure { text += ", unsure" }
+        return text
+    }
+}

@@ -1,0 +1,251 @@
+/// Reads the situation of a post or comment from the platform's rules, before any bot replies:
+/// pure and repeatable, no network, a fraction of a millisecond a post.
+///
+/// The text is read sentence by sentence. Idioms are blanked first (笑死 and "killing it" only
+/// sound serious); a term in quotation marks is reported speech or a title and does not count;
+/// a negation shortly before a term cancels it (`not sad at all`, 不是难过), or makes it count
+/// for another situation (`not happy`: distress). Cancelled serious words leave the reading
+/// unsure.
+public struct SituationReader: Sendable {
+    public let rules: SituationRules
+
+    public init(rules: SituationRules) {
+        self.rules = rules
+    }
+
+    public func read(_ text: String) -> SituationReading {
+        guard !rules.isEmpty else { return SituationReading(unsure: true) }
+        var scalars = Array(text.lowercased().unicodeScalars)
+        // A typographic apostrophe inside a word is an apostrophe (don’t); elsewhere it closes a quote.
+        for index in scalars.indices where scalars[index] == "\u{2019}" && TextWords.isWord(at: index, in: scalars) {
+            scalars[index] = "'"
+        }
+        for hit in rules.idioms.hits(in: scalars, range: 0..<scalars.count) {
+            for index in hit.range { scalars[index] = " " }
+        }
+        let quoted = Self.quotedPositions(scalars)
+        var found: [Situation: String] = [:]
+        var weak: [Situation: String] = [:]
+        var unsure = false
+        var medical = false
+        let sentences = Self.sentences(scalars, quoted: quoted)
+        for sentence in sentences {
+            let context = Sentence(scalars: scalars, range: sentence, quoted: quoted, reader: self)
+            for situation in Situation.allCases {
+                guard let rule = rules.rules[situation] else { continue }
+                var evidence: String?
+                for hit in rule.terms.hits(in: scalars, range: sentence) where !quoted[hit.range.lowerBound] {
+                    if hit.term.needsQuestion && !context.isQuestion { continue }
+                    if context.isNegated(hit.range) {
+                        unsure = true
+                        if let other = rule.negated, found[other] == nil { found[other] = "not " + hit.term.text }
+                        continue
+                    }
+                    evidence = hit.term.text
+                    break
+                }
+                if evidence == nil {
+                    for groups in rule.together where groups.allSatisfy({ context.has($0) }) {
+                        evidence = groups.map { $0 == "?" ? "?" : context.firstTerm(of: $0) ?? $0 }.joined(separator: " + ")
+                        break
+                    }
+                }
+                if rule.unless.contains(where: { context.has($0) }) { continue }
+                if let evidence {
+                    if found[situation] == nil { found[situation] = evidence }
+                } else if weak[situation] == nil, !rule.weakUnless.contains(where: { context.has($0) }), let term = context.any(rule.weak) {
+                    weak[situation] = term
+                }
+            }
+            if context.any(rules.uncertain) != nil { unsure = true }
+            if let term = context.any(rules.medicalQuestion) {
+                medical = true
+                if found[.illness] == nil { found[.illness] = term }
+            }
+        }
+        let whole = Sentence(scalars: scalars, range: 0..<scalars.count, quoted: quoted, reader: self)
+        let parts = sentences.map { Sentence(scalars: scalars, range: $0, quoted: quoted, reader: self) }
+        for situation in Situation.allCases where found[situation] == nil {
+            guard let rule = rules.rules[situation] else { continue }
+            // A question mark in a group's terms asks for its own sentence to be a question.
+            for groups in rule.anywhere where groups.allSatisfy({ group in parts.contains { $0.has(group) } }) {
+                found[situation] = groups.compactMap { whole.firstTerm(of: $0) }.joined(separator: " … ")
+                break
+            }
+        }
+        if found.keys.allSatisfy({ $0 == .question }) {
+            for (situation, term) in weak { found[situation] = term }
+        }
+        if found[.illness] != nil && found[.question] != nil { medical = true }
+        // Good news beside bad news is read as the bad news: sarcasm ("great, cancelled again")
+        // and mixed posts both need the careful register.
+        if found[.celebration] != nil, [.selfHarm, .grief, .distress, .conflict].contains(where: { found[$0] != nil }) {
+            found[.celebration] = nil
+        }
+        return SituationReading(situations: Set(found.keys), medicalQuestion: medical, unsure: unsure, evidence: found)
+    }
+
+    /// One sentence of the text, with what the rules need to ask of it. A class only to
+    /// remember which groups it holds: every rule asks about the same few groups.
+    private final class Sentence {
+        let scalars: [Unicode.Scalar]
+        let range: Range<Int>
+        let quoted: [Bool]
+        let reader: SituationReader
+        private var groups: [String: String?] = [:]
+
+        init(scalars: [Unicode.Scalar], range: Range<Int>, quoted: [Bool], reader: SituationReader) {
+            self.scalars = scalars
+            self.range = range
+            self.quoted = quoted
+            self.reader = reader
+        }
+
+        /// Ends with a question mark, or with 吗/么.
+        lazy var isQuestion: Bool = asks()
+
+        private func asks() -> Bool {
+            var index = range.upperBound - 1
+            while index >= range.lowerBound {
+                let scalar = scalars[index]
+                if scalar == "?" || scalar == "？" || scalar == "吗" || scalar == "么" { return true }
+                if TextWords.isWordScalar(scalar) || TextScript.isCJK(scalar) { return false }
+                index -= 1
+            }
+            return false
+        }
+
+        func firstTerm(of group: String) -> String? {
+            if let known = groups[group] { return known }
+            let found = reader.rules.groups[group].flatMap(any)
+            groups[group] = found
+            return found
+        }
+
+        func has(_ group: String) -> Bool {
+            group == "?" ? isQuestion : firstTerm(of: group) != nil
+        }
+
+        func any(_ terms: TermSet) -> String? {
+            terms.hits(in: scalars, range: range).first { !quoted[$0.range.lowerBound] && !isNegated($0.range) }?.term.text
+        }
+
+        /// A negation in the same clause, within the window of words before a Latin term, or
+        /// right before (up to four characters) a CJK one.
+        func isNegated(_ term: Range<Int>) -> Bool {
+            var start = term.lowerBound
+            var words = 0
+            var inWord = false
+            var cjk = 0
+            while start > range.lowerBound {
+                let scalar = scalars[start - 1]
+                if Self.clauseEnds.contains(scalar) { break }
+                if TextScript.isCJK(scalar) {
+                    cjk += 1
+                    if cjk > 4 { break }
+                } else if TextWords.isWord(at: start - 1, in: scalars) {
+                    if !inWord { words += 1 }
+                    inWord = true
+                    if words > reader.rules.negationWindow { break }
+                } else {
+                    inWord = false
+                }
+                start -= 1
+            }
+            guard start < term.lowerBound else { return false }
+            let window = start..<term.lowerBound
+            for hit in reader.rules.negations.hits(in: scalars, range: window) {
+                // 是不是, 能不能, 有没有: an A-not-A question, not a negation.
+                if hit.term.isCJK, hit.range.lowerBound > 0, hit.range.lowerBound + 1 < scalars.count,
+                    scalars[hit.range.lowerBound - 1] == scalars[hit.range.lowerBound + 1]
+                {
+                    continue
+                }
+                // A CJK negation counts only right before the term: 不是难过, not 不错，难过.
+                if hit.term.isCJK && hit.range.upperBound < term.lowerBound - 1 && TextScript.isCJK(scalars[term.lowerBound]) {
+                    let between = scalars[hit.range.upperBound..<term.lowerBound]
+                    if between.contains(where: TextScript.isCJK) { continue }
+                }
+                return true
+            }
+            // Contractions: didn't, isn't, can't.
+            var index = window.lowerBound
+            while index + 2 < window.upperBound {
+                if scalars[index] == "n" && scalars[index + 1] == "'" && scalars[index + 2] == "t" { return true }
+                index += 1
+            }
+            return false
+        }
+
+        static let clauseEnds: Set<Unicode.Scalar> = [",", "，", ";", "；", ":", "：", "、", "(", ")", "（", "）", "—", "-", "\n"]
+    }
+
+    /// Sentences as ranges of scalars: each ends after . ! ? 。！？… or a line break, unless that
+    /// mark is inside quotation marks or a `.` sits between letters (r.i.p, a.i.).
+    static func sentences(_ scalars: [Unicode.Scalar], quoted: [Bool]) -> [Range<Int>] {
+        var ranges: [Range<Int>] = []
+        var start = 0
+        for index in scalars.indices where !quoted[index] {
+            let scalar = scalars[index]
+            var ends = "!?！？。…\n".unicodeScalars.contains(scalar)
+            if scalar == "." {
+                let next = index + 1 < scalars.count ? scalars[index + 1] : " "
+                ends = !TextWords.isWordScalar(next)
+            }
+            if ends {
+                // Runs of marks ("?!", "...") stay with their sentence.
+                if index + 1 < scalars.count, "!?！？。….".unicodeScalars.contains(scalars[index + 1]) { continue }
+                ranges.append(start..<(index + 1))
+                start = index + 1
+            }
+        }
+        if start < scalars.count { ranges.append(start..<scalars.count) }
+        return ranges
+    }
+
+    private static let quotePairs: [(Unicode.Scalar, Unicode.Scalar)] = [
+        ("\"", "\""), ("\u{201C}", "\u{201D}"), ("「", "」"), ("『", "』"), ("《", "》"), ("\u{2018}", "\u{2019}"), ("'", "'"),
+    ]
+
+    /// Positions inside a pair of quotation marks (the marks included). An ASCII apostrophe opens a
+    /// quote only at the start of a word and closes one only at the end of a word, so `don't`
+    /// and `dogs'` never do; an unclosed mark quotes nothing.
+    static func quotedPositions(_ scalars: [Unicode.Scalar]) -> [Bool] {
+        var quoted = [Bool](repeating: false, count: scalars.count)
+        var index = 0
+        while index < scalars.count {
+            let scalar = scalars[index]
+            guard let pair = quotePairs.first(where: { $0.0 == scalar }) else {
+                index += 1
+                continue
+            }
+            if pair.0 == "'" {
+                let before = index > 0 ? scalars[index - 1] : " "
+                let after = index + 1 < scalars.count ? scalars[index + 1] : " "
+                if TextWords.isWordScalar(before) || !TextWords.isWordScalar(after) {
+                    index += 1
+                    continue
+                }
+            }
+            var close = index + 1
+            var found: Int?
+            while close < scalars.count {
+                if scalars[close] == pair.1 {
+                    let after = close + 1 < scalars.count ? scalars[close + 1] : " "
+                    if pair.1 != "'" || !TextWords.isWordScalar(after) {
+                        found = close
+                        break
+                    }
+                }
+                close += 1
+            }
+            guard let found else {
+                index += 1
+                continue
+            }
+            for position in index...found { quoted[position] = true }
+            index = found + 1
+        }
+        return quoted
+    }
+}
