@@ -139,6 +139,10 @@ extension PersonaCommand {
             let catalog = PersonaCatalog.load(directory: personas)
             let corpusPath = corpus ?? (personas as NSString).appendingPathComponent("situations/corpus.jsonl")
             let entries = try SituationCorpus.load(corpusPath)
+            guard !catalog.situations.isEmpty else {
+                let problems = catalog.allDiagnostics.filter { $0.file.hasSuffix(PersonaDirectory.situationRules) }.map(\.description)
+                throw ValidationError("The situation rules could not be loaded, so every bot would stay silent:\n" + problems.joined(separator: "\n"))
+            }
             let chosen = ids.isEmpty ? catalog.personas.keys.sorted() : ids
             for id in chosen where catalog.personas[id] == nil {
                 throw ValidationError("There is no valid persona \"\(id)\" in \(personas); run `gatewayd persona check`.")

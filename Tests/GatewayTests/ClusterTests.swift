@@ -231,6 +231,7 @@ struct ClusterTests {
         let store = Self.clusterURL()
         let personas = TestServer.temporaryDirectory()
         try Self.persona.write(toFile: personas + "/kiki.yaml", atomically: true, encoding: .utf8)
+        try TestServer.installSituationRules(in: personas)
         let nodes = [try await Node.start(store, personas: personas), try await Node.start(store, personas: personas)]
         defer { nodes.forEach { $0.process.stop() } }
         var owner: Node?

@@ -28,6 +28,7 @@ public struct SituationReader: Sendable {
         var weak: [Situation: String] = [:]
         var unsure = false
         var medical = false
+        var sarcastic = false
         let sentences = Self.sentences(scalars, quoted: quoted)
         for sentence in sentences {
             let context = Sentence(scalars: scalars, range: sentence, quoted: quoted, reader: self)
@@ -58,6 +59,10 @@ public struct SituationReader: Sendable {
                 }
             }
             if context.any(rules.uncertain) != nil { unsure = true }
+            if let term = context.any(rules.sarcasm) {
+                sarcastic = true
+                if found[.distress] == nil { found[.distress] = term }
+            }
             if let term = context.any(rules.medicalQuestion) {
                 medical = true
                 if found[.illness] == nil { found[.illness] = term }
@@ -77,12 +82,23 @@ public struct SituationReader: Sendable {
             for (situation, term) in weak { found[situation] = term }
         }
         if found[.illness] != nil && found[.question] != nil { medical = true }
-        // Good news beside bad news is read as the bad news: sarcasm ("great, cancelled again")
-        // and mixed posts both need the careful register.
-        if found[.celebration] != nil, [.selfHarm, .grief, .distress, .conflict].contains(where: { found[$0] != nil }) {
-            found[.celebration] = nil
+        // Good news beside bad news is read as the bad news (mixed posts and sarcasm need the
+        // careful register), except news shouted with joy ("passed!!! I was sure I failed").
+        if found[.celebration] != nil {
+            if [.selfHarm, .grief, .conflict].contains(where: { found[$0] != nil }) {
+                found[.celebration] = nil
+            } else if found[.distress] != nil {
+                if Self.isJubilant(scalars) && !sarcastic { found[.distress] = nil } else { found[.celebration] = nil }
+            }
         }
         return SituationReading(situations: Set(found.keys), medicalQuestion: medical, unsure: unsure, evidence: found)
+    }
+
+    /// Doubled exclamation marks or a party emoji.
+    static func isJubilant(_ scalars: [Unicode.Scalar]) -> Bool {
+        let marks: Set<Unicode.Scalar> = ["!", "！"]
+        for index in scalars.indices.dropFirst() where marks.contains(scalars[index]) && marks.contains(scalars[index - 1]) { return true }
+        return scalars.contains { ["🎉", "🥳", "🎊", "🍾"].contains($0) }
     }
 
     /// One sentence of the text, with what the rules need to ask of it. A class only to

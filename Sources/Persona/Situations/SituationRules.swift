@@ -38,6 +38,9 @@ public struct SituationRules: Sendable, Equatable {
     public var negations = TermSet([])
     public var negationWindow = 3
     public var uncertain = TermSet([])
+    /// Praise that means the opposite ("oh great", "love that for me"): bad news, and it makes
+    /// good-news words beside it count for nothing.
+    public var sarcasm = TermSet([])
     public var medicalQuestion = TermSet([])
     public var groups: [String: TermSet] = [:]
     public var rules: [Situation: Rule] = [:]
@@ -48,7 +51,7 @@ public struct SituationRules: Sendable, Equatable {
     /// No rules at all (the file is missing): nothing can be read, so bots stay out of every item.
     public var isEmpty: Bool { rules.isEmpty }
 
-    static let topKeys = ["idioms", "negations", "negation_window", "uncertain", "medical_question", "groups", "situations", "fit"]
+    static let topKeys = ["idioms", "negations", "negation_window", "uncertain", "sarcasm", "medical_question", "groups", "situations", "fit"]
     static let ruleKeys = ["terms", "together", "unless", "negated", "weak", "weak_unless", "anywhere"]
     static let fitKeys = ["cheerful", "jokes", "prying", "condolences", "disclosure", "human_claims", "diagnoses", "referral"]
     static let languages = ["en", "zh"]
@@ -85,6 +88,7 @@ public struct SituationRules: Sendable, Equatable {
         rules.idioms = terms(fields["idioms"], "idioms")
         rules.negations = terms(fields["negations"], "negations")
         rules.uncertain = terms(fields["uncertain"], "uncertain")
+        rules.sarcasm = terms(fields["sarcasm"], "sarcasm")
         rules.medicalQuestion = terms(fields["medical_question"], "medical_question")
         if let node = fields["negation_window"] { rules.negationWindow = reader.integer(node, "negation_window", range: 1...8) ?? 3 }
 
