@@ -120,14 +120,14 @@ struct BotTests {
     func stops() async throws {
         let server = try await start()
         defer { Task { await server.stop() } }
-        let off = try await postAndWatch(server, "Quiet post please", bots: "off")
+        let off = try await postAndWatch(server, "Quiet post please, lovely day!", bots: "off")
         #expect(botComments(off.frames).isEmpty)
         #expect(try await decisions(server, "kiki").first?.string("rule") == "bots: off")
 
         let muter = try await server.identified("u_muter")
         try await muter.send(["op": "mute", "id": 1, "bot": "b_kiki", "scope": "all", "on": true])
         _ = try await muter.expect("ack")
-        let muted = try await postAndWatch(server, "Muted post", as: "u_muter")
+        let muted = try await postAndWatch(server, "Muted post, lovely day!", as: "u_muter")
         #expect(botComments(muted.frames).isEmpty)
         #expect(try await decisions(server, "kiki").first?.string("rule") == "mute")
 
@@ -140,11 +140,11 @@ struct BotTests {
         #expect(try await server.http("POST", "/v1/admin/personas/kiki/pause", token: admin).status == 200)
         let personas = try await server.http("GET", "/v1/personas")
         #expect((personas.json["personas"] as? [[String: Any]])?.first?.string("state") == "paused")
-        let paused = try await postAndWatch(server, "Paused post")
+        let paused = try await postAndWatch(server, "Paused post, lovely day!")
         #expect(botComments(paused.frames).isEmpty)
         #expect(try await decisions(server, "kiki").first?.string("rule") == "paused")
         #expect(try await server.http("POST", "/v1/admin/personas/kiki/resume", token: admin).status == 200)
-        #expect(botComments(try await postAndWatch(server, "Resumed post").frames).count == 1)
+        #expect(botComments(try await postAndWatch(server, "Resumed post, lovely day!").frames).count == 1)
     }
 
     @Test("an avoided topic gets silence")
@@ -251,7 +251,7 @@ struct BotTests {
             """
         let server = try await start(["shy.yaml": persona])
         defer { Task { await server.stop() } }
-        let (postID, frames) = try await postAndWatch(server, "Learning Rust has been humbling")
+        let (postID, frames) = try await postAndWatch(server, "Learning Rust has been humbling, so much fun!")
         let drafts = frames.filter { $0.string("op") == "draft" }
         #expect(drafts.contains { $0["delta"] != nil }, "the first sentence passed and was shown")
         #expect(drafts.last?["retracted"] as? Bool == true)
@@ -267,7 +267,7 @@ struct BotTests {
         let server = try await start()
         defer { Task { await server.stop() } }
         let connection = try await server.identified("u_stays")
-        #expect(botComments(try await postAndWatch(server, "Before the edit").frames).count == 1)
+        #expect(botComments(try await postAndWatch(server, "Before the edit, lovely day!").frames).count == 1)
         try Self.greeter.replacingOccurrences(of: "name: Kiki", with: "name: Kiki\nenabled: false")
             .write(toFile: server.personasDirectory + "/kiki.yaml", atomically: true, encoding: .utf8)
         var state = ""
@@ -276,7 +276,7 @@ struct BotTests {
             state = (try await server.http("GET", "/v1/personas").json["personas"] as? [[String: Any]])?.first?.string("state") ?? ""
         }
         #expect(state == "disabled")
-        #expect(botComments(try await postAndWatch(server, "After the edit").frames).isEmpty)
+        #expect(botComments(try await postAndWatch(server, "After the edit, lovely day!").frames).isEmpty)
         try (Self.greeter + "\n  bogus: 1\n").write(toFile: server.personasDirectory + "/kiki.yaml", atomically: true, encoding: .utf8)
         var listing: [String: Any] = [:]
         for _ in 0..<40 where listing.string("state") != "invalid" {

@@ -51,8 +51,8 @@ struct OfflineResponderTests {
         #expect(TextScript.language(of: text) == TextScript.language(of: post))
     }
 
-    @Test("a post about nothing it knows gets a plain acknowledgement that never quotes the post back", arguments: [
-        "My cat knocked the plant off the shelf again", "Learning Rust has been humbling", "天气越来越冷了，大家注意保暖",
+    @Test("a light post about nothing it knows gets a plain acknowledgement that never quotes the post back", arguments: [
+        "My cat knocked the plant off the shelf again 😂", "Learning Rust has been fun!", "天气越来越冷了，大家注意保暖哈哈",
     ])
     func noPasting(post: String) {
         let text = reply(post)
@@ -62,6 +62,13 @@ struct OfflineResponderTests {
         #expect(!postWords.contains { TextScript.contentWords(text).contains($0) }, "\(text)")
         #expect(Set(TextScript.cjkBigrams(post)).isDisjoint(with: TextScript.cjkBigrams(text)), "\(text)")
         #expect(!text.contains("「"))
+    }
+
+    @Test("a plain post it finds nothing in gets silence: it may be a quiet cry for help in words the reader does not know", arguments: [
+        "Stood on the platform a long time tonight", "Learning Rust has been humbling", "还是老样子",
+    ])
+    func silenceWithoutReason(post: String) {
+        #expect(reply(post).isEmpty, "\(reply(post))")
     }
 
     @Test("a post like one of its examples gets that example's reply, in its own voice")

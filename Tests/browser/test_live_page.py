@@ -51,6 +51,10 @@ class Gateway:
         self.personas = directory / "personas"
         (self.personas / "lexicons").mkdir(parents=True, exist_ok=True)
         (self.personas / "kiki.yaml").write_text(PERSONA)
+        # The shipped situation rules: without them bots cannot tell grief from good news and stay silent.
+        (self.personas / "situations").mkdir(exist_ok=True)
+        shipped = pathlib.Path(__file__).resolve().parents[2] / "personas" / "situations" / "rules.yaml"
+        (self.personas / "situations" / "rules.yaml").write_text(shipped.read_text(encoding="utf-8"), encoding="utf-8")
         self.process = None
 
     def start(self):

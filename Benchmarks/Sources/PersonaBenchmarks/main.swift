@@ -49,3 +49,27 @@ measure("offline reply, English", iterations: 5_000) { index in
 measure("offline reply, Chinese", iterations: 5_000) { index in
     responder.compose(ReplyRequest(persona: persona, post: "今天终于把论文投出去了，好轻松", language: .chinese, seed: UInt64(index))).count
 }
+
+// Reading the room: every item a bot might answer is read once, every reply is fit-checked.
+// Run from the repository root, where the shipped rules are.
+let catalog = PersonaCatalog.load(directory: "personas")
+if catalog.situations.isEmpty {
+    print("(situation costs skipped: run from the repository root, where personas/situations/rules.yaml is)")
+} else {
+    let reader = SituationReader(rules: catalog.situations)
+    let grief = "My grandpa passed away this morning. He taught me to fish and I keep thinking about that lake."
+    let chineseGrief = "今天外婆走了，走得很安详。小时候每个暑假都是她带我，现在家里好安静。"
+    let everyday = "Finally tried the new ramen place downtown, the broth was amazing and the line was worth it"
+    measure("situation reading, English grief post (96 chars)", iterations: 5_000) { _ in reader.read(grief).situations.count }
+    measure("situation reading, Chinese grief post (35 chars)", iterations: 5_000) { _ in reader.read(chineseGrief).situations.count }
+    measure("situation reading, English everyday post (92 chars)", iterations: 5_000) { _ in reader.read(everyday).situations.count }
+    let fit = FitCheck(reading: reader.read(grief), rules: catalog.situations, personaName: "Kiki")
+    measure("fit check of a reply on a grief post", iterations: 20_000) { _ in
+        fit.violations(in: "I'm so sorry about your grandpa. Thinking of you today.", complete: true).count
+    }
+    let kiki = catalog.personas["kiki"] ?? persona
+    measure("turn plan (read, policy, checks) for kiki", iterations: 5_000) { _ in
+        if case .reply = TurnPlanner(persona: kiki, catalog: catalog).decide(target: grief, post: grief) { return 1 }
+        return 0
+    }
+}

@@ -268,7 +268,8 @@ public actor BotRunner {
             }
             let postBody = context?.post.body ?? item.body
             let plan: TurnPlanner.Plan
-            switch TurnPlanner(persona: persona, catalog: catalog).decide(target: item.body, post: postBody, reading: reading) {
+            let addressed = match.trigger == .mention || match.trigger == .replyToMe
+            switch TurnPlanner(persona: persona, catalog: catalog).decide(target: item.body, post: postBody, reading: reading, addressed: addressed) {
             case .silent(let rule, let detail):
                 // An avoided topic is stayed out of, as before; the situation's silence is a choice.
                 await log(persona, trigger, item, outcome: rule == .avoidedTopic ? "skipped" : "silent", rule: rule.rawValue, detail: detail, reading: reading)

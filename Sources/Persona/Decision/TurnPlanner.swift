@@ -39,6 +39,9 @@ public struct TurnPlanner: Sendable {
         public var checker: ToneChecker
         /// The operator's support text, for `self_harm`.
         public var support: String?
+        /// Someone spoke to the persona (a mention, a reply to it): an ordinary post gets an
+        /// answer even when there is little to say.
+        public var addressed: Bool
 
         /// The request for the engine, with the plan's situation in it.
         public func request(post: String, parent: String?, seed: UInt64, thread: [ThreadMessage] = []) -> ReplyRequest {
@@ -46,6 +49,7 @@ public struct TurnPlanner: Sendable {
             request.reading = reading
             request.action = action
             request.support = support
+            request.addressed = addressed
             request.thread = thread
             return request
         }
@@ -59,13 +63,19 @@ public struct TurnPlanner: Sendable {
     /// - Parameters:
     ///   - target: the text being answered; `post` the thread's post (the same text for a post).
     ///   - reading: the situation of `target`, when the caller read it already (once per item).
-    public func decide(target: String, post: String, reading: SituationReading? = nil) -> Verdict {
+    ///   - addressed: a mention or a reply to the persona set it off.
+    public func decide(target: String, post: String, reading: SituationReading? = nil, addressed: Bool = false) -> Verdict {
         guard !catalog.situations.isEmpty else {
             return .silent(.rulesMissing, detail: "situations/rules.yaml is missing or invalid, so the situation cannot be read")
         }
         let reading = reading ?? read(target)
         let situation = reading.primary
-        let action = catalog.policy.situations.action(for: situation, persona: persona)
+        var action = catalog.policy.situations.action(for: situation, persona: persona)
+        // Asked whether it is a bot, it answers and says so, whatever else the post is; only the
+        // operator's silence on self-harm stands.
+        if action == .silent && reading.contains(.asksIfBot) && situation != .selfHarm {
+            action = situation.isCareful ? .careful : .reply
+        }
         if action == .silent {
             let whose = persona.situations[situation] == .silent ? "the persona's situations" : (catalog.policy.situations.actions[situation] == .silent ? "the platform policy" : "its \(persona.voice.style.rawValue) style")
             return .silent(.situationSilent, detail: "\(reading.summary): \(whose) says silent for \(situation.name)")
@@ -78,7 +88,7 @@ public struct TurnPlanner: Sendable {
                 return .silent(.avoidedTopic, detail: topic.detail)
             }
         }
-        if persona.responder.engine == .offline && situation == .other && reading.unsure {
+        if persona.responder.engine == .offline && situation == .other && reading.unsure && !addressed {
             return .silent(.situationUnsure, detail: "\(reading.summary): nothing good to say")
         }
         let language = checker.language ?? TextScript.language(of: target)
@@ -89,6 +99,6 @@ public struct TurnPlanner: Sendable {
             checker.raiseLengthLimit(to: (support?.count ?? 0) + 200)
         }
         checker.fit = FitCheck(reading: reading, rules: catalog.situations, personaName: persona.name)
-        return .reply(Plan(persona: persona, reading: reading, action: action, language: language, checker: checker, support: support))
+        return .reply(Plan(persona: persona, reading: reading, action: action, language: language, checker: checker, support: support, addressed: addressed))
     }
 }

@@ -41,6 +41,11 @@ public struct ReplyPolicy: Sendable {
             attemptRequest.attempt = number
             attemptRequest.previousFailure = previousFailure
             let (text, retracted) = try await attempt(attemptRequest, number: number, responder: responder, onStep: onStep)
+            // An engine that says nothing chose silence; asking again would not change its mind.
+            if text.trimmingWhitespace().isEmpty {
+                attempts.append(Attempt(number: number, text: text, violations: [], action: nil))
+                return silence(attempts, "the \(responder.engine) engine had nothing fitting to say")
+            }
             guard let retracted else {
                 attempts.append(Attempt(number: number, text: text, violations: [], action: nil))
                 return Outcome(reply: text.trimmingWhitespace(), attempts: attempts, reason: "passed every tone and fit check", usedFallback: false)

@@ -40,7 +40,9 @@ public struct PersonaPreview: Sendable {
         let reading = planner.read(target)
         lines.append("situation: \(reading.summary)")
         let item = TriggerMatcher.Item(text: target, isPost: parent == nil, repliesToPersona: parent != nil, asksIfBot: reading.contains(.asksIfBot))
+        var addressed = parent != nil
         if let match = TriggerMatcher.match(persona, item: item, random: &random) {
+            addressed = match.trigger == .mention || match.trigger == .replyToMe
             lines.append("trigger: \(match.trigger.rawValue) (\(match.detail)), after a delay of \(DurationSyntax.format(match.delay))")
         } else if forceTrigger {
             lines.append("trigger: none matched; forced (--force-trigger)")
@@ -58,7 +60,7 @@ public struct PersonaPreview: Sendable {
         lines.append(
             "limits: allowed (replies \(limits.replies), per thread \(limits.perThread.replies) with \(DurationSyntax.format(limits.perThread.cooldown)) cooldown, per user \(limits.perUser), bot chain < \(limits.botChain))")
         let plan: TurnPlanner.Plan
-        switch planner.decide(target: target, post: post, reading: reading) {
+        switch planner.decide(target: target, post: post, reading: reading, addressed: addressed) {
         case .silent(let rule, let detail):
             lines.append("silence: \(rule.rawValue): \(detail)")
             return Report(lines: lines, reply: nil, reading: reading)

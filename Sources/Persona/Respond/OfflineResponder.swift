@@ -55,6 +55,9 @@ public struct OfflineResponder: Responder {
             situation = .celebration
             subject = ReplySubject.celebration(in: target, language: language)
             let isBirthday = ["birthday", "生日"].contains { target.lowercased().contains($0) }
+            // Good news it cannot name and that nobody shouted about may be no good news at all
+            // ("retired two years, the phone doesn't ring much"): better silent.
+            guard isBirthday || subject != nil || Self.isExcited(target) else { return "" }
             candidates = isBirthday ? book.birthday() : book.celebration(subject: subject)
         } else if reading.contains(.question) {
             situation = .question
@@ -104,9 +107,10 @@ public struct OfflineResponder: Responder {
         return book.unknownAnswer()
     }
 
-    /// A post about nothing in particular: its own past reply to a very similar post, one of its
-    /// facts when it shares at least two terms, or a plain acknowledgement; nothing when the
-    /// reading is unsure (a sigh, a cancelled serious word: better silent than off-key).
+    /// A post about nothing in particular: one of its facts when it shares terms with the post,
+    /// or, on a light post, a plain acknowledgement; otherwise nothing. A post the reader found
+    /// nothing in may still be a quiet cry for help in words it does not know, and "always nice
+    /// to see what you're up to" under it would hurt: better silent.
     private func remark(_ request: ReplyRequest, target: String, book: SituationPhrasebook) -> [String]? {
         guard !request.reading.unsure else { return nil }
         let terms = TextScript.terms(target)
@@ -118,8 +122,11 @@ public struct OfflineResponder: Responder {
                 return book.answer(fact: fact)
             }
         }
+        if request.addressed && !request.reading.light { return book.clarification() }
+        let lowered = target.lowercased()
+        if SituationPhrasebook.greetings.contains(where: { TermMatcher.matches($0, in: lowered) }) { return book.welcome() }
         let acknowledgement = book.acknowledgement()
-        return acknowledgement.isEmpty ? nil : acknowledgement
+        return acknowledgement.isEmpty || !request.reading.light ? nil : acknowledgement
     }
 
     /// A post of its own for a quiet feed: a question in its voice, often with one of its facts,
@@ -147,6 +154,10 @@ public struct OfflineResponder: Responder {
     static func similarity(_ a: Set<String>, _ b: Set<String>) -> Double {
         guard !a.isEmpty, !b.isEmpty else { return 0 }
         return Double(a.intersection(b).count) / (Double(a.count) * Double(b.count)).squareRoot()
+    }
+
+    static func isExcited(_ text: String) -> Bool {
+        text.contains("!") || text.contains("！") || text.unicodeScalars.contains { ["🎉", "🥳", "🎊", "🍾", "🥂"].contains($0) }
     }
 
     static func withoutMentions(_ text: String) -> String {

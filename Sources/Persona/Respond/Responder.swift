@@ -32,6 +32,8 @@ public struct ReplyRequest: Sendable {
     public var action = SituationAction.reply
     /// The operator's support text in the reply's language, for `self_harm`.
     public var support: String?
+    /// Someone spoke to the persona directly (a mention, a reply to it).
+    public var addressed = false
 
     public init(persona: Persona, kind: Kind = .reply, post: String, parent: String? = nil, language: TextScript.Language,
                 attempt: Int = 1, previousFailure: Violation? = nil, seed: UInt64 = 0) {

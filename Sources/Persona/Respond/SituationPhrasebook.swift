@@ -40,7 +40,7 @@ struct SituationPhrasebook {
     func illness(medical: Bool) -> [String] {
         let advice = english
             ? (formal ? " I cannot give medical advice or doses; please ask a doctor or pharmacist." : " I can't give medical advice or doses here, so please check with a doctor or pharmacist.")
-            : (formal ? "我无法提供诊断或用药建议，请咨询医生或药师。" : "我没法给诊断或用药建议，最好问问医生或药师。")
+            : (formal ? "这类健康问题请咨询医生或药师。" : "这类问题最好问问医生或药师，我说了不算。")
         let lines: [String]
         if english {
             lines = formal ? ["I am sorry to hear you are unwell. I wish you a steady recovery."]
@@ -162,6 +162,33 @@ struct SituationPhrasebook {
         case (_, false): return ["这个我不太确定，看看社区里有没有人知道？"]
         }
     }
+
+    /// Spoken to with something it cannot place: it says so, gently, without cheer.
+    func clarification() -> [String] {
+        switch (style, english) {
+        case (.formal, true): return ["Thank you for the mention. I am not sure I understood; could you say a little more?"]
+        case (.deadpan, true): return ["I read this twice and I am still not sure what you need. Say more?"]
+        case (_, true): return ["I'm not sure I understood. Could you say a bit more?"]
+        case (.formal, false): return ["感谢提及。我不太确定您的意思，能再说得具体一点吗？"]
+        case (.deadpan, false): return ["读了两遍，还是没太懂。再说说？"]
+        case (_, false): return ["我不太确定你的意思，能再多说一点吗？"]
+        }
+    }
+
+    func welcome() -> [String] {
+        switch (style, english) {
+        case (.playful, true): return ["Hi, welcome! Glad you're here ✨"]
+        case (.formal, true): return ["Welcome to the community."]
+        case (.deadpan, true): return ["Hello. Welcome. The snacks are imaginary."]
+        case (_, true): return ["Hi, welcome to the community."]
+        case (.playful, false): return ["嗨，欢迎欢迎！很高兴见到你✨"]
+        case (.formal, false): return ["欢迎加入社区。"]
+        case (.deadpan, false): return ["你好。欢迎。零食是想象中的。"]
+        case (_, false): return ["你好，欢迎加入社区。"]
+        }
+    }
+
+    static let greetings = ["hello", "hi everyone", "hi all", "hey everyone", "hey all", "new here", "first post", "good morning", "大家好", "新人", "报到", "早上好", "早安"]
 
     func acknowledgement() -> [String] {
         switch (style, english) {

@@ -48,12 +48,13 @@ public struct FitCheck: Sendable {
                 found.append(Violation(.fitDisclosure, "asked whether it is a bot, the reply must say plainly that \(personaName) is an AI assistant"))
             }
         }
-        if reading.medicalQuestion {
+        // On self-harm the crisis line is the pointer that matters; the support text carries it.
+        if reading.medicalQuestion && reading.primary != .selfHarm {
             if let dose = Self.dose(in: scalars) {
                 found.append(Violation(.fitMedical, "\"\(dose)\" is a dose, and bots give none"))
             } else if let term = first(fit.diagnoses) {
                 found.append(Violation(.fitMedical, "\"\(term)\" reads as a diagnosis or a prescription"))
-            } else if complete && first(fit.referral) == nil {
+            } else if complete && reading.primary == .illness && first(fit.referral) == nil {
                 found.append(Violation(.fitMedical, "a medical question needs a pointer to a doctor or pharmacist"))
             }
         }

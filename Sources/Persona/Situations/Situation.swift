@@ -40,13 +40,17 @@ public struct SituationReading: Sendable, Equatable {
     /// Signs of feeling that name no situation, or serious words that were cancelled (negated,
     /// quoted, an idiom): the offline engine stays silent on an unsure `other`.
     public var unsure: Bool
+    /// Laughter, delight or an exclamation, and nothing unsure: a plain friendly word fits.
+    public var light: Bool
     /// The term that found each situation, for the decision log and previews.
     public var evidence: [Situation: String]
 
-    public init(situations: Set<Situation> = [.other], medicalQuestion: Bool = false, unsure: Bool = false, evidence: [Situation: String] = [:]) {
+    public init(situations: Set<Situation> = [.other], medicalQuestion: Bool = false, unsure: Bool = false, light: Bool = false,
+                evidence: [Situation: String] = [:]) {
         self.situations = situations.isEmpty ? [.other] : situations
         self.medicalQuestion = medicalQuestion
         self.unsure = unsure
+        self.light = light && !unsure
         self.evidence = evidence
     }
 
@@ -63,6 +67,7 @@ public struct SituationReading: Sendable, Equatable {
         var text = names.joined(separator: ", ")
         if medicalQuestion { text += ", medical question" }
         if unsure { text += ", unsure" }
+        if light && primary == .other { text += ", light" }
         return text
     }
 }

@@ -24,18 +24,20 @@ public struct SituationReader: Sendable {
             for index in hit.range { scalars[index] = " " }
         }
         let quoted = Self.quotedPositions(scalars)
+        let scanned = rules.combined.scan(scalars)
         var found: [Situation: String] = [:]
         var weak: [Situation: String] = [:]
         var unsure = false
         var medical = false
         var sarcastic = false
+        var light = false
         let sentences = Self.sentences(scalars, quoted: quoted)
         for sentence in sentences {
-            let context = Sentence(scalars: scalars, range: sentence, quoted: quoted, reader: self)
+            let context = Sentence(scalars: scalars, range: sentence, quoted: quoted, scanned: scanned, reader: self)
             for situation in Situation.allCases {
                 guard let rule = rules.rules[situation] else { continue }
                 var evidence: String?
-                for hit in rule.terms.hits(in: scalars, range: sentence) where !quoted[hit.range.lowerBound] {
+                for hit in context.hits(rule.terms) where !quoted[hit.range.lowerBound] {
                     if hit.term.needsQuestion && !context.isQuestion { continue }
                     if context.isNegated(hit.range) {
                         unsure = true
@@ -59,6 +61,7 @@ public struct SituationReader: Sendable {
                 }
             }
             if context.any(rules.uncertain) != nil { unsure = true }
+            if context.any(rules.light) != nil { light = true }
             if let term = context.any(rules.sarcasm) {
                 sarcastic = true
                 if found[.distress] == nil { found[.distress] = term }
@@ -68,8 +71,8 @@ public struct SituationReader: Sendable {
                 if found[.illness] == nil { found[.illness] = term }
             }
         }
-        let whole = Sentence(scalars: scalars, range: 0..<scalars.count, quoted: quoted, reader: self)
-        let parts = sentences.map { Sentence(scalars: scalars, range: $0, quoted: quoted, reader: self) }
+        let whole = Sentence(scalars: scalars, range: 0..<scalars.count, quoted: quoted, scanned: scanned, reader: self)
+        let parts = sentences.map { Sentence(scalars: scalars, range: $0, quoted: quoted, scanned: scanned, reader: self) }
         for situation in Situation.allCases where found[situation] == nil {
             guard let rule = rules.rules[situation] else { continue }
             // A question mark in a group's terms asks for its own sentence to be a question.
@@ -91,7 +94,7 @@ public struct SituationReader: Sendable {
                 if Self.isJubilant(scalars) && !sarcastic { found[.distress] = nil } else { found[.celebration] = nil }
             }
         }
-        return SituationReading(situations: Set(found.keys), medicalQuestion: medical, unsure: unsure, evidence: found)
+        return SituationReading(situations: Set(found.keys), medicalQuestion: medical, unsure: unsure, light: light, evidence: found)
     }
 
     /// Doubled exclamation marks or a party emoji.
@@ -107,14 +110,24 @@ public struct SituationReader: Sendable {
         let scalars: [Unicode.Scalar]
         let range: Range<Int>
         let quoted: [Bool]
+        /// Every list's hits in the whole text, by tag.
+        let scanned: [[TermSet.Hit]]
         let reader: SituationReader
         private var groups: [String: String?] = [:]
 
-        init(scalars: [Unicode.Scalar], range: Range<Int>, quoted: [Bool], reader: SituationReader) {
+        init(scalars: [Unicode.Scalar], range: Range<Int>, quoted: [Bool], scanned: [[TermSet.Hit]], reader: SituationReader) {
             self.scalars = scalars
             self.range = range
             self.quoted = quoted
+            self.scanned = scanned
             self.reader = reader
+        }
+
+        /// The list's hits inside this sentence (or `within`).
+        func hits(_ list: TermSet, within: Range<Int>? = nil) -> [TermSet.Hit] {
+            let bounds = within ?? range
+            guard list.tag >= 0, list.tag < scanned.count else { return list.hits(in: scalars, range: bounds) }
+            return scanned[list.tag].filter { $0.range.lowerBound >= bounds.lowerBound && $0.range.upperBound <= bounds.upperBound }
         }
 
         /// Ends with a question mark, or with 吗/么.
@@ -143,7 +156,7 @@ public struct SituationReader: Sendable {
         }
 
         func any(_ terms: TermSet) -> String? {
-            terms.hits(in: scalars, range: range).first { !quoted[$0.range.lowerBound] && !isNegated($0.range) }?.term.text
+            hits(terms).first { !quoted[$0.range.lowerBound] && !isNegated($0.range) }?.term.text
         }
 
         /// A negation in the same clause, within the window of words before a Latin term, or
@@ -170,7 +183,7 @@ public struct SituationReader: Sendable {
             }
             guard start < term.lowerBound else { return false }
             let window = start..<term.lowerBound
-            for hit in reader.rules.negations.hits(in: scalars, range: window) {
+            for hit in hits(reader.rules.negations, within: window) {
                 // 是不是, 能不能, 有没有: an A-not-A question, not a negation.
                 if hit.term.isCJK, hit.range.lowerBound > 0, hit.range.lowerBound + 1 < scalars.count,
                     scalars[hit.range.lowerBound - 1] == scalars[hit.range.lowerBound + 1]

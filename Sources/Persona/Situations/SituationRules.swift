@@ -38,6 +38,8 @@ public struct SituationRules: Sendable, Equatable {
     public var negations = TermSet([])
     public var negationWindow = 3
     public var uncertain = TermSet([])
+    /// Signs that a post is light (laughter, delight, an exclamation).
+    public var light = TermSet([])
     /// Praise that means the opposite ("oh great", "love that for me"): bad news, and it makes
     /// good-news words beside it count for nothing.
     public var sarcasm = TermSet([])
@@ -45,13 +47,41 @@ public struct SituationRules: Sendable, Equatable {
     public var groups: [String: TermSet] = [:]
     public var rules: [Situation: Rule] = [:]
     public var fit = Fit()
+    /// Every list the reader scans, in one index (built by `parse`).
+    var combined = CombinedTerms()
 
     public init() {}
+
+    /// Tags every list the reader scans and indexes them together.
+    mutating func index() {
+        var lists: [TermSet] = []
+        func tag(_ list: inout TermSet) {
+            list.tag = lists.count
+            lists.append(list)
+        }
+        tag(&negations)
+        tag(&uncertain)
+        tag(&light)
+        tag(&sarcasm)
+        tag(&medicalQuestion)
+        for name in groups.keys.sorted() {
+            guard var list = groups[name] else { continue }
+            tag(&list)
+            groups[name] = list
+        }
+        for situation in Situation.allCases {
+            guard var rule = rules[situation] else { continue }
+            tag(&rule.terms)
+            tag(&rule.weak)
+            rules[situation] = rule
+        }
+        combined = CombinedTerms(lists)
+    }
 
     /// No rules at all (the file is missing): nothing can be read, so bots stay out of every item.
     public var isEmpty: Bool { rules.isEmpty }
 
-    static let topKeys = ["idioms", "negations", "negation_window", "uncertain", "sarcasm", "medical_question", "groups", "situations", "fit"]
+    static let topKeys = ["idioms", "negations", "negation_window", "uncertain", "light", "sarcasm", "medical_question", "groups", "situations", "fit"]
     static let ruleKeys = ["terms", "together", "unless", "negated", "weak", "weak_unless", "anywhere"]
     static let fitKeys = ["cheerful", "jokes", "prying", "condolences", "disclosure", "human_claims", "diagnoses", "referral"]
     static let languages = ["en", "zh"]
@@ -89,6 +119,7 @@ public struct SituationRules: Sendable, Equatable {
         rules.negations = terms(fields["negations"], "negations")
         rules.uncertain = terms(fields["uncertain"], "uncertain")
         rules.sarcasm = terms(fields["sarcasm"], "sarcasm")
+        rules.light = terms(fields["light"], "light")
         rules.medicalQuestion = terms(fields["medical_question"], "medical_question")
         if let node = fields["negation_window"] { rules.negationWindow = reader.integer(node, "negation_window", range: 1...8) ?? 3 }
 
@@ -131,6 +162,7 @@ public struct SituationRules: Sendable, Equatable {
         } else if fields["fit"] == nil {
             reader.error(root, "fit", "is required: what a reply must not say in each situation")
         }
+        rules.index()
         return reader.diagnostics.contains { $0.severity == .error } ? .failure(PersonaFileErrors(reader.diagnostics)) : .success(rules)
     }
 

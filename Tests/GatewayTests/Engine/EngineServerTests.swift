@@ -66,7 +66,7 @@ struct EngineServerTests {
         fake.script("cut", .init(steps: [.send("data: \(chunks[1])\n\ndata: \(chunks[2])\n\n"), .pause(.milliseconds(100)), .cut]))
         let server = try await start(["oracle.yaml": Self.persona("oracle", model: "cut", baseURL: fake.baseURL)])
         defer { Task { await server.stop() } }
-        let (postID, frames) = try await bots.postAndWatch(server, "Baked my first sourdough loaf today")
+        let (postID, frames) = try await bots.postAndWatch(server, "Baked my first sourdough loaf today, so proud!")
         let drafts = frames.filter { $0.string("op") == "draft" }
         let retracted = try #require(drafts.first { $0["retracted"] as? Bool == true })
         let cutDraft = retracted.string("draft_id")
