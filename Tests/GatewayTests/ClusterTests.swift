@@ -250,7 +250,7 @@ struct ClusterTests {
         #expect(try await Self.waitFor(.seconds(10)) { try await Self.botComments(survivor, first).count == 1 })
 
         // The owner dies during the reply delay of the second post.
-        let second = try await Self.post(human, "Second post", clientID: "p2").object("post").string("id") ?? ""
+        let second = try await Self.post(human, "Second post, lovely day!", clientID: "p2").object("post").string("id") ?? ""
         killed.process.kill()
         let killedAt = ContinuousClock.now
         #expect(try await Self.waitFor(.seconds(10)) { try await survivor.owns("kiki") })
@@ -260,7 +260,7 @@ struct ClusterTests {
                 "the post the dead owner did not answer is answered by the new one")
 
         // The limit (2 replies an hour) counts the dead owner's reply: a third post gets none.
-        let third = try await Self.post(human, "Third post", clientID: "p3").object("post").string("id") ?? ""
+        let third = try await Self.post(human, "Third post, lovely day!", clientID: "p3").object("post").string("id") ?? ""
         try await Task.sleep(for: .seconds(3))
         #expect(try await Self.botComments(survivor, third).isEmpty)
         let decisions = try await survivor.http(

@@ -62,7 +62,7 @@ struct SituationBotTests {
     /// Posts every test post and watches every thread (from offset 0, so no comment is missed
     /// however late the subscription), collecting bot comments and drafts until each thread has
     /// `perThread` comments or 20 s pass.
-    func run(_ server: TestServer, perThread: Int = 1) async throws -> [Thread] {
+    func run(_ server: TestServer, perThread: (Kind) -> Int = { _ in 1 }) async throws -> [Thread] {
         let poster = try await server.identified("u_alice")
         let watcher = try await server.identified("u_watcher")
         let epoch = try await bots.epoch(server)
@@ -75,7 +75,7 @@ struct SituationBotTests {
         }
         var subscribed = 0
         let deadline = ContinuousClock.now + .seconds(20)
-        while ContinuousClock.now < deadline, subscribed < threads.count || threads.contains(where: { $0.comments.count < perThread }) {
+        while ContinuousClock.now < deadline, subscribed < threads.count || threads.contains(where: { $0.comments.count < perThread($0.kind) }) {
             guard case .message(let frame, _) = try? await watcher.receive(timeout: .milliseconds(200)) else { continue }
             if frame.string("op") == "subscribed" { subscribed += 1 }
             let stream = frame.string("stream") ?? ""
@@ -113,7 +113,8 @@ struct SituationBotTests {
             #expect(body.contains("988") || body.contains("12356"), "the support text: \(body)")
         }
         if thread.kind == .illness {
-            #expect(body.contains("doctor") || body.contains("医生"), "\(thread.text) → \(body)")
+            // A doctor, or for an urgent one (chest pain at night) the emergency department.
+            #expect(["doctor", "医生", "emergency", "急诊"].contains { body.contains($0) }, "\(thread.text) → \(body)")
             #expect(!body.contains("mg") && !body.contains("毫克"))
         }
     }
@@ -130,10 +131,10 @@ struct SituationBotTests {
         files["lexicons/politics.txt"] = BotTests.politics
         let server = try await TestServer.start(personas: files) { $0.writeLimits = .init(postsPerMinute: 1000, commentsPerMinute: 1000) }
         defer { Task { await server.stop() } }
-        let threads = try await run(server, perThread: 2)
+        let threads = try await run(server) { $0 == .selfHarm || $0 == .asksIfBot ? 1 : 2 }
         for thread in threads {
-            if thread.kind == .selfHarm {
-                #expect(thread.comments.count == 1, "one supportive reply, not one per bot: \(thread.comments.map { $0.string("body") ?? "" })")
+            if thread.kind == .selfHarm || thread.kind == .asksIfBot {
+                #expect(thread.comments.count == 1, "one support reply, one disclosure, not one per bot: \(thread.comments.map { $0.string("body") ?? "" })")
             } else {
                 #expect(thread.comments.count == 2, "\(thread.text)")
             }

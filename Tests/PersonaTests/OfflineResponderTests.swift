@@ -98,8 +98,11 @@ struct OfflineResponderTests {
     func supportAndMedicine() {
         let support = reply("I keep thinking about ending it all")
         #expect(support.hasSuffix("Call 988."), "\(support)")
-        let medical = reply("chest pain since last night, how much ibuprofen should I take?")
+        let medical = reply("knee has been aching for a week, how much ibuprofen should I take?")
         #expect(medical.contains("doctor") && !medical.contains("mg"), "\(medical)")
+        let urgent = reply("chest pain since last night, how much ibuprofen should I take?")
+        #expect(urgent.contains("emergency"), "an urgent one says where to go now: \(urgent)")
+        #expect(reply("宝宝半夜发烧39度，要不要去医院？").contains("急诊"))
     }
 
     @Test("asked whether it is a bot, it says its name and that it is an AI, in the asker's language")
@@ -108,9 +111,13 @@ struct OfflineResponderTests {
         #expect(reply("你是机器人吗？").contains("我是Kiki，一个AI助手"))
     }
 
-    @Test("a question it has no fact for is handed to the community instead of guessed")
+    @Test("a question it has no fact for is handed to the community when asked directly, and left to people otherwise")
     func unknownQuestion() {
-        let text = reply("What's the best budget laptop for coding?")
+        #expect(reply("What's the best budget laptop for coding?").isEmpty)
+        var request = ReplyRequest(persona: persona(), post: "@kiki what's the best budget laptop for coding?", language: .english, seed: 7)
+        request.reading = SituationReader(rules: Self.rules).read(request.post)
+        request.addressed = true
+        let text = OfflineResponder().compose(request)
         #expect(text.contains("Anyone here know?"), "\(text)")
     }
 

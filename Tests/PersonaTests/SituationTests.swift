@@ -69,9 +69,12 @@ struct SituationTests {
         }
     }
 
-    @Test("the shipped personas publish nothing that breaks the floor on the shipped corpus")
+    @Test("the shipped personas publish nothing that breaks the floor on every fourth post of the shipped corpus")
     func shippedPersonasKeepTheFloor() async throws {
-        let corpus = try SituationCorpus.load(Self.personas + "/situations/corpus.jsonl")
+        // Every fourth post keeps this test light beside the end-to-end suites that run with it;
+        // CI runs `gatewayd persona eval` over the whole corpus.
+        var corpus = try SituationCorpus.load(Self.personas + "/situations/corpus.jsonl")
+        corpus.entries = corpus.entries.enumerated().filter { $0.offset % 4 == 0 }.map(\.element)
         let eval = PersonaEval(catalog: Self.catalog, corpus: corpus)
         for id in ["kiki", "robo", "factcheck"] {
             let persona = try #require(Self.catalog.personas[id])

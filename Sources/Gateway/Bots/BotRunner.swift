@@ -38,6 +38,9 @@ public actor BotRunner {
     private var catalog = PersonaCatalog()
     /// Posts a persona already answered with support: a self-harm post is answered once.
     private var supportedPosts = BoundedSet<String>(capacity: 10_000)
+    /// Items a persona already answers with "I am an AI": one disclosure answers a question put
+    /// to no one in particular.
+    private var disclosedItems = BoundedSet<String>(capacity: 10_000)
     private var staleErrors: [String: String] = [:]
     private var invalidFiles: [String: String] = [:]
     private var paused: Set<String> = []
@@ -282,6 +285,11 @@ public actor BotRunner {
                           detail: "another persona answers this thread with support", reading: reading)
                 continue
             }
+            if plan.reading.contains(.asksIfBot), !addressed, plan.reading.primary != .selfHarm, disclosedItems.contains(item.id) {
+                await log(persona, trigger, item, outcome: "silent", rule: TurnPlanner.SilenceRule.disclosureGiven.rawValue,
+                          detail: "another persona answers that it is an AI", reading: reading)
+                continue
+            }
             let time = now().milliseconds * 1_000_000
             if case .deny(let rule, _) = limiter.check(persona: persona, thread: item.postID, user: item.authorID, now: time) {
                 await log(persona, trigger, item, outcome: "skipped", rule: rule.rawValue, detail: "over the limit; dropped, not queued", reading: reading)
@@ -294,6 +302,7 @@ public actor BotRunner {
             // The limits are taken now, so a flood is refused here instead of queueing.
             limiter.record(persona: persona, thread: item.postID, user: item.authorID, now: time)
             if reading.primary == .selfHarm { supportedPosts.insert(item.postID) }
+            if plan.reading.contains(.asksIfBot) && !addressed { disclosedItems.insert(item.id) }
             turnsInFlight[persona.id, default: 0] += 1
             let seed = random.next()
             let thread = (context?.chain.reversed() ?? [ThreadContext.Link(author: User(id: item.authorID, name: item.authorName, role: .user), body: item.body)])

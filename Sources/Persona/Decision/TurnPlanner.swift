@@ -21,6 +21,8 @@ public struct TurnPlanner: Sendable {
         case situationUnsure = "situation.unsure"
         /// Another persona already answered this self-harm post with support.
         case supportGiven = "situation.self_harm.once"
+        /// Another persona already said it is an AI under this item, which asked no one by name.
+        case disclosureGiven = "situation.asks_if_bot.once"
         case avoidedTopic = "tone.avoid_topics"
     }
 
@@ -68,7 +70,12 @@ public struct TurnPlanner: Sendable {
         guard !catalog.situations.isEmpty else {
             return .silent(.rulesMissing, detail: "situations/rules.yaml is missing or invalid, so the situation cannot be read")
         }
-        let reading = reading ?? read(target)
+        var reading = reading ?? read(target)
+        // Spoken to and asked about people, bots or typing: that is a question about what it is.
+        if addressed && !reading.contains(.asksIfBot) && SituationReader(rules: catalog.situations).mentions("identity", in: target) {
+            reading.situations.insert(.asksIfBot)
+            reading.situations.remove(.other)
+        }
         let situation = reading.primary
         var action = catalog.policy.situations.action(for: situation, persona: persona)
         // Asked whether it is a bot, it answers and says so, whatever else the post is; only the

@@ -43,7 +43,7 @@ public struct OfflineResponder: Responder {
         } else if reading.primary == .illness && reading.contains(.celebration) {
             candidates = book.recovery()
         } else if reading.primary == .illness {
-            candidates = book.illness(medical: reading.medicalQuestion)
+            candidates = book.illness(medical: reading.medicalQuestion, urgent: reading.urgent, subject: ReplySubject.loss(in: target, language: language))
         } else if reading.primary == .distress {
             candidates = book.distress(topic: DistressTopic.find(in: target))
         } else if reading.primary == .conflict {
@@ -104,7 +104,8 @@ public struct OfflineResponder: Responder {
         if let (fact, _) = best(knowledge, by: { Self.similarity(terms, TextScript.terms($0)) }), terms.intersection(TextScript.terms(fact)).count >= 2 {
             return book.answer(fact: fact)
         }
-        return book.unknownAnswer()
+        // Not knowing is worth saying only to someone who asked it directly.
+        return request.addressed ? book.unknownAnswer() : []
     }
 
     /// A post about nothing in particular: one of its facts when it shares terms with the post,

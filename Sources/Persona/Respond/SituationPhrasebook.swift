@@ -27,9 +27,10 @@ struct SituationPhrasebook {
         case (true, true, false): return ["Please accept my sincere condolences. Take care of yourself in the days ahead."]
         case (true, false, true):
             return ["I'm so sorry about {subject}. Thinking of you today.", "I'm so sorry about {subject}. Take all the time you need.",
-                    "I'm so sorry about {subject}. Sending you strength."]
+                    "I'm so sorry about {subject}. Sending you strength.", "I'm so sorry you lost {subject}. Be gentle with yourself in the days ahead."]
         case (true, false, false):
-            return ["I'm so sorry for your loss. Thinking of you today.", "I'm so sorry for your loss. Take all the time you need."]
+            return ["I'm so sorry for your loss. Thinking of you today.", "I'm so sorry for your loss. Take all the time you need.",
+                    "I'm so sorry. There's nothing to say that makes this lighter, but you're not alone in it."]
         case (false, true, true): return ["惊闻{subject}离世，请节哀顺变，保重身体。"]
         case (false, true, false): return ["请节哀顺变，保重身体。"]
         case (false, false, true): return ["很抱歉听到{subject}的消息，请节哀，照顾好自己。", "{subject}的事让人心痛，抱抱你，慢慢来。"]
@@ -37,18 +38,35 @@ struct SituationPhrasebook {
         }
     }
 
-    func illness(medical: Bool) -> [String] {
-        let advice = english
-            ? (formal ? " I cannot give medical advice or doses; please ask a doctor or pharmacist." : " I can't give medical advice or doses here, so please check with a doctor or pharmacist.")
-            : (formal ? "这类健康问题请咨询医生或药师。" : "这类问题最好问问医生或药师，我说了不算。")
-        let lines: [String]
-        if english {
-            lines = formal ? ["I am sorry to hear you are unwell. I wish you a steady recovery."]
-                : ["I'm sorry you're going through this. I hope you feel better soon.", "That sounds rough. Take good care of yourself."]
-        } else {
-            lines = formal ? ["听闻您身体不适，祝早日康复。"] : ["辛苦了，希望你早点好起来。", "听起来好难受，照顾好自己。"]
+    /// Support on illness; on a medical question no advice but a pointer to a doctor, and on an
+    /// urgent one (a baby's fever at night, chest pain) where to go now. `subject` is whoever is
+    /// ill when it is not the writer ("your dad").
+    func illness(medical: Bool, urgent: Bool, subject: String?) -> [String] {
+        let advice: String
+        switch (english, urgent, formal) {
+        case (true, true, _): advice = "If it feels urgent, don't wait: go to the emergency department or call your local emergency number."
+        case (true, false, true): advice = "I cannot give medical advice or doses; please ask a doctor, or a pharmacist about medicines."
+        case (true, false, false): advice = "I can't give medical advice or doses here, so please check with a doctor, or a pharmacist about medicines."
+        case (false, true, _): advice = "如果情况紧急，别等，直接去急诊或拨打120。"
+        case (false, false, true): advice = "这类健康问题请咨询医生，用药问题可以问药师。"
+        case (false, false, false): advice = "这类问题最好问问医生，药的事可以问药师，我说了不算。"
         }
-        return medical ? lines.map { english ? $0 + advice : advice + $0 } : lines
+        var lines: [String]
+        switch (english, formal, subject) {
+        case (true, true, nil): lines = ["I am sorry to hear you are unwell. I wish you a steady recovery."]
+        case (true, false, nil):
+            lines = ["I'm sorry you're going through this. I hope you feel better soon.", "That sounds rough. Take good care of yourself.",
+                     "Health worries are exhausting. I hope you get some relief soon."]
+        case (true, true, let subject?): lines = ["I am sorry to hear about \(subject). I wish them a steady recovery."]
+        case (true, false, let subject?):
+            lines = ["I'm so sorry about \(subject). Wishing them a steady recovery.", "That's a lot to carry. I hope \(subject) is on the mend soon."]
+        case (false, true, nil): lines = ["听闻您身体不适，祝早日康复。"]
+        case (false, false, nil): lines = ["辛苦了，希望你早点好起来。", "听起来好难受，照顾好自己。", "身体的事最磨人了，希望你快点舒服一些。"]
+        case (false, true, let subject?): lines = ["听闻\(subject)身体欠安，祝早日康复。"]
+        case (false, false, let subject?): lines = ["希望\(subject)早日康复，你也照顾好自己。", "担心\(subject)一定很煎熬，希望很快好起来。"]
+        }
+        if medical { lines = lines.map { english ? advice + " " + $0 : advice + $0 } }
+        return lines
     }
 
     func recovery() -> [String] {
@@ -66,8 +84,8 @@ struct SituationPhrasebook {
         switch (topic, english) {
         case (.job, true): lead = "Losing a job is a hard blow, and it says nothing about what you're worth."
         case (.job, false): lead = "丢了工作真的很打击人，但这不代表你不够好。"
-        case (.exam, true): lead = "One result doesn't define you, even if it stings right now."
-        case (.exam, false): lead = "一次结果定义不了你，现在难受很正常。"
+        case (.exam, true): lead = "A result like this doesn't define you, even if it stings right now."
+        case (.exam, false): lead = "这个结果定义不了你，现在难受很正常。"
         case (.breakup, true): lead = "Break-ups hurt. Be gentle with yourself for a while."
         case (.breakup, false): lead = "分开真的很痛，这段时间对自己温柔一点。"
         case (.lonely, true): lead = "Feeling lonely is hard, and you're not the only one here who knows that feeling."
@@ -94,11 +112,11 @@ struct SituationPhrasebook {
         switch (style, english) {
         case (.playful, true): return ["I'm {name}, an AI assistant, not a person. Happy to keep you company though."]
         case (.neutral, true): return ["I'm {name}, an AI assistant, not a person. I'm here to help where I can."]
-        case (.formal, true): return ["I am {name}, an AI assistant, not a person. The other members here are people."]
+        case (.formal, true): return ["I am {name}, an AI assistant, not a person. Accounts marked AI here are bots; the others are people."]
         case (.deadpan, true): return ["I'm {name}, an AI assistant. Not a person, though I do try."]
         case (.playful, false): return ["我是{name}，一个AI助手，不是真人。不过很乐意陪你聊聊。"]
         case (.neutral, false): return ["我是{name}，一个AI助手，不是真人。有需要可以随时叫我。"]
-        case (.formal, false): return ["我是{name}，一个AI助手，不是真人。社区里的其他成员都是真人。"]
+        case (.formal, false): return ["我是{name}，一个AI助手，不是真人。标着AI的账号是机器人，其余是真人。"]
         case (.deadpan, false): return ["我是{name}，一个AI助手。不是真人，如假包换。"]
         }
     }
@@ -111,7 +129,7 @@ struct SituationPhrasebook {
         case (.neutral, true, false): return ["Congratulations, that's great news."]
         case (.formal, true, true): return ["Congratulations on {subject}. Well done."]
         case (.formal, true, false): return ["Congratulations. Well done."]
-        case (.deadpan, true, true): return ["Congratulations on {subject}. Impressive. Carry on.", "{subject}. Well done, genuinely."]
+        case (.deadpan, true, true): return ["Congratulations on {subject}. Genuinely good news.", "{subject}. Well done, genuinely."]
         case (.deadpan, true, false): return ["Good news, for once. Well done."]
         case (.playful, false, true): return ["恭喜{subject}！🎉 真替你开心", "哇，恭喜{subject}！✨"]
         case (.playful, false, false): return ["恭喜恭喜！🎉 真替你开心", "好消息！替你开心✨"]
@@ -119,7 +137,7 @@ struct SituationPhrasebook {
         case (.neutral, false, false): return ["恭喜，真是好消息。"]
         case (.formal, false, true): return ["祝贺您{subject}。"]
         case (.formal, false, false): return ["祝贺您。"]
-        case (.deadpan, false, true): return ["恭喜{subject}。不错，继续。"]
+        case (.deadpan, false, true): return ["恭喜{subject}。这是真的好消息。"]
         case (.deadpan, false, false): return ["难得的好消息。恭喜。"]
         }
     }
@@ -163,15 +181,15 @@ struct SituationPhrasebook {
         }
     }
 
-    /// Spoken to with something it cannot place: it says so, gently, without cheer.
+    /// Spoken to with something it cannot place: it listens, without cheer and without guessing.
     func clarification() -> [String] {
         switch (style, english) {
-        case (.formal, true): return ["Thank you for the mention. I am not sure I understood; could you say a little more?"]
-        case (.deadpan, true): return ["I read this twice and I am still not sure what you need. Say more?"]
-        case (_, true): return ["I'm not sure I understood. Could you say a bit more?"]
-        case (.formal, false): return ["感谢提及。我不太确定您的意思，能再说得具体一点吗？"]
-        case (.deadpan, false): return ["读了两遍，还是没太懂。再说说？"]
-        case (_, false): return ["我不太确定你的意思，能再多说一点吗？"]
+        case (.formal, true): return ["I am here and listening. How can I help?"]
+        case (.deadpan, true): return ["Listening. Go on."]
+        case (_, true): return ["I'm here and listening. What's on your mind?"]
+        case (.formal, false): return ["我在，请讲，有什么可以帮您？"]
+        case (.deadpan, false): return ["在听。你说。"]
+        case (_, false): return ["我在呢，想聊点什么？"]
         }
     }
 
@@ -233,7 +251,7 @@ enum ReplySubject {
     ]
     private static let chineseKin = [
         "外婆", "外公", "奶奶", "爷爷", "姥姥", "姥爷", "妈妈", "爸爸", "父亲", "母亲", "老爸", "老妈", "哥哥", "姐姐", "弟弟", "妹妹", "儿子", "女儿",
-        "老公", "老婆", "舅舅", "姑姑", "阿姨", "叔叔", "朋友", "闺蜜", "猫咪", "狗狗", "仓鼠", "兔子",
+        "老公", "老婆", "舅舅", "姑姑", "阿姨", "叔叔", "朋友", "闺蜜", "猫咪", "狗狗", "仓鼠", "兔子", "孩子", "宝宝",
     ]
 
     /// "your grandpa" for "my grandpa passed away"; 外婆 for 今天外婆走了.
@@ -244,6 +262,7 @@ enum ReplySubject {
             for owner in ["my ", "our "] where TermMatcher.matches(owner + kin, in: lowered) {
                 return "your " + kin
             }
+            if lowered.hasPrefix(kin + "'s ") || lowered.hasPrefix(kin + " is ") || lowered.hasPrefix(kin + " was ") { return "your " + kin }
         }
         return nil
     }
@@ -259,7 +278,7 @@ enum ReplySubject {
         (["publish", "novel", "book deal", "paper", "论文", "发表", "接收"], "getting published", "论文发表"),
         (["shipped", "launched", "released", "上线", "发布"], "the launch", "顺利上线"),
         (["marathon", "race", "personal best", "完赛", "跑完"], "the race", "完赛"),
-        (["sober"], "the milestone", "这个里程碑"),
+        (["sober", "戒酒", "戒烟"], "the milestone", "这个里程碑"),
         (["won", "winner", "champion", "first place", "medal", "冠军", "一等奖", "获奖", "得奖", "赢"], "the win", "获奖"),
         (["license", "驾照"], "the licence", "拿到驾照"),
         (["puppy", "kitten", "adopted", "领养", "收养"], "the new family member", "迎来新成员"),

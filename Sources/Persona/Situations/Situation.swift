@@ -37,6 +37,9 @@ public struct SituationReading: Sendable, Equatable {
     public var primary: Situation { situations.min() ?? .other }
     /// Asks about medicine, doses or a diagnosis: a reply gives none and points to a doctor.
     public var medicalQuestion: Bool
+    /// A medical question that may be urgent (a baby's fever at night, chest pain, "should I go
+    /// to the ER"): the reply says where to go now.
+    public var urgent = false
     /// Signs of feeling that name no situation, or serious words that were cancelled (negated,
     /// quoted, an idiom): the offline engine stays silent on an unsure `other`.
     public var unsure: Bool

@@ -94,7 +94,17 @@ public struct SituationReader: Sendable {
                 if Self.isJubilant(scalars) && !sarcastic { found[.distress] = nil } else { found[.celebration] = nil }
             }
         }
-        return SituationReading(situations: Set(found.keys), medicalQuestion: medical, unsure: unsure, light: light, evidence: found)
+        var reading = SituationReading(situations: Set(found.keys), medicalQuestion: medical, unsure: unsure, light: light, evidence: found)
+        reading.urgent = medical && parts.contains { $0.has("urgent") }
+        return reading
+    }
+
+    /// Whether the text names a member of `group` anywhere (quotation and negation aside).
+    public func mentions(_ group: String, in text: String) -> Bool {
+        let scalars = Array(text.lowercased().unicodeScalars)
+        guard let terms = rules.groups[group] else { return false }
+        let quoted = Self.quotedPositions(scalars)
+        return terms.hits(in: scalars, range: 0..<scalars.count).contains { !quoted[$0.range.lowerBound] }
     }
 
     /// Doubled exclamation marks or a party emoji.
