@@ -45,7 +45,9 @@ public struct PersonaPreview: Sendable {
             addressed = match.trigger == .mention || match.trigger == .replyToMe
             lines.append("trigger: \(match.trigger.rawValue) (\(match.detail)), after a delay of \(DurationSyntax.format(match.delay))")
         } else if forceTrigger {
-            lines.append("trigger: none matched; forced (--force-trigger)")
+            // A persona that never comments on new posts would only have been mentioned.
+            addressed = persona.triggers.newPost == nil
+            lines.append("trigger: none matched; forced" + (addressed ? " as a mention" : ""))
         } else {
             lines.append("trigger: none matched (new_post \(persona.triggers.newPost.map { "chance \($0.chance)" } ?? "off"), mention, keywords \(persona.triggers.keywords))")
             lines.append("silence: nothing to answer")
