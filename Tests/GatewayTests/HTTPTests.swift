@@ -110,7 +110,13 @@ struct HTTPTests {
         let server = try await TestServer.start(personas: ["kiki.yaml": "id: kiki\nname: Kiki\n"])
         defer { Task { await server.stop() } }
         #expect(try await server.http("GET", "/healthz").status == 200)
-        #expect(try await server.http("GET", "/readyz").status == 200)
+        // Ready once the store answers; on PostgreSQL under a loaded suite that can take a moment.
+        var ready = false
+        for _ in 0..<50 where !ready {
+            ready = try await server.http("GET", "/readyz").status == 200
+            if !ready { try await Task.sleep(for: .milliseconds(200)) }
+        }
+        #expect(ready)
         let client = try await server.identified("u_metric")
         try await client.send(["op": "ping", "t": 1])
         _ = try await client.expect("pong")
@@ -124,10 +130,32 @@ struct HTTPTests {
         let first = (personas.json["personas"] as? [[String: Any]])?.first ?? [:]
         #expect(first.string("id") == "kiki")
         #expect(first.object("user").string("id") == "b_kiki")
+        // Readable without a token, but a bad token is refused, here as on every route.
+        let forged = try await server.http("GET", "/v1/personas", token: "not.a.token")
+        #expect(forged.status == 401)
+        #expect(forged.json.object("error").string("code") == "unauthorized")
         let missing = try await server.http("GET", "/v2/nothing")
         #expect(missing.status == 404)
         #expect(missing.json.object("error").string("code") == "not_found")
         await #expect(throws: TestClientError.self) { _ = try await TestClient.connect(port: server.port, path: "/elsewhere") }
+    }
+
+    @Test("the data directory is the gateway user's alone (0700), and so are the database and its WAL (0600)",
+          .enabled(if: !TestServer.onPostgres, "the SQLite file's modes"))
+    func fileModes() async throws {
+        let data = TestServer.temporaryDirectory() + "/fresh/data"
+        let server = try await TestServer.start(dataDirectory: data)
+        defer { Task { await server.stop() } }
+        let client = try await server.identified("u_modes")
+        try await client.send(["op": "post", "id": 1, "body": "a write makes the WAL", "client_id": "m1"])
+        _ = try await client.expect("ack")
+        func mode(_ path: String) -> Int? {
+            (try? FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? NSNumber)?.intValue
+        }
+        #expect(mode(data) == 0o700)
+        let files = try FileManager.default.contentsOfDirectory(atPath: data).filter { $0.contains(".sqlite") || $0.hasSuffix(".db") || $0.contains("-wal") }
+        #expect(!files.isEmpty)
+        for file in files { #expect(mode(data + "/" + file) == 0o600, "\(file)") }
     }
 
     @Test("permessage-deflate is negotiated and compressed client messages are understood")

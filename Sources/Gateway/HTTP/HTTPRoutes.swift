@@ -82,7 +82,9 @@ public enum HTTPRoutes {
             try await write(request, runtime, op: "delete", extra: ["target": .string(try context.parameters.require("id"))], status: .ok)
         }
 
-        router.get("/v1/personas") { _, _ in
+        router.get("/v1/personas") { request, _ in
+            // Readable without a token, but a token that is sent must be valid (401 otherwise).
+            _ = try await authenticate(request, runtime)
             var writer = JSONWriter()
             writer.beginObject()
             writer.key("personas")

@@ -21,7 +21,9 @@ public final class GatewayServer: Sendable {
     /// Opens the store (the SQLite file in the data directory, or PostgreSQL) and prepares the
     /// server; `run` serves.
     public init(configuration: GatewayConfiguration, bots: BotRoster = BotRoster(), logger: Logger) async throws {
-        try FileManager.default.createDirectory(atPath: configuration.dataDirectory, withIntermediateDirectories: true)
+        // The data directory holds the feed and the token key: its owner's alone.
+        try FileManager.default.createDirectory(
+            atPath: configuration.dataDirectory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         let metrics = GatewayMetrics()
         let hub = StreamHub(typingIntervalNanoseconds: configuration.typingInterval.nanoseconds, metrics: metrics)
         let ids = IDGenerator()

@@ -278,7 +278,7 @@ enum ReplySubject {
         (["publish", "novel", "book deal", "paper", "论文", "发表", "接收"], "getting published", "论文发表"),
         (["shipped", "launched", "released", "上线", "发布"], "the launch", "顺利上线"),
         (["marathon", "race", "personal best", "完赛", "跑完"], "the race", "完赛"),
-        (["sober", "戒酒", "戒烟"], "the milestone", "这个里程碑"),
+        (["sober", "戒酒", "戒烟"], "the milestone", "达成这个里程碑"),
         (["won", "winner", "champion", "first place", "medal", "冠军", "一等奖", "获奖", "得奖", "赢"], "the win", "获奖"),
         (["license", "驾照"], "the licence", "拿到驾照"),
         (["puppy", "kitten", "adopted", "领养", "收养"], "the new family member", "迎来新成员"),
