@@ -21,7 +21,7 @@ let package = Package(
             name: "PersonaCore",
             dependencies: [.product(name: "Yams", package: "Yams")],
             path: "Sources/PersonaCore",
-            exclude: ["Respond/OpenAI", "Respond/ModelEngines.swift", "Preview"]
+            exclude: ["Respond/OpenAI", "Respond/ModelEngines.swift", "Preview", "Decision/PersonaEval.swift"]
         ),
         .executableTarget(name: "FuzzPersona", dependencies: ["PersonaCore"]),
     ]
