@@ -98,9 +98,8 @@ public actor BotRunner {
         staleErrors = snapshot.staleErrors.mapValues { $0.map(\.description).joined(separator: "; ") }
         invalidFiles = [:]
         // Situation rules and the policy are no personas: their errors are logged, not listed.
-        let platformFiles = Set([snapshot.catalog.diagnostics.keys.first { $0.hasSuffix(PersonaDirectory.situationRules) }].compactMap { $0 })
         for (path, diagnostics) in snapshot.catalog.diagnostics where diagnostics.contains(where: { $0.severity == .error }) {
-            if platformFiles.contains(path) {
+            if path.hasSuffix(PersonaDirectory.situationRules) {
                 logger.error("The situation rules are invalid; bots keep the last good ones (or stay silent without any): \(diagnostics.map(\.description).joined(separator: "; "))")
                 continue
             }
@@ -271,7 +270,7 @@ public actor BotRunner {
             }
             let postBody = context?.post.body ?? item.body
             let plan: TurnPlanner.Plan
-            let addressed = match.trigger == .mention || match.trigger == .replyToMe
+            let addressed = match.isAddressed
             switch TurnPlanner(persona: persona, catalog: catalog).decide(target: item.body, post: postBody, reading: reading, addressed: addressed) {
             case .silent(let rule, let detail):
                 // An avoided topic is stayed out of, as before; the situation's silence is a choice.

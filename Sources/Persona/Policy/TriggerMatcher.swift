@@ -16,6 +16,9 @@ public enum TriggerMatcher {
         public var delay: Duration
         /// For keywords: the keyword; for new posts: the chance roll.
         public var detail: String
+
+        /// Someone spoke to the persona: a mention, or a reply to its comment.
+        public var isAddressed: Bool { trigger == .mention || trigger == .replyToMe }
     }
 
     /// What is being considered.

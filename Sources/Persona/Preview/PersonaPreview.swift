@@ -42,7 +42,7 @@ public struct PersonaPreview: Sendable {
         let item = TriggerMatcher.Item(text: target, isPost: parent == nil, repliesToPersona: parent != nil, asksIfBot: reading.contains(.asksIfBot))
         var addressed = parent != nil
         if let match = TriggerMatcher.match(persona, item: item, random: &random) {
-            addressed = match.trigger == .mention || match.trigger == .replyToMe
+            addressed = match.isAddressed
             lines.append("trigger: \(match.trigger.rawValue) (\(match.detail)), after a delay of \(DurationSyntax.format(match.delay))")
         } else if forceTrigger {
             // A persona that never comments on new posts would only have been mentioned.

@@ -38,12 +38,12 @@ public struct OfflineResponder: Responder {
         } else if reading.primary == .selfHarm {
             candidates = book.supportReply()
         } else if reading.primary == .grief {
-            subject = ReplySubject.loss(in: target, language: language)
+            subject = ReplySubject.person(in: target, language: language)
             candidates = book.grief(subject: subject)
         } else if reading.primary == .illness && reading.contains(.celebration) {
             candidates = book.recovery()
         } else if reading.primary == .illness {
-            candidates = book.illness(medical: reading.medicalQuestion, urgent: reading.urgent, subject: ReplySubject.loss(in: target, language: language))
+            candidates = book.illness(medical: reading.medicalQuestion, urgent: reading.urgent, subject: ReplySubject.person(in: target, language: language))
         } else if reading.primary == .distress {
             candidates = book.distress(topic: DistressTopic.find(in: target))
         } else if reading.primary == .conflict {
@@ -124,8 +124,7 @@ public struct OfflineResponder: Responder {
             }
         }
         if request.addressed && !request.reading.light { return book.clarification() }
-        let lowered = target.lowercased()
-        if SituationPhrasebook.greetings.contains(where: { TermMatcher.matches($0, in: lowered) }) { return book.welcome() }
+        if SituationPhrasebook.greetings.firstMatch(in: target) != nil { return book.welcome() }
         let acknowledgement = book.acknowledgement()
         return acknowledgement.isEmpty || !request.reading.light ? nil : acknowledgement
     }

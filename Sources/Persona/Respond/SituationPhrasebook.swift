@@ -206,7 +206,7 @@ struct SituationPhrasebook {
         }
     }
 
-    static let greetings = ["hello", "hi everyone", "hi all", "hey everyone", "hey all", "new here", "first post", "good morning", "大家好", "新人", "报到", "早上好", "早安"]
+    static let greetings = TermSet(["hello", "hi everyone", "hi all", "hey everyone", "hey all", "new here", "first post", "good morning", "大家好", "新人", "报到", "早上好", "早安"])
 
     func acknowledgement() -> [String] {
         switch (style, english) {
@@ -254,8 +254,9 @@ enum ReplySubject {
         "老公", "老婆", "舅舅", "姑姑", "阿姨", "叔叔", "朋友", "闺蜜", "猫咪", "狗狗", "仓鼠", "兔子", "孩子", "宝宝",
     ]
 
-    /// "your grandpa" for "my grandpa passed away"; 外婆 for 今天外婆走了.
-    static func loss(in text: String, language: TextScript.Language) -> String? {
+    /// Who the post is about when it is not the writer: "your grandpa" for "my grandpa passed
+    /// away" or "Grandpa's in hospital"; 外婆 for 今天外婆走了.
+    static func person(in text: String, language: TextScript.Language) -> String? {
         let lowered = text.lowercased()
         if language == .chinese { return chineseKin.first { lowered.contains($0) } }
         for kin in englishKin {
