@@ -2,8 +2,8 @@
 """Bot soak: 1,000 posts in a minute with the shipped personas on, then quiet; checks from the
 store that every limit held, and reports memory and the bot overhead figures.
 
-  GATEWAYD_JWT_SECRET=s3cret .build/release/gatewayd serve --port 18091 --data /tmp/soak --personas personas &
-  python3 scripts/bot-soak.py --port 18091 --pid $! --secret s3cret --data /tmp/soak
+  GATEWAYD_JWT_SECRET=measure-secret-of-at-least-32-bytes .build/release/gatewayd serve --port 18091 --data /tmp/soak --personas personas &
+  python3 scripts/bot-soak.py --port 18091 --pid $! --secret measure-secret-of-at-least-32-bytes --data /tmp/soak
 
 Needs `pip install websockets`. Loopback only; every loop is bounded in count and time.
 """

@@ -4,9 +4,9 @@
 A stopgap until the dedicated load tool (Tools/gwload); needs `pip install websockets`.
 It mints its own tokens, so the gateway must run with GATEWAYD_JWT_SECRET set to --secret.
 
-  GATEWAYD_JWT_SECRET=s3cret .build/release/gatewayd serve --port 8080 --data /tmp/gw &
-  python3 scripts/first-measure.py --pid $! --secret s3cret idle --connections 10000
-  python3 scripts/first-measure.py --pid $! --secret s3cret fanout --subscribers 1000 --posts 500
+  GATEWAYD_JWT_SECRET=measure-secret-of-at-least-32-bytes .build/release/gatewayd serve --port 8080 --data /tmp/gw &
+  python3 scripts/first-measure.py --pid $! --secret measure-secret-of-at-least-32-bytes idle --connections 10000
+  python3 scripts/first-measure.py --pid $! --secret measure-secret-of-at-least-32-bytes fanout --subscribers 1000 --posts 500
 
 Every loop is bounded in count and time; all traffic goes to the loopback address.
 """

@@ -284,7 +284,10 @@ struct BotTests {
             listing = (try await server.http("GET", "/v1/personas").json["personas"] as? [[String: Any]])?.first ?? [:]
         }
         #expect(listing.string("state") == "invalid")
-        #expect(listing.string("error")?.contains("bogus") == true)
+        #expect(listing.string("error")?.contains("bogus") == false, "the public listing says invalid, not why")
+        let admin = try await server.token("u_root", role: .admin)
+        let detail = (try await server.http("GET", "/v1/admin/personas", token: admin).json["personas"] as? [[String: Any]])?.first ?? [:]
+        #expect(detail.string("error")?.contains("bogus") == true)
         try await connection.send(["op": "ping", "t": 1])
         #expect(try await connection.expect("pong").int("t") == 1, "no connection was dropped")
     }
@@ -354,6 +357,9 @@ struct QuietFeedServerTests {
         let first = try #require(posts.first)
         #expect(first.object("author").string("kind") == "bot")
         #expect(first.object("author")["ai"] as? Bool == true)
+        // A bot's post carries the AI label like its comments (issue 17, item 6).
+        #expect(first.object("generated").string("engine") == "offline")
+        #expect(first.object("generated").string("persona") == first.object("author").string("persona"))
         await server.server.runner.tickQuietFeed()
         #expect(try await feed(server).count == 1, "the opener itself ends the quiet")
 

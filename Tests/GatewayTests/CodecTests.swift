@@ -96,7 +96,7 @@ struct CodecTests {
         #expect(try decode(#"{"op":"sub","id":1,"stream":"feed","since":{"offset":4,"epoch":"e_x"}}"#)
             == .subscribe(id: .number("1"), stream: "feed", since: (4, "e_x")))
         #expect(try decode(#"{"op":"post","body":" hi\r\nthere ","client_id":"c1","bots":"off"}"#)
-            == .write(id: nil, .post(body: "hi\nthere", clientID: "c1", botsEnabled: false)))
+            == .write(id: nil, .post(body: "hi\nthere", clientID: "c1", botsEnabled: false, generated: nil)))
         #expect(try decode(#"{"op":"mute","id":2,"bot":"b_kiki","scope":"thread:p_1","on":true}"#)
             == .write(id: .number("2"), .mute(bot: "b_kiki", scope: .thread(postID: "p_1"), on: true, clientID: nil)))
         #expect(try decode(#"{"op":"frobnicate","id":"x"}"#) == .unknown(id: .string("x"), op: "frobnicate"))
@@ -163,7 +163,7 @@ struct CodecTests {
     func writeLimits() {
         let clock = Mutex<Int64>(0)
         let limiter = WriteRateLimiter(limits: .init(postsPerMinute: 10, commentsPerMinute: 60)) { clock.withLock { $0 } }
-        let post = WriteCommand.post(body: "x", clientID: "c", botsEnabled: true)
+        let post = WriteCommand.post(body: "x", clientID: "c", botsEnabled: true, generated: nil)
         for _ in 0..<10 { #expect(limiter.take(post, by: "u") == .allow) }
         #expect(limiter.take(post, by: "u").retryAfterMilliseconds == 6000)
         clock.withLock { $0 = 3_000_000_000 }

@@ -175,4 +175,27 @@ struct HTTPTests {
         let plain = try await TestClient.connectReturningHeaders(port: server.port)
         #expect(plain.1["sec-websocket-extensions"] == nil)
     }
+
+    @Test("what held in the review stays held: a deflate bomb closes with 1009, a path out of the web root is 404")
+    func reviewHeld() async throws {
+        let server = try await TestServer.start()
+        defer { Task { await server.stop() } }
+        let (client, _) = try await TestClient.connectReturningHeaders(
+            port: server.port, extraHeaders: [("Sec-WebSocket-Extensions", "permessage-deflate")])
+        _ = try await client.expect("hello")
+        // 64 MiB of spaces compresses to about 64 KiB; inflated it is a thousand times the limit.
+        var bomb = ByteBuffer(string: #"{"op":"ping","t":""# + String(repeating: " ", count: 64 << 20) + #""}"#)
+        var compressed = try bomb.compressStream(with: try ZlibCompressor(algorithm: .deflate), flush: .sync)
+        compressed.moveWriterIndex(to: compressed.writerIndex - 4)
+        try await client.sendFrame(.text, Array(compressed.readableBytesView), rsv1: true)
+        #expect(try await client.expectClose() == 1009)
+        for path in ["/../Package.swift", "/%2e%2e/Package.swift", "/..%2fPackage.swift", "/web/../../Package.swift"] {
+            let socket = try RawSocket(port: server.port)
+            socket.send("GET \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+            var answer = ""
+            while let bytes = socket.read() { answer += String(decoding: bytes, as: UTF8.self) }
+            #expect(answer.hasPrefix("HTTP/1.1 404") || answer.hasPrefix("HTTP/1.1 400"), "\(path): \(answer.prefix(40))")
+            #expect(!answer.contains("swift-tools-version"), "\(path) reached a file outside the web root")
+        }
+    }
 }

@@ -86,9 +86,18 @@ struct HostileInputTests {
         }
         try await client.send(["op": "ping", "t": "still here"])
         #expect(try await client.expect("pong").string("t") == "still here")
-        // A lone surrogate escape names no character: the frame is not text, as invalid UTF-8 is not.
+        // A lone surrogate escape names no character: the frame is valid JSON text but its string
+        // is not Unicode, so the request is refused and the session goes on.
         let lone = try await server.identified("u_lone")
-        try await lone.sendText(#"{"op":"react","id":6,"target":"p_1","emoji":"\ud83d","on":true}"#)
-        #expect(try await lone.expectClose() == 4002)
+        try await lone.sendText(#"{"op":"post","id":6,"body":"\ud800","client_id":"lone"}"#)
+        let refused = try await lone.expect("error")
+        #expect(refused.string("code") == "bad_request")
+        #expect(refused.int("id") == 6)
+        try await lone.sendText(#"{"op":"post","id":7,"body":"\ud83d\ude00 paired is fine","client_id":"paired"}"#)
+        #expect(try await lone.expect("ack").object("result").object("post").string("body") == "😀 paired is fine")
+        let token = try await server.token("u_lone")
+        let overHTTP = try await server.http("POST", "/v1/posts", token: token, rawBody: Data(#"{"body":"a\udc00b","client_id":"h"}"#.utf8))
+        #expect(overHTTP.status == 400)
+        #expect(overHTTP.json.object("error").string("code") == "bad_request")
     }
 }

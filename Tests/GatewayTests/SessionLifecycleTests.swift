@@ -244,5 +244,56 @@ struct SessionLifecycleTests {
         await #expect(throws: (any Error).self) { _ = try await TestClient.connect(port: server.port) }
         await server.stop()
     }
-}
 
+    @Test("drain: every write the store took is acknowledged before the 4011, and nothing stored goes unacknowledged")
+    func drainAnswersWrites() async throws {
+        let server = try await TestServer.start {
+            $0.writeLimits = .init(postsPerMinute: 10_000, commentsPerMinute: 10_000)
+            $0.inboundMessagesPerSecond = 10_000
+            $0.inboundBurst = 10_000
+        }
+        let client = try await server.identified("u_busy")
+        let total = 200
+        for index in 0..<total {
+            try await client.send(["op": "post", "id": index, "body": "written during a drain \(index)", "client_id": "d\(index)"])
+        }
+        // The drain starts while most of those are still on their way to the store.
+        await server.runtime.drain()
+        var acked: Set<String> = []
+        var unavailable = 0
+        var closeCode: UInt16?
+        readLoop: while true {
+            switch try await client.receive(timeout: .seconds(10)) {
+            case .message(let message, _):
+                if message.string("op") == "ack" { acked.insert(message.object("result").object("post").string("id") ?? "") }
+                if message.string("op") == "error" {
+                    #expect(message.string("code") == "unavailable", "\(message)")
+                    unavailable += 1
+                }
+            case .close(let code, _):
+                closeCode = code
+                break readLoop
+            case .end:
+                break readLoop
+            }
+        }
+        #expect(closeCode == 4011)
+        // Frames still unread when the close frame goes out are never taken, so never answered.
+        #expect(acked.count + unavailable <= total)
+        #expect(!acked.isEmpty)
+        await server.stop()
+        // What the store holds is exactly what was acknowledged.
+        let restarted = try await TestServer.start(dataDirectory: server.dataDirectory)
+        defer { Task { await restarted.stop() } }
+        let feed = try await restarted.http("GET", "/v1/feed?limit=100")
+        var stored = Set((feed.json["posts"] as? [[String: Any]] ?? []).compactMap { $0.string("id") })
+        var before = (feed.json["posts"] as? [[String: Any]])?.last?.string("id")
+        while let cursor = before {
+            let page = try await restarted.http("GET", "/v1/feed?limit=100&before=\(cursor)")
+            let posts = page.json["posts"] as? [[String: Any]] ?? []
+            stored.formUnion(posts.compactMap { $0.string("id") })
+            before = posts.last?.string("id")
+        }
+        #expect(stored == acked)
+    }
+}

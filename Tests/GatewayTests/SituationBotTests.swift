@@ -183,13 +183,13 @@ struct SituationBotTests {
               engine: openai
               base_url: \(fake.baseURL)
               model: cheer
-              api_key_env: TEST_LLM_KEY
+              api_key_env: TEST_LLM_API_KEY
             """
         var files = ["party.yaml": Self.careless(responder: responder)]
         files["lexicons/politics.txt"] = BotTests.politics
         let server = try await TestServer.start(personas: files) {
             $0.writeLimits = .init(postsPerMinute: 1000, commentsPerMinute: 1000)
-            $0.engineEnvironment = { $0 == "TEST_LLM_KEY" ? "sk-test-server-key-0123456789" : nil }
+            $0.engineEnvironment = { $0 == "TEST_LLM_API_KEY" ? "sk-test-server-key-0123456789" : nil }
         }
         defer { Task { await server.stop() } }
         let threads = try await run(server)

@@ -304,4 +304,99 @@ struct StreamTests {
         try await author.send(["op": "typing", "id": 9, "stream": "feed"])
         #expect(try await author.expect("error").string("code") == "bad_request")
     }
+
+    /// Posts of 9 KB each, written and acknowledged; the writer stays subscribed to nothing.
+    func writeHistory(_ server: TestServer, posts: Int) async throws -> (writer: TestClient, epoch: String) {
+        let writer = try await server.identified("u_writer")
+        let epoch = try await server.http("GET", "/v1/feed?limit=1").json.string("epoch")!
+        let body = String(repeating: "追", count: 3000)
+        for index in 0..<posts {
+            try await writer.send(["op": "post", "id": index, "body": body, "client_id": "h\(index)"])
+        }
+        var acks = 0
+        while acks < posts { if try await writer.message().string("op") == "ack" { acks += 1 } }
+        return (writer, epoch)
+    }
+
+    @Test("a client far behind catches up through a replay many times its queue, with live events in order after it")
+    func catchUpIsPaced() async throws {
+        let server = try await TestServer.start {
+            Self.generous(&$0)
+            $0.outboundQueueBytes = 64 * 1024
+        }
+        defer { Task { await server.stop() } }
+        // About 2.7 MB of history against a 64 KiB queue: pushed at once it would overflow 40 times.
+        let history = 300
+        let (writer, epoch) = try await writeHistory(server, posts: history)
+        let reader = try await server.identified("u_behind")
+        _ = try await subscribe(reader, "feed", since: (0, epoch))
+        // Live posts while the replay runs: they follow it, in order, once each.
+        let live = 20
+        for index in 0..<live {
+            try await writer.send(["op": "post", "id": 1000 + index, "body": "live \(index)", "client_id": "l\(index)"])
+        }
+        let received = try await events(reader, stream: "feed", after: 0, count: history + live)
+        #expect(received.count == history + live)
+        // Pipelined writes commit in any order; all of them come after the history.
+        #expect(Set(received.suffix(live).compactMap { $0.object("data").string("body") }) == Set((0..<live).map { "live \($0)" }))
+        #expect(await reader.staysQuiet(for: .milliseconds(200)), "nothing after the last event, and no close")
+        #expect(try await server.scrape()[#"gatewayd_closes_total{code="4010"}"#] == nil)
+    }
+
+    @Test("a client that stops reading during a replay is closed with 4010")
+    func stalledCatchUp() async throws {
+        let server = try await TestServer.start {
+            Self.generous(&$0)
+            $0.outboundQueueBytes = 64 * 1024
+            $0.catchUpStallTimeout = .seconds(1)
+            $0.closeGracePeriod = .seconds(30)
+        }
+        defer { Task { await server.stop() } }
+        // More than loopback's socket buffers hold, so that the gateway's own queue has to wait.
+        let (_, epoch) = try await writeHistory(server, posts: 1200)
+        let reader = try await server.identified("u_stalled")
+        try await reader.channel.setOption(ChannelOptions.autoRead, value: false).get()
+        try await reader.send(["op": "sub", "id": 1, "stream": "feed", "since": ["offset": 0, "epoch": epoch]])
+        for _ in 0..<100 where try await server.scrape()[#"gatewayd_closes_total{code="4010"}"#] == nil {
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        #expect(try await server.scrape()[#"gatewayd_closes_total{code="4010"}"#] == 1)
+        try await reader.channel.setOption(ChannelOptions.autoRead, value: true).get()
+        #expect(try await reader.expectClose(timeout: .seconds(20)) == 4010)
+    }
+
+    @Test("a replay never sends a deleted body again: the object comes back empty and marked deleted")
+    func deletedIsGoneFromReplay() async throws {
+        let server = try await TestServer.start()
+        defer { Task { await server.stop() } }
+        let author = try await server.identified("u_regret")
+        let epoch = try await subscribe(author, "feed").string("epoch")!
+        let kept = try await post(author, "this one stays", clientID: "k").object("post").string("id")!
+        let gone = try await post(author, "this one I regret", clientID: "g").object("post").string("id")!
+        let commentAck = try await author.request(["op": "comment", "post_id": kept, "body": "a comment I regret", "client_id": "gc"])
+        let commentID = commentAck.object("result").object("comment").string("id")!
+        for target in [gone, commentID] {
+            #expect(try await author.request(["op": "delete", "target": target]).string("op") == "ack")
+        }
+        let anonymous = try await server.connect()
+        try await anonymous.send(["op": "identify"])
+        _ = try await anonymous.expect("ready")
+        _ = try await subscribe(anonymous, "feed", since: (0, epoch))
+        let feed = try await events(anonymous, stream: "feed", after: 0, count: 3)
+        #expect(feed.map { $0.string("type") } == ["post.created", "post.created", "post.deleted"])
+        #expect(feed[0].object("data").string("body") == "this one stays")
+        #expect(feed[1].object("data").string("id") == gone)
+        #expect(feed[1].object("data").string("body") == "")
+        #expect(feed[1].object("data")["deleted"] as? Bool == true)
+        _ = try await subscribe(anonymous, "thread:\(kept)", id: 2, since: (0, epoch))
+        let thread = try await events(anonymous, stream: "thread:\(kept)", after: 0, count: 2)
+        #expect(thread[0].object("data").string("body") == "")
+        #expect(thread[0].object("data")["deleted"] as? Bool == true)
+        #expect(thread[1].string("type") == "comment.deleted")
+        // The author's retry of the same client_id gets its ack, without the body either.
+        try await author.send(["op": "post", "id": 9, "body": "this one I regret", "client_id": "g"])
+        let retry = try await author.expect("ack")
+        #expect(retry.object("result").object("post").string("body") == "")
+        #expect(try await server.http("GET", "/v1/posts/\(gone)").status == 404)
+    }
 }

@@ -6,16 +6,8 @@ import Testing
 @Suite("Writes", .serialized)
 struct WriteTests {
     /// Sends a request and returns the reply to it (ack or error), skipping events.
-    func request(_ client: TestClient, _ object: [String: Any]) async throws -> [String: Any] {
-        try await client.send(object)
-        while true {
-            let message = try await client.message()
-            if message.string("op") == "ack" || message.string("op") == "error" { return message }
-        }
-    }
-
     func post(_ client: TestClient, _ body: String, clientID: String) async throws -> String {
-        let ack = try await request(client, ["op": "post", "id": 1, "body": body, "client_id": clientID])
+        let ack = try await client.request(["op": "post", "id": 1, "body": body, "client_id": clientID])
         return ack.object("result").object("post").string("id")!
     }
 
@@ -25,7 +17,7 @@ struct WriteTests {
         defer { Task { await server.stop() } }
         let client = try await server.identified("u_writer")
         func code(_ object: [String: Any]) async throws -> String? {
-            let reply = try await request(client, object)
+            let reply = try await client.request(object)
             #expect(reply.string("op") == "error")
             #expect(reply.int("id") == object["id"] as? Int)
             #expect((reply.string("message") ?? "").count > 10, "errors carry a message a person can read")
@@ -45,7 +37,7 @@ struct WriteTests {
         #expect(try await code(["op": "mute", "id": 12, "bot": "b_nobody", "scope": "all", "on": true]) == "not_found")
         #expect(try await code(["op": "mute", "id": 13, "bot": "b_x", "scope": "everywhere", "on": true]) == "bad_request")
         // Ten scalars exactly, after trimming and CRLF folding, is accepted and stored with \n.
-        let ack = try await request(client, ["op": "post", "id": 14, "body": "  1234\r\n5678\t ", "client_id": "ok"])
+        let ack = try await client.request(["op": "post", "id": 14, "body": "  1234\r\n5678\t ", "client_id": "ok"])
         #expect(ack.object("result").object("post").string("body") == "1234\n5678")
     }
 
@@ -54,17 +46,17 @@ struct WriteTests {
         let server = try await TestServer.start()
         defer { Task { await server.stop() } }
         let client = try await server.identified("u_retry")
-        let first = try await request(client, ["op": "post", "id": 1, "body": "once", "client_id": "same"])
-        let again = try await request(client, ["op": "post", "id": 2, "body": "once", "client_id": "same"])
+        let first = try await client.request(["op": "post", "id": 1, "body": "once", "client_id": "same"])
+        let again = try await client.request(["op": "post", "id": 2, "body": "once", "client_id": "same"])
         #expect(again.int("id") == 2)
         #expect(NSDictionary(dictionary: first.object("result")) == NSDictionary(dictionary: again.object("result")))
         let viaHTTP = try await server.http("POST", "/v1/posts", token: try await server.token("u_retry"), body: ["body": "once", "client_id": "same"])
         #expect(viaHTTP.status == 201)
         #expect(viaHTTP.json.object("post").string("id") == first.object("result").object("post").string("id"))
-        let conflict = try await request(client, ["op": "post", "id": 3, "body": "different", "client_id": "same"])
+        let conflict = try await client.request(["op": "post", "id": 3, "body": "different", "client_id": "same"])
         #expect(conflict.string("code") == "conflict")
         let otherUser = try await server.identified("u_someone")
-        let theirs = try await request(otherUser, ["op": "post", "id": 1, "body": "once", "client_id": "same"])
+        let theirs = try await otherUser.request(["op": "post", "id": 1, "body": "once", "client_id": "same"])
         #expect(theirs.object("result").object("post").string("id") != first.object("result").object("post").string("id"))
         let feed = try await server.http("GET", "/v1/feed")
         #expect((feed.json["posts"] as? [Any])?.count == 2)
@@ -72,8 +64,8 @@ struct WriteTests {
 
         // Comments too, with the same thread offset on retry.
         let postID = first.object("result").object("post").string("id")!
-        let comment = try await request(client, ["op": "comment", "id": 4, "post_id": postID, "body": "c", "client_id": "cc"])
-        let commentAgain = try await request(client, ["op": "comment", "id": 5, "post_id": postID, "body": "c", "client_id": "cc"])
+        let comment = try await client.request(["op": "comment", "id": 4, "post_id": postID, "body": "c", "client_id": "cc"])
+        let commentAgain = try await client.request(["op": "comment", "id": 5, "post_id": postID, "body": "c", "client_id": "cc"])
         #expect(comment.object("result").int("offset") == 1)
         #expect(commentAgain.object("result").int("offset") == 1)
         #expect(commentAgain.object("result").object("comment").string("id") == comment.object("result").object("comment").string("id"))
@@ -89,7 +81,7 @@ struct WriteTests {
         let http = try await server.http("POST", "/v1/posts", token: token, body: ["body": "two", "client_id": "2"])
         #expect(http.status == 201)
         _ = try await post(client, "three", clientID: "3")
-        let limited = try await request(client, ["op": "post", "id": 9, "body": "four", "client_id": "4"])
+        let limited = try await client.request(["op": "post", "id": 9, "body": "four", "client_id": "4"])
         #expect(limited.string("code") == "rate_limited")
         let wait = limited.int("retry_after_ms") ?? 0
         #expect(wait > 15_000 && wait <= 20_000, "three a minute: the next one in about 20 s")
@@ -97,7 +89,7 @@ struct WriteTests {
         #expect(limitedHTTP.status == 429)
         #expect(Int(limitedHTTP.headers["retry-after"] ?? "") ?? 0 >= 15)
         #expect(limitedHTTP.json.object("error").string("code") == "rate_limited")
-        let retry = try await request(client, ["op": "post", "id": 10, "body": "one", "client_id": "1"])
+        let retry = try await client.request(["op": "post", "id": 10, "body": "one", "client_id": "1"])
         #expect(retry.string("op") == "ack")
         let feed = try await server.http("GET", "/v1/feed")
         #expect(feed.json.int("offset") == 3, "nothing refused was written")
@@ -113,12 +105,12 @@ struct WriteTests {
         let bob = try await server.identified("u_bob")
         let moderator = try await server.identified("u_mod", role: .moderator)
         let postID = try await post(alice, "alice's", clientID: "a")
-        let commentAck = try await request(bob, ["op": "comment", "id": 1, "post_id": postID, "body": "bob's", "client_id": "b"])
+        let commentAck = try await bob.request(["op": "comment", "id": 1, "post_id": postID, "body": "bob's", "client_id": "b"])
         let commentID = commentAck.object("result").object("comment").string("id")!
-        #expect(try await request(bob, ["op": "delete", "id": 2, "target": postID]).string("code") == "forbidden")
-        #expect(try await request(alice, ["op": "delete", "id": 3, "target": commentID]).string("code") == "forbidden")
-        #expect(try await request(moderator, ["op": "delete", "id": 4, "target": commentID]).string("op") == "ack")
-        #expect(try await request(bob, ["op": "delete", "id": 5, "target": commentID]).string("code") == "not_found")
+        #expect(try await bob.request(["op": "delete", "id": 2, "target": postID]).string("code") == "forbidden")
+        #expect(try await alice.request(["op": "delete", "id": 3, "target": commentID]).string("code") == "forbidden")
+        #expect(try await moderator.request(["op": "delete", "id": 4, "target": commentID]).string("op") == "ack")
+        #expect(try await bob.request(["op": "delete", "id": 5, "target": commentID]).string("code") == "not_found")
         let watcher = try await server.identified("u_watch")
         try await watcher.send(["op": "sub", "id": 1, "stream": "thread:\(postID)", "since": ["offset": 0, "epoch": (try await server.http("GET", "/v1/feed")).json.string("epoch")!]])
         _ = try await watcher.expect("subscribed")
@@ -127,11 +119,11 @@ struct WriteTests {
         #expect(deleted.string("type") == "comment.deleted")
         #expect(deleted.object("data").string("id") == commentID)
         #expect(deleted.object("data").string("post_id") == postID)
-        #expect(try await request(alice, ["op": "delete", "id": 6, "target": postID]).string("op") == "ack")
+        #expect(try await alice.request(["op": "delete", "id": 6, "target": postID]).string("op") == "ack")
         let postDeleted = try await watcher.expect("event")
         #expect(postDeleted.string("type") == "post.deleted")
         #expect(postDeleted.object("data").string("id") == postID)
-        #expect(try await request(bob, ["op": "comment", "id": 7, "post_id": postID, "body": "late", "client_id": "l"]).string("code") == "not_found")
+        #expect(try await bob.request(["op": "comment", "id": 7, "post_id": postID, "body": "late", "client_id": "l"]).string("code") == "not_found")
         #expect(try await server.http("GET", "/v1/posts/\(postID)").status == 404)
         try await bob.send(["op": "sub", "id": 8, "stream": "thread:\(postID)"])
         #expect(try await bob.expect("error").string("code") == "not_found")
@@ -149,7 +141,7 @@ struct WriteTests {
         try await watcher.send(["op": "sub", "id": 1, "stream": "thread:\(postID)"])
         _ = try await watcher.expect("subscribed")
         func react(_ client: TestClient, _ emoji: String, _ on: Bool) async throws -> Int? {
-            try await request(client, ["op": "react", "id": 1, "target": postID, "emoji": emoji, "on": on]).object("result").int("count")
+            try await client.request(["op": "react", "id": 1, "target": postID, "emoji": emoji, "on": on]).object("result").int("count")
         }
         #expect(try await react(alice, "👍", true) == 1)
         #expect(try await react(bob, "👍", true) == 2)
@@ -183,7 +175,7 @@ struct WriteTests {
             _ = try await client.expect("subscribed")
         }
         let postID = try await post(alice, "hello all", clientID: "p")
-        let reply = try await request(bob, ["op": "comment", "id": 1, "post_id": postID, "body": "hi @u_carol, and @nobody!", "client_id": "c"])
+        let reply = try await bob.request(["op": "comment", "id": 1, "post_id": postID, "body": "hi @u_carol, and @nobody!", "client_id": "c"])
         let commentID = reply.object("result").object("comment").string("id")!
         let replyEvent = try await alice.expect("event")
         #expect(replyEvent.string("type") == "reply")
@@ -194,10 +186,10 @@ struct WriteTests {
         #expect(mention.string("type") == "mention")
         #expect(mention.object("data").string("comment_id") == commentID)
         // A reply to one's own post notifies nobody.
-        _ = try await request(alice, ["op": "comment", "id": 2, "post_id": postID, "body": "thanks", "client_id": "own"])
+        _ = try await alice.request(["op": "comment", "id": 2, "post_id": postID, "body": "thanks", "client_id": "own"])
         #expect(await alice.staysQuiet(for: .milliseconds(200)))
         // A nested reply goes to the parent comment's author.
-        let nested = try await request(carol, ["op": "comment", "id": 3, "post_id": postID, "parent_id": commentID, "body": "re", "client_id": "n"])
+        let nested = try await carol.request(["op": "comment", "id": 3, "post_id": postID, "parent_id": commentID, "body": "re", "client_id": "n"])
         #expect(nested.object("result").object("comment").int("depth") == 1)
         #expect(nested.object("result").object("comment").string("parent_id") == commentID)
         let bobWatch = try await server.identified("u_bob")
@@ -214,9 +206,9 @@ struct WriteTests {
         try await bot.send(["op": "identify", "token": try await server.token("b_kiki", role: .bot)])
         _ = try await bot.expect("ready")
         let user = try await server.identified("u_quiet")
-        #expect(try await request(user, ["op": "mute", "id": 1, "bot": "b_kiki", "scope": "all", "on": true]).string("op") == "ack")
-        #expect(try await request(user, ["op": "mute", "id": 2, "bot": "b_kiki", "scope": "all", "on": true]).string("op") == "ack")
-        #expect(try await request(user, ["op": "mute", "id": 3, "bot": "b_kiki", "scope": "thread:p_gone", "on": true]).string("code") == "not_found")
-        #expect(try await request(user, ["op": "mute", "id": 4, "bot": "u_quiet", "scope": "all", "on": true]).string("code") == "not_found")
+        #expect(try await user.request(["op": "mute", "id": 1, "bot": "b_kiki", "scope": "all", "on": true]).string("op") == "ack")
+        #expect(try await user.request(["op": "mute", "id": 2, "bot": "b_kiki", "scope": "all", "on": true]).string("op") == "ack")
+        #expect(try await user.request(["op": "mute", "id": 3, "bot": "b_kiki", "scope": "thread:p_gone", "on": true]).string("code") == "not_found")
+        #expect(try await user.request(["op": "mute", "id": 4, "bot": "u_quiet", "scope": "all", "on": true]).string("code") == "not_found")
     }
 }

@@ -9,9 +9,7 @@ public enum SigningKey {
 
     public static func load(dataDirectory: String, environment: [String: String] = ProcessInfo.processInfo.environment,
                             logger: Logger) throws -> [UInt8] {
-        if let secret = environment[environmentVariable], !secret.isEmpty {
-            return Array(secret.utf8)
-        }
+        if let secret = try secret(in: environment) { return secret }
         let path = (dataDirectory as NSString).appendingPathComponent(fileName)
         if let existing = FileManager.default.contents(atPath: path) {
             let text = String(decoding: existing, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
@@ -35,10 +33,25 @@ public enum SigningKey {
     /// by the first node that needs it, so that every node accepts every node's tokens.
     public static func load(sharedIn location: PostgresLocation, environment: [String: String] = ProcessInfo.processInfo.environment,
                             logger: Logger) async throws -> [UInt8] {
-        if let secret = environment[environmentVariable], !secret.isEmpty {
-            return Array(secret.utf8)
-        }
+        if let secret = try secret(in: environment) { return secret }
         return try await PostgresStore.sharedSigningKey(at: location, candidate: randomKey(), logger: logger)
+    }
+
+    /// The shortest key accepted: an HMAC-SHA256 key shorter than its 32-byte output is easier to
+    /// guess offline from one token than the signature is to forge.
+    public static let minimumBytes = 32
+
+    /// `GATEWAYD_JWT_SECRET` when it is set; refused when it is too short to be safe.
+    static func secret(in environment: [String: String]) throws -> [UInt8]? {
+        guard let secret = environment[environmentVariable], !secret.isEmpty else { return nil }
+        guard secret.utf8.count >= minimumBytes else {
+            throw KeyError(description: """
+                \(environmentVariable) is \(secret.utf8.count) bytes long; it must be at least \(minimumBytes) bytes, since anyone who guesses \
+                it can sign admin tokens. Make one with `openssl rand -base64 48`, or unset it to have the gateway keep a random key \
+                in its data directory.
+                """)
+        }
+        return Array(secret.utf8)
     }
 
     static func randomKey() -> String {

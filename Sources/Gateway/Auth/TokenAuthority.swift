@@ -10,6 +10,11 @@ public struct TokenClaims: JWTPayload, Equatable {
     /// `user` when absent.
     public var role: String?
     public var exp: ExpirationClaim
+    /// Not valid before this time, when present.
+    public var nbf: NotBeforeClaim?
+
+    /// How far a token's `nbf` may be ahead of this server's clock (clocks differ a little).
+    static let notBeforeLeeway: TimeInterval = 60
 
     public init(userID: String, name: String, role: User.Role, expires: Date) {
         self.sub = SubjectClaim(value: userID)
@@ -20,6 +25,7 @@ public struct TokenClaims: JWTPayload, Equatable {
 
     public func verify(using algorithm: some JWTAlgorithm) async throws {
         try exp.verifyNotExpired()
+        try nbf?.verifyNotBefore(currentDate: Date().addingTimeInterval(Self.notBeforeLeeway))
     }
 }
 
@@ -49,10 +55,16 @@ public struct TokenAuthority: Sendable {
 
     /// The user a token stands for, and when the token expires.
     public func verify(_ token: String) async throws(TokenRejection) -> (user: User, expires: Date) {
+        guard Self.algorithm(of: token) == Self.algorithm else {
+            throw TokenRejection(description: "The token must be signed with \(Self.algorithm); its header names another algorithm.")
+        }
         let claims: TokenClaims
         do {
             claims = try await keys.verify(token, as: TokenClaims.self)
         } catch let error as JWTError where error.errorType == .claimVerificationFailure {
+            if error.failedClaim is NotBeforeClaim {
+                throw TokenRejection(description: "The token is not valid yet (its nbf is in the future).")
+            }
             throw TokenRejection(description: "The token has expired; get a new one.")
         } catch {
             throw TokenRejection(description: "The token is not valid: its signature, format or claims are wrong.")
@@ -75,6 +87,20 @@ public struct TokenAuthority: Sendable {
             throw TokenRejection(description: "User ids starting with b_ are reserved for persona bots.")
         }
         return (User(id: userID, name: claims.name ?? userID, role: role), claims.exp.value)
+    }
+}
+
+extension TokenAuthority {
+    /// The one algorithm tokens are signed and verified with.
+    static let algorithm = "HS256"
+
+    /// The `alg` a token's header names, if it can be read.
+    static func algorithm(of token: String) -> String? {
+        guard let header = token.split(separator: ".", maxSplits: 1).first else { return nil }
+        var base64 = header.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
+        base64 += String(repeating: "=", count: (4 - base64.count % 4) % 4)
+        guard let data = Data(base64Encoded: base64), let value = try? JSONParser.parse(String(decoding: data, as: UTF8.self)) else { return nil }
+        return value["alg"]?.stringValue
     }
 }
 

@@ -24,18 +24,18 @@ public actor BotRunner {
         public var lastOpenedAt: Timestamp?
     }
 
-    private let store: any FeedStore & BotStore
+    let store: any FeedStore & BotStore
     private let hub: StreamHub
     private let ids: IDGenerator
     private let roster: BotRoster
     private let logger: Logger
     private let metrics: GatewayMetrics?
     private let engines: ModelEngines
-    private let now: @Sendable () -> Timestamp
+    let now: @Sendable () -> Timestamp
     /// Turns (scheduled or running) a persona may have at once; more triggers are skipped.
     private let maximumTurnsInFlight: Int
-    private var personas: [String: Persona] = [:]
-    private var catalog = PersonaCatalog()
+    var personas: [String: Persona] = [:]
+    var catalog = PersonaCatalog()
     /// Posts a persona already answered with support: a self-harm post is answered once.
     private var supportedPosts = BoundedSet<String>(capacity: 10_000)
     /// Items a persona already answers with "I am an AI": one disclosure answers a question put
@@ -43,8 +43,8 @@ public actor BotRunner {
     private var disclosedItems = BoundedSet<String>(capacity: 10_000)
     private var staleErrors: [String: String] = [:]
     private var invalidFiles: [String: String] = [:]
-    private var paused: Set<String> = []
-    private var limiter = ReplyLimiter()
+    var paused: Set<String> = []
+    var limiter = ReplyLimiter()
     private var turnsInFlight: [String: Int] = [:]
     private var random = SeededRandom(seed: UInt64.random(in: 0...UInt64.max))
     private var policy = PolicyFloor()
@@ -107,11 +107,16 @@ public actor BotRunner {
             if personas[id] == nil { invalidFiles[id] = diagnostics.map(\.description).joined(separator: "; ") }
         }
         let accounts = personas.values.map(Self.account)
-        roster.replace(with: accounts)
+        publishAccounts()
         roster.setLabels(personas.mapValues(Self.label))
         for account in accounts { await store.remember(account) }
         for (id, error) in staleErrors { logger.error("Persona \(id) keeps its last good version: \(error)") }
         for (id, error) in invalidFiles { logger.error("Persona file for \(id) is invalid and not loaded: \(error)") }
+    }
+
+    /// The bot accounts a token may act as: a paused or disabled persona's token is refused.
+    private func publishAccounts() {
+        roster.replace(with: personas.values.filter { $0.enabled && !paused.contains($0.id) }.map(Self.account))
     }
 
     static func account(_ persona: Persona) -> User {
@@ -184,7 +189,10 @@ public actor BotRunner {
         let gained = ids.subtracting(owned ?? [])
         let lost = (owned ?? []).subtracting(ids)
         owned = ids
-        if let stored = try? await store.pausedPersonas() { paused = stored }
+        if let stored = try? await store.pausedPersonas() {
+            paused = stored
+            publishAccounts()
+        }
         for id in lost.sorted() { logger.notice("Persona \(id) is no longer run by this node.") }
         for id in gained.sorted() {
             guard let persona = personas[id] else { continue }
@@ -214,6 +222,7 @@ public actor BotRunner {
     public func setPaused(_ persona: String, _ isPaused: Bool) async throws(GatewayError) {
         try await store.setPaused(persona, isPaused)
         if isPaused { paused.insert(persona) } else { paused.remove(persona) }
+        publishAccounts()
     }
 
     // MARK: Deciding
@@ -483,12 +492,14 @@ public actor BotRunner {
         let day = UInt64(time.milliseconds / 86_400_000)
         var request = ReplyRequest(persona: persona, kind: .opener, post: "", language: language, seed: day ^ SeededRandom.hash(persona.id))
         request.avoid = recent
+        var responder = engines.responder(for: persona)
         let text: String
         do {
-            text = try await Self.collect(engines.responder(for: persona).reply(to: request))
+            text = try await Self.collect(responder.reply(to: request))
         } catch {
             await logOpener(persona, outcome: "failed", rule: (error as? EngineFailure).map { "engine.\($0.kind.rawValue)" } ?? "error", detail: "\(error)")
             guard let fallback = engines.fallback(for: persona), let fallbackText = try? await Self.collect(fallback.reply(to: request)) else { return }
+            responder = fallback
             text = fallbackText
         }
         let checker = ToneChecker(persona: persona, lexicons: catalog.lexicons, answering: text)
@@ -504,7 +515,7 @@ public actor BotRunner {
         limiter.record(persona: persona, thread: "quiet_feed", user: "feed", now: limiterTime)
         do {
             let body = try TextRules.normalizeBody(text, maximumScalars: 4000)
-            let receipt = try await store.write(.post(body: body, clientID: "opener-\(persona.id)-\(time.milliseconds)", botsEnabled: true),
+            let receipt = try await store.write(.post(body: body, clientID: "opener-\(persona.id)-\(time.milliseconds)", botsEnabled: true, generated: Self.label(persona, by: responder)),
                                                 by: Self.account(persona))
             lastOpened[persona.id] = time
             metrics?.recordBotDecision(persona: persona.id, outcome: "posted")

@@ -47,7 +47,7 @@ public struct ServerSettings: Sendable {
         for setting in SettingsCatalog.all {
             guard let text = environment[setting.environmentName] else { continue }
             var reader = NodeReader(file: "$\(setting.environmentName)")
-            let node = (try? Yams.compose(yaml: text)) ?? nil
+            let node = (try? YAMLSyntax.compose(text, file: "$\(setting.environmentName)")) ?? nil
             setting.apply(node ?? Node(text), &reader, &self)
             diagnostics += reader.diagnostics
         }

@@ -8,7 +8,7 @@ import Persona
 /// resume, decision log), sessions (count, list, kick) and a user's write limits. docs/admin.md
 /// describes each endpoint.
 enum AdminRoutes {
-    static func add(to router: Router<BasicRequestContext>, runtime: GatewayRuntime, runner: BotRunner) {
+    static func add(to router: Router<GatewayRequestContext>, runtime: GatewayRuntime, runner: BotRunner) {
         router.get("/v1/admin/personas") { request, _ in
             try await admin(request, runtime)
             var writer = JSONWriter(capacity: 4096)
@@ -155,7 +155,7 @@ enum AdminRoutes {
         guard user.role == .admin || user.role == .moderator else { throw GatewayError.forbidden("Only moderators and admins may read \(request.uri.path).") }
     }
 
-    private static func pause(_ request: Request, _ context: BasicRequestContext, _ runtime: GatewayRuntime, _ runner: BotRunner,
+    private static func pause(_ request: Request, _ context: GatewayRequestContext, _ runtime: GatewayRuntime, _ runner: BotRunner,
                               paused: Bool) async throws -> Response {
         try await admin(request, runtime)
         let id = try context.parameters.require("id")

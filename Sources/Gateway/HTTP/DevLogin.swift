@@ -4,11 +4,25 @@ import NIOCore
 import Persona
 
 /// The name-only login the page uses on a machine of one's own: it exists only in development
-/// mode (`server.mode`), and gives a token for role `user`, never more.
+/// mode (`server.mode`), answers only clients on this machine (loopback, after trusted proxies),
+/// a few logins a minute per address, and gives a token for role `user`, never more, for an
+/// account of its own namespace (`dev_alice`), so that a name typed here is never a real user.
 enum DevLogin {
-    static func add(to router: Router<BasicRequestContext>, runtime: GatewayRuntime) {
+    /// Logins per address: enough for a person trying names, not for minting accounts.
+    static let rate = Rate(count: 10, period: .seconds(60), burst: 10)
+
+    static func add(to router: Router<GatewayRequestContext>, runtime: GatewayRuntime) {
         guard runtime.configuration.mode == .development else { return }
-        router.post("/v1/dev/login") { request, _ in
+        let limiter = AddressRateLimiter(rate: rate)
+        router.post("/v1/dev/login") { request, context in
+            let client = context.clientAddress(of: request, limiter: runtime.connectionLimiter) ?? ""
+            guard ClientAddress.isLoopback(client) else {
+                throw GatewayError.forbidden("The development login answers only this machine (loopback); use a token from `gatewayd token` elsewhere.")
+            }
+            if case .deny(let wait) = limiter.take(client) {
+                let milliseconds = GCRA.Decision.deny(retryAfterNanoseconds: wait).retryAfterMilliseconds
+                throw GatewayError(.rateLimited, "Too many logins from this address; try again in \(milliseconds) ms.", retryAfterMilliseconds: milliseconds)
+            }
             let fields = try await HTTPRoutes.jsonObject(request, runtime)
             guard case .string(let raw)? = fields["name"] else {
                 throw GatewayError.badRequest("Send {\"name\": \"…\"}: the name to show next to your posts.")
@@ -30,11 +44,11 @@ enum DevLogin {
     }
 
     /// The same name always gives the same account: ASCII names read as themselves
-    /// (`Alice` → `u_alice`), others by a stable hash (`小明` → `u_…`).
+    /// (`Alice` → `dev_alice`), others by a stable hash (`小明` → `dev_…`).
     static func userID(for name: String) -> String {
         let slug = String(name.lowercased().unicodeScalars.filter { ($0.isASCII && $0.properties.isAlphabetic) || ("0"..."9").contains($0) }
             .map(Character.init))
-        if !slug.isEmpty, slug.count == name.count { return "u_\(slug)" }
-        return "u_" + String(SeededRandom.hash(name), radix: 36)
+        if !slug.isEmpty, slug.count == name.count { return "dev_\(slug)" }
+        return "dev_" + String(SeededRandom.hash(name), radix: 36)
     }
 }

@@ -6,9 +6,10 @@ import NIOCore
 
 /// The HTTP API of PROTOCOL.md section 7, on the same port as the WebSocket endpoint.
 public enum HTTPRoutes {
-    public static func router(runtime: GatewayRuntime, runner: BotRunner) -> Router<BasicRequestContext> {
-        let router = Router()
+    static func router(runtime: GatewayRuntime, runner: BotRunner) -> Router<GatewayRequestContext> {
+        let router = Router(context: GatewayRequestContext.self)
         router.add(middleware: ErrorMiddleware())
+        router.add(middleware: ProxiedClientLimit(limiter: runtime.connectionLimiter))
 
         router.get("/healthz") { _, _ in json(.ok, Array(#"{"status":"ok"}"#.utf8)) }
         router.get("/readyz") { _, _ in
@@ -98,7 +99,8 @@ public enum HTTPRoutes {
                 writer.key("user")
                 persona.user.write(to: &writer)
                 writer.field("state", persona.state)
-                writer.field("error", persona.error)
+                // File paths and parser messages are for admins (`/v1/admin/personas`), not the public.
+                writer.field("error", persona.error == nil ? nil : "This persona's file has errors; an admin can see them.")
                 writer.field("last_opened_at", persona.lastOpenedAt?.iso8601)
                 writer.endObject()
             }
@@ -177,11 +179,16 @@ public enum HTTPRoutes {
         let valid = body.withUnsafeReadableBytes { UTF8Validation.isValid($0) }
         guard valid else { throw GatewayError.badRequest("The request body is not valid UTF-8.") }
         let parsed = try body.withUnsafeReadableBytes { bytes throws(GatewayError) in
+            let document: JSONParser.Document
             do {
-                return try JSONParser.parse(bytes)
+                document = try JSONParser.parseDocument(bytes)
             } catch {
                 throw GatewayError.badRequest("The request body is not valid JSON (\(error)).")
             }
+            guard document.loneSurrogateAt == nil else {
+                throw GatewayError.badRequest("A string in the request body escapes a lone surrogate (like \"\\ud800\"), which is no character; send Unicode text.")
+            }
+            return document.value
         }
         guard case .object(let object) = parsed else { throw GatewayError.badRequest("The request body must be a JSON object.") }
         return object
@@ -214,7 +221,7 @@ public enum HTTPRoutes {
 
 /// Maps every error a route throws to the protocol's JSON error body and status.
 struct ErrorMiddleware: RouterMiddleware {
-    typealias Context = BasicRequestContext
+    typealias Context = GatewayRequestContext
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         do {

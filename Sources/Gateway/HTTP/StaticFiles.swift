@@ -37,7 +37,7 @@ enum StaticFiles {
 
     /// Reads every file once and serves it from memory, revalidated by clients each time so an
     /// upgrade is seen at once.
-    static func add(to router: Router<BasicRequestContext>, logger: Logger) {
+    static func add(to router: Router<GatewayRequestContext>, logger: Logger) {
         for file in files {
             let bytes = bundle?.url(forResource: file.name, withExtension: nil, subdirectory: file.subdirectory).flatMap { try? Data(contentsOf: $0) }
             if bytes == nil {

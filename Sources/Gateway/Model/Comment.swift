@@ -1,6 +1,6 @@
 /// A comment in a thread, as clients see it.
 public struct Comment: Sendable, Equatable {
-    /// The implicit AI label a bot's comment carries for life (PROTOCOL.md section 4).
+    /// The implicit AI label a bot's comment (and a bot's post) carries for life (PROTOCOL.md section 4).
     public struct Generated: Sendable, Equatable {
         public var persona: String
         public var engine: String
@@ -10,6 +10,14 @@ public struct Comment: Sendable, Equatable {
             self.persona = persona
             self.engine = engine
             self.model = model
+        }
+
+        public func write(to writer: inout JSONWriter) {
+            writer.beginObject()
+            writer.field("persona", persona)
+            writer.field("engine", engine)
+            writer.field("model", model)
+            writer.endObject()
         }
     }
 
@@ -46,11 +54,7 @@ public struct Comment: Sendable, Equatable {
         writer.field("depth", depth)
         if let generated {
             writer.key("generated")
-            writer.beginObject()
-            writer.field("persona", generated.persona)
-            writer.field("engine", generated.engine)
-            writer.field("model", generated.model)
-            writer.endObject()
+            generated.write(to: &writer)
         }
         writer.endObject()
     }

@@ -31,7 +31,13 @@ public enum ClientMessage: Sendable, Equatable {
         case invalidRequest(op: String, id: JSONValue?, GatewayError)
     }
 
-    public static func decode(_ value: JSONValue, maximumBodyScalars: Int) throws(FrameError) -> ClientMessage {
+    public static func decode(_ document: JSONParser.Document, maximumBodyScalars: Int) throws(FrameError) -> ClientMessage {
+        try decode(document.value, maximumBodyScalars: maximumBodyScalars, hasLoneSurrogate: document.loneSurrogateAt != nil)
+    }
+
+    /// - Parameter hasLoneSurrogate: a string of the message escapes a lone surrogate; the message
+    ///   is answered `bad_request` (its frame was valid JSON text, so the session goes on).
+    public static func decode(_ value: JSONValue, maximumBodyScalars: Int, hasLoneSurrogate: Bool = false) throws(FrameError) -> ClientMessage {
         guard case .object(let fields) = value else { throw .notAnObjectWithOp("The frame is not a JSON object.") }
         guard let op = fields["op"]?.stringValue else {
             throw .notAnObjectWithOp("The frame has no string field \"op\".")
@@ -43,6 +49,10 @@ public enum ClientMessage: Sendable, Equatable {
         case .number(let text)?: id = .number(text)
         case .string(let text)?: id = .string(text)
         default: throw .invalidRequest(op: op, id: nil, .badRequest("Field \"id\" must be a number or a string."))
+        }
+        if hasLoneSurrogate {
+            throw .invalidRequest(op: op, id: id, .badRequest(
+                "A string in this message escapes a lone surrogate (like \"\\ud800\"), which is no character; send Unicode text."))
         }
         do throws(GatewayError) {
             switch op {
@@ -76,7 +86,7 @@ public enum ClientMessage: Sendable, Equatable {
                 case "off"?: bots = false
                 default: throw .badRequest("Field \"bots\" must be \"on\" or \"off\".")
                 }
-                return .write(id: id, .post(body: body, clientID: clientID, botsEnabled: bots))
+                return .write(id: id, .post(body: body, clientID: clientID, botsEnabled: bots, generated: nil))
             case "comment":
                 let postID = try reader.string("post_id")
                 let parentID = try reader.optionalString("parent_id")

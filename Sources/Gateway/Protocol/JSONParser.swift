@@ -16,18 +16,36 @@ public struct JSONParser {
 
     private let bytes: UnsafeRawBufferPointer
     private var index = 0
+    /// Where the first lone surrogate escape was read, if one was.
+    private var loneSurrogateAt: Int?
 
     private init(bytes: UnsafeRawBufferPointer) {
         self.bytes = bytes
     }
 
-    public static func parse(_ bytes: UnsafeRawBufferPointer) throws(Failure) -> JSONValue {
+    /// JSON text and where a `\u` escape in it names a lone surrogate, if one does. Such a
+    /// document is valid JSON text whose strings are not Unicode scalars (each lone surrogate reads
+    /// as U+FFFD here): a protocol message like that is refused as a request, not as a frame.
+    public struct Document {
+        public var value: JSONValue
+        public var loneSurrogateAt: Int?
+    }
+
+    /// Parses a document, allowing lone surrogate escapes and reporting the first.
+    public static func parseDocument(_ bytes: UnsafeRawBufferPointer) throws(Failure) -> Document {
         var parser = JSONParser(bytes: bytes)
         parser.skipWhitespace()
         let value = try parser.parseValue(depth: 0)
         parser.skipWhitespace()
         guard parser.index == bytes.count else { throw parser.failure("unexpected text after the JSON value") }
-        return value
+        return Document(value: value, loneSurrogateAt: parser.loneSurrogateAt)
+    }
+
+    /// Parses a document whose strings must all be Unicode scalars.
+    public static func parse(_ bytes: UnsafeRawBufferPointer) throws(Failure) -> JSONValue {
+        let document = try parseDocument(bytes)
+        if let offset = document.loneSurrogateAt { throw Failure(reason: "unpaired surrogate in \\u escape", offset: offset) }
+        return document.value
     }
 
     public static func parse(_ text: String) throws(Failure) -> JSONValue {
@@ -224,19 +242,20 @@ public struct JSONParser {
     }
 
     private mutating func parseUnicodeEscape() throws(Failure) -> Unicode.Scalar {
+        let start = index
         let high = try parseHexQuad()
-        if (0xD800...0xDBFF).contains(high) {
-            guard index + 2 <= bytes.count, bytes[index] == UInt8(ascii: "\\"), bytes[index + 1] == UInt8(ascii: "u") else {
-                throw failure("unpaired surrogate in \\u escape")
-            }
+        if (0xD800...0xDBFF).contains(high), index + 2 <= bytes.count, bytes[index] == UInt8(ascii: "\\"), bytes[index + 1] == UInt8(ascii: "u") {
+            let afterHigh = index
             index += 2
             let low = try parseHexQuad()
-            guard (0xDC00...0xDFFF).contains(low) else { throw failure("unpaired surrogate in \\u escape") }
-            let combined = 0x10000 + ((high - 0xD800) << 10) + (low - 0xDC00)
-            guard let scalar = Unicode.Scalar(combined) else { throw failure("invalid \\u escape") }
-            return scalar
+            if (0xDC00...0xDFFF).contains(low), let scalar = Unicode.Scalar(0x10000 + ((high - 0xD800) << 10) + (low - 0xDC00)) {
+                return scalar
+            }
+            // The next escape is not this one's pair: it is read on its own.
+            index = afterHigh
         }
-        guard let scalar = Unicode.Scalar(high) else { throw failure("unpaired surrogate in \\u escape") }
-        return scalar
+        if let scalar = Unicode.Scalar(high) { return scalar }
+        if loneSurrogateAt == nil { loneSurrogateAt = start }
+        return "\u{FFFD}"
     }
 }

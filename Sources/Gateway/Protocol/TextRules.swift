@@ -27,8 +27,9 @@ public enum TextRules {
 
     /// `client_id`: 1 to 64 characters.
     public static func validateClientID(_ clientID: String) throws(GatewayError) {
-        guard (1...64).contains(clientID.count) else {
-            throw .badRequest("client_id must be 1 to 64 characters long.")
+        // Bytes, not characters: one "character" may hold thousands of combining marks.
+        guard (1...64).contains(clientID.utf8.count), clientID.utf8.allSatisfy({ (0x21...0x7E).contains($0) }) else {
+            throw .badRequest("client_id must be 1 to 64 characters of printable ASCII (\"!\" to \"~\", no spaces).")
         }
     }
 

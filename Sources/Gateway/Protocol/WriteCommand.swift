@@ -1,6 +1,6 @@
 /// A write a participant asks for, over WebSocket or HTTP, already checked for shape.
 public enum WriteCommand: Sendable, Equatable {
-    case post(body: String, clientID: String, botsEnabled: Bool)
+    case post(body: String, clientID: String, botsEnabled: Bool, generated: Comment.Generated?)
     case comment(postID: String, parentID: String?, body: String, clientID: String, generated: Comment.Generated?)
     case react(target: String, emoji: String, on: Bool, clientID: String?)
     case delete(target: String, clientID: String?)
@@ -8,7 +8,7 @@ public enum WriteCommand: Sendable, Equatable {
 
     public var clientID: String? {
         switch self {
-        case .post(_, let clientID, _), .comment(_, _, _, let clientID, _): clientID
+        case .post(_, let clientID, _, _), .comment(_, _, _, let clientID, _): clientID
         case .react(_, _, _, let clientID), .delete(_, let clientID), .mute(_, _, _, let clientID): clientID
         }
     }
@@ -27,7 +27,7 @@ public enum WriteCommand: Sendable, Equatable {
     public var fingerprint: String {
         let separator = "\u{1F}"
         return switch self {
-        case .post(let body, _, let bots): ["post", body, bots ? "on" : "off"].joined(separator: separator)
+        case .post(let body, _, let bots, _): ["post", body, bots ? "on" : "off"].joined(separator: separator)
         case .comment(let postID, let parentID, let body, _, _):
             ["comment", postID, parentID ?? "", body].joined(separator: separator)
         case .react(let target, let emoji, let on, _): ["react", target, emoji, on ? "1" : "0"].joined(separator: separator)

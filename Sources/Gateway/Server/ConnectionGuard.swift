@@ -5,15 +5,16 @@ import Synchronization
 /// Limits per client address, before any byte is parsed: at most `maximumPerAddress` open
 /// connections and a connection rate (GCRA) per address; and a deadline for the first request
 /// or WebSocket handshake, so connections that never finish their headers (slowloris) do not
-/// pile up. Addresses in `trustedProxies` are not limited here (behind a proxy every client
-/// shares its address).
+/// pile up. Connections from `trustedProxies` are not limited here: the clients behind them are,
+/// by the address the proxy forwards for (`ClientAddress`), at the WebSocket upgrade (open
+/// connections and rate) and on each HTTP request (rate).
 public final class ConnectionLimiter: Sendable {
     public struct Limits: Sendable {
         /// Open connections per address; 0 for no limit.
         public var maximumPerAddress = 1000
         /// New connections per address.
         public var rate = Rate(count: 50, period: .seconds(1), burst: 200)
-        /// Addresses not limited: reverse proxies, load balancers.
+        /// Reverse proxies and load balancers, whose forwarding headers name the client.
         public var trustedProxies: [String] = []
 
         public init() {}
@@ -51,6 +52,29 @@ public final class ConnectionLimiter: Sendable {
             }
             entry.open += 1
             entries[address] = entry
+            return nil
+        }
+    }
+
+    /// The client a connection or request from `peer` stands for, after trusted proxies.
+    func clientAddress(peer: String?, forwarded: [String], forwardedFor: [String]) -> String? {
+        ClientAddress.resolve(peer: peer, forwarded: forwarded, forwardedFor: forwardedFor, trustedProxies: limits.trustedProxies)
+    }
+
+    /// Whether `peer` is a trusted proxy, whose clients are limited one by one behind it.
+    func isTrustedProxy(_ peer: String?) -> Bool {
+        peer.map(limits.trustedProxies.contains) ?? false
+    }
+
+    /// Takes one request from a proxied client's connection rate (its requests share the proxy's
+    /// connections, so the rate is what limits it).
+    func admitRequest(_ address: String) -> Refusal? {
+        guard !limits.trustedProxies.contains(address) else { return nil }
+        let time = now()
+        return entries.withLock { entries in
+            var entry = entries[address] ?? Entry(rate: GCRA(rate: limits.rate))
+            defer { entries[address] = entry.open <= 0 && entry.rate.isIdle(now: time) ? nil : entry }
+            if case .deny(let wait) = entry.rate.take(now: time) { return .tooFast(retryAfterMilliseconds: max(1, wait / 1_000_000)) }
             return nil
         }
     }

@@ -42,6 +42,7 @@ struct GatewayChannel: ServerChildChannel, HTTPChannelHandler {
                     channel.eventLoop.makeCompletedFuture {
                         channel.pipeline.fireUserInboundEventTriggered(ConnectionGuard.HandshakeCompleted())
                         try channel.pipeline.syncOperations.addHandler(HTTP1ToHTTPServerCodec(secure: false))
+                        try channel.pipeline.syncOperations.addHandler(RequestBodyDeadline(timeout: runtime.configuration.requestBodyTimeout))
                         // Closes keep-alive connections idle for a minute, and idle ones at once on graceful
                         // shutdown, so a drain is not held up by browsers that keep connections open.
                         try channel.pipeline.syncOperations.addHandler(HTTPConnectionStateHandler(idleTimeout: .seconds(60), logger: logger))
@@ -85,6 +86,10 @@ struct GatewayChannel: ServerChildChannel, HTTPChannelHandler {
             case .wrongPath: (.notFound, .notFound("WebSocket connections are served at \(GatewayWebSocketUpgrader.path)."))
             case .draining: (.serviceUnavailable, .draining)
             case .badHandshake: (.badRequest, .badRequest("The WebSocket handshake is incomplete (Sec-WebSocket-Key, Sec-WebSocket-Version: 13)."))
+            case .limited(.tooMany(let maximum)):
+                (.tooManyRequests, GatewayError(.rateLimited, "This address has \(maximum) connections open already; close some first.", retryAfterMilliseconds: 1000))
+            case .limited(.tooFast(let wait)):
+                (.tooManyRequests, GatewayError(.rateLimited, "This address opens connections too fast; try again in \(wait) ms.", retryAfterMilliseconds: wait))
             case .forbiddenOrigin(let origin):
                 (.forbidden, .forbidden(
                     "Pages from \(origin) may not open WebSocket connections here; the operator can add it to connections.allowed_origins."))
@@ -92,9 +97,10 @@ struct GatewayChannel: ServerChildChannel, HTTPChannelHandler {
         let body = ByteBuffer(bytes: HTTPErrorBody.encode(error))
         do {
             try await channel.executeThenClose { _, outbound in
-                let head = HTTPResponse(
+                var head = HTTPResponse(
                     status: status,
                     headerFields: [.connection: "close", .contentType: "application/json", .contentLength: "\(body.readableBytes)"])
+                if let wait = error.retryAfterMilliseconds { head.headerFields[.retryAfter] = "\((wait + 999) / 1000)" }
                 try await outbound.write(contentsOf: [.head(head), .body(body), .end(nil)])
             }
         } catch {

@@ -1,4 +1,5 @@
 import Foundation
+public import Persona
 
 /// Every setting of a gateway, with the defaults of PROTOCOL.md section 10. `gatewayd.yaml`,
 /// the environment and the command line set them (`ServerSettings`).
@@ -28,6 +29,9 @@ public struct GatewayConfiguration: Sendable {
     public var outboundQueueBytes = 1 << 20
     /// How long a connection that was sent a close frame may take to go away before it is cut.
     public var closeGracePeriod: Duration = .seconds(5)
+    /// A replay that the socket has not taken a page of for this long is a client that stopped
+    /// reading: 4010, as live.
+    public var catchUpStallTimeout: Duration = .seconds(10)
     /// Per-connection inbound messages: rate per second and burst …
     public var inboundMessagesPerSecond = 60
     public var inboundBurst = 120
@@ -39,6 +43,8 @@ public struct GatewayConfiguration: Sendable {
     public var connectionLimits = ConnectionLimiter.Limits()
     /// A new connection must finish its first HTTP request or WebSocket handshake within this.
     public var handshakeTimeout: Duration = .seconds(10)
+    /// An HTTP request's body must arrive in full within this after its head.
+    public var requestBodyTimeout: Duration = .seconds(30)
     /// Browser origins (`https://app.example.com`) allowed to open WebSocket connections besides
     /// the page's own; `*` allows any. Clients that send no Origin (apps, tools) are not affected.
     public var allowedOrigins: [String] = []
@@ -64,6 +70,8 @@ public struct GatewayConfiguration: Sendable {
     public var quietFeedInterval: Duration = .seconds(15)
     /// Where personas' `api_key_env` names are looked up: the process environment.
     public var engineEnvironment: @Sendable (String) -> String? = { ProcessInfo.processInfo.environment[$0] }
+    /// The API key variables and model hosts persona files may name.
+    public var engineAccess = EngineAccess()
     /// Failed model replies in a row that make a persona fall back, and for how long.
     public var engineBreakerThreshold = 5
     public var engineBreakerCooldown: Duration = .seconds(30)

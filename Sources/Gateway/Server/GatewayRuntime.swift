@@ -19,6 +19,7 @@ public final class GatewayRuntime: Sendable {
     public let metrics: GatewayMetrics
     public let logger: Logger
     private let drainingFlag = Atomic(false)
+    private let botWriteGate = Mutex<(any BotWriteGate)?>(nil)
 
     public init(configuration: GatewayConfiguration, store: any FeedStore, hub: StreamHub, tokens: TokenAuthority,
                 bots: BotRoster, ids: IDGenerator, metrics: GatewayMetrics = GatewayMetrics(), logger: Logger) {
@@ -34,6 +35,11 @@ public final class GatewayRuntime: Sendable {
         self.logger = logger
     }
 
+    /// Who admits writes of bot-token sessions (the bot runner, once it runs).
+    public func setBotWriteGate(_ gate: any BotWriteGate) {
+        botWriteGate.withLock { $0 = gate }
+    }
+
     public var isDraining: Bool { drainingFlag.load(ordering: .acquiring) }
 
     /// Applies a write for `author`, with the per-user rate limits; a repeated `client_id` is
@@ -41,10 +47,11 @@ public final class GatewayRuntime: Sendable {
     public func perform(_ command: WriteCommand, by author: User) async throws(GatewayError) -> WriteReceipt {
         guard !isDraining else { throw .draining }
         var command = command
-        // A bot account's comments always carry the implicit AI label, whoever sends them.
-        if case .comment(let postID, let parentID, let body, let clientID, nil) = command, let persona = author.persona {
-            command = .comment(postID: postID, parentID: parentID, body: body, clientID: clientID,
-                               generated: bots.label(persona: persona) ?? .init(persona: persona, engine: "offline", model: "offline-v1"))
+        if author.role == .bot {
+            // A bot account writes under its persona's rules, with the AI label, whoever sends it.
+            if let replay = try await store.replayedWrite(command, by: author) { return replay }
+            guard let gate = botWriteGate.withLock({ $0 }) else { throw .forbidden("Bot accounts cannot write on this server.") }
+            command = try await gate.admit(command, by: author)
         }
         let decision = writeLimiter.take(command, by: author.id)
         if decision != .allow {
@@ -64,7 +71,7 @@ public final class GatewayRuntime: Sendable {
     public func drain() async {
         guard !drainingFlag.exchange(true, ordering: .acquiringAndReleasing) else { return }
         logger.notice("Draining: closing \(sessions.count) sessions with 4011 and finishing writes in flight.")
-        sessions.closeAll(code: .draining, reason: "server draining; reconnect and resume")
+        sessions.drainAll(reason: "server draining; reconnect and resume")
         await store.drain()
         logger.notice("Drain complete: every acknowledged write is durable.")
     }

@@ -53,13 +53,17 @@ public final class GatewayServer: Sendable {
         let tokens = await TokenAuthority(secret: secret, bots: bots)
         runtime = GatewayRuntime(
             configuration: configuration, store: store, hub: hub, tokens: tokens, bots: bots, ids: ids, metrics: metrics, logger: logger)
-        watcher = PersonaWatcher(directory: configuration.personasDirectory)
+        watcher = PersonaWatcher(directory: configuration.personasDirectory, engineAccess: configuration.engineAccess)
+        let engineAccess = configuration.engineAccess
+        let environment = configuration.engineEnvironment
         let engines = ModelEngines(
-            environment: configuration.engineEnvironment, breakerThreshold: configuration.engineBreakerThreshold,
+            // The file check refuses such names already; this holds even for a file that slipped by.
+            environment: { name in engineAccess.refusal(apiKeyVariable: name) == nil ? environment(name) : nil }, breakerThreshold: configuration.engineBreakerThreshold,
             breakerCooldown: configuration.engineBreakerCooldown, logger: logger, report: { metrics.recordEngine($0) })
         runner = BotRunner(store: store, hub: hub, ids: ids, roster: bots, logger: logger, metrics: metrics, engines: engines,
                            ownsEveryPersona: cluster == nil, now: configuration.clock)
         await runner.start(with: watcher.current)
+        runtime.setBotWriteGate(runner)
         if let cluster {
             let sessions = runtime.sessions
             cluster.bus.onGap { sessions.closeAll(code: .draining, reason: "this node missed events; reconnect and resume") }

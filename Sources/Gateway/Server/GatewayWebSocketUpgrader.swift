@@ -18,6 +18,7 @@ struct GatewayWebSocketUpgrader: NIOTypedHTTPServerProtocolUpgrader {
         case draining
         case badHandshake
         case forbiddenOrigin(String)
+        case limited(ConnectionLimiter.Refusal)
     }
 
     let supportedProtocol = "websocket"
@@ -42,6 +43,16 @@ struct GatewayWebSocketUpgrader: NIOTypedHTTPServerProtocolUpgrader {
             !Self.originAllowed(origin, host: upgradeRequest.headers.first(name: "Host"), allowed: runtime.configuration.allowedOrigins)
         {
             return refuse(.forbiddenOrigin(origin), on: channel)
+        }
+
+        let limiter = runtime.connectionLimiter
+        let peer = channel.remoteAddress?.ipAddress
+        if limiter.isTrustedProxy(peer), let client = limiter.clientAddress(
+            peer: peer, forwarded: upgradeRequest.headers["Forwarded"], forwardedFor: upgradeRequest.headers["X-Forwarded-For"]), client != peer
+        {
+            // The connection guard let the proxy through; its client is limited here.
+            if let refusal = limiter.admit(client) { return refuse(.limited(refusal), on: channel) }
+            channel.closeFuture.whenComplete { _ in limiter.release(client) }
         }
 
         let digest = Insecure.SHA1.hash(data: Data((key + Self.magicGUID).utf8))

@@ -86,4 +86,12 @@ public final class SessionRegistry: Sendable {
     public func closeAll(code: CloseCode, reason: String) {
         close(where: { _ in true }, code: code, reason: reason)
     }
+
+    /// Closes every session once it has answered the writes it took.
+    public func drainAll(reason: String) {
+        let all = entries.withLock { Array($0.values) }
+        for entry in all {
+            entry.loop.execute { entry.session.value.closeAfterAnsweringWrites(.draining, reason: reason) }
+        }
+    }
 }

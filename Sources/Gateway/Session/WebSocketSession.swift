@@ -26,7 +26,25 @@ final class WebSocketSession: ChannelInboundHandler, RemovableChannelHandler, St
     enum Subscription {
         /// The store is being asked where to start; live events wait here meanwhile.
         case starting(generation: Int, buffered: [OutboundEvent])
+        /// Replaying history a page at a time, as fast as the socket takes it. Live events are
+        /// not held meanwhile: they are in the store, and only move the point to catch up to.
+        case catchingUp(generation: Int, CatchUp)
         case live(lastOffset: Int64)
+    }
+
+    /// Where a replay stands (PROTOCOL.md section 5: a client that reads is never closed with
+    /// 4010 for the size of its backlog).
+    struct CatchUp {
+        /// The last offset written to the client.
+        var lastOffset: Int64
+        /// The latest offset known to be committed: the replay is over when it gets there.
+        var target: Int64
+        /// Events read from the store and not written yet.
+        var page: ArraySlice<StoredEvent>
+        /// The store is being read, or the socket drained: nothing to do until it answers.
+        var waiting = false
+        /// Counts the waits, so that a stall check knows whether the replay moved since.
+        var waits = 0
     }
 
     private let runtime: GatewayRuntime
@@ -52,6 +70,10 @@ final class WebSocketSession: ChannelInboundHandler, RemovableChannelHandler, St
     private var floodCount = 0
     /// Events written since the last flush, for the delivered counter.
     private var deliveredSinceFlush = 0
+    /// Writes sent to the store and not yet answered: a drain waits for their acks.
+    private var writesInFlight = 0
+    /// A drain asked to close once the writes in flight are answered.
+    private var closeAfterWrites: (code: CloseCode, reason: String)?
 
     init(runtime: GatewayRuntime, compressionNegotiated: Bool) {
         self.runtime = runtime
@@ -234,11 +256,11 @@ final class WebSocketSession: ChannelInboundHandler, RemovableChannelHandler, St
         }
 
         let parsed = message.withUnsafeReadableBytes { bytes in
-            Result { () throws(JSONParser.Failure) in try JSONParser.parse(bytes) }
+            Result { () throws(JSONParser.Failure) in try JSONParser.parseDocument(bytes) }
         }
         if case .deny(let wait) = inboundLimiter.take(now: Int64(NIODeadline.now().uptimeNanoseconds)) {
             runtime.metrics.inboundRefused.increment()
-            return refuseForFlood(requestID: (try? parsed.get())?.requestID, retryAfterNanoseconds: wait)
+            return refuseForFlood(requestID: (try? parsed.get())?.value.requestID, retryAfterNanoseconds: wait)
         }
         let decoded: Result<ClientMessage, ClientMessage.FrameError>
         switch parsed {
@@ -486,15 +508,12 @@ final class WebSocketSession: ChannelInboundHandler, RemovableChannelHandler, St
         case .success(let start):
             send(ServerFrame.subscribed(
                 id: id, stream: name, offset: start.position.offset, epoch: start.position.epoch, recovered: start.recovered))
-            var last = start.position.offset
-            if start.recovered, let since {
-                last = since.offset
-                for event in start.replay {
-                    guard event.offset == last + 1 else { break }
-                    writeEvent(OutboundEvent(event))
-                    last = event.offset
-                }
+            if start.recovered, let since, since.offset < max(start.position.offset, buffered.last?.offset ?? 0) {
+                subscriptions[name] = .catchingUp(generation: generation, CatchUp(
+                    lastOffset: since.offset, target: max(start.position.offset, buffered.last?.offset ?? 0), page: start.replay[...]))
+                return continueCatchUp(name)
             }
+            var last = start.position.offset
             for event in buffered where event.offset > last {
                 guard event.offset == last + 1 else {
                     return close(.slowConsumer, reason: "events were missed; reconnect and resume")
@@ -505,6 +524,85 @@ final class WebSocketSession: ChannelInboundHandler, RemovableChannelHandler, St
             if case .closing = phase { return }
             subscriptions[name] = .live(lastOffset: last)
             flush()
+        }
+    }
+
+    /// Writes the replay's events while the outbound queue has room, then waits for the socket
+    /// to take them (a marker write completes when everything before it is written) or for the
+    /// store's next page; live once it reaches the latest offset it knows of.
+    private func continueCatchUp(_ name: String) {
+        guard let context, case .catchingUp(let generation, var catchUp) = subscriptions[name], !catchUp.waiting else { return }
+        let roomForReplay = configuration.outboundQueueBytes / 2
+        while let event = catchUp.page.first {
+            guard event.offset == catchUp.lastOffset + 1 else {
+                return close(.slowConsumer, reason: "history was pruned while catching up; resume again")
+            }
+            let frame = OutboundEvent(event)
+            guard queuedBytes(context) + frame.frame.readableBytes <= roomForReplay else { break }
+            guard writeEvent(frame) else { return }
+            catchUp.lastOffset = event.offset
+            catchUp.page.removeFirst()
+        }
+        catchUp.target = max(catchUp.target, catchUp.lastOffset)
+        if catchUp.page.isEmpty && catchUp.lastOffset == catchUp.target {
+            subscriptions[name] = .live(lastOffset: catchUp.lastOffset)
+            flush()
+            return
+        }
+        catchUp.waiting = true
+        catchUp.waits += 1
+        subscriptions[name] = .catchingUp(generation: generation, catchUp)
+        let session = NIOLoopBound(self, eventLoop: context.eventLoop)
+        let loop = context.eventLoop
+        if !catchUp.page.isEmpty {
+            let drained = loop.makePromise(of: Void.self)
+            context.writeAndFlush(wrapOutboundOut(ByteBuffer()), promise: drained)
+            flush()
+            drained.futureResult.whenSuccess { session.value.resumeCatchUp(name, generation: generation, page: nil) }
+            watchCatchUp(name, generation: generation, waits: catchUp.waits)
+            return
+        }
+        flush()
+        let store = runtime.store
+        let after = catchUp.lastOffset
+        Task {
+            let page: Result<[StoredEvent], GatewayError>
+            do throws(GatewayError) {
+                page = .success(try await store.events(in: name, after: after, limit: replayPageSize))
+            } catch {
+                page = .failure(error)
+            }
+            loop.execute { session.value.resumeCatchUp(name, generation: generation, page: page) }
+        }
+    }
+
+    private func resumeCatchUp(_ name: String, generation: Int, page: Result<[StoredEvent], GatewayError>?) {
+        guard case .catchingUp(generation, var catchUp) = subscriptions[name] else { return }
+        catchUp.waiting = false
+        switch page {
+        case nil:
+            break
+        case .success(let events)?:
+            guard !events.isEmpty else {
+                return close(.slowConsumer, reason: "history was pruned while catching up; resume again")
+            }
+            catchUp.page = events[...]
+        case .failure?:
+            return close(.draining, reason: "the store could not be read; reconnect and resume")
+        }
+        subscriptions[name] = .catchingUp(generation: generation, catchUp)
+        continueCatchUp(name)
+    }
+
+    /// A client that stops reading during a replay is closed with 4010, as it would be live.
+    private func watchCatchUp(_ name: String, generation: Int, waits: Int) {
+        guard let context else { return }
+        let session = NIOLoopBound(self, eventLoop: context.eventLoop)
+        context.eventLoop.scheduleTask(in: .nanoseconds(configuration.catchUpStallTimeout.nanoseconds)) {
+            let session = session.value
+            guard case .catchingUp(generation, let catchUp) = session.subscriptions[name], catchUp.waits == waits, catchUp.waiting else { return }
+            session.runtime.metrics.outboundOverflows.increment()
+            session.close(.slowConsumer, reason: "the connection stopped reading while catching up; reconnect and resume")
         }
     }
 
@@ -527,6 +625,10 @@ final class WebSocketSession: ChannelInboundHandler, RemovableChannelHandler, St
                 subscriptions[event.stream] = nil
                 buffered.append(event)
                 subscriptions[event.stream] = .starting(generation: generation, buffered: buffered)
+            case .catchingUp(let generation, var catchUp)?:
+                catchUp.target = max(catchUp.target, event.offset)
+                subscriptions[event.stream] = .catchingUp(generation: generation, catchUp)
+                if !catchUp.waiting && catchUp.page.isEmpty { continueCatchUp(event.stream) }
             case .live(let last)?:
                 if event.offset <= last { continue }
                 guard event.offset == last + 1 else {
@@ -548,6 +650,7 @@ final class WebSocketSession: ChannelInboundHandler, RemovableChannelHandler, St
 
     private func write(_ command: WriteCommand, id: JSONValue?, user: User) {
         guard let context else { return }
+        writesInFlight += 1
         let runtime = self.runtime
         let session = NIOLoopBound(self, eventLoop: context.eventLoop)
         let loop = context.eventLoop
@@ -560,6 +663,7 @@ final class WebSocketSession: ChannelInboundHandler, RemovableChannelHandler, St
             }
             loop.execute {
                 let session = session.value
+                session.writesInFlight -= 1
                 switch outcome {
                 case .success(let receipt):
                     session.send(ServerFrame.ack(id: id, resultJSON: receipt.resultJSON))
@@ -567,8 +671,19 @@ final class WebSocketSession: ChannelInboundHandler, RemovableChannelHandler, St
                 case .failure(let error):
                     session.reply(id: id, error)
                 }
+                if session.writesInFlight == 0, let close = session.closeAfterWrites {
+                    session.close(close.code, reason: close.reason)
+                }
             }
         }
+    }
+
+    /// Closes for a drain once every write this session took is answered (PROTOCOL.md section
+    /// 10): a write the store committed is acknowledged before the close frame, and writes that
+    /// arrive meanwhile are answered `unavailable`.
+    func closeAfterAnsweringWrites(_ code: CloseCode, reason: String) {
+        guard writesInFlight > 0 else { return close(code, reason: reason) }
+        closeAfterWrites = (code, reason)
     }
 
     // MARK: Output

@@ -16,12 +16,17 @@ public struct WriteReceipt: Sendable {
 }
 
 /// How a subscription starts (PROTOCOL.md section 5): where the stream stands, whether the
-/// requested history could be recovered, and the events to replay if so.
+/// requested history could be recovered, and the first page of events to replay if so (the rest
+/// is read with `events(in:after:limit:)` as the connection takes them).
 public struct SubscriptionStart: Sendable {
     public var position: StreamPosition
     public var recovered: Bool
     public var replay: [StoredEvent]
 }
+
+/// Events of a stream a replay reads from the store at once: a few hundred kilobytes, so that
+/// pages keep a connection busy without filling its outbound queue.
+public let replayPageSize = 128
 
 /// Receives committed events in commit order, right after each commit.
 public protocol EventSink: Sendable {
@@ -37,6 +42,8 @@ public protocol FeedStore: Sendable {
     /// Records who a user is (name, role), so that mentions can find them.
     func remember(_ user: User) async
     func startSubscription(_ stream: StreamName, since: (offset: Int64, epoch: String)?) async throws(GatewayError) -> SubscriptionStart
+    /// Up to `limit` events of `stream` after `offset`, in order.
+    func events(in stream: String, after offset: Int64, limit: Int) async throws(GatewayError) -> [StoredEvent]
     func feedPage(before: String?, limit: Int) async throws(GatewayError) -> (posts: [Post], position: StreamPosition)
     func thread(postID: String, commentLimit: Int) async throws(GatewayError) -> (post: Post, comments: [Comment], position: StreamPosition)
     func comments(postID: String, after: String?, limit: Int) async throws(GatewayError) -> [Comment]

@@ -28,6 +28,18 @@ extension SQLiteStore: BotStore {
                     """
             )
         }
+        migrator.registerMigration("v4-trust") { db in
+            // A bot's post carries the AI label like its comments; mentions find bots by name
+            // through an index instead of reading every user.
+            try db.execute(
+                sql: """
+                    ALTER TABLE posts ADD COLUMN generated_persona TEXT;
+                    ALTER TABLE posts ADD COLUMN generated_engine TEXT;
+                    ALTER TABLE posts ADD COLUMN generated_model TEXT;
+                    CREATE INDEX users_bot_name ON users(lower(name)) WHERE kind = 'bot';
+                    """
+            )
+        }
     }
 
     static func insert(_ decision: BotDecision, in db: Database) throws {

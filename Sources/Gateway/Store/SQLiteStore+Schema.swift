@@ -76,13 +76,17 @@ extension SQLiteStore {
 
     static func post(from row: Row, in db: Database) throws -> Post {
         let id: String = row["id"]
+        var generated: Comment.Generated?
+        if let persona: String = row["generated_persona"] {
+            generated = .init(persona: persona, engine: row["generated_engine"] ?? "offline", model: row["generated_model"] ?? "")
+        }
         let reactions = try Row.fetchAll(
             db, sql: "SELECT emoji, COUNT(*) AS n FROM reactions WHERE target = ? GROUP BY emoji ORDER BY MIN(created_at), emoji",
             arguments: [id]
         ).map { (emoji: $0["emoji"] as String, count: $0["n"] as Int) }
         return Post(
             id: id, author: author(from: row), body: row["body"], createdAt: Timestamp(milliseconds: row["created_at"]),
-            commentCount: row["comment_count"], reactions: reactions, botsEnabled: row["bots"] as Bool
+            commentCount: row["comment_count"], reactions: reactions, botsEnabled: row["bots"] as Bool, generated: generated
         )
     }
 

@@ -226,16 +226,23 @@ public final class SQLiteStore: FeedStore {
             guard let oldest, oldest <= sinceOffset + 1 else {
                 return SubscriptionStart(position: position, recovered: false, replay: [])
             }
-            let rows = try Row.fetchAll(
-                db,
-                sql: #"SELECT "offset", type, ts, data FROM events WHERE stream = ? AND "offset" > ? AND "offset" <= ? ORDER BY "offset""#,
-                arguments: [name, sinceOffset, latest]
-            )
-            let replay = rows.compactMap { row -> StoredEvent? in
-                guard let type = StoredEvent.Kind(rawValue: row["type"]) else { return nil }
-                return StoredEvent(stream: name, offset: row["offset"], type: type, timestamp: Timestamp(milliseconds: row["ts"]), dataJSON: row["data"])
-            }
-            return SubscriptionStart(position: position, recovered: true, replay: replay)
+            return SubscriptionStart(position: position, recovered: true, replay: try Self.events(in: name, after: sinceOffset, limit: replayPageSize, db))
+        }
+    }
+
+    public func events(in stream: String, after offset: Int64, limit: Int) async throws(GatewayError) -> [StoredEvent] {
+        try await read { db in try Self.events(in: stream, after: offset, limit: limit, db) }
+    }
+
+    private static func events(in stream: String, after offset: Int64, limit: Int, _ db: Database) throws -> [StoredEvent] {
+        let rows = try Row.fetchAll(
+            db,
+            sql: #"SELECT "offset", type, ts, data FROM events WHERE stream = ? AND "offset" > ? ORDER BY "offset" LIMIT ?"#,
+            arguments: [stream, offset, limit]
+        )
+        return rows.compactMap { row -> StoredEvent? in
+            guard let type = StoredEvent.Kind(rawValue: row["type"]) else { return nil }
+            return StoredEvent(stream: stream, offset: row["offset"], type: type, timestamp: Timestamp(milliseconds: row["ts"]), dataJSON: row["data"])
         }
     }
 

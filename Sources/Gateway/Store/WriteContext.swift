@@ -35,8 +35,8 @@ struct WriteContext {
         try SQLiteStore.upsertUser(author, in: db)
         let receipt: WriteReceipt
         switch command {
-        case .post(let body, _, let botsEnabled):
-            receipt = try createPost(body: body, botsEnabled: botsEnabled)
+        case .post(let body, _, let botsEnabled, let generated):
+            receipt = try createPost(body: body, botsEnabled: botsEnabled, generated: generated)
         case .comment(let postID, let parentID, let body, _, let generated):
             receipt = try createComment(postID: postID, parentID: parentID, body: body, generated: generated)
         case .react(let target, let emoji, let on, _):
@@ -80,17 +80,23 @@ struct WriteContext {
 
     // MARK: Posts and comments
 
-    private mutating func createPost(body: String, botsEnabled: Bool) throws -> WriteReceipt {
-        let post = Post(id: ids.make("p"), author: author, body: body, createdAt: now, botsEnabled: botsEnabled)
+    private mutating func createPost(body: String, botsEnabled: Bool, generated: Comment.Generated?) throws -> WriteReceipt {
+        // Resolved before anything is changed: too many mentions refuse the write.
+        let mentioned = try mentionedUsers(in: body)
+        let post = Post(id: ids.make("p"), author: author, body: body, createdAt: now, botsEnabled: botsEnabled, generated: generated)
         try db.execute(
             sql: """
-                INSERT INTO posts (id, author_id, author_name, author_role, author_persona, body, created_at, bots)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                INSERT INTO posts (id, author_id, author_name, author_role, author_persona, body, created_at, bots,
+                    generated_persona, generated_engine, generated_model)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """,
-            arguments: [post.id, author.id, author.name, author.role.rawValue, author.persona, body, now.milliseconds, botsEnabled]
+            arguments: [
+                post.id, author.id, author.name, author.role.rawValue, author.persona, body, now.milliseconds, botsEnabled,
+                generated?.persona, generated?.engine, generated?.model,
+            ]
         )
         try append(.postCreated, to: "feed", json: WriteRecords.json { post.write(to: &$0) })
-        try notifyMentions(in: body, postID: post.id, commentID: nil)
+        try notify(mentioned, postID: post.id, commentID: nil)
         return WriteReceipt(resultJSON: WriteRecords.completed(WriteRecords.createdResultPrefix(post), offset: offset(of: .postCreated, in: "feed")), post: post)
     }
 
@@ -109,6 +115,7 @@ struct WriteContext {
             depth = (parent["depth"] as Int) + 1
             addressee = parent["author_id"]
         }
+        let mentioned = try mentionedUsers(in: body)
         let comment = Comment(
             id: ids.make("c"), postID: postID, parentID: parentID, author: author, body: body, createdAt: now, depth: depth,
             generated: generated)
@@ -129,19 +136,22 @@ struct WriteContext {
         if addressee != author.id {
             try append(.reply, to: "user:\(addressee)", json: WriteRecords.notice(postID: postID, commentID: comment.id, by: author))
         }
-        try notifyMentions(in: body, postID: postID, commentID: comment.id)
+        try notify(mentioned, postID: postID, commentID: comment.id)
         return WriteReceipt(resultJSON: WriteRecords.completed(WriteRecords.createdResultPrefix(comment), offset: offset(of: .commentCreated, in: stream)), comment: comment)
     }
 
-    /// `@<user id>` names a user; a bot is also named by `@<persona id>` or `@<persona name>`.
-    private mutating func notifyMentions(in body: String, postID: String, commentID: String?) throws {
+    /// The users a body mentions: `@<user id>` names a user; a bot is also named by
+    /// `@<persona id>` or `@<persona name>`. More than `MentionScanner.maximumMentions` refuse it.
+    private func mentionedUsers(in body: String) throws -> [String] {
         var mentioned: [String] = []
         for candidate in MentionScanner.candidates(in: body) {
+            // Three lookups, each by an index: the id, the persona id, the bot's name.
             let matches = try String.fetchAll(
                 db,
                 sql: """
                     SELECT id FROM users WHERE id = ?
-                    UNION SELECT id FROM users WHERE kind = 'bot' AND (persona = ? OR lower(name) = lower(?))
+                    UNION SELECT id FROM users WHERE persona = ?
+                    UNION SELECT id FROM users WHERE kind = 'bot' AND lower(name) = lower(?)
                     """,
                 arguments: [candidate, candidate, candidate]
             )
@@ -149,6 +159,11 @@ struct WriteContext {
                 mentioned.append(userID)
             }
         }
+        try MentionScanner.checkCount(mentioned.count)
+        return mentioned
+    }
+
+    private mutating func notify(_ mentioned: [String], postID: String, commentID: String?) throws {
         for userID in mentioned {
             try append(.mention, to: "user:\(userID)", json: WriteRecords.notice(postID: postID, commentID: commentID, by: author))
         }
@@ -198,7 +213,7 @@ struct WriteContext {
         guard ownerID == author.id || author.role.moderates else {
             throw WriteRecords.notAllowedToDelete(target)
         }
-        try db.execute(sql: "UPDATE \(table) SET deleted = 1 WHERE id = ?", arguments: [target])
+        try erase(target, table: table, postID: postID)
         if table == "posts" {
             try append(.postDeleted, to: "feed", json: WriteRecords.deleted(id: target))
             try append(.postDeleted, to: "thread:\(postID)", json: WriteRecords.deleted(id: target))
@@ -207,6 +222,31 @@ struct WriteContext {
             try append(.commentDeleted, to: "thread:\(postID)", json: WriteRecords.deleted(id: target, postID: postID))
         }
         return WriteReceipt(resultJSON: "{}")
+    }
+
+    /// Marks `target` deleted and removes its body from every stored copy: its row, the event
+    /// that created it (replays show `"body":""` and `"deleted":true`), its author's `client_id`
+    /// record, moderation flags quoting it. Copies are found by the creation time they share.
+    private func erase(_ target: String, table: String, postID: String) throws {
+        guard let row = try Row.fetchOne(db, sql: "SELECT author_id, created_at FROM \(table) WHERE id = ?", arguments: [target]) else { return }
+        let createdAt: Int64 = row["created_at"]
+        try db.execute(sql: "UPDATE \(table) SET deleted = 1, body = '' WHERE id = ?", arguments: [target])
+        let (stream, type) = table == "posts" ? ("feed", StoredEvent.Kind.postCreated) : ("thread:\(postID)", .commentCreated)
+        for event in try Row.fetchAll(
+            db, sql: #"SELECT "offset", data FROM events WHERE ts = ? AND stream = ? AND type = ?"#, arguments: [createdAt, stream, type.rawValue])
+        {
+            guard let erased = WriteRecords.erasing(target, in: event["data"]) else { continue }
+            try db.execute(sql: #"UPDATE events SET data = ? WHERE stream = ? AND "offset" = ?"#, arguments: [erased, stream, event["offset"] as Int64])
+        }
+        for record in try Row.fetchAll(
+            db, sql: "SELECT client_id, result FROM idempotency WHERE created_at = ? AND user_id = ?", arguments: [createdAt, row["author_id"] as String])
+        {
+            guard let erased = WriteRecords.erasing(target, in: record["result"]) else { continue }
+            try db.execute(
+                sql: "UPDATE idempotency SET result = ? WHERE user_id = ? AND client_id = ?",
+                arguments: [erased, row["author_id"] as String, record["client_id"] as String])
+        }
+        try db.execute(sql: "UPDATE moderation_flags SET text = '' WHERE item_id = ?", arguments: [target])
     }
 
     private mutating func mute(bot: String, scope: MuteScope, on: Bool) throws -> WriteReceipt {
@@ -229,6 +269,19 @@ struct WriteContext {
 
 /// Finds the names written as `@name` in a body.
 enum MentionScanner {
+    /// The most users one body may mention: each mention is an event in someone's stream.
+    static let maximumMentions = 20
+
+    static func checkCount(_ count: Int) throws(GatewayError) {
+        guard count <= maximumMentions else {
+            throw .badRequest("A body may mention at most \(maximumMentions) people; this one mentions \(count).")
+        }
+    }
+
+    /// Names looked up per body: beyond them `@` words are text, so a body of `@a @b …` costs a
+    /// bounded number of lookups.
+    static let maximumCandidates = 64
+
     static func candidates(in body: String) -> [String] {
         var result: [String] = []
         var scalars = body.unicodeScalars[...]
@@ -237,7 +290,10 @@ enum MentionScanner {
             let end = rest.firstIndex { $0.properties.isWhitespace || ",;!?()[]{}<>\"'，。！？、".unicodeScalars.contains($0) } ?? rest.endIndex
             var name = String(rest[..<end])
             while let last = name.last, ".:".contains(last) { name.removeLast() }
-            if !name.isEmpty, name.utf8.count <= 256, !result.contains(name) { result.append(name) }
+            if !name.isEmpty, name.utf8.count <= 256, !result.contains(name) {
+                result.append(name)
+                if result.count == maximumCandidates { break }
+            }
             scalars = rest[end...]
         }
         return result

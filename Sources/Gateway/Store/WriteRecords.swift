@@ -71,5 +71,26 @@ enum WriteRecords {
         }
     }
 
+    /// `json` with every object whose `id` is `target` emptied of its body and marked deleted;
+    /// nil when nothing in it is `target`.
+    static func erasing(_ target: String, in json: String) -> String? {
+        guard json.contains(target), let value = try? JSONParser.parse(json) else { return nil }
+        func erase(_ value: JSONValue) -> JSONValue {
+            switch value {
+            case .object(var members):
+                if members["id"] == .string(target) {
+                    members["body"] = .string("")
+                    members["deleted"] = .bool(true)
+                }
+                return .object(members.mapValues(erase))
+            case .array(let items):
+                return .array(items.map(erase))
+            default:
+                return value
+            }
+        }
+        return Self.json { erase(value).write(to: &$0) }
+    }
+
     static func reactionResult(count: Int) -> String { "{\"count\":\(count)}" }
 }

@@ -9,14 +9,23 @@ public final class WriteRateLimiter: Sendable {
     public struct Limits: Sendable {
         public var postsPerMinute: Int
         public var commentsPerMinute: Int
+        public var reactionsPerMinute: Int
+        public var mutesPerMinute: Int
+        public var deletesPerMinute: Int
 
-        public init(postsPerMinute: Int = 10, commentsPerMinute: Int = 60) {
+        public init(postsPerMinute: Int = 10, commentsPerMinute: Int = 60, reactionsPerMinute: Int = 120, mutesPerMinute: Int = 30,
+                    deletesPerMinute: Int = 30) {
             self.postsPerMinute = postsPerMinute
             self.commentsPerMinute = commentsPerMinute
+            self.reactionsPerMinute = reactionsPerMinute
+            self.mutesPerMinute = mutesPerMinute
+            self.deletesPerMinute = deletesPerMinute
         }
     }
 
-    private enum Kind: String, Hashable, CaseIterable { case post = "posts", comment = "comments" }
+    private enum Kind: String, Hashable, CaseIterable {
+        case post = "posts", comment = "comments", reaction = "reactions", mute = "mutes", delete = "deletes"
+    }
 
     /// One of a user's limits as the admin API shows it.
     public struct State: Sendable {
@@ -58,6 +67,9 @@ public final class WriteRateLimiter: Sendable {
         switch kind {
         case .post: limits.postsPerMinute
         case .comment: limits.commentsPerMinute
+        case .reaction: limits.reactionsPerMinute
+        case .mute: limits.mutesPerMinute
+        case .delete: limits.deletesPerMinute
         }
     }
 
@@ -65,14 +77,16 @@ public final class WriteRateLimiter: Sendable {
         GCRA(rate: Rate(count: perMinute, period: .seconds(60), burst: perMinute))
     }
 
-    /// Takes one write of this command's kind from the user's budget; commands without a limit pass.
+    /// Takes one write of this command's kind from the user's budget.
     public func take(_ command: WriteCommand, by userID: String) -> GCRA.Decision {
-        let kind: Kind
-        switch command {
-        case .post: kind = .post
-        case .comment: kind = .comment
-        default: return .allow
-        }
+        let kind: Kind =
+            switch command {
+            case .post: .post
+            case .comment: .comment
+            case .react: .reaction
+            case .mute: .mute
+            case .delete: .delete
+            }
         let perMinute = perMinute(kind)
         let time = now()
         return buckets.withLock { buckets in

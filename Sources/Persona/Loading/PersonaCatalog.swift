@@ -35,7 +35,7 @@ public struct PersonaCatalog: Sendable {
 
     /// Loads `directory`: `*.yaml`/`*.yml` personas, `*.json` character cards, `policy.yaml`,
     /// `lexicons/*.txt` and `situations/rules.yaml`. A missing directory is an empty catalog.
-    public static func load(directory: String) -> PersonaCatalog {
+    public static func load(directory: String, engineAccess: EngineAccess = EngineAccess()) -> PersonaCatalog {
         var catalog = PersonaCatalog()
         let files = PersonaDirectory.files(in: directory)
         for path in files.lexicons {
@@ -71,13 +71,9 @@ public struct PersonaCatalog: Sendable {
             let parsed: Result<Persona, PersonaFileErrors>
             if path.hasSuffix(".json") {
                 let id = URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent
-                if let data = FileManager.default.contents(atPath: path) {
-                    parsed = CharacterCard.parse(data, file: path, id: id)
-                } else {
-                    parsed = .failure(unreadable(path))
-                }
+                parsed = readData(path).flatMap { CharacterCard.parse($0, file: path, id: id) }
             } else {
-                parsed = read(path).flatMap { PersonaParser.parse($0, file: path, lexicons: lexiconNames) }
+                parsed = read(path).flatMap { PersonaParser.parse($0, file: path, lexicons: lexiconNames, engineAccess: engineAccess) }
             }
             switch parsed {
             case .success(let persona):
@@ -100,8 +96,27 @@ public struct PersonaCatalog: Sendable {
         return catalog
     }
 
-    private static func read(_ path: String) -> Result<String, PersonaFileErrors> {
+    /// The largest file read from a personas directory: a persona, however rich, is far smaller,
+    /// and a huge character card would hold up every reload.
+    public static let maximumFileBytes = 1 << 20
+
+    private static func readData(_ path: String) -> Result<Data, PersonaFileErrors> {
+        let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
+        guard size <= maximumFileBytes else {
+            return .failure(PersonaFileErrors([Diagnostic(
+                file: path, line: 1, column: 1, path: "",
+                message: "the file is \(size / 1024) KiB; files in the personas directory may be at most \(maximumFileBytes >> 10) KiB")]))
+        }
         guard let data = FileManager.default.contents(atPath: path) else { return .failure(unreadable(path)) }
+        return .success(data)
+    }
+
+    private static func read(_ path: String) -> Result<String, PersonaFileErrors> {
+        let data: Data
+        switch readData(path) {
+        case .success(let read): data = read
+        case .failure(let errors): return .failure(errors)
+        }
         guard let text = String(data: data, encoding: .utf8) else {
             return .failure(PersonaFileErrors([Diagnostic(file: path, line: 1, column: 1, path: "", message: "the file is not UTF-8 text")]))
         }

@@ -13,7 +13,8 @@ public enum PersonaParser {
     ]
 
     /// Parses a persona file. `lexicons` are the names `tone.avoid_topics` may use.
-    public static func parse(_ text: String, file: String, lexicons: Set<String>) -> Result<Persona, PersonaFileErrors> {
+    public static func parse(_ text: String, file: String, lexicons: Set<String>,
+                             engineAccess: EngineAccess = EngineAccess()) -> Result<Persona, PersonaFileErrors> {
         var reader = NodeReader(file: file)
         let root: Node
         switch YAMLSyntax.document(text, file: file) {
@@ -43,7 +44,7 @@ public enum PersonaParser {
         if let node = fields["triggers"] { persona.triggers = parseTriggers(node, &reader) }
         if let node = fields["limits"] { persona.limits = parseLimits(node, "limits", &reader, defaults: Limits()) }
         if let node = fields["tone"] { persona.tone = parseTone(node, "tone", &reader, lexicons: lexicons, defaults: Tone()) }
-        if let node = fields["responder"] { persona.responder = parseResponder(node, &reader) }
+        if let node = fields["responder"] { persona.responder = parseResponder(node, &reader, access: engineAccess) }
         if let node = fields["situations"] { persona.situations = SituationPolicy.parseActions(node, "situations", &reader) }
 
         let errors = reader.diagnostics.filter { $0.severity == .error }
@@ -189,24 +190,26 @@ public enum PersonaParser {
         return tone
     }
 
-    static func parseResponder(_ node: Node, _ reader: inout NodeReader) -> ResponderSettings {
+    static func parseResponder(_ node: Node, _ reader: inout NodeReader, access: EngineAccess) -> ResponderSettings {
         var settings = ResponderSettings()
         guard let fields = reader.fields(node, "responder", allowed: responderKeys) else { return settings }
         if let node = fields["engine"] { settings.engine = reader.choice(node, "responder.engine", as: ResponderSettings.Engine.self) ?? .offline }
         if let node = fields["base_url"], let url = reader.string(node, "responder.base_url", allowEmpty: false) {
-            if url.hasPrefix("http://") || url.hasPrefix("https://") {
-                settings.baseURL = url
+            if let refusal = access.refusal(baseURL: url) {
+                reader.error(node, "responder.base_url", refusal)
             } else {
-                reader.error(node, "responder.base_url", "expected an http:// or https:// URL, got \"\(url)\"")
+                settings.baseURL = url
             }
         }
         if let node = fields["model"] { settings.model = reader.string(node, "responder.model", allowEmpty: false, maxLength: 200) }
         if let node = fields["api_key_env"], let name = reader.string(node, "responder.api_key_env", allowEmpty: false) {
             let valid = name.first.map { $0.isLetter || $0 == "_" } == true && name.allSatisfy { ($0.isLetter && $0.isASCII) || $0.isNumber || $0 == "_" }
-            if valid {
-                settings.apiKeyEnvironment = name
-            } else {
+            if !valid {
                 reader.error(node, "responder.api_key_env", "expected the name of an environment variable like LLM_API_KEY (the key itself never goes in this file)")
+            } else if let refusal = access.refusal(apiKeyVariable: name) {
+                reader.error(node, "responder.api_key_env", refusal)
+            } else {
+                settings.apiKeyEnvironment = name
             }
         }
         if let node = fields["temperature"] { settings.temperature = reader.number(node, "responder.temperature", range: 0...2) }
@@ -258,6 +261,11 @@ public struct PersonaFileErrors: Error, Sendable, Equatable {
 public enum YAMLSyntax {
     /// The document's root node (nil for an empty document), or its syntax error as a diagnostic.
     public static func compose(_ text: String, file: String) throws(Diagnostic) -> Node? {
+        if let found = YAMLAnchors.first(in: text) {
+            throw Diagnostic(
+                file: file, line: found.line, column: found.column, path: "",
+                message: "YAML \(found.isAlias ? "aliases" : "anchors") (\(found.isAlias ? "*" : "&")\(found.name)) are not allowed here: write the value out in full (an alias can make a few hundred bytes stand for billions of entries)")
+        }
         do {
             return try Yams.compose(yaml: text)
         } catch {

@@ -17,13 +17,15 @@ public final class PersonaWatcher: Sendable {
     }
 
     private let directory: String
+    private let engineAccess: EngineAccess
     private let interval: Duration
     private let state: Mutex<(stamp: [String: String], snapshot: Snapshot)>
 
-    public init(directory: String, interval: Duration = .milliseconds(500)) {
+    public init(directory: String, engineAccess: EngineAccess = EngineAccess(), interval: Duration = .milliseconds(500)) {
         self.directory = directory
+        self.engineAccess = engineAccess
         self.interval = interval
-        let catalog = PersonaCatalog.load(directory: directory)
+        let catalog = PersonaCatalog.load(directory: directory, engineAccess: engineAccess)
         let snapshot = Snapshot(personas: catalog.personas, catalog: catalog, staleErrors: [:])
         state = Mutex((PersonaDirectory.stamp(of: directory), snapshot))
     }
@@ -34,7 +36,7 @@ public final class PersonaWatcher: Sendable {
     public func poll() -> Snapshot? {
         let stamp = PersonaDirectory.stamp(of: directory)
         guard stamp != state.withLock({ $0.stamp }) else { return nil }
-        let catalog = PersonaCatalog.load(directory: directory)
+        let catalog = PersonaCatalog.load(directory: directory, engineAccess: engineAccess)
         return state.withLock { state -> Snapshot in
             var personas = catalog.personas
             var stale: [String: [Diagnostic]] = [:]

@@ -20,7 +20,7 @@ struct EngineServerTests {
           engine: openai
           base_url: \(baseURL)
           model: \(model)
-          api_key_env: TEST_LLM_KEY
+          api_key_env: TEST_LLM_API_KEY
         \(extra)
         """
     }
@@ -30,7 +30,7 @@ struct EngineServerTests {
         files["lexicons/politics.txt"] = BotTests.politics
         return try await TestServer.start(personas: files) {
             $0.writeLimits = .init(postsPerMinute: 1000, commentsPerMinute: 1000)
-            $0.engineEnvironment = { $0 == "TEST_LLM_KEY" ? "sk-test-server-key-0123456789" : nil }
+            $0.engineEnvironment = { $0 == "TEST_LLM_API_KEY" ? "sk-test-server-key-0123456789" : nil }
         }
     }
 

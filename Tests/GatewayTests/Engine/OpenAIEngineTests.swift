@@ -21,7 +21,7 @@ struct OpenAIEngineTests {
             settings.engine = .openai
             settings.baseURL = fake.baseURL
             settings.model = model
-            settings.apiKeyEnvironment = "TEST_LLM_KEY"
+            settings.apiKeyEnvironment = "TEST_LLM_API_KEY"
             settings.timeout = .seconds(5)
             settings.deadline = .seconds(10)
             configure(&settings)
@@ -55,7 +55,7 @@ struct OpenAIEngineTests {
         let lines = NIOLockedValueBox<[String]>([])
         let reports = NIOLockedValueBox<[EngineReport]>([])
         let engines = ModelEngines(
-            environment: { $0 == "TEST_LLM_KEY" ? key : nil }, breakerThreshold: breakerThreshold, breakerCooldown: breakerCooldown,
+            environment: { $0 == "TEST_LLM_API_KEY" ? key : nil }, breakerThreshold: breakerThreshold, breakerCooldown: breakerCooldown,
             logger: RecordingLogHandler.logger(lines), report: { report in reports.withLockedValue { $0.append(report) } })
         return Harness(fake: fake, engines: engines, logLines: lines, reports: reports)
     }
@@ -236,7 +236,7 @@ struct OpenAIEngineTests {
         h.fake.script("gpt-4o", .events(ProviderRecordings.openAI(["unused"])))
         let (_, failure) = await h.run(h.persona("gpt-4o"))
         #expect(failure?.kind == .missingKey)
-        #expect(failure?.detail.contains("TEST_LLM_KEY") == true)
+        #expect(failure?.detail.contains("TEST_LLM_API_KEY") == true)
         #expect(h.fake.received.isEmpty)
     }
 

@@ -257,6 +257,15 @@ final class TestClient: Sendable {
         }
     }
 
+    /// Sends a request and returns its answer (`ack` or `error`), skipping events meanwhile.
+    func request(_ object: [String: Any]) async throws -> [String: Any] {
+        try await send(object)
+        while true {
+            let message = try await message()
+            if message.string("op") == "ack" || message.string("op") == "error" { return message }
+        }
+    }
+
     /// The next message, which must have this op.
     func expect(_ op: String, timeout: Duration = .seconds(5)) async throws -> [String: Any] {
         let object = try await message(timeout: timeout, skipping: op == "typing" ? ["draft"] : ["typing", "draft"])

@@ -155,15 +155,17 @@ final class TestServer: Sendable {
         let json: [String: Any]
     }
 
-    func http(_ method: String, _ path: String, token: String? = nil, body: [String: Any]? = nil, rawBody: Data? = nil) async throws -> HTTPAnswer {
-        try await Self.http(port: port, method, path, token: token, body: body, rawBody: rawBody)
+    func http(_ method: String, _ path: String, token: String? = nil, body: [String: Any]? = nil, rawBody: Data? = nil,
+              headers: [String: String] = [:]) async throws -> HTTPAnswer {
+        try await Self.http(port: port, method, path, token: token, body: body, rawBody: rawBody, headers: headers)
     }
 
     /// A request to any gateway on this machine (a server process too).
     static func http(port: Int, _ method: String, _ path: String, token: String? = nil, body: [String: Any]? = nil,
-                     rawBody: Data? = nil) async throws -> HTTPAnswer {
+                     rawBody: Data? = nil, headers: [String: String] = [:]) async throws -> HTTPAnswer {
         var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)\(path)")!)
         request.httpMethod = method
+        for (name, value) in headers { request.setValue(value, forHTTPHeaderField: name) }
         if let token { request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization") }
         if let body {
             request.httpBody = try JSONSerialization.data(withJSONObject: body)

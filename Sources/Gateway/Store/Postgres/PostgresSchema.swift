@@ -86,6 +86,16 @@ enum PostgresSchema {
                 "CREATE INDEX moderation_flags_at ON moderation_flags (at)",
             ]
         ),
+        (
+            // A bot's post carries the AI label like its comments; mentions find bots by name
+            // through an index.
+            "v3-trust",
+            [
+                "ALTER TABLE posts ADD COLUMN generated_persona TEXT, ADD COLUMN generated_engine TEXT, ADD COLUMN generated_model TEXT",
+                "CREATE INDEX users_bot_name ON users (lower(name)) WHERE kind = 'bot'",
+                "CREATE INDEX moderation_flags_item ON moderation_flags (item_id)",
+            ]
+        ),
     ]
 
     /// Creates the schema if needed and applies the migrations not yet applied, under an advisory

@@ -331,7 +331,10 @@ public final class PostgresStore: FeedStore {
         }
     }
 
-    static let postColumns = "id, author_id, author_name, author_role, author_persona, body, created_at, comment_count, bots"
+    static let postColumns = """
+        id, author_id, author_name, author_role, author_persona, body, created_at, comment_count, bots,
+        generated_persona, generated_engine, generated_model
+        """
     static let commentColumns = """
         id, post_id, parent_id, author_id, author_name, author_role, author_persona, body, created_at, depth,
         generated_persona, generated_engine, generated_model
@@ -345,11 +348,12 @@ public final class PostgresStore: FeedStore {
     static func posts(_ rows: [PostgresRow], on connection: PostgresConnection, logger: Logger) async throws -> [Post] {
         var posts: [Post] = []
         for row in rows {
-            let (id, authorID, name, role, persona, body, createdAt, commentCount, bots) =
-                try row.decode((String, String, String, String, String?, String, Int64, Int64, Bool).self)
+            let (id, authorID, name, role, persona, body, createdAt, commentCount, bots, generatedPersona, engine, model) =
+                try row.decode((String, String, String, String, String?, String, Int64, Int64, Bool, String?, String?, String?).self)
             posts.append(Post(
                 id: id, author: author(id: authorID, name: name, role: role, persona: persona), body: body,
-                createdAt: Timestamp(milliseconds: createdAt), commentCount: Int(commentCount), botsEnabled: bots))
+                createdAt: Timestamp(milliseconds: createdAt), commentCount: Int(commentCount), botsEnabled: bots,
+                generated: label(persona: generatedPersona, engine: engine, model: model)))
         }
         guard !posts.isEmpty else { return posts }
         var reactions: [String: [(emoji: String, count: Int)]] = [:]
@@ -374,7 +378,11 @@ public final class PostgresStore: FeedStore {
         return Comment(
             id: id, postID: postID, parentID: parentID, author: author(id: authorID, name: name, role: role, persona: persona), body: body,
             createdAt: Timestamp(milliseconds: createdAt), depth: Int(depth),
-            generated: generatedPersona.map { Comment.Generated(persona: $0, engine: engine ?? "offline", model: model ?? "") })
+            generated: label(persona: generatedPersona, engine: engine, model: model))
+    }
+
+    static func label(persona: String?, engine: String?, model: String?) -> Comment.Generated? {
+        persona.map { Comment.Generated(persona: $0, engine: engine ?? "offline", model: model ?? "") }
     }
 
     static func latestOffset(_ stream: String, on connection: PostgresConnection, logger: Logger) async throws -> Int64 {
@@ -402,18 +410,30 @@ public final class PostgresStore: FeedStore {
             let oldest = try await connection.query(#"SELECT MIN("offset") FROM events WHERE stream = \#(name)"#, logger: logger)
                 .collect().first?.decode(Int64?.self)
             guard let oldest, oldest <= since.offset + 1 else { return SubscriptionStart(position: position, recovered: false, replay: []) }
-            let rows = try await connection.query(
-                #"""
-                SELECT "offset", type, ts, data FROM events WHERE stream = \#(name) AND "offset" > \#(since.offset) AND "offset" <= \#(latest)
-                ORDER BY "offset"
-                """#, logger: logger)
-            var replay: [StoredEvent] = []
-            for try await (offset, type, ts, data) in rows.decode((Int64, String, Int64, String).self) {
-                guard let kind = StoredEvent.Kind(rawValue: type) else { continue }
-                replay.append(StoredEvent(stream: name, offset: offset, type: kind, timestamp: Timestamp(milliseconds: ts), dataJSON: data))
-            }
+            let replay = try await Self.events(in: name, after: since.offset, limit: replayPageSize, on: connection, logger: logger)
             return SubscriptionStart(position: position, recovered: true, replay: replay)
         }
+    }
+
+    public func events(in stream: String, after offset: Int64, limit: Int) async throws(GatewayError) -> [StoredEvent] {
+        let logger = self.logger
+        return try await read { client in
+            try await client.withConnection { try await Self.events(in: stream, after: offset, limit: limit, on: $0, logger: logger) }
+        }
+    }
+
+    private static func events(in stream: String, after offset: Int64, limit: Int, on connection: PostgresConnection,
+                               logger: Logger) async throws -> [StoredEvent] {
+        let rows = try await connection.query(
+            #"""
+            SELECT "offset", type, ts, data FROM events WHERE stream = \#(stream) AND "offset" > \#(offset) ORDER BY "offset" LIMIT \#(limit)
+            """#, logger: logger)
+        var events: [StoredEvent] = []
+        for try await (offset, type, ts, data) in rows.decode((Int64, String, Int64, String).self) {
+            guard let kind = StoredEvent.Kind(rawValue: type) else { continue }
+            events.append(StoredEvent(stream: stream, offset: offset, type: kind, timestamp: Timestamp(milliseconds: ts), dataJSON: data))
+        }
+        return events
     }
 
     public func feedPage(before: String?, limit: Int) async throws(GatewayError) -> (posts: [Post], position: StreamPosition) {

@@ -95,8 +95,8 @@ struct PostgresWriteContext {
         if !authorKnown { try await Self.upsert(author, on: connection, logger: logger) }
         let receipt: WriteReceipt
         switch command {
-        case .post(let body, let clientID, let botsEnabled):
-            receipt = try await createPost(body: body, botsEnabled: botsEnabled, record: (clientID, command.fingerprint))
+        case .post(let body, let clientID, let botsEnabled, let generated):
+            receipt = try await createPost(body: body, botsEnabled: botsEnabled, generated: generated, record: (clientID, command.fingerprint))
         case .comment(let postID, let parentID, let body, let clientID, let generated):
             receipt = try await createComment(
                 postID: postID, parentID: parentID, body: body, generated: generated, record: (clientID, command.fingerprint))
@@ -173,21 +173,26 @@ struct PostgresWriteContext {
 
     // MARK: Posts and comments
 
-    private mutating func createPost(body: String, botsEnabled: Bool, record: (clientID: String, fingerprint: String)) async throws -> WriteReceipt {
-        let post = Post(id: ids.make("p"), author: author, body: body, createdAt: now, botsEnabled: botsEnabled)
+    private mutating func createPost(body: String, botsEnabled: Bool, generated: Comment.Generated?,
+                                     record: (clientID: String, fingerprint: String)) async throws -> WriteReceipt {
+        // Resolved before anything is changed: too many mentions refuse the write.
+        let mentioned = try await mentionedUsers(in: body)
+        let post = Post(id: ids.make("p"), author: author, body: body, createdAt: now, botsEnabled: botsEnabled, generated: generated)
         let resultPrefix = WriteRecords.createdResultPrefix(post)
         let (author, now) = (self.author, self.now)
         let offset = try await append(
             .postCreated, to: "feed", json: WriteRecords.json { post.write(to: &$0) },
             alongside: [{ statement in
                 """
-                INSERT INTO posts (id, author_id, author_name, author_role, author_persona, body, created_at, bots)
+                INSERT INTO posts (id, author_id, author_name, author_role, author_persona, body, created_at, bots,
+                    generated_persona, generated_engine, generated_model)
                 VALUES (\(statement.bind(post.id)), \(statement.bind(author.id)), \(statement.bind(author.name)), \(statement.bind(author.role.rawValue)),
-                    \(statement.bind(author.persona)), \(statement.bind(body)), \(statement.bind(now.milliseconds)), \(statement.bind(botsEnabled)))
+                    \(statement.bind(author.persona)), \(statement.bind(body)), \(statement.bind(now.milliseconds)), \(statement.bind(botsEnabled)),
+                    \(statement.bind(generated?.persona)), \(statement.bind(generated?.engine)), \(statement.bind(generated?.model)))
                 """
             }],
             recording: (record.clientID, record.fingerprint, resultPrefix))
-        try await notifyMentions(in: body, postID: post.id, commentID: nil)
+        try await notify(mentioned, postID: post.id, commentID: nil)
         return WriteReceipt(resultJSON: WriteRecords.completed(resultPrefix, offset: offset), post: post)
     }
 
@@ -207,6 +212,7 @@ struct PostgresWriteContext {
             depth = Int(parent.1) + 1
             addressee = parent.0
         }
+        let mentioned = try await mentionedUsers(in: body)
         let comment = Comment(
             id: ids.make("c"), postID: postID, parentID: parentID, author: author, body: body, createdAt: now, depth: depth,
             generated: generated)
@@ -231,25 +237,34 @@ struct PostgresWriteContext {
         if addressee != author.id {
             try await append(.reply, to: "user:\(addressee)", json: WriteRecords.notice(postID: postID, commentID: comment.id, by: author))
         }
-        try await notifyMentions(in: body, postID: postID, commentID: comment.id)
+        try await notify(mentioned, postID: postID, commentID: comment.id)
         return WriteReceipt(resultJSON: WriteRecords.completed(resultPrefix, offset: offset), comment: comment)
     }
 
-    /// `@<user id>` names a user; a bot is also named by `@<persona id>` or `@<persona name>`.
-    private mutating func notifyMentions(in body: String, postID: String, commentID: String?) async throws {
+    /// The users a body mentions: `@<user id>` names a user; a bot is also named by
+    /// `@<persona id>` or `@<persona name>`. More than `MentionScanner.maximumMentions` refuse it.
+    private func mentionedUsers(in body: String) async throws -> [String] {
         let candidates = MentionScanner.candidates(in: body)
-        guard !candidates.isEmpty else { return }
+        guard !candidates.isEmpty else { return [] }
+        // Three joins, each by an index: the id, the persona id, the bot's name.
         let matches = try await rows(
             """
-            SELECT c.ord, u.id FROM unnest(\(candidates)::text[]) WITH ORDINALITY AS c(name, ord)
-            JOIN users u ON u.id = c.name OR (u.kind = 'bot' AND (u.persona = c.name OR lower(u.name) = lower(c.name)))
-            ORDER BY c.ord, u.id
+            WITH c(name, ord) AS (SELECT * FROM unnest(\(candidates)::text[]) WITH ORDINALITY)
+            SELECT c.ord, u.id FROM c JOIN users u ON u.id = c.name
+            UNION SELECT c.ord, u.id FROM c JOIN users u ON u.persona = c.name
+            UNION SELECT c.ord, u.id FROM c JOIN users u ON u.kind = 'bot' AND lower(u.name) = lower(c.name)
+            ORDER BY 1, 2
             """)
         var mentioned: [String] = []
         for row in matches {
             let (_, userID) = try row.decode((Int64, String).self)
             if userID != author.id && !mentioned.contains(userID) { mentioned.append(userID) }
         }
+        try MentionScanner.checkCount(mentioned.count)
+        return mentioned
+    }
+
+    private mutating func notify(_ mentioned: [String], postID: String, commentID: String?) async throws {
         for userID in mentioned {
             try await append(.mention, to: "user:\(userID)", json: WriteRecords.notice(postID: postID, commentID: commentID, by: author))
         }
@@ -304,16 +319,37 @@ struct PostgresWriteContext {
             ? try await rows("SELECT author_id FROM posts WHERE id = \(target)").first?.decode(String.self)
             : try await rows("SELECT author_id FROM comments WHERE id = \(target)").first?.decode(String.self)
         guard owner == author.id || author.role.moderates else { throw WriteRecords.notAllowedToDelete(target) }
+        try await erase(target, isPost: isPost, postID: postID)
         if isPost {
-            try await run("UPDATE posts SET deleted = TRUE WHERE id = \(target)")
             try await append(.postDeleted, to: "feed", json: WriteRecords.deleted(id: target))
             try await append(.postDeleted, to: "thread:\(postID)", json: WriteRecords.deleted(id: target))
         } else {
-            try await run("UPDATE comments SET deleted = TRUE WHERE id = \(target)")
             try await run("UPDATE posts SET comment_count = comment_count - 1 WHERE id = \(postID)")
             try await append(.commentDeleted, to: "thread:\(postID)", json: WriteRecords.deleted(id: target, postID: postID))
         }
         return WriteReceipt(resultJSON: "{}")
+    }
+
+    /// Marks `target` deleted and removes its body from every stored copy, as `WriteContext`
+    /// does for SQLite: its row, the event that created it, its author's `client_id` record,
+    /// moderation flags quoting it.
+    private func erase(_ target: String, isPost: Bool, postID: String) async throws {
+        let found = isPost
+            ? try await rows("UPDATE posts SET deleted = TRUE, body = '' WHERE id = \(target) RETURNING author_id, created_at").first
+            : try await rows("UPDATE comments SET deleted = TRUE, body = '' WHERE id = \(target) RETURNING author_id, created_at").first
+        guard let (authorID, createdAt) = try found?.decode((String, Int64).self) else { return }
+        let (stream, type) = isPost ? ("feed", StoredEvent.Kind.postCreated) : ("thread:\(postID)", .commentCreated)
+        for row in try await rows(#"SELECT seq, data FROM events WHERE ts = \#(createdAt) AND stream = \#(stream) AND type = \#(type.rawValue)"#) {
+            let (seq, data) = try row.decode((Int64, String).self)
+            guard let erased = WriteRecords.erasing(target, in: data) else { continue }
+            try await run("UPDATE events SET data = \(erased) WHERE seq = \(seq)")
+        }
+        for row in try await rows("SELECT client_id, result FROM idempotency WHERE created_at = \(createdAt) AND user_id = \(authorID)") {
+            let (clientID, result) = try row.decode((String, String).self)
+            guard let erased = WriteRecords.erasing(target, in: result) else { continue }
+            try await run("UPDATE idempotency SET result = \(erased) WHERE user_id = \(authorID) AND client_id = \(clientID)")
+        }
+        try await run("UPDATE moderation_flags SET text = '' WHERE item_id = \(target)")
     }
 
     private mutating func mute(bot: String, scope: MuteScope, on: Bool) async throws -> WriteReceipt {

@@ -1,0 +1,58 @@
+import Persona
+
+extension BotRunner: BotWriteGate {
+    /// The checks the runner makes before a reply of its own, made for a bot-token session's
+    /// write: the persona is loaded, enabled and not paused; it comments (and posts only when its
+    /// file gives it posts of its own, `triggers.quiet_feed`); the post allows bots and the person
+    /// answered has not muted it; its limits (the same limiter as the runner's, so the two
+    /// together stay within them) and its tone policy.
+    public func admit(_ command: WriteCommand, by bot: User) async throws(GatewayError) -> WriteCommand {
+        guard let personaID = bot.persona, let persona = personas[personaID] else {
+            throw .forbidden("This persona is not loaded; its bot account cannot write.")
+        }
+        guard persona.enabled else { throw .forbidden("Persona \(persona.id) is disabled (enabled: false); its bot account cannot write.") }
+        guard !paused.contains(persona.id) else { throw .forbidden("An admin paused persona \(persona.id); its bot account cannot write until resumed.") }
+        let label = Self.label(persona)
+        let time = now().milliseconds * 1_000_000
+        switch command {
+        case .comment(let postID, let parentID, let body, let clientID, _):
+            let context = try await store.context(postID: postID, commentID: parentID)
+            guard context.post.botsEnabled else { throw .forbidden("This post asked for no bot replies (bots: off).") }
+            let addressee = context.chain.first?.author.id ?? context.post.author.id
+            if try await store.isMuted(botID: persona.botUserID, by: addressee, postID: postID) {
+                throw .forbidden("\(addressee) muted this bot here; it cannot answer them.")
+            }
+            let answering = context.chain.first?.body ?? context.post.body
+            try checkTone(body, answering: answering, persona: persona)
+            try takeLimit(persona, thread: postID, user: addressee, now: time)
+            return .comment(postID: postID, parentID: parentID, body: body, clientID: clientID, generated: label)
+        case .post(let body, let clientID, let botsEnabled, _):
+            guard persona.triggers.quietFeed != nil else {
+                throw .forbidden("Persona \(persona.id) only comments; its file gives it no posts of its own (triggers.quiet_feed).")
+            }
+            try checkTone(body, answering: "", persona: persona)
+            try takeLimit(persona, thread: "quiet_feed", user: "feed", now: time)
+            return .post(body: body, clientID: clientID, botsEnabled: botsEnabled, generated: label)
+        case .delete:
+            // Its own posts and comments only, as for everyone (moderators aside).
+            return command
+        case .react, .mute:
+            throw .forbidden("A bot account comments (and posts, when its persona may); it does not \(command.opName).")
+        }
+    }
+
+    private func checkTone(_ body: String, answering: String, persona: Persona) throws(GatewayError) {
+        let checker = ToneChecker(persona: persona, lexicons: catalog.lexicons, answering: answering)
+        if let violation = checker.violations(in: body).first {
+            throw .forbidden("This text breaks persona \(persona.id)'s tone policy (\(violation.rule.rawValue)): \(violation.detail)")
+        }
+    }
+
+    private func takeLimit(_ persona: Persona, thread: String, user: String, now time: Int64) throws(GatewayError) {
+        if case .deny(let rule, let wait) = limiter.check(persona: persona, thread: thread, user: user, now: time) {
+            let milliseconds = wait.map { max(1, ($0 + 999_999) / 1_000_000) }
+            throw GatewayError(.rateLimited, "Persona \(persona.id) is over its limit (\(rule.rawValue)).", retryAfterMilliseconds: milliseconds ?? 60_000)
+        }
+        limiter.record(persona: persona, thread: thread, user: user, now: time)
+    }
+}

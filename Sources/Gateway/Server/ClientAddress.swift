@@ -1,0 +1,39 @@
+import Foundation
+
+/// The address of the client behind a connection: its peer, or, when the peer is one of
+/// `connections.trusted_proxies`, the address the proxy says it forwarded for (`Forwarded: for=`,
+/// else `X-Forwarded-For`; the rightmost hop that is not itself a trusted proxy). Forwarding
+/// headers from anyone else are ignored, so a client cannot choose its own address.
+enum ClientAddress {
+    static func resolve(peer: String?, forwarded: [String], forwardedFor: [String], trustedProxies: [String]) -> String? {
+        guard let peer, trustedProxies.contains(peer) else { return peer }
+        let hops = !forwarded.isEmpty ? forwarded.flatMap(forwardedHops) : forwardedFor.flatMap { $0.split(separator: ",").map(clean) }
+        return hops.last { !$0.isEmpty && !trustedProxies.contains($0) } ?? peer
+    }
+
+    /// The `for=` addresses of a `Forwarded` header (RFC 7239), in order.
+    private static func forwardedHops(_ header: String) -> [String] {
+        header.split(separator: ",").compactMap { element in
+            element.split(separator: ";").lazy.map { $0.trimmingCharacters(in: .whitespaces) }
+                .first { $0.lowercased().hasPrefix("for=") }
+                .map { clean($0.dropFirst(4)) }
+        }
+    }
+
+    /// An address as written in a header, without quotes, IPv6 brackets or port.
+    private static func clean(_ text: Substring) -> String {
+        var value = text.trimmingCharacters(in: .whitespaces).trimmingCharacters(in: CharacterSet(charactersIn: "\""))
+        if value.hasPrefix("[") {
+            // "[2001:db8::1]:4711"
+            value = String(value.dropFirst().prefix { $0 != "]" })
+        } else if value.filter({ $0 == ":" }).count == 1 {
+            // "192.0.2.60:4711"
+            value = String(value.prefix { $0 != ":" })
+        }
+        return value.lowercased()
+    }
+
+    static func isLoopback(_ address: String) -> Bool {
+        address == "::1" || address.hasPrefix("127.") || address.hasPrefix("::ffff:127.")
+    }
+}
