@@ -72,6 +72,35 @@ struct HTTPTests {
         #expect(try await server.http("GET", "/v1/posts/\(postID)").status == 404)
     }
 
+    @Test("snapshots carry reactions on comments too, and, read with a token, the reader's own (mine)")
+    func snapshotReactions() async throws {
+        let server = try await TestServer.start()
+        defer { Task { await server.stop() } }
+        let alice = try await server.identified("u_alice")
+        let bob = try await server.identified("u_bob")
+        let postID = try #require(try await alice.request(["op": "post", "id": 1, "body": "react to me", "client_id": "p", "bots": "off"])
+            .object("result").object("post").string("id"))
+        let commentID = try #require(try await alice.request(["op": "comment", "id": 2, "post_id": postID, "body": "and me", "client_id": "c"])
+            .object("result").object("comment").string("id"))
+        for (client, target, emoji) in [(alice, postID, "👍"), (bob, postID, "👍"), (bob, postID, "🎉"), (bob, commentID, "❤️"), (alice, commentID, "❤️")] {
+            #expect(try await client.request(["op": "react", "id": 3, "target": target, "emoji": emoji, "on": true]).string("op") == "ack")
+        }
+        let bobToken = try await server.token("u_bob")
+        let thread = try await server.http("GET", "/v1/posts/\(postID)", token: bobToken).json
+        #expect(thread.object("post").object("reactions") as? [String: Int] == ["👍": 2, "🎉": 1])
+        #expect(thread.object("post")["mine"] as? [String] == ["👍", "🎉"])
+        let comment = try #require((thread["comments"] as? [[String: Any]])?.first)
+        #expect(comment.object("reactions") as? [String: Int] == ["❤️": 2])
+        #expect(comment["mine"] as? [String] == ["❤️"])
+        let anonymous = try await server.http("GET", "/v1/posts/\(postID)").json
+        #expect(anonymous.object("post")["mine"] == nil, "mine only for a reader with a token")
+        #expect((anonymous["comments"] as? [[String: Any]])?.first?.object("reactions") as? [String: Int] == ["❤️": 2])
+        let feed = try await server.http("GET", "/v1/feed", token: try await server.token("u_carol")).json
+        #expect((feed["posts"] as? [[String: Any]])?.first?["mine"] as? [String] == [])
+        let page = try await server.http("GET", "/v1/posts/\(postID)/comments", token: bobToken).json
+        #expect((page["comments"] as? [[String: Any]])?.first?["mine"] as? [String] == ["❤️"])
+    }
+
     @Test("tokens: missing for writes is 401; present but bad or expired is always 401")
     func authentication() async throws {
         let server = try await TestServer.start()

@@ -343,6 +343,20 @@ struct StreamTests {
         #expect(try await server.scrape()[#"gatewayd_closes_total{code="4010"}"#] == nil)
     }
 
+    @Test("a replay whose events are each larger than half the queue still goes through")
+    func catchUpWithLargeEvents() async throws {
+        let server = try await TestServer.start {
+            Self.generous(&$0)
+            // 16 KiB: each 9 KB post is more than half of it.
+            $0.outboundQueueBytes = 16 * 1024
+        }
+        defer { Task { await server.stop() } }
+        let (_, epoch) = try await writeHistory(server, posts: 40)
+        let reader = try await server.identified("u_behind")
+        _ = try await subscribe(reader, "feed", since: (0, epoch))
+        #expect(try await events(reader, stream: "feed", after: 0, count: 40).count == 40)
+    }
+
     @Test("a client that stops reading during a replay is closed with 4010")
     func stalledCatchUp() async throws {
         let server = try await TestServer.start {

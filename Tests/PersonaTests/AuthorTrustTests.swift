@@ -11,6 +11,14 @@ struct AuthorTrustTests {
         ("list:\n  - *ref\n", YAMLAnchors.Found(line: 2, column: 5, isAlias: true, name: "ref")),
         ("flow: [a, &b c]\n", YAMLAnchors.Found(line: 1, column: 11, isAlias: false, name: "b")),
         ("k: !!str &t v\n", YAMLAnchors.Found(line: 1, column: 10, isAlias: false, name: "t")),
+        // Every YAML line break ends a comment and a line, not only LF; a BOM is no text.
+        ("# persona\r\nb: &a [x]\r\n", YAMLAnchors.Found(line: 2, column: 4, isAlias: false, name: "a")),
+        ("a: 1 #\rb: &x [lol]\rc: *x\n", YAMLAnchors.Found(line: 2, column: 4, isAlias: false, name: "x")),
+        ("a: 1 #\u{2028}b: &x [lol]\n", YAMLAnchors.Found(line: 2, column: 4, isAlias: false, name: "x")),
+        ("\u{FEFF}[&a [lol], *a]\n", YAMLAnchors.Found(line: 1, column: 2, isAlias: false, name: "a")),
+        // A block scalar ends where its content's indentation ends, not at its header line's.
+        ("x:\n- a: |\n    t\n  b: &a [lol]\n", YAMLAnchors.Found(line: 4, column: 6, isAlias: false, name: "a")),
+        ("x:\n- a: |\n  b: &a [lol]\n", YAMLAnchors.Found(line: 3, column: 6, isAlias: false, name: "a")),
     ])
     func anchorsFound(text: String, expected: YAMLAnchors.Found) {
         #expect(YAMLAnchors.first(in: text) == expected)
@@ -47,6 +55,10 @@ struct AuthorTrustTests {
         #expect(standard.refusal(baseURL: "http://127.0.0.1:8081/v1") == nil)
         #expect(standard.refusal(baseURL: "http://[::1]:8081/v1") == nil)
         #expect(standard.refusal(baseURL: "ftp://example.com") != nil)
+        #expect(standard.refusal(baseURL: "http://127.0.0.1.nip.io/v1") != nil, "a name that starts like loopback is not loopback")
+        #expect(standard.refusal(baseURL: "http://127.evil.example/v1") != nil)
+        #expect(standard.refusal(baseURL: "http://127.0.0.1@evil.example/v1") != nil, "userinfo does not make a host")
+        #expect(standard.refusal(baseURL: "HTTP://evil.example/v1") != nil)
         let allowed = EngineAccess(apiKeyVariables: ["MODEL_TOKEN"], hosts: ["models.lan"])
         #expect(allowed.refusal(apiKeyVariable: "MODEL_TOKEN") == nil)
         #expect(allowed.refusal(apiKeyVariable: "LLM_API_KEY") != nil)

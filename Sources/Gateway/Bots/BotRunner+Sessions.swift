@@ -4,8 +4,8 @@ extension BotRunner: BotWriteGate {
     /// The checks the runner makes before a reply of its own, made for a bot-token session's
     /// write: the persona is loaded, enabled and not paused; it comments (and posts only when its
     /// file gives it posts of its own, `triggers.quiet_feed`); the post allows bots and the person
-    /// answered has not muted it; its limits (the same limiter as the runner's, so the two
-    /// together stay within them) and its tone policy.
+    /// answered has not muted it; its conversation rules (bot chains, depth); its limits (the same
+    /// limiter as the runner's, so the two together stay within them) and its tone policy.
     public func admit(_ command: WriteCommand, by bot: User) async throws(GatewayError) -> WriteCommand {
         guard let personaID = bot.persona, let persona = personas[personaID] else {
             throw .forbidden("This persona is not loaded; its bot account cannot write.")
@@ -18,6 +18,10 @@ extension BotRunner: BotWriteGate {
         case .comment(let postID, let parentID, let body, let clientID, _):
             let context = try await store.context(postID: postID, commentID: parentID)
             guard context.post.botsEnabled else { throw .forbidden("This post asked for no bot replies (bots: off).") }
+            let replyDepth = parentID == nil ? 0 : (context.comment?.depth ?? 0) + 1
+            if let refusal = ConversationRules.check(persona: persona, chain: context.chainIsBot, replyDepth: replyDepth) {
+                throw .forbidden("Persona \(persona.id)'s conversation rules end this chain here (\(refusal.rawValue)).")
+            }
             let addressee = context.chain.first?.author.id ?? context.post.author.id
             if try await store.isMuted(botID: persona.botUserID, by: addressee, postID: postID) {
                 throw .forbidden("\(addressee) muted this bot here; it cannot answer them.")

@@ -16,6 +16,7 @@ enum SettingsCatalog {
             duration("connections", "handshake_timeout", \.gateway.handshakeTimeout, .seconds(1) ... .seconds(600)),
             duration("connections", "request_body_timeout", \.gateway.requestBodyTimeout, .seconds(1) ... .seconds(600)),
             strings("connections", "trusted_proxies", \.gateway.connectionLimits.trustedProxies),
+            text("connections", "forwarded_header", \.gateway.connectionLimits.forwardedHeader),
             strings("connections", "allowed_origins", \.gateway.allowedOrigins),
             text("paths", "personas", \.gateway.personasDirectory),
             duration("sessions", "heartbeat", \.gateway.heartbeat, .seconds(1) ... .seconds(600)),

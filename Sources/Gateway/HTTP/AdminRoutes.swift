@@ -9,8 +9,8 @@ import Persona
 /// describes each endpoint.
 enum AdminRoutes {
     static func add(to router: Router<GatewayRequestContext>, runtime: GatewayRuntime, runner: BotRunner) {
-        router.get("/v1/admin/personas") { request, _ in
-            try await admin(request, runtime)
+        router.get("/v1/admin/personas") { request, context in
+            try admin(request, context)
             var writer = JSONWriter(capacity: 4096)
             writer.beginObject()
             writer.key("personas")
@@ -43,7 +43,7 @@ enum AdminRoutes {
             try await pause(request, context, runtime, runner, paused: false)
         }
         router.get("/v1/admin/personas/:id/decisions") { request, context in
-            try await admin(request, runtime)
+            try admin(request, context)
             let id = try context.parameters.require("id")
             guard await runner.knows(id) else { throw GatewayError.notFound("There is no persona \(id).") }
             let limit = try HTTPRoutes.pageLimit(request, default: 100, maximum: 1000)
@@ -60,8 +60,8 @@ enum AdminRoutes {
             }
         }
 
-        router.get("/v1/admin/flags") { request, _ in
-            try await moderator(request, runtime)
+        router.get("/v1/admin/flags") { request, context in
+            try moderator(request, context)
             let limit = try HTTPRoutes.pageLimit(request, default: 100, maximum: 1000)
             guard let store = runtime.store as? any BotStore else { throw GatewayError(.internal, "This store keeps no moderation flags.") }
             return list("flags", try await store.flags(limit: limit)) { writer, flag in
@@ -77,8 +77,8 @@ enum AdminRoutes {
             }
         }
 
-        router.get("/v1/admin/sessions") { request, _ in
-            try await admin(request, runtime)
+        router.get("/v1/admin/sessions") { request, context in
+            try admin(request, context)
             let limit = try HTTPRoutes.pageLimit(request, default: 100, maximum: 10_000)
             let user = request.uri.queryParameters.get("user")
             let counts = runtime.sessions.countsByState()
@@ -106,19 +106,19 @@ enum AdminRoutes {
             return HTTPRoutes.json(.ok, writer.bytes)
         }
         router.post("/v1/admin/sessions/:id/kick") { request, context in
-            try await admin(request, runtime)
+            try admin(request, context)
             let id = try context.parameters.require("id")
             let closed = runtime.sessions.close(where: { $0.id == id }, code: .authenticationFailed, reason: "closed by an admin")
             guard closed > 0 else { throw GatewayError.notFound("There is no open session \(id).") }
             return kicked(closed)
         }
         router.post("/v1/admin/users/:id/kick") { request, context in
-            try await admin(request, runtime)
+            try admin(request, context)
             let id = try context.parameters.require("id")
             return kicked(runtime.sessions.close(where: { $0.userID == id }, code: .authenticationFailed, reason: "closed by an admin"))
         }
         router.get("/v1/admin/users/:id/limits") { request, context in
-            try await admin(request, runtime)
+            try admin(request, context)
             let id = try context.parameters.require("id")
             var writer = JSONWriter(capacity: 512)
             writer.beginObject()
@@ -140,16 +140,16 @@ enum AdminRoutes {
     }
 
     /// Refuses every caller but an admin: 401 without a valid token, 403 with another role.
-    static func admin(_ request: Request, _ runtime: GatewayRuntime) async throws {
-        guard let user = try await HTTPRoutes.authenticate(request, runtime) else {
+    static func admin(_ request: Request, _ context: GatewayRequestContext) throws {
+        guard let user = context.identity else {
             throw GatewayError(.unauthorized, "Admin endpoints need an admin token; send Authorization: Bearer <token>.")
         }
         guard user.role == .admin else { throw GatewayError.forbidden("Only admins may use \(request.uri.path).") }
     }
 
     /// Refuses every caller but a moderator or an admin: what the bots flagged is theirs to read.
-    static func moderator(_ request: Request, _ runtime: GatewayRuntime) async throws {
-        guard let user = try await HTTPRoutes.authenticate(request, runtime) else {
+    static func moderator(_ request: Request, _ context: GatewayRequestContext) throws {
+        guard let user = context.identity else {
             throw GatewayError(.unauthorized, "Moderation flags need a moderator or admin token; send Authorization: Bearer <token>.")
         }
         guard user.role == .admin || user.role == .moderator else { throw GatewayError.forbidden("Only moderators and admins may read \(request.uri.path).") }
@@ -157,7 +157,7 @@ enum AdminRoutes {
 
     private static func pause(_ request: Request, _ context: GatewayRequestContext, _ runtime: GatewayRuntime, _ runner: BotRunner,
                               paused: Bool) async throws -> Response {
-        try await admin(request, runtime)
+        try admin(request, context)
         let id = try context.parameters.require("id")
         guard await runner.knows(id) else { throw GatewayError.notFound("There is no persona \(id).") }
         try await runner.setPaused(id, paused)

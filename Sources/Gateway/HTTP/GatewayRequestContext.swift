@@ -7,6 +7,8 @@ import NIOCore
 struct GatewayRequestContext: RequestContext, RemoteAddressRequestContext {
     var coreContext: CoreRequestContextStorage
     let remoteAddress: SocketAddress?
+    /// The user of the request's token, once `TokenCheck` verified it; nil without a token.
+    var identity: User?
 
     init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)
@@ -17,15 +19,10 @@ struct GatewayRequestContext: RequestContext, RemoteAddressRequestContext {
 extension GatewayRequestContext {
     /// The client behind the request, after trusted proxies (`ClientAddress`).
     func clientAddress(of request: Request, limiter: ConnectionLimiter) -> String? {
-        limiter.clientAddress(
-            peer: remoteAddress?.ipAddress, forwarded: request.headers[values: .forwarded],
-            forwardedFor: request.headers[values: .xForwardedFor])
+        limiter.clientAddress(peer: remoteAddress?.ipAddress) { name in
+            HTTPField.Name(name).map { request.headers[values: $0] } ?? []
+        }
     }
-}
-
-extension HTTPField.Name {
-    static let forwarded = Self("Forwarded")!
-    static let xForwardedFor = Self("X-Forwarded-For")!
 }
 
 /// Limits the request rate of each client behind a trusted proxy: the proxy's connections are
@@ -40,6 +37,28 @@ struct ProxiedClientLimit: RouterMiddleware {
             case .tooFast(let wait)? = limiter.admitRequest(client)
         {
             throw GatewayError(.rateLimited, "Too many requests from this address; try again in \(wait) ms.", retryAfterMilliseconds: wait)
+        }
+        return try await next(request, context)
+    }
+}
+
+/// Verifies the bearer token of every request that sends one, whatever the route: a token that
+/// is present but invalid or expired is always 401 (PROTOCOL.md section 7), and routes read the
+/// verified user from the context instead of verifying again.
+struct TokenCheck: RouterMiddleware {
+    typealias Context = GatewayRequestContext
+    let tokens: TokenAuthority
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        guard let header = request.headers[.authorization] else { return try await next(request, context) }
+        guard header.lowercased().hasPrefix("bearer ") else {
+            throw GatewayError(.unauthorized, "The Authorization header must be \"Bearer <token>\".")
+        }
+        var context = context
+        do {
+            context.identity = try await tokens.verify(String(header.dropFirst("bearer ".count))).user
+        } catch {
+            throw GatewayError(.unauthorized, error.description)
         }
         return try await next(request, context)
     }

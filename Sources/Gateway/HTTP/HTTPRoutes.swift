@@ -10,6 +10,7 @@ public enum HTTPRoutes {
         let router = Router(context: GatewayRequestContext.self)
         router.add(middleware: ErrorMiddleware())
         router.add(middleware: ProxiedClientLimit(limiter: runtime.connectionLimiter))
+        router.add(middleware: TokenCheck(tokens: runtime.tokens))
 
         router.get("/healthz") { _, _ in json(.ok, Array(#"{"status":"ok"}"#.utf8)) }
         router.get("/readyz") { _, _ in
@@ -24,11 +25,11 @@ public enum HTTPRoutes {
         }
 
         StaticFiles.add(to: router, logger: runtime.logger)
-        router.get("/v1/feed") { request, _ in
-            _ = try await reader(request, runtime)
+        router.get("/v1/feed") { request, context in
+            let user = try reader(context, runtime)
             let limit = try pageLimit(request, default: 20, maximum: 100)
             let before = request.uri.queryParameters.get("before")
-            let page = try await runtime.store.feedPage(before: before, limit: limit)
+            let page = try await runtime.store.feedPage(before: before, limit: limit, reader: user?.id)
             var writer = JSONWriter(capacity: 4096)
             writer.beginObject()
             writer.key("posts")
@@ -44,8 +45,8 @@ public enum HTTPRoutes {
         }
 
         router.get("/v1/posts/:id") { request, context in
-            _ = try await reader(request, runtime)
-            let thread = try await runtime.store.thread(postID: try context.parameters.require("id"), commentLimit: 500)
+            let user = try reader(context, runtime)
+            let thread = try await runtime.store.thread(postID: try context.parameters.require("id"), commentLimit: 500, reader: user?.id)
             var writer = JSONWriter(capacity: 4096)
             writer.beginObject()
             writer.key("post")
@@ -58,10 +59,10 @@ public enum HTTPRoutes {
         }
 
         router.get("/v1/posts/:id/comments") { request, context in
-            _ = try await reader(request, runtime)
+            let user = try reader(context, runtime)
             let limit = try pageLimit(request, default: 500, maximum: 500)
             let comments = try await runtime.store.comments(
-                postID: try context.parameters.require("id"), after: request.uri.queryParameters.get("after"), limit: limit)
+                postID: try context.parameters.require("id"), after: request.uri.queryParameters.get("after"), limit: limit, reader: user?.id)
             var writer = JSONWriter(capacity: 4096)
             writer.beginObject()
             writer.key("comments")
@@ -70,22 +71,21 @@ public enum HTTPRoutes {
             return json(.ok, writer.bytes)
         }
 
-        router.post("/v1/posts") { request, _ in
-            try await write(request, runtime, op: "post", extra: [:], status: .created)
+        router.post("/v1/posts") { request, context in
+            try await write(request, context, runtime, op: "post", extra: [:], status: .created)
         }
         router.post("/v1/posts/:id/comments") { request, context in
-            try await write(request, runtime, op: "comment", extra: ["post_id": .string(try context.parameters.require("id"))], status: .created)
+            try await write(request, context, runtime, op: "comment", extra: ["post_id": .string(try context.parameters.require("id"))], status: .created)
         }
         router.delete("/v1/posts/:id") { request, context in
-            try await write(request, runtime, op: "delete", extra: ["target": .string(try context.parameters.require("id"))], status: .ok)
+            try await write(request, context, runtime, op: "delete", extra: ["target": .string(try context.parameters.require("id"))], status: .ok)
         }
         router.delete("/v1/comments/:id") { request, context in
-            try await write(request, runtime, op: "delete", extra: ["target": .string(try context.parameters.require("id"))], status: .ok)
+            try await write(request, context, runtime, op: "delete", extra: ["target": .string(try context.parameters.require("id"))], status: .ok)
         }
 
-        router.get("/v1/personas") { request, _ in
-            // Readable without a token, but a token that is sent must be valid (401 otherwise).
-            _ = try await authenticate(request, runtime)
+        router.get("/v1/personas") { request, context in
+            // Readable without a token; a token that is sent was checked by TokenCheck.
             var writer = JSONWriter()
             writer.beginObject()
             writer.key("personas")
@@ -144,20 +144,8 @@ public enum HTTPRoutes {
 
     /// The user behind the request's bearer token, nil for an anonymous reader. A token that is
     /// present but invalid is always refused.
-    static func authenticate(_ request: Request, _ runtime: GatewayRuntime) async throws -> User? {
-        guard let header = request.headers[.authorization] else { return nil }
-        guard header.lowercased().hasPrefix("bearer ") else {
-            throw GatewayError(.unauthorized, "The Authorization header must be \"Bearer <token>\".")
-        }
-        do {
-            return try await runtime.tokens.verify(String(header.dropFirst("bearer ".count))).user
-        } catch {
-            throw GatewayError(.unauthorized, error.description)
-        }
-    }
-
-    private static func reader(_ request: Request, _ runtime: GatewayRuntime) async throws -> User? {
-        let user = try await authenticate(request, runtime)
+    private static func reader(_ context: GatewayRequestContext, _ runtime: GatewayRuntime) throws -> User? {
+        let user = context.identity
         if user == nil && !runtime.configuration.allowAnonymous {
             throw GatewayError(.unauthorized, "This server needs a token to read; send Authorization: Bearer <token>.")
         }
@@ -194,9 +182,9 @@ public enum HTTPRoutes {
         return object
     }
 
-    private static func write(_ request: Request, _ runtime: GatewayRuntime, op: String, extra: [String: JSONValue],
+    private static func write(_ request: Request, _ context: GatewayRequestContext, _ runtime: GatewayRuntime, op: String, extra: [String: JSONValue],
                               status: HTTPResponse.Status) async throws -> Response {
-        guard let user = try await authenticate(request, runtime) else {
+        guard let user = context.identity else {
             throw GatewayError(.unauthorized, "Writing needs a token; send Authorization: Bearer <token>.")
         }
         var fields = try await jsonObject(request, runtime)

@@ -21,6 +21,12 @@ public struct Comment: Sendable, Equatable {
         }
     }
 
+    public static func == (lhs: Comment, rhs: Comment) -> Bool {
+        lhs.id == rhs.id && lhs.postID == rhs.postID && lhs.parentID == rhs.parentID && lhs.author == rhs.author && lhs.body == rhs.body
+            && lhs.createdAt == rhs.createdAt && lhs.depth == rhs.depth && lhs.generated == rhs.generated && lhs.mine == rhs.mine
+            && lhs.reactions.map(\.emoji) == rhs.reactions.map(\.emoji) && lhs.reactions.map(\.count) == rhs.reactions.map(\.count)
+    }
+
     public var id: String
     public var postID: String
     public var parentID: String?
@@ -29,6 +35,10 @@ public struct Comment: Sendable, Equatable {
     public var createdAt: Timestamp
     public var depth: Int
     public var generated: Generated?
+    /// Emoji to count, in the order they were first used.
+    public var reactions: [(emoji: String, count: Int)] = []
+    /// The reactions the reader has on, in a snapshot read with a token (PROTOCOL.md section 7).
+    public var mine: [String]?
 
     public init(id: String, postID: String, parentID: String?, author: User, body: String, createdAt: Timestamp,
                 depth: Int, generated: Generated? = nil) {
@@ -52,10 +62,12 @@ public struct Comment: Sendable, Equatable {
         writer.field("body", body)
         writer.field("created_at", createdAt.iso8601)
         writer.field("depth", depth)
+        writer.reactions(reactions)
         if let generated {
             writer.key("generated")
             generated.write(to: &writer)
         }
+        writer.mine(mine)
         writer.endObject()
     }
 }

@@ -1,14 +1,22 @@
 import Foundation
 
 /// The address of the client behind a connection: its peer, or, when the peer is one of
-/// `connections.trusted_proxies`, the address the proxy says it forwarded for (`Forwarded: for=`,
-/// else `X-Forwarded-For`; the rightmost hop that is not itself a trusted proxy). Forwarding
-/// headers from anyone else are ignored, so a client cannot choose its own address.
+/// `connections.trusted_proxies`, the address the proxy says it forwarded for, read from the one
+/// header the operator names (`connections.forwarded_header`, `X-Forwarded-For` by default, or
+/// `Forwarded`): the rightmost hop that is not itself a trusted proxy. Other forwarding headers,
+/// and forwarding headers from anyone but a trusted proxy, are ignored, so a client cannot choose
+/// its own address.
 enum ClientAddress {
-    static func resolve(peer: String?, forwarded: [String], forwardedFor: [String], trustedProxies: [String]) -> String? {
+    /// What a trusted proxy's request stands for when its header names no client but proxies:
+    /// one shared, limited address that is never loopback.
+    static let unknown = "unknown"
+
+    /// - Parameter forwarded: the values of the configured header.
+    static func resolve(peer: String?, header: String, values: [String], trustedProxies: [String]) -> String? {
         guard let peer, trustedProxies.contains(peer) else { return peer }
-        let hops = !forwarded.isEmpty ? forwarded.flatMap(forwardedHops) : forwardedFor.flatMap { $0.split(separator: ",").map(clean) }
-        return hops.last { !$0.isEmpty && !trustedProxies.contains($0) } ?? peer
+        guard !values.isEmpty else { return peer }
+        let hops = header.lowercased() == "forwarded" ? values.flatMap(forwardedHops) : values.flatMap { $0.split(separator: ",").map(clean) }
+        return hops.last { !$0.isEmpty && !trustedProxies.contains($0) } ?? unknown
     }
 
     /// The `for=` addresses of a `Forwarded` header (RFC 7239), in order.

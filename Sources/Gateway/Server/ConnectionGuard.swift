@@ -14,8 +14,10 @@ public final class ConnectionLimiter: Sendable {
         public var maximumPerAddress = 1000
         /// New connections per address.
         public var rate = Rate(count: 50, period: .seconds(1), burst: 200)
-        /// Reverse proxies and load balancers, whose forwarding headers name the client.
+        /// Reverse proxies and load balancers, whose forwarding header names the client.
         public var trustedProxies: [String] = []
+        /// The one header a trusted proxy names the client in: `X-Forwarded-For` or `Forwarded`.
+        public var forwardedHeader = "X-Forwarded-For"
 
         public init() {}
     }
@@ -56,9 +58,11 @@ public final class ConnectionLimiter: Sendable {
         }
     }
 
-    /// The client a connection or request from `peer` stands for, after trusted proxies.
-    func clientAddress(peer: String?, forwarded: [String], forwardedFor: [String]) -> String? {
-        ClientAddress.resolve(peer: peer, forwarded: forwarded, forwardedFor: forwardedFor, trustedProxies: limits.trustedProxies)
+    /// The client a connection or request from `peer` stands for, after trusted proxies, given
+    /// the values of each header by name.
+    func clientAddress(peer: String?, headerValues: (String) -> [String]) -> String? {
+        ClientAddress.resolve(
+            peer: peer, header: limits.forwardedHeader, values: headerValues(limits.forwardedHeader), trustedProxies: limits.trustedProxies)
     }
 
     /// Whether `peer` is a trusted proxy, whose clients are limited one by one behind it.

@@ -47,8 +47,8 @@ struct GatewayWebSocketUpgrader: NIOTypedHTTPServerProtocolUpgrader {
 
         let limiter = runtime.connectionLimiter
         let peer = channel.remoteAddress?.ipAddress
-        if limiter.isTrustedProxy(peer), let client = limiter.clientAddress(
-            peer: peer, forwarded: upgradeRequest.headers["Forwarded"], forwardedFor: upgradeRequest.headers["X-Forwarded-For"]), client != peer
+        if limiter.isTrustedProxy(peer), let client = limiter.clientAddress(peer: peer, headerValues: { upgradeRequest.headers[$0] }),
+            client != peer
         {
             // The connection guard let the proxy through; its client is limited here.
             if let refusal = limiter.admit(client) { return refuse(.limited(refusal), on: channel) }

@@ -538,7 +538,9 @@ final class WebSocketSession: ChannelInboundHandler, RemovableChannelHandler, St
                 return close(.slowConsumer, reason: "history was pruned while catching up; resume again")
             }
             let frame = OutboundEvent(event)
-            guard queuedBytes(context) + frame.frame.readableBytes <= roomForReplay else { break }
+            let queued = queuedBytes(context)
+            // An event larger than the room still goes out once the queue is empty.
+            guard queued == 0 || queued + frame.frame.readableBytes <= roomForReplay else { break }
             guard writeEvent(frame) else { return }
             catchUp.lastOffset = event.offset
             catchUp.page.removeFirst()
@@ -558,8 +560,10 @@ final class WebSocketSession: ChannelInboundHandler, RemovableChannelHandler, St
             let drained = loop.makePromise(of: Void.self)
             context.writeAndFlush(wrapOutboundOut(ByteBuffer()), promise: drained)
             flush()
-            drained.futureResult.whenSuccess { session.value.resumeCatchUp(name, generation: generation, page: nil) }
-            watchCatchUp(name, generation: generation, waits: catchUp.waits)
+            // Deferred: the marker may complete inside the flush above, and the replay must not
+            // recurse into itself.
+            drained.futureResult.whenSuccess { loop.execute { session.value.resumeCatchUp(name, generation: generation, page: nil) } }
+            watchCatchUp(name, generation: generation, waits: catchUp.waits, queued: queuedBytes(context))
             return
         }
         flush()
@@ -594,13 +598,20 @@ final class WebSocketSession: ChannelInboundHandler, RemovableChannelHandler, St
         continueCatchUp(name)
     }
 
-    /// A client that stops reading during a replay is closed with 4010, as it would be live.
-    private func watchCatchUp(_ name: String, generation: Int, waits: Int) {
+    /// A client that stops reading during a replay is closed with 4010, as it would be live; one
+    /// that reads slowly is not: the check re-arms as long as the socket took anything.
+    private func watchCatchUp(_ name: String, generation: Int, waits: Int, queued: Int) {
         guard let context else { return }
         let session = NIOLoopBound(self, eventLoop: context.eventLoop)
         context.eventLoop.scheduleTask(in: .nanoseconds(configuration.catchUpStallTimeout.nanoseconds)) {
             let session = session.value
-            guard case .catchingUp(generation, let catchUp) = session.subscriptions[name], catchUp.waits == waits, catchUp.waiting else { return }
+            guard case .catchingUp(generation, let catchUp) = session.subscriptions[name], catchUp.waits == waits, catchUp.waiting,
+                let context = session.context
+            else { return }
+            let now = session.queuedBytes(context)
+            if now < queued {
+                return session.watchCatchUp(name, generation: generation, waits: waits, queued: now)
+            }
             session.runtime.metrics.outboundOverflows.increment()
             session.close(.slowConsumer, reason: "the connection stopped reading while catching up; reconnect and resume")
         }
@@ -642,7 +653,8 @@ final class WebSocketSession: ChannelInboundHandler, RemovableChannelHandler, St
     }
 
     func deliverEphemeral(_ frame: ByteBuffer, stream: String) {
-        guard case .ready = phase, subscriptions[stream] != nil else { return }
+        // Typing and drafts are about now: a subscription still replaying history skips them.
+        guard case .ready = phase, case .live? = subscriptions[stream] else { return }
         if writeRaw(frame, persistent: false) { flush() }
     }
 
@@ -650,6 +662,8 @@ final class WebSocketSession: ChannelInboundHandler, RemovableChannelHandler, St
 
     private func write(_ command: WriteCommand, id: JSONValue?, user: User) {
         guard let context else { return }
+        // Draining: answered at once, so a client that keeps writing cannot hold its 4011 off.
+        guard closeAfterWrites == nil else { return reply(id: id, .draining) }
         writesInFlight += 1
         let runtime = self.runtime
         let session = NIOLoopBound(self, eventLoop: context.eventLoop)
@@ -682,8 +696,13 @@ final class WebSocketSession: ChannelInboundHandler, RemovableChannelHandler, St
     /// 10): a write the store committed is acknowledged before the close frame, and writes that
     /// arrive meanwhile are answered `unavailable`.
     func closeAfterAnsweringWrites(_ code: CloseCode, reason: String) {
-        guard writesInFlight > 0 else { return close(code, reason: reason) }
+        guard writesInFlight > 0, let context else { return close(code, reason: reason) }
         closeAfterWrites = (code, reason)
+        // A store that never answers does not hold the connection past the drain deadline.
+        let session = NIOLoopBound(self, eventLoop: context.eventLoop)
+        context.eventLoop.scheduleTask(in: .nanoseconds(configuration.drainDeadline.nanoseconds)) {
+            session.value.close(code, reason: reason)
+        }
     }
 
     // MARK: Output

@@ -44,9 +44,11 @@ public protocol FeedStore: Sendable {
     func startSubscription(_ stream: StreamName, since: (offset: Int64, epoch: String)?) async throws(GatewayError) -> SubscriptionStart
     /// Up to `limit` events of `stream` after `offset`, in order.
     func events(in stream: String, after offset: Int64, limit: Int) async throws(GatewayError) -> [StoredEvent]
-    func feedPage(before: String?, limit: Int) async throws(GatewayError) -> (posts: [Post], position: StreamPosition)
-    func thread(postID: String, commentLimit: Int) async throws(GatewayError) -> (post: Post, comments: [Comment], position: StreamPosition)
-    func comments(postID: String, after: String?, limit: Int) async throws(GatewayError) -> [Comment]
+    /// Snapshots (PROTOCOL.md section 7). With a `reader`, each post and comment says which
+    /// reactions that user has on (`mine`).
+    func feedPage(before: String?, limit: Int, reader: String?) async throws(GatewayError) -> (posts: [Post], position: StreamPosition)
+    func thread(postID: String, commentLimit: Int, reader: String?) async throws(GatewayError) -> (post: Post, comments: [Comment], position: StreamPosition)
+    func comments(postID: String, after: String?, limit: Int, reader: String?) async throws(GatewayError) -> [Comment]
     /// Whether the store can take writes (readiness).
     func isHealthy() async -> Bool
     /// Finishes every write in flight and stops taking new ones.

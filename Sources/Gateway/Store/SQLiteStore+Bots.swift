@@ -37,6 +37,7 @@ extension SQLiteStore: BotStore {
                     ALTER TABLE posts ADD COLUMN generated_engine TEXT;
                     ALTER TABLE posts ADD COLUMN generated_model TEXT;
                     CREATE INDEX users_bot_name ON users(lower(name)) WHERE kind = 'bot';
+                    CREATE INDEX moderation_flags_item ON moderation_flags(item_id);
                     """
             )
         }

@@ -246,7 +246,7 @@ public final class SQLiteStore: FeedStore {
         }
     }
 
-    public func feedPage(before: String?, limit: Int) async throws(GatewayError) -> (posts: [Post], position: StreamPosition) {
+    public func feedPage(before: String?, limit: Int, reader: String?) async throws(GatewayError) -> (posts: [Post], position: StreamPosition) {
         let epoch = self.epoch
         return try await read { db in
             let latest = try Int64.fetchOne(db, sql: "SELECT last_offset FROM streams WHERE name = 'feed'") ?? 0
@@ -257,34 +257,74 @@ public final class SQLiteStore: FeedStore {
             } else {
                 rows = try Row.fetchAll(db, sql: "SELECT * FROM posts WHERE deleted = 0 ORDER BY id DESC LIMIT ?", arguments: [limit])
             }
-            let posts = try rows.map { try Self.post(from: $0, in: db) }
+            var posts = try rows.map { try Self.post(from: $0, in: db) }
+            var none: [Comment] = []
+            try Self.addReactions(to: &posts, &none, reader: reader, in: db)
             return (posts, StreamPosition(offset: latest, epoch: epoch))
         }
     }
 
-    public func thread(postID: String, commentLimit: Int) async throws(GatewayError) -> (post: Post, comments: [Comment], position: StreamPosition) {
+    public func thread(postID: String, commentLimit: Int, reader: String?) async throws(GatewayError) -> (post: Post, comments: [Comment], position: StreamPosition) {
         let epoch = self.epoch
         return try await read { db in
             guard let row = try Row.fetchOne(db, sql: "SELECT * FROM posts WHERE id = ? AND deleted = 0", arguments: [postID]) else {
                 throw WriteRecords.noSuchPost(postID)
             }
-            let post = try Self.post(from: row, in: db)
-            let comments = try Row.fetchAll(
+            var posts = [try Self.post(from: row, in: db)]
+            var comments = try Row.fetchAll(
                 db, sql: "SELECT * FROM comments WHERE post_id = ? AND deleted = 0 ORDER BY id LIMIT ?", arguments: [postID, commentLimit]
             ).map(Self.comment(from:))
+            try Self.addReactions(to: &posts, &comments, reader: reader, in: db)
+            let post = posts[0]
             let latest = try Int64.fetchOne(db, sql: "SELECT last_offset FROM streams WHERE name = ?", arguments: ["thread:\(postID)"]) ?? 0
             return (post, comments, StreamPosition(offset: latest, epoch: epoch))
         }
     }
 
-    public func comments(postID: String, after: String?, limit: Int) async throws(GatewayError) -> [Comment] {
+    public func comments(postID: String, after: String?, limit: Int, reader: String?) async throws(GatewayError) -> [Comment] {
         try await read { db in
             guard try Self.livePostExists(postID, in: db) else { throw WriteRecords.noSuchPost(postID) }
-            return try Row.fetchAll(
+            var comments = try Row.fetchAll(
                 db,
                 sql: "SELECT * FROM comments WHERE post_id = ? AND deleted = 0 AND id > ? ORDER BY id LIMIT ?",
                 arguments: [postID, after ?? "", limit]
             ).map(Self.comment(from:))
+            var none: [Post] = []
+            try Self.addReactions(to: &none, &comments, reader: reader, in: db)
+            return comments
         }
+    }
+
+    /// Comments' reaction counts, and with a reader, the reactions that reader has on (`mine`)
+    /// for posts and comments, in one query each.
+    private static func addReactions(to posts: inout [Post], _ comments: inout [Comment], reader: String?, in db: Database) throws {
+        let commentIDs = comments.map(\.id)
+        if !commentIDs.isEmpty {
+            var counts: [String: [(emoji: String, count: Int)]] = [:]
+            for row in try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT target, emoji, COUNT(*) AS n FROM reactions WHERE target IN (\(databaseQuestionMarks(count: commentIDs.count)))
+                    GROUP BY target, emoji ORDER BY target, MIN(created_at), emoji
+                    """,
+                arguments: StatementArguments(commentIDs))
+            {
+                counts[row["target"], default: []].append((row["emoji"], row["n"]))
+            }
+            for index in comments.indices { comments[index].reactions = counts[comments[index].id] ?? [] }
+        }
+        guard let reader else { return }
+        let targets = posts.map(\.id) + commentIDs
+        guard !targets.isEmpty else { return }
+        var mine: [String: [String]] = [:]
+        for row in try Row.fetchAll(
+            db,
+            sql: "SELECT target, emoji FROM reactions WHERE user_id = ? AND target IN (\(databaseQuestionMarks(count: targets.count))) ORDER BY created_at",
+            arguments: StatementArguments([reader] + targets))
+        {
+            mine[row["target"], default: []].append(row["emoji"])
+        }
+        for index in posts.indices { posts[index].mine = mine[posts[index].id] ?? [] }
+        for index in comments.indices { comments[index].mine = mine[comments[index].id] ?? [] }
     }
 }

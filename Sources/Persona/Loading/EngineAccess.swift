@@ -43,8 +43,12 @@ public struct EngineAccess: Sendable, Equatable {
         return scheme == "https" ? nil : "must be https (the API key travels with every request); plain http is only for loopback or hosts the operator lists in bots.engine_hosts"
     }
 
+    /// An IP literal of the loopback network, or `localhost` itself; a name like
+    /// `127.0.0.1.example.net` is not.
     static func isLoopback(_ host: String) -> Bool {
-        host == "localhost" || host == "::1" || host.hasPrefix("127.")
+        if host == "localhost" || host == "::1" { return true }
+        let octets = host.split(separator: ".", omittingEmptySubsequences: false)
+        return octets.count == 4 && octets[0] == "127" && octets.allSatisfy { UInt8($0) != nil }
     }
 
     static func matches(_ name: String, pattern: String) -> Bool {

@@ -266,10 +266,32 @@ public enum YAMLSyntax {
                 file: file, line: found.line, column: found.column, path: "",
                 message: "YAML \(found.isAlias ? "aliases" : "anchors") (\(found.isAlias ? "*" : "&")\(found.name)) are not allowed here: write the value out in full (an alias can make a few hundred bytes stand for billions of entries)")
         }
+        let root: Node?
         do {
-            return try Yams.compose(yaml: text)
+            root = try Yams.compose(yaml: text)
         } catch {
             throw diagnostic(for: error, file: file)
+        }
+        // Should an alias slip past the scan, it shows here: a document cannot hold more nodes
+        // than it has characters unless something in it stands for more than itself.
+        var budget = text.unicodeScalars.count + 16
+        if let root, !fits(root, within: &budget) {
+            throw Diagnostic(file: file, line: 1, column: 1, path: "", message: "the file expands to more entries than it has characters: YAML aliases are not allowed here")
+        }
+        return root
+    }
+
+    /// Walks at most `budget` nodes; false when there are more.
+    private static func fits(_ node: Node, within budget: inout Int) -> Bool {
+        budget -= 1
+        guard budget >= 0 else { return false }
+        switch node {
+        case .scalar, .alias:
+            return true
+        case .sequence(let sequence):
+            return sequence.allSatisfy { fits($0, within: &budget) }
+        case .mapping(let mapping):
+            return mapping.allSatisfy { fits($0.key, within: &budget) && fits($0.value, within: &budget) }
         }
     }
 

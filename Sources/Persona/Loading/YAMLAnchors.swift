@@ -13,17 +13,54 @@ enum YAMLAnchors {
         var name: String
     }
 
+    /// Every line break YAML knows (CR LF, CR, NEL, LS, PS), so that lines here are YAML's lines.
+    static func lines(of text: String) -> [[Unicode.Scalar]] {
+        var lines: [[Unicode.Scalar]] = [[]]
+        var previousWasCR = false
+        for scalar in text.unicodeScalars {
+            switch scalar.value {
+            case 0x0A where previousWasCR:
+                break
+            case 0x0A, 0x0D, 0x85, 0x2028, 0x2029:
+                lines.append([])
+            case 0xFEFF where lines.count == 1 && lines[0].isEmpty:
+                break
+            default:
+                lines[lines.count - 1].append(scalar)
+            }
+            previousWasCR = scalar.value == 0x0D
+        }
+        return lines
+    }
+
+    /// The indentation a block scalar's content must exceed: that of the key it is the value of
+    /// (`- a: |` → the column of `a`), or of the line for a bare `- |`.
+    static func parentIndent(of line: [Unicode.Scalar], indent: Int, indicatorAt indicator: Int) -> Int {
+        var column = indent
+        while column + 1 < line.count, line[column] == "-", line[column + 1] == " " {
+            column += 2
+            while column < line.count, line[column] == " " { column += 1 }
+        }
+        return column == indicator ? indent : column
+    }
+
     static func first(in text: String) -> Found? {
         var quote: Unicode.Scalar?
         var flowDepth = 0
-        /// The indentation of the line that opened a block scalar (`|` or `>`), while in one.
-        var blockParentIndent: Int?
-        for (lineIndex, lineText) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-            let line = Array(lineText.unicodeScalars)
+        /// In a block scalar (`|` or `>`): the indentation of the line that opened it, and of its
+        /// content once its first line is seen; content lines are skipped.
+        var block: (opener: Int, content: Int?)?
+        for (lineIndex, line) in lines(of: text).enumerated() {
             let indent = line.prefix { $0 == " " }.count
-            if let parent = blockParentIndent {
-                if indent == line.count || indent > parent { continue }
-                blockParentIndent = nil
+            if let open = block {
+                let blank = indent == line.count
+                if blank { continue }
+                if let content = open.content, indent >= content { continue }
+                if open.content == nil, indent > open.opener {
+                    block = (open.opener, indent)
+                    continue
+                }
+                block = nil
             }
             var nodeStart = quote == nil
             var index = quote == nil ? indent : 0
@@ -56,7 +93,7 @@ enum YAMLAnchors {
                     quote = scalar
                     nodeStart = false
                 } else if (scalar == "|" || scalar == ">") && nodeStart && flowDepth == 0 {
-                    blockParentIndent = indent
+                    block = (parentIndent(of: line, indent: indent, indicatorAt: index), nil)
                     break
                 } else if (scalar == "-" || scalar == "?" || scalar == ":") && nextIsBlank {
                     nodeStart = true

@@ -19,7 +19,13 @@ public final class ModelEngines: Sendable {
     ///   - environment: where `api_key_env` is looked up; the process environment by default.
     ///   - breakerThreshold: failed replies in a row that open a persona's circuit.
     ///   - report: every model reply's outcome, for metrics.
-    public init(client: HTTPClient = .shared, environment: @escaping @Sendable (String) -> String? = { ProcessInfo.processInfo.environment[$0] },
+    /// The client every engine request goes through: it never follows a redirect, so a model
+    /// host cannot send the API key on to another host. Alive for the whole process, never shut
+    /// down, like `HTTPClient.shared`.
+    public static let client = HTTPClient(
+        eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: HTTPClient.Configuration(redirectConfiguration: .disallow))
+
+    public init(client: HTTPClient = ModelEngines.client, environment: @escaping @Sendable (String) -> String? = { ProcessInfo.processInfo.environment[$0] },
                 breakerThreshold: Int = 5, breakerCooldown: Duration = .seconds(30), logger: Logger = Logger(label: "gatewayd.engine"),
                 report: @escaping @Sendable (EngineReport) -> Void = { _ in }) {
         self.client = client

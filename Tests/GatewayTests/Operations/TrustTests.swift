@@ -123,6 +123,8 @@ struct TrustTests {
         defer { Task { await server.stop() } }
         let forwarded = try await server.http("POST", "/v1/dev/login", body: ["name": "Mallory"], headers: ["X-Forwarded-For": "198.51.100.9"])
         #expect(forwarded.status == 403, "a client behind the proxy is not this machine")
+        let spoofed = try await server.http("POST", "/v1/dev/login", body: ["name": "Mallory"], headers: ["X-Forwarded-For": "127.0.0.1"])
+        #expect(spoofed.status == 403, "naming the proxy itself does not make a client local")
         var statuses: [Int] = []
         for index in 0..<11 {
             statuses.append(try await server.http("POST", "/v1/dev/login", body: ["name": "Alice\(index)"]).status)
@@ -147,9 +149,19 @@ struct TrustTests {
         #expect(await upgrade(as: "203.0.113.8"), "another client behind the same proxy is not")
         var codes: [Int] = []
         for _ in 0..<3 {
-            codes.append(try await server.http("GET", "/healthz", headers: ["Forwarded": "for=\"[2001:db8::1]:4711\""]).status)
+            codes.append(try await server.http("GET", "/healthz", headers: ["X-Forwarded-For": "2001:db8::1"]).status)
         }
         #expect(codes == [200, 200, 429])
+        // Only the configured header counts: a client's own Forwarded header is not read.
+        for index in 0..<3 {
+            #expect(try await server.http("GET", "/healthz", headers: ["Forwarded": "for=198.51.100.\(index)"]).status == 200)
+        }
+        // A header naming only trusted proxies names nobody: those requests share one limited address.
+        var spoofed: [Int] = []
+        for _ in 0..<3 {
+            spoofed.append(try await server.http("GET", "/healthz", headers: ["X-Forwarded-For": "127.0.0.1"]).status)
+        }
+        #expect(spoofed == [200, 200, 429])
 
         // Without the proxy listed, the forwarding header is the client's own claim and ignored.
         let direct = try await TestServer.start { $0.connectionLimits.rate = Rate(count: 1, period: .seconds(60), burst: 2) }
@@ -158,6 +170,18 @@ struct TrustTests {
         _ = try await TestClient.connect(port: direct.port, extraHeaders: [("X-Forwarded-For", "192.0.2.2")])
         let third = try? await TestClient.connect(port: direct.port, extraHeaders: [("X-Forwarded-For", "192.0.2.3")])
         #expect(third == nil, "a header cannot buy a fresh address")
+    }
+
+    @Test("a present but invalid token is 401 on every route, the page, health, metrics and the development login included")
+    func invalidTokenEverywhere() async throws {
+        let server = try await TestServer.start()
+        defer { Task { await server.stop() } }
+        for (method, path) in [("GET", "/"), ("GET", "/app.js"), ("GET", "/healthz"), ("GET", "/readyz"), ("GET", "/metrics"),
+                               ("POST", "/v1/dev/login"), ("GET", "/v1/personas"), ("GET", "/v1/feed")] {
+            let answer = try await server.http(method, path, token: "not.a.token", body: method == "POST" ? ["name": "Eve"] : nil)
+            #expect(answer.status == 401, "\(method) \(path)")
+        }
+        #expect(try await server.http("GET", "/healthz", token: try await server.token("u_fine")).status == 200)
     }
 
     @Test("a request body trickled slower than the deadline gets 408 and the connection closes")

@@ -94,10 +94,20 @@
     return state.streams.get(name);
   }
 
+  // Snapshots read with a token say which reactions are ours (`mine`), so a reload keeps them marked.
+  function rememberMine(objects) {
+    for (const object of objects) {
+      if (!object.mine) continue;
+      for (const emoji of Object.keys(object.reactions || {})) state.reactedByMe.delete(`${object.id}|${emoji}`);
+      for (const emoji of object.mine) state.reactedByMe.add(`${object.id}|${emoji}`);
+    }
+  }
+
   async function loadFeed() {
     const snapshot = await http("GET", "/v1/feed?limit=50");
     state.posts = new Map(snapshot.posts.map((post) => [post.id, post]));
     state.order = snapshot.posts.map((post) => post.id);
+    rememberMine(snapshot.posts);
     const feed = position("feed");
     feed.offset = snapshot.offset;
     feed.epoch = snapshot.epoch;
@@ -108,6 +118,7 @@
     const snapshot = await http("GET", `/v1/posts/${encodeURIComponent(postID)}`);
     const drafts = state.thread?.post.id === postID ? state.thread.drafts : new Map();
     state.thread = { post: snapshot.post, comments: new Map(snapshot.comments.map((c) => [c.id, c])), drafts, deleted: false };
+    rememberMine([snapshot.post, ...snapshot.comments]);
     const stream = position(`thread:${postID}`);
     stream.offset = snapshot.offset;
     stream.epoch = snapshot.epoch;

@@ -436,7 +436,7 @@ public final class PostgresStore: FeedStore {
         return events
     }
 
-    public func feedPage(before: String?, limit: Int) async throws(GatewayError) -> (posts: [Post], position: StreamPosition) {
+    public func feedPage(before: String?, limit: Int, reader: String?) async throws(GatewayError) -> (posts: [Post], position: StreamPosition) {
         let epoch = self.epoch
         return try await snapshot { connection, logger in
             let latest = try await Self.latestOffset("feed", on: connection, logger: logger)
@@ -447,35 +447,73 @@ public final class PostgresStore: FeedStore {
                     "SELECT \(unescaped: Self.postColumns) FROM posts WHERE NOT deleted ORDER BY id DESC LIMIT \(limit)"
                 }
             let rows = try await connection.query(query, logger: logger).collect()
-            return (try await Self.posts(rows, on: connection, logger: logger), StreamPosition(offset: latest, epoch: epoch))
+            var posts = try await Self.posts(rows, on: connection, logger: logger)
+            var none: [Comment] = []
+            try await Self.addReactions(to: &posts, &none, reader: reader, on: connection, logger: logger)
+            return (posts, StreamPosition(offset: latest, epoch: epoch))
         }
     }
 
-    public func thread(postID: String, commentLimit: Int) async throws(GatewayError) -> (post: Post, comments: [Comment], position: StreamPosition) {
+    public func thread(postID: String, commentLimit: Int, reader: String?) async throws(GatewayError) -> (post: Post, comments: [Comment], position: StreamPosition) {
         let epoch = self.epoch
         return try await snapshot { connection, logger in
             let latest = try await Self.latestOffset("thread:\(postID)", on: connection, logger: logger)
             let rows = try await connection.query(
                 "SELECT \(unescaped: Self.postColumns) FROM posts WHERE id = \(postID) AND NOT deleted", logger: logger
             ).collect()
-            guard let post = try await Self.posts(rows, on: connection, logger: logger).first else { throw WriteRecords.noSuchPost(postID) }
-            let comments = try await connection.query(
+            var posts = try await Self.posts(rows, on: connection, logger: logger)
+            guard !posts.isEmpty else { throw WriteRecords.noSuchPost(postID) }
+            var comments = try await connection.query(
                 "SELECT \(unescaped: Self.commentColumns) FROM comments WHERE post_id = \(postID) AND NOT deleted ORDER BY id LIMIT \(commentLimit)",
                 logger: logger
             ).collect().map(Self.comment)
-            return (post, comments, StreamPosition(offset: latest, epoch: epoch))
+            try await Self.addReactions(to: &posts, &comments, reader: reader, on: connection, logger: logger)
+            return (posts[0], comments, StreamPosition(offset: latest, epoch: epoch))
         }
     }
 
-    public func comments(postID: String, after: String?, limit: Int) async throws(GatewayError) -> [Comment] {
+    public func comments(postID: String, after: String?, limit: Int, reader: String?) async throws(GatewayError) -> [Comment] {
         try await snapshot { connection, logger in
             guard try await Self.livePostExists(postID, on: connection, logger: logger) else { throw WriteRecords.noSuchPost(postID) }
-            return try await connection.query(
+            var comments = try await connection.query(
                 """
                 SELECT \(unescaped: Self.commentColumns) FROM comments WHERE post_id = \(postID) AND NOT deleted AND id > \(after ?? "")
                 ORDER BY id LIMIT \(limit)
                 """, logger: logger
             ).collect().map(Self.comment)
+            var none: [Post] = []
+            try await Self.addReactions(to: &none, &comments, reader: reader, on: connection, logger: logger)
+            return comments
         }
+    }
+
+    /// Comments' reaction counts, and with a reader, the reactions that reader has on (`mine`)
+    /// for posts and comments, in one query each.
+    private static func addReactions(to posts: inout [Post], _ comments: inout [Comment], reader: String?, on connection: PostgresConnection,
+                                     logger: Logger) async throws {
+        let commentIDs = comments.map(\.id)
+        if !commentIDs.isEmpty {
+            var counts: [String: [(emoji: String, count: Int)]] = [:]
+            let rows = try await connection.query(
+                """
+                SELECT target, emoji, COUNT(*) FROM reactions WHERE target = ANY(\(commentIDs))
+                GROUP BY target, emoji ORDER BY target, MIN(created_at), emoji
+                """, logger: logger)
+            for try await (target, emoji, count) in rows.decode((String, String, Int64).self) {
+                counts[target, default: []].append((emoji, Int(count)))
+            }
+            for index in comments.indices { comments[index].reactions = counts[comments[index].id] ?? [] }
+        }
+        guard let reader else { return }
+        let targets = posts.map(\.id) + commentIDs
+        guard !targets.isEmpty else { return }
+        var mine: [String: [String]] = [:]
+        let rows = try await connection.query(
+            "SELECT target, emoji FROM reactions WHERE user_id = \(reader) AND target = ANY(\(targets)) ORDER BY created_at", logger: logger)
+        for try await (target, emoji) in rows.decode((String, String).self) {
+            mine[target, default: []].append(emoji)
+        }
+        for index in posts.indices { posts[index].mine = mine[posts[index].id] ?? [] }
+        for index in comments.indices { comments[index].mine = mine[comments[index].id] ?? [] }
     }
 }
