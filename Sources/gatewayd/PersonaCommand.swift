@@ -80,6 +80,15 @@ struct PersonaCommand: AsyncParsableCommand {
         @Flag(help: "Use the offline engine even when the persona names a model (engine: openai).")
         var offline = false
 
+        @Option(help: "Preview every post of this file: one post a line, or a JSON list of texts.")
+        var batch: String?
+
+        @Flag(help: "Answer even when no trigger (or the chance roll) would, to see what it would say.")
+        var forceTrigger = false
+
+        @Flag(help: "With --batch: print the results as JSON.")
+        var json = false
+
         func run() async throws {
             let catalog = PersonaCatalog.load(directory: personas)
             guard let persona = catalog.personas[id] else {
@@ -105,11 +114,58 @@ struct PersonaCommand: AsyncParsableCommand {
                 }
                 return
             }
-            guard let post else { throw ValidationError("Give --post TEXT (or --opener).") }
             let preview = PersonaPreview(
                 persona: persona, catalog: catalog, responder: responder, fallback: offline ? nil : engines.fallback(for: persona))
-            let report = try await preview.run(post: post, parent: parent, seed: seed)
+            if let batch {
+                return try await runBatch(preview, file: batch)
+            }
+            guard let post else { throw ValidationError("Give --post TEXT, --batch FILE or --opener.") }
+            let report = try await preview.run(post: post, parent: parent, seed: seed, forceTrigger: forceTrigger)
             for line in report.lines { print(line) }
+        }
+
+        /// One post a line, or a JSON list of texts.
+        static func posts(in file: String) throws -> [String] {
+            guard let data = FileManager.default.contents(atPath: file) else { throw ValidationError("Cannot read \(file).") }
+            if let list = try? JSONSerialization.jsonObject(with: data) as? [Any] {
+                let texts = list.compactMap { $0 as? String }
+                guard texts.count == list.count else { throw ValidationError("\(file) is a JSON list, but not of texts only.") }
+                return texts
+            }
+            return String(decoding: data, as: UTF8.self).split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }
+                .filter { !$0.isEmpty }
+        }
+
+        private func runBatch(_ preview: PersonaPreview, file: String) async throws {
+            let posts = try Self.posts(in: file)
+            var rows: [[String: Any]] = []
+            var replies = 0
+            for (index, post) in posts.enumerated() {
+                let report = try await preview.run(post: post, parent: nil, seed: seed, forceTrigger: forceTrigger)
+                if report.reply != nil { replies += 1 }
+                let decision = report.reply.map { "reply: \($0)" } ?? report.lines.last ?? "silence"
+                if json {
+                    var row: [String: Any] = ["post": post, "situation": report.reading?.summary ?? "", "reply": report.reply ?? NSNull(),
+                                              "decision": decision]
+                    if let (example, score) = report.closestExample {
+                        row["closest_example"] = ["post": example.post, "reply": example.reply, "similarity": (score * 100).rounded() / 100]
+                    }
+                    rows.append(row)
+                } else {
+                    print("\(index + 1). \(post)")
+                    print("   situation: \(report.reading?.summary ?? "-")")
+                    if let (example, score) = report.closestExample {
+                        print("   closest example: \"\(example.post)\" (similarity \(String(format: "%.2f", score)))")
+                    }
+                    print("   \(decision)")
+                }
+            }
+            if json {
+                let data = try JSONSerialization.data(withJSONObject: rows, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
+                print(String(decoding: data, as: UTF8.self))
+            } else {
+                print("\(posts.count) posts: \(replies) replies, \(posts.count - replies) silences\(forceTrigger ? " (triggers forced)" : "").")
+            }
         }
     }
 }

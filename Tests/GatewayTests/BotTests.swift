@@ -280,12 +280,15 @@ struct BotTests {
         #expect(botComments(try await postAndWatch(server, "After the edit, lovely day!").frames).isEmpty)
         try (Self.greeter + "\n  bogus: 1\n").write(toFile: server.personasDirectory + "/kiki.yaml", atomically: true, encoding: .utf8)
         var listing: [String: Any] = [:]
-        for _ in 0..<40 where listing.string("state") != "invalid" {
+        for _ in 0..<40 where listing["stale"] as? Bool != true {
             try await Task.sleep(for: .milliseconds(100))
             listing = (try await server.http("GET", "/v1/personas").json["personas"] as? [[String: Any]])?.first ?? [:]
         }
-        #expect(listing.string("state") == "invalid")
-        #expect(listing.string("error")?.contains("bogus") == false, "the public listing says invalid, not why")
+        // It runs its last good version (disabled), and says the file on disk is broken.
+        #expect(listing.string("state") == "disabled")
+        #expect(listing["stale"] as? Bool == true)
+        #expect(listing.string("error") != nil)
+        #expect(listing.string("error")?.contains("bogus") == false, "the public listing says the file is broken, not why")
         let admin = try await server.token("u_root", role: .admin)
         let detail = (try await server.http("GET", "/v1/admin/personas", token: admin).json["personas"] as? [[String: Any]])?.first ?? [:]
         #expect(detail.string("error")?.contains("bogus") == true)

@@ -163,6 +163,22 @@ struct WriteTests {
         #expect(thread.json.object("post").object("reactions").int("❤️") == 1)
     }
 
+    @Test("a bot whose name has spaces is mentioned by its whole name")
+    func spacedBotName() async throws {
+        let server = try await TestServer.start(personas: ["owl.yaml": "id: owl\nname: Night Owl\ntriggers:\n  mention: false\n"])
+        defer { Task { await server.stop() } }
+        let owl = try await server.identified("b_owl", role: .bot)
+        try await owl.send(["op": "sub", "id": 1, "stream": "user:b_owl"])
+        _ = try await owl.expect("subscribed")
+        let alice = try await server.identified("u_alice")
+        _ = try await post(alice, "what do you read at 3am, @Night Owl?", clientID: "p")
+        let mention = try await owl.expect("event")
+        #expect(mention.string("type") == "mention")
+        #expect(mention.object("data").object("by").string("id") == "u_alice")
+        _ = try await post(alice, "a @Night Owlish mood", clientID: "q")
+        #expect(await owl.staysQuiet(for: .milliseconds(300)), "only the whole name")
+    }
+
     @Test("reply and mention events reach the addressed user's stream, never the writer's own")
     func notifications() async throws {
         let server = try await TestServer.start()

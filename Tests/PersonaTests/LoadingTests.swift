@@ -90,7 +90,7 @@ struct LoadingTests {
         #expect(found.contains(#"personas/test.yaml:4:3: voice.stlye: unknown key (did you mean "style"?)"#))
         #expect(found.contains("personas/test.yaml:6:23: triggers.new_post.chance: expected a number from 0.0 to 1.0, got 1.5"))
         #expect(found.contains(#"personas/test.yaml:8:12: limits.replies: expected a rate like "30/min" or "5/min burst 2", got "thirty""#))
-        #expect(found.contains(#"personas/test.yaml:9:39: limits.per_thread.cooldown: expected a duration like "30s", "5m" or "2h", got "soon""#))
+        #expect(found.contains(#"personas/test.yaml:9:39: limits.per_thread.cooldown: expected a duration like "30s", "1.5s", "500ms", "5m" or "2h", got "soon""#))
         #expect(found.contains(#"personas/test.yaml:11:17: tone.on_violation: expected one of regenerate, trim, drop, got "regenrate" (did you mean "regenerate"?)"#))
         #expect(found.contains(#"personas/test.yaml:12:18: tone.avoid_topics[0]: there is no lexicon "politcs" (personas/lexicons/politcs.txt) (did you mean "politics"?)"#))
         #expect(found.contains("personas/test.yaml:13:14: tone.max_emoji: expected a whole number from 0 to 100, got -1"))
@@ -108,7 +108,7 @@ struct LoadingTests {
         ("id: ab\nname: x\ntriggers: { mention: [1] }", "personas/test.yaml:3:22: triggers.mention: expected true or false, got a list"),
         ("id: ab\nname: x\nvoice:\n  examples:\n    - post: hi", "personas/test.yaml:5:7: voice.examples[0]: each example needs both post and reply"),
         ("id: ab\nname: 'x\n", "personas/test.yaml:3:1: YAML syntax: found unexpected end of stream while scanning a quoted scalar"),
-        ("id: ab\nid: cd\nname: x", "personas/test.yaml:1:1: the key id appears twice in one mapping"),
+        ("id: ab\nid: cd\nname: x", "personas/test.yaml:2:1: id: appears twice in one mapping (first on line 1); keep one"),
         ("", "personas/test.yaml:1:1: the file is empty"),
     ])
     func shapes(yaml: String, expected: String) {
@@ -166,6 +166,22 @@ struct LoadingTests {
         #expect(merged.tone.avoidTopics == ["sports", "politics"])
         #expect(notes.count == 6)
         #expect(policy.isQuiet(hour: 23) && policy.isQuiet(hour: 3) && !policy.isQuiet(hour: 7) && !policy.isQuiet(hour: 12))
+    }
+
+    @Test("quiet hours in the operator's time zone; an unknown zone is an error at its line")
+    func quietHoursZone() throws {
+        let shanghai = try PolicyFloor.parse(
+            "quiet_hours: \"01:00..07:00\"\nquiet_hours_zone: Asia/Shanghai\n", file: "policy.yaml", lexicons: []).get()
+        // 2026-11-30 18:30 UTC is 02:30 in Shanghai: quiet there, not in UTC.
+        let evening: Int64 = 1_796_063_400_000
+        #expect(shanghai.hour(atMilliseconds: evening) == 2)
+        #expect(shanghai.isQuiet(hour: shanghai.hour(atMilliseconds: evening)))
+        #expect(PolicyFloor().hour(atMilliseconds: evening) == 18)
+        guard case .failure(let errors) = PolicyFloor.parse("quiet_hours_zone: Mars/Olympus\n", file: "policy.yaml", lexicons: []) else {
+            Issue.record("accepted")
+            return
+        }
+        #expect(errors.diagnostics.first?.line == 1 && errors.diagnostics.first?.path == "quiet_hours_zone")
     }
 
     @Test("character cards V2 and V3 import onto a persona", arguments: ["chara_card_v2", "chara_card_v3"])

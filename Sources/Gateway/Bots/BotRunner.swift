@@ -19,6 +19,8 @@ public actor BotRunner {
         public var bio: String
         public var user: User
         public var state: String
+        /// Running its last good version: the file on disk has `error`.
+        public var stale: Bool
         public var error: String?
         /// When it last opened a topic of its own on a quiet feed.
         public var lastOpenedAt: Timestamp?
@@ -103,6 +105,10 @@ public actor BotRunner {
                 logger.error("The situation rules are invalid; bots keep the last good ones (or stay silent without any): \(diagnostics.map(\.description).joined(separator: "; "))")
                 continue
             }
+            if PersonaDirectory.isPolicy(path) {
+                logger.error("The platform policy is invalid, so personas are held to the built-in defaults until it is fixed: \(diagnostics.map(\.description).joined(separator: "; "))")
+                continue
+            }
             let id = snapshot.catalog.failedIDs[path] ?? URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent
             if personas[id] == nil { invalidFiles[id] = diagnostics.map(\.description).joined(separator: "; ") }
         }
@@ -137,12 +143,12 @@ public actor BotRunner {
         var rows = personas.values.sorted { $0.id < $1.id }.map { persona in
             Listing(
                 id: persona.id, name: persona.name, bio: persona.bio, user: Self.account(persona),
-                state: staleErrors[persona.id] != nil ? "invalid" : (!persona.enabled ? "disabled" : (paused.contains(persona.id) ? "paused" : "active")),
+                state: !persona.enabled ? "disabled" : (paused.contains(persona.id) ? "paused" : "active"), stale: staleErrors[persona.id] != nil,
                 error: staleErrors[persona.id], lastOpenedAt: lastOpened[persona.id])
         }
         for (id, error) in invalidFiles.sorted(by: { $0.key < $1.key }) {
             rows.append(Listing(
-                id: id, name: id, bio: "", user: User(id: "b_\(id)", name: id, role: .bot, persona: id), state: "invalid", error: error,
+                id: id, name: id, bio: "", user: User(id: "b_\(id)", name: id, role: .bot, persona: id), state: "invalid", stale: false, error: error,
                 lastOpenedAt: lastOpened[id]))
         }
         return rows
@@ -157,6 +163,9 @@ public actor BotRunner {
         var turnsInFlight: Int
         /// Whether this node runs the persona (always, on one node).
         var ownedHere: Bool
+        /// Model tokens used today (UTC) on this node, against `max_tokens_per_day`.
+        var tokensToday: Int
+        var tokensPerDay: Int?
     }
 
     func adminListing() async -> [AdminListing] {
@@ -165,7 +174,8 @@ public actor BotRunner {
             let responder = personas[row.id]?.responder
             rows.append(AdminListing(
                 listing: row, engine: responder?.engine.rawValue ?? "", model: responder?.modelLabel ?? "",
-                circuitOpen: await engines.isCircuitOpen(row.id), turnsInFlight: turnsInFlight[row.id] ?? 0, ownedHere: owns(row.id)))
+                circuitOpen: await engines.isCircuitOpen(row.id), turnsInFlight: turnsInFlight[row.id] ?? 0, ownedHere: owns(row.id),
+                tokensToday: engines.tokensToday(row.id), tokensPerDay: personas[row.id]?.responder.maxTokensPerDay))
         }
         return rows
     }
@@ -460,7 +470,7 @@ public actor BotRunner {
         } catch {
             return
         }
-        let hour = Int((time.milliseconds / 3_600_000) % 24)
+        let hour = policy.hour(atMilliseconds: time.milliseconds)
         let verdicts = QuietFeedPlanner.decide(
             now: time.milliseconds, lastPostAt: latest?.at.milliseconds, hour: hour, policy: policy,
             candidates: candidates.map { persona in
@@ -482,12 +492,7 @@ public actor BotRunner {
     }
 
     private func open(_ persona: Persona, latestBody: String?, recent: [String], at time: Timestamp) async {
-        let language: TextScript.Language =
-            switch persona.voice.language {
-            case "zh", "zh-CN", "zh-TW", "zh-Hans", "zh-Hant": .chinese
-            case "en", "en-US", "en-GB": .english
-            default: latestBody.map(TextScript.language(of:)) ?? .english
-            }
+        let language = persona.voice.fixedLanguage ?? latestBody.map(TextScript.language(of:)) ?? .english
         // A new seed each day, so openers vary from day to day; recent ones are avoided.
         let day = UInt64(time.milliseconds / 86_400_000)
         var request = ReplyRequest(persona: persona, kind: .opener, post: "", language: language, seed: day ^ SeededRandom.hash(persona.id))

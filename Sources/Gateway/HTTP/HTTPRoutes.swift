@@ -99,6 +99,7 @@ public enum HTTPRoutes {
                 writer.key("user")
                 persona.user.write(to: &writer)
                 writer.field("state", persona.state)
+                writer.field("stale", persona.stale)
                 // File paths and parser messages are for admins (`/v1/admin/personas`), not the public.
                 writer.field("error", persona.error == nil ? nil : "This persona's file has errors; an admin can see them.")
                 writer.field("last_opened_at", persona.lastOpenedAt?.iso8601)

@@ -113,7 +113,7 @@ public final class GatewayServer: Sendable {
             logger: runtime.logger
         )
         let clusterServices: [any Service] = cluster.map { [ClusterService(store: $0, runner: runner, leaseInterval: configuration.leaseInterval)] } ?? []
-        return clusterServices + [application, PruneService(runtime: runtime), PersonaReloadService(watcher: watcher, runner: runner, metrics: runtime.metrics),
+        return clusterServices + [application, PruneService(runtime: runtime), PersonaReloadService(watcher: watcher, runner: runner, metrics: runtime.metrics, logger: runtime.logger),
                 QuietFeedService(runner: runner, interval: configuration.quietFeedInterval), DrainService(runtime: runtime, exitWhenStuck: exitWhenStuck)]
     }
 
@@ -158,13 +158,17 @@ struct PersonaReloadService: Service {
     let watcher: PersonaWatcher
     let runner: BotRunner
     let metrics: GatewayMetrics
+    let logger: Logger
 
     func run() async throws {
         await cancelWhenGracefulShutdown {
             await watcher.run { snapshot in
-                let failed = !snapshot.staleErrors.isEmpty || snapshot.catalog.diagnostics.values.contains { $0.contains { $0.severity == .error } }
-                metrics.recordReload(outcome: failed ? "error" : "ok")
+                let failed = snapshot.catalog.diagnostics.filter { $0.value.contains { $0.severity == .error } }.keys.sorted()
+                metrics.recordReload(outcome: failed.isEmpty && snapshot.staleErrors.isEmpty ? "ok" : "error")
                 await runner.apply(snapshot)
+                // One line per reload, whatever changed; the errors themselves are logged by the runner.
+                logger.notice(
+                    "Personas reloaded: \(snapshot.personas.count) running (\(snapshot.personas.keys.sorted().joined(separator: ", "))), \(snapshot.staleErrors.count) on their last good version, \(failed.count) files with errors.")
             }
         }
     }

@@ -1,3 +1,4 @@
+import Foundation
 import GRDB
 
 /// Applies one write inside the writer's transaction: checks what the write refers to, changes
@@ -159,6 +160,14 @@ struct WriteContext {
                 mentioned.append(userID)
             }
         }
+        if body.contains("@") {
+            // Bots whose names have spaces ("@Night Owl") are not one word; there are few of them.
+            let spaced = try Row.fetchAll(db, sql: "SELECT id, name FROM users WHERE kind = 'bot' AND name LIKE '% %'")
+                .map { (id: $0["id"] as String, name: $0["name"] as String) }
+            for userID in MentionScanner.spacedNames(in: body, among: spaced) where userID != author.id && !mentioned.contains(userID) {
+                mentioned.append(userID)
+            }
+        }
         try MentionScanner.checkCount(mentioned.count)
         return mentioned
     }
@@ -276,6 +285,20 @@ enum MentionScanner {
         guard count <= maximumMentions else {
             throw .badRequest("A body may mention at most \(maximumMentions) people; this one mentions \(count).")
         }
+    }
+
+    /// The bots among `bots` whose name, spaces and all, follows an `@` in `body` as a whole name.
+    static func spacedNames(in body: String, among bots: [(id: String, name: String)]) -> [String] {
+        let lowered = body.lowercased()
+        return bots.filter { bot in
+            var searchRange = lowered.startIndex..<lowered.endIndex
+            while let found = lowered.range(of: "@" + bot.name.lowercased(), range: searchRange) {
+                let next = found.upperBound == lowered.endIndex ? nil : lowered[found.upperBound]
+                if next.map({ !($0.isLetter || $0.isNumber) }) ?? true { return true }
+                searchRange = found.upperBound..<lowered.endIndex
+            }
+            return false
+        }.map(\.id)
     }
 
     /// Names looked up per body: beyond them `@` words are text, so a body of `@a @b …` costs a

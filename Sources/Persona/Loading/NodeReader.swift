@@ -1,3 +1,4 @@
+import Foundation
 public import Yams
 
 /// Reads typed fields out of a YAML mapping and collects every problem instead of stopping at
@@ -5,6 +6,8 @@ public import Yams
 public struct NodeReader {
     public let file: String
     public private(set) var diagnostics: [Diagnostic] = []
+    /// Where keys live (`max_emoji` → `tone`), so that a key in the wrong section is pointed home.
+    public var homes: [String: String] = [:]
 
     public init(file: String) {
         self.file = file
@@ -36,7 +39,11 @@ public struct NodeReader {
             }
             let fieldPath = path.isEmpty ? key : "\(path).\(key)"
             guard allowed.contains(key) else {
-                error(keyNode, fieldPath, "unknown key", suggestion: Spelling.suggestion(for: key, among: allowed))
+                if let home = homes[key], home != path {
+                    error(keyNode, fieldPath, "unknown key here; \(key) belongs under \(home) (\(home).\(key))")
+                } else {
+                    error(keyNode, fieldPath, "unknown key", suggestion: Spelling.suggestion(for: key, among: allowed))
+                }
                 continue
             }
             result[key] = value
@@ -173,11 +180,13 @@ public struct NodeReader {
     }
 
     /// A scalar written in a small syntax of its own (durations, delays, rates): parsed, then
-    /// checked against `limit`, which returns the complaint for a value out of range.
+    /// checked against `limit`, which returns the complaint for a value out of range; a value
+    /// that does not parse gets the likely intended one from `suggest`, when there is one.
     private mutating func parsed<T>(_ node: Node, _ path: String, expected: String, _ parse: (String) -> T?,
+                                    suggest: (String) -> String? = { _ in nil },
                                     limit: (T, String) -> String? = { _, _ in nil }) -> T? {
         guard case .scalar(let scalar) = node, let value = parse(scalar.string) else {
-            error(node, path, "expected \(expected), got \(describe(node))")
+            error(node, path, "expected \(expected), got \(describe(node))", suggestion: node.scalar.flatMap { suggest($0.string) })
             return nil
         }
         if let complaint = limit(value, scalar.string) {
@@ -188,21 +197,29 @@ public struct NodeReader {
     }
 
     public mutating func duration(_ node: Node, _ path: String, range: ClosedRange<Duration> = .zero ... .seconds(86_400 * 7)) -> Duration? {
-        parsed(node, path, expected: "a duration like \"30s\", \"5m\" or \"2h\"", DurationSyntax.parse) { value, text in
+        parsed(node, path, expected: "a duration like \"30s\", \"1.5s\", \"500ms\", \"5m\" or \"2h\"", DurationSyntax.parse, limit: { value, text in
             range.contains(value)
                 ? nil
                 : "expected a duration from \(DurationSyntax.format(range.lowerBound)) to \(DurationSyntax.format(range.upperBound)), got \(text)"
-        }
+        })
     }
 
     public mutating func delay(_ node: Node, _ path: String) -> DelayRange? {
-        parsed(node, path, expected: "a delay like \"5s\" or a range like \"2s..8s\"", DelayRange.parse) { value, text in
-            value.upper <= .seconds(3600) ? nil : "a delay may be at most 1h, got \(text)"
+        if case .scalar(let scalar) = node, let range = scalar.string.range(of: ".."), DelayRange.parse(scalar.string) == nil,
+            let lower = DurationSyntax.parse(String(scalar.string[..<range.lowerBound])),
+            let upper = DurationSyntax.parse(String(scalar.string[range.upperBound...])), lower > upper
+        {
+            error(node, path, "the range runs backwards: the shorter delay comes first", suggestion: DelayRange.suggestion(for: scalar.string))
+            return nil
         }
+        return parsed(node, path, expected: "a delay like \"5s\", \"1.5s\", \"500ms\" or a range like \"2s..8s\"", DelayRange.parse,
+                      suggest: DelayRange.suggestion, limit: { value, text in
+            value.upper <= .seconds(3600) ? nil : "a delay may be at most 1h, got \(text)"
+        })
     }
 
     public mutating func rate(_ node: Node, _ path: String) -> Rate? {
-        parsed(node, path, expected: "a rate like \"30/min\" or \"5/min burst 2\"", Rate.parse)
+        parsed(node, path, expected: "a rate like \"30/min\" or \"5/min burst 2\"", Rate.parse, suggest: Rate.suggestion)
     }
 
     public mutating func strings(_ node: Node, _ path: String, maxLength: Int = 2000) -> [String]? {

@@ -71,7 +71,13 @@ public struct PersonaCatalog: Sendable {
             let parsed: Result<Persona, PersonaFileErrors>
             if path.hasSuffix(".json") {
                 let id = URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent
-                parsed = readData(path).flatMap { CharacterCard.parse($0, file: path, id: id) }
+                parsed = readData(path).flatMap { CharacterCard.parse($0, file: path, id: id) }.flatMap { card in
+                    let sidecar = PersonaDirectory.sidecar(of: path)
+                    guard FileManager.default.fileExists(atPath: sidecar) else { return .success(card) }
+                    return read(sidecar).flatMap {
+                        PersonaParser.applySidecar($0, file: sidecar, to: card, lexicons: lexiconNames, engineAccess: engineAccess)
+                    }
+                }
             } else {
                 parsed = read(path).flatMap { PersonaParser.parse($0, file: path, lexicons: lexiconNames, engineAccess: engineAccess) }
             }
@@ -83,10 +89,24 @@ public struct PersonaCatalog: Sendable {
                     continue
                 }
                 idFiles[persona.id] = path
+                let fileName = URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent
+                if !path.hasSuffix(".json"), fileName != persona.id {
+                    let line = idLine(path) ?? 1
+                    catalog.diagnostics[path, default: []].append(Diagnostic(
+                        .warning, file: path, line: line, column: 1, path: "id",
+                        message: "the id \"\(persona.id)\" differs from the file name \"\(fileName)\"; name the file \(persona.id).yaml so that both are found by the same name"))
+                }
                 let (tightened, notes) = catalog.policy.apply(to: persona)
                 catalog.personas[persona.id] = tightened
+                let text = notes.isEmpty ? "" : ((try? String(contentsOfFile: path, encoding: .utf8)) ?? "")
                 for note in notes {
-                    catalog.diagnostics[path, default: []].append(Diagnostic(.warning, file: path, line: 1, column: 1, path: "", message: note))
+                    // "limits.replies tightened to …": shown at that field when the file writes it.
+                    let field = note.split(separator: " ", maxSplits: 1).first.map(String.init) ?? ""
+                    let isPath = field.contains(".") && field.allSatisfy { $0.isLetter || $0 == "." || $0 == "_" }
+                    let position = isPath ? YAMLSyntax.position(of: field, in: text) : nil
+                    catalog.diagnostics[path, default: []].append(Diagnostic(
+                        .warning, file: path, line: position?.line ?? 1, column: position?.column ?? 1, path: isPath ? field : "",
+                        message: isPath ? String(note.dropFirst(field.count + 1)) : note))
                 }
             case .failure(let errors):
                 catalog.diagnostics[path, default: []] += errors.diagnostics
@@ -127,6 +147,12 @@ public struct PersonaCatalog: Sendable {
         PersonaFileErrors([Diagnostic(file: path, line: 1, column: 1, path: "", message: "the file cannot be read")])
     }
 
+    /// The line number of a file's top-level `id:` line.
+    private static func idLine(_ path: String) -> Int? {
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return nil }
+        return YAMLAnchors.lines(of: text).firstIndex { $0.starts(with: "id:".unicodeScalars) }.map { $0 + 1 }
+    }
+
     /// The `id:` line of a file that failed, found without a full parse.
     private static func declaredID(_ path: String) -> String? {
         if path.hasSuffix(".json") { return URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent }
@@ -152,6 +178,18 @@ public enum PersonaDirectory {
 
     /// Where the situation rules live inside a personas directory.
     public static let situationRules = "situations/rules.yaml"
+    /// `<card>.persona.yaml` beside `<card>.json` sets what a card cannot say.
+    public static let sidecarSuffix = ".persona.yaml"
+
+    /// The sidecar file of a card, whether or not it exists.
+    public static func sidecar(of card: String) -> String {
+        String(card.dropLast(".json".count)) + sidecarSuffix
+    }
+
+    /// Whether `path` is the directory's platform policy (`policy.yaml`), which is no persona.
+    public static func isPolicy(_ path: String) -> Bool {
+        ["policy.yaml", "policy.yml"].contains((path as NSString).lastPathComponent)
+    }
 
     public static func files(in directory: String) -> Files {
         var files = Files()
@@ -161,6 +199,9 @@ public enum PersonaDirectory {
             let path = (directory as NSString).appendingPathComponent(entry)
             if entry == "policy.yaml" || entry == "policy.yml" {
                 files.policy = path
+            } else if entry.hasSuffix(PersonaDirectory.sidecarSuffix) {
+                // Read with its card, not as a persona of its own.
+                continue
             } else if entry.hasSuffix(".yaml") || entry.hasSuffix(".yml") {
                 files.personas.append(path)
             } else if entry.hasSuffix(".json") {
@@ -180,7 +221,8 @@ public enum PersonaDirectory {
     public static func stamp(of directory: String) -> [String: String] {
         let files = files(in: directory)
         var stamp: [String: String] = [:]
-        for path in files.personas + files.cards + files.lexicons + [files.policy, files.situations].compactMap({ $0 }) {
+        let sidecars = files.cards.map(sidecar(of:)).filter { FileManager.default.fileExists(atPath: $0) }
+        for path in files.personas + files.cards + sidecars + files.lexicons + [files.policy, files.situations].compactMap({ $0 }) {
             let attributes = try? FileManager.default.attributesOfItem(atPath: path)
             let size = (attributes?[.size] as? NSNumber)?.intValue ?? -1
             let modified = (attributes?[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0

@@ -1,3 +1,4 @@
+import Foundation
 public import Yams
 
 /// Turns a persona file's text into a `Persona`, or into every problem the file has.
@@ -7,21 +8,31 @@ public enum PersonaParser {
     static let triggerKeys = ["new_post", "mention", "reply_to_me", "keywords", "reply_delay", "quiet_feed", "ignore_bots", "max_depth"]
     static let limitKeys = ["replies", "per_thread", "per_user", "bot_chain"]
     static let toneKeys = ["max_chars", "max_emoji", "banned_phrases", "avoid_topics", "links", "on_violation", "max_attempts", "fallback"]
+    /// Each section's keys by key, for pointing a misplaced key to its section.
+    static let keyHomes: [String: String] = {
+        var homes: [String: String] = [:]
+        for (section, keys) in [("voice", voiceKeys), ("triggers", triggerKeys), ("limits", limitKeys), ("tone", toneKeys), ("responder", responderKeys)] {
+            for key in keys { homes[key] = homes[key] ?? section }
+        }
+        for key in topKeys { homes[key] = "" }
+        return homes.filter { !$0.value.isEmpty }
+    }()
+
     static let responderKeys = [
         "engine", "base_url", "model", "api_key_env", "temperature", "max_tokens", "timeout", "deadline", "max_retries", "max_concurrency",
-        "context_chars", "fallback_engine", "extra_body",
+        "context_chars", "fallback_engine", "extra_body", "max_tokens_per_day",
     ]
 
     /// Parses a persona file. `lexicons` are the names `tone.avoid_topics` may use.
     public static func parse(_ text: String, file: String, lexicons: Set<String>,
                              engineAccess: EngineAccess = EngineAccess()) -> Result<Persona, PersonaFileErrors> {
-        var reader = NodeReader(file: file)
+        var reader: NodeReader
         let root: Node
-        switch YAMLSyntax.document(text, file: file) {
-        case .success(let node): root = node
+        let fields: [String: Node]
+        switch topLevel(text, file: file, allowed: topKeys) {
+        case .success(let top): (reader, root, fields) = top
         case .failure(let errors): return .failure(errors)
         }
-        guard let fields = reader.fields(root, "", allowed: topKeys) else { return .failure(PersonaFileErrors(reader.diagnostics)) }
         var persona = Persona(id: "", name: "", source: file)
 
         if let node = fields["id"] {
@@ -39,14 +50,60 @@ public enum PersonaParser {
             reader.error(root, "name", "is required: the display name of the persona's bot account")
         }
         if let node = fields["bio"] { persona.bio = reader.string(node, "bio", maxLength: 500) ?? "" }
-        if let node = fields["enabled"] { persona.enabled = reader.bool(node, "enabled") ?? true }
         if let node = fields["voice"] { persona.voice = parseVoice(node, &reader) }
+        applySections(fields, to: &persona, &reader, lexicons: lexicons, engineAccess: engineAccess)
+
+        let errors = reader.diagnostics.filter { $0.severity == .error }
+        return errors.isEmpty ? .success(persona) : .failure(PersonaFileErrors(reader.diagnostics))
+    }
+
+    /// A persona-shaped file's top-level fields, with the reader (which knows where keys live)
+    /// that read them.
+    private static func topLevel(_ text: String, file: String, allowed: [String]) -> Result<(NodeReader, Node, [String: Node]), PersonaFileErrors> {
+        var reader = NodeReader(file: file)
+        reader.homes = keyHomes
+        switch YAMLSyntax.document(text, file: file) {
+        case .failure(let errors):
+            return .failure(errors)
+        case .success(let root):
+            guard let fields = reader.fields(root, "", allowed: allowed) else { return .failure(PersonaFileErrors(reader.diagnostics)) }
+            return .success((reader, root, fields))
+        }
+    }
+
+    /// The sections a persona file and a card's sidecar file share.
+    static func applySections(_ fields: [String: Node], to persona: inout Persona, _ reader: inout NodeReader, lexicons: Set<String>,
+                              engineAccess: EngineAccess) {
+        if let node = fields["enabled"] { persona.enabled = reader.bool(node, "enabled") ?? true }
         if let node = fields["triggers"] { persona.triggers = parseTriggers(node, &reader) }
         if let node = fields["limits"] { persona.limits = parseLimits(node, "limits", &reader, defaults: Limits()) }
         if let node = fields["tone"] { persona.tone = parseTone(node, "tone", &reader, lexicons: lexicons, defaults: Tone()) }
         if let node = fields["responder"] { persona.responder = parseResponder(node, &reader, access: engineAccess) }
         if let node = fields["situations"] { persona.situations = SituationPolicy.parseActions(node, "situations", &reader) }
+    }
 
+    /// The keys of a card's sidecar file (`<card>.persona.yaml`): what a card cannot say.
+    static let sidecarKeys = ["enabled", "voice", "triggers", "limits", "tone", "responder", "situations"]
+    /// The voice fields a sidecar may set; the card's own text stays the card's.
+    static let sidecarVoiceKeys = ["style", "language", "phrases"]
+
+    /// Applies a card's sidecar file on top of the persona the card made.
+    public static func applySidecar(_ text: String, file: String, to card: Persona, lexicons: Set<String>,
+                                    engineAccess: EngineAccess = EngineAccess()) -> Result<Persona, PersonaFileErrors> {
+        var reader: NodeReader
+        let fields: [String: Node]
+        switch topLevel(text, file: file, allowed: sidecarKeys) {
+        case .success(let top): (reader, _, fields) = top
+        case .failure(let errors): return .failure(errors)
+        }
+        var persona = card
+        if let node = fields["voice"], let voiceFields = reader.fields(node, "voice", allowed: sidecarVoiceKeys) {
+            let parsed = parseVoice(node, &reader)
+            if voiceFields["style"] != nil { persona.voice.style = parsed.style }
+            if voiceFields["language"] != nil { persona.voice.language = parsed.language }
+            if voiceFields["phrases"] != nil { persona.voice.phrases = parsed.phrases }
+        }
+        applySections(fields, to: &persona, &reader, lexicons: lexicons, engineAccess: engineAccess)
         let errors = reader.diagnostics.filter { $0.severity == .error }
         return errors.isEmpty ? .success(persona) : .failure(PersonaFileErrors(reader.diagnostics))
     }
@@ -60,11 +117,15 @@ public enum PersonaParser {
         guard let fields = reader.fields(node, "voice", allowed: voiceKeys) else { return voice }
         if let node = fields["style"] { voice.style = reader.choice(node, "voice.style", as: Voice.Style.self) ?? .neutral }
         if let node = fields["language"], let language = reader.string(node, "voice.language") {
-            let isCode = (2...8).contains(language.count) && language.allSatisfy { $0.isLetter || $0 == "-" }
-            if language == "match" || isCode {
+            if language == "match" || Voice.languages[language] != nil {
                 voice.language = language
             } else {
-                reader.error(node, "voice.language", "expected \"match\" or a language code like zh or en, got \"\(language)\"")
+                // YAML 1.1 reads a bare `no` (Norwegian) as false; either way it is not one we speak.
+                let known = Voice.languages.keys.sorted().joined(separator: ", ")
+                reader.error(
+                    node, "voice.language",
+                    "\"\(language)\" is not a language the engines and the language check know; use match (answer in the language of the post) or one of \(known)",
+                    suggestion: Spelling.suggestion(for: language, among: ["match"] + Voice.languages.keys.sorted()))
             }
         }
         if let node = fields["system_prompt"] { voice.systemPrompt = reader.string(node, "voice.system_prompt", maxLength: 8000) ?? "" }
@@ -121,10 +182,16 @@ public enum PersonaParser {
         return phrases
     }
 
+    /// `off`, `false` or `no` where a section may be switched off (YAML 1.1 reads them as false).
+    static func isOff(_ node: Node) -> Bool {
+        guard case .scalar(let scalar) = node, scalar.style == .plain else { return false }
+        return ["off", "false", "no"].contains(scalar.string.lowercased())
+    }
+
     static func parseTriggers(_ node: Node, _ reader: inout NodeReader) -> Triggers {
         var triggers = Triggers()
         guard let fields = reader.fields(node, "triggers", allowed: triggerKeys) else { return triggers }
-        if let node = fields["new_post"], !reader.isNull(node) {
+        if let node = fields["new_post"], !reader.isNull(node), !isOff(node) {
             if let post = reader.fields(node, "triggers.new_post", allowed: ["chance", "delay"]) {
                 let chance = post["chance"].flatMap { reader.number($0, "triggers.new_post.chance", range: 0...1) } ?? 1
                 let delay = post["delay"].flatMap { reader.delay($0, "triggers.new_post.delay") } ?? DelayRange(.seconds(2), .seconds(8))
@@ -176,7 +243,7 @@ public enum PersonaParser {
             for (index, topic) in topics.enumerated() where !lexicons.contains(topic) {
                 let item = node.sequence.map { Array($0) }?[index]
                 reader.error(item ?? node, "\(path).avoid_topics[\(index)]",
-                             "there is no lexicon \"\(topic)\" (personas/lexicons/\(topic).txt)",
+                             "there is no lexicon \"\(topic)\" (\((reader.file as NSString).deletingLastPathComponent)/lexicons/\(topic).txt)",
                              suggestion: Spelling.suggestion(for: topic, among: lexicons.sorted()))
             }
             tone.avoidTopics = topics
@@ -224,6 +291,9 @@ public enum PersonaParser {
         if let node = fields["max_concurrency"] {
             settings.maxConcurrency = reader.integer(node, "responder.max_concurrency", range: 1...256) ?? settings.maxConcurrency
         }
+        if let node = fields["max_tokens_per_day"] {
+            settings.maxTokensPerDay = reader.integer(node, "responder.max_tokens_per_day", range: 1...1_000_000_000)
+        }
         if let node = fields["context_chars"] {
             settings.contextBudget = reader.integer(node, "responder.context_chars", range: 200...200_000) ?? settings.contextBudget
         }
@@ -270,7 +340,7 @@ public enum YAMLSyntax {
         do {
             root = try Yams.compose(yaml: text)
         } catch {
-            throw diagnostic(for: error, file: file)
+            throw explained(diagnostic(for: error, file: file), in: text, error: error)
         }
         // Should an alias slip past the scan, it shows here: a document cannot hold more nodes
         // than it has characters unless something in it stands for more than itself.
@@ -305,6 +375,78 @@ public enum YAMLSyntax {
         } catch {
             return .failure(PersonaFileErrors([error]))
         }
+    }
+
+    /// libyaml's words made the author's: a tab is called a tab, and a duplicate key is shown
+    /// where it is repeated, with its dotted path.
+    static func explained(_ diagnostic: Diagnostic, in text: String, error: any Error) -> Diagnostic {
+        var diagnostic = diagnostic
+        let lines = YAMLAnchors.lines(of: text)
+        if diagnostic.message.contains("cannot start any token"), diagnostic.line >= 1, diagnostic.line <= lines.count,
+            let column = lines[diagnostic.line - 1].firstIndex(of: "\t")
+        {
+            diagnostic.column = column + 1
+            diagnostic.message = "a tab character: YAML indents with spaces only; replace the tab with spaces"
+        }
+        if case YamlError.duplicatedKeysInMapping(let duplicates, let context)? = error as? YamlError, let key = duplicates.first {
+            let first = context.mark.line
+            let indent = first >= 1 && first <= lines.count ? lines[first - 1].prefix { $0 == " " || $0 == "-" }.count : 0
+            // The next line at the same indentation that starts with the same key.
+            if let repeated = (first..<lines.count).first(where: { index in
+                let line = lines[index]
+                return line.prefix { $0 == " " || $0 == "-" }.count == indent
+                    && String(String.UnicodeScalarView(line.dropFirst(indent))).hasPrefix(key + ":")
+            }) {
+                diagnostic.line = repeated + 1
+                diagnostic.column = indent + 1
+            }
+            diagnostic.path = dottedPath(to: diagnostic.line, indent: indent, key: key, lines: lines)
+            diagnostic.message = "appears twice in one mapping (first on line \(first)); keep one"
+        }
+        return diagnostic
+    }
+
+    /// Where a dotted key path (`limits.per_thread.cooldown`) is written in block or flow YAML, as
+    /// far as it is: the deepest key found, so a note lands on the field or at least its section.
+    static func position(of path: String, in text: String) -> (line: Int, column: Int)? {
+        let keys = path.split(separator: ".").map(String.init)
+        var found: (line: Int, column: Int)?
+        var matched = 0
+        var parentIndent = -1
+        for (index, line) in YAMLAnchors.lines(of: text).enumerated() where matched < keys.count {
+            let indent = line.prefix { $0 == " " }.count
+            guard indent < line.count, line[indent] != "#" else { continue }
+            if matched > 0 && indent <= parentIndent { break }
+            let content = String(String.UnicodeScalarView(line.dropFirst(indent)))
+            guard content.hasPrefix(keys[matched] + ":"), matched > 0 || indent == 0 else { continue }
+            found = (index + 1, indent + 1)
+            parentIndent = indent
+            matched += 1
+            // The rest of the path may be in a flow mapping on the same line: `{ replies: 2, … }`.
+            var rest = content.dropFirst(keys[matched - 1].count + 1)
+            while matched < keys.count, let range = rest.range(of: keys[matched] + ":") {
+                found = (index + 1, indent + 1 + content.distance(from: content.startIndex, to: range.lowerBound))
+                rest = rest[range.upperBound...]
+                matched += 1
+            }
+        }
+        return found
+    }
+
+    /// `voice.style` for a key on `line`: the keys of the less indented lines above it.
+    static func dottedPath(to line: Int, indent: Int, key: String, lines: [[Unicode.Scalar]]) -> String {
+        var path = [key]
+        var level = indent
+        for index in stride(from: line - 2, through: 0, by: -1) where level > 0 {
+            let text = lines[index]
+            let lineIndent = text.prefix { $0 == " " }.count
+            guard lineIndent < level, lineIndent < text.count, text[lineIndent] != "#" else { continue }
+            let content = String(String.UnicodeScalarView(text.dropFirst(lineIndent)))
+            guard let colon = content.firstIndex(of: ":") else { continue }
+            path.insert(String(content[..<colon]).trimmingCharacters(in: CharacterSet(charactersIn: "- ")), at: 0)
+            level = lineIndent
+        }
+        return path.joined(separator: ".")
     }
 
     static func diagnostic(for error: any Error, file: String) -> Diagnostic {

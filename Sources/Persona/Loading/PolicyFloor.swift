@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 import Yams
 
 /// `personas/policy.yaml`: the platform's floor. Every persona inherits its limits and tone rules
@@ -6,8 +6,10 @@ import Yams
 public struct PolicyFloor: Sendable, Equatable {
     public var limits: Limits?
     public var tone: Tone?
-    /// Hours (UTC, 0–23) in which bots start no conversations: `23:00..07:00`.
+    /// Hours (0–23, in `quietHoursZone`) in which bots start no conversations: `23:00..07:00`.
     public var quietHours: (start: Int, end: Int)?
+    /// The time zone the quiet hours are in (`quiet_hours_zone`, an IANA name); UTC by default.
+    public var quietHoursZone = TimeZone(identifier: "UTC")!
     /// What bots may do in each situation, and the support text for `self_harm`.
     public var situations = SituationPolicy()
 
@@ -20,7 +22,7 @@ public struct PolicyFloor: Sendable, Equatable {
 
     public static func == (lhs: PolicyFloor, rhs: PolicyFloor) -> Bool {
         lhs.limits == rhs.limits && lhs.tone == rhs.tone && lhs.quietHours?.start == rhs.quietHours?.start
-            && lhs.quietHours?.end == rhs.quietHours?.end && lhs.situations == rhs.situations
+            && lhs.quietHours?.end == rhs.quietHours?.end && lhs.quietHoursZone == rhs.quietHoursZone && lhs.situations == rhs.situations
     }
 
     public static func parse(_ text: String, file: String, lexicons: Set<String>) -> Result<PolicyFloor, PersonaFileErrors> {
@@ -33,7 +35,14 @@ public struct PolicyFloor: Sendable, Equatable {
             return .failure(PersonaFileErrors([error]))
         }
         var floor = PolicyFloor()
-        if let fields = reader.fields(root, "", allowed: ["limits", "tone", "quiet_hours", "situations", "support"]) {
+        if let fields = reader.fields(root, "", allowed: ["limits", "tone", "quiet_hours", "quiet_hours_zone", "situations", "support"]) {
+            if let node = fields["quiet_hours_zone"], let name = reader.string(node, "quiet_hours_zone", allowEmpty: false, maxLength: 64) {
+                if let zone = TimeZone(identifier: name) {
+                    floor.quietHoursZone = zone
+                } else {
+                    reader.error(node, "quiet_hours_zone", "\"\(name)\" is not an IANA time zone name like Asia/Shanghai or Europe/Berlin")
+                }
+            }
             if let node = fields["situations"] {
                 for (situation, action) in SituationPolicy.parseActions(node, "situations", &reader) { floor.situations.actions[situation] = action }
             }
@@ -61,6 +70,13 @@ public struct PolicyFloor: Sendable, Equatable {
         }
         guard let start = hour(parts[0]), let end = hour(parts[1]) else { return nil }
         return (start, end)
+    }
+
+    /// The hour (0–23) of the quiet hours' time zone at `milliseconds` since 1970.
+    public func hour(atMilliseconds milliseconds: Int64) -> Int {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = quietHoursZone
+        return calendar.component(.hour, from: Date(timeIntervalSince1970: Double(milliseconds) / 1000))
     }
 
     /// Whether `hour` (0–23) falls in the quiet hours.

@@ -15,6 +15,8 @@ public struct Persona: Sendable, Equatable {
     public var situations: [Situation: SituationAction] = [:]
     /// Where it was loaded from, for messages.
     public var source: String
+    /// A card's tags, kept for listings and search.
+    public var tags: [String] = []
 
     public init(id: String, name: String, bio: String = "", enabled: Bool = true, voice: Voice = .init(), triggers: Triggers = .init(),
                 limits: Limits = .init(), tone: Tone = .init(), responder: ResponderSettings = .init(), source: String = "") {
@@ -37,6 +39,16 @@ public struct Persona: Sendable, Equatable {
 public struct Voice: Sendable, Equatable {
     public enum Style: String, Sendable, CaseIterable { case formal, neutral, playful, deadpan }
 
+    /// The languages `voice.language` may name: those the offline engine writes and the language
+    /// check can verify, with `match` (the language of what is answered).
+    public static let languages: [String: TextScript.Language] = [
+        "en": .english, "en-US": .english, "en-GB": .english,
+        "zh": .chinese, "zh-CN": .chinese, "zh-TW": .chinese, "zh-Hans": .chinese, "zh-Hant": .chinese,
+    ]
+
+    /// The fixed language of this voice, nil for `match`.
+    public var fixedLanguage: TextScript.Language? { Self.languages[language] }
+
     public struct Example: Sendable, Equatable {
         public var post: String
         public var reply: String
@@ -56,6 +68,9 @@ public struct Voice: Sendable, Equatable {
     /// The author's own wording per situation and language (`voice.phrases`), used by the offline
     /// engine instead of its built-in phrasebook.
     public var phrases: [Situation: [TextScript.Language: [String]]] = [:]
+    /// The persona's own posts for a quiet feed (a card's `first_mes` and `alternate_greetings`);
+    /// the offline engine picks among them before its built-in questions.
+    public var openers: [String] = []
 
     public init() {}
 }
@@ -147,6 +162,9 @@ public struct ResponderSettings: Sendable, Equatable {
     public var maxConcurrency = 4
     /// Characters of thread context sent with a reply (the newest kept).
     public var contextBudget = 6000
+    /// Tokens (prompt and completion, as the provider reports them) this persona may spend per
+    /// UTC day; past it the fallback engine answers until midnight. nil: no cap.
+    public var maxTokensPerDay: Int?
     public var fallbackEngine = FallbackEngine.offline
     /// Provider-specific body fields, sent as they are typed in the file.
     public var extraBody: [String: JSONLiteral] = [:]

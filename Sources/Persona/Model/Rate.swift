@@ -37,6 +37,18 @@ public struct Rate: Sendable, Equatable, CustomStringConvertible {
         return Rate(count: count, period: period, burst: burst)
     }
 
+    /// What an author probably meant by a rate that does not parse: "5/minute", "5 per min" →
+    /// "5/min".
+    public static func suggestion(for text: String) -> String? {
+        var normalized = text.lowercased().trimmingWhitespace()
+        for (long, short) in [(" per ", "/"), ("per ", "/"), ("/minutes", "/min"), ("/minute", "/min"), ("/seconds", "/s"), ("/second", "/s"),
+                              ("/hours", "/h"), ("/days", "/d"), (" / ", "/")] {
+            normalized = normalized.replacingOccurrences(of: long, with: short)
+        }
+        guard normalized != text, let rate = parse(normalized) else { return nil }
+        return rate.description
+    }
+
     public var description: String {
         let unit =
             switch period {
@@ -81,6 +93,27 @@ public struct DelayRange: Sendable, Equatable, CustomStringConvertible {
         return DelayRange(single, single)
     }
 
+    /// What an author probably meant by a delay that does not parse: "2-8s" → "2s..8s", and a
+    /// range written backwards → the right way round.
+    public static func suggestion(for text: String) -> String? {
+        let trimmed = text.trimmingWhitespace()
+        if let range = trimmed.range(of: ".."), let lower = DurationSyntax.parse(String(trimmed[..<range.lowerBound])),
+            let upper = DurationSyntax.parse(String(trimmed[range.upperBound...])), lower > upper
+        {
+            return "\(DurationSyntax.format(upper))..\(DurationSyntax.format(lower))"
+        }
+        for separator in ["-", " to ", "~", "–"] {
+            let parts = trimmed.components(separatedBy: separator)
+            guard parts.count == 2 else { continue }
+            let unit = String(parts[1].drop { $0.isNumber || $0 == "." })
+            let lower = DurationSyntax.parse(parts[0]) ?? DurationSyntax.parse(parts[0] + unit)
+            if let lower, let upper = DurationSyntax.parse(parts[1]), lower <= upper {
+                return "\(DurationSyntax.format(lower))..\(DurationSyntax.format(upper))"
+            }
+        }
+        return nil
+    }
+
     /// A delay within the range, picked with `random` in 0..<1.
     public func pick(_ random: Double) -> Duration {
         lower + (upper - lower) * random
@@ -98,10 +131,22 @@ public enum DurationSyntax {
         let units: [(String, Int64)] = [("ms", 1), ("s", 1000), ("m", 60_000), ("min", 60_000), ("h", 3_600_000), ("d", 86_400_000)]
         for (suffix, milliseconds) in units.sorted(by: { $0.0.count > $1.0.count }) where trimmed.hasSuffix(suffix) {
             let number = trimmed.dropLast(suffix.count)
-            guard !number.isEmpty, number.allSatisfy(\.isNumber), let value = Int64(number), value <= Int64.max / milliseconds else {
+            // Whole numbers, or decimals such as "1.5s" (to the millisecond).
+            let parts = number.split(separator: ".", omittingEmptySubsequences: false)
+            guard (1...2).contains(parts.count), parts.allSatisfy({ !$0.isEmpty && $0.allSatisfy(\.isASCII) && $0.allSatisfy(\.isNumber) }),
+                let whole = Int64(parts[0]), whole <= Int64.max / milliseconds
+            else {
                 continue
             }
-            return .milliseconds(value * milliseconds)
+            var total = whole * milliseconds
+            if parts.count == 2 {
+                let digits = parts[1].prefix(9)
+                guard let fraction = Int64(digits) else { continue }
+                var scale: Int64 = 1
+                for _ in 0..<digits.count { scale *= 10 }
+                total += fraction * milliseconds / scale
+            }
+            return .milliseconds(total)
         }
         return nil
     }

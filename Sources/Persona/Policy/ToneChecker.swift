@@ -57,12 +57,7 @@ public struct ToneChecker: Sendable {
         tone = persona.tone
         self.lexicons = persona.tone.avoidTopics.compactMap { lexicons[$0] }
         bannedPhrases = persona.tone.bannedPhrases.map(MatchTerm.init)
-        switch persona.voice.language {
-        case "match": language = TextScript.language(of: text)
-        case "zh", "zh-CN", "zh-TW", "zh-Hans", "zh-Hant": language = .chinese
-        case "en", "en-US", "en-GB": language = .english
-        default: language = nil
-        }
+        language = persona.voice.fixedLanguage ?? TextScript.language(of: text)
     }
 
     /// Lets a reply be as long as `characters` when the persona's limit is lower: the operator's

@@ -1,3 +1,5 @@
+import Foundation
+
 /// What `gatewayd persona preview` shows: what the bot would do with a post (or a comment under
 /// it) and why — trigger, limits, each attempt, each policy check, the final reply or silence.
 public struct PersonaPreview: Sendable {
@@ -21,6 +23,8 @@ public struct PersonaPreview: Sendable {
         public var reading: SituationReading?
         /// Fit violations caught on the way (unfit replies that were not published).
         public var unfit: [Violation] = []
+        /// The example whose post is most like the one answered, and how alike (0 to 1).
+        public var closestExample: (example: Voice.Example, similarity: Double)?
     }
 
     /// - Parameter forceTrigger: answer even when no trigger (or the chance roll) would, to see
@@ -39,6 +43,10 @@ public struct PersonaPreview: Sendable {
         let planner = TurnPlanner(persona: persona, catalog: catalog)
         let reading = planner.read(target)
         lines.append("situation: \(reading.summary)")
+        let closest = OfflineResponder.closestExample(to: target, among: persona.voice.examples)
+        if let (example, score) = closest {
+            lines.append("closest example: \"\(example.post)\" (similarity \(String(format: "%.2f", score)); the offline engine uses it from \(OfflineResponder.exampleThreshold))")
+        }
         let item = TriggerMatcher.Item(text: target, isPost: parent == nil, repliesToPersona: parent != nil, asksIfBot: reading.contains(.asksIfBot))
         var addressed = parent != nil
         if let match = TriggerMatcher.match(persona, item: item, random: &random) {
@@ -51,12 +59,12 @@ public struct PersonaPreview: Sendable {
         } else {
             lines.append("trigger: none matched (new_post \(persona.triggers.newPost.map { "chance \($0.chance)" } ?? "off"), mention, keywords \(persona.triggers.keywords))")
             lines.append("silence: nothing to answer")
-            return Report(lines: lines, reply: nil, reading: reading)
+            return Report(lines: lines, reply: nil, reading: reading, closestExample: closest)
         }
         let depth = parent == nil ? 0 : 1
         if let refusal = ConversationRules.check(persona: persona, chain: [false], replyDepth: depth) {
             lines.append("silence: refused by \(refusal.rawValue)")
-            return Report(lines: lines, reply: nil, reading: reading)
+            return Report(lines: lines, reply: nil, reading: reading, closestExample: closest)
         }
         let limits = persona.limits
         lines.append(
@@ -65,7 +73,7 @@ public struct PersonaPreview: Sendable {
         switch planner.decide(target: target, post: post, reading: reading, addressed: addressed) {
         case .silent(let rule, let detail):
             lines.append("silence: \(rule.rawValue): \(detail)")
-            return Report(lines: lines, reply: nil, reading: reading)
+            return Report(lines: lines, reply: nil, reading: reading, closestExample: closest)
         case .reply(let decided):
             plan = decided
         }
@@ -79,7 +87,7 @@ public struct PersonaPreview: Sendable {
             lines.append("\(failure)")
             guard let fallback else {
                 lines.append("silence: the model failed and fallback_engine is none")
-                return Report(lines: lines, reply: nil, reading: reading)
+                return Report(lines: lines, reply: nil, reading: reading, closestExample: closest)
             }
             lines.append("fallback: the \(fallback.engine) engine answers instead (fallback_engine)")
             outcome = try await policy.run(request, responder: fallback)
@@ -98,6 +106,6 @@ public struct PersonaPreview: Sendable {
         } else {
             lines.append("silence: \(outcome.reason)")
         }
-        return Report(lines: lines, reply: outcome.reply, reading: reading, unfit: ReplyPolicy.unfit(outcome))
+        return Report(lines: lines, reply: outcome.reply, reading: reading, unfit: ReplyPolicy.unfit(outcome), closestExample: closest)
     }
 }

@@ -88,12 +88,22 @@ public struct OfflineResponder: Responder {
     }
 
     private func matchingExample(_ request: ReplyRequest, target: String) -> String? {
-        let terms = TextScript.terms(target)
         let examples = request.persona.voice.examples.filter { TextScript.language(of: $0.reply) == request.language }
-        guard let (example, score) = best(examples, by: { Self.similarity(terms, TextScript.terms(Self.withoutMentions($0.post))) }), score >= 0.5 else {
-            return nil
-        }
+        guard let (example, score) = Self.closestExample(to: target, among: examples), score >= Self.exampleThreshold else { return nil }
         return example.reply
+    }
+
+    /// How similar a post must be to an example's post for the offline engine to give its reply.
+    public static let exampleThreshold = 0.5
+
+    /// The example whose post is most like `text`, with its similarity (above 0, up to 1); nil
+    /// when none shares a word with it.
+    public static func closestExample(to text: String, among examples: [Voice.Example]) -> (Voice.Example, Double)? {
+        let terms = TextScript.terms(text)
+        guard let best = examples.map({ ($0, similarity(terms, TextScript.terms(withoutMentions($0.post)))) }).max(by: { $0.1 < $1.1 }),
+            best.1 > 0
+        else { return nil }
+        return best
     }
 
     /// A question: answered from the persona's knowledge when a fact shares at least two terms
@@ -134,8 +144,10 @@ public struct OfflineResponder: Responder {
     private func opener(_ request: ReplyRequest, phrases: Phrasebook, random: inout SeededRandom) -> String {
         let knowledge = request.persona.voice.knowledge.filter { TextScript.language(of: $0) == request.language }
         let separator = request.language == .chinese ? "" : " "
-        var options: [String] = phrases.openerQuestions
-        for fact in knowledge {
+        // The persona's own openers (a card's greetings), in the language asked for, come first.
+        let own = request.persona.voice.openers.filter { TextScript.language(of: $0) == request.language }
+        var options: [String] = own.isEmpty ? phrases.openerQuestions : own
+        for fact in own.isEmpty ? knowledge : [] {
             for template in phrases.openerFact {
                 for question in phrases.openerQuestions {
                     options.append(template.replacingOccurrences(of: "{fact}", with: fact) + separator + question)

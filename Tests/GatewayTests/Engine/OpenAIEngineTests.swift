@@ -202,6 +202,41 @@ struct OpenAIEngineTests {
         #expect(h.reports.withLockedValue { $0.last?.requests } == 2)
     }
 
+    @Test("a model nothing listens for fails at once as engine.connection, without the HTTP client's own retries or the deadline")
+    func modelDown() async throws {
+        let h = try await harness()
+        defer { Task { await h.fake.stop() } }
+        // A port that was free a moment ago: connecting to it is refused.
+        let port = try RawSocket.closedPort()
+        let started = ContinuousClock.now
+        let (_, failure) = await h.run(h.persona("unreachable") {
+            $0.baseURL = "http://127.0.0.1:\(port)/v1"
+            $0.timeout = .seconds(20)
+            $0.deadline = .seconds(45)
+            $0.maxRetries = 2
+        })
+        #expect(failure?.kind == .connection)
+        #expect(failure?.unreachable == true)
+        // The 45 s deadline is what it waited before; well under it is the point, not a figure.
+        #expect(ContinuousClock.now - started < .seconds(10))
+    }
+
+    @Test("max_tokens_per_day: the usage the provider reports is counted, and past the cap no request is made")
+    func tokenBudget() async throws {
+        let h = try await harness()
+        defer { Task { await h.fake.stop() } }
+        // DeepSeek's recorded stream reports 17 + 9 tokens.
+        h.fake.script("deepseek-chat", ProviderRecordings.deepSeek(["One.", " Two."]))
+        let persona = h.persona("deepseek-chat") { $0.maxTokensPerDay = 40 }
+        #expect(await h.run(persona).failure == nil)
+        #expect(h.engines.tokensToday(persona.id) == 26)
+        #expect(await h.run(persona).failure == nil, "26 of 40 spent: one more may go")
+        let (_, failure) = await h.run(persona)
+        #expect(failure?.kind == .budget)
+        #expect(h.fake.requests(for: "deepseek-chat") == 2, "no request past the cap")
+        #expect(h.engines.tokensToday(persona.id) == 52)
+    }
+
     @Test("500 every time: max_retries + 1 requests, then server_error")
     func serverErrorExhausted() async throws {
         let h = try await harness()

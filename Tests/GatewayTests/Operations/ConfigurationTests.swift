@@ -90,7 +90,7 @@ struct ConfigurationTests {
         ])
         #expect(settings.gateway.port == 9191)
         #expect(settings.gateway.dataDirectory == "/var/lib/gatewayd")
-        #expect(diagnostics.map(\.description) == ["$GATEWAYD_SESSIONS_HEARTBEAT:1:1: sessions.heartbeat: expected a duration like \"30s\", \"5m\" or \"2h\", got \"soon\""])
+        #expect(diagnostics.map(\.description) == ["$GATEWAYD_SESSIONS_HEARTBEAT:1:1: sessions.heartbeat: expected a duration like \"30s\", \"1.5s\", \"500ms\", \"5m\" or \"2h\", got \"soon\""])
     }
 
     @Test("JSON logs: one object per line with time, level, message and the session and request metadata")

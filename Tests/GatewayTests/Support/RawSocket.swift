@@ -37,4 +37,22 @@ final class RawSocket {
     }
 
     deinit { close(descriptor) }
+
+    /// A loopback port that was free a moment ago and has nothing listening on it now.
+    static func closedPort() throws -> Int {
+        let probe = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(probe) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = 0
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { pointer in
+                bind(probe, pointer, length) == 0 && getsockname(probe, pointer, &length) == 0
+            }
+        }
+        guard bound else { throw TestClientError(description: "no free port: \(errno)") }
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
 }

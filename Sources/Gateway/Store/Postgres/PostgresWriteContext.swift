@@ -260,6 +260,14 @@ struct PostgresWriteContext {
             let (_, userID) = try row.decode((Int64, String).self)
             if userID != author.id && !mentioned.contains(userID) { mentioned.append(userID) }
         }
+        // Bots whose names have spaces ("@Night Owl") are not one word; there are few of them.
+        let spaced = try await rows("SELECT id, name FROM users WHERE kind = 'bot' AND name LIKE '% %'").map { row in
+            let (id, name) = try row.decode((String, String).self)
+            return (id: id, name: name)
+        }
+        for userID in MentionScanner.spacedNames(in: body, among: spaced) where userID != author.id && !mentioned.contains(userID) {
+            mentioned.append(userID)
+        }
         try MentionScanner.checkCount(mentioned.count)
         return mentioned
     }

@@ -22,12 +22,17 @@ public struct EngineFailure: Error, Sendable, Equatable, CustomStringConvertible
         case missingKey = "missing_key"
         /// The circuit breaker is open after repeated failures; no request was made.
         case circuitOpen = "circuit_open"
+        /// The persona spent its `max_tokens_per_day`; no request was made.
+        case budget
     }
 
     public var kind: Kind
     public var detail: String
     /// The provider's `Retry-After`, when it sent one.
     public var retryAfter: Duration?
+    /// No connection could be made at all (refused, no such host): the model is down, and
+    /// trying again within this reply only delays the fallback.
+    public var unreachable = false
 
     public init(_ kind: Kind, _ detail: String) {
         self.kind = kind
@@ -39,8 +44,9 @@ public struct EngineFailure: Error, Sendable, Equatable, CustomStringConvertible
     /// Whether trying again may help. 4xx other than 429 will fail the same way again.
     var isRetryable: Bool {
         switch kind {
-        case .timeout, .connection, .rateLimited, .serverError, .cut: true
-        case .rejected, .malformed, .streamError, .missingKey, .circuitOpen: false
+        case .connection: !unreachable
+        case .timeout, .rateLimited, .serverError, .cut: true
+        case .rejected, .malformed, .streamError, .missingKey, .circuitOpen, .budget: false
         }
     }
 }

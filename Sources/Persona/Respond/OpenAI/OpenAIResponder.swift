@@ -4,6 +4,7 @@ import Logging
 import NIOConcurrencyHelpers
 import NIOCore
 import NIOHTTP1
+import NIOPosix
 
 /// What one reply from a model cost and how it ended, for metrics and logs.
 public struct EngineReport: Sendable {
@@ -34,6 +35,8 @@ public struct OpenAIResponder: Responder {
     let client: HTTPClient
     let environment: @Sendable (String) -> String?
     let report: @Sendable (EngineReport) -> Void
+    /// Tokens this persona has spent today (UTC), for `max_tokens_per_day`.
+    let tokensToday: @Sendable () -> Int
     let logger: Logger
     var retry = RetryPolicy()
 
@@ -60,6 +63,10 @@ public struct OpenAIResponder: Responder {
         defer {
             outcome.duration = .now - started
             report(outcome)
+        }
+        if let cap = settings.maxTokensPerDay, tokensToday() >= cap {
+            outcome.failure = .budget
+            throw EngineFailure(.budget, "spent its \(cap) tokens for today (max_tokens_per_day); the fallback answers until 00:00 UTC")
         }
         do {
             try await gate.enter()
@@ -144,6 +151,14 @@ public struct OpenAIResponder: Responder {
         }
     }
 
+    /// Whether no connection could be made at all: refused, no route, or no such host.
+    static func isUnreachable(_ error: any Error) -> Bool {
+        if error is NIOConnectionError || error is SocketAddressError { return true }
+        if let io = error as? IOError { return [ECONNREFUSED, EHOSTUNREACH, ENETUNREACH].contains(io.errnoCode) }
+        if let client = error as? HTTPClientError { return client == .connectTimeout }
+        return false
+    }
+
     /// One HTTP request and its stream.
     private func attempt(body: Data, key: String?, emit: @escaping @Sendable (String) -> Void) async throws -> ChatCompletionWire.Chunk.Usage? {
         var http = HTTPClientRequest(url: Self.endpoint(settings.baseURL ?? ""))
@@ -159,7 +174,9 @@ public struct OpenAIResponder: Responder {
         } catch is CancellationError {
             throw CancellationError()
         } catch {
-            throw EngineFailure(.connection, "could not reach \(settings.baseURL ?? ""): \(error)")
+            var failure = EngineFailure(.connection, "could not reach \(settings.baseURL ?? ""): \(error)")
+            failure.unreachable = Self.isUnreachable(error)
+            throw failure
         }
         guard response.status == .ok else { throw try await Self.failure(for: response) }
         let contentType = response.headers.first(name: "Content-Type") ?? ""
