@@ -30,7 +30,7 @@ struct CheckerMessageTests {
         ("voice:\n  language: no\n",
          #"alpha.yaml:4:13: voice.language: "no" is not a language the engines and the language check know; use match (answer in the language of the post) or one of en, en-GB, en-US, zh, zh-CN, zh-Hans, zh-Hant, zh-TW"#),
         ("tone:\n  avoid_topics: [sports]\n",
-         #"alpha.yaml:4:18: tone.avoid_topics[0]: there is no lexicon "sports" (/lexicons/sports.txt)"#),
+         #"alpha.yaml:4:18: tone.avoid_topics[0]: there is no lexicon "sports" (lexicons/sports.txt)"#),
     ])
     func messages(body: String, expected: String) {
         #expect(Self.firstProblem(body) == expected)

@@ -243,7 +243,7 @@ public enum PersonaParser {
             for (index, topic) in topics.enumerated() where !lexicons.contains(topic) {
                 let item = node.sequence.map { Array($0) }?[index]
                 reader.error(item ?? node, "\(path).avoid_topics[\(index)]",
-                             "there is no lexicon \"\(topic)\" (\((reader.file as NSString).deletingLastPathComponent)/lexicons/\(topic).txt)",
+                             "there is no lexicon \"\(topic)\" (\(((reader.file as NSString).deletingLastPathComponent as NSString).appendingPathComponent("lexicons/\(topic).txt")))",
                              suggestion: Spelling.suggestion(for: topic, among: lexicons.sorted()))
             }
             tone.avoidTopics = topics
