@@ -144,9 +144,11 @@ struct PersonaCommand: AsyncParsableCommand {
                 let report = try await preview.run(post: post, parent: nil, seed: seed, forceTrigger: forceTrigger)
                 if report.reply != nil { replies += 1 }
                 let decision = report.reply.map { "reply: \($0)" } ?? report.lines.last ?? "silence"
+                let trigger = report.lines.first { $0.hasPrefix("trigger:") }.map { String($0.dropFirst("trigger: ".count)) } ?? ""
                 if json {
-                    var row: [String: Any] = ["post": post, "situation": report.reading?.summary ?? "", "reply": report.reply ?? NSNull(),
-                                              "decision": decision]
+                    var row: [String: Any] = ["index": index + 1, "post": post, "situation": report.reading?.summary ?? "",
+                                              "trigger": trigger, "forced": forceTrigger, "reply": report.reply ?? NSNull(), "decision": decision,
+                                              "steps": report.lines]
                     if let (example, score) = report.closestExample {
                         row["closest_example"] = ["post": example.post, "reply": example.reply, "similarity": (score * 100).rounded() / 100]
                     }
@@ -154,6 +156,7 @@ struct PersonaCommand: AsyncParsableCommand {
                 } else {
                     print("\(index + 1). \(post)")
                     print("   situation: \(report.reading?.summary ?? "-")")
+                    print("   trigger: \(trigger)")
                     if let (example, score) = report.closestExample {
                         print("   closest example: \"\(example.post)\" (similarity \(String(format: "%.2f", score)))")
                     }
@@ -165,6 +168,9 @@ struct PersonaCommand: AsyncParsableCommand {
                 print(String(decoding: data, as: UTF8.self))
             } else {
                 print("\(posts.count) posts: \(replies) replies, \(posts.count - replies) silences\(forceTrigger ? " (triggers forced)" : "").")
+                if replies == 0 && !forceTrigger {
+                    print("Nothing triggered it: add --force-trigger to see what it would say where a mention or the chance roll was missing.")
+                }
             }
         }
     }

@@ -205,6 +205,24 @@ struct HTTPTests {
         #expect(plain.1["sec-websocket-extensions"] == nil)
     }
 
+    @Test("a path asked with a method it does not answer is 405 with Allow; a plain GET of the WebSocket endpoint is 426")
+    func methodsAndUpgrade() async throws {
+        let server = try await TestServer.start()
+        defer { Task { await server.stop() } }
+        let wrongMethod = try await server.http("DELETE", "/v1/feed")
+        #expect(wrongMethod.status == 405)
+        #expect(wrongMethod.headers["allow"] == "GET")
+        #expect(wrongMethod.json.object("error").string("code") == "bad_request")
+        let post = try await server.http("PUT", "/v1/posts/p_any")
+        #expect(post.status == 405)
+        #expect(post.headers["allow"] == "DELETE, GET")
+        #expect(try await server.http("GET", "/v1/nothing-here").status == 404, "a path that does not exist stays 404")
+        let plain = try await server.http("GET", "/v1/ws")
+        #expect(plain.status == 426)
+        #expect(plain.headers["upgrade"] == "websocket")
+        _ = try await server.connect()
+    }
+
     @Test("what held in the review stays held: a deflate bomb closes with 1009, a path out of the web root is 404")
     func reviewHeld() async throws {
         let server = try await TestServer.start()

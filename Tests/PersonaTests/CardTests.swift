@@ -41,7 +41,9 @@ struct CardTests {
         #expect(persona.voice.knowledge.contains("Mira works at the city library."))
         #expect(!persona.voice.knowledge.contains("A hidden entry."), "a disabled book entry is left out")
         #expect(persona.tags == ["books", "cozy"])
-        #expect(persona.voice.examples == [.init(post: "Any tips?", reply: "Read one chapter a night, you.")])
+        #expect(persona.voice.examples == [.init(post: "Any tips?", reply: "Read one chapter a night.")], "a name it does not know is left out")
+        #expect(CharacterCard.macros("今天{{user}}有没有出去走走？", name: "Sol") == "今天你有没有出去走走？")
+        #expect(CharacterCard.macros("Good to see {{user}} here", name: "Sol") == "Good to see you here")
         #expect(persona.triggers.newPost?.chance == 0.5, "SillyTavern's talkativeness when the card says none")
     }
 
@@ -79,6 +81,21 @@ struct CardTests {
         let catalog = PersonaCatalog.load(directory: try directory(with: Self.card("chara_card_v2"), sidecar: "voice:\n  system_prompt: no\n"))
         let problem = try #require(catalog.allDiagnostics.first { $0.severity == .error })
         #expect(problem.file.hasSuffix("mira.persona.yaml") && problem.line == 2 && problem.path == "voice.system_prompt", "\(problem)")
+    }
+
+    @Test("card fields of the wrong type are named, not ignored", arguments: [
+        (#"{"name": 42}"#, "data.name"),
+        (#"{"name": "Mira", "alternate_greetings": "hello there"}"#, "data.alternate_greetings"),
+        (#"{"name": "Mira", "first_mes": 5}"#, "data.first_mes"),
+        (#"{"name": "Mira", "extensions": {"talkativeness": "lots"}}"#, "data.extensions.talkativeness"),
+    ])
+    func wrongTypes(data: String, path: String) throws {
+        let card = Data(#"{"spec": "chara_card_v2", "data": "#.utf8) + Data(data.utf8) + Data("}".utf8)
+        guard case .failure(let errors) = CharacterCard.parse(card, file: "mira.json", id: "mira") else {
+            Issue.record("accepted")
+            return
+        }
+        #expect(errors.diagnostics.first?.path == path)
     }
 
     @Test("broken card JSON says where")

@@ -152,6 +152,23 @@ struct SituationTests {
         TurnPlanner(persona: persona, catalog: catalog).decide(target: post, post: post)
     }
 
+    @Test("someone in crisis is answered in their own language, whatever language the persona writes in")
+    func supportInThePostersLanguage() async throws {
+        var persona = Persona(id: "sol", name: "Sol")
+        persona.voice.language = "zh"
+        guard case .reply(let plan) = plan(persona, "I just want it all to stop, I can't do this anymore") else {
+            Issue.record("self-harm is answered with support")
+            return
+        }
+        #expect(plan.language == .english)
+        #expect(plan.checker.language == .english)
+        let outcome = try await ReplyPolicy(persona: persona, checker: plan.checker).run(
+            plan.request(post: "I just want it all to stop, I can't do this anymore", parent: nil, seed: 1), responder: OfflineResponder())
+        let reply = try #require(outcome.reply)
+        #expect(TextScript.language(of: reply) == .english, "\(reply)")
+        #expect(!reply.contains("12356"), "not another country's help line")
+    }
+
     func careless() -> Persona {
         var persona = Persona(id: "party", name: "Party")
         persona.voice.style = .playful

@@ -8,7 +8,9 @@ import NIOCore
 public enum HTTPRoutes {
     static func router(runtime: GatewayRuntime, runner: BotRunner) -> Router<GatewayRequestContext> {
         let router = Router(context: GatewayRequestContext.self)
+        let routes = RouteTable()
         router.add(middleware: ErrorMiddleware())
+        router.add(middleware: MethodNotAllowed(table: routes))
         router.add(middleware: ProxiedClientLimit(limiter: runtime.connectionLimiter))
         router.add(middleware: TokenCheck(tokens: runtime.tokens))
 
@@ -112,6 +114,14 @@ public enum HTTPRoutes {
 
         AdminRoutes.add(to: router, runtime: runtime, runner: runner)
         DevLogin.add(to: router, runtime: runtime)
+        // Reached only without an Upgrade header: upgrades are taken before the router.
+        router.get(RouterPath(GatewayWebSocketUpgrader.path)) { _, _ in
+            var response = ErrorMiddleware.response(for: .badRequest("\(GatewayWebSocketUpgrader.path) is the WebSocket endpoint; connect with a WebSocket client (Upgrade: websocket)."))
+            response.status = .upgradeRequired
+            response.headers[.upgrade] = "websocket"
+            return response
+        }
+        routes.fill(from: router.routes)
         return router
     }
 

@@ -51,7 +51,7 @@ public struct GatewayError: Error, Sendable, Equatable, CustomStringConvertible 
 }
 
 /// WebSocket close codes the server sends (PROTOCOL.md section 2).
-public enum CloseCode: UInt16, Sendable {
+public enum CloseCode: UInt16, Sendable, CaseIterable {
     case normal = 1000
     case protocolError = 1002
     case unsupportedData = 1003

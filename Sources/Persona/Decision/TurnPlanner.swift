@@ -98,9 +98,13 @@ public struct TurnPlanner: Sendable {
         if persona.responder.engine == .offline && situation == .other && reading.unsure && !addressed {
             return .silent(.situationUnsure, detail: "\(reading.summary): nothing good to say")
         }
-        let language = checker.language ?? TextScript.language(of: target)
+        var language = checker.language ?? TextScript.language(of: target)
         var support: String?
         if situation == .selfHarm {
+            // Someone in crisis is answered in their own language, and with their own region's
+            // help lines, whatever language the persona writes in.
+            language = TextScript.language(of: target)
+            checker.require(language)
             support = catalog.policy.situations.support[language] ?? SituationPolicy.defaultSupport[language]
             // The operator's help text is owed in full, whatever the persona's length limit.
             checker.raiseLengthLimit(to: (support?.count ?? 0) + 200)

@@ -31,8 +31,15 @@ public enum CharacterCard {
         guard let card = root["data"] as? [String: Any] else {
             return failure("a \(spec) card keeps its fields under \"data\"", path: "data")
         }
+        if let value = card["name"], !(value is String) { return failure("expected the name as text, got \(value)", path: "data.name") }
         let name = (card["name"] as? String)?.trimmingWhitespace() ?? ""
         guard !name.isEmpty else { return failure("the card has no name", path: "data.name") }
+        for (key, value) in card where ["description", "personality", "scenario", "first_mes", "mes_example", "system_prompt"].contains(key) {
+            if !(value is String) { return failure("expected text, got \(value)", path: "data.\(key)") }
+        }
+        if let greetings = card["alternate_greetings"], !(greetings is [String]) {
+            return failure("expected a list of texts", path: "data.alternate_greetings")
+        }
         func text(_ key: String) -> String {
             macros((card[key] as? String)?.trimmingWhitespace() ?? "", name: name)
         }
@@ -56,19 +63,30 @@ public enum CharacterCard {
         var chance = defaultTalkativeness
         if let extensions = card["extensions"] as? [String: Any], let talkativeness = extensions["talkativeness"] {
             let value = (talkativeness as? Double) ?? Double((talkativeness as? String) ?? "")
-            if let value, (0...1).contains(value) { chance = value }
+            guard let value, (0...1).contains(value) else {
+                return failure("expected a number from 0 to 1, got \(talkativeness)", path: "data.extensions.talkativeness")
+            }
+            chance = value
         }
         persona.triggers.newPost = chance > 0 ? .init(chance: chance, delay: DelayRange(.seconds(2), .seconds(8))) : nil
         return .success(persona)
     }
 
     /// A card's macros: `{{char}}` (or `<BOT>`) is the persona's name; `{{user}}` (or `<USER>`),
-    /// in a feed, is whoever it answers.
+    /// in a feed, is whoever it answers, whose name it does not know: addressed by name it is
+    /// left out ("…, {{user}}?" → "…?"), otherwise it is "you", or 你 in Chinese text.
     static func macros(_ text: String, name: String) -> String {
         var result = text
         for macro in ["{{char}}", "<BOT>", "{{Char}}", "{{CHAR}}", "<bot>"] { result = result.replacingOccurrences(of: macro, with: name) }
-        for macro in ["{{user}}", "<USER>", "{{User}}", "{{USER}}", "<user>"] { result = result.replacingOccurrences(of: macro, with: "you") }
-        return result
+        for macro in ["<USER>", "{{User}}", "{{USER}}", "<user>"] { result = result.replacingOccurrences(of: macro, with: "{{user}}") }
+        guard result.contains("{{user}}") else { return result }
+        if TextScript.language(of: result.replacingOccurrences(of: "{{user}}", with: "")) == .chinese {
+            return result.replacingOccurrences(of: "{{user}}", with: "你")
+        }
+        for (vocative, plain) in [(", {{user}}", ""), ("{{user}}, ", "")] {
+            result = result.replacingOccurrences(of: vocative, with: plain)
+        }
+        return result.replacingOccurrences(of: "{{user}}", with: "you")
     }
 
     /// The enabled entries of a `character_book`, as facts the persona knows.

@@ -66,6 +66,13 @@ public struct PersonaCatalog: Sendable {
             case .failure(let errors): catalog.diagnostics[policyPath, default: []] += errors.diagnostics
             }
         }
+        for sidecar in files.sidecars where !files.cards.contains(where: { PersonaDirectory.sidecar(of: $0) == sidecar }) {
+            let name = (sidecar as NSString).lastPathComponent
+            let base = String(name.prefix { $0 != "." })
+            catalog.diagnostics[sidecar, default: []].append(Diagnostic(
+                .warning, file: sidecar, line: 1, column: 1, path: "",
+                message: "this sidecar belongs to no card, so nothing reads it; the sidecar of \(base).json is \(base)\(PersonaDirectory.sidecarSuffix)"))
+        }
         var idFiles: [String: String] = [:]
         for path in files.personas + files.cards {
             let parsed: Result<Persona, PersonaFileErrors>
@@ -171,6 +178,8 @@ public enum PersonaDirectory {
     public struct Files: Equatable, Sendable {
         public var personas: [String] = []
         public var cards: [String] = []
+        /// `<card>.persona.yaml` files, each read with its card.
+        public var sidecars: [String] = []
         public var lexicons: [String] = []
         public var policy: String?
         public var situations: String?
@@ -199,9 +208,9 @@ public enum PersonaDirectory {
             let path = (directory as NSString).appendingPathComponent(entry)
             if entry == "policy.yaml" || entry == "policy.yml" {
                 files.policy = path
-            } else if entry.hasSuffix(PersonaDirectory.sidecarSuffix) {
+            } else if entry.hasSuffix(PersonaDirectory.sidecarSuffix) || entry.hasSuffix(".persona.yml") {
                 // Read with its card, not as a persona of its own.
-                continue
+                files.sidecars.append(path)
             } else if entry.hasSuffix(".yaml") || entry.hasSuffix(".yml") {
                 files.personas.append(path)
             } else if entry.hasSuffix(".json") {

@@ -49,7 +49,7 @@ public struct ToneChecker: Sendable {
     public let lexicons: [Lexicon]
     private let bannedPhrases: [MatchTerm]
     /// The language a reply must be in, or nil when any will do.
-    public let language: TextScript.Language?
+    public private(set) var language: TextScript.Language?
     /// The situation of what it answers, when known: the reply must fit it too.
     public var fit: FitCheck?
 
@@ -58,6 +58,12 @@ public struct ToneChecker: Sendable {
         self.lexicons = persona.tone.avoidTopics.compactMap { lexicons[$0] }
         bannedPhrases = persona.tone.bannedPhrases.map(MatchTerm.init)
         language = persona.voice.fixedLanguage ?? TextScript.language(of: text)
+    }
+
+    /// Requires the reply in `language`, whatever the persona's own: support for someone in
+    /// crisis is owed in the language they wrote in.
+    public mutating func require(_ language: TextScript.Language) {
+        self.language = language
     }
 
     /// Lets a reply be as long as `characters` when the persona's limit is lower: the operator's

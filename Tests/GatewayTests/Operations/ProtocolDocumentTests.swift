@@ -75,4 +75,13 @@ struct ProtocolDocumentTests {
         }
         #expect(routes >= 15)
     }
+
+    @Test("docs/protocol.md, the client authors' guide, names every op, close code and error code the server has")
+    func guideCoversTheProtocol() throws {
+        let guide = try String(contentsOfFile: ConfigurationTests.repositoryRoot + "/docs/protocol.md", encoding: .utf8)
+        for op in try Self.clientOps() { #expect(guide.contains("`\(op)`") || guide.contains("\"op\":\"\(op)\""), "client op \(op)") }
+        for code in ErrorCode.allCases { #expect(guide.contains("`\(code.rawValue)`"), "error code \(code.rawValue)") }
+        for code in CloseCode.allCases where code.rawValue >= 4000 { #expect(guide.contains("\(code.rawValue)"), "close code \(code.rawValue)") }
+        for stream in ["`feed`", "`thread:<post_id>`", "`user:<user_id>`"] { #expect(guide.contains(stream)) }
+    }
 }
