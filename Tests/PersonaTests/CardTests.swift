@@ -108,5 +108,13 @@ struct CardTests {
         let problem = try #require(errors.diagnostics.first)
         #expect(problem.line == 2, "\(problem)")
         #expect(problem.message.contains("not valid JSON"))
+        // Columns count characters, not bytes, after Chinese text.
+        let chinese = "{\"spec\": \"chara_card_v2\",\n \"data\": {\"name\": \"小太阳\" \"x\": 1}}"
+        guard case .failure(let more) = CharacterCard.parse(Data(chinese.utf8), file: "c.json", id: "card") else {
+            Issue.record("accepted")
+            return
+        }
+        #expect(more.diagnostics.first?.line == 2)
+        #expect(more.diagnostics.first?.column == 25, "at the second string, counted in characters: \(String(describing: more.diagnostics.first))")
     }
 }

@@ -99,7 +99,8 @@ public enum CharacterCard {
         }
     }
 
-    /// Line and column of a JSON error, from the character offset Foundation reports.
+    /// Line and column (in characters) of a JSON error, from the byte offset Foundation reports
+    /// as "around character N".
     static func position(of error: any Error, in data: Data) -> (line: Int, column: Int) {
         let detail = ((error as NSError).userInfo[NSDebugDescriptionErrorKey] as? String) ?? ""
         guard let range = detail.range(of: "character "),
@@ -107,12 +108,12 @@ public enum CharacterCard {
         else { return (1, 1) }
         var line = 1
         var column = 1
-        for (index, scalar) in String(decoding: data, as: UTF8.self).unicodeScalars.enumerated() {
-            if index >= offset { break }
-            if scalar == "\n" {
+        for byte in data.prefix(offset) {
+            if byte == UInt8(ascii: "\n") {
                 line += 1
                 column = 1
-            } else {
+            } else if byte & 0xC0 != 0x80 {
+                // A continuation byte of UTF-8 is no character of its own.
                 column += 1
             }
         }
