@@ -58,6 +58,20 @@ struct CheckerMessageTests {
         #expect(warnings.contains { $0.hasSuffix("pw.yaml:7:3: warning: tone.max_chars: lowered to 100 by the platform policy") })
     }
 
+    @Test("an author's phrase the fit check would refuse is flagged by check, at its list, not first found by a grieving reader")
+    func unfitPhrases() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("phrases-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: directory + "/situations", withIntermediateDirectories: true)
+        let shipped = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("personas/situations/rules.yaml").path
+        try FileManager.default.copyItem(atPath: shipped, toPath: directory + "/situations/rules.yaml")
+        try "id: mochi\nname: Mochi\nvoice:\n  phrases:\n    grief:\n      zh: [\"节哀！🙏\"]\n      en: [\"I am so sorry. Thinking of you.\"]\n"
+            .write(toFile: directory + "/mochi.yaml", atomically: true, encoding: .utf8)
+        let warnings = PersonaCatalog.load(directory: directory).allDiagnostics.filter { $0.severity == .warning }.map(\.description)
+        #expect(warnings.count == 1, "\(warnings)")
+        #expect(warnings.first?.hasSuffix(#"mochi.yaml:6:7: warning: voice.phrases.grief.zh: "节哀！🙏" would never be posted: an emoji on a grief post (fit.careful_register)"#) == true)
+    }
+
     @Test("a file whose name differs from its id is flagged as a warning at the id line")
     func fileNameMismatch() throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("names-\(UUID().uuidString)").path

@@ -105,6 +105,7 @@ public struct PersonaCatalog: Sendable {
                 }
                 let (tightened, notes) = catalog.policy.apply(to: persona)
                 catalog.personas[persona.id] = tightened
+                catalog.diagnostics[path, default: []] += unfitPhrases(of: tightened, file: path, catalog: catalog)
                 let text = notes.isEmpty ? "" : ((try? String(contentsOfFile: path, encoding: .utf8)) ?? "")
                 for note in notes {
                     // "limits.replies tightened to …": shown at that field when the file writes it.
@@ -152,6 +153,32 @@ public struct PersonaCatalog: Sendable {
 
     private static func unreadable(_ path: String) -> PersonaFileErrors {
         PersonaFileErrors([Diagnostic(file: path, line: 1, column: 1, path: "", message: "the file cannot be read")])
+    }
+
+    /// The author's own phrases that the fit check would refuse in their situation (cheer on
+    /// grief, an AI disclosure without "AI" …): each would be dropped at run time, so `check`
+    /// says so now, at the phrase's list.
+    private static func unfitPhrases(of persona: Persona, file: String, catalog: PersonaCatalog) -> [Diagnostic] {
+        guard !persona.voice.phrases.isEmpty, !catalog.situations.isEmpty else { return [] }
+        let text = (try? String(contentsOfFile: file, encoding: .utf8)) ?? ""
+        var found: [Diagnostic] = []
+        for (situation, byLanguage) in persona.voice.phrases.sorted(by: { $0.key.rawValue < $1.key.rawValue }) {
+            var checker = ToneChecker(persona: persona, lexicons: catalog.lexicons, answering: "")
+            checker.fit = FitCheck(reading: SituationReading(situations: [situation]), rules: catalog.situations, personaName: persona.name)
+            for (language, phrases) in byLanguage.sorted(by: { $0.key.rawValue < $1.key.rawValue }) {
+                let path = "voice.phrases.\(situation.rawValue).\(language.rawValue)"
+                for phrase in phrases {
+                    let sample = phrase.replacingOccurrences(of: "{name}", with: persona.name).replacingOccurrences(of: "{subject}", with: "it")
+                        .replacingOccurrences(of: "{help}", with: "a help line")
+                    guard let violation = checker.violations(in: sample).first(where: \.rule.isFit) else { continue }
+                    let position = YAMLSyntax.position(of: path, in: text)
+                    found.append(Diagnostic(
+                        .warning, file: file, line: position?.line ?? 1, column: position?.column ?? 1, path: path,
+                        message: "\"\(phrase)\" would never be posted: \(violation.detail) (\(violation.rule.rawValue))"))
+                }
+            }
+        }
+        return found
     }
 
     /// The line number of a file's top-level `id:` line.
