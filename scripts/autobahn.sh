@@ -27,15 +27,8 @@ if [ ! -x "$work/venv/bin/wstest" ]; then
         2>&1 | grep -v DEPRECATION || true
 fi
 
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-data=$(mktemp -d)
-"$binary" serve --conformance-echo --port "$port" --data "$data" --personas "$data/none" --log-level warning > "$work/gatewayd.log" 2>&1 &
-server=$!
-trap 'kill $server 2>/dev/null || true; rm -rf "$data"' EXIT
-for _ in $(seq 1 100); do
-    curl -sf "http://127.0.0.1:$port/healthz" >/dev/null && break
-    sleep 0.1
-done
+. scripts/gateway-process.sh
+start_gateway "$binary" "$work/gatewayd.log" --conformance-echo --personas "$work/no-personas" --log-level warning
 
 if [ "$full" = "--full" ]; then
     cases='["1.*", "2.*", "3.*", "4.*", "5.*", "6.*", "7.*", "8.*", "9.*", "10.*", "12.*", "13.*"]'

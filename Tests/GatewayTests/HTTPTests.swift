@@ -134,6 +134,42 @@ struct HTTPTests {
         #expect(noClientID.json.object("error").string("message")?.contains("client_id") == true)
     }
 
+    @Test("ids, names and bodies are checked as the OpenAPI document states them, and the document states the configured limit")
+    func documentedConstraints() async throws {
+        let server = try await TestServer.start { $0.maxBodyScalars = 500 }
+        defer { Task { await server.stop() } }
+        let token = try await server.token("u_writer")
+        let post = try await server.http("POST", "/v1/posts", token: token, body: ["body": "hello", "client_id": "p"]).json.object("post").string("id")!
+        let comment = try await server.http("POST", "/v1/posts/\(post)/comments", token: token, body: ["body": "hi", "client_id": "c"])
+            .json.object("comment").string("id")!
+        // A malformed cursor is a mistake to report, not an empty or a full page.
+        for path in ["/v1/feed?before=zzz", "/v1/feed?before=\(comment)", "/v1/posts/\(post)/comments?after=\(post)"] {
+            let refused = try await server.http("GET", path)
+            #expect(refused.status == 400, "\(path)")
+        }
+        // Each delete path deletes its own kind only.
+        #expect(try await server.http("DELETE", "/v1/posts/\(comment)", token: token).status == 400)
+        #expect(try await server.http("DELETE", "/v1/comments/\(post)", token: token).status == 400)
+        #expect(try await server.http("GET", "/v1/posts/\(post)").json.object("post").int("comment_count") == 1)
+        // Bodies count scalars after trimming; names too, so that the schema's patterns are exact.
+        let padded = "  " + String(repeating: "a", count: 500) + " \r\n"
+        #expect(try await server.http("POST", "/v1/posts", token: token, body: ["body": padded, "client_id": "long"]).status == 201)
+        #expect(try await server.http("POST", "/v1/posts", token: token, body: ["body": String(repeating: "a", count: 501), "client_id": "over"]).status == 413)
+        let emojiName = String(repeating: "🙂", count: 32)
+        #expect(try await server.http("POST", "/v1/dev/login", body: ["name": " \(emojiName) "]).json.object("user").string("name") == emojiName)
+        #expect(try await server.http("POST", "/v1/dev/login", body: ["name": "a\tb"]).status == 400)
+
+        let document = try await Self.text(server, "/v1/openapi.yaml")
+        #expect(document.contains("{0,498}") && !document.contains("{0,3998}"))
+        let page = try await Self.text(server, "/")
+        #expect(page.contains(#"<meta name="gatewayd:max-body-chars" content="500">"#))
+    }
+
+    static func text(_ server: TestServer, _ path: String) async throws -> String {
+        let (data, _) = try await URLSession.shared.data(from: URL(string: "http://127.0.0.1:\(server.port)\(path)")!)
+        return String(decoding: data, as: UTF8.self)
+    }
+
     @Test("health, readiness, metrics, personas and unknown paths")
     func operational() async throws {
         let server = try await TestServer.start(personas: ["kiki.yaml": "id: kiki\nname: Kiki\n"])

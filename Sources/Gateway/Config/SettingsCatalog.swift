@@ -35,7 +35,7 @@ enum SettingsCatalog {
             integer("writes", "reactions_per_minute", \.gateway.writeLimits.reactionsPerMinute, 1...100_000),
             integer("writes", "mutes_per_minute", \.gateway.writeLimits.mutesPerMinute, 1...100_000),
             integer("writes", "deletes_per_minute", \.gateway.writeLimits.deletesPerMinute, 1...100_000),
-            integer("writes", "max_body_chars", \.gateway.maxBodyScalars, 1...100_000),
+            integer("writes", "max_body_chars", \.gateway.maxBodyScalars, 2...100_000),
             storeBackend(),
             duration("store", "write_timeout", \.gateway.storeWriteTimeout, .milliseconds(100) ... .seconds(600)),
             integer("store", "max_batch", \.gateway.store.maximumBatch, 1...10_000),

@@ -27,10 +27,7 @@ enum DevLogin {
             guard case .string(let raw)? = fields["name"] else {
                 throw GatewayError.badRequest("Send {\"name\": \"…\"}: the name to show next to your posts.")
             }
-            let name = raw.trimmingCharacters(in: .whitespacesAndNewlines)
-            guard (1...32).contains(name.count), !name.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
-                throw GatewayError.badRequest("A name is 1 to 32 characters, without control characters.")
-            }
+            let name = try TextRules.normalizeName(raw)
             let user = User(id: userID(for: name), name: name, role: .user)
             let token = try await runtime.tokens.sign(userID: user.id, name: user.name, role: .user, lifetime: .seconds(7 * 86_400))
             var writer = JSONWriter(capacity: 512)

@@ -26,11 +26,12 @@ public enum HTTPRoutes {
                 body: .init(byteBuffer: ByteBuffer(bytes: runtime.metrics.render(sessions: runtime.sessions, hub: runtime.hub))))
         }
 
-        StaticFiles.add(to: router, logger: runtime.logger)
+        StaticFiles.add(to: router, configuration: runtime.configuration, logger: runtime.logger)
         router.get("/v1/feed") { request, context in
             let user = try reader(context, runtime)
             let limit = try pageLimit(request, default: 20, maximum: 100)
             let before = request.uri.queryParameters.get("before")
+            if let before { try TextRules.validateItemID(before, prefix: "p", field: "before") }
             let page = try await runtime.store.feedPage(before: before, limit: limit, reader: user?.id)
             var writer = JSONWriter(capacity: 4096)
             writer.beginObject()
@@ -63,8 +64,10 @@ public enum HTTPRoutes {
         router.get("/v1/posts/:id/comments") { request, context in
             let user = try reader(context, runtime)
             let limit = try pageLimit(request, default: 500, maximum: 500)
+            let after = request.uri.queryParameters.get("after")
+            if let after { try TextRules.validateItemID(after, prefix: "c", field: "after") }
             let comments = try await runtime.store.comments(
-                postID: try context.parameters.require("id"), after: request.uri.queryParameters.get("after"), limit: limit, reader: user?.id)
+                postID: try context.parameters.require("id"), after: after, limit: limit, reader: user?.id)
             var writer = JSONWriter(capacity: 4096)
             writer.beginObject()
             writer.key("comments")
@@ -79,11 +82,16 @@ public enum HTTPRoutes {
         router.post("/v1/posts/:id/comments") { request, context in
             try await write(request, context, runtime, op: "comment", extra: ["post_id": .string(try context.parameters.require("id"))], status: .created)
         }
+        // Each path deletes its own kind only: a comment id under /v1/posts/ is a mistake to report.
         router.delete("/v1/posts/:id") { request, context in
-            try await write(request, context, runtime, op: "delete", extra: ["target": .string(try context.parameters.require("id"))], status: .ok)
+            let id = try context.parameters.require("id")
+            try TextRules.validateItemID(id, prefix: "p", field: "The id in /v1/posts/<id>")
+            return try await write(request, context, runtime, op: "delete", extra: ["target": .string(id)], status: .ok)
         }
         router.delete("/v1/comments/:id") { request, context in
-            try await write(request, context, runtime, op: "delete", extra: ["target": .string(try context.parameters.require("id"))], status: .ok)
+            let id = try context.parameters.require("id")
+            try TextRules.validateItemID(id, prefix: "c", field: "The id in /v1/comments/<id>")
+            return try await write(request, context, runtime, op: "delete", extra: ["target": .string(id)], status: .ok)
         }
 
         router.get("/v1/personas") { request, context in

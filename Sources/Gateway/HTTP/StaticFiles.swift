@@ -37,17 +37,34 @@ enum StaticFiles {
 
     /// Reads every file once and serves it from memory, revalidated by clients each time so an
     /// upgrade is seen at once.
-    static func add(to router: Router<GatewayRequestContext>, logger: Logger) {
+    static func add(to router: Router<GatewayRequestContext>, configuration: GatewayConfiguration, logger: Logger) {
         for file in files {
-            let bytes = bundle?.url(forResource: file.name, withExtension: nil, subdirectory: file.subdirectory).flatMap { try? Data(contentsOf: $0) }
-            if bytes == nil {
+            let text = bundle?.url(forResource: file.name, withExtension: nil, subdirectory: file.subdirectory)
+                .flatMap { try? String(contentsOf: $0, encoding: .utf8) }
+            if text == nil {
                 logger.warning("\(file.subdirectory)/\(file.name) is not in \(folderName) next to the executable; \(file.path) answers 404 until it is installed.")
             }
-            let body = bytes.map { ByteBuffer(bytes: $0) }
+            let body = text.map { ByteBuffer(string: filled($0, file: file, configuration: configuration)) }
             router.get(RouterPath(file.path)) { _, _ in
                 guard let body else { throw GatewayError.notFound("This build has no \(file.name); install \(folderName) next to the executable.") }
                 return Response(status: .ok, headers: [.contentType: file.contentType, .cacheControl: "no-cache"], body: .init(byteBuffer: body))
             }
+        }
+    }
+
+    /// The page and the OpenAPI document state the body limit as its default, so that the files
+    /// as committed are valid; a server configured with another limit serves its own.
+    static func filled(_ text: String, file: File, configuration: GatewayConfiguration) -> String {
+        let limit = configuration.maxBodyScalars
+        guard limit != 4000 else { return text }
+        switch file.name {
+        case "openapi.yaml":
+            // The body pattern counts the characters between the first and last visible ones.
+            return text.replacing("{0,3998}", with: "{0,\(limit - 2)}").replacing("1–4000 characters", with: "1–\(limit) characters")
+        case "index.html":
+            return text.replacing(#"<meta name="gatewayd:max-body-chars" content="4000">"#, with: #"<meta name="gatewayd:max-body-chars" content="\#(limit)">"#)
+        default:
+            return text
         }
     }
 }

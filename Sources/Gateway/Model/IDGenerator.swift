@@ -17,7 +17,7 @@ public final class IDGenerator: Sendable {
         self.now = now
     }
 
-    private static let alphabet: [UInt8] = Array("0123456789ABCDEFGHJKMNPQRSTVWXYZ".utf8)
+    static let alphabet: [UInt8] = Array("0123456789ABCDEFGHJKMNPQRSTVWXYZ".utf8)
 
     public func make(_ prefix: String) -> String {
         let (milliseconds, counter) = state.withLock { state -> (Int64, UInt32) in

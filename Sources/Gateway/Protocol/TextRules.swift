@@ -3,14 +3,9 @@ public enum TextRules {
     /// Normalises a post or comment body: `\r\n` becomes `\n`, Unicode white space is trimmed at
     /// both ends, and the length is counted in Unicode scalars.
     public static func normalizeBody(_ raw: String, maximumScalars: Int) throws(GatewayError) -> String {
-        let unified = raw.replacing("\r\n", with: "\n")
-        let scalars = unified.unicodeScalars
-        guard let first = scalars.firstIndex(where: { !$0.properties.isWhitespace }),
-            let last = scalars.lastIndex(where: { !$0.properties.isWhitespace })
-        else {
+        guard let trimmed = trimmingWhiteSpace(raw.replacing("\r\n", with: "\n")) else {
             throw .badRequest("The body is empty; write at least one visible character.")
         }
-        let trimmed = String(scalars[first...last])
         for scalar in trimmed.unicodeScalars where scalar.properties.generalCategory == .control {
             if scalar != "\n" && scalar != "\t" {
                 throw .badRequest(
@@ -23,6 +18,40 @@ public enum TextRules {
             throw GatewayError(.tooLarge, "The body has \(count) characters; the limit is \(maximumScalars).")
         }
         return trimmed
+    }
+
+    /// A display name: Unicode white space trimmed at both ends, then 1 to 32 Unicode scalars
+    /// without control characters (counted like bodies, so that the OpenAPI schema's pattern can
+    /// say exactly what is accepted).
+    public static func normalizeName(_ raw: String) throws(GatewayError) -> String {
+        guard let name = trimmingWhiteSpace(raw), name.unicodeScalars.count <= 32,
+            !name.unicodeScalars.contains(where: { $0.properties.generalCategory == .control })
+        else {
+            throw .badRequest("A name is 1 to 32 characters, without control characters.")
+        }
+        return name
+    }
+
+    /// The text between its first and last scalar that is not Unicode white space, nil if
+    /// there is none.
+    private static func trimmingWhiteSpace(_ text: String) -> String? {
+        let scalars = text.unicodeScalars
+        guard let first = scalars.firstIndex(where: { !$0.properties.isWhitespace }),
+            let last = scalars.lastIndex(where: { !$0.properties.isWhitespace })
+        else { return nil }
+        return String(scalars[first...last])
+    }
+
+    /// A post or comment id as the server makes them (`p_` or `c_`, then 17 characters of
+    /// Crockford base 32), so that a malformed id is a bad request, not a missing item.
+    public static func validateItemID(_ id: String, prefix: String, field: String) throws(GatewayError) {
+        let alphabet = IDGenerator.alphabet
+        guard id.hasPrefix(prefix + "_"), id.utf8.count == prefix.utf8.count + 18,
+            id.utf8.dropFirst(prefix.utf8.count + 1).allSatisfy({ alphabet.contains($0) })
+        else {
+            let kind = prefix == "p" ? "post" : "comment"
+            throw .badRequest("\(field) must be a \(kind) id (\(prefix)_ and 17 characters of 0-9 and A-Z).")
+        }
     }
 
     /// `client_id`: 1 to 64 characters.
