@@ -27,6 +27,7 @@ import uuid
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import WebDriverWait
 
 PERSONA = """\
@@ -46,11 +47,12 @@ limits:
 class Gateway:
     """One gatewayd process on a fixed port and data directory, restartable."""
 
-    def __init__(self, binary, port, directory):
-        self.binary, self.port, self.directory = binary, port, directory
+    def __init__(self, binary, port, directory, env=None, persona=True):
+        self.binary, self.port, self.directory, self.env = binary, port, directory, env or {}
         self.personas = directory / "personas"
         (self.personas / "lexicons").mkdir(parents=True, exist_ok=True)
-        (self.personas / "kiki.yaml").write_text(PERSONA)
+        if persona:
+            (self.personas / "kiki.yaml").write_text(PERSONA)
         # The shipped situation rules: without them bots cannot tell grief from good news and stay silent.
         (self.personas / "situations").mkdir(exist_ok=True)
         shipped = pathlib.Path(__file__).resolve().parents[2] / "personas" / "situations" / "rules.yaml"
@@ -59,7 +61,7 @@ class Gateway:
 
     def start(self):
         log = open(self.directory / "gatewayd.log", "a")
-        env = dict(os.environ, GATEWAYD_JWT_SECRET="browser-test-secret-0123456789abcdef")
+        env = dict(os.environ, GATEWAYD_JWT_SECRET="browser-test-secret-0123456789abcdef", **self.env)
         self.process = subprocess.Popen(
             [self.binary, "serve", "--port", str(self.port), "--data", str(self.directory / "data"), "--personas", str(self.personas)],
             stdout=log, stderr=log, env=env)
@@ -167,6 +169,7 @@ def main():
         author = bot_comment.find_element(By.CSS_SELECTOR, ".author").text
         assert badge.text == "AI" and badge.get_attribute("data-persona") == "kiki" and author == "Kiki", \
             f"the bot's comment is labelled as AI next to the persona's name: {badge.text!r} {author!r}"
+        assert bot_comment.find_element(By.CSS_SELECTOR, ".handle").text == "@kiki", "the persona's handle is beside its name"
         assert "offline" in badge.get_attribute("aria-label"), "the label names the engine that wrote it"
         assert page_state(bob, "window.gatewayd.state.stats.drafts") >= 1, "the reply streamed in as a draft"
         assert page_state(bob, "window.sawDraftElement"), "the draft was shown before it settled"
@@ -227,6 +230,211 @@ def main():
             time.sleep(0.5)
             bob.save_screenshot(str(shots / "feed-phone.png"))
         print(f"browser test passed: live post, streamed and labelled bot reply, restart resumed with {len(stored_ids)} comments, none lost or doubled")
+    finally:
+        for driver in (alice, bob):
+            driver.quit()
+        if gateway.process and gateway.process.poll() is None:
+            gateway.stop()
+    living_feed(options, shots)
+
+
+def api(gateway, method, path, user, body=None):
+    request = urllib.request.Request(
+        f"{gateway.url}{path}", method=method, data=json.dumps(body).encode() if body is not None else None,
+        headers={"Content-Type": "application/json", "Authorization": "Bearer " + token(gateway, user, user[2:].title())})
+    with urllib.request.urlopen(request, timeout=5) as answer:
+        return json.load(answer)
+
+
+def rect_top(driver, selector):
+    return page_state(driver, f"document.querySelector({json.dumps(selector)}).getBoundingClientRect().top")
+
+
+def living_feed(options, shots):
+    """Issue 21: the feed as people keep it open. 70 posts, older ones reached; a burst while one
+    reads keeps the place and the focus behind a pill; counts and reactions change in place; a
+    reply and a mention ring the bell; refused and rate-limited posts keep their text; delete asks
+    first; reactions stay marked after a reload; signing out leaves nothing to click; the phone
+    width has 44 px targets; the dark theme is dark."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    directory = pathlib.Path(tempfile.mkdtemp(prefix="gatewayd-browser-feed-"))
+    gateway = Gateway(str(pathlib.Path(options.binary).resolve()), port, directory,
+                      env={"GATEWAYD_WRITES_POSTS_PER_MINUTE": "4"}, persona=False)
+    gateway.start()
+    tokens = {}
+
+    def as_user(user):
+        if user not in tokens:
+            tokens[user] = token(gateway, user, user[2:].title())
+        return user
+
+    long_body = "A long story. " + "It goes on and on, line after line. " * 60
+    for index in range(1, 71):
+        author = as_user(f"u_writer{(index - 1) // 4}")
+        body = long_body if index == 69 else f"Post number {index}"
+        if index == 70:
+            body = "Read https://example.com/guide. and tell @dev_bob, not javascript:alert(1)"
+        api(gateway, "POST", "/v1/posts", author, {"body": body, "client_id": f"seed-{index}", "bots": "off"})
+
+    alice = browser(1280, 900, "en")
+    bob = browser(390, 844, "zh-CN")
+    try:
+        sign_in(alice, gateway.url, "Alice")
+        sign_in(bob, gateway.url, "Bob")
+
+        # What a post shows: relative times with the exact one on hover, initials, safe links, mentions, show more.
+        wait(alice, lambda d: len(d.find_elements(By.CSS_SELECTOR, "#posts li.post[data-id]")) == 20, "the first page of the feed")
+        first_time = alice.find_element(By.CSS_SELECTOR, "#posts li.post time")
+        assert first_time.text in ("just now", "now") or "ago" in first_time.text, f"relative time: {first_time.text!r}"
+        assert first_time.get_attribute("title"), "the exact time on hover"
+        assert alice.find_element(By.CSS_SELECTOR, "#posts li.post .avatar").text == "W", "initials avatar"
+        link = alice.find_element(By.CSS_SELECTOR, "#posts li.post .body a")
+        assert link.get_attribute("href") == "https://example.com/guide" and "noopener" in link.get_attribute("rel") \
+            and "noreferrer" in link.get_attribute("rel"), f"a safe link without the sentence's full stop: {link.get_attribute('href')}"
+        assert not alice.find_elements(By.CSS_SELECTOR, '#posts a[href^="javascript"]'), "no script links"
+        assert alice.find_element(By.CSS_SELECTOR, "#posts li.post .mention").text == "@dev_bob", "the mention is highlighted"
+        more = alice.find_element(By.CSS_SELECTOR, "#posts li.post button.more")
+        clamped = alice.find_element(By.CSS_SELECTOR, "#posts li.post .body.clamped")
+        assert clamped.size["height"] < 250, f"a long post is clamped: {clamped.size}"
+        alice.execute_script("arguments[0].click()", more)
+        wait(alice, lambda d: d.find_element(By.CSS_SELECTOR, "#posts li.post button.more").get_attribute("aria-expanded") == "true", "show more")
+
+        # The oldest post is reached by scrolling.
+        for _ in range(40):
+            if alice.find_element(By.ID, "feed-end").is_displayed():
+                break
+            alice.execute_script("window.scrollTo(0, document.body.scrollHeight)")
+            time.sleep(0.3)
+        assert alice.find_element(By.ID, "feed-end").is_displayed(), "the end of the feed is reached"
+        bodies = texts(alice, "#posts li.post .body")
+        assert len(bodies) == 70 and "Post number 1" in bodies, f"all 70 posts, the oldest included: {len(bodies)}"
+
+        # A burst while Alice reads further down: her place and her focus stay, a pill counts them.
+        target = gateway.get("/v1/feed?limit=40")["posts"][35]["id"]
+        card = f'#posts li[data-id="{target}"]'
+        alice.execute_script(f"document.querySelector({json.dumps(card)}).scrollIntoView({{block: 'center'}})")
+        time.sleep(0.3)
+        button_key = f"{target}:react:👍"
+        alice.execute_script(f"document.querySelector('[data-key=\"{button_key}\"]').focus()")
+        scroll_before, top_before = page_state(alice, "window.scrollY"), rect_top(alice, card)
+        for index in range(3):
+            api(gateway, "POST", "/v1/posts", as_user("u_carol"), {"body": f"Burst {index}", "client_id": f"burst-{index}", "bots": "off"})
+        wait(alice, lambda d: d.find_element(By.ID, "new-posts").is_displayed() and "3" in d.find_element(By.ID, "new-posts").text, "the new-posts pill")
+        assert page_state(alice, "window.scrollY") == scroll_before and abs(rect_top(alice, card) - top_before) < 2, "the reader's place is kept"
+        assert page_state(alice, "document.activeElement.dataset.key") == button_key, "focus is kept"
+        assert alice.title.startswith("(3)"), f"the tab title counts them: {alice.title!r}"
+
+        # Counts and reactions change in place on the card being read, focus still there.
+        api(gateway, "POST", f"/v1/posts/{target}/comments", "u_carol", {"body": "Nice one", "client_id": "count-1"})
+        api(gateway, "POST", f"/v1/posts/{target}/comments", "u_carol", {"body": "Still nice", "client_id": "count-2"})
+        wait(alice, lambda d: "2 comments" in d.find_element(By.CSS_SELECTOR, f"{card} a.open-thread").text, "the comment count in place")
+        alice.find_element(By.CSS_SELECTOR, f'[data-key="{target}:react:❤️"]').click()
+        wait(alice, lambda d: d.find_element(By.CSS_SELECTOR, f'[data-key="{target}:react:❤️"]').text == "❤️ 1", "the reaction counted")
+        assert page_state(alice, "document.activeElement.dataset.key") == f"{target}:react:❤️", "focus stays on the button pressed"
+        assert "❤️" in alice.find_element(By.CSS_SELECTOR, f'[data-key="{target}:react:❤️"]').get_attribute("aria-label")
+        alice.find_element(By.ID, "new-posts").click()
+        wait(alice, lambda d: texts(d, "#posts li.post .body")[0] == "Burst 2", "the held posts on top")
+        assert not alice.find_element(By.ID, "new-posts").is_displayed(), "the pill is gone"
+
+        # A reply and a mention ring the bell.
+        alice.find_element(By.ID, "post-input").send_keys("Hello from Alice")
+        alice.find_element(By.CSS_SELECTOR, "#post-form button[type=submit]").click()
+        wait(alice, lambda d: d.find_element(By.ID, "post-input").get_attribute("value") == "", "the post acknowledged")
+        own = gateway.get("/v1/feed?limit=1")["posts"][0]
+        assert own["body"] == "Hello from Alice"
+        reply = api(gateway, "POST", f"/v1/posts/{own['id']}/comments", "u_carol", {"body": "Congrats, Alice!", "client_id": "reply-1"})["comment"]
+        api(gateway, "POST", "/v1/posts", "u_carol", {"body": "Look at this @dev_alice", "client_id": "mention-1", "bots": "off"})
+        wait(alice, lambda d: d.find_element(By.ID, "bell-count").text == "2", "two unread on the bell")
+        assert "2" in alice.find_element(By.ID, "bell").get_attribute("aria-label")
+        alice.find_element(By.ID, "bell").click()
+        wait(alice, lambda d: len(d.find_elements(By.CSS_SELECTOR, "#notification-list li")) == 2, "the notifications listed")
+        wait(alice, lambda d: any("Congrats, Alice!" in t for t in texts(d, "#notification-list .snippet")), "the reply's words in the list")
+        items = texts(alice, "#notification-list li .what")
+        assert any("replied" in item for item in items) and any("mentioned" in item for item in items), f"who did what: {items}"
+        assert not alice.find_element(By.ID, "bell-count").is_displayed(), "opened is read"
+        alice.find_element(By.CSS_SELECTOR, f'#notification-list a[href$="/c/{reply["id"]}"]').click()
+        wait(alice, lambda d: d.find_elements(By.CSS_SELECTOR, f'#comments li.comment.focused[data-id="{reply["id"]}"]'), "the reply shown in its thread")
+        alice.find_element(By.CSS_SELECTOR, f'[data-key="{reply["id"]}:react:👍"]').click()
+        wait(alice, lambda d: d.find_element(By.CSS_SELECTOR, f'[data-key="{reply["id"]}:react:👍"]').get_attribute("aria-pressed") == "true", "reacted")
+        alice.get(f"{gateway.url}/#/")
+
+        # A post over the limit keeps its text; so does one the server refuses.
+        wait(alice, lambda d: d.find_element(By.ID, "post-form").is_displayed(), "the post form")
+        too_long = "x" * 4100
+        alice.execute_script("const box = document.getElementById('post-input'); box.value = arguments[0]; box.dispatchEvent(new Event('input'));", too_long)
+        assert "4100 / 4000" in alice.find_element(By.ID, "post-counter").text, "the counter"
+        alice.find_element(By.CSS_SELECTOR, "#post-form button[type=submit]").click()
+        wait(alice, lambda d: "4100" in d.find_element(By.ID, "post-status").text, "the refusal, in words")
+        assert alice.find_element(By.ID, "post-input").get_attribute("value") == too_long, "the text is kept"
+        alice.execute_script("const box = document.getElementById('post-input'); box.value = 'Bell \u0007 rings'; box.dispatchEvent(new Event('input'));")
+        alice.find_element(By.CSS_SELECTOR, "#post-form button[type=submit]").click()
+        wait(alice, lambda d: "check the text" in d.find_element(By.ID, "post-status").text, "the server's refusal as a sentence")
+        assert "\u0007" in alice.find_element(By.ID, "post-input").get_attribute("value"), "kept after the server's refusal"
+
+        # Four posts a minute: the fifth of Alice's waits with a countdown, and can be cancelled.
+        for index in range(3):
+            alice.execute_script("const box = document.getElementById('post-input'); box.value = arguments[0]; box.dispatchEvent(new Event('input'));", f"Quick {index}")
+            alice.find_element(By.CSS_SELECTOR, "#post-form button[type=submit]").click()
+            wait(alice, lambda d: d.find_element(By.ID, "post-input").get_attribute("value") == "", f"quick post {index}")
+        alice.find_element(By.ID, "post-input").send_keys("One too many")
+        alice.find_element(By.ID, "post-input").send_keys(Keys.CONTROL, Keys.ENTER)
+        wait(alice, lambda d: "s." in d.find_element(By.ID, "post-status").text and any(ch.isdigit() for ch in d.find_element(By.ID, "post-status").text),
+             "the countdown")
+        assert alice.find_element(By.ID, "post-input").get_attribute("value") == "One too many", "the text waits in the box"
+        alice.find_element(By.CSS_SELECTOR, "#post-status button").click()
+        wait(alice, lambda d: page_state(d, "window.gatewayd.state.outbox.length") == 0, "the queued post cancelled")
+        assert alice.find_element(By.ID, "post-input").get_attribute("readonly") is None, "the box is editable again"
+        assert alice.find_element(By.ID, "post-input").get_attribute("value") == "One too many"
+
+        # Delete asks first.
+        own_card = f'#posts li[data-id="{own["id"]}"]'
+        alice.find_element(By.CSS_SELECTOR, f'[data-key="{own["id"]}:delete"]').click()
+        wait(alice, lambda d: d.find_elements(By.CSS_SELECTOR, f'[data-key="{own["id"]}:confirm"]'), "the confirmation")
+        assert page_state(alice, "window.gatewayd.state.outbox.length") == 0, "nothing sent before confirming"
+        alice.find_element(By.CSS_SELECTOR, f'[data-key="{own["id"]}:keep"]').click()
+        assert alice.find_elements(By.CSS_SELECTOR, own_card), "kept"
+
+        # Reactions stay marked after a reload, on posts and on comments.
+        alice.get(f"{gateway.url}/#/p/{own['id']}")
+        alice.refresh()
+        wait(alice, lambda d: d.find_element(By.CSS_SELECTOR, f'[data-key="{reply["id"]}:react:👍"]').get_attribute("aria-pressed") == "true",
+             "the comment reaction marked after a reload")
+
+        # Signing out leaves nothing that acts as Alice.
+        alice.find_element(By.CSS_SELECTOR, f'[data-key="{reply["id"]}:reply"]')
+        alice.find_element(By.ID, "signout").click()
+        wait(alice, lambda d: d.find_element(By.ID, "signin").is_displayed(), "the sign-in form")
+        actionable = page_state(alice, """[...document.querySelectorAll('#thread-view button, #feed-view button')]
+            .filter((b) => !b.disabled && b.offsetParent !== null && !b.classList.contains('more') && b.id !== 'older').map((b) => b.outerHTML)""")
+        assert actionable == [], f"nothing to click as Alice after signing out: {actionable}"
+        assert page_state(alice, "window.gatewayd.state.outbox.length") == 0 and page_state(alice, "document.getElementById('post-input').value") == ""
+
+        # Bob's phone: 44 px targets, no wrapped buttons; then the dark theme.
+        wait(bob, lambda d: d.find_elements(By.CSS_SELECTOR, "#posts li.post button.reaction"), "Bob's feed")
+        small = page_state(bob, """[...document.querySelectorAll('button')].filter((b) => b.offsetParent !== null)
+            .map((b) => b.getBoundingClientRect()).filter((r) => r.height < 44 || r.width < 44).length""")
+        assert small == 0, f"{small} buttons under 44 px on the phone"
+        wrapped = page_state(bob, """[...document.querySelectorAll('button')].filter((b) => b.offsetParent !== null)
+            .filter((b) => b.getBoundingClientRect().height > 60).map((b) => b.textContent)""")
+        assert wrapped == [], f"buttons whose label wraps: {wrapped}"
+        if shots:
+            bob.save_screenshot(str(shots / "feed-phone-live.png"))
+        bob.execute_cdp_cmd("Emulation.setEmulatedMedia", {"features": [{"name": "prefers-color-scheme", "value": "dark"}]})
+        time.sleep(0.3)
+        background = page_state(bob, "getComputedStyle(document.body).backgroundColor")
+        channels = [int(part) for part in background[background.index("(") + 1:background.index(")")].split(",")[:3]]
+        assert sum(channels) < 150, f"the dark theme is dark: {background}"
+        if shots:
+            bob.save_screenshot(str(shots / "feed-phone-dark.png"))
+            alice.execute_cdp_cmd("Emulation.setEmulatedMedia", {"features": [{"name": "prefers-color-scheme", "value": "dark"}]})
+            alice.get(f"{gateway.url}/#/p/{target}")
+            wait(alice, lambda d: d.find_elements(By.CSS_SELECTOR, "#comments li.comment"), "a thread in the dark")
+            time.sleep(0.3)
+            alice.save_screenshot(str(shots / "thread-desktop-dark.png"))
+        print("browser test passed: 70 posts to the oldest, a burst held behind the pill with place and focus kept, counts in place, "
+              "the bell, refused and rate-limited posts kept, delete confirmed, reactions after a reload, nothing after sign-out, phone and dark")
     finally:
         for driver in (alice, bob):
             driver.quit()
