@@ -101,11 +101,12 @@ def browser(width, height, language=None):
     return driver
 
 
-def wait(driver, condition, what, timeout=15):
+def wait(driver, condition, what, timeout=15, post=None):
     try:
         return WebDriverWait(driver, timeout, poll_frequency=0.1).until(lambda d: condition(d))
     except Exception:
-        state = driver.execute_script("return JSON.stringify({connection: window.gatewayd?.state.connection, stats: window.gatewayd?.state.stats})")
+        state = driver.execute_script("""return JSON.stringify({connection: window.gatewayd?.state.connection, stats: window.gatewayd?.state.stats,
+            post: window.gatewayd?.state.posts.get(arguments[0]), stream: window.gatewayd?.state.streams.get('thread:' + arguments[0])})""", post)
         raise AssertionError(f"timed out waiting for {what}; page state {state}")
 
 
@@ -329,9 +330,9 @@ def living_feed(options, shots):
         # Counts and reactions change in place on the card being read, focus still there.
         api(gateway, "POST", f"/v1/posts/{target}/comments", "u_carol", {"body": "Nice one", "client_id": "count-1"})
         api(gateway, "POST", f"/v1/posts/{target}/comments", "u_carol", {"body": "Still nice", "client_id": "count-2"})
-        wait(alice, lambda d: "2 comments" in d.find_element(By.CSS_SELECTOR, f"{card} a.open-thread").text, "the comment count in place")
+        wait(alice, lambda d: "2 comments" in d.find_element(By.CSS_SELECTOR, f"{card} a.open-thread").text, "the comment count in place", post=target)
         alice.find_element(By.CSS_SELECTOR, f'[data-key="{target}:react:❤️"]').click()
-        wait(alice, lambda d: d.find_element(By.CSS_SELECTOR, f'[data-key="{target}:react:❤️"]').text == "❤️ 1", "the reaction counted")
+        wait(alice, lambda d: d.find_element(By.CSS_SELECTOR, f'[data-key="{target}:react:❤️"]').text == "❤️ 1", "the reaction counted", post=target)
         assert page_state(alice, "document.activeElement.dataset.key") == f"{target}:react:❤️", "focus stays on the button pressed"
         assert "❤️" in alice.find_element(By.CSS_SELECTOR, f'[data-key="{target}:react:❤️"]').get_attribute("aria-label")
         alice.find_element(By.ID, "new-posts").click()
@@ -356,6 +357,13 @@ def living_feed(options, shots):
         assert not alice.find_element(By.ID, "bell-count").is_displayed(), "opened is read"
         alice.find_element(By.CSS_SELECTOR, f'#notification-list a[href$="/c/{reply["id"]}"]').click()
         wait(alice, lambda d: d.find_elements(By.CSS_SELECTOR, f'#comments li.comment.focused[data-id="{reply["id"]}"]'), "the reply shown in its thread")
+        # A reply to a comment deleted since stays readable.
+        parent = api(gateway, "POST", f"/v1/posts/{own['id']}/comments", "dev_alice", {"body": "Thanks!", "client_id": "parent-1"})["comment"]
+        child = api(gateway, "POST", f"/v1/posts/{own['id']}/comments", "u_carol",
+                    {"body": "You're welcome", "client_id": "child-1", "parent_id": parent["id"]})["comment"]
+        api(gateway, "DELETE", f"/v1/comments/{parent['id']}", "dev_alice")
+        wait(alice, lambda d: d.find_elements(By.CSS_SELECTOR, f'#comments li.comment.gone li.comment[data-id="{child["id"]}"]'),
+             "a reply to a deleted comment, still shown")
         alice.find_element(By.CSS_SELECTOR, f'[data-key="{reply["id"]}:react:👍"]').click()
         wait(alice, lambda d: d.find_element(By.CSS_SELECTOR, f'[data-key="{reply["id"]}:react:👍"]').get_attribute("aria-pressed") == "true", "reacted")
         alice.get(f"{gateway.url}/#/")
@@ -395,6 +403,7 @@ def living_feed(options, shots):
         assert page_state(alice, "window.gatewayd.state.outbox.length") == 0, "nothing sent before confirming"
         alice.find_element(By.CSS_SELECTOR, f'[data-key="{own["id"]}:keep"]').click()
         assert alice.find_elements(By.CSS_SELECTOR, own_card), "kept"
+        assert page_state(alice, "document.activeElement.dataset.key") == f'{own["id"]}:delete', "focus back on Delete"
 
         # Reactions stay marked after a reload, on posts and on comments.
         alice.get(f"{gateway.url}/#/p/{own['id']}")
@@ -402,14 +411,24 @@ def living_feed(options, shots):
         wait(alice, lambda d: d.find_element(By.CSS_SELECTOR, f'[data-key="{reply["id"]}:react:👍"]').get_attribute("aria-pressed") == "true",
              "the comment reaction marked after a reload")
 
-        # Signing out leaves nothing that acts as Alice.
+        # Signing out leaves nothing that acts as Alice, in this tab or another.
         alice.find_element(By.CSS_SELECTOR, f'[data-key="{reply["id"]}:reply"]')
+        first_tab = alice.current_window_handle
+        alice.switch_to.new_window("tab")
+        alice.get(f"{gateway.url}/#/")
+        wait(alice, lambda d: d.find_element(By.ID, "post-form").is_displayed(), "Alice's second tab")
+        alice.switch_to.window(first_tab)
         alice.find_element(By.ID, "signout").click()
         wait(alice, lambda d: d.find_element(By.ID, "signin").is_displayed(), "the sign-in form")
         actionable = page_state(alice, """[...document.querySelectorAll('#thread-view button, #feed-view button')]
             .filter((b) => !b.disabled && b.offsetParent !== null && !b.classList.contains('more') && b.id !== 'older').map((b) => b.outerHTML)""")
         assert actionable == [], f"nothing to click as Alice after signing out: {actionable}"
         assert page_state(alice, "window.gatewayd.state.outbox.length") == 0 and page_state(alice, "document.getElementById('post-input').value") == ""
+        alice.switch_to.window([handle for handle in alice.window_handles if handle != first_tab][0])
+        wait(alice, lambda d: d.find_element(By.ID, "signin").is_displayed() and not d.find_element(By.ID, "post-form").is_displayed(),
+             "the other tab signed out too")
+        alice.close()
+        alice.switch_to.window(first_tab)
 
         # Bob's phone: 44 px targets, no wrapped buttons; then the dark theme.
         wait(bob, lambda d: d.find_elements(By.CSS_SELECTOR, "#posts li.post button.reaction"), "Bob's feed")

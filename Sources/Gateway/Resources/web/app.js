@@ -13,6 +13,8 @@
   // Threads followed for live counts at once: the protocol allows 100 subscriptions a connection.
   const MAX_WATCHED = 60;
   const PAGE = 20;
+  // On a phone's soft keyboard Enter makes a new line; the button sends.
+  const physicalKeyboard = matchMedia("(pointer: fine)");
   const LONG_BODY = 600;
 
   const TEXT = {
@@ -41,6 +43,7 @@
       bellLabel: "Notifications, {0} unread", bellLabelNone: "Notifications",
       replied: "{0} replied to you", mentioned: "{0} mentioned you", newNotification: "{0}",
       showMore: "Show more", showLess: "Show less", justNow: "just now",
+      commentDeleted: "A comment here was deleted.", botName: "{0} (AI)", replyLabel: "Reply to {0}", threadLabel: "{0}: {1}",
       enterHint: "Enter sends, Shift+Enter adds a line", postHint: "Ctrl+Enter sends",
       err_bad_request: "The server could not accept this; check the text and try again.",
       err_unauthorized: "You need to sign in to do this.",
@@ -78,6 +81,7 @@
       bellLabel: "通知,{0} 条未读", bellLabelNone: "通知",
       replied: "{0} 回复了你", mentioned: "{0} 提到了你", newNotification: "{0}",
       showMore: "展开", showLess: "收起", justNow: "刚刚",
+      commentDeleted: "这里的一条评论已被删除。", botName: "{0}(AI)", replyLabel: "回复{0}", threadLabel: "{0}:{1}",
       enterHint: "回车发送,Shift+回车换行", postHint: "Ctrl+回车发送",
       err_bad_request: "服务器无法接受这条内容,请检查后重试。",
       err_unauthorized: "请先登录。",
@@ -122,12 +126,12 @@
     loadingOlder: false,
     thread: null,
     focusComment: null,
-    outbox: JSON.parse(sessionStorage.getItem("gw.outbox") || "[]"),
+    outbox: [],
     compose: { post: null, comment: null },
     requests: new Map(),
     nextRequest: 1,
     reactedByMe: new Set(),
-    muted: new Set(JSON.parse(localStorage.getItem("gw.muted") || "[]")),
+    muted: new Set(),
     watched: new Map(),
     visible: new Set(),
     expanded: new Set(),
@@ -142,6 +146,12 @@
   };
   // For people learning the protocol in the browser's console, and for the browser test.
   window.gatewayd = { state };
+  // Writes left unsent by a reload go out again, but only as the user who wrote them.
+  {
+    const saved = JSON.parse(sessionStorage.getItem("gw.outbox") || "null");
+    if (saved && !Array.isArray(saved) && state.me && saved.user === state.me.id && state.token) state.outbox = saved.items || [];
+    if (state.token) state.muted = new Set(JSON.parse(localStorage.getItem(mutedKey()) || "[]"));
+  }
 
   // MARK: HTTP
 
@@ -191,7 +201,11 @@
     const snapshot = await http("GET", `/v1/feed?limit=${PAGE}`);
     for (const post of snapshot.posts) {
       const known = state.posts.get(post.id);
-      if (known) { Object.assign(known, post); touch(known); } else state.posts.set(post.id, post);
+      if (!known) { state.posts.set(post.id, post); continue; }
+      // Counts a followed thread keeps live are newer than any snapshot's.
+      const { comment_count: _count, reactions: _reactions, ...rest } = post;
+      Object.assign(known, state.streams.get(`thread:${post.id}`)?.subscribed ? rest : post);
+      touch(known);
     }
     state.order = snapshot.posts.map((post) => post.id);
     state.held = [];
@@ -226,6 +240,12 @@
 
   async function loadThread(postID) {
     const snapshot = await http("GET", `/v1/posts/${encodeURIComponent(postID)}`);
+    // The snapshot holds the first 500 comments; longer threads come in pages after them.
+    for (let page = 0, last = snapshot.comments; last.length === 500 && page < 40; page += 1) {
+      const after = last[last.length - 1].id;
+      last = (await http("GET", `/v1/posts/${encodeURIComponent(postID)}/comments?after=${after}&limit=500`)).comments;
+      snapshot.comments.push(...last);
+    }
     const drafts = state.thread?.post.id === postID ? state.thread.drafts : new Map();
     // The feed's card and the thread's header are one object, so counts stay the same in both.
     const post = state.posts.get(postID) || snapshot.post;
@@ -358,6 +378,7 @@
     state.requests.delete(frame.id);
     const stream = state.streams.get(frame.stream);
     if (!stream) return;
+    if (frame.epoch) stream.epoch = frame.epoch;
     if (stream.kind === "user") return;
     if (stream.kind === "watch") {
       const post = state.posts.get(frame.stream.slice(7));
@@ -367,7 +388,9 @@
       } else {
         stream.recount = false;
         stream.tally = null;
-        if (post) post._seen = Math.max(post._seen ?? 0, frame.offset);
+        // Resumed: the replay brings what was missed. Not resumable: the counts are reloaded,
+        // holding back live events meanwhile.
+        if (!frame.recovered && post) await recountFromSnapshot(post, stream);
       }
       return;
     }
@@ -386,6 +409,25 @@
     const held = stream.held;
     stream.held = [];
     for (const heldEvent of held) event(heldEvent);
+  }
+
+  async function recountFromSnapshot(post, stream) {
+    stream.reloading = true;
+    try {
+      const snapshot = await http("GET", `/v1/posts/${encodeURIComponent(post.id)}`);
+      post.comment_count = snapshot.post.comment_count;
+      post.reactions = snapshot.post.reactions;
+      rememberMine([snapshot.post]);
+      post._seen = snapshot.offset;
+      touch(post);
+    } catch (error) {
+      if (error.status === 404) postGone(post.id);
+    }
+    stream.reloading = false;
+    const held = stream.held;
+    stream.held = [];
+    for (const heldEvent of held) event(heldEvent);
+    renderFeed();
   }
 
   function event(frame) {
@@ -416,20 +458,22 @@
     const own = post.author.id === state.me?.id;
     if (reading && !own) {
       state.held.unshift(post.id);
-      announce(state.held.length === 1 ? t("newPostBy", post.author.name) : t("newPostsAnnounce", state.held.length));
+      announce(state.held.length === 1 ? t("newPostBy", who(post.author)) : t("newPostsAnnounce", state.held.length));
     } else {
       state.order.unshift(post.id);
-      if (!own) announce(t("newPostBy", post.author.name));
+      if (!own) announce(t("newPostBy", who(post.author)));
     }
-    if (document.hidden && !own) state.arrivedHidden += 1;
+    if (document.hidden && !own && !state.held.includes(post.id)) state.arrivedHidden += 1;
     renderFeed();
   }
 
-  function showHeld() {
+  // From the pill, focus goes to the first new post; by scrolling to the top, it stays put.
+  function showHeld(moveFocus = true) {
     state.order = [...state.held, ...state.order];
     const first = state.held[0];
     state.held = [];
     renderFeed();
+    if (!moveFocus) return;
     window.scrollTo({ top: 0 });
     document.querySelector(`#posts li[data-id="${first}"]`)?.focus({ preventScroll: true });
   }
@@ -500,7 +544,10 @@
     if (thread) {
       if (frame.type === "comment.created") {
         if (data.deleted) thread.comments.delete(data.id); else thread.comments.set(data.id, data);
-        for (const [id, pending] of thread.drafts) if (pending.commentID === data.id) thread.drafts.delete(id);
+        for (const [id, pending] of thread.drafts) {
+          const same = pending.commentID === data.id || (!pending.commentID && pending.author?.id === data.author.id && pending.parentID === (data.parent_id ?? null));
+          if (same) thread.drafts.delete(id);
+        }
       } else if (frame.type === "comment.deleted") {
         thread.comments.delete(data.id);
       } else if (frame.type === "reaction.changed" && thread.comments.has(data.target)) {
@@ -569,16 +616,19 @@
   // MARK: Notifications
 
   function readKey() { return `gw.read.${state.me?.id}`; }
+  function mutedKey() { return `gw.muted.${state.me?.id}`; }
 
   function notification(frame) {
     if (frame.type !== "reply" && frame.type !== "mention") return;
-    if (state.notifications.some((other) => other.offset === frame.offset)) return;
+    // One comment that replies to you and mentions you is one notification.
+    const item = frame.data.comment_id || frame.data.post_id;
+    if (state.notifications.some((other) => other.offset === frame.offset || (other.comment_id || other.post_id) === item)) return;
     state.notifications.unshift({ offset: frame.offset, type: frame.type, ts: frame.ts, ...frame.data });
     state.notifications.sort((a, b) => b.offset - a.offset);
-    state.notifications.length = Math.min(state.notifications.length, 50);
+    state.notifications.length = Math.min(state.notifications.length, 200);
     const read = Number(localStorage.getItem(readKey()) || 0);
     if (frame.offset > read && Date.now() - Date.parse(frame.ts) < 60000) {
-      announce(t(frame.type === "reply" ? "replied" : "mentioned", frame.data.by?.name || "?"));
+      announce(t(frame.type === "reply" ? "replied" : "mentioned", who(frame.data.by)));
     }
     renderBell();
     if (!$("notifications").hidden) renderNotifications();
@@ -633,7 +683,7 @@
       return el("li", { class: `notification${item.offset > read ? " unread" : ""}`, "data-offset": item.offset },
         el("a", { href, onclick: () => toggleNotifications() },
           avatar(item.by || { id: "?", name: "?" }),
-          el("span", { class: "what" }, t(item.type === "reply" ? "replied" : "mentioned", item.by?.name || "?")),
+          el("span", { class: "what" }, t(item.type === "reply" ? "replied" : "mentioned", who(item.by))),
           snippet ? el("span", { class: "snippet" }, snippet.length > 120 ? `${snippet.slice(0, 120)}…` : snippet) : null,
           item.ts ? time(item.ts) : null));
     }));
@@ -656,7 +706,8 @@
   }
 
   function saveOutbox() {
-    sessionStorage.setItem("gw.outbox", JSON.stringify(state.outbox.map(({ op, fields }) => ({ op, fields }))));
+    const items = state.outbox.map(({ op, fields }) => ({ op, fields }));
+    sessionStorage.setItem("gw.outbox", JSON.stringify({ user: state.me?.id ?? null, items }));
   }
 
   function flushOutbox() {
@@ -678,8 +729,9 @@
   }
 
   function cancel(item) {
-    if (item.sent) return;
+    if (!item || item.sent) return;
     settle(item);
+    if (item.form) setStatus(item.form, "");
     render();
     $(`${item.form}-input`)?.focus();
   }
@@ -696,7 +748,7 @@
       const input = $(`${item.form}-input`);
       input.value = "";
       setStatus(item.form, "");
-      if (item.form === "comment") { state.replyTo = null; $("replying").hidden = true; }
+      if (item.form === "comment") { state.replyTo = null; renderReplying(); }
     }
     const result = frame.result || {};
     if (result.post) newPost(result.post);
@@ -706,7 +758,7 @@
     if (item.op === "mute") {
       const key = `${item.fields.bot}|${item.fields.scope}`;
       if (item.fields.on) state.muted.add(key); else state.muted.delete(key);
-      localStorage.setItem("gw.muted", JSON.stringify([...state.muted]));
+      localStorage.setItem(mutedKey(), JSON.stringify([...state.muted]));
     }
     render();
   }
@@ -733,6 +785,7 @@
       clearTimeout(item.timer);
       item.timer = setTimeout(flushOutbox, wait + 50);
       if (!item.form) notify(errorText(frame.code));
+      else announce(t("countdown", Math.ceil(wait / 1000)));
     } else {
       settle(item);
       if (item.op === "react") state.reactedByMe[item.fields.on ? "delete" : "add"](`${item.fields.target}|${item.fields.emoji}`);
@@ -745,6 +798,7 @@
   function setStatus(form, text, isError = false) {
     const status = $(`${form}-status`);
     status.textContent = text;
+    status.removeAttribute("aria-live");
     status.classList.toggle("error", isError);
     status.setAttribute("role", isError ? "alert" : "status");
   }
@@ -765,8 +819,16 @@
       const text = waiting ? t("countdown", Math.ceil((item.holdUntil - Date.now()) / 1000))
         : state.ready && !state.readOnly ? t("sending") : t("waitingConnection");
       status.classList.remove("error");
-      status.replaceChildren(text, " ",
-        item.sent ? null : el("button", { class: "small ghost", type: "button", "data-key": `${form}:cancel`, onclick: () => cancel(item) }, t("cancel")));
+      // Only the words change each second: the Cancel button keeps its focus, and a screen
+      // reader hears the countdown once (announced when it starts), not every second.
+      let words = status.querySelector(".words");
+      if (!words) {
+        words = el("span", { class: "words" });
+        status.replaceChildren(words, " ", el("button", { class: "small ghost", type: "button", "data-key": `${form}:cancel`, onclick: () => cancel(state.compose[form]) }, t("cancel")));
+      }
+      if (words.textContent !== text) words.textContent = text;
+      status.querySelector("button").hidden = Boolean(item.sent);
+      status.setAttribute("aria-live", waiting ? "off" : "polite");
     }
   }
 
@@ -795,7 +857,9 @@
 
   // MARK: Rendering
 
+  // The badge is redrawn every second while reconnecting; a screen reader hears only the changes.
   function setConnection(connection) {
+    if (connection !== state.connection && (connection === "online" || connection === "offline")) announce(t(connection));
     state.connection = connection;
     renderChrome();
   }
@@ -903,8 +967,19 @@
   function mentionPattern() {
     const names = state.personas.flatMap((persona) => [persona.name]).filter((name) => /\s/.test(name))
       .map((name) => name.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"));
-    const spaced = names.length ? `@(?:${names.join("|")})(?![\\p{L}\\p{N}_])|` : "";
-    return new RegExp(`(https?:\\/\\/[^\\s<>"']+)|(${spaced}@[\\p{L}\\p{N}_][\\p{L}\\p{N}_.-]*)`, "giu");
+    const spaced = names.length ? `(?:${names.join("|")})(?![\\p{L}\\p{N}_])|` : "";
+    // A link ends at white space or at full-width punctuation (Chinese text runs on without
+    // spaces); an @ inside a word (an e-mail address) is no mention.
+    return new RegExp(`(https?:\\/\\/[^\\s<>"'，。！？；：、（）【】「」《》]+)|((?<![\\p{L}\\p{N}_@.])@(?:${spaced}[\\p{L}\\p{N}_][\\p{L}\\p{N}_.-]*))`, "giu");
+  }
+
+  // A sentence's closing punctuation is not part of its link; a closing parenthesis is, when the
+  // link opened one (https://en.wikipedia.org/wiki/Foo_(bar)).
+  function trimLink(url) {
+    let link = url.replace(/[.,;:!?\]}'"]+$/u, "");
+    const count = (text, char) => text.split(char).length - 1;
+    while (link.endsWith(")") && count(link, "(") < count(link, ")")) link = link.slice(0, -1).replace(/[.,;:!?]+$/u, "");
+    return link;
   }
 
   // Text with safe links (http and https only, never a script) and highlighted mentions.
@@ -915,7 +990,7 @@
       let [whole, url] = match;
       let end = match.index + whole.length;
       // Punctuation that ends a sentence is not part of a link or a name.
-      whole = url ? url.replace(/[.,;:!?)\]}'"。,!?]+$/u, "") : whole.replace(/[.-]+$/, "");
+      whole = url ? trimLink(url) : whole.replace(/[.-]+$/, "");
       end = match.index + whole.length;
       if (match.index > last) nodes.push(body.slice(last, match.index));
       if (url) {
@@ -942,6 +1017,11 @@
       class: "small ghost more", type: "button", "aria-expanded": String(open), "aria-controls": `body-${id}`, "data-key": `${id}:more`,
       onclick: () => { if (open) state.expanded.delete(id); else state.expanded.add(id); render(); },
     }, open ? t("showLess") : t("showMore"))];
+  }
+
+  // A bot is named as an AI wherever the page names it, not only beside its comments.
+  function who(user) {
+    return user?.kind === "bot" ? t("botName", user.name) : (user?.name || "?");
   }
 
   function snippetOf(body) { return body.length > 40 ? `${body.slice(0, 40)}…` : body; }
@@ -974,10 +1054,14 @@
           state.confirming = null;
           if (state.token) submit("delete", { target: id });
         } }, t("del")),
-        el("button", { class: "small ghost", type: "button", "data-key": `${id}:keep`, onclick: () => { state.confirming = null; render(); } }, t("keep")));
+        el("button", { class: "small ghost", type: "button", "data-key": `${id}:keep`, onclick: () => { state.confirming = null; render(); focusKey(`${id}:delete`); } }, t("keep")));
     }
     return el("button", { class: "small ghost", type: "button", "aria-label": label, "data-key": `${id}:delete`,
-      onclick: () => { state.confirming = id; render(); } }, t("del"));
+      onclick: () => { state.confirming = id; render(); focusKey(`${id}:keep`); } }, t("del"));
+  }
+
+  function focusKey(key) {
+    document.querySelector(`[data-key="${CSS.escape(key)}"]`)?.focus({ preventScroll: true });
   }
 
   function postCard(post, { link }) {
@@ -988,7 +1072,8 @@
       bodyBlock(post.id, post.body),
       el("div", { class: "actions" },
         reactions(post.id, post.reactions, t("postOf", post.author.name)),
-        link ? el("a", { class: "open-thread", href: `#/p/${post.id}`, "data-key": `${post.id}:open` },
+        link ? el("a", { class: "open-thread", href: `#/p/${post.id}`, "data-key": `${post.id}:open`,
+          "aria-label": t("threadLabel", t("postOf", post.author.name), count === 0 ? t("noComments") : count === 1 ? t("oneComment") : t("comments", count)) },
           count === 0 ? t("noComments") : count === 1 ? t("oneComment") : t("comments", count)) : null,
         mine ? deleteControl(post.id, t("delPost", snippetOf(post.body))) : null));
     node.dataset.rev = revision(post);
@@ -1112,7 +1197,8 @@
         bodyBlock(comment.id, comment.body),
         el("div", { class: "actions" },
           reactions(comment.id, comment.reactions, t("commentOf", comment.author.name)),
-          state.token ? el("button", { class: "small ghost", type: "button", "data-key": `${comment.id}:reply`, onclick: () => replyTo(comment) }, t("reply")) : null,
+          state.token ? el("button", { class: "small ghost", type: "button", "data-key": `${comment.id}:reply`,
+            "aria-label": t("replyLabel", t("commentOf", who(comment.author))), onclick: () => replyTo(comment) }, t("reply")) : null,
           isBot && state.token ? el("button", {
             class: "small ghost mute", type: "button", "aria-pressed": String(muted), "data-key": `${comment.id}:mute`,
             "aria-label": t(muted ? "unmuteLabel" : "muteLabel", comment.author.name),
@@ -1121,12 +1207,20 @@
           state.me && comment.author.id === state.me.id ? deleteControl(comment.id, t("delComment", snippetOf(comment.body))) : null),
         nested.length ? el("ol", { class: "comments" }, nested) : null);
     });
-    $("comments").replaceChildren(...build(null));
+    const top = build(null);
+    // Replies to a comment deleted since stay readable, under a note where it was.
+    for (const parent of children.keys()) {
+      if (parent === null || thread.comments.has(parent)) continue;
+      top.push(el("li", { class: "comment gone", "data-gone": parent }, el("p", { class: "hint" }, t("commentDeleted")),
+        el("ol", { class: "comments" }, build(parent))));
+    }
+    $("comments").replaceChildren(...top);
     if (focusKey) document.querySelector(`#thread-view [data-key="${CSS.escape(focusKey)}"]`)?.focus({ preventScroll: true });
-    if (state.focusComment && thread.comments.has(state.focusComment)) {
+    // A comment opened from the bell is brought into view once, not on every later update.
+    if (state.focusComment && !state.focusDone && thread.comments.has(state.focusComment)) {
       const target = document.querySelector(`#comments li[data-id="${state.focusComment}"]`);
-      if (target && !target.dataset.shown) {
-        target.dataset.shown = "1";
+      if (target) {
+        state.focusDone = true;
         target.scrollIntoView({ block: "center" });
         target.focus({ preventScroll: true });
       }
@@ -1144,11 +1238,16 @@
 
   function replyTo(comment) {
     state.replyTo = comment;
-    const label = $("replying");
-    label.hidden = false;
-    label.replaceChildren(t("replyingTo", comment.author.name), " ",
-      el("button", { class: "small ghost", type: "button", onclick: () => { state.replyTo = null; label.hidden = true; } }, t("cancel")));
+    renderReplying();
     $("comment-input").focus();
+  }
+
+  function renderReplying() {
+    const label = $("replying");
+    label.hidden = !state.replyTo;
+    if (!state.replyTo) return;
+    label.replaceChildren(t("replyingTo", who(state.replyTo.author)), " ",
+      el("button", { class: "small ghost", type: "button", onclick: () => { state.replyTo = null; renderReplying(); $("comment-input").focus(); } }, t("cancel")));
   }
 
   // Something the server refused that is not tied to a text box: shown for a few seconds.
@@ -1171,6 +1270,7 @@
     for (const node of document.querySelectorAll("[data-i18n-placeholder]")) node.placeholder = t(node.dataset.i18nPlaceholder);
     $("language").textContent = language === "zh" ? "English" : "中文";
     $("post-input").setAttribute("title", t("postHint"));
+    renderReplying();
     render();
   }
 
@@ -1181,8 +1281,18 @@
     const previous = state.thread?.post.id;
     if (match) {
       state.focusComment = match[2] || null;
-      if (previous && previous !== match[1]) leaveThread(previous);
-      if (previous !== match[1]) { state.thread = null; state.typing.clear(); }
+      state.focusDone = false;
+      if (!previous) rememberFeedPlace();
+      if (previous === match[1] && !state.thread.deleted) {
+        // The same thread, another comment in it: it is live already.
+        renderThread();
+        return;
+      }
+      if (previous) leaveThread(previous);
+      state.thread = null;
+      state.typing.clear();
+      state.replyTo = null;
+      renderReplying();
       $("feed-view").hidden = true;
       $("thread-view").hidden = false;
       renderPill();
@@ -1197,11 +1307,27 @@
       if (previous) leaveThread(previous);
       state.thread = null;
       state.focusComment = null;
+      state.replyTo = null;
+      renderReplying();
       $("thread-view").hidden = true;
       $("feed-view").hidden = false;
       renderFeed();
+      if (previous) restoreFeedPlace();
     }
     renderChrome();
+  }
+
+  // The reader's place in the feed is where they come back to from a thread.
+  function rememberFeedPlace() {
+    const active = document.activeElement;
+    state.feedPlace = { scrollY: window.scrollY, key: $("posts").contains(active) ? active.dataset.key : null };
+  }
+
+  function restoreFeedPlace() {
+    const place = state.feedPlace;
+    if (!place) return;
+    window.scrollTo({ top: place.scrollY });
+    if (place.key) document.querySelector(`#posts [data-key="${CSS.escape(place.key)}"]`)?.focus({ preventScroll: true });
   }
 
   // Back on the feed, the thread's subscription stays as the card's live counts if it is shown.
@@ -1223,8 +1349,10 @@
     renderThread();
   }
 
-  // Everything that acts as the user goes with them: queued writes, marks, notifications, text.
-  function forgetUser() {
+  // Everything that acts as the user goes with them: queued writes, marks, notifications, and the
+  // text in the boxes, unless the session ended by itself (an expired token): then the same
+  // person is at the keyboard and keeps what they were writing.
+  function forgetUser(keepText = false) {
     for (const item of state.outbox) clearTimeout(item.timer);
     state.outbox = [];
     saveOutbox();
@@ -1232,19 +1360,22 @@
     for (const [id, entry] of state.requests) if (entry.kind === "write") state.requests.delete(id);
     state.reactedByMe.clear();
     state.muted.clear();
-    localStorage.removeItem("gw.muted");
     state.notifications = [];
     state.confirming = null;
     state.replyTo = null;
     for (const name of [...state.streams.keys()]) if (name.startsWith("user:")) unsubscribe(name);
-    for (const form of ["post", "comment"]) { $(`${form}-input`).value = ""; setStatus(form, ""); }
+    for (const form of ["post", "comment"]) {
+      if (!keepText) $(`${form}-input`).value = "";
+      setStatus(form, "");
+    }
     $("notifications").hidden = true;
   }
 
   function signedIn(token, user) {
-    forgetUser();
+    forgetUser(user?.id === state.me?.id);
     state.token = token;
     state.me = user;
+    state.muted = new Set(JSON.parse(localStorage.getItem(mutedKey()) || "[]"));
     localStorage.setItem("gw.token", token);
     localStorage.setItem("gw.me", JSON.stringify(user));
     $("signin").hidden = true;
@@ -1255,7 +1386,7 @@
   }
 
   function signOut(reason) {
-    forgetUser();
+    forgetUser(Boolean(reason));
     state.token = null;
     state.me = null;
     state.readOnly = true;
@@ -1271,10 +1402,12 @@
     $("signin-open").hidden = true;
     $("signin-error").textContent = reason || "";
     // The name form exists only where the server offers the development login.
-    const probe = await fetch("/v1/dev/login", { method: "POST", headers: { "Content-Type": "application/json" }, body: "{}" }).catch(() => null);
-    const development = probe !== null && probe.status !== 404 && probe.status !== 405;
+    // A GET costs no login from the address's few a minute: 405 where the POST route exists.
+    const probe = await fetch("/v1/dev/login", { method: "GET" }).catch(() => null);
+    const development = probe !== null && probe.status === 405;
     $("name-form").hidden = !development;
     $("token-form").hidden = development;
+    if (!$("signin").hidden) $(development ? "name-input" : "token-input").focus();
   }
 
   async function loadPersonas() {
@@ -1299,7 +1432,7 @@
   $("signin-open").addEventListener("click", () => showSignIn());
   $("signout").addEventListener("click", () => signOut());
   $("bell").addEventListener("click", toggleNotifications);
-  $("new-posts").addEventListener("click", showHeld);
+  $("new-posts").addEventListener("click", () => showHeld());
   $("older").addEventListener("click", loadOlder);
   $("language").addEventListener("click", () => {
     language = language === "zh" ? "en" : "zh";
@@ -1314,7 +1447,7 @@
     // method is still composing (Chinese, Japanese…).
     input.addEventListener("keydown", (event) => {
       if (event.key !== "Enter" || event.isComposing || event.keyCode === 229) return;
-      if (event.ctrlKey || event.metaKey || (form === "comment" && !event.shiftKey)) {
+      if (event.ctrlKey || event.metaKey || (form === "comment" && !event.shiftKey && physicalKeyboard.matches)) {
         event.preventDefault();
         sendCompose(form);
       }
@@ -1331,8 +1464,14 @@
   });
   document.addEventListener("visibilitychange", () => { if (!document.hidden) { state.arrivedHidden = 0; updateTitle(); } });
   window.addEventListener("scroll", () => {
-    if (window.scrollY < 10 && state.held.length && !document.hidden && !state.thread) showHeld();
+    if (window.scrollY < 10 && state.held.length && !document.hidden && !state.thread) showHeld(false);
   }, { passive: true });
+  // Signing out (or in as someone else) in another tab of this page does it here too.
+  window.addEventListener("storage", (event) => {
+    if (event.key !== "gw.token" || event.newValue === state.token) return;
+    if (!event.newValue) signOut();
+    else signedIn(event.newValue, JSON.parse(localStorage.getItem("gw.me") || "null"));
+  });
   window.addEventListener("hashchange", route);
   window.addEventListener("offline", () => setConnection("offline"));
   setInterval(() => {
