@@ -146,7 +146,8 @@ struct SessionLifecycleTests {
         let silent = try await server.connect()
         let start = ContinuousClock.now
         #expect(try await silent.expectClose() == 4009)
-        #expect(ContinuousClock.now - start < .seconds(3))
+        // 400 ms is the deadline; the bound only tells "at the deadline" from "never", with room for load.
+        #expect(ContinuousClock.now - start < .seconds(8))
 
         // Pings before identify do not extend the identify deadline.
         let pinger = try await server.connect()
@@ -167,10 +168,14 @@ struct SessionLifecycleTests {
         let quiet = try await server.identified("u_quiet")
         #expect(try await quiet.expectClose() == 4009)
 
-        let alive = try await server.identified("u_alive")
-        for _ in 0..<10 {
+        // Pings every 200 ms for 5 s against a 4 s silence limit: alive only if they count, with
+        // room for a loaded machine to pause the test for seconds between two of them.
+        let patient = try await TestServer.start { $0.heartbeat = .seconds(2) }
+        defer { Task { await patient.stop() } }
+        let alive = try await patient.identified("u_alive")
+        for _ in 0..<25 {
             try await alive.sendFrame(.ping, [1])
-            try await Task.sleep(for: .milliseconds(150))
+            try await Task.sleep(for: .milliseconds(200))
         }
         try await alive.send(["op": "ping", "t": 1])
         #expect(try await alive.expect("pong").int("t") == 1)

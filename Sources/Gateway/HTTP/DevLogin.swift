@@ -16,7 +16,7 @@ enum DevLogin {
         let limiter = AddressRateLimiter(rate: rate)
         router.post("/v1/dev/login") { request, context in
             let client = context.clientAddress(of: request, limiter: runtime.connectionLimiter) ?? ""
-            guard ClientAddress.isLoopback(client) else {
+            guard EngineAccess.isLoopback(client) else {
                 throw GatewayError.forbidden("The development login answers only this machine (loopback); use a token from `gatewayd token` elsewhere.")
             }
             if case .deny(let wait) = limiter.take(client) {

@@ -40,8 +40,4 @@ enum ClientAddress {
         }
         return value.lowercased()
     }
-
-    static func isLoopback(_ address: String) -> Bool {
-        address == "::1" || address.hasPrefix("127.") || address.hasPrefix("::ffff:127.")
-    }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import Persona
 
 /// Applies one write inside the writer's transaction: checks what the write refers to, changes
 /// the tables, appends its events with the next offsets, and records its `client_id`.
@@ -162,7 +163,8 @@ struct WriteContext {
         }
         if body.contains("@") {
             // Bots whose names have spaces ("@Night Owl") are not one word; there are few of them.
-            let spaced = try Row.fetchAll(db, sql: "SELECT id, name FROM users WHERE kind = 'bot' AND name LIKE '% %'")
+            // Bots have a persona: the users_persona index finds them without reading every user.
+            let spaced = try Row.fetchAll(db, sql: "SELECT id, name FROM users WHERE persona IS NOT NULL AND name LIKE '% %'")
                 .map { (id: $0["id"] as String, name: $0["name"] as String) }
             for userID in MentionScanner.spacedNames(in: body, among: spaced) where userID != author.id && !mentioned.contains(userID) {
                 mentioned.append(userID)
@@ -290,15 +292,7 @@ enum MentionScanner {
     /// The bots among `bots` whose name, spaces and all, follows an `@` in `body` as a whole name.
     static func spacedNames(in body: String, among bots: [(id: String, name: String)]) -> [String] {
         let lowered = body.lowercased()
-        return bots.filter { bot in
-            var searchRange = lowered.startIndex..<lowered.endIndex
-            while let found = lowered.range(of: "@" + bot.name.lowercased(), range: searchRange) {
-                let next = found.upperBound == lowered.endIndex ? nil : lowered[found.upperBound]
-                if next.map({ !($0.isLetter || $0.isNumber) }) ?? true { return true }
-                searchRange = found.upperBound..<lowered.endIndex
-            }
-            return false
-        }.map(\.id)
+        return bots.filter { TriggerMatcher.mentions(name: $0.name, inLowercased: lowered) }.map(\.id)
     }
 
     /// Names looked up per body: beyond them `@` words are text, so a body of `@a @b …` costs a

@@ -43,11 +43,13 @@ public struct EngineAccess: Sendable, Equatable {
         return scheme == "https" ? nil : "must be https (the API key travels with every request); plain http is only for loopback or hosts the operator lists in bots.engine_hosts"
     }
 
-    /// An IP literal of the loopback network, or `localhost` itself; a name like
-    /// `127.0.0.1.example.net` is not.
-    static func isLoopback(_ host: String) -> Bool {
+    /// An IP literal of the loopback network (IPv4, IPv6 or IPv4-mapped), or `localhost` itself;
+    /// a name like `127.0.0.1.example.net` is not. The one judgement of "this machine" for model
+    /// hosts and for the development login's clients.
+    public static func isLoopback(_ host: String) -> Bool {
         if host == "localhost" || host == "::1" { return true }
-        let octets = host.split(separator: ".", omittingEmptySubsequences: false)
+        let ipv4 = host.hasPrefix("::ffff:") ? String(host.dropFirst(7)) : host
+        let octets = ipv4.split(separator: ".", omittingEmptySubsequences: false)
         return octets.count == 4 && octets[0] == "127" && octets.allSatisfy { UInt8($0) != nil }
     }
 

@@ -70,13 +70,18 @@ public enum TriggerMatcher {
     /// `@<persona id>` or `@<persona name>`, as a whole name.
     public static func mentions(_ persona: Persona, in text: String) -> Bool {
         let lowered = text.lowercased()
-        for name in [persona.id, persona.name.lowercased(), persona.botUserID] {
-            var searchRange = lowered.startIndex..<lowered.endIndex
-            while let found = lowered.range(of: "@" + name.lowercased(), range: searchRange) {
-                let next = found.upperBound == lowered.endIndex ? nil : lowered[found.upperBound]
-                if next.map({ !($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_") }) ?? true { return true }
-                searchRange = found.upperBound..<lowered.endIndex
-            }
+        return [persona.id, persona.name, persona.botUserID].contains { mentions(name: $0, inLowercased: lowered) }
+    }
+
+    /// Whether `@name` stands in `lowercased` as a whole name (spaces and all): not followed by a
+    /// letter, a digit, `-` or `_`.
+    public static func mentions(name: String, inLowercased lowercased: String) -> Bool {
+        let mention = "@" + name.lowercased()
+        var searchRange = lowercased.startIndex..<lowercased.endIndex
+        while let found = lowercased.range(of: mention, range: searchRange) {
+            let next = found.upperBound == lowercased.endIndex ? nil : lowercased[found.upperBound]
+            if next.map({ !($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_") }) ?? true { return true }
+            searchRange = found.upperBound..<lowercased.endIndex
         }
         return false
     }

@@ -41,7 +41,7 @@ struct EngineServerTests {
         fake.script("kimi-k2", .events(ProviderRecordings.openAI(["Congratulations", " on the loaf", "!"], model: "kimi-k2"), pause: .milliseconds(50)))
         let server = try await start(["oracle.yaml": Self.persona("oracle", model: "kimi-k2", baseURL: fake.baseURL)])
         defer { Task { await server.stop() } }
-        let (_, frames) = try await bots.postAndWatch(server, "Baked my first sourdough loaf today", as: "u_alice")
+        let (_, frames) = try await bots.postAndWatch(server, "Baked my first sourdough loaf today", as: "u_alice") { !bots.botComments($0).isEmpty }
         let deltas = frames.filter { $0.string("op") == "draft" }.compactMap { $0["delta"] as? String }
         #expect(deltas.joined() == "Congratulations on the loaf!")
         let comment = try #require(bots.botComments(frames).first)
@@ -66,7 +66,7 @@ struct EngineServerTests {
         fake.script("cut", .init(steps: [.send("data: \(chunks[1])\n\ndata: \(chunks[2])\n\n"), .pause(.milliseconds(100)), .cut]))
         let server = try await start(["oracle.yaml": Self.persona("oracle", model: "cut", baseURL: fake.baseURL)])
         defer { Task { await server.stop() } }
-        let (postID, frames) = try await bots.postAndWatch(server, "Baked my first sourdough loaf today, so proud!")
+        let (postID, frames) = try await bots.postAndWatch(server, "Baked my first sourdough loaf today, so proud!") { !bots.botComments($0).isEmpty }
         let drafts = frames.filter { $0.string("op") == "draft" }
         let retracted = try #require(drafts.first { $0["retracted"] as? Bool == true })
         let cutDraft = retracted.string("draft_id")
@@ -92,7 +92,7 @@ struct EngineServerTests {
             "kiki.yaml": BotTests.greeter,
         ])
         defer { Task { await server.stop() } }
-        let (postID, frames) = try await bots.postAndWatch(server, "Baked my first sourdough loaf today")
+        let (postID, frames) = try await bots.postAndWatch(server, "Baked my first sourdough loaf today") { !bots.botComments($0).isEmpty }
         // Kiki answered while stuck's request is still open.
         #expect(bots.botComments(frames).map { $0.object("author").string("id") } == ["b_kiki"])
         #expect(fake.received.count == 1)
@@ -105,8 +105,11 @@ struct EngineServerTests {
         #expect(feed.status == 200)
         #expect(fake.maximumInFlight == 1, "the stuck request was still open during the human traffic")
         // Then the stuck model times out: silence (fallback_engine: none), logged.
-        try await Task.sleep(for: .seconds(4))
-        let decisions = try await bots.decisions(server, "stuck")
+        var decisions: [[String: Any]] = []
+        for _ in 0..<150 where !decisions.contains(where: { $0.string("outcome") == "failed" }) {
+            decisions = try await bots.decisions(server, "stuck")
+            try await Task.sleep(for: .milliseconds(100))
+        }
         #expect(decisions.contains { $0.string("outcome") == "failed" && $0.string("rule") == "engine.timeout" })
         let thread = try await server.http("GET", "/v1/posts/\(postID)")
         let authors = (thread.json["comments"] as? [[String: Any]] ?? []).map { $0.object("author").string("id") }

@@ -221,7 +221,12 @@ final class TestClient: Sendable {
 
     // MARK: Receiving
 
-    func receive(timeout: Duration = .seconds(5)) async throws -> Received {
+    /// How long a read waits for what should come: generous, because a CI machine running the
+    /// suite on PostgreSQL beside a build can stall for seconds, and a passing test never waits it
+    /// out. What must not come is checked with `staysQuiet(for:)`, with a bound of its own.
+    static let patience: Duration = .seconds(15)
+
+    func receive(timeout: Duration = TestClient.patience) async throws -> Received {
         guard let frame = await inbox.next(timeout: timeout) else {
             throw TestClientError(description: "nothing arrived within \(timeout)")
         }
@@ -245,7 +250,7 @@ final class TestClient: Sendable {
     }
 
     /// The next message, skipping ephemeral frames unless asked for; fails on close.
-    func message(timeout: Duration = .seconds(5), skipping skipped: Set<String> = ["typing", "draft"]) async throws -> [String: Any] {
+    func message(timeout: Duration = TestClient.patience, skipping skipped: Set<String> = ["typing", "draft"]) async throws -> [String: Any] {
         while true {
             switch try await receive(timeout: timeout) {
             case .message(let object, _):
@@ -267,7 +272,7 @@ final class TestClient: Sendable {
     }
 
     /// The next message, which must have this op.
-    func expect(_ op: String, timeout: Duration = .seconds(5)) async throws -> [String: Any] {
+    func expect(_ op: String, timeout: Duration = TestClient.patience) async throws -> [String: Any] {
         let object = try await message(timeout: timeout, skipping: op == "typing" ? ["draft"] : ["typing", "draft"])
         guard object["op"] as? String == op else {
             throw TestClientError(description: "expected op \(op), got \(object)")
@@ -276,7 +281,7 @@ final class TestClient: Sendable {
     }
 
     /// Reads until the server's close frame and returns its code.
-    func expectClose(timeout: Duration = .seconds(10)) async throws -> UInt16? {
+    func expectClose(timeout: Duration = TestClient.patience) async throws -> UInt16? {
         while true {
             switch try await receive(timeout: timeout) {
             case .close(let code, _): return code
