@@ -3,7 +3,7 @@ import Testing
 @testable import Gateway
 
 /// Personas as participants (issue 4), over real sockets with persona files on disk.
-@Suite("Bots in threads", .serialized)
+@Suite("Bots in threads", .serialized, .stopsServers)
 struct BotTests {
     static let greeter = """
         id: kiki
@@ -82,7 +82,6 @@ struct BotTests {
     @Test("a new post gets the greeter's comment, labelled as AI, streamed as drafts that end committed")
     func greets() async throws {
         let server = try await start()
-        defer { Task { await server.stop() } }
         let (postID, frames) = try await postAndWatch(server, "Baked my first sourdough loaf today") { !botComments($0).isEmpty }
         let comments = botComments(frames)
         #expect(comments.count == 1)
@@ -124,7 +123,6 @@ struct BotTests {
     @Test("bots: off, mute and pause each stop the reply, and the decision log says why")
     func stops() async throws {
         let server = try await start()
-        defer { Task { await server.stop() } }
         let off = try await postAndWatch(server, "Quiet post please, lovely day!", bots: "off")
         #expect(botComments(off.frames).isEmpty)
         #expect(try await decisions(server, "kiki").first?.string("rule") == "bots: off")
@@ -155,7 +153,6 @@ struct BotTests {
     @Test("an avoided topic gets silence")
     func avoidedTopic() async throws {
         let server = try await start()
-        defer { Task { await server.stop() } }
         let (_, frames) = try await postAndWatch(server, "Who will win the election?")
         #expect(botComments(frames).isEmpty)
         #expect(!frames.contains { $0.string("op") == "draft" })
@@ -180,7 +177,6 @@ struct BotTests {
 
         let restarted = try await start(dataDirectory: data, personasDirectory: personas)
         server = restarted
-        defer { Task { await restarted.stop() } }
         let again = try await server.identified("u_bob")
         try await again.send(["op": "comment", "id": 2, "post_id": postID, "body": "@kiki still there?", "client_id": "q2"])
         _ = try await again.expect("ack")
@@ -211,7 +207,6 @@ struct BotTests {
             """
         }
         let server = try await start(["alpha.yaml": persona("alpha"), "beta.yaml": persona("beta")])
-        defer { Task { await server.stop() } }
         let (postID, _) = try await postAndWatch(server, "ping") { botComments($0).count >= 4 }
         // The chain limit is logged when the fifth reply is refused; only then is the count final.
         var rules: [String] = []
@@ -237,7 +232,6 @@ struct BotTests {
             "trimmer.yaml": persona("trimmer", "  max_chars: 40\n  on_violation: trim"),
             "dropper.yaml": persona("dropper", "  max_chars: 12\n  on_violation: drop"),
         ])
-        defer { Task { await server.stop() } }
         let (_, frames) = try await postAndWatch(server, "Learning Rust has been humbling and fun") { botComments($0).count >= 2 }
         let byPersona = Dictionary(botComments(frames).map { ($0.object("author").string("persona") ?? "", $0.string("body") ?? "") }) { a, _ in a }
         #expect(byPersona["fallback"] == "Nice one!")
@@ -261,7 +255,6 @@ struct BotTests {
               on_violation: drop
             """
         let server = try await start(["shy.yaml": persona])
-        defer { Task { await server.stop() } }
         let (postID, frames) = try await postAndWatch(server, "Learning Rust has been humbling, so much fun!") { frames in
             frames.contains { $0.string("op") == "draft" && $0["retracted"] as? Bool == true }
         }
@@ -278,7 +271,6 @@ struct BotTests {
     @Test("a persona file edited on disk changes the running bot without a restart")
     func liveReload() async throws {
         let server = try await start()
-        defer { Task { await server.stop() } }
         let connection = try await server.identified("u_stays")
         #expect(botComments(try await postAndWatch(server, "Before the edit, lovely day!") { !botComments($0).isEmpty }.frames).count == 1)
         try Self.greeter.replacingOccurrences(of: "name: Kiki", with: "name: Kiki\nenabled: false")
@@ -309,7 +301,7 @@ struct BotTests {
     }
 }
 
-@Suite("Bots under load", .serialized)
+@Suite("Bots under load", .serialized, .stopsServers)
 struct BotLoadTests {
     @Test("turns end: many triggers in a row are all answered when the limits allow, none left in flight")
     func turnsEnd() async throws {
@@ -327,7 +319,6 @@ struct BotLoadTests {
         let server = try await TestServer.start(personas: ["helper.yaml": persona]) {
             $0.writeLimits = .init(postsPerMinute: 1000, commentsPerMinute: 1000)
         }
-        defer { Task { await server.stop() } }
         let client = try await server.identified("u_asker")
         for index in 0..<40 {
             try await client.send(["op": "post", "id": index, "body": "@helper question \(index)", "client_id": "q\(index)"])
@@ -343,7 +334,7 @@ struct BotLoadTests {
     }
 }
 
-@Suite("Quiet feed", .serialized)
+@Suite("Quiet feed", .serialized, .stopsServers)
 struct QuietFeedServerTests {
     static func persona(_ id: String) -> String {
         "id: \(id)\nname: \(id.capitalized)\nvoice:\n  knowledge: [Sourdough needs a starter that is fed daily.]\ntriggers:\n  quiet_feed: { after: 30m, max_per_day: 2 }\n"
@@ -405,7 +396,6 @@ struct QuietFeedServerTests {
         // After a restart the count of the last 24 h still holds.
         let restarted = try await start(clock, data: data, personas: personas)
         server = restarted
-        defer { Task { await restarted.stop() } }
         clock.advance(31 * 60_000)
         await restarted.server.runner.tickQuietFeed()
         #expect(try await feed(restarted).filter { $0.object("author").string("kind") == "bot" }.count == 4)

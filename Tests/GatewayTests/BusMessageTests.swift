@@ -2,7 +2,7 @@ import Testing
 @testable import Gateway
 
 /// The pieces of the cluster that need no database: what a NOTIFY carries, and the store setting.
-@Suite("Cluster bus messages and store locations")
+@Suite("Cluster bus messages and store locations", .stopsServers)
 struct BusMessageTests {
     static func event(_ index: Int, dataBytes: Int = 40) -> StoredEvent {
         StoredEvent(

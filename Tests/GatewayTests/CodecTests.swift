@@ -5,7 +5,7 @@ import Testing
 @testable import Gateway
 import Persona
 
-@Suite("Wire codec")
+@Suite("Wire codec", .stopsServers)
 struct CodecTests {
     func parse(_ text: String) throws -> JSONValue { try JSONParser.parse(text) }
 

@@ -7,7 +7,7 @@ import Testing
 @testable import Gateway
 
 /// The gateway as its own process, killed with SIGKILL while writers are busy.
-@Suite("Crash safety", .serialized)
+@Suite("Crash safety", .serialized, .stopsServers)
 struct CrashTests {
     static func token(_ user: String) async throws -> String {
         try await GatewayProcess.token(user)

@@ -4,7 +4,7 @@ import Testing
 
 /// The gateway's process on a filesystem that fills up (issue 9): a tmpfs of 2 MiB made for the
 /// test. Needs permission to mount (root, as CI runs); without it the test says so and is skipped.
-@Suite("Disk full", .serialized, .enabled(if: !TestServer.onPostgres, "fills the SQLite file's filesystem; PostgreSQL keeps its own disk"))
+@Suite("Disk full", .serialized, .enabled(if: !TestServer.onPostgres, "fills the SQLite file's filesystem; PostgreSQL keeps its own disk"), .stopsServers)
 struct DiskFullTests {
     static func run(_ arguments: [String]) -> Int32 {
         let process = Process()

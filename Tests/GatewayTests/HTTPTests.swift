@@ -9,12 +9,11 @@ import Testing
 @testable import Gateway
 
 /// The HTTP API of PROTOCOL.md section 7.
-@Suite("HTTP API", .serialized)
+@Suite("HTTP API", .serialized, .stopsServers)
 struct HTTPTests {
     @Test("feed pages newest first with before and limit; limits are checked")
     func feedPaging() async throws {
         let server = try await TestServer.start()
-        defer { Task { await server.stop() } }
         let token = try await server.token("u_writer")
         var ids: [String] = []
         for index in 0..<7 {
@@ -44,7 +43,6 @@ struct HTTPTests {
     @Test("a thread with its comments, and comment pages after a comment id")
     func threads() async throws {
         let server = try await TestServer.start()
-        defer { Task { await server.stop() } }
         let token = try await server.token("u_writer")
         let postID = try await server.http("POST", "/v1/posts", token: token, body: ["body": "thread", "client_id": "t", "bots": "off"])
             .json.object("post").string("id")!
@@ -75,7 +73,6 @@ struct HTTPTests {
     @Test("snapshots carry reactions on comments too, and, read with a token, the reader's own (mine)")
     func snapshotReactions() async throws {
         let server = try await TestServer.start()
-        defer { Task { await server.stop() } }
         let alice = try await server.identified("u_alice")
         let bob = try await server.identified("u_bob")
         let postID = try #require(try await alice.request(["op": "post", "id": 1, "body": "react to me", "client_id": "p", "bots": "off"])
@@ -104,7 +101,6 @@ struct HTTPTests {
     @Test("tokens: missing for writes is 401; present but bad or expired is always 401")
     func authentication() async throws {
         let server = try await TestServer.start()
-        defer { Task { await server.stop() } }
         let anonymousWrite = try await server.http("POST", "/v1/posts", body: ["body": "x", "client_id": "x"])
         #expect(anonymousWrite.status == 401)
         #expect(anonymousWrite.json.object("error").string("code") == "unauthorized")
@@ -116,7 +112,6 @@ struct HTTPTests {
     @Test("bad bodies: not JSON, not an object, too large, wrong fields")
     func badBodies() async throws {
         let server = try await TestServer.start()
-        defer { Task { await server.stop() } }
         let token = try await server.token("u_writer")
         for body in ["{", "[1]", "\"x\""] {
             let answer = try await server.http("POST", "/v1/posts", token: token, rawBody: Data(body.utf8))
@@ -137,7 +132,6 @@ struct HTTPTests {
     @Test("ids, names and bodies are checked as the OpenAPI document states them, and the document states the configured limit")
     func documentedConstraints() async throws {
         let server = try await TestServer.start { $0.maxBodyScalars = 500 }
-        defer { Task { await server.stop() } }
         let token = try await server.token("u_writer")
         let post = try await server.http("POST", "/v1/posts", token: token, body: ["body": "hello", "client_id": "p"]).json.object("post").string("id")!
         let comment = try await server.http("POST", "/v1/posts/\(post)/comments", token: token, body: ["body": "hi", "client_id": "c"])
@@ -173,7 +167,6 @@ struct HTTPTests {
     @Test("health, readiness, metrics, personas and unknown paths")
     func operational() async throws {
         let server = try await TestServer.start(personas: ["kiki.yaml": "id: kiki\nname: Kiki\n"])
-        defer { Task { await server.stop() } }
         #expect(try await server.http("GET", "/healthz").status == 200)
         // Ready once the store answers; on PostgreSQL under a loaded suite that can take a moment.
         var ready = false
@@ -210,7 +203,6 @@ struct HTTPTests {
     func fileModes() async throws {
         let data = TestServer.temporaryDirectory() + "/fresh/data"
         let server = try await TestServer.start(dataDirectory: data)
-        defer { Task { await server.stop() } }
         let client = try await server.identified("u_modes")
         try await client.send(["op": "post", "id": 1, "body": "a write makes the WAL", "client_id": "m1"])
         _ = try await client.expect("ack")
@@ -226,7 +218,6 @@ struct HTTPTests {
     @Test("permessage-deflate is negotiated and compressed client messages are understood")
     func deflate() async throws {
         let server = try await TestServer.start()
-        defer { Task { await server.stop() } }
         let (client, headers) = try await TestClient.connectReturningHeaders(
             port: server.port, extraHeaders: [("Sec-WebSocket-Extensions", "permessage-deflate; client_max_window_bits")])
         #expect(headers["sec-websocket-extensions"] == "permessage-deflate; client_no_context_takeover")
@@ -244,7 +235,6 @@ struct HTTPTests {
     @Test("a path asked with a method it does not answer is 405 with Allow; a plain GET of the WebSocket endpoint is 426")
     func methodsAndUpgrade() async throws {
         let server = try await TestServer.start()
-        defer { Task { await server.stop() } }
         let wrongMethod = try await server.http("DELETE", "/v1/feed")
         #expect(wrongMethod.status == 405)
         #expect(wrongMethod.headers["allow"] == "GET")
@@ -262,7 +252,6 @@ struct HTTPTests {
     @Test("what held in the review stays held: a deflate bomb closes with 1009, a path out of the web root is 404")
     func reviewHeld() async throws {
         let server = try await TestServer.start()
-        defer { Task { await server.stop() } }
         let (client, _) = try await TestClient.connectReturningHeaders(
             port: server.port, extraHeaders: [("Sec-WebSocket-Extensions", "permessage-deflate")])
         _ = try await client.expect("hello")

@@ -4,7 +4,7 @@ import Testing
 
 /// The rows of docs/reliability.md that no other suite covers: unsigned tokens, spoofed authors,
 /// writes to deleted things, ids of the wrong kind, hostile but well-formed JSON.
-@Suite("Hostile input")
+@Suite("Hostile input", .stopsServers)
 struct HostileInputTests {
     func answer(_ client: TestClient, _ object: [String: Any]) async throws -> [String: Any] {
         try await client.send(object)
@@ -14,7 +14,6 @@ struct HostileInputTests {
     @Test("an unsigned token (alg none) and a token whose payload was edited are refused with 4003")
     func unsignedAndEditedTokens() async throws {
         let server = try await TestServer.start()
-        defer { Task { await server.stop() } }
         func base64URL(_ text: String) -> String {
             Data(text.utf8).base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
                 .replacingOccurrences(of: "=", with: "")
@@ -34,7 +33,6 @@ struct HostileInputTests {
     @Test("a client cannot write as someone else: author fields in a request are ignored")
     func spoofedAuthor() async throws {
         let server = try await TestServer.start()
-        defer { Task { await server.stop() } }
         let client = try await server.identified("u_mallory")
         let ack = try await answer(client, [
             "op": "post", "id": 1, "body": "hi", "client_id": "s1", "author": ["id": "u_alice", "kind": "human"], "user_id": "u_alice",
@@ -48,7 +46,6 @@ struct HostileInputTests {
     @Test("writes to a deleted post, and ids of the wrong kind, are refused with not_found or bad_request")
     func deletedAndWrongKinds() async throws {
         let server = try await TestServer.start()
-        defer { Task { await server.stop() } }
         let client = try await server.identified("u_writer")
         let post = try await answer(client, ["op": "post", "id": 1, "body": "soon gone", "client_id": "g1"]).object("result").object("post").string("id")!
         let comment = try await answer(client, ["op": "comment", "id": 2, "post_id": post, "body": "under it", "client_id": "g2"])
@@ -70,7 +67,6 @@ struct HostileInputTests {
     @Test("hostile but well-formed JSON: huge numbers, duplicate keys, odd escapes; the session survives each")
     func hostileJSON() async throws {
         let server = try await TestServer.start()
-        defer { Task { await server.stop() } }
         let client = try await server.identified("u_fuzzy")
         let frames = [
             #"{"op":"post","id":1,"body":1e999999,"client_id":"n1"}"#,

@@ -5,12 +5,11 @@ import Testing
 @testable import Gateway
 
 /// Every close code of PROTOCOL.md section 2, over real sockets.
-@Suite("Session lifecycle", .serialized)
+@Suite("Session lifecycle", .serialized, .stopsServers)
 struct SessionLifecycleTests {
     @Test("hello, identify, ready; anonymous is read-only")
     func helloAndReady() async throws {
         let server = try await TestServer.start()
-        defer { Task { await server.stop() } }
         let client = try await TestClient.connect(port: server.port)
         let hello = try await client.expect("hello")
         #expect(hello.int("v") == 1)
@@ -39,7 +38,6 @@ struct SessionLifecycleTests {
     @Test("ping is answered before and after identify, echoing t")
     func pingPong() async throws {
         let server = try await TestServer.start()
-        defer { Task { await server.stop() } }
         let client = try await server.connect()
         try await client.send(["op": "ping", "t": 42])
         #expect(try await client.expect("pong").int("t") == 42)
@@ -58,7 +56,6 @@ struct SessionLifecycleTests {
     @Test("framing violations close with 1003, 1007, 1009 and 1002")
     func framingCloses() async throws {
         let server = try await TestServer.start()
-        defer { Task { await server.stop() } }
         #expect(try await closeCode(server) { try await $0.sendFrame(.binary, [1, 2, 3]) } == 1003)
         #expect(try await closeCode(server) { try await $0.sendFrame(.text, [0x7B, 0xC3, 0x28, 0x7D]) } == 1007)
         #expect(try await closeCode(server) { try await $0.sendFrame(.text, Array(repeating: 0x20, count: 70_000)) } == 1009)
@@ -75,7 +72,6 @@ struct SessionLifecycleTests {
     @Test("a fragmented message within the limit is reassembled")
     func fragments() async throws {
         let server = try await TestServer.start()
-        defer { Task { await server.stop() } }
         let client = try await server.identified("u_frag")
         try await client.sendFrame(.text, Array(#"{"op":"pi"#.utf8), fin: false)
         try await client.sendFrame(.ping, [9])
@@ -86,7 +82,6 @@ struct SessionLifecycleTests {
     @Test("protocol-level closes: 4001, 4002, 4003, 4005")
     func protocolCloses() async throws {
         let server = try await TestServer.start { $0.allowAnonymous = true }
-        defer { Task { await server.stop() } }
         #expect(try await closeCode(server, identify: false) { try await $0.send(["op": "sub", "id": 1, "stream": "feed"]) } == 4001)
         #expect(try await closeCode(server, identify: false) { try await $0.send(["op": "post", "body": "x", "client_id": "c"]) } == 4001)
         for bad in ["not json", "[1,2]", "{}", #"{"op":5}"#, "{\"op\":\"ping\"", "\"str\""] {
@@ -112,7 +107,6 @@ struct SessionLifecycleTests {
     @Test("anonymous refused where not allowed (4003)")
     func anonymousNotAllowed() async throws {
         let server = try await TestServer.start { $0.allowAnonymous = false }
-        defer { Task { await server.stop() } }
         #expect(try await closeCode(server, identify: false) { try await $0.send(["op": "identify"]) } == 4003)
         let feed = try await server.http("GET", "/v1/feed")
         #expect(feed.status == 401)
@@ -121,7 +115,6 @@ struct SessionLifecycleTests {
     @Test("a bot token for a loaded persona identifies as that bot")
     func botIdentify() async throws {
         let server = try await TestServer.start(personas: ["kiki.yaml": "id: kiki\nname: Kiki\n"])
-        defer { Task { await server.stop() } }
         let client = try await server.connect()
         try await client.send(["op": "identify", "token": try await server.token("b_kiki", name: "Someone else", role: .bot)])
         let user = try await client.expect("ready").object("user")
@@ -142,7 +135,6 @@ struct SessionLifecycleTests {
     @Test("no identify within the deadline closes with 4009, pings or not")
     func identifyTimeout() async throws {
         let server = try await shortTimeouts()
-        defer { Task { await server.stop() } }
         let silent = try await server.connect()
         let start = ContinuousClock.now
         #expect(try await silent.expectClose() == 4009)
@@ -164,14 +156,12 @@ struct SessionLifecycleTests {
     @Test("heartbeat silence closes with 4009; WebSocket pings alone keep a session alive")
     func heartbeatTimeout() async throws {
         let server = try await shortTimeouts()
-        defer { Task { await server.stop() } }
         let quiet = try await server.identified("u_quiet")
         #expect(try await quiet.expectClose() == 4009)
 
         // Pings every 200 ms for 5 s against a 4 s silence limit: alive only if they count, with
         // room for a loaded machine to pause the test for seconds between two of them.
         let patient = try await TestServer.start { $0.heartbeat = .seconds(2) }
-        defer { Task { await patient.stop() } }
         let alive = try await patient.identified("u_alive")
         for _ in 0..<25 {
             try await alive.sendFrame(.ping, [1])
@@ -184,7 +174,6 @@ struct SessionLifecycleTests {
     @Test("a token that expires mid-session closes it with 4003")
     func tokenExpiry() async throws {
         let server = try await TestServer.start()
-        defer { Task { await server.stop() } }
         let client = try await server.connect()
         try await client.send(["op": "identify", "token": try await server.token("u_brief", lifetime: .seconds(2))])
         _ = try await client.expect("ready")
@@ -198,7 +187,6 @@ struct SessionLifecycleTests {
             $0.inboundBurst = 5
             $0.inboundFloodThreshold = 20
         }
-        defer { Task { await server.stop() } }
         let client = try await server.identified("u_flood")
         for index in 0..<40 {
             // The server may close before the last ones are sent.
@@ -228,7 +216,6 @@ struct SessionLifecycleTests {
     @Test("a client sends close; the server echoes it")
     func clientClose() async throws {
         let server = try await TestServer.start()
-        defer { Task { await server.stop() } }
         let client = try await server.identified("u_leaver")
         try await client.sendFrame(.connectionClose, [0x03, 0xE8] + Array("bye".utf8))
         #expect(try await client.expectClose() == 1000)
@@ -289,7 +276,6 @@ struct SessionLifecycleTests {
         await server.stop()
         // What the store holds is exactly what was acknowledged.
         let restarted = try await TestServer.start(dataDirectory: server.dataDirectory)
-        defer { Task { await restarted.stop() } }
         let feed = try await restarted.http("GET", "/v1/feed?limit=100")
         var stored = Set((feed.json["posts"] as? [[String: Any]] ?? []).compactMap { $0.string("id") })
         var before = (feed.json["posts"] as? [[String: Any]])?.last?.string("id")

@@ -6,7 +6,7 @@ import Testing
 /// (playful, on every post, no lexicons, an example full of 🎉) answers grief, self-harm, illness,
 /// distress, "are you a bot?" and good news in both languages, on the offline engine and on a
 /// model that congratulates everything, and publishes nothing unfit.
-@Suite("Bots that read the room", .serialized)
+@Suite("Bots that read the room", .serialized, .stopsServers)
 struct SituationBotTests {
     let bots = BotTests()
 
@@ -130,7 +130,6 @@ struct SituationBotTests {
         var files = ["party.yaml": Self.careless(), "buddy.yaml": Self.careless("buddy", style: "neutral")]
         files["lexicons/politics.txt"] = BotTests.politics
         let server = try await TestServer.start(personas: files) { $0.writeLimits = .init(postsPerMinute: 1000, commentsPerMinute: 1000) }
-        defer { Task { await server.stop() } }
         let threads = try await run(server) { $0 == .selfHarm || $0 == .asksIfBot ? 1 : 2 }
         for thread in threads {
             if thread.kind == .selfHarm || thread.kind == .asksIfBot {
@@ -167,7 +166,6 @@ struct SituationBotTests {
         var files = ["robo.yaml": Self.careless("dry", style: "deadpan")]
         files["lexicons/politics.txt"] = BotTests.politics
         let server = try await TestServer.start(personas: files) { $0.writeLimits = .init(postsPerMinute: 1000, commentsPerMinute: 1000) }
-        defer { Task { await server.stop() } }
         let (_, frames) = try await bots.postAndWatch(server, "My grandpa passed away this morning")
         #expect(bots.botComments(frames).isEmpty)
         #expect(try await bots.latestRule(server, "dry", becomes: "situation.silent"))
@@ -191,7 +189,6 @@ struct SituationBotTests {
             $0.writeLimits = .init(postsPerMinute: 1000, commentsPerMinute: 1000)
             $0.engineEnvironment = { $0 == "TEST_LLM_API_KEY" ? "sk-test-server-key-0123456789" : nil }
         }
-        defer { Task { await server.stop() } }
         let threads = try await run(server)
         for thread in threads {
             // An English congratulation on a Chinese post breaks the language rule, which no

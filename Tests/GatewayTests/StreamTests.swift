@@ -5,7 +5,7 @@ import Testing
 @testable import Gateway
 
 /// Ordering, recovery and backpressure of PROTOCOL.md sections 5 and 10, over real sockets.
-@Suite("Streams and fan-out", .serialized)
+@Suite("Streams and fan-out", .serialized, .stopsServers)
 struct StreamTests {
     static func generous(_ configuration: inout GatewayConfiguration) {
         configuration.writeLimits = .init(postsPerMinute: 100_000, commentsPerMinute: 100_000)
@@ -49,7 +49,6 @@ struct StreamTests {
     @Test("concurrent writers: every subscriber sees every offset once, in order, matching the acks")
     func concurrentOrdering() async throws {
         let server = try await TestServer.start(configure: Self.generous)
-        defer { Task { await server.stop() } }
         var subscribers: [TestClient] = []
         for index in 0..<3 {
             let client = try await server.identified("u_reader\(index)")
@@ -90,7 +89,6 @@ struct StreamTests {
     @Test("comments to one thread from many writers arrive in thread order to all subscribers")
     func threadOrdering() async throws {
         let server = try await TestServer.start(configure: Self.generous)
-        defer { Task { await server.stop() } }
         let author = try await server.identified("u_author")
         let postID = try await post(author, "a thread", clientID: "t").object("post").string("id")!
         let watcher = try await server.identified("u_watcher")
@@ -119,7 +117,6 @@ struct StreamTests {
     @Test("recovery with since: exactly the missed events, then live, no duplicates")
     func recovery() async throws {
         let server = try await TestServer.start(configure: Self.generous)
-        defer { Task { await server.stop() } }
         let writer = try await server.identified("u_writer")
         let reader = try await server.identified("u_reader")
         let subscribed = try await subscribe(reader, "feed")
@@ -162,7 +159,6 @@ struct StreamTests {
             $0.store.retainedEventsPerStream = 3
             $0.store.retainedEventAge = .seconds(0)
         }
-        defer { Task { await server.stop() } }
         let writer = try await server.identified("u_writer")
         for index in 0..<10 { _ = try await post(writer, "p\(index)", clientID: "p\(index)") }
         try await server.runtime.store.prune()
@@ -177,7 +173,6 @@ struct StreamTests {
     @Test("snapshot over HTTP, then subscribe since its offset, while writes go on: no gap, no duplicate")
     func snapshotThenSubscribe() async throws {
         let server = try await TestServer.start(configure: Self.generous)
-        defer { Task { await server.stop() } }
         let writer = try await server.identified("u_writer")
         let total = 60
         let writing = Task {
@@ -205,7 +200,6 @@ struct StreamTests {
     @Test("subscription errors: unknown stream, thread of unknown post, other user's stream, twice, too many, unsub")
     func subscriptionErrors() async throws {
         let server = try await TestServer.start { $0.maxSubscriptionsPerConnection = 2 }
-        defer { Task { await server.stop() } }
         let client = try await server.identified("u_me")
         func error(_ request: [String: Any]) async throws -> String? {
             try await client.send(request)
@@ -251,7 +245,6 @@ struct StreamTests {
             $0.closeGracePeriod = .seconds(60)
             $0.outboundQueueBytes = 64 * 1024
         }
-        defer { Task { await server.stop() } }
         let slow = try await server.identified("u_slow")
         _ = try await subscribe(slow, "feed")
         let fast = try await server.identified("u_fast")
@@ -284,7 +277,6 @@ struct StreamTests {
     @Test("typing goes to the thread's other subscribers, at most once per interval")
     func typing() async throws {
         let server = try await TestServer.start { $0.typingInterval = .milliseconds(500) }
-        defer { Task { await server.stop() } }
         let author = try await server.identified("u_typist")
         let postID = try await post(author, "typing here", clientID: "t").object("post").string("id")!
         let stream = "thread:\(postID)"
@@ -324,7 +316,6 @@ struct StreamTests {
             Self.generous(&$0)
             $0.outboundQueueBytes = 64 * 1024
         }
-        defer { Task { await server.stop() } }
         // About 2.7 MB of history against a 64 KiB queue: pushed at once it would overflow 40 times.
         let history = 300
         let (writer, epoch) = try await writeHistory(server, posts: history)
@@ -350,7 +341,6 @@ struct StreamTests {
             // 16 KiB: each 9 KB post is more than half of it.
             $0.outboundQueueBytes = 16 * 1024
         }
-        defer { Task { await server.stop() } }
         let (_, epoch) = try await writeHistory(server, posts: 40)
         let reader = try await server.identified("u_behind")
         _ = try await subscribe(reader, "feed", since: (0, epoch))
@@ -365,7 +355,6 @@ struct StreamTests {
             $0.catchUpStallTimeout = .seconds(1)
             $0.closeGracePeriod = .seconds(30)
         }
-        defer { Task { await server.stop() } }
         // More than loopback's socket buffers hold, so that the gateway's own queue has to wait.
         let (_, epoch) = try await writeHistory(server, posts: 1200)
         let reader = try await server.identified("u_stalled")
@@ -382,7 +371,6 @@ struct StreamTests {
     @Test("a replay never sends a deleted body again: the object comes back empty and marked deleted")
     func deletedIsGoneFromReplay() async throws {
         let server = try await TestServer.start()
-        defer { Task { await server.stop() } }
         let author = try await server.identified("u_regret")
         let epoch = try await subscribe(author, "feed").string("epoch")!
         let kept = try await post(author, "this one stays", clientID: "k").object("post").string("id")!

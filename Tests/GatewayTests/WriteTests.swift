@@ -3,7 +3,7 @@ import Testing
 @testable import Gateway
 
 /// Writes of PROTOCOL.md section 6: validation, idempotency, authorization, limits, notifications.
-@Suite("Writes", .serialized)
+@Suite("Writes", .serialized, .stopsServers)
 struct WriteTests {
     /// Sends a request and returns the reply to it (ack or error), skipping events.
     func post(_ client: TestClient, _ body: String, clientID: String) async throws -> String {
@@ -14,7 +14,6 @@ struct WriteTests {
     @Test("validation: empty, too large, control characters, missing client_id, unknown targets")
     func validation() async throws {
         let server = try await TestServer.start { $0.maxBodyScalars = 10 }
-        defer { Task { await server.stop() } }
         let client = try await server.identified("u_writer")
         func code(_ object: [String: Any]) async throws -> String? {
             let reply = try await client.request(object)
@@ -44,7 +43,6 @@ struct WriteTests {
     @Test("client_id makes writes idempotent per user, across WebSocket and HTTP; reuse for other content is a conflict")
     func idempotency() async throws {
         let server = try await TestServer.start()
-        defer { Task { await server.stop() } }
         let client = try await server.identified("u_retry")
         let first = try await client.request(["op": "post", "id": 1, "body": "once", "client_id": "same"])
         let again = try await client.request(["op": "post", "id": 2, "body": "once", "client_id": "same"])
@@ -74,7 +72,6 @@ struct WriteTests {
     @Test("per-user rate limits over WebSocket and HTTP together; a retry of a written client_id still gets its ack")
     func rateLimits() async throws {
         let server = try await TestServer.start { $0.writeLimits = .init(postsPerMinute: 3, commentsPerMinute: 2) }
-        defer { Task { await server.stop() } }
         let client = try await server.identified("u_fast")
         let token = try await server.token("u_fast")
         _ = try await post(client, "one", clientID: "1")
@@ -100,7 +97,6 @@ struct WriteTests {
     @Test("deletes: the author, moderators and admins; others are forbidden; deleted things are gone")
     func deletes() async throws {
         let server = try await TestServer.start()
-        defer { Task { await server.stop() } }
         let alice = try await server.identified("u_alice")
         let bob = try await server.identified("u_bob")
         let moderator = try await server.identified("u_mod", role: .moderator)
@@ -133,7 +129,6 @@ struct WriteTests {
     @Test("reactions: one per user and emoji, counted, no event when nothing changes")
     func reactions() async throws {
         let server = try await TestServer.start()
-        defer { Task { await server.stop() } }
         let alice = try await server.identified("u_alice")
         let bob = try await server.identified("u_bob")
         let postID = try await post(alice, "react to me", clientID: "p")
@@ -166,7 +161,6 @@ struct WriteTests {
     @Test("a bot whose name has spaces is mentioned by its whole name")
     func spacedBotName() async throws {
         let server = try await TestServer.start(personas: ["owl.yaml": "id: owl\nname: Night Owl\ntriggers:\n  mention: false\n"])
-        defer { Task { await server.stop() } }
         let owl = try await server.identified("b_owl", role: .bot)
         try await owl.send(["op": "sub", "id": 1, "stream": "user:b_owl"])
         _ = try await owl.expect("subscribed")
@@ -182,7 +176,6 @@ struct WriteTests {
     @Test("reply and mention events reach the addressed user's stream, never the writer's own")
     func notifications() async throws {
         let server = try await TestServer.start()
-        defer { Task { await server.stop() } }
         let alice = try await server.identified("u_alice")
         let bob = try await server.identified("u_bob")
         let carol = try await server.identified("u_carol")
@@ -217,7 +210,6 @@ struct WriteTests {
     @Test("mute needs a real bot and is idempotent")
     func mute() async throws {
         let server = try await TestServer.start(personas: ["kiki.yaml": "id: kiki\nname: Kiki\n"])
-        defer { Task { await server.stop() } }
         let bot = try await server.connect()
         try await bot.send(["op": "identify", "token": try await server.token("b_kiki", role: .bot)])
         _ = try await bot.expect("ready")

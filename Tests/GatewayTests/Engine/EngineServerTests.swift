@@ -4,7 +4,7 @@ import Testing
 
 /// Personas on a model, in a running gateway (issue 5): drafts streamed from the model's tokens,
 /// retraction and fallback when it fails, and a hanging model that holds up nobody else.
-@Suite("Personas on a language model", .serialized)
+@Suite("Personas on a language model", .serialized, .stopsServers)
 struct EngineServerTests {
     let bots = BotTests()
 
@@ -40,7 +40,6 @@ struct EngineServerTests {
         defer { Task { await fake.stop() } }
         fake.script("kimi-k2", .events(ProviderRecordings.openAI(["Congratulations", " on the loaf", "!"], model: "kimi-k2"), pause: .milliseconds(50)))
         let server = try await start(["oracle.yaml": Self.persona("oracle", model: "kimi-k2", baseURL: fake.baseURL)])
-        defer { Task { await server.stop() } }
         let (_, frames) = try await bots.postAndWatch(server, "Baked my first sourdough loaf today", as: "u_alice") { !bots.botComments($0).isEmpty }
         let deltas = frames.filter { $0.string("op") == "draft" }.compactMap { $0["delta"] as? String }
         #expect(deltas.joined() == "Congratulations on the loaf!")
@@ -65,7 +64,6 @@ struct EngineServerTests {
         let chunks = ProviderRecordings.openAI(["Lovely loaf.", " The crumb looks"])
         fake.script("cut", .init(steps: [.send("data: \(chunks[1])\n\ndata: \(chunks[2])\n\n"), .pause(.milliseconds(100)), .cut]))
         let server = try await start(["oracle.yaml": Self.persona("oracle", model: "cut", baseURL: fake.baseURL)])
-        defer { Task { await server.stop() } }
         let (postID, frames) = try await bots.postAndWatch(server, "Baked my first sourdough loaf today, so proud!") { !bots.botComments($0).isEmpty }
         let drafts = frames.filter { $0.string("op") == "draft" }
         let retracted = try #require(drafts.first { $0["retracted"] as? Bool == true })
@@ -91,7 +89,6 @@ struct EngineServerTests {
             "stuck.yaml": Self.persona("stuck", model: "stuck", baseURL: fake.baseURL, extra: "  timeout: 4s\n  deadline: 4s\n  fallback_engine: none"),
             "kiki.yaml": BotTests.greeter,
         ])
-        defer { Task { await server.stop() } }
         let (postID, frames) = try await bots.postAndWatch(server, "Baked my first sourdough loaf today") { !bots.botComments($0).isEmpty }
         // Kiki answered while stuck's request is still open.
         #expect(bots.botComments(frames).map { $0.object("author").string("id") } == ["b_kiki"])

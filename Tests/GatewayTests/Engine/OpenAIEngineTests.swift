@@ -6,7 +6,7 @@ import Testing
 
 /// The OpenAI-compatible engine against a local double of the providers' API (issue 5): real HTTP
 /// over loopback, the providers' recorded streams and error bodies.
-@Suite("OpenAI-compatible engine")
+@Suite("OpenAI-compatible engine", .stopsServers)
 struct OpenAIEngineTests {
     static let key = "sk-test-4f9a0c7d2e8b1a6f3c5d7e9a1b3c5d7e"
 

@@ -8,12 +8,11 @@ import Testing
 
 /// Abuse resistance at the door (issue 9): connections per address, how fast they come, the
 /// handshake deadline for clients that never finish their headers, and the Origin allowlist.
-@Suite("Abuse resistance", .serialized)
+@Suite("Abuse resistance", .serialized, .stopsServers)
 struct AbuseTests {
     @Test("at most per_address connections from one address: the next gets 429 and closing one lets a new one in")
     func connectionCap() async throws {
         let server = try await TestServer.start { $0.connectionLimits.maximumPerAddress = 5 }
-        defer { Task { await server.stop() } }
         var open: [TestClient] = []
         for _ in 0..<5 { open.append(try await server.connect()) }
         // The answer comes before any request is read, so a raw socket sees it whatever it sends.
@@ -38,7 +37,6 @@ struct AbuseTests {
         // One a minute after a burst of three: the budget cannot refill while a loaded machine
         // takes its time over the first three.
         let server = try await TestServer.start { $0.connectionLimits.rate = Rate(count: 1, period: .seconds(60), burst: 3) }
-        defer { Task { await server.stop() } }
         for _ in 0..<3 { _ = try await server.connect() }
         let socket = try RawSocket(port: server.port)
         let answer = String(decoding: socket.read() ?? [], as: UTF8.self)
@@ -51,14 +49,12 @@ struct AbuseTests {
             $0.connectionLimits.rate = Rate(count: 1, period: .seconds(60), burst: 1)
             $0.connectionLimits.trustedProxies = ["127.0.0.1"]
         }
-        defer { Task { await proxied.stop() } }
         for _ in 0..<10 { _ = try await proxied.connect() }
     }
 
     @Test("a connection that never finishes its request is closed after handshake_timeout; one that did is not")
     func slowloris() async throws {
         let server = try await TestServer.start { $0.handshakeTimeout = .seconds(1) }
-        defer { Task { await server.stop() } }
         let slow = try RawSocket(port: server.port)
         slow.send("GET /v1/ws HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n")
         let identified = try await server.identified("u_patient")
@@ -75,7 +71,6 @@ struct AbuseTests {
     func tokensNeverLogged() async throws {
         let lines = NIOLockedValueBox<[String]>([])
         let server = try await TestServer.start(logger: RecordingLogHandler.logger(lines))
-        defer { Task { await server.stop() } }
         let good = try await server.token("u_alice")
         let expired = try await server.token("u_bob", lifetime: .seconds(-10))
         let forged = String(good.dropLast(4)) + "AAAA"
@@ -103,7 +98,6 @@ struct AbuseTests {
     @Test("browsers from other origins are refused unless allowed; the page's own origin and clients without Origin connect")
     func originAllowlist() async throws {
         let server = try await TestServer.start { $0.allowedOrigins = ["https://app.example.com"] }
-        defer { Task { await server.stop() } }
         let foreign = await #expect(throws: TestClientError.self) {
             _ = try await TestClient.connect(port: server.port, extraHeaders: [("Origin", "https://evil.example.net")])
         }

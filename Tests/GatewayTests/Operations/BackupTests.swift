@@ -4,7 +4,7 @@ import Testing
 
 /// `gatewayd backup` and `restore` (operator guide): a consistent copy taken while writes go on,
 /// restored under a new epoch.
-@Suite("Backup and restore", .enabled(if: !TestServer.onPostgres, "gatewayd backup copies the SQLite file; PostgreSQL has pg_dump"))
+@Suite("Backup and restore", .enabled(if: !TestServer.onPostgres, "gatewayd backup copies the SQLite file; PostgreSQL has pg_dump"), .stopsServers)
 struct BackupTests {
     @Test("a backup taken while writing holds every acknowledged write before it; a restore keeps them under a new epoch")
     func backupWhileWriting() async throws {
@@ -33,7 +33,6 @@ struct BackupTests {
         let epoch = try SQLiteBackup.restore(from: backup, dataDirectory: restoredData)
         #expect(throws: SQLiteBackup.BackupError.self) { _ = try SQLiteBackup.restore(from: backup, dataDirectory: restoredData) }
         let restored = try await TestServer.start(dataDirectory: restoredData)
-        defer { Task { await restored.stop() } }
         let feed = try await restored.http("GET", "/v1/feed?limit=100").json
         let bodies = (feed["posts"] as? [[String: Any]] ?? []).compactMap { $0.string("body") }
         for number in 1...20 { #expect(bodies.contains("Before the backup \(number)")) }

@@ -6,7 +6,7 @@ import Testing
 @testable import Gateway
 
 /// `gatewayd.yaml`, `GATEWAYD_*` and the JSON log format (issue 10).
-@Suite("Configuration and logs")
+@Suite("Configuration and logs", .stopsServers)
 struct ConfigurationTests {
     static var repositoryRoot: String {
         URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()

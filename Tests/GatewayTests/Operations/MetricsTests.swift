@@ -4,7 +4,7 @@ import Testing
 @testable import Gateway
 
 /// `/metrics` moves as traffic flows (issue 10): scrape, act, scrape again.
-@Suite("Metrics", .serialized)
+@Suite("Metrics", .serialized, .stopsServers)
 struct MetricsTests {
     func delta(_ before: [String: Double], _ after: [String: Double], _ key: String) -> Double {
         (after[key] ?? 0) - (before[key] ?? 0)
@@ -15,7 +15,6 @@ struct MetricsTests {
         let server = try await TestServer.start(personas: ["kiki.yaml": BotTests.greeter, "lexicons/politics.txt": BotTests.politics]) {
             $0.writeLimits = .init(postsPerMinute: 2, commentsPerMinute: 100)
         }
-        defer { Task { await server.stop() } }
         let before = try await server.scrape()
 
         let alice = try await server.identified("u_alice")
@@ -31,12 +30,11 @@ struct MetricsTests {
         _ = try await alice.expect("ack")
         try await alice.send(["op": "post", "id": 3, "body": "Third post is over the limit", "client_id": "m3"])
         #expect(try await alice.expect("error").string("code") == "rate_limited")
-        // Kiki answers each post after a second.
-        try await Task.sleep(for: .milliseconds(2500))
+        // Kiki answers each post after a second; then an edit of its file is reloaded.
+        let replied = #"gatewayd_bot_decisions_total{persona="kiki",outcome="replied"}"#
+        _ = try await server.scrape(until: { delta(before, $0, replied) >= 2 })
         try String(BotTests.greeter + "\nbio: edited\n").write(toFile: server.personasDirectory + "/kiki.yaml", atomically: true, encoding: .utf8)
-        try await Task.sleep(for: .milliseconds(1500))
-
-        let after = try await server.scrape()
+        let after = try await server.scrape(until: { delta(before, $0, #"gatewayd_persona_reloads_total{outcome="ok"}"#) >= 1 })
         #expect(delta(before, after, "gatewayd_connections_opened_total") == 2)
         #expect(after[#"gatewayd_sessions{state="identified"}"#] == 1)
         #expect(after[#"gatewayd_sessions{state="anonymous"}"#] == 1)
@@ -55,8 +53,7 @@ struct MetricsTests {
 
         try await reader.sendFrame(.connectionClose, [0x03, 0xE8])
         _ = try await reader.expectClose()
-        try await Task.sleep(for: .milliseconds(200))
-        let last = try await server.scrape()
+        let last = try await server.scrape(until: { $0["gatewayd_connections"] == 1 && $0["gatewayd_subscriptions"] == 0 })
         #expect(last["gatewayd_connections"] == 1)
         #expect(last["gatewayd_subscriptions"] == 0)
         #expect(delta(after, last, "gatewayd_connections_closed_total") == 1)

@@ -6,12 +6,11 @@ import Testing
 @testable import Gateway
 
 /// The page's files and the development login (issue 6): the login exists only in development mode.
-@Suite("Page and development login")
+@Suite("Page and development login", .stopsServers)
 struct PageTests {
     @Test("development mode: the page is served, a name gets a user token that identifies, bad names are refused")
     func development() async throws {
         let server = try await TestServer.start()
-        defer { Task { await server.stop() } }
         let (page, response) = try await URLSession.shared.data(from: URL(string: "http://127.0.0.1:\(server.port)/")!)
         #expect((response as? HTTPURLResponse)?.value(forHTTPHeaderField: "Content-Type")?.hasPrefix("text/html") == true)
         #expect(String(decoding: page, as: UTF8.self).contains("<script src=\"/app.js\"></script>"))
@@ -38,7 +37,6 @@ struct PageTests {
     @Test("production mode: there is no development login, the page still loads")
     func production() async throws {
         let server = try await TestServer.start { $0.mode = .production }
-        defer { Task { await server.stop() } }
         let login = try await server.http("POST", "/v1/dev/login", body: ["name": "Mallory"])
         #expect(login.status == 404)
         let (_, response) = try await URLSession.shared.data(from: URL(string: "http://127.0.0.1:\(server.port)/")!)

@@ -3,7 +3,7 @@ import Testing
 @testable import Gateway
 
 /// `gatewayd persona preview --batch` (issue 20): a file of posts previewed in one run.
-@Suite("Preview at scale")
+@Suite("Preview at scale", .stopsServers)
 struct PreviewBatchTests {
     @Test("a file of 20 posts is previewed in one run, each with its situation, decision and closest example")
     func batch() throws {

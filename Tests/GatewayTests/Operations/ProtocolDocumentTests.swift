@@ -7,7 +7,7 @@ import Testing
 
 /// The AsyncAPI and OpenAPI documents are served, and cover what the server speaks (issue 10).
 /// `.ci/run` validates them with PyPI's validators (scripts/validate-protocol-docs.py).
-@Suite("Protocol documents")
+@Suite("Protocol documents", .stopsServers)
 struct ProtocolDocumentTests {
     /// Every `op` the server writes, read from its source: a new frame cannot be added without
     /// this test seeing it.
@@ -36,7 +36,6 @@ struct ProtocolDocumentTests {
     @Test("every op and event type the server can send, and every op it accepts, appears in the AsyncAPI document it serves")
     func asyncAPICoversTheServer() async throws {
         let server = try await TestServer.start()
-        defer { Task { await server.stop() } }
         let (data, response) = try await URLSession.shared.data(from: URL(string: "http://127.0.0.1:\(server.port)/v1/asyncapi.yaml")!)
         #expect((response as? HTTPURLResponse)?.statusCode == 200)
         let document = String(decoding: data, as: UTF8.self)
@@ -56,7 +55,6 @@ struct ProtocolDocumentTests {
     @Test("the OpenAPI document is served and names every route the router has")
     func openAPICoversTheRoutes() async throws {
         let server = try await TestServer.start()
-        defer { Task { await server.stop() } }
         let (data, _) = try await URLSession.shared.data(from: URL(string: "http://127.0.0.1:\(server.port)/v1/openapi.yaml")!)
         let document = String(decoding: data, as: UTF8.self)
         #expect(document.hasPrefix("openapi: 3.1.0"))

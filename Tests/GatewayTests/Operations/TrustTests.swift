@@ -7,7 +7,7 @@ import Testing
 /// What an outside review and an independent client suite found (issue 17), each over real
 /// sockets: bot tokens under their persona's rules, hostile tokens, the development login,
 /// proxies, slow bodies, persona files that reach for secrets, and the abuse limits.
-@Suite("Trust, second round", .serialized)
+@Suite("Trust, second round", .serialized, .stopsServers)
 struct TrustTests {
     static let scribe = """
         id: scribe
@@ -21,7 +21,6 @@ struct TrustTests {
     @Test("a bot token writes under its persona's rules: bots off, mutes, tone, limits, comments only, pauses")
     func botTokenFollowsPersonaRules() async throws {
         let server = try await TestServer.start(personas: ["scribe.yaml": Self.scribe])
-        defer { Task { await server.stop() } }
         let alice = try await server.identified("u_alice")
         func post(_ client: TestClient, _ body: String, bots: String = "on") async throws -> String {
             let ack = try await client.request(["op": "post", "id": 1, "body": body, "client_id": UUID().uuidString, "bots": bots])
@@ -120,7 +119,6 @@ struct TrustTests {
     @Test("the development login: loopback only after trusted proxies, a few per minute, accounts of its own namespace")
     func developmentLogin() async throws {
         let server = try await TestServer.start { $0.connectionLimits.trustedProxies = ["127.0.0.1"] }
-        defer { Task { await server.stop() } }
         let forwarded = try await server.http("POST", "/v1/dev/login", body: ["name": "Mallory"], headers: ["X-Forwarded-For": "198.51.100.9"])
         #expect(forwarded.status == 403, "a client behind the proxy is not this machine")
         let spoofed = try await server.http("POST", "/v1/dev/login", body: ["name": "Mallory"], headers: ["X-Forwarded-For": "127.0.0.1"])
@@ -139,7 +137,6 @@ struct TrustTests {
             $0.connectionLimits.trustedProxies = ["127.0.0.1"]
             $0.connectionLimits.rate = Rate(count: 1, period: .seconds(60), burst: 2)
         }
-        defer { Task { await server.stop() } }
         func upgrade(as client: String) async -> Bool {
             (try? await TestClient.connect(port: server.port, extraHeaders: [("X-Forwarded-For", "\(client), 127.0.0.1")])) != nil
         }
@@ -165,7 +162,6 @@ struct TrustTests {
 
         // Without the proxy listed, the forwarding header is the client's own claim and ignored.
         let direct = try await TestServer.start { $0.connectionLimits.rate = Rate(count: 1, period: .seconds(60), burst: 2) }
-        defer { Task { await direct.stop() } }
         _ = try await TestClient.connect(port: direct.port, extraHeaders: [("X-Forwarded-For", "192.0.2.1")])
         _ = try await TestClient.connect(port: direct.port, extraHeaders: [("X-Forwarded-For", "192.0.2.2")])
         let third = try? await TestClient.connect(port: direct.port, extraHeaders: [("X-Forwarded-For", "192.0.2.3")])
@@ -175,7 +171,6 @@ struct TrustTests {
     @Test("a present but invalid token is 401 on every route, the page, health, metrics and the development login included")
     func invalidTokenEverywhere() async throws {
         let server = try await TestServer.start()
-        defer { Task { await server.stop() } }
         for (method, path) in [("GET", "/"), ("GET", "/app.js"), ("GET", "/healthz"), ("GET", "/readyz"), ("GET", "/metrics"),
                                ("POST", "/v1/dev/login"), ("GET", "/v1/personas"), ("GET", "/v1/feed")] {
             let answer = try await server.http(method, path, token: "not.a.token", body: method == "POST" ? ["name": "Eve"] : nil)
@@ -187,7 +182,6 @@ struct TrustTests {
     @Test("a request body trickled slower than the deadline gets 408 and the connection closes")
     func slowBody() async throws {
         let server = try await TestServer.start { $0.requestBodyTimeout = .seconds(1) }
-        defer { Task { await server.stop() } }
         let token = try await server.token("u_trickle")
         let socket = try RawSocket(port: server.port)
         socket.send("POST /v1/posts HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer \(token)\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"bo")
@@ -206,7 +200,6 @@ struct TrustTests {
         let server = try await TestServer.start {
             $0.writeLimits = .init(postsPerMinute: 100, commentsPerMinute: 100, reactionsPerMinute: 3, mutesPerMinute: 2, deletesPerMinute: 2)
         }
-        defer { Task { await server.stop() } }
         let client = try await server.identified("u_abuser")
         let combining = "a" + String(repeating: "\u{0301}", count: 2000)
         for clientID in [combining, "has space", "tab\t", "é", String(repeating: "x", count: 65)] {
@@ -274,7 +267,6 @@ struct TrustTests {
         let started = ContinuousClock.now
         let server = try await TestServer.start(personas: ["bomb.yaml": aliasBomb, "thief.yaml": thief, "cleartext.yaml": cleartext])
         #expect(ContinuousClock.now - started < .seconds(10), "the alias bomb does not hold up the start")
-        defer { Task { await server.stop() } }
         let listed = try await server.http("GET", "/v1/personas").json["personas"] as? [[String: Any]] ?? []
         #expect(Set(listed.map { $0.string("id") ?? "" }) == ["bomb", "thief", "cleartext"])
         for row in listed {

@@ -18,6 +18,9 @@ final class TestServer: Sendable {
 
     var runtime: GatewayRuntime { server.runtime }
 
+    /// The servers the running test started, which `.stopsServers` stops when it ends.
+    @TaskLocal static var started: StartedServers?
+
     /// - Parameter personas: persona files to write, by file name (`kiki.yaml`), into the
     ///   server's own personas directory (empty otherwise, never the shipped one).
     /// - Parameter logger: where the server logs; by default critical lines only, or the level in
@@ -43,7 +46,10 @@ final class TestServer: Sendable {
             logger.logLevel = ProcessInfo.processInfo.environment["GATEWAYD_TEST_LOG"].flatMap(Logger.Level.init(rawValue:)) ?? .critical
         }
         let server = try await GatewayServer(configuration: configuration, logger: logger)
-        let group = ServiceGroup(configuration: .init(services: server.services().map { .init(service: $0) }, logger: logger))
+        var groupConfiguration = ServiceGroupConfiguration(services: server.services().map { .init(service: $0) }, logger: logger)
+        // Stopping is awaited at the end of every test: a shutdown that hangs is cut, not waited on.
+        groupConfiguration.maximumGracefulShutdownDuration = configuration.drainDeadline + .seconds(5)
+        let group = ServiceGroup(configuration: groupConfiguration)
         let task = Task { try await group.run() }
         let port = await server.port()
         if onPostgres {
@@ -56,8 +62,10 @@ final class TestServer: Sendable {
                 try await Task.sleep(for: .milliseconds(50))
             }
         }
-        return TestServer(server: server, group: group, task: task, port: port, dataDirectory: configuration.dataDirectory,
-                          personasDirectory: configuration.personasDirectory)
+        let started = TestServer(server: server, group: group, task: task, port: port, dataDirectory: configuration.dataDirectory,
+                                 personasDirectory: configuration.personasDirectory)
+        Self.started?.add(started)
+        return started
     }
 
     /// The shipped situation rules, which every personas directory needs for bots to answer
@@ -110,7 +118,8 @@ final class TestServer: Sendable {
         return path
     }
 
-    /// Drains and stops the server, as SIGTERM would.
+    /// Drains and stops the server, as SIGTERM would; again is harmless (`.stopsServers` stops
+    /// every server at the end of its test, also those the test stopped itself).
     func stop() async {
         await group.triggerGracefulShutdown()
         _ = try? await task.value
@@ -139,6 +148,18 @@ final class TestServer: Sendable {
 
     /// `/metrics` scraped: each sample's value by its name and labels as printed
     /// (`gatewayd_closes_total{code="4010"}`).
+    /// The first scrape, within 15 s, in which `condition` holds (or the last one): metrics move
+    /// a moment after what moves them, later on a loaded machine.
+    func scrape(until condition: ([String: Double]) -> Bool) async throws -> [String: Double] {
+        var samples = try await scrape()
+        let patience = ContinuousClock.now + .seconds(15)
+        while !condition(samples), ContinuousClock.now < patience {
+            try await Task.sleep(for: .milliseconds(100))
+            samples = try await scrape()
+        }
+        return samples
+    }
+
     func scrape() async throws -> [String: Double] {
         let (data, _) = try await URLSession.shared.data(from: URL(string: "http://127.0.0.1:\(port)/metrics")!)
         var samples: [String: Double] = [:]

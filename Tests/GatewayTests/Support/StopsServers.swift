@@ -1,0 +1,41 @@
+import Synchronization
+import Testing
+
+/// Every test server a test starts is stopped, and waited for, when the test ends, however it
+/// ends: no server outlives its test to load the next one, and a test never has to remember to
+/// stop one. On every suite of this target (`@Suite(…, .stopsServers)`).
+struct StopsServers: SuiteTrait, TestTrait, TestScoping {
+    var isRecursive: Bool { true }
+
+    func provideScope(for test: Test, testCase: Test.Case?, performing function: @Sendable () async throws -> Void) async throws {
+        guard testCase != nil else { return try await function() }
+        let started = StartedServers()
+        do {
+            try await TestServer.$started.withValue(started) { try await function() }
+        } catch {
+            await started.stopAll()
+            throw error
+        }
+        await started.stopAll()
+    }
+}
+
+extension Trait where Self == StopsServers {
+    static var stopsServers: Self { StopsServers() }
+}
+
+/// The servers started within one test, newest last.
+final class StartedServers: Sendable {
+    private let servers = Mutex<[TestServer]>([])
+
+    func add(_ server: TestServer) {
+        servers.withLock { $0.append(server) }
+    }
+
+    /// Newest first, as a test that restarts a server on the same data expects.
+    func stopAll() async {
+        for server in servers.withLock({ $0 }).reversed() {
+            await server.stop()
+        }
+    }
+}
