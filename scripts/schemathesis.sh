@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# The served OpenAPI document against the server itself: schemathesis (`--checks all`: server
-# errors, statuses, content types, response schemas, schema-valid requests accepted and invalid
-# ones refused, 405 for undeclared methods, the stateful links) must find nothing.
+# The served protocol documents against the server itself. First every kind of WebSocket frame
+# against the AsyncAPI document (scripts/validate-frames.py); then schemathesis on the OpenAPI
+# document (`--checks all`: server errors, statuses, content types, response schemas,
+# schema-valid requests accepted and invalid ones refused, 405 for undeclared methods, the
+# stateful links). Both must find nothing.
 #
 #   scripts/schemathesis.sh [path/to/gatewayd] [extra st arguments, like --seed 7]
 #
@@ -24,6 +26,8 @@ token=$("$binary" token --user u_schemathesis --name Schemathesis --role admin -
 url="http://127.0.0.1:$port/v1/openapi.yaml"
 
 status=0
+# Before schemathesis, whose admin calls pause personas and kick sessions.
+python3 scripts/validate-frames.py --port "$port" --binary "$binary" --data "$data" || status=1
 echo "schemathesis with an admin token:"
 st run "$url" --checks all --max-examples 50 --seed 1 -H "Authorization: Bearer $token" "$@" > "$work/admin.log" 2>&1 || status=1
 tail -n 3 "$work/admin.log"

@@ -28,6 +28,7 @@ from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
+from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
 from selenium.webdriver.support.ui import WebDriverWait
 
 PERSONA = """\
@@ -102,12 +103,27 @@ def browser(width, height, language=None):
 
 
 def wait(driver, condition, what, timeout=15, post=None):
+    # A live page rebuilds what changed: an element found a moment ago may be gone (stale) by the
+    # time it is read; that is a reason to look again, not a failure.
     try:
-        return WebDriverWait(driver, timeout, poll_frequency=0.1).until(lambda d: condition(d))
+        return WebDriverWait(driver, timeout, poll_frequency=0.1, ignored_exceptions=(NoSuchElementException, StaleElementReferenceException)) \
+            .until(lambda d: condition(d))
     except Exception:
         state = driver.execute_script("""return JSON.stringify({connection: window.gatewayd?.state.connection, stats: window.gatewayd?.state.stats,
             post: window.gatewayd?.state.posts.get(arguments[0]), stream: window.gatewayd?.state.streams.get('thread:' + arguments[0])})""", post)
         raise AssertionError(f"timed out waiting for {what}; page state {state}")
+
+
+def click(driver, selector):
+    """Clicks what the selector finds, looking again if the live page rebuilt it meanwhile."""
+    for attempt in range(5):
+        try:
+            driver.find_element(By.CSS_SELECTOR, selector).click()
+            return
+        except StaleElementReferenceException:
+            if attempt == 4:
+                raise
+            time.sleep(0.1)
 
 
 def page_state(driver, expression):
@@ -151,13 +167,13 @@ def main():
         # Alice posts; Bob sees it live, without reloading.
         text = f"Baked my first sourdough loaf today {uuid.uuid4().hex[:6]}"
         alice.find_element(By.ID, "post-input").send_keys(text)
-        alice.find_element(By.CSS_SELECTOR, "#post-form button[type=submit]").click()
+        click(alice, "#post-form button[type=submit]")
         wait(bob, lambda d: any(text in t for t in texts(d, "#posts li.post .body")), "Alice's post on Bob's page")
         assert page_state(bob, "window.gatewayd.state.stats.events") >= 1, "it came as a live event"
         post_id = gateway.get("/v1/feed?limit=5")["posts"][0]["id"]
 
         # Bob opens the thread before the bot answers (its delay is 4 s) and watches the draft.
-        bob.find_element(By.CSS_SELECTOR, f'#posts li[data-id="{post_id}"] a.open-thread').click()
+        click(bob, f'#posts li[data-id="{post_id}"] a.open-thread')
         wait(bob, lambda d: d.find_element(By.ID, "thread-view").is_displayed(), "the thread view")
         bob.execute_script("""
             window.sawDraftElement = false;
@@ -165,13 +181,17 @@ def main():
               .observe(document.getElementById('comments'), {childList: true, subtree: true, characterData: true});""")
         alice.get(f"{gateway.url}/#/p/{post_id}")
         wait(alice, lambda d: d.find_element(By.ID, "thread-view").is_displayed(), "Alice in the thread")
-        bot_comment = wait(bob, lambda d: d.find_elements(By.CSS_SELECTOR, '#comments li.comment.bot[data-author="b_kiki"]'), "the bot's comment", timeout=20)[0]
-        badge = bot_comment.find_element(By.CSS_SELECTOR, ".ai-badge")
-        author = bot_comment.find_element(By.CSS_SELECTOR, ".author").text
-        assert badge.text == "AI" and badge.get_attribute("data-persona") == "kiki" and author == "Kiki", \
-            f"the bot's comment is labelled as AI next to the persona's name: {badge.text!r} {author!r}"
-        assert bot_comment.find_element(By.CSS_SELECTOR, ".handle").text == "@kiki", "the persona's handle is beside its name"
-        assert "offline" in badge.get_attribute("aria-label"), "the label names the engine that wrote it"
+        wait(bob, lambda d: d.find_elements(By.CSS_SELECTOR, '#comments li.comment.bot[data-author="b_kiki"]'), "the bot's comment", timeout=20)
+        label = page_state(bob, """(() => {
+            const comment = document.querySelector('#comments li.comment.bot[data-author="b_kiki"]');
+            const badge = comment.querySelector('.ai-badge');
+            return { badge: badge.textContent, persona: badge.dataset.persona, aria: badge.getAttribute('aria-label'),
+                     author: comment.querySelector('.author').textContent, handle: comment.querySelector('.handle').textContent };
+        })()""")
+        assert label["badge"] == "AI" and label["persona"] == "kiki" and label["author"] == "Kiki", \
+            f"the bot's comment is labelled as AI next to the persona's name: {label}"
+        assert label["handle"] == "@kiki", "the persona's handle is beside its name"
+        assert "offline" in label["aria"], "the label names the engine that wrote it"
         assert page_state(bob, "window.gatewayd.state.stats.drafts") >= 1, "the reply streamed in as a draft"
         assert page_state(bob, "window.sawDraftElement"), "the draft was shown before it settled"
         assert not bob.find_elements(By.CSS_SELECTOR, ".comment.draft"), "the draft settled into the comment"
@@ -195,7 +215,7 @@ def main():
             wait(driver, lambda d: d.find_element(By.ID, "connection").get_attribute("data-state") == "reconnecting", f"{name}'s page showing the outage")
         outage_text = f"Written while the server was down {uuid.uuid4().hex[:6]}"
         alice.find_element(By.ID, "comment-input").send_keys(outage_text)
-        alice.find_element(By.CSS_SELECTOR, "#comment-form button[type=submit]").click()
+        click(alice, "#comment-form button[type=submit]")
         assert page_state(alice, "window.gatewayd.state.outbox.length") == 1, "the comment waits in the outbox"
         assert alice.find_elements(By.CSS_SELECTOR, "#comments li.comment.pending"), "and is shown as pending"
 
@@ -225,7 +245,7 @@ def main():
             assert page_state(driver, "window.gatewayd.state.stats.resumed") >= 1, f"{name}'s page resumed its session"
         bob.get(f"{gateway.url}/#/")
         wait(bob, lambda d: d.find_element(By.ID, "feed-view").is_displayed(), "Bob's feed")
-        count = bob.find_element(By.CSS_SELECTOR, f'#posts li[data-id="{post_id}"] a.open-thread').text
+        count = page_state(bob, f"document.querySelector('#posts li[data-id=\"{post_id}\"] a.open-thread').textContent")
         assert str(len(stored_ids)) in count, f"the feed counts the thread's comments: {count!r}"
         if shots:
             time.sleep(0.5)
@@ -287,19 +307,25 @@ def living_feed(options, shots):
 
         # What a post shows: relative times with the exact one on hover, initials, safe links, mentions, show more.
         wait(alice, lambda d: len(d.find_elements(By.CSS_SELECTOR, "#posts li.post[data-id]")) == 20, "the first page of the feed")
-        first_time = alice.find_element(By.CSS_SELECTOR, "#posts li.post time")
-        assert first_time.text in ("just now", "now") or "ago" in first_time.text, f"relative time: {first_time.text!r}"
-        assert first_time.get_attribute("title"), "the exact time on hover"
-        assert alice.find_element(By.CSS_SELECTOR, "#posts li.post .avatar").text == "W", "initials avatar"
-        link = alice.find_element(By.CSS_SELECTOR, "#posts li.post .body a")
-        assert link.get_attribute("href") == "https://example.com/guide" and "noopener" in link.get_attribute("rel") \
-            and "noreferrer" in link.get_attribute("rel"), f"a safe link without the sentence's full stop: {link.get_attribute('href')}"
-        assert not alice.find_elements(By.CSS_SELECTOR, '#posts a[href^="javascript"]'), "no script links"
-        assert alice.find_element(By.CSS_SELECTOR, "#posts li.post .mention").text == "@dev_bob", "the mention is highlighted"
-        more = alice.find_element(By.CSS_SELECTOR, "#posts li.post button.more")
-        clamped = alice.find_element(By.CSS_SELECTOR, "#posts li.post .body.clamped")
-        assert clamped.size["height"] < 250, f"a long post is clamped: {clamped.size}"
-        alice.execute_script("arguments[0].click()", more)
+        # Read in one script: the live page may rebuild a card between two reads.
+        shown = page_state(alice, """(() => {
+            const q = (selector) => document.querySelector(selector);
+            const link = q('#posts li.post .body a');
+            return { time: q('#posts li.post time').textContent, title: q('#posts li.post time').title,
+                     avatar: q('#posts li.post .avatar').textContent, href: link.href, rel: link.rel,
+                     scripts: document.querySelectorAll('#posts a[href^="javascript"]').length,
+                     mention: q('#posts li.post .mention').textContent,
+                     clamped: q('#posts li.post .body.clamped').getBoundingClientRect().height };
+        })()""")
+        assert shown["time"] in ("just now", "now") or "ago" in shown["time"], f"relative time: {shown['time']!r}"
+        assert shown["title"], "the exact time on hover"
+        assert shown["avatar"] == "W", "initials avatar"
+        assert shown["href"] == "https://example.com/guide" and "noopener" in shown["rel"] and "noreferrer" in shown["rel"], \
+            f"a safe link without the sentence's full stop: {shown['href']}"
+        assert shown["scripts"] == 0, "no script links"
+        assert shown["mention"] == "@dev_bob", "the mention is highlighted"
+        assert shown["clamped"] < 250, f"a long post is clamped: {shown['clamped']}"
+        click(alice, "#posts li.post button.more")
         wait(alice, lambda d: d.find_element(By.CSS_SELECTOR, "#posts li.post button.more").get_attribute("aria-expanded") == "true", "show more")
 
         # The oldest post is reached by scrolling.
@@ -331,17 +357,17 @@ def living_feed(options, shots):
         api(gateway, "POST", f"/v1/posts/{target}/comments", "u_carol", {"body": "Nice one", "client_id": "count-1"})
         api(gateway, "POST", f"/v1/posts/{target}/comments", "u_carol", {"body": "Still nice", "client_id": "count-2"})
         wait(alice, lambda d: "2 comments" in d.find_element(By.CSS_SELECTOR, f"{card} a.open-thread").text, "the comment count in place", post=target)
-        alice.find_element(By.CSS_SELECTOR, f'[data-key="{target}:react:❤️"]').click()
+        click(alice, f'[data-key="{target}:react:❤️"]')
         wait(alice, lambda d: d.find_element(By.CSS_SELECTOR, f'[data-key="{target}:react:❤️"]').text == "❤️ 1", "the reaction counted", post=target)
         assert page_state(alice, "document.activeElement.dataset.key") == f"{target}:react:❤️", "focus stays on the button pressed"
-        assert "❤️" in alice.find_element(By.CSS_SELECTOR, f'[data-key="{target}:react:❤️"]').get_attribute("aria-label")
+        assert "❤️" in page_state(alice, f"document.querySelector('[data-key=\"{target}:react:❤️\"]').getAttribute('aria-label')")
         alice.find_element(By.ID, "new-posts").click()
         wait(alice, lambda d: texts(d, "#posts li.post .body")[0] == "Burst 2", "the held posts on top")
         assert not alice.find_element(By.ID, "new-posts").is_displayed(), "the pill is gone"
 
         # A reply and a mention ring the bell.
         alice.find_element(By.ID, "post-input").send_keys("Hello from Alice")
-        alice.find_element(By.CSS_SELECTOR, "#post-form button[type=submit]").click()
+        click(alice, "#post-form button[type=submit]")
         wait(alice, lambda d: d.find_element(By.ID, "post-input").get_attribute("value") == "", "the post acknowledged")
         own = gateway.get("/v1/feed?limit=1")["posts"][0]
         assert own["body"] == "Hello from Alice"
@@ -355,7 +381,7 @@ def living_feed(options, shots):
         items = texts(alice, "#notification-list li .what")
         assert any("replied" in item for item in items) and any("mentioned" in item for item in items), f"who did what: {items}"
         assert not alice.find_element(By.ID, "bell-count").is_displayed(), "opened is read"
-        alice.find_element(By.CSS_SELECTOR, f'#notification-list a[href$="/c/{reply["id"]}"]').click()
+        click(alice, f'#notification-list a[href$="/c/{reply["id"]}"]')
         wait(alice, lambda d: d.find_elements(By.CSS_SELECTOR, f'#comments li.comment.focused[data-id="{reply["id"]}"]'), "the reply shown in its thread")
         # A reply to a comment deleted since stays readable.
         parent = api(gateway, "POST", f"/v1/posts/{own['id']}/comments", "dev_alice", {"body": "Thanks!", "client_id": "parent-1"})["comment"]
@@ -364,7 +390,7 @@ def living_feed(options, shots):
         api(gateway, "DELETE", f"/v1/comments/{parent['id']}", "dev_alice")
         wait(alice, lambda d: d.find_elements(By.CSS_SELECTOR, f'#comments li.comment.gone li.comment[data-id="{child["id"]}"]'),
              "a reply to a deleted comment, still shown")
-        alice.find_element(By.CSS_SELECTOR, f'[data-key="{reply["id"]}:react:👍"]').click()
+        click(alice, f'[data-key="{reply["id"]}:react:👍"]')
         wait(alice, lambda d: d.find_element(By.CSS_SELECTOR, f'[data-key="{reply["id"]}:react:👍"]').get_attribute("aria-pressed") == "true", "reacted")
         alice.get(f"{gateway.url}/#/")
 
@@ -373,35 +399,35 @@ def living_feed(options, shots):
         too_long = "x" * 4100
         alice.execute_script("const box = document.getElementById('post-input'); box.value = arguments[0]; box.dispatchEvent(new Event('input'));", too_long)
         assert "4100 / 4000" in alice.find_element(By.ID, "post-counter").text, "the counter"
-        alice.find_element(By.CSS_SELECTOR, "#post-form button[type=submit]").click()
+        click(alice, "#post-form button[type=submit]")
         wait(alice, lambda d: "4100" in d.find_element(By.ID, "post-status").text, "the refusal, in words")
         assert alice.find_element(By.ID, "post-input").get_attribute("value") == too_long, "the text is kept"
         alice.execute_script("const box = document.getElementById('post-input'); box.value = 'Bell \u0007 rings'; box.dispatchEvent(new Event('input'));")
-        alice.find_element(By.CSS_SELECTOR, "#post-form button[type=submit]").click()
+        click(alice, "#post-form button[type=submit]")
         wait(alice, lambda d: "check the text" in d.find_element(By.ID, "post-status").text, "the server's refusal as a sentence")
         assert "\u0007" in alice.find_element(By.ID, "post-input").get_attribute("value"), "kept after the server's refusal"
 
         # Four posts a minute: the fifth of Alice's waits with a countdown, and can be cancelled.
         for index in range(3):
             alice.execute_script("const box = document.getElementById('post-input'); box.value = arguments[0]; box.dispatchEvent(new Event('input'));", f"Quick {index}")
-            alice.find_element(By.CSS_SELECTOR, "#post-form button[type=submit]").click()
+            click(alice, "#post-form button[type=submit]")
             wait(alice, lambda d: d.find_element(By.ID, "post-input").get_attribute("value") == "", f"quick post {index}")
         alice.find_element(By.ID, "post-input").send_keys("One too many")
         alice.find_element(By.ID, "post-input").send_keys(Keys.CONTROL, Keys.ENTER)
         wait(alice, lambda d: "s." in d.find_element(By.ID, "post-status").text and any(ch.isdigit() for ch in d.find_element(By.ID, "post-status").text),
              "the countdown")
         assert alice.find_element(By.ID, "post-input").get_attribute("value") == "One too many", "the text waits in the box"
-        alice.find_element(By.CSS_SELECTOR, "#post-status button").click()
+        click(alice, "#post-status button")
         wait(alice, lambda d: page_state(d, "window.gatewayd.state.outbox.length") == 0, "the queued post cancelled")
         assert alice.find_element(By.ID, "post-input").get_attribute("readonly") is None, "the box is editable again"
         assert alice.find_element(By.ID, "post-input").get_attribute("value") == "One too many"
 
         # Delete asks first.
         own_card = f'#posts li[data-id="{own["id"]}"]'
-        alice.find_element(By.CSS_SELECTOR, f'[data-key="{own["id"]}:delete"]').click()
+        click(alice, f'[data-key="{own["id"]}:delete"]')
         wait(alice, lambda d: d.find_elements(By.CSS_SELECTOR, f'[data-key="{own["id"]}:confirm"]'), "the confirmation")
         assert page_state(alice, "window.gatewayd.state.outbox.length") == 0, "nothing sent before confirming"
-        alice.find_element(By.CSS_SELECTOR, f'[data-key="{own["id"]}:keep"]').click()
+        click(alice, f'[data-key="{own["id"]}:keep"]')
         assert alice.find_elements(By.CSS_SELECTOR, own_card), "kept"
         assert page_state(alice, "document.activeElement.dataset.key") == f'{own["id"]}:delete', "focus back on Delete"
 

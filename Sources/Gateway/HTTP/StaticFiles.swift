@@ -58,9 +58,10 @@ enum StaticFiles {
         let limit = configuration.maxBodyScalars
         guard limit != 4000 else { return text }
         switch file.name {
-        case "openapi.yaml":
+        case "openapi.yaml", "asyncapi.yaml":
             // The body pattern counts the characters between the first and last visible ones.
             return text.replacing("{0,3998}", with: "{0,\(limit - 2)}").replacing("1–4000 characters", with: "1–\(limit) characters")
+                .replacing("1 to 4000 Unicode scalars", with: "1 to \(limit) Unicode scalars")
         case "index.html":
             return text.replacing(#"<meta name="gatewayd:max-body-chars" content="4000">"#, with: #"<meta name="gatewayd:max-body-chars" content="\#(limit)">"#)
         default:

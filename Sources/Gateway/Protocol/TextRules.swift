@@ -50,7 +50,7 @@ public enum TextRules {
             id.utf8.dropFirst(prefix.utf8.count + 1).allSatisfy({ alphabet.contains($0) })
         else {
             let kind = prefix == "p" ? "post" : "comment"
-            throw .badRequest("\(field) must be a \(kind) id (\(prefix)_ and 17 characters of 0-9 and A-Z).")
+            throw .badRequest("\(field) must be a \(kind) id (\(prefix)_ and 17 characters of Crockford base 32: 0-9 and A-Z without I, L, O, U).")
         }
     }
 

@@ -43,7 +43,7 @@
       bellLabel: "Notifications, {0} unread", bellLabelNone: "Notifications",
       replied: "{0} replied to you", mentioned: "{0} mentioned you", newNotification: "{0}",
       showMore: "Show more", showLess: "Show less", justNow: "just now",
-      commentDeleted: "A comment here was deleted.", botName: "{0} (AI)", replyLabel: "Reply to {0}", threadLabel: "{0}: {1}",
+      commentDeleted: "A comment here was deleted.", newCommentBy: "New comment by {0}", botName: "{0} (AI)", replyLabel: "Reply to {0}", threadLabel: "{0}: {1}",
       enterHint: "Enter sends, Shift+Enter adds a line", postHint: "Ctrl+Enter sends",
       err_bad_request: "The server could not accept this; check the text and try again.",
       err_unauthorized: "You need to sign in to do this.",
@@ -81,7 +81,7 @@
       bellLabel: "通知,{0} 条未读", bellLabelNone: "通知",
       replied: "{0} 回复了你", mentioned: "{0} 提到了你", newNotification: "{0}",
       showMore: "展开", showLess: "收起", justNow: "刚刚",
-      commentDeleted: "这里的一条评论已被删除。", botName: "{0}(AI)", replyLabel: "回复{0}", threadLabel: "{0}:{1}",
+      commentDeleted: "这里的一条评论已被删除。", newCommentBy: "{0} 发表了新评论", botName: "{0}(AI)", replyLabel: "回复{0}", threadLabel: "{0}:{1}",
       enterHint: "回车发送,Shift+回车换行", postHint: "Ctrl+回车发送",
       err_bad_request: "服务器无法接受这条内容,请检查后重试。",
       err_unauthorized: "请先登录。",
@@ -544,6 +544,8 @@
     if (thread) {
       if (frame.type === "comment.created") {
         if (data.deleted) thread.comments.delete(data.id); else thread.comments.set(data.id, data);
+        // Someone else's new comment is announced once, not a replay of older ones.
+        if (!data.deleted && data.author.id !== state.me?.id && Date.now() - Date.parse(frame.ts) < 60000) announce(t("newCommentBy", who(data.author)));
         for (const [id, pending] of thread.drafts) {
           const same = pending.commentID === data.id || (!pending.commentID && pending.author?.id === data.author.id && pending.parentID === (data.parent_id ?? null));
           if (same) thread.drafts.delete(id);
