@@ -67,11 +67,7 @@ struct BotTests {
     /// Whether the persona's newest decision comes to be decided by `rule` within 15 s (a decision
     /// is logged a moment after the write that caused it, seconds later on a loaded machine).
     func latestRule(_ server: TestServer, _ persona: String, becomes rule: String) async throws -> Bool {
-        for _ in 0..<150 {
-            if try await decisions(server, persona).first?.string("rule") == rule { return true }
-            try await Task.sleep(for: .milliseconds(100))
-        }
-        return false
+        try await eventually { try await decisions(server, persona).first?.string("rule") == rule }
     }
 
     func decisions(_ server: TestServer, _ persona: String) async throws -> [[String: Any]] {
@@ -209,12 +205,10 @@ struct BotTests {
         let server = try await start(["alpha.yaml": persona("alpha"), "beta.yaml": persona("beta")])
         let (postID, _) = try await postAndWatch(server, "ping") { botComments($0).count >= 4 }
         // The chain limit is logged when the fifth reply is refused; only then is the count final.
-        var rules: [String] = []
-        for _ in 0..<150 where !rules.contains("limits.bot_chain") {
-            rules = try await decisions(server, "alpha").compactMap { $0.string("rule") } + (try await decisions(server, "beta").compactMap { $0.string("rule") })
-            try await Task.sleep(for: .milliseconds(100))
-        }
-        #expect(rules.contains("limits.bot_chain"))
+        #expect(try await eventually {
+            let rules = try await decisions(server, "alpha").compactMap { $0.string("rule") } + (try await decisions(server, "beta").compactMap { $0.string("rule") })
+            return rules.contains("limits.bot_chain")
+        })
         let thread = try await server.http("GET", "/v1/posts/\(postID)")
         let comments = thread.json["comments"] as? [[String: Any]] ?? []
         #expect(comments.count == 4, "each bot answers the post and the other's comment, then the chain limit stops them")

@@ -217,14 +217,6 @@ struct ClusterTests {
         return (answer.json["comments"] as? [[String: Any]] ?? []).filter { $0.object("author").string("persona") == "kiki" }
     }
 
-    static func waitFor(_ timeout: Duration, _ condition: () async throws -> Bool) async throws -> Bool {
-        let deadline = ContinuousClock.now + timeout
-        while ContinuousClock.now < deadline {
-            if try await condition() { return true }
-            try await Task.sleep(for: .milliseconds(100))
-        }
-        return false
-    }
 
     @Test("a persona's owner is killed: another node takes over within seconds, answers what it missed, limits hold, nothing doubled")
     func personaTakeover() async throws {
@@ -235,7 +227,7 @@ struct ClusterTests {
         let nodes = [try await Node.start(store, personas: personas), try await Node.start(store, personas: personas)]
         defer { nodes.forEach { $0.process.stop() } }
         var owner: Node?
-        _ = try await Self.waitFor(.seconds(10)) {
+        _ = try await eventually(.seconds(10)) {
             let owners = try await nodes.asyncFilter { try await $0.owns("kiki") }
             owner = owners.count == 1 ? owners[0] : nil
             return owner != nil
@@ -247,16 +239,16 @@ struct ClusterTests {
         // Answered by the owner, written on the other node.
         let human = try await survivor.identified("u_human")
         let first = try await Self.post(human, "First post", clientID: "p1").object("post").string("id") ?? ""
-        #expect(try await Self.waitFor(.seconds(10)) { try await Self.botComments(survivor, first).count == 1 })
+        #expect(try await eventually(.seconds(10)) { try await Self.botComments(survivor, first).count == 1 })
 
         // The owner dies during the reply delay of the second post.
         let second = try await Self.post(human, "Second post, lovely day!", clientID: "p2").object("post").string("id") ?? ""
         killed.process.kill()
         let killedAt = ContinuousClock.now
-        #expect(try await Self.waitFor(.seconds(10)) { try await survivor.owns("kiki") })
+        #expect(try await eventually(.seconds(10)) { try await survivor.owns("kiki") })
         let takeover = ContinuousClock.now - killedAt
         #expect(takeover < .seconds(5), "taken over in \(takeover)")
-        #expect(try await Self.waitFor(.seconds(10)) { try await Self.botComments(survivor, second).count == 1 },
+        #expect(try await eventually(.seconds(10)) { try await Self.botComments(survivor, second).count == 1 },
                 "the post the dead owner did not answer is answered by the new one")
 
         // The limit (2 replies an hour) counts the dead owner's reply: a third post gets none.
@@ -264,7 +256,7 @@ struct ClusterTests {
         // Once the owner has decided on the third post, its answer (none) is final.
         let admin = try await GatewayProcess.token("u_admin", role: .admin)
         var forThird: [String: Any]?
-        #expect(try await Self.waitFor(.seconds(15)) {
+        #expect(try await eventually(.seconds(15)) {
             let decisions = try await survivor.http("GET", "/v1/admin/personas/kiki/decisions", token: admin)
             forThird = (decisions.json["decisions"] as? [[String: Any]] ?? []).first { $0.string("item_id") == third }
             return forThird != nil
@@ -327,9 +319,9 @@ struct ClusterTests {
                 return all
             }
         }
-        #expect(try await Self.waitFor(.seconds(30)) { outage.acks.load(ordering: .relaxed) >= 20 })
+        #expect(try await eventually(.seconds(30)) { outage.acks.load(ordering: .relaxed) >= 20 })
         _ = try Self.run(script, "stop", directory)
-        #expect(try await Self.waitFor(.seconds(10)) {
+        #expect(try await eventually(.seconds(10)) {
             try await nodes.asyncFilter { try await $0.http("GET", "/readyz").status == 503 }.count == 2
         }, "both nodes say they are not ready while PostgreSQL is away")
         try await Task.sleep(for: .seconds(3))

@@ -102,12 +102,9 @@ struct EngineServerTests {
         #expect(feed.status == 200)
         #expect(fake.maximumInFlight == 1, "the stuck request was still open during the human traffic")
         // Then the stuck model times out: silence (fallback_engine: none), logged.
-        var decisions: [[String: Any]] = []
-        for _ in 0..<150 where !decisions.contains(where: { $0.string("outcome") == "failed" }) {
-            decisions = try await bots.decisions(server, "stuck")
-            try await Task.sleep(for: .milliseconds(100))
-        }
-        #expect(decisions.contains { $0.string("outcome") == "failed" && $0.string("rule") == "engine.timeout" })
+        #expect(try await eventually {
+            try await bots.decisions(server, "stuck").contains { $0.string("outcome") == "failed" && $0.string("rule") == "engine.timeout" }
+        })
         let thread = try await server.http("GET", "/v1/posts/\(postID)")
         let authors = (thread.json["comments"] as? [[String: Any]] ?? []).map { $0.object("author").string("id") }
         #expect(!authors.contains("b_stuck"))

@@ -151,11 +151,10 @@ final class TestServer: Sendable {
     /// The first scrape, within 15 s, in which `condition` holds (or the last one): metrics move
     /// a moment after what moves them, later on a loaded machine.
     func scrape(until condition: ([String: Double]) -> Bool) async throws -> [String: Double] {
-        var samples = try await scrape()
-        let patience = ContinuousClock.now + .seconds(15)
-        while !condition(samples), ContinuousClock.now < patience {
-            try await Task.sleep(for: .milliseconds(100))
+        var samples: [String: Double] = [:]
+        _ = try await eventually {
             samples = try await scrape()
+            return condition(samples)
         }
         return samples
     }

@@ -398,35 +398,40 @@
     // The server could not replay from our offset (history pruned, or a new epoch): reload the
     // snapshot, holding back live events meanwhile, then apply those the snapshot does not have.
     state.stats.reloads += 1;
+    await reloading(stream, async () => {
+      try {
+        if (frame.stream === "feed") await loadFeed();
+        else if (state.thread && frame.stream === `thread:${state.thread.post.id}`) await loadThread(state.thread.post.id);
+      } catch (error) {
+        if (error.status === 404 && state.thread) threadGone();
+      }
+    });
+  }
+
+  // Reloads from a snapshot while the stream's live events wait, then applies those.
+  async function reloading(stream, load) {
     stream.reloading = true;
-    try {
-      if (frame.stream === "feed") await loadFeed();
-      else if (state.thread && frame.stream === `thread:${state.thread.post.id}`) await loadThread(state.thread.post.id);
-    } catch (error) {
-      if (error.status === 404 && state.thread) threadGone();
+    try { await load(); } finally {
+      stream.reloading = false;
+      const held = stream.held;
+      stream.held = [];
+      for (const heldEvent of held) event(heldEvent);
     }
-    stream.reloading = false;
-    const held = stream.held;
-    stream.held = [];
-    for (const heldEvent of held) event(heldEvent);
   }
 
   async function recountFromSnapshot(post, stream) {
-    stream.reloading = true;
-    try {
-      const snapshot = await http("GET", `/v1/posts/${encodeURIComponent(post.id)}`);
-      post.comment_count = snapshot.post.comment_count;
-      post.reactions = snapshot.post.reactions;
-      rememberMine([snapshot.post]);
-      post._seen = snapshot.offset;
-      touch(post);
-    } catch (error) {
-      if (error.status === 404) postGone(post.id);
-    }
-    stream.reloading = false;
-    const held = stream.held;
-    stream.held = [];
-    for (const heldEvent of held) event(heldEvent);
+    await reloading(stream, async () => {
+      try {
+        const snapshot = await http("GET", `/v1/posts/${encodeURIComponent(post.id)}`);
+        post.comment_count = snapshot.post.comment_count;
+        post.reactions = snapshot.post.reactions;
+        rememberMine([snapshot.post]);
+        post._seen = snapshot.offset;
+        touch(post);
+      } catch (error) {
+        if (error.status === 404) postGone(post.id);
+      }
+    });
     renderFeed();
   }
 
@@ -553,10 +558,7 @@
       } else if (frame.type === "comment.deleted") {
         thread.comments.delete(data.id);
       } else if (frame.type === "reaction.changed" && thread.comments.has(data.target)) {
-        const comment = thread.comments.get(data.target);
-        const counts = { ...(comment.reactions || {}) };
-        if (data.count > 0) counts[data.emoji] = data.count; else delete counts[data.emoji];
-        comment.reactions = counts;
+        setReaction(thread.comments.get(data.target), data);
         markMine(data);
       }
       renderThread();
@@ -574,12 +576,17 @@
     } else if (frame.type === "comment.deleted") {
       target.comment_count = Math.max(0, (target.comment_count || 0) - 1);
     } else if (frame.type === "reaction.changed" && data.target === postID) {
-      const counts = { ...(target.reactions || {}) };
-      if (data.count > 0) counts[data.emoji] = data.count; else delete counts[data.emoji];
-      target.reactions = counts;
+      setReaction(target, data);
       if (!target.recount) markMine(data);
       else if (data.user_id === state.me?.id) target.mine[data.on ? "add" : "delete"](`${data.target}|${data.emoji}`);
     }
+  }
+
+  // reaction.changed carries the new count, not a difference: replays and repeats set it again.
+  function setReaction(target, change) {
+    const counts = { ...(target.reactions || {}) };
+    if (change.count > 0) counts[change.emoji] = change.count; else delete counts[change.emoji];
+    target.reactions = counts;
   }
 
   function markMine(change) {
