@@ -104,6 +104,9 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 // Signs hostile tokens by hand (another algorithm, a future nbf).
                 .product(name: "Crypto", package: "swift-crypto"),
+                // Reads and rigs a test server's own database (a failing trigger, a user's row).
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
             ],
             swiftSettings: swiftSettings
         ),

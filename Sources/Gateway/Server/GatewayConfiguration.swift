@@ -56,7 +56,7 @@ public struct GatewayConfiguration: Sendable {
     public var drainDeadline: Duration = .seconds(10)
     /// How often old events and client_id records are pruned.
     public var pruneInterval: Duration = .seconds(600)
-    public var store = SQLiteStore.Configuration()
+    public var store = StoreConfiguration()
     /// The SQLite file in the data directory, or a PostgreSQL database shared by several nodes.
     public var storeLocation = StoreLocation.sqlite
     /// When the store makes no progress for this long (PostgreSQL unreachable), waiting writes

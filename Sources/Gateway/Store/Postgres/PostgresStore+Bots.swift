@@ -168,23 +168,18 @@ extension PostgresStore: BotStore {
                 "SELECT \(unescaped: Self.postColumns) FROM posts WHERE id = \(postID) AND NOT deleted", logger: logger
             ).collect()
             guard let post = try await Self.posts(rows, on: connection, logger: logger).first else { throw WriteRecords.noSuchPost(postID) }
-            var comment: Comment?
-            var chain: [ThreadContext.Link] = []
-            var next = commentID
-            // Up the parent chain to the post; bounded by the depth limit any comment can have.
-            var steps = 0
-            while let id = next, steps < 1000 {
-                guard let row = try await connection.query(
-                    "SELECT \(unescaped: Self.commentColumns) FROM comments WHERE id = \(id) AND post_id = \(postID)", logger: logger
-                ).collect().first else { break }
-                let item = try Self.comment(row)
-                if comment == nil { comment = item }
-                chain.append(ThreadContext.Link(author: item.author, body: item.body))
-                next = item.parentID
-                steps += 1
-            }
-            chain.append(ThreadContext.Link(author: post.author, body: post.body))
-            return ThreadContext(post: post, comment: comment, chain: chain)
+            guard let commentID else { return ReadRules.context(post: post, chain: []) }
+            let chain = try await connection.query(
+                """
+                WITH RECURSIVE chain(cid, n) AS (
+                    SELECT \(commentID)::text, 0
+                    UNION ALL SELECT c.parent_id, chain.n + 1 FROM comments c JOIN chain ON c.id = chain.cid
+                    WHERE c.post_id = \(postID) AND c.parent_id IS NOT NULL AND chain.n < \(ReadRules.longestChain - 1))
+                SELECT \(unescaped: Self.commentColumns) FROM comments JOIN chain ON comments.id = chain.cid
+                WHERE comments.post_id = \(postID) ORDER BY chain.n
+                """, logger: logger
+            ).collect().map(Self.comment)
+            return ReadRules.context(post: post, chain: chain)
         }
     }
 }

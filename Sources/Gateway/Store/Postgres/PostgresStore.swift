@@ -16,7 +16,7 @@ public final class PostgresStore: FeedStore {
     let location: PostgresLocation
     let client: PostgresClient
     private let clientTask: Task<Void, Never>
-    let configuration: SQLiteStore.Configuration
+    let configuration: StoreConfiguration
     let ids: IDGenerator
     let now: @Sendable () -> Timestamp
     let logger: Logger
@@ -36,7 +36,7 @@ public final class PostgresStore: FeedStore {
     /// when PostgreSQL cannot be reached or refuses us.
     public init(
         location: PostgresLocation,
-        configuration: SQLiteStore.Configuration = .init(),
+        configuration: StoreConfiguration = .init(),
         hub: StreamHub,
         ids: IDGenerator,
         now: @escaping @Sendable () -> Timestamp = Timestamp.now,
@@ -128,10 +128,11 @@ public final class PostgresStore: FeedStore {
 
     /// One transaction for the whole batch: the log head's row lock first (which orders every
     /// node's batches and makes `seq` gapless), users and decisions, the batch's `client_id`
-    /// records in one query, the writes, then the new head and the notifications. A write that is
-    /// refused changes nothing (its checks come first); an unexpected database error rolls the
-    /// batch back, and its writes are then tried one per transaction so that only the bad one
-    /// fails. Answers after the commit, once the bus has delivered the events here.
+    /// records in one query, the writes (see `WriteRules`: a refused write changes nothing), then
+    /// the new head and the notifications. A failure the rules did not foresee rolls the batch
+    /// back, and its jobs are then tried one per transaction so that only the bad one fails; an
+    /// unreachable database fails the whole batch with `unavailable`. The SQLite store does the
+    /// same. Answers after the commit, once the bus has delivered the events here.
     private func commit(_ jobs: [StoreJob], isolated: Bool = false) async {
         let batch = StoreBatch(jobs)
         guard !(batch.writes.isEmpty && batch.users.isEmpty && batch.decisions.isEmpty) else { return }
@@ -142,7 +143,6 @@ public final class PostgresStore: FeedStore {
         let writes = batch.writes
         let users = batch.users
         let decisions = batch.decisions
-        let known = knownUsers.withLock { $0 }
         let outcomes: [Outcome?]
         let lastSeq: Int64?
         do {
@@ -151,7 +151,7 @@ public final class PostgresStore: FeedStore {
             let progress: @Sendable () -> Void = { queue.noteProgress() }
             (outcomes, lastSeq) = try await withStallWatch(limit, isStalled: { queue.hasStalled(for: limit) }) {
                 try await connection.withTransaction(logger: logger) { connection in
-                    try await self.apply(writes, users: users, decisions: decisions, knownUsers: known, now: now, on: connection, progress: progress)
+                    try await self.apply(writes, users: users, decisions: decisions, now: now, on: connection, progress: progress)
                 }
             }
         } catch {
@@ -170,6 +170,7 @@ public final class PostgresStore: FeedStore {
             for write in writes { write.reply.answer(.failure(GatewayError(.internal, "The write failed inside the server."))) }
             return
         }
+        knownUsers.withLock { known in writes.forEach { known.insert($0.author) } }
         let answer = {
             for (write, outcome) in zip(writes, outcomes) {
                 if let outcome { write.reply.answer(outcome.result) }
@@ -202,16 +203,19 @@ public final class PostgresStore: FeedStore {
     /// The batch's transaction: see `commit`. Returns each write's outcome (nil: its caller was
     /// already answered) and the last `seq` given, nil when no event was appended.
     private func apply(_ writes: [(command: WriteCommand, author: User, reply: WriteReply)], users: [User], decisions: [BotDecision],
-                       knownUsers known: Set<User>, now: Timestamp, on connection: PostgresConnection,
+                       now: Timestamp, on connection: PostgresConnection,
                        progress: @escaping @Sendable () -> Void) async throws -> ([Outcome?], Int64?) {
         let (logger, ids, channel) = (self.logger, self.ids, location.eventsChannel)
             guard let head = try await connection.query("SELECT seq FROM log_head WHERE id = 1 FOR UPDATE", logger: logger)
                 .collect().first?.decode(Int64.self)
             else { throw GatewayError(.internal, "The store's log head is missing; was the schema changed by hand?") }
-            for user in users { try await PostgresWriteContext.upsert(user, on: connection, logger: logger) }
+            for user in users { try await PostgresWriter.upsert(user, on: connection, logger: logger) }
             for decision in decisions { try await Self.insert(decision, on: connection, logger: logger) }
-            var records = try await PostgresWriteContext.records(
+            // The batch's `client_id` records in one query; kept up to date as its writes go in.
+            var records = try await PostgresWriter.records(
                 for: writes.compactMap { write in write.command.clientID.map { (write.author.id, $0) } }, on: connection, logger: logger)
+            let writer = PostgresWriter(connection: connection, logger: logger, progress: progress)
+            var written = Set(users)
             var nextSeq = head + 1
             var outcomes: [Outcome?] = []
             for write in writes {
@@ -220,16 +224,22 @@ public final class PostgresStore: FeedStore {
                     outcomes.append(nil)
                     continue
                 }
-                let key = write.command.clientID.map { PostgresWriteContext.recordKey(write.author.id, $0) }
-                var context = PostgresWriteContext(
-                    connection: connection, author: write.author, now: now, ids: ids, nextSeq: nextSeq, logger: logger, progress: progress)
-                do {
-                    let receipt = try await context.apply(write.command, record: key.flatMap { records[$0] }, authorKnown: known.contains(write.author))
-                    nextSeq = context.nextSeq
-                    if let key, !receipt.replayed { records[key] = (write.command.fingerprint, receipt.resultJSON) }
-                    outcomes.append((.success(receipt), context.events))
-                } catch let error as GatewayError {
+                let key = write.command.clientID.map { PostgresWriter.recordKey(write.author.id, $0) }
+                let facts = try await writer.facts(
+                    for: WriteRules.questions(for: write.command, by: write.author), authorKnown: written.contains(write.author) || knownUsers.withLock { $0.contains(write.author) },
+                    record: key.flatMap { records[$0] })
+                switch Result(catching: { () throws(GatewayError) in
+                    try WriteRules.decide(write.command, by: write.author, facts: facts, now: now, ids: ids)
+                }) {
+                case .failure(let error):
                     outcomes.append((.failure(error), []))
+                case .success(.replay(let receipt)):
+                    outcomes.append((.success(receipt), []))
+                case .success(.apply(let plan)):
+                    let (receipt, events) = plan.applied(offsets: try await writer.apply(plan, nextSeq: &nextSeq))
+                    written.insert(write.author)
+                    if let key { records[key] = WriteFacts.ClientRecord(fingerprint: write.command.fingerprint, result: receipt.resultJSON) }
+                    outcomes.append((.success(receipt), events))
                 }
             }
             let events = outcomes.flatMap { $0?.events ?? [] }
@@ -262,7 +272,9 @@ public final class PostgresStore: FeedStore {
         let logger = self.logger
         return try await read { client in
             try await client.withConnection { connection in
-                try await PostgresWriteContext.priorReceipt(for: command, by: author, on: connection, logger: logger)
+                guard let clientID = command.clientID else { return nil }
+                let records = try await PostgresWriter.records(for: [(author.id, clientID)], on: connection, logger: logger)
+                return try WriteRules.replay(command, record: records[PostgresWriter.recordKey(author.id, clientID)])
             }
         }
     }
@@ -279,10 +291,7 @@ public final class PostgresStore: FeedStore {
 
     /// Deletes events, `client_id` records and decisions past retention, as `SQLiteStore.prune`.
     public func prune() async throws {
-        let milliseconds = { (duration: Duration) in self.now().milliseconds - duration.milliseconds }
-        let (cutoff, idempotencyCutoff, decisionCutoff) = (
-            milliseconds(configuration.retainedEventAge), milliseconds(configuration.idempotencyAge), milliseconds(configuration.decisionAge)
-        )
+        let (cutoff, idempotencyCutoff, decisionCutoff) = configuration.cutoffs(at: now())
         let keep = configuration.retainedEventsPerStream
         let events = try await client.query(
             """
@@ -396,22 +405,20 @@ public final class PostgresStore: FeedStore {
     public func startSubscription(_ stream: StreamName, since: (offset: Int64, epoch: String)?) async throws(GatewayError) -> SubscriptionStart {
         let epoch = self.epoch
         let name = stream.description
-        let since = since.map { (offset: $0.offset, epoch: $0.epoch) }
         return try await snapshot { connection, logger in
             if case .thread(let postID) = stream, try await !Self.livePostExists(postID, on: connection, logger: logger) {
                 throw WriteRecords.noSuchPost(postID)
             }
-            let latest = try await Self.latestOffset(name, on: connection, logger: logger)
-            let position = StreamPosition(offset: latest, epoch: epoch)
-            guard let since, since.epoch == epoch, since.offset <= latest else {
-                return SubscriptionStart(position: position, recovered: false, replay: [])
+            let (latest, oldest) = try await connection.query(
+                #"SELECT (SELECT last_offset FROM streams WHERE name = \#(name)), (SELECT MIN("offset") FROM events WHERE stream = \#(name))"#,
+                logger: logger
+            ).collect().first?.decode((Int64?, Int64?).self) ?? (nil, nil)
+            let start = ReadRules.start(since: since, epoch: epoch, latest: latest ?? 0, oldestKept: oldest)
+            var replay: [StoredEvent] = []
+            if let after = start.replayAfter {
+                replay = try await Self.events(in: name, after: after, limit: replayPageSize, on: connection, logger: logger)
             }
-            if since.offset == latest { return SubscriptionStart(position: position, recovered: true, replay: []) }
-            let oldest = try await connection.query(#"SELECT MIN("offset") FROM events WHERE stream = \#(name)"#, logger: logger)
-                .collect().first?.decode(Int64?.self)
-            guard let oldest, oldest <= since.offset + 1 else { return SubscriptionStart(position: position, recovered: false, replay: []) }
-            let replay = try await Self.events(in: name, after: since.offset, limit: replayPageSize, on: connection, logger: logger)
-            return SubscriptionStart(position: position, recovered: true, replay: replay)
+            return SubscriptionStart(position: start.position, recovered: start.recovered, replay: replay)
         }
     }
 

@@ -9,28 +9,11 @@ import Synchronization
 /// acknowledged write survives a crash of the process and of the machine.
 ///
 /// Every write goes through one writer that takes all requests waiting at that moment and applies
-/// them in a single transaction, each in its own savepoint (group commit): one fsync covers the
-/// whole batch, and one bad request never spoils the others.
+/// them in a single transaction (group commit): one fsync covers the whole batch, and one bad
+/// request never spoils the others (see `commit`).
 public final class SQLiteStore: FeedStore {
-    public struct Configuration: Sendable {
-        /// Most requests applied in one transaction, which bounds how long one commit takes.
-        public var maximumBatch = 256
-        /// How long committed events are kept: at least this many per stream …
-        public var retainedEventsPerStream: Int64 = 1000
-        /// … or this long, whichever keeps more (PROTOCOL.md section 5).
-        public var retainedEventAge: Duration = .seconds(24 * 3600)
-        /// How long a `client_id` is remembered (at least 24 h, section 6).
-        public var idempotencyAge: Duration = .seconds(48 * 3600)
-        /// How long the bots' decision log is kept.
-        public var decisionAge: Duration = .seconds(7 * 86_400)
-        /// Most body characters (section 6).
-        public var maximumBodyScalars = 4000
-
-        public init() {}
-    }
-
     let pool: DatabasePool
-    let configuration: Configuration
+    let configuration: StoreConfiguration
     let sink: any EventSink
     let ids: IDGenerator
     let now: @Sendable () -> Timestamp
@@ -43,7 +26,7 @@ public final class SQLiteStore: FeedStore {
 
     public init(
         path: String,
-        configuration: Configuration = .init(),
+        configuration: StoreConfiguration = .init(),
         sink: any EventSink,
         ids: IDGenerator,
         now: @escaping @Sendable () -> Timestamp = Timestamp.now,
@@ -91,9 +74,13 @@ public final class SQLiteStore: FeedStore {
         queue.enqueue(.decision(decision))
     }
 
-    /// Applies one batch in a single transaction, each write in its own savepoint so that one bad
-    /// request never spoils the others; publishes the events, then answers the writes.
-    private func commit(_ jobs: [StoreJob]) async {
+    /// Applies one batch in a single transaction (see `WriteRules`: each write's facts are read
+    /// after the batch's earlier writes, and a refused write changes nothing); publishes the
+    /// events, then answers the writes. A failure the rules did not foresee (a constraint, a bug)
+    /// rolls the batch back, and its jobs are then tried one per transaction so that only the bad
+    /// one fails; a failing disk fails the whole batch with `unavailable`. The PostgreSQL store
+    /// does the same.
+    private func commit(_ jobs: [StoreJob], isolated: Bool = false) async {
         let batch = StoreBatch(jobs)
         let requests = batch.writes.map { (command: $0.command, author: $0.author) }
         let users = batch.users
@@ -106,34 +93,42 @@ public final class SQLiteStore: FeedStore {
             outcomes = try await pool.write { [self, requests, users, decisions] db in
                 for user in users { try Self.upsertUser(user, in: db) }
                 for decision in decisions { try Self.insert(decision, in: db) }
+                var written = Set(users)
                 var outcomes: [(Result<WriteReceipt, GatewayError>, [StoredEvent])] = []
                 outcomes.reserveCapacity(requests.count)
                 for (command, author) in requests {
-                    var writeContext = WriteContext(db: db, author: author, now: now(), ids: ids, configuration: configuration)
-                    do {
-                        var receipt: WriteReceipt?
-                        try db.inSavepoint {
-                            receipt = try writeContext.apply(command)
-                            return .commit
-                        }
-                        outcomes.append((.success(receipt!), writeContext.events))
-                    } catch let error as GatewayError {
+                    let authorKnown = written.contains(author) || knownUsers.withLock { $0.contains(author) }
+                    let facts = try SQLiteWriter.facts(
+                        for: WriteRules.questions(for: command, by: author), by: author, authorKnown: authorKnown, in: db)
+                    switch Result(catching: { () throws(GatewayError) in try WriteRules.decide(command, by: author, facts: facts, now: now(), ids: ids) }) {
+                    case .failure(let error):
                         outcomes.append((.failure(error), []))
-                    } catch let error as DatabaseError where Self.isStorageFailure(error) {
-                        throw error
-                    } catch {
-                        logger.error("A \(command.opName) by \(author.id) failed in the store: \(error)")
-                        outcomes.append((.failure(GatewayError(.internal, "The write failed inside the server.")), []))
+                    case .success(.replay(let receipt)):
+                        outcomes.append((.success(receipt), []))
+                    case .success(.apply(let plan)):
+                        let (receipt, events) = plan.applied(offsets: try SQLiteWriter.apply(plan, in: db))
+                        written.insert(author)
+                        outcomes.append((.success(receipt), events))
                     }
                 }
                 return outcomes
             }
         } catch {
-            logger.error("A batch of \(jobs.count) writes could not be committed: \(error)")
-            knownUsers.withLock { known in users.forEach { known.remove($0) } }
-            for write in batch.writes { write.reply.answer(.failure(.storeUnavailable)) }
+            if let error = error as? DatabaseError, Self.isStorageFailure(error) {
+                logger.error("A batch of \(jobs.count) writes could not be committed: \(error)")
+                knownUsers.withLock { known in users.forEach { known.remove($0) } }
+                for write in batch.writes { write.reply.answer(.failure(.storeUnavailable)) }
+                return
+            }
+            logger.error("A batch of \(jobs.count) jobs failed in the store: \(error)")
+            if !isolated && jobs.count > 1 {
+                for job in jobs { await commit([job], isolated: true) }
+                return
+            }
+            for write in batch.writes { write.reply.answer(.failure(GatewayError(.internal, "The write failed inside the server."))) }
             return
         }
+        knownUsers.withLock { known in requests.forEach { known.insert($0.author) } }
         let events = outcomes.flatMap(\.1)
         if !events.isEmpty { sink.publish(events) }
         for (write, outcome) in zip(batch.writes, outcomes) {
@@ -152,7 +147,8 @@ public final class SQLiteStore: FeedStore {
 
     public func replayedWrite(_ command: WriteCommand, by author: User) async throws(GatewayError) -> WriteReceipt? {
         guard command.clientID != nil else { return nil }
-        return try await read { db in try WriteContext.priorReceipt(for: command, by: author, in: db) }
+        let record = try await read { db in try command.clientID.flatMap { try SQLiteWriter.record(of: author.id, clientID: $0, in: db) } }
+        return try WriteRules.replay(command, record: record)
     }
 
     public func drain() async {
@@ -169,10 +165,8 @@ public final class SQLiteStore: FeedStore {
 
     /// Deletes events and idempotency records older than the retention rules allow.
     public func prune() async throws {
-        let cutoff = now().milliseconds - Int64(configuration.retainedEventAge.components.seconds) * 1000
-        let idempotencyCutoff = now().milliseconds - Int64(configuration.idempotencyAge.components.seconds) * 1000
+        let (cutoff, idempotencyCutoff, decisionCutoff) = configuration.cutoffs(at: now())
         let keep = configuration.retainedEventsPerStream
-        let decisionCutoff = now().milliseconds - Int64(configuration.decisionAge.components.seconds) * 1000
         let (events, records) = try await pool.write { db -> (Int, Int) in
             try db.execute(
                 sql: """
@@ -208,25 +202,16 @@ public final class SQLiteStore: FeedStore {
     public func startSubscription(_ stream: StreamName, since: (offset: Int64, epoch: String)?) async throws(GatewayError) -> SubscriptionStart {
         let epoch = self.epoch
         let name = stream.description
-        let sinceOffset = since?.offset
-        let sinceEpoch = since?.epoch
         return try await read { db in
             if case .thread(let postID) = stream {
                 guard try Self.livePostExists(postID, in: db) else { throw WriteRecords.noSuchPost(postID) }
             }
-            let latest = try Int64.fetchOne(db, sql: "SELECT last_offset FROM streams WHERE name = ?", arguments: [name]) ?? 0
-            let position = StreamPosition(offset: latest, epoch: epoch)
-            guard let sinceOffset, sinceEpoch == epoch, sinceOffset <= latest else {
-                return SubscriptionStart(position: position, recovered: false, replay: [])
-            }
-            if sinceOffset == latest {
-                return SubscriptionStart(position: position, recovered: true, replay: [])
-            }
-            let oldest = try Int64.fetchOne(db, sql: #"SELECT MIN("offset") FROM events WHERE stream = ?"#, arguments: [name])
-            guard let oldest, oldest <= sinceOffset + 1 else {
-                return SubscriptionStart(position: position, recovered: false, replay: [])
-            }
-            return SubscriptionStart(position: position, recovered: true, replay: try Self.events(in: name, after: sinceOffset, limit: replayPageSize, db))
+            let row = try Row.fetchOne(
+                db, sql: #"SELECT (SELECT last_offset FROM streams WHERE name = ?), (SELECT MIN("offset") FROM events WHERE stream = ?)"#,
+                arguments: [name, name])
+            let start = ReadRules.start(since: since, epoch: epoch, latest: row?[0] ?? 0, oldestKept: row?[1])
+            let replay = try start.replayAfter.map { try Self.events(in: name, after: $0, limit: replayPageSize, db) } ?? []
+            return SubscriptionStart(position: start.position, recovered: start.recovered, replay: replay)
         }
     }
 

@@ -175,23 +175,19 @@ extension SQLiteStore: BotStore {
                 throw WriteRecords.noSuchPost(postID)
             }
             let post = try Self.post(from: postRow, in: db)
-            var comment: Comment?
-            var chain: [ThreadContext.Link] = []
-            var next = commentID
-            // Up the parent chain to the post; bounded by the depth limit any comment can have.
-            var steps = 0
-            while let id = next, steps < 1000 {
-                guard let row = try Row.fetchOne(db, sql: "SELECT * FROM comments WHERE id = ? AND post_id = ?", arguments: [id, postID]) else {
-                    break
-                }
-                let item = Self.comment(from: row)
-                if comment == nil { comment = item }
-                chain.append(ThreadContext.Link(author: item.author, body: item.body))
-                next = item.parentID
-                steps += 1
-            }
-            chain.append(ThreadContext.Link(author: post.author, body: post.body))
-            return ThreadContext(post: post, comment: comment, chain: chain)
+            guard let commentID else { return ReadRules.context(post: post, chain: []) }
+            let chain = try Row.fetchAll(
+                db,
+                sql: """
+                    WITH RECURSIVE chain(cid, n) AS (
+                        SELECT ?, 0
+                        UNION ALL SELECT c.parent_id, chain.n + 1 FROM comments c JOIN chain ON c.id = chain.cid
+                        WHERE c.post_id = ? AND c.parent_id IS NOT NULL AND chain.n < ?)
+                    SELECT comments.* FROM comments JOIN chain ON comments.id = chain.cid WHERE comments.post_id = ? ORDER BY chain.n
+                    """,
+                arguments: [commentID, postID, ReadRules.longestChain - 1, postID]
+            ).map(Self.comment(from:))
+            return ReadRules.context(post: post, chain: chain)
         }
     }
 }

@@ -1,0 +1,97 @@
+import Foundation
+import Testing
+@testable import Gateway
+
+/// Where the two stores once behaved differently, one behaviour (`WriteRules` and the batch
+/// policy), shown on whichever store the suite runs on: CI runs it on SQLite and on PostgreSQL.
+@Suite("One behaviour on both stores", .serialized, .stopsServers)
+struct StoreRulesTests {
+    /// Sends every request before reading any reply, so that they reach the writer together and
+    /// share a batch when the writer is busy; returns the replies by request id.
+    func pipelined(_ client: TestClient, _ requests: [[String: Any]]) async throws -> [Int: [String: Any]] {
+        for request in requests { try await client.send(request) }
+        var replies: [Int: [String: Any]] = [:]
+        while replies.count < requests.count {
+            let message = try await client.message()
+            if let id = message.int("id"), message.string("op") == "ack" || message.string("op") == "error" { replies[id] = message }
+        }
+        return replies
+    }
+
+    @Test("a failure the rules did not foresee fails only its own write: nothing of it is kept, the rest of its batch is written")
+    func unforeseenFailure() async throws {
+        let server = try await TestServer.start()
+        // The database itself refuses the event of one comment, after its row and count changed.
+        if TestServer.onPostgres {
+            try await server.storeSQL("CREATE FUNCTION poison() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'poisoned for a test'; END $$")
+            try await server.storeSQL("CREATE TRIGGER poison BEFORE INSERT ON events FOR EACH ROW WHEN (NEW.data LIKE '%poison%') EXECUTE FUNCTION poison()")
+        } else {
+            try await server.storeSQL(
+                "CREATE TRIGGER poison BEFORE INSERT ON events WHEN NEW.data LIKE '%poison%' BEGIN SELECT RAISE(ABORT, 'poisoned for a test'); END")
+        }
+        let client = try await server.identified("u_writer")
+        let post = try await client.request(["op": "post", "id": 100, "body": "a thread", "client_id": "p"])
+        let postID = try #require(post.object("result").object("post").string("id"))
+        let requests = (1...8).map { index -> [String: Any] in
+            ["op": "comment", "id": index, "post_id": postID, "body": index == 4 ? "poison" : "comment \(index)", "client_id": "c\(index)"]
+        }
+        let replies = try await pipelined(client, requests)
+        #expect(replies[4]?.string("code") == "internal")
+        let written = (1...8).filter { $0 != 4 }
+        #expect(written.allSatisfy { replies[$0]?.string("op") == "ack" })
+        // No offset was spent on the failed write: the others have 1…7, in the order they were sent.
+        #expect(written.compactMap { replies[$0]?.object("result").int("offset") } == Array(1...7))
+        let thread = try await server.http("GET", "/v1/posts/\(postID)")
+        #expect(thread.json.object("post").int("comment_count") == 7)
+        #expect((thread.json["comments"] as? [[String: Any]])?.compactMap { $0.string("body") } == written.map { "comment \($0)" })
+        // The failed write's client_id was not recorded: sent again once the database allows it, it is written.
+        try await server.storeSQL("DROP TRIGGER poison" + (TestServer.onPostgres ? " ON events" : ""))
+        let again = try await client.request(["op": "comment", "id": 9, "post_id": postID, "body": "poison", "client_id": "c4"])
+        #expect(again.object("result").int("offset") == 8)
+    }
+
+    @Test("a client_id sent twice in one breath is written once, and its reuse for other content is a conflict")
+    func clientIDWithinBatch() async throws {
+        let server = try await TestServer.start()
+        let client = try await server.identified("u_eager")
+        let replies = try await pipelined(client, [
+            ["op": "post", "id": 1, "body": "once", "client_id": "same"],
+            ["op": "post", "id": 2, "body": "once", "client_id": "same"],
+            ["op": "post", "id": 3, "body": "other", "client_id": "same"],
+        ])
+        let first = replies[1]?.object("result") ?? [:]
+        #expect(first.object("post").string("id") != nil)
+        #expect(replies[2]?.object("result").object("post").string("id") == first.object("post").string("id"))
+        #expect(replies[2]?.object("result").int("offset") == first.int("offset"))
+        #expect(replies[3]?.string("code") == "conflict")
+        #expect((try await server.http("GET", "/v1/feed").json["posts"] as? [Any])?.count == 1)
+    }
+
+    @Test("a user's row follows the name they write under, whether or not they identified")
+    func authorRow() async throws {
+        let server = try await TestServer.start()
+        let client = try await server.identified("u_renamed")
+        _ = try await client.request(["op": "post", "id": 1, "body": "as before", "client_id": "a"])
+        #expect(try await server.storeSQL("SELECT name FROM users WHERE id = 'u_renamed'") == [["u_renamed".capitalized]])
+        let renamed = try await server.token("u_renamed", name: "Ren")
+        let viaHTTP = try await server.http("POST", "/v1/posts", token: renamed, body: ["body": "as now", "client_id": "b"])
+        #expect(viaHTTP.status == 201)
+        #expect(try await server.storeSQL("SELECT name FROM users WHERE id = 'u_renamed'") == [["Ren"]])
+    }
+
+    @Test("a reply that also mentions its addressee reaches them as the reply, then the mention, at consecutive offsets")
+    func notificationOrder() async throws {
+        let server = try await TestServer.start()
+        let bob = try await server.identified("u_bob")
+        let alice = try await server.identified("u_alice")
+        try await bob.send(["op": "sub", "id": 1, "stream": "user:u_bob"])
+        _ = try await bob.expect("subscribed")
+        let post = try await bob.request(["op": "post", "id": 2, "body": "news", "client_id": "p"])
+        let postID = try #require(post.object("result").object("post").string("id"))
+        _ = try await alice.request(["op": "comment", "id": 1, "post_id": postID, "body": "@u_bob congratulations", "client_id": "c"])
+        let first = try await bob.expect("event")
+        let second = try await bob.expect("event")
+        #expect(first.string("type") == "reply" && second.string("type") == "mention")
+        #expect((second.int("offset") ?? 0) == (first.int("offset") ?? 0) + 1)
+    }
+}
