@@ -38,7 +38,7 @@ struct QuietFeedTests {
         #expect(openers == [0, 30 * minute, 60 * minute], "an empty feed is quiet at once; then one every 30 quiet minutes")
         let afterPost = QuietFeedPlanner.decide(now: 29 * minute, lastPostAt: 0, hour: 12, policy: .init(), candidates: [.init(persona: persona("kiki"), recentOpeners: [])])
         #expect(afterPost.first?.opens == false)
-        #expect(afterPost.first?.rule == "triggers.quiet_feed.after")
+        #expect(afterPost.first?.rule == .notQuietYet)
     }
 
     @Test("the daily cap holds over a simulated week")

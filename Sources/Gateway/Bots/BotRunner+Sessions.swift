@@ -17,14 +17,14 @@ extension BotRunner: BotWriteGate {
         switch command {
         case .comment(let postID, let parentID, let body, let clientID, _):
             let context = try await store.context(postID: postID, commentID: parentID)
-            guard context.post.botsEnabled else { throw .forbidden("This post asked for no bot replies (bots: off).") }
-            let replyDepth = parentID == nil ? 0 : (context.comment?.depth ?? 0) + 1
-            if let refusal = ConversationRules.check(persona: persona, chain: context.chainIsBot, replyDepth: replyDepth) {
-                throw .forbidden("Persona \(persona.id)'s conversation rules end this chain here (\(refusal.rawValue)).")
-            }
             let addressee = context.chain.first?.author.id ?? context.post.author.id
-            if try await store.isMuted(botID: persona.botUserID, by: addressee, postID: postID) {
-                throw .forbidden("\(addressee) muted this bot here; it cannot answer them.")
+            let muted = try await store.isMuted(botID: persona.botUserID, by: addressee, postID: postID)
+            let replyDepth = parentID == nil ? 0 : (context.comment?.depth ?? 0) + 1
+            if let refusal = TurnGate(persona: persona, catalog: catalog).access(
+                chainIsBot: context.chainIsBot, replyDepth: replyDepth,
+                TurnGate.Circumstances(botsEnabled: context.post.botsEnabled, mutedBy: muted ? addressee : nil))
+            {
+                throw .forbidden("Persona \(persona.id) may not answer here: \(refusal.detail) (\(refusal.rule)).")
             }
             let answering = context.chain.first?.body ?? context.post.body
             try checkTone(body, answering: answering, persona: persona)

@@ -55,7 +55,7 @@ public actor BotRunner {
     /// lease this node holds (`PersonaLeases`).
     private var owned: Set<String>?
     /// The last quiet-feed refusal logged per persona, so a long quiet spell logs it once an hour.
-    private var lastQuietRefusal: [String: (rule: String, at: Int64)] = [:]
+    private var lastQuietRefusal: [String: (rule: QuietFeedPlanner.Rule, at: Int64)] = [:]
 
     public init(store: any FeedStore & BotStore, hub: StreamHub, ids: IDGenerator, roster: BotRoster, logger: Logger,
                 metrics: GatewayMetrics? = nil, engines: ModelEngines = ModelEngines(), maximumTurnsInFlight: Int = 16,
@@ -259,62 +259,46 @@ public actor BotRunner {
             await raise(ModerationFlag(at: now(), reason: .selfHarm, situation: reading.summary, itemID: item.id, postID: item.postID,
                                        botAction: "no bot has answered", text: item.body), as: .selfHarm)
         }
+        let postBody = context?.post.body ?? item.body
         for persona in candidates where persona.enabled && persona.botUserID != item.authorID {
+            let gate = TurnGate(persona: persona, catalog: catalog)
             // A comment under its own comment, or a top-level comment on its own post.
             let repliesToPersona = context.map { $0.chainAuthors.count > 1 && $0.chainAuthors[1] == persona.botUserID } ?? false
-            let triggerItem = TriggerMatcher.Item(text: item.body, isPost: item.isPost, repliesToPersona: repliesToPersona, asksIfBot: reading.contains(.asksIfBot))
-            guard let match = TriggerMatcher.match(persona, item: triggerItem, random: &random) else {
-                if item.isPost, persona.triggers.newPost != nil {
-                    await log(persona, "new_post", item, outcome: "skipped", rule: "triggers.new_post.chance", detail: "the chance roll said no", reading: reading)
-                }
+            let gateItem = TurnGate.Item(text: item.body, postText: postBody, isPost: item.isPost, repliesToPersona: repliesToPersona,
+                                         chainIsBot: context?.chainIsBot ?? [item.authorIsBot], replyDepth: item.isPost ? 0 : item.depth + 1,
+                                         reading: reading)
+            let match: TriggerMatcher.Match
+            switch gate.trigger(gateItem, random: &random) {
+            case .match(let matched):
+                match = matched
+            case .none(let refusal):
+                if let refusal { await log(persona, "new_post", item, refusal, reading: reading) }
                 continue
             }
             let trigger = match.trigger.rawValue
-            guard botsEnabled else {
-                await log(persona, trigger, item, outcome: "skipped", rule: "bots: off", detail: "the post asked for no bot replies", reading: reading)
-                continue
-            }
-            guard !paused.contains(persona.id) else {
-                await log(persona, trigger, item, outcome: "skipped", rule: "paused", detail: "an admin paused this persona", reading: reading)
-                continue
-            }
-            if (try? await store.isMuted(botID: persona.botUserID, by: item.authorID, postID: item.postID)) == true {
-                await log(persona, trigger, item, outcome: "skipped", rule: "mute", detail: "\(item.authorID) muted this bot", reading: reading)
-                continue
-            }
-            let chain = context?.chainIsBot ?? [item.authorIsBot]
-            if let refusal = ConversationRules.check(persona: persona, chain: chain, replyDepth: item.isPost ? 0 : item.depth + 1) {
-                await log(persona, trigger, item, outcome: "skipped", rule: refusal.rawValue, detail: "the conversation rules end the chain here", reading: reading)
-                continue
-            }
-            let postBody = context?.post.body ?? item.body
-            let plan: TurnPlanner.Plan
             let addressed = match.isAddressed
-            switch TurnPlanner(persona: persona, catalog: catalog).decide(target: item.body, post: postBody, reading: reading, addressed: addressed) {
-            case .silent(let rule, let detail):
-                // An avoided topic is stayed out of, as before; the situation's silence is a choice.
-                await log(persona, trigger, item, outcome: rule == .avoidedTopic ? "skipped" : "silent", rule: rule.rawValue, detail: detail, reading: reading)
-                continue
-            case .reply(let decided):
-                plan = decided
+            var circumstances = TurnGate.Circumstances(
+                botsEnabled: botsEnabled, paused: paused.contains(persona.id), supportGiven: supportedPosts.contains(item.postID),
+                disclosureGiven: disclosedItems.contains(item.id))
+            // Asked only of a turn that would otherwise go ahead: a store read per persona and item.
+            if botsEnabled, !circumstances.paused, (try? await store.isMuted(botID: persona.botUserID, by: item.authorID, postID: item.postID)) == true {
+                circumstances.mutedBy = item.authorID
             }
-            if reading.primary == .selfHarm, supportedPosts.contains(item.postID) {
-                await log(persona, trigger, item, outcome: "silent", rule: TurnPlanner.SilenceRule.supportGiven.rawValue,
-                          detail: "another persona answers this thread with support", reading: reading)
+            let plan: TurnPlanner.Plan
+            switch gate.admit(gateItem, addressed: addressed, circumstances) {
+            case .failure(let refusal):
+                await log(persona, trigger, item, refusal, reading: reading)
                 continue
-            }
-            if plan.reading.contains(.asksIfBot), !addressed, plan.reading.primary != .selfHarm, disclosedItems.contains(item.id) {
-                await log(persona, trigger, item, outcome: "silent", rule: TurnPlanner.SilenceRule.disclosureGiven.rawValue,
-                          detail: "another persona answers that it is an AI", reading: reading)
-                continue
+            case .success(let admitted):
+                plan = admitted
             }
             let time = now().milliseconds * 1_000_000
             if case .deny(let rule, _) = limiter.check(persona: persona, thread: item.postID, user: item.authorID, now: time) {
-                await log(persona, trigger, item, outcome: "skipped", rule: rule.rawValue, detail: "over the limit; dropped, not queued", reading: reading)
+                await log(persona, trigger, item, outcome: .skipped, rule: .limit(rule), detail: "over the limit; dropped, not queued", reading: reading)
                 continue
             }
             guard turnsInFlight[persona.id, default: 0] < maximumTurnsInFlight else {
-                await log(persona, trigger, item, outcome: "skipped", rule: "busy", detail: "\(maximumTurnsInFlight) turns already in flight", reading: reading)
+                await log(persona, trigger, item, outcome: .skipped, rule: .busy, detail: "\(maximumTurnsInFlight) turns already in flight", reading: reading)
                 continue
             }
             // The limits are taken now, so a flood is refused here instead of queueing.
@@ -350,11 +334,11 @@ public actor BotRunner {
         // The persona as it is now: a reload during the delay may have changed, disabled or
         // removed it.
         guard let persona = personas[turn.persona.id] else {
-            await log(turn.persona, turn.trigger, turn.item, outcome: "skipped", rule: "removed", detail: "the persona file was removed")
+            await log(turn.persona, turn.trigger, turn.item, outcome: .skipped, rule: .removed, detail: "the persona file was removed")
             return
         }
         guard persona.enabled, !paused.contains(persona.id) else {
-            await log(persona, turn.trigger, turn.item, outcome: "skipped", rule: paused.contains(persona.id) ? "paused" : "enabled: false",
+            await log(persona, turn.trigger, turn.item, outcome: .skipped, rule: paused.contains(persona.id) ? .paused : .disabled,
                       detail: "stopped before replying")
             return
         }
@@ -371,30 +355,30 @@ public actor BotRunner {
         let onStep: @Sendable (Int, IncrementalChecker.Step) async -> Void = { attempt, step in await drafts.step(attempt: attempt, step) }
         do {
             var responder = engines.responder(for: persona)
-            var rule = "ok"
+            var rule = DecisionRule.replied
             var outcome: ReplyPolicy.Outcome
             do {
                 outcome = try await policy.run(request, responder: responder, onStep: onStep)
             } catch let failure as EngineFailure {
                 // Whatever the model showed is withdrawn; the fallback, if any, starts a new draft.
                 await drafts.retract()
-                await log(persona, turn.trigger, turn.item, outcome: "failed", rule: "engine.\(failure.kind.rawValue)", detail: failure.detail, reading: reading)
+                await log(persona, turn.trigger, turn.item, outcome: .failed, rule: .engine(failure.kind), detail: failure.detail, reading: reading)
                 guard let fallback = engines.fallback(for: persona) else { return }
                 responder = fallback
-                rule = "engine.fallback"
+                rule = .engineFallback
                 outcome = try await policy.run(request, responder: fallback, onStep: onStep)
             }
             let unfit = ReplyPolicy.unfit(outcome)
             guard let reply = outcome.reply else {
                 await drafts.retract()
-                await log(persona, turn.trigger, turn.item, outcome: "silent", rule: unfit.first?.rule.rawValue ?? "tone", detail: outcome.reason, reading: reading)
+                await log(persona, turn.trigger, turn.item, outcome: .silent, rule: .tone(unfit.first?.rule), detail: outcome.reason, reading: reading)
                 await flagUnfit(unfit, persona, turn.item, reading, botAction: "\(persona.id) stayed silent: \(outcome.reason)")
                 if reading.primary == .selfHarm { supportedPosts.remove(turn.item.postID) }
                 return
             }
             guard owns(persona.id) else {
                 await drafts.retract()
-                await log(persona, turn.trigger, turn.item, outcome: "skipped", rule: "cluster.owner", detail: "another node runs this persona now")
+                await log(persona, turn.trigger, turn.item, outcome: .skipped, rule: .clusterOwner, detail: "another node runs this persona now")
                 return
             }
             let body = try TextRules.normalizeBody(reply, maximumScalars: 4000)
@@ -412,13 +396,13 @@ public actor BotRunner {
             }
             if case .failure(let error) = written, error.code == .conflict {
                 await drafts.retract()
-                await log(persona, turn.trigger, turn.item, outcome: "skipped", rule: "already_answered", detail: "this persona already answered this item")
+                await log(persona, turn.trigger, turn.item, outcome: .skipped, rule: .alreadyAnswered, detail: "this persona already answered this item")
                 return
             }
             let receipt = try written.get()
             await drafts.commit(commentID: receipt.comment?.id ?? "", finalText: body)
             if receipt.replayed {
-                await log(persona, turn.trigger, turn.item, outcome: "skipped", rule: "already_answered", detail: "this persona already answered this item")
+                await log(persona, turn.trigger, turn.item, outcome: .skipped, rule: .alreadyAnswered, detail: "this persona already answered this item")
                 return
             }
             if let firstDelta = await drafts.firstDeltaAt, persona.responder.engine == .offline {
@@ -427,8 +411,8 @@ public actor BotRunner {
                 let overhead = firstDelta.milliseconds - turn.item.committedAt.milliseconds - turn.delay.milliseconds
                 metrics?.botFirstDraftOverhead.recordNanoseconds(max(0, overhead) * 1_000_000)
             }
-            if outcome.usedFallback { rule = unfit.isEmpty ? "tone.fallback" : "situation.careful_fallback" }
-            await log(persona, turn.trigger, turn.item, outcome: "replied", rule: rule,
+            if outcome.usedFallback { rule = unfit.isEmpty ? .toneFallback : .carefulFallback }
+            await log(persona, turn.trigger, turn.item, outcome: .replied, rule: rule,
                       detail: outcome.attempts.count > 1 ? "after \(outcome.attempts.count) attempts: \(outcome.reason)" : outcome.reason, reading: reading)
             await flagUnfit(unfit, persona, turn.item, reading, botAction: "\(persona.id) replied with the careful offline reply instead: \(body)")
             if reading.primary == .selfHarm {
@@ -438,7 +422,7 @@ public actor BotRunner {
             }
         } catch {
             await drafts.retract()
-            await log(persona, turn.trigger, turn.item, outcome: "failed", rule: "error", detail: "\(error)", reading: reading)
+            await log(persona, turn.trigger, turn.item, outcome: .failed, rule: .error, detail: "\(error)", reading: reading)
         }
     }
 
@@ -481,10 +465,10 @@ public actor BotRunner {
             guard let persona = personas[verdict.persona] else { continue }
             guard verdict.opens else {
                 // Not yet quiet long enough is not an opener considered; the rest is logged once an hour.
-                guard verdict.rule != "triggers.quiet_feed.after" else { continue }
+                guard verdict.rule != .notQuietYet else { continue }
                 if let last = lastQuietRefusal[persona.id], last.rule == verdict.rule, time.milliseconds - last.at < 3_600_000 { continue }
                 lastQuietRefusal[persona.id] = (verdict.rule, time.milliseconds)
-                await logOpener(persona, outcome: "skipped", rule: verdict.rule, detail: verdict.detail)
+                await logOpener(persona, outcome: .skipped, rule: .quietFeed(verdict.rule), detail: verdict.detail)
                 continue
             }
             await open(persona, latestBody: latest?.body, recent: openers.filter { $0.persona == persona.id }.map(\.body), at: time)
@@ -502,19 +486,19 @@ public actor BotRunner {
         do {
             text = try await Self.collect(responder.reply(to: request))
         } catch {
-            await logOpener(persona, outcome: "failed", rule: (error as? EngineFailure).map { "engine.\($0.kind.rawValue)" } ?? "error", detail: "\(error)")
+            await logOpener(persona, outcome: .failed, rule: (error as? EngineFailure).map { .engine($0.kind) } ?? .error, detail: "\(error)")
             guard let fallback = engines.fallback(for: persona), let fallbackText = try? await Self.collect(fallback.reply(to: request)) else { return }
             responder = fallback
             text = fallbackText
         }
         let checker = ToneChecker(persona: persona, lexicons: catalog.lexicons, answering: text)
         if let violation = checker.violations(in: text).first {
-            await logOpener(persona, outcome: "silent", rule: violation.rule.rawValue, detail: violation.detail)
+            await logOpener(persona, outcome: .silent, rule: .tone(violation.rule), detail: violation.detail)
             return
         }
         let limiterTime = time.milliseconds * 1_000_000
         if case .deny(let rule, _) = limiter.check(persona: persona, thread: "quiet_feed", user: "feed", now: limiterTime) {
-            await logOpener(persona, outcome: "skipped", rule: rule.rawValue, detail: "over the limit")
+            await logOpener(persona, outcome: .skipped, rule: .limit(rule), detail: "over the limit")
             return
         }
         limiter.record(persona: persona, thread: "quiet_feed", user: "feed", now: limiterTime)
@@ -523,12 +507,12 @@ public actor BotRunner {
             let receipt = try await store.write(.post(body: body, clientID: "opener-\(persona.id)-\(time.milliseconds)", botsEnabled: true, generated: Self.label(persona, by: responder)),
                                                 by: Self.account(persona))
             lastOpened[persona.id] = time
-            metrics?.recordBotDecision(persona: persona.id, outcome: "posted")
+            metrics?.recordBotDecision(persona: persona.id, outcome: DecisionOutcome.posted.rawValue)
             await store.record(BotDecision(
                 persona: persona.id, at: time, trigger: "quiet_feed", itemID: receipt.post?.id ?? "", postID: receipt.post?.id ?? "",
-                outcome: "posted", rule: "triggers.quiet_feed", detail: "the feed was quiet"))
+                outcome: DecisionOutcome.posted.rawValue, rule: DecisionRule.quietFeed(.opens).name, detail: "the feed was quiet"))
         } catch {
-            await logOpener(persona, outcome: "failed", rule: "error", detail: "\(error)")
+            await logOpener(persona, outcome: .failed, rule: .error, detail: "\(error)")
         }
     }
 
@@ -538,16 +522,21 @@ public actor BotRunner {
         return text.trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
-    private func logOpener(_ persona: Persona, outcome: String, rule: String, detail: String) async {
-        metrics?.recordBotDecision(persona: persona.id, outcome: outcome)
-        await store.record(BotDecision(persona: persona.id, at: now(), trigger: "quiet_feed", itemID: "", postID: "", outcome: outcome, rule: rule, detail: detail))
+    private func logOpener(_ persona: Persona, outcome: DecisionOutcome, rule: DecisionRule, detail: String) async {
+        metrics?.recordBotDecision(persona: persona.id, outcome: outcome.rawValue)
+        await store.record(BotDecision(persona: persona.id, at: now(), trigger: "quiet_feed", itemID: "", postID: "", outcome: outcome.rawValue,
+                                       rule: rule.name, detail: detail))
     }
 
-    private func log(_ persona: Persona, _ trigger: String, _ item: FeedItem, outcome: String, rule: String, detail: String,
+    private func log(_ persona: Persona, _ trigger: String, _ item: FeedItem, outcome: DecisionOutcome, rule: DecisionRule, detail: String,
                      reading: SituationReading? = nil) async {
-        metrics?.recordBotDecision(persona: persona.id, outcome: outcome)
+        metrics?.recordBotDecision(persona: persona.id, outcome: outcome.rawValue)
         await store.record(BotDecision(
-            persona: persona.id, at: now(), trigger: trigger, itemID: item.id, postID: item.postID, outcome: outcome, rule: rule, detail: detail,
-            situation: reading?.summary ?? ""))
+            persona: persona.id, at: now(), trigger: trigger, itemID: item.id, postID: item.postID, outcome: outcome.rawValue, rule: rule.name,
+            detail: detail, situation: reading?.summary ?? ""))
+    }
+
+    private func log(_ persona: Persona, _ trigger: String, _ item: FeedItem, _ refusal: TurnGate.Refusal, reading: SituationReading) async {
+        await log(persona, trigger, item, outcome: refusal.outcome, rule: refusal.rule, detail: refusal.detail, reading: reading)
     }
 }

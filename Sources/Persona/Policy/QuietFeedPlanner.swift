@@ -14,12 +14,20 @@ public enum QuietFeedPlanner {
         }
     }
 
+    public enum Rule: String, Sendable, Equatable {
+        case opens = "triggers.quiet_feed"
+        case notQuietYet = "triggers.quiet_feed.after"
+        case quietHours = "policy.quiet_hours"
+        case maxPerDay = "triggers.quiet_feed.max_per_day"
+        case oneAtATime = "one at a time"
+    }
+
     public struct Verdict: Sendable, Equatable {
         public var persona: String
         /// Whether this persona opens a topic now.
         public var opens: Bool
         /// The rule that decided, for the decision log.
-        public var rule: String
+        public var rule: Rule
         public var detail: String
     }
 
@@ -36,17 +44,17 @@ public enum QuietFeedPlanner {
             let id = candidate.persona.id
             let after = quiet.after.components.seconds * 1000
             if let lastPostAt, now - lastPostAt < after {
-                verdicts.append(Verdict(persona: id, opens: false, rule: "triggers.quiet_feed.after",
+                verdicts.append(Verdict(persona: id, opens: false, rule: .notQuietYet,
                                         detail: "the feed had a post \((now - lastPostAt) / 60_000) min ago"))
                 continue
             }
             if policy.isQuiet(hour: hour) {
-                verdicts.append(Verdict(persona: id, opens: false, rule: "policy.quiet_hours", detail: "no openers at \(hour):00"))
+                verdicts.append(Verdict(persona: id, opens: false, rule: .quietHours, detail: "no openers at \(hour):00"))
                 continue
             }
             let today = candidate.recentOpeners.filter { now - $0 < 86_400_000 }
             if today.count >= quiet.maxPerDay {
-                verdicts.append(Verdict(persona: id, opens: false, rule: "triggers.quiet_feed.max_per_day",
+                verdicts.append(Verdict(persona: id, opens: false, rule: .maxPerDay,
                                         detail: "\(today.count) openers in the last 24 h"))
                 continue
             }
@@ -57,8 +65,8 @@ public enum QuietFeedPlanner {
         for (candidate, _) in eligible {
             let id = candidate.persona.id
             verdicts.append(id == chosen
-                ? Verdict(persona: id, opens: true, rule: "triggers.quiet_feed", detail: "the feed is quiet")
-                : Verdict(persona: id, opens: false, rule: "one at a time", detail: "\(chosen ?? "another persona") opens this time"))
+                ? Verdict(persona: id, opens: true, rule: .opens, detail: "the feed is quiet")
+                : Verdict(persona: id, opens: false, rule: .oneAtATime, detail: "\(chosen ?? "another persona") opens this time"))
         }
         return verdicts.sorted { $0.persona < $1.persona }
     }

@@ -40,43 +40,41 @@ public struct PersonaPreview: Sendable {
             lines.append("silence: the persona is disabled (enabled: false)")
             return Report(lines: lines, reply: nil)
         }
-        let planner = TurnPlanner(persona: persona, catalog: catalog)
-        let reading = planner.read(target)
+        let gate = TurnGate(persona: persona, catalog: catalog)
+        let reading = TurnPlanner(persona: persona, catalog: catalog).read(target)
         lines.append("situation: \(reading.summary)")
         let closest = OfflineResponder.closestExample(to: target, among: persona.voice.examples)
         if let (example, score) = closest {
             lines.append("closest example: \"\(example.post)\" (similarity \(String(format: "%.2f", score)); the offline engine uses it from \(OfflineResponder.exampleThreshold))")
         }
-        let item = TriggerMatcher.Item(text: target, isPost: parent == nil, repliesToPersona: parent != nil, asksIfBot: reading.contains(.asksIfBot))
+        // A preview of a comment answers a person's comment under the post, as a reply to the persona.
+        let item = TurnGate.Item(text: target, postText: post, isPost: parent == nil, repliesToPersona: parent != nil, chainIsBot: [false],
+                                 replyDepth: parent == nil ? 0 : 1, reading: reading)
         var addressed = parent != nil
-        if let match = TriggerMatcher.match(persona, item: item, random: &random) {
+        switch gate.trigger(item, random: &random) {
+        case .match(let match):
             addressed = match.isAddressed
             lines.append("trigger: \(match.trigger.rawValue) (\(match.detail)), after a delay of \(DurationSyntax.format(match.delay))")
-        } else if forceTrigger {
+        case .none where forceTrigger:
             // A persona that never comments on new posts would only have been mentioned.
             addressed = persona.triggers.newPost == nil
             lines.append("trigger: none matched; forced" + (addressed ? " as a mention" : ""))
-        } else {
+        case .none:
             lines.append("trigger: none matched (new_post \(persona.triggers.newPost.map { "chance \($0.chance)" } ?? "off"), mention, keywords \(persona.triggers.keywords))")
             lines.append("silence: nothing to answer")
             return Report(lines: lines, reply: nil, reading: reading, closestExample: closest)
         }
-        let depth = parent == nil ? 0 : 1
-        if let refusal = ConversationRules.check(persona: persona, chain: [false], replyDepth: depth) {
-            lines.append("silence: refused by \(refusal.rawValue)")
-            return Report(lines: lines, reply: nil, reading: reading, closestExample: closest)
-        }
         let limits = persona.limits
+        let plan: TurnPlanner.Plan
+        switch gate.admit(item, addressed: addressed, TurnGate.Circumstances()) {
+        case .failure(let refusal):
+            lines.append("silence: \(refusal.rule): \(refusal.detail)")
+            return Report(lines: lines, reply: nil, reading: reading, closestExample: closest)
+        case .success(let admitted):
+            plan = admitted
+        }
         lines.append(
             "limits: allowed (replies \(limits.replies), per thread \(limits.perThread.replies) with \(DurationSyntax.format(limits.perThread.cooldown)) cooldown, per user \(limits.perUser), bot chain < \(limits.botChain))")
-        let plan: TurnPlanner.Plan
-        switch planner.decide(target: target, post: post, reading: reading, addressed: addressed) {
-        case .silent(let rule, let detail):
-            lines.append("silence: \(rule.rawValue): \(detail)")
-            return Report(lines: lines, reply: nil, reading: reading, closestExample: closest)
-        case .reply(let decided):
-            plan = decided
-        }
         lines.append("policy: \(plan.action.rawValue) for \(reading.primary.name); no avoided topic; reply language \(plan.checker.language?.rawValue ?? "any")")
         let request = plan.request(post: post, parent: parent, seed: seed)
         let policy = ReplyPolicy(persona: persona, checker: plan.checker)

@@ -1,0 +1,62 @@
+import Testing
+@testable import Persona
+
+/// The turn decision the bot runner and `persona preview` share, with the shipped rules.
+@Suite("Turn gate")
+struct TurnGateTests {
+    let catalog = SituationTests.catalog
+
+    func item(_ text: String, chainIsBot: [Bool] = [false], replyDepth: Int = 0, isPost: Bool = true) -> TurnGate.Item {
+        TurnGate.Item(text: text, postText: text, isPost: isPost, repliesToPersona: false, chainIsBot: chainIsBot, replyDepth: replyDepth,
+                      reading: TurnPlanner(persona: Persona(id: "kiki", name: "Kiki"), catalog: catalog).read(text))
+    }
+
+    func refusal(_ gate: TurnGate, _ item: TurnGate.Item, _ circumstances: TurnGate.Circumstances = .init(),
+                 addressed: Bool = false) -> TurnGate.Refusal? {
+        if case .failure(let refusal) = gate.admit(item, addressed: addressed, circumstances) { return refusal }
+        return nil
+    }
+
+    @Test("the rules that keep a triggered persona out, in order, each named as the decision log names it")
+    func refusals() {
+        let gate = TurnGate(persona: Persona(id: "kiki", name: "Kiki"), catalog: catalog)
+        let question = item("How do I keep basil alive on a windowsill?")
+        #expect(refusal(gate, question) == nil, "an ordinary question is answered")
+        #expect(refusal(gate, question, .init(botsEnabled: false))?.rule == .botsOff)
+        #expect(refusal(gate, question, .init(botsEnabled: false, paused: true))?.rule == .botsOff, "the post's switch comes first")
+        #expect(refusal(gate, question, .init(paused: true))?.rule == .paused)
+        let muted = refusal(gate, question, .init(mutedBy: "u_ann"))
+        #expect(muted?.rule == .muted && muted?.rule.name == "mute" && muted?.detail == "u_ann muted this bot")
+        var chatty = Persona(id: "kiki", name: "Kiki")
+        chatty.triggers.ignoreBots = false
+        chatty.limits.botChain = 2
+        let chain = refusal(TurnGate(persona: chatty, catalog: catalog), item("and you?", chainIsBot: [true, true, false], replyDepth: 2, isPost: false))
+        #expect(chain?.rule == .conversation(.botChain) && chain?.outcome == .skipped && chain?.rule.name == "limits.bot_chain")
+    }
+
+    @Test("grief is answered once with care; a second persona stays silent on self-harm once support is given")
+    func situations() {
+        let gate = TurnGate(persona: Persona(id: "kiki", name: "Kiki"), catalog: catalog)
+        let crisis = item("I just want it all to stop, I can't do this anymore")
+        #expect(refusal(gate, crisis) == nil)
+        let second = refusal(gate, crisis, .init(supportGiven: true))
+        #expect(second?.rule == .situation(.supportGiven) && second?.outcome == .silent && second?.rule.name == "situation.self_harm.once")
+    }
+
+    @Test("a chance roll that says no is worth a log line; an item nothing would trigger is not")
+    func triggers() {
+        var persona = Persona(id: "kiki", name: "Kiki")
+        persona.triggers.newPost = .init(chance: 0, delay: DelayRange(.seconds(1), .seconds(2)))
+        var random = SeededRandom(seed: 7)
+        guard case .none(let refusal) = TurnGate(persona: persona, catalog: catalog).trigger(item("hello"), random: &random) else {
+            Issue.record("a chance of 0 never triggers")
+            return
+        }
+        #expect(refusal?.rule == .chanceSaidNo && refusal?.rule.name == "triggers.new_post.chance")
+        guard case .none(let none) = TurnGate(persona: persona, catalog: catalog).trigger(item("hello", isPost: false), random: &random) else {
+            Issue.record("a comment that names nobody does not trigger")
+            return
+        }
+        #expect(none == nil)
+    }
+}
