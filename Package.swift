@@ -15,6 +15,7 @@ let package = Package(
     products: [
         .executable(name: "gatewayd", targets: ["gatewayd"]),
         .library(name: "Gateway", targets: ["Gateway"]),
+        .library(name: "GatewayProtocol", targets: ["GatewayProtocol"]),
         .library(name: "Persona", targets: ["Persona"]),
     ],
     dependencies: [
@@ -36,6 +37,9 @@ let package = Package(
         .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
     ],
     targets: [
+        // The wire: frames, JSON, the model the frames carry, error and close codes. No
+        // dependencies, so the fuzzers build it alone.
+        .target(name: "GatewayProtocol", swiftSettings: swiftSettings),
         .target(
             name: "Persona",
             dependencies: [
@@ -53,6 +57,7 @@ let package = Package(
         .target(
             name: "Gateway",
             dependencies: [
+                "GatewayProtocol",
                 "Persona",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
@@ -82,6 +87,7 @@ let package = Package(
         .executableTarget(
             name: "gatewayd",
             dependencies: [
+                "GatewayProtocol",
                 "Gateway",
                 "Persona",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -93,6 +99,7 @@ let package = Package(
             name: "GatewayTests",
             dependencies: [
                 "Gateway",
+                "GatewayProtocol",
                 "Persona",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

@@ -24,6 +24,7 @@ let package = Package(
             dependencies: [
                 "BenchmarkSupport",
                 .product(name: "Gateway", package: "gatewayd"),
+                .product(name: "GatewayProtocol", package: "gatewayd"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
             ],

@@ -3,6 +3,7 @@ import Foundation
 import Gateway
 import Logging
 import Persona
+import GatewayProtocol
 
 @main
 struct Gatewayd: AsyncParsableCommand {

@@ -1,5 +1,6 @@
 import Testing
 @testable import Gateway
+@testable import GatewayProtocol
 
 /// The pieces of the cluster that need no database: what a NOTIFY carries, and the store setting.
 @Suite("Cluster bus messages and store locations", .stopsServers)

@@ -4,6 +4,7 @@ import Synchronization
 import Testing
 @testable import Gateway
 import Persona
+@testable import GatewayProtocol
 
 @Suite("Wire codec", .stopsServers)
 struct CodecTests {

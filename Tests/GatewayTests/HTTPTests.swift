@@ -7,6 +7,7 @@ import NIOCore
 import NIOWebSocket
 import Testing
 @testable import Gateway
+@testable import GatewayProtocol
 
 /// The HTTP API of PROTOCOL.md section 7.
 @Suite("HTTP API", .serialized, .stopsServers)

@@ -1,5 +1,6 @@
 import Testing
 @testable import Gateway
+@testable import GatewayProtocol
 
 /// `ReadRules` and the retention cutoffs alone: no database, no server.
 @Suite("Read rules")

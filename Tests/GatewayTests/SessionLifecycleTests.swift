@@ -3,6 +3,7 @@ import NIOCore
 import NIOWebSocket
 import Testing
 @testable import Gateway
+@testable import GatewayProtocol
 
 /// Every close code of PROTOCOL.md section 2, over real sockets.
 @Suite("Session lifecycle", .serialized, .stopsServers)

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import Gateway
+@testable import GatewayProtocol
 
 /// Bots that read the room (issue 16), end to end over real sockets: a persona written carelessly
 /// (playful, on every post, no lexicons, an example full of 🎉) answers grief, self-harm, illness,

@@ -3,6 +3,7 @@ import NIOCore
 import NIOPosix
 import Testing
 @testable import Gateway
+@testable import GatewayProtocol
 
 /// Ordering, recovery and backpressure of PROTOCOL.md sections 5 and 10, over real sockets.
 @Suite("Streams and fan-out", .serialized, .stopsServers)

@@ -1,5 +1,6 @@
 import Testing
 @testable import Gateway
+@testable import GatewayProtocol
 
 /// `WriteRules` alone, with facts as a store would answer them: no database, no server.
 @Suite("Write rules")

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import Gateway
+@testable import GatewayProtocol
 
 /// Writes of PROTOCOL.md section 6: validation, idempotency, authorization, limits, notifications.
 @Suite("Writes", .serialized, .stopsServers)

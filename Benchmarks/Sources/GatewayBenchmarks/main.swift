@@ -4,6 +4,7 @@
 import BenchmarkSupport
 import Foundation
 import Gateway
+import GatewayProtocol
 import Logging
 import NIOCore
 

@@ -1,4 +1,5 @@
 import Synchronization
+public import GatewayProtocol
 
 /// The set of persona bot accounts currently loaded; the persona loader replaces it on reload.
 public final class BotRoster: BotDirectory {

@@ -1,6 +1,7 @@
 public import Foundation
 import Crypto
 public import JWTKit
+public import GatewayProtocol
 
 /// The claims of a gateway token (PROTOCOL.md section 8).
 public struct TokenClaims: JWTPayload, Equatable {

@@ -1,4 +1,5 @@
 import Persona
+public import GatewayProtocol
 
 extension BotRunner: BotWriteGate {
     /// The checks the runner makes before a reply of its own, made for a bot-token session's

@@ -3,6 +3,7 @@ import Foundation
 public import Logging
 import NIOCore
 public import Persona
+public import GatewayProtocol
 
 /// Runs the personas as participants: it sees every committed post and comment, decides per
 /// persona whether to answer (triggers, `bots: off`, mutes, pauses, conversation rules, avoided

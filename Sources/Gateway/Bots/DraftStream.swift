@@ -1,5 +1,6 @@
 import NIOCore
 import Persona
+import GatewayProtocol
 
 /// The `draft` frames of one bot reply (PROTOCOL.md section 9): released text as numbered
 /// deltas, then `done` with the comment id, or `done` + `retracted`. Each attempt that is

@@ -1,3 +1,5 @@
+import GatewayProtocol
+
 /// A new post or comment as the bot runner reads it from a committed event.
 struct FeedItem: Sendable {
     var id: String

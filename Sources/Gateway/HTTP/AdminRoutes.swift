@@ -3,6 +3,7 @@ import HTTPTypes
 import Hummingbird
 import NIOCore
 import Persona
+import GatewayProtocol
 
 /// The admin API (role `admin` only; every other caller gets 401 or 403): personas (list, pause,
 /// resume, decision log), sessions (count, list, kick) and a user's write limits. docs/admin.md

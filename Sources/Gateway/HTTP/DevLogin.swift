@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import NIOCore
 import Persona
+import GatewayProtocol
 
 /// The name-only login the page uses on a machine of one's own: it exists only in development
 /// mode (`server.mode`), answers only clients on this machine (loopback, after trusted proxies),

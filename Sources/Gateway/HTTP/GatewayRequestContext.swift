@@ -1,6 +1,7 @@
 import Hummingbird
 import HTTPTypes
 import NIOCore
+import GatewayProtocol
 
 /// The request context of every route: Hummingbird's basic one plus the peer's address, which
 /// the per-address limits behind a proxy and the development login need.

@@ -3,6 +3,7 @@ import HTTPTypes
 import Hummingbird
 import Logging
 import NIOCore
+import GatewayProtocol
 
 /// The HTTP API of PROTOCOL.md section 7, on the same port as the WebSocket endpoint.
 public enum HTTPRoutes {

@@ -1,3 +1,4 @@
+import GatewayProtocol
 import HTTPTypes
 import Hummingbird
 import NIOCore

@@ -3,6 +3,7 @@ import HTTPTypes
 import Hummingbird
 import Logging
 import NIOCore
+import GatewayProtocol
 
 /// The files the gateway serves from its resources (`gatewayd_Gateway.resources`, next to the
 /// executable): the page and the API documents. Found without SwiftPM's `Bundle.module`, which

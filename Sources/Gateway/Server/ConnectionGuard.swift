@@ -1,6 +1,7 @@
 import NIOCore
 public import Persona
 import Synchronization
+import GatewayProtocol
 
 /// Limits per client address, before any byte is parsed: at most `maximumPerAddress` open
 /// connections and a connection rate (GCRA) per address; and a deadline for the first request

@@ -8,6 +8,7 @@ import NIOHTTP1
 import NIOHTTPTypes
 import NIOHTTPTypesHTTP1
 import Synchronization
+import GatewayProtocol
 
 /// The gateway's connections on its one port: HTTP/1.1 for the API and page, upgraded to our own
 /// WebSocket session handler on `/v1/ws`. Shaped like HummingbirdWebSocket's upgrade channel, but

@@ -2,6 +2,7 @@ import CoreMetrics
 public import Persona
 public import Prometheus
 import Synchronization
+import GatewayProtocol
 
 /// What `/metrics` shows, recorded through swift-metrics into a swift-prometheus registry of this
 /// gateway's own (not the process-wide `MetricsSystem`, so several gateways in one test process

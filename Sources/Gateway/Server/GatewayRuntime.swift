@@ -3,6 +3,7 @@ public import Logging
 import NIOCore
 import Persona
 import Synchronization
+public import GatewayProtocol
 
 /// The services every connection and route shares: store, fan-out, tokens, limits and the drain
 /// switch. One per running gateway.

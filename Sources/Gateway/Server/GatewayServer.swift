@@ -7,6 +7,7 @@ public import ServiceLifecycle
 import Synchronization
 import UnixSignals
 import Persona
+import GatewayProtocol
 
 /// A whole gateway: store, fan-out, sessions and HTTP on one port, as services that start and
 /// drain together.

@@ -2,6 +2,7 @@ import HTTPTypes
 import NIOCore
 import NIOHTTPTypes
 import Persona
+import GatewayProtocol
 
 /// Closes an HTTP connection whose request body does not arrive in full within the deadline
 /// (`connections.request_body_timeout`): a client trickling a byte every few seconds would

@@ -1,5 +1,6 @@
 import NIOCore
 import Synchronization
+public import GatewayProtocol
 
 /// Every open session, so that a drain can close them all, each on its own event loop, and an
 /// admin can count, list and kick them. What the admin API reads is a copy kept here, updated

@@ -1,6 +1,7 @@
 import CoreMetrics
 public import NIOCore
 import Synchronization
+public import GatewayProtocol
 
 /// A committed event encoded once: `frame` holds the finished WebSocket frame that every
 /// subscriber is written, compressing or not (PerMessageDeflate sends uncompressed).

@@ -5,6 +5,7 @@ import NIOCore
 import NIOWebSocket
 import Persona
 import Synchronization
+import GatewayProtocol
 
 /// One client connection on `/v1/ws`, as a channel handler on its event loop: WebSocket framing
 /// rules (RFC 6455), the session lifecycle of PROTOCOL.md section 2, subscriptions with gap-free

@@ -1,3 +1,5 @@
+public import GatewayProtocol
+
 /// One decision a persona's runner made about an item, for the decision log.
 public struct BotDecision: Sendable, Equatable {
     public var persona: String

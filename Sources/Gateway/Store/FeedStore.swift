@@ -1,3 +1,5 @@
+public import GatewayProtocol
+
 /// What a write produced: the ack `result` as sent to the client, and the objects it made, so
 /// that other parts of the gateway (bots) can react to them without reading them back.
 public struct WriteReceipt: Sendable {

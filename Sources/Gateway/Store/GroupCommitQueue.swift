@@ -1,4 +1,5 @@
 import Synchronization
+import GatewayProtocol
 
 /// Work for a store's single writer. Users and decisions ride along with the next batch of
 /// writes, so that an identify or a bot's decision costs no commit of its own.

@@ -1,5 +1,6 @@
 import Foundation
 public import Logging
+import GatewayProtocol
 
 /// One JSON object per line on standard error (`log.format: json`), for log shippers: time,
 /// level, logger label, message, source module and every metadata field (session, user, request

@@ -1,6 +1,7 @@
 import NIOCore
 public import Persona
 import Synchronization
+public import GatewayProtocol
 
 /// Per-user write limits shared by WebSocket and HTTP (PROTOCOL.md section 10): a limiter per
 /// user and kind of write whose burst is the per-minute count. The same GCRA as the personas'

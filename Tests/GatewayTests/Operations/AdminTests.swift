@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import Gateway
+@testable import GatewayProtocol
 
 /// The admin API (issue 10): every endpoint refuses every other role; sessions are counted and
 /// kicked; a user's write limits can be read.

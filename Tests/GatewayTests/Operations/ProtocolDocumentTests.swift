@@ -4,6 +4,7 @@ import FoundationNetworking
 #endif
 import Testing
 @testable import Gateway
+@testable import GatewayProtocol
 
 /// The AsyncAPI and OpenAPI documents are served, and cover what the server speaks (issue 10).
 /// `.ci/run` validates them with PyPI's validators (scripts/validate-protocol-docs.py).
@@ -12,12 +13,15 @@ struct ProtocolDocumentTests {
     /// Every `op` the server writes, read from its source: a new frame cannot be added without
     /// this test seeing it.
     static func serverOps() throws -> Set<String> {
-        let root = ConfigurationTests.repositoryRoot + "/Sources/Gateway"
+        let sources = ConfigurationTests.repositoryRoot + "/Sources"
         var ops: Set<String> = []
-        let files = FileManager.default.enumerator(atPath: root)?.compactMap { $0 as? String }.filter { $0.hasSuffix(".swift") } ?? []
+        let files = ["GatewayProtocol", "Gateway"].flatMap { target in
+            (FileManager.default.enumerator(atPath: sources + "/" + target)?.compactMap { $0 as? String } ?? [])
+                .filter { $0.hasSuffix(".swift") }.map { sources + "/" + target + "/" + $0 }
+        }
         let pattern = try Regex(#"field\("op", "([a-z_]+)"\)"#)
         for file in files {
-            let text = try String(contentsOfFile: root + "/" + file, encoding: .utf8)
+            let text = try String(contentsOfFile: file, encoding: .utf8)
             for match in text.matches(of: pattern) {
                 if let op = match.output[1].substring { ops.insert(String(op)) }
             }
@@ -27,7 +31,7 @@ struct ProtocolDocumentTests {
 
     /// Every op the decoder accepts from clients.
     static func clientOps() throws -> Set<String> {
-        let text = try String(contentsOfFile: ConfigurationTests.repositoryRoot + "/Sources/Gateway/Protocol/ClientMessage.swift", encoding: .utf8)
+        let text = try String(contentsOfFile: ConfigurationTests.repositoryRoot + "/Sources/GatewayProtocol/ClientMessage.swift", encoding: .utf8)
         let decode = text[text.range(of: "switch op {")!.lowerBound...]
         let pattern = try Regex(#"\n            case "([a-z_]+)":"#)
         return Set(decode.matches(of: pattern).compactMap { $0.output[1].substring.map(String.init) })

@@ -3,6 +3,7 @@ import Foundation
 import Persona
 import Testing
 @testable import Gateway
+@testable import GatewayProtocol
 
 /// What an outside review and an independent client suite found (issue 17), each over real
 /// sockets: bot tokens under their persona's rules, hostile tokens, the development login,

@@ -1,6 +1,7 @@
 import Foundation
 import Synchronization
 @testable import Gateway
+@testable import GatewayProtocol
 
 /// A running `gatewayd serve` process (the executable built next to the tests) and the port it
 /// announced: for tests that kill the process, fill its disk, or run several nodes.

@@ -6,6 +6,7 @@ import FoundationNetworking
 @testable import Gateway
 import Logging
 import ServiceLifecycle
+@testable import GatewayProtocol
 
 /// A real gateway on a free loopback port with its own temporary data directory.
 final class TestServer: Sendable {

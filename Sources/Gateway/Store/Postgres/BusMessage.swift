@@ -1,3 +1,5 @@
+import GatewayProtocol
+
 /// What travels in one NOTIFY on the cluster bus. PostgreSQL caps a payload below 8000 bytes, so
 /// a commit's events are split over as many notifications as they need, and an event whose data
 /// alone is large is sent by reference (its sequence number only) and read from the store.

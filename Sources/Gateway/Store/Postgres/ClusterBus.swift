@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import PostgresNIO
 import Synchronization
+import GatewayProtocol
 
 /// Brings every committed event of the cluster to this node's subscribers, in commit order, with
 /// no gap, and carries ephemeral frames (typing, bot drafts) between nodes.

@@ -2,6 +2,7 @@ import Logging
 import NIOCore
 import NIOSSL
 import PostgresNIO
+import GatewayProtocol
 
 /// How this gateway talks to PostgreSQL: the pool's and the dedicated connections' settings, the
 /// names scoped by schema, and which errors mean "the database is not reachable".

@@ -1,4 +1,5 @@
 import PostgresNIO
+public import GatewayProtocol
 
 extension PostgresStore: BotStore {
     public func botReplies(since: Timestamp) async throws(GatewayError) -> [(persona: String, postID: String, addressee: String, at: Timestamp)] {

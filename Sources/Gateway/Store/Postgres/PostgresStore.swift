@@ -5,6 +5,7 @@ import NIOCore
 import PostgresNIO
 import Persona
 import Synchronization
+public import GatewayProtocol
 
 /// The store of a cluster: one PostgreSQL database shared by every gateway node.
 ///

@@ -1,5 +1,6 @@
 import Logging
 import PostgresNIO
+import GatewayProtocol
 
 /// The PostgreSQL half of plan-then-apply (see `WriteRules`): answers a write's questions and
 /// applies its plan inside the batch's transaction, giving each event the stream's next offset

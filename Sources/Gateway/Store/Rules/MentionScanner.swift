@@ -1,4 +1,5 @@
 import Persona
+import GatewayProtocol
 
 /// Finds the names written as `@name` in a body.
 enum MentionScanner {

@@ -1,4 +1,5 @@
 import Persona
+import GatewayProtocol
 
 /// The read rules both stores share, in one copy: when a subscription recovers (PROTOCOL.md
 /// section 5), the chain a bot reads before it answers, and what retention lets go. The stores

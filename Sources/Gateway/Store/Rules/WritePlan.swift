@@ -1,3 +1,5 @@
+import GatewayProtocol
+
 /// What a write changes, decided by `WriteRules` before anything is changed: rows to insert or
 /// change, events to append (their offsets are the store's to give), the ack, and the `client_id`
 /// record. Each store applies a plan in its own SQL and nothing else.

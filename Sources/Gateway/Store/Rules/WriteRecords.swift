@@ -1,3 +1,5 @@
+import GatewayProtocol
+
 /// What a write produces, the same whichever store applies it: the ack results, the data of the
 /// events, and the errors a client reads.
 enum WriteRecords {

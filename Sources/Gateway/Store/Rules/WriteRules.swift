@@ -1,3 +1,5 @@
+import GatewayProtocol
+
 /// The rules of every write, in one copy for both stores (plan, then apply). A store asks the
 /// `questions` of a write inside the batch's transaction, after the batch's earlier writes, and
 /// answers them as `WriteFacts`; `decide` turns the facts into a refusal, the replay of an earlier

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import GatewayProtocol
 
 /// A consistent copy of a gateway's database while it runs (`gatewayd backup`): SQLite's
 /// online backup reads one snapshot of the WAL database, so writers keep going meanwhile.

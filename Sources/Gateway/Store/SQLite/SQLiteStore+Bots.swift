@@ -1,5 +1,6 @@
 import GRDB
 import Logging
+public import GatewayProtocol
 
 extension SQLiteStore: BotStore {
     static func registerBotMigrations(_ migrator: inout DatabaseMigrator) {

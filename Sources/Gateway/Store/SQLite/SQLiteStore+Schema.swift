@@ -1,4 +1,5 @@
 import GRDB
+import GatewayProtocol
 
 extension SQLiteStore {
     /// Schema changes, applied in order at start; never edit a registered migration, add one.

@@ -4,6 +4,7 @@ import GRDB
 public import Logging
 import Persona
 import Synchronization
+public import GatewayProtocol
 
 /// The embedded store: one SQLite file in WAL mode with `synchronous=FULL`, so that an
 /// acknowledged write survives a crash of the process and of the machine.

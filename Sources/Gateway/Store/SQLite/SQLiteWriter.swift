@@ -1,4 +1,5 @@
 import GRDB
+import GatewayProtocol
 
 /// The SQLite half of plan-then-apply (see `WriteRules`): answers a write's questions and applies
 /// its plan, both inside the writer's transaction, so each write sees the batch's earlier ones.

@@ -1,7 +1,7 @@
 /// Checks that bytes are well-formed UTF-8 (RFC 3629: no overlongs, no surrogates, nothing past
 /// U+10FFFF) without building a String, so that a text frame can be refused with 1007 first.
-enum UTF8Validation {
-    static func isValid(_ bytes: UnsafeRawBufferPointer) -> Bool {
+public enum UTF8Validation {
+    public static func isValid(_ bytes: UnsafeRawBufferPointer) -> Bool {
         var index = 0
         let count = bytes.count
         while index < count {

@@ -1,1 +1,0 @@
-../../../Sources/Gateway/Model/Post.swift

@@ -1,1 +1,0 @@
-../../../Sources/Gateway/Support/UTF8Validation.swift

@@ -1,1 +1,0 @@
-../../../Sources/Gateway/Protocol/WriteCommand.swift
