@@ -17,6 +17,7 @@ let package = Package(
         .library(name: "Gateway", targets: ["Gateway"]),
         .library(name: "GatewayProtocol", targets: ["GatewayProtocol"]),
         .library(name: "Persona", targets: ["Persona"]),
+        .library(name: "PersonaEngines", targets: ["PersonaEngines"]),
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
@@ -40,10 +41,17 @@ let package = Package(
         // The wire: frames, JSON, the model the frames carry, error and close codes. No
         // dependencies, so the fuzzers build it alone.
         .target(name: "GatewayProtocol", swiftSettings: swiftSettings),
+        // Personas, their policy and the offline engine: no network, so the fuzzer builds it alone.
         .target(
             name: "Persona",
+            dependencies: [.product(name: "Yams", package: "Yams")],
+            swiftSettings: swiftSettings
+        ),
+        // The language-model engines (OpenAI-compatible APIs over async-http-client).
+        .target(
+            name: "PersonaEngines",
             dependencies: [
-                .product(name: "Yams", package: "Yams"),
+                "Persona",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 // Tells a model that is down (its connection errors) from one that failed midway.
@@ -59,6 +67,7 @@ let package = Package(
             dependencies: [
                 "GatewayProtocol",
                 "Persona",
+                "PersonaEngines",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -90,6 +99,7 @@ let package = Package(
                 "GatewayProtocol",
                 "Gateway",
                 "Persona",
+                "PersonaEngines",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -101,6 +111,7 @@ let package = Package(
                 "Gateway",
                 "GatewayProtocol",
                 "Persona",
+                "PersonaEngines",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -119,7 +130,7 @@ let package = Package(
         ),
         .testTarget(
             name: "PersonaTests",
-            dependencies: ["Persona"],
+            dependencies: ["Persona", "PersonaEngines"],
             // Labelled posts the tests read from disk, not resources.
             exclude: ["Fixtures"],
             swiftSettings: swiftSettings

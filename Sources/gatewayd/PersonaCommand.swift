@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Persona
+import PersonaEngines
 
 struct PersonaCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import Persona
+@testable import PersonaEngines
 
 /// The pure parts of the OpenAI-compatible engine: event parsing, prompts, retry timing, the
 /// breaker, and the `responder` keys of a persona file.

@@ -1,5 +1,5 @@
 import Foundation
-import PersonaCore
+import Persona
 
 // libFuzzer's driver, started from Swift's own main (SwiftPM's executables need one).
 @_silgen_name("LLVMFuzzerRunDriver")

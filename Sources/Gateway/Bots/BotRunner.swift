@@ -4,6 +4,7 @@ public import Logging
 import NIOCore
 public import Persona
 public import GatewayProtocol
+public import PersonaEngines
 
 /// Runs the personas as participants: it sees every committed post and comment, decides per
 /// persona whether to answer (triggers, `bots: off`, mutes, pauses, conversation rules, avoided

@@ -3,6 +3,7 @@ public import Persona
 public import Prometheus
 import Synchronization
 import GatewayProtocol
+public import PersonaEngines
 
 /// What `/metrics` shows, recorded through swift-metrics into a swift-prometheus registry of this
 /// gateway's own (not the process-wide `MetricsSystem`, so several gateways in one test process

@@ -8,6 +8,7 @@ import Synchronization
 import UnixSignals
 import Persona
 import GatewayProtocol
+import PersonaEngines
 
 /// A whole gateway: store, fan-out, sessions and HTTP on one port, as services that start and
 /// drain together.

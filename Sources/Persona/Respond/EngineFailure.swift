@@ -42,7 +42,7 @@ public struct EngineFailure: Error, Sendable, Equatable, CustomStringConvertible
     public var description: String { "engine \(kind.rawValue): \(detail)" }
 
     /// Whether trying again may help. 4xx other than 429 will fail the same way again.
-    var isRetryable: Bool {
+    package var isRetryable: Bool {
         switch kind {
         case .connection: !unreachable
         case .timeout, .rateLimited, .serverError, .cut: true

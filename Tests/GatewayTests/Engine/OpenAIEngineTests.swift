@@ -3,6 +3,7 @@ import Logging
 import NIOConcurrencyHelpers
 import Persona
 import Testing
+import PersonaEngines
 
 /// The OpenAI-compatible engine against a local double of the providers' API (issue 5): real HTTP
 /// over loopback, the providers' recorded streams and error bodies.

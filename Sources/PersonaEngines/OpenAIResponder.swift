@@ -1,3 +1,4 @@
+public import Persona
 import AsyncHTTPClient
 import Foundation
 import Logging

@@ -1,3 +1,4 @@
+import Persona
 import Foundation
 
 /// The chat-completions wire format (OpenAI's `POST /chat/completions`, which Kimi, DeepSeek,

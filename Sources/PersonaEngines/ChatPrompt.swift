@@ -1,3 +1,5 @@
+import Persona
+
 /// The messages a language model gets for a reply or an opener: the persona's system prompt with
 /// its tone rules stated plainly (a reply that breaks them will be refused anyway, so saying them
 /// saves attempts), the examples as earlier turns, the thread trimmed to a budget with the newest

@@ -1,3 +1,4 @@
+import Persona
 import Foundation
 
 /// When to try a model again: exponential backoff with jitter, or the provider's `Retry-After`

@@ -1,3 +1,4 @@
+public import Persona
 public import AsyncHTTPClient
 public import Foundation
 public import Logging

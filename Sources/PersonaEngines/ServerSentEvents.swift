@@ -1,3 +1,5 @@
+import Persona
+
 /// One Server-Sent Event (the WHATWG HTML "event stream" format): what a blank line dispatches.
 public struct ServerSentEvent: Sendable, Equatable {
     /// `event:`; "message" when the stream does not name one.

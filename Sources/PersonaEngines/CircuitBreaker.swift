@@ -1,3 +1,5 @@
+import Persona
+
 /// Stops calling a model that keeps failing: after `threshold` failed replies in a row it opens
 /// for `cooldown`, then lets one trial through (half-open); the trial's success closes it.
 /// A value type, kept inside `EngineGate`'s isolation.
