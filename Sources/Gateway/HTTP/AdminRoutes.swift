@@ -112,14 +112,14 @@ enum AdminRoutes {
         router.post("/v1/admin/sessions/:id/kick") { request, context in
             try admin(request, context)
             let id = try context.parameters.require("id")
-            let closed = runtime.sessions.close(where: { $0.id == id }, code: .authenticationFailed, reason: "closed by an admin")
+            let closed = runtime.sessions.close(where: { $0.id == id }, .closedByAdmin)
             guard closed > 0 else { throw GatewayError.notFound("There is no open session \(id).") }
             return kicked(closed)
         }
         router.post("/v1/admin/users/:id/kick") { request, context in
             try admin(request, context)
             let id = try context.parameters.require("id")
-            return kicked(runtime.sessions.close(where: { $0.userID == id }, code: .authenticationFailed, reason: "closed by an admin"))
+            return kicked(runtime.sessions.close(where: { $0.userID == id }, .closedByAdmin))
         }
         router.get("/v1/admin/users/:id/limits") { request, context in
             try admin(request, context)

@@ -72,7 +72,7 @@ public final class GatewayRuntime: Sendable {
     public func drain() async {
         guard !drainingFlag.exchange(true, ordering: .acquiringAndReleasing) else { return }
         logger.notice("Draining: closing \(sessions.count) sessions with 4011 and finishing writes in flight.")
-        sessions.drainAll(reason: "server draining; reconnect and resume")
+        sessions.drainAll()
         await store.drain()
         logger.notice("Drain complete: every acknowledged write is durable.")
     }

@@ -68,7 +68,7 @@ public final class GatewayServer: Sendable {
         runtime.setBotWriteGate(runner)
         if let cluster {
             let sessions = runtime.sessions
-            cluster.bus.onGap { sessions.closeAll(code: .draining, reason: "this node missed events; reconnect and resume") }
+            cluster.bus.onGap { sessions.closeAll(.nodeMissedEvents) }
         }
     }
 

@@ -76,23 +76,23 @@ public final class SessionRegistry: Sendable {
 
     /// Closes the sessions that match; returns how many.
     @discardableResult
-    public func close(where matches: (Info) -> Bool, code: CloseCode, reason: String) -> Int {
+    public func close(where matches: (Info) -> Bool, _ why: SessionClose) -> Int {
         let chosen = entries.withLock { entries in entries.values.filter { matches($0.info) } }
         for entry in chosen {
-            entry.loop.execute { entry.session.value.close(code, reason: reason) }
+            entry.loop.execute { entry.session.value.close(why) }
         }
         return chosen.count
     }
 
-    public func closeAll(code: CloseCode, reason: String) {
-        close(where: { _ in true }, code: code, reason: reason)
+    public func closeAll(_ why: SessionClose) {
+        close(where: { _ in true }, why)
     }
 
-    /// Closes every session once it has answered the writes it took.
-    public func drainAll(reason: String) {
+    /// Closes every session with `draining` once it has answered the writes it took.
+    public func drainAll() {
         let all = entries.withLock { Array($0.values) }
         for entry in all {
-            entry.loop.execute { entry.session.value.closeAfterAnsweringWrites(.draining, reason: reason) }
+            entry.loop.execute { entry.session.value.closeAfterAnsweringWrites(.draining) }
         }
     }
 }

@@ -74,7 +74,7 @@ final class WebSocketSession: ChannelInboundHandler, RemovableChannelHandler, St
     /// Writes sent to the store and not yet answered: a drain waits for their acks.
     private var writesInFlight = 0
     /// A drain asked to close once the writes in flight are answered.
-    private var closeAfterWrites: (code: CloseCode, reason: String)?
+    private var closeAfterWrites: SessionClose?
 
     init(runtime: GatewayRuntime, compressionNegotiated: Bool) {
         self.runtime = runtime
@@ -96,7 +96,7 @@ final class WebSocketSession: ChannelInboundHandler, RemovableChannelHandler, St
             remoteAddress: context.channel.remoteAddress?.ipAddress))
         runtime.metrics.connectionsOpened.increment()
         if runtime.isDraining {
-            close(.draining, reason: "server draining; reconnect and resume")
+            close(.draining)
             return
         }
         // The conformance echo speaks plain RFC 6455: no hello, no deadlines.
@@ -137,9 +137,9 @@ final class WebSocketSession: ChannelInboundHandler, RemovableChannelHandler, St
         }
         switch error {
         case NIOWebSocketError.invalidFrameLength:
-            close(.messageTooBig, reason: "frame larger than max_message_bytes (\(configuration.maxMessageBytes))")
+            close(.frameTooBig(limit: configuration.maxMessageBytes))
         case NIOWebSocketError.fragmentedControlFrame, NIOWebSocketError.multiByteControlFrameLength:
-            close(.protocolError, reason: "invalid control frame")
+            close(.invalidControlFrame)
         default:
             logger.debug("Connection error: \(error)")
             context.close(promise: nil)
@@ -154,10 +154,10 @@ final class WebSocketSession: ChannelInboundHandler, RemovableChannelHandler, St
             if frame.opcode == .connectionClose { context.close(promise: nil) }
             return
         }
-        guard frame.maskKey != nil else { return close(.protocolError, reason: "client frames must be masked") }
-        guard !frame.rsv2, !frame.rsv3 else { return close(.protocolError, reason: "reserved bits set") }
+        guard frame.maskKey != nil else { return close(.unmaskedFrame) }
+        guard !frame.rsv2, !frame.rsv3 else { return close(.reservedBits) }
         if frame.rsv1 && (!compressionNegotiated || !(frame.opcode == .text || frame.opcode == .binary)) {
-            return close(.protocolError, reason: "RSV1 set without permessage-deflate")
+            return close(.compressedWithoutDeflate)
         }
         switch frame.opcode {
         case .ping:
@@ -169,9 +169,9 @@ final class WebSocketSession: ChannelInboundHandler, RemovableChannelHandler, St
         case .connectionClose:
             receivedClose(frame)
         case .binary where !configuration.conformanceEcho:
-            close(.unsupportedData, reason: "binary frames are not part of this protocol; send JSON text")
+            close(.binaryFrame)
         case .text, .binary:
-            guard fragments == nil else { return close(.protocolError, reason: "new message before the last one ended") }
+            guard fragments == nil else { return close(.interleavedMessage) }
             if frame.fin {
                 receivedMessage(frame.unmaskedData, compressed: frame.rsv1, binary: frame.opcode == .binary)
             } else {
@@ -179,7 +179,7 @@ final class WebSocketSession: ChannelInboundHandler, RemovableChannelHandler, St
                 checkFragmentSize()
             }
         case .continuation:
-            guard var pending = fragments else { return close(.protocolError, reason: "continuation frame without a message") }
+            guard var pending = fragments else { return close(.orphanContinuation) }
             fragments = nil
             var data = frame.unmaskedData
             pending.buffer.writeBuffer(&data)
@@ -190,7 +190,7 @@ final class WebSocketSession: ChannelInboundHandler, RemovableChannelHandler, St
                 checkFragmentSize()
             }
         default:
-            close(.protocolError, reason: "unknown opcode")
+            close(.unknownOpcode)
         }
     }
 
@@ -199,7 +199,7 @@ final class WebSocketSession: ChannelInboundHandler, RemovableChannelHandler, St
         // Compressed data may not be judged until inflated; allow its own bound meanwhile.
         let limit = fragments.compressed ? configuration.maxMessageBytes * 2 + 1024 : configuration.maxMessageBytes
         if fragments.buffer.readableBytes > limit {
-            close(.messageTooBig, reason: "message larger than max_message_bytes (\(configuration.maxMessageBytes))")
+            close(.messageTooBig(limit: configuration.maxMessageBytes))
         }
     }
 
@@ -239,16 +239,16 @@ final class WebSocketSession: ChannelInboundHandler, RemovableChannelHandler, St
             do throws(PerMessageDeflate.Failure) {
                 message = try PerMessageDeflate.inflate(message, limit: configuration.maxMessageBytes)
             } catch .tooLarge {
-                return close(.messageTooBig, reason: "message larger than max_message_bytes (\(configuration.maxMessageBytes))")
+                return close(.messageTooBig(limit: configuration.maxMessageBytes))
             } catch {
-                return close(.invalidPayload, reason: "the compressed message could not be inflated")
+                return close(.notInflatable)
             }
         }
         guard message.readableBytes <= configuration.maxMessageBytes else {
-            return close(.messageTooBig, reason: "message larger than max_message_bytes (\(configuration.maxMessageBytes))")
+            return close(.messageTooBig(limit: configuration.maxMessageBytes))
         }
         let valid = binary || message.withUnsafeReadableBytes { UTF8Validation.isValid($0) }
-        guard valid else { return close(.invalidPayload, reason: "text frame is not valid UTF-8") }
+        guard valid else { return close(.invalidUTF8) }
         runtime.metrics.messagesReceived.increment()
         if configuration.conformanceEcho {
             // Autobahn|Testsuite's fuzzing client expects each message back, framed by this stack.
@@ -276,15 +276,15 @@ final class WebSocketSession: ChannelInboundHandler, RemovableChannelHandler, St
         case .success(let message):
             handle(message)
         case .failure(.notAnObjectWithOp(let reason)):
-            close(.notJSONObject, reason: reason)
+            close(.notJSONObject(reason))
         case .failure(.invalidRequest(let op, let id, let error)):
             switch phase {
             case .ready: reply(id: id, error)
             case .awaitingIdentify, .identifying:
                 if op == "identify" {
-                    close(.authenticationFailed, reason: error.message)
+                    close(.authenticationFailed(error.message))
                 } else if op != "ping" {
-                    close(.notIdentified, reason: "identify first")
+                    close(.identifyFirst)
                 }
             case .closing: break
             }
@@ -301,7 +301,7 @@ final class WebSocketSession: ChannelInboundHandler, RemovableChannelHandler, St
         }
         floodCount += 1
         if floodCount >= configuration.inboundFloodThreshold {
-            return close(.inboundFlood, reason: "too many messages; back off before reconnecting")
+            return close(.inboundFlood)
         }
         if let id = requestID {
             let wait = GCRA.Decision.deny(retryAfterNanoseconds: retryAfterNanoseconds).retryAfterMilliseconds
@@ -317,14 +317,14 @@ final class WebSocketSession: ChannelInboundHandler, RemovableChannelHandler, St
         case (.awaitingIdentify, .identify(let token)):
             identify(token: token)
         case (.awaitingIdentify, _):
-            close(.notIdentified, reason: "identify first: only identify and ping are allowed before it")
+            close(.onlyIdentifyBeforeReady)
         case (.identifying, .identify), (.ready, .identify):
-            close(.alreadyIdentified, reason: "this connection is already identified")
+            close(.alreadyIdentified)
         case (.identifying, _):
             // Pipelined right behind identify: handled once identify has been answered.
             heldWhileIdentifying.append(message)
             if heldWhileIdentifying.count > configuration.inboundBurst {
-                close(.inboundFlood, reason: "too many messages before ready")
+                close(.floodBeforeReady)
             }
         case (.ready(let user, let readOnly), _):
             handleReady(message, user: user, readOnly: readOnly)
@@ -366,7 +366,7 @@ final class WebSocketSession: ChannelInboundHandler, RemovableChannelHandler, St
     private func identify(token: String?) {
         guard let token else {
             guard configuration.allowAnonymous else {
-                return close(.authenticationFailed, reason: "anonymous sessions are not allowed here; identify with a token")
+                return close(.anonymousRefused)
             }
             return becomeReady(user: nil, expires: nil)
         }
@@ -388,7 +388,7 @@ final class WebSocketSession: ChannelInboundHandler, RemovableChannelHandler, St
                 case .success(let identity):
                     session.becomeReady(user: identity.user, expires: identity.expires)
                 case .failure(let rejection):
-                    session.close(.authenticationFailed, reason: rejection.description)
+                    session.close(.authenticationFailed(rejection.description))
                 }
             }
         }
@@ -445,16 +445,16 @@ final class WebSocketSession: ChannelInboundHandler, RemovableChannelHandler, St
             return
         case .awaitingIdentify, .identifying:
             if now >= connectedAt + .nanoseconds(configuration.identifyTimeout.nanoseconds) {
-                return close(.timeout, reason: "no identify within \(configuration.identifyTimeout.milliseconds) ms")
+                return close(.identifyTimeout(milliseconds: configuration.identifyTimeout.milliseconds))
             }
         case .ready:
             break
         }
         if now >= lastInbound + .nanoseconds(configuration.heartbeat.nanoseconds * 2) {
-            return close(.timeout, reason: "no heartbeat for \(configuration.heartbeat.milliseconds * 2) ms")
+            return close(.heartbeatTimeout(milliseconds: configuration.heartbeat.milliseconds * 2))
         }
         if let tokenExpiry, now >= tokenExpiry {
-            return close(.authenticationFailed, reason: "the token expired; identify again with a new one")
+            return close(.tokenExpired)
         }
         scheduleDeadlineCheck()
     }
@@ -517,7 +517,7 @@ final class WebSocketSession: ChannelInboundHandler, RemovableChannelHandler, St
             var last = start.position.offset
             for event in buffered where event.offset > last {
                 guard event.offset == last + 1 else {
-                    return close(.slowConsumer, reason: "events were missed; reconnect and resume")
+                    return close(.eventsMissed)
                 }
                 writeEvent(event)
                 last = event.offset
@@ -536,7 +536,7 @@ final class WebSocketSession: ChannelInboundHandler, RemovableChannelHandler, St
         let roomForReplay = configuration.outboundQueueBytes / 2
         while let event = catchUp.page.first {
             guard event.offset == catchUp.lastOffset + 1 else {
-                return close(.slowConsumer, reason: "history was pruned while catching up; resume again")
+                return close(.historyPruned)
             }
             let frame = OutboundEvent(event)
             let queued = queuedBytes(context)
@@ -589,11 +589,11 @@ final class WebSocketSession: ChannelInboundHandler, RemovableChannelHandler, St
             break
         case .success(let events)?:
             guard !events.isEmpty else {
-                return close(.slowConsumer, reason: "history was pruned while catching up; resume again")
+                return close(.historyPruned)
             }
             catchUp.page = events[...]
         case .failure?:
-            return close(.draining, reason: "the store could not be read; reconnect and resume")
+            return close(.storeUnreadable)
         }
         subscriptions[name] = .catchingUp(generation: generation, catchUp)
         continueCatchUp(name)
@@ -614,7 +614,7 @@ final class WebSocketSession: ChannelInboundHandler, RemovableChannelHandler, St
                 return session.watchCatchUp(name, generation: generation, waits: waits, queued: now)
             }
             session.runtime.metrics.outboundOverflows.increment()
-            session.close(.slowConsumer, reason: "the connection stopped reading while catching up; reconnect and resume")
+            session.close(.stoppedReadingDuringCatchUp)
         }
     }
 
@@ -644,7 +644,7 @@ final class WebSocketSession: ChannelInboundHandler, RemovableChannelHandler, St
             case .live(let last)?:
                 if event.offset <= last { continue }
                 guard event.offset == last + 1 else {
-                    return close(.slowConsumer, reason: "events were missed; reconnect and resume")
+                    return close(.eventsMissed)
                 }
                 guard writeEvent(event) else { return }
                 subscriptions[event.stream] = .live(lastOffset: event.offset)
@@ -687,7 +687,7 @@ final class WebSocketSession: ChannelInboundHandler, RemovableChannelHandler, St
                     session.reply(id: id, error)
                 }
                 if session.writesInFlight == 0, let close = session.closeAfterWrites {
-                    session.close(close.code, reason: close.reason)
+                    session.close(close)
                 }
             }
         }
@@ -696,13 +696,13 @@ final class WebSocketSession: ChannelInboundHandler, RemovableChannelHandler, St
     /// Closes for a drain once every write this session took is answered (PROTOCOL.md section
     /// 10): a write the store committed is acknowledged before the close frame, and writes that
     /// arrive meanwhile are answered `unavailable`.
-    func closeAfterAnsweringWrites(_ code: CloseCode, reason: String) {
-        guard writesInFlight > 0, let context else { return close(code, reason: reason) }
-        closeAfterWrites = (code, reason)
+    func closeAfterAnsweringWrites(_ why: SessionClose) {
+        guard writesInFlight > 0, let context else { return close(why) }
+        closeAfterWrites = why
         // A store that never answers does not hold the connection past the drain deadline.
         let session = NIOLoopBound(self, eventLoop: context.eventLoop)
         context.eventLoop.scheduleTask(in: .nanoseconds(configuration.drainDeadline.nanoseconds)) {
-            session.value.close(code, reason: reason)
+            session.value.close(why)
         }
     }
 
@@ -745,7 +745,7 @@ final class WebSocketSession: ChannelInboundHandler, RemovableChannelHandler, St
         if waiting + frame.readableBytes > allowed {
             if persistent {
                 runtime.metrics.outboundOverflows.increment()
-                close(.slowConsumer, reason: "outbound queue overflowed; reconnect and resume")
+                close(.outboundOverflow)
             } else {
                 runtime.metrics.ephemeralDropped.increment()
             }
@@ -771,8 +771,9 @@ final class WebSocketSession: ChannelInboundHandler, RemovableChannelHandler, St
 
     /// Sends a close frame, stops all delivery, and ends the connection once the peer answers or
     /// `closeGracePeriod` has passed (a socket that cannot take even the close frame is cut).
-    func close(_ code: CloseCode, reason: String) {
+    func close(_ why: SessionClose) {
         guard let context else { return }
+        let (code, reason) = (why.code, why.reason)
         if case .closing = phase { return }
         phase = .closing
         runtime.sessions.update(key: key, state: .closing)
