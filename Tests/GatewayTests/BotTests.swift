@@ -41,10 +41,13 @@ struct BotTests {
                       for duration: Duration = .milliseconds(2200),
                       expecting: ([[String: Any]]) -> Bool = { _ in true }) async throws -> (postID: String, frames: [[String: Any]]) {
         let client = try await server.identified(user)
+        // Everything the watcher needs is ready before the post, so that only its `sub` stands
+        // between the post and the bot's first draft frame (drafts are not replayed).
+        let watcher = try await server.identified("u_watcher_\(UUID().uuidString.prefix(6))")
+        let epoch = try await epoch(server)
         try await client.send(["op": "post", "id": 1, "body": body, "client_id": UUID().uuidString, "bots": bots])
         let postID = try await client.expect("ack").object("result").object("post").string("id")!
-        let watcher = try await server.identified("u_watcher_\(UUID().uuidString.prefix(6))")
-        try await watcher.send(["op": "sub", "id": 1, "stream": "thread:\(postID)", "since": ["offset": 0, "epoch": try await epoch(server)]])
+        try await watcher.send(["op": "sub", "id": 1, "stream": "thread:\(postID)", "since": ["offset": 0, "epoch": epoch]])
         _ = try await watcher.expect("subscribed")
         var frames: [[String: Any]] = []
         let watched = ContinuousClock.now + duration
@@ -244,7 +247,7 @@ struct BotTests {
               style: playful
               phrases: { other: { en: ["Thanks for posting this. Tell us more?"] } }
             triggers:
-              new_post: { chance: 1.0, delay: 1s }
+              new_post: { chance: 1.0, delay: 2s }
             tone:
               banned_phrases: ["tell us more", "keep us posted", "what's next"]
               on_violation: drop

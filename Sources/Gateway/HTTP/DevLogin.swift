@@ -14,13 +14,13 @@ enum DevLogin {
 
     static func add(to router: Router<GatewayRequestContext>, runtime: GatewayRuntime) {
         guard runtime.configuration.mode == .development else { return }
-        let limiter = AddressRateLimiter(rate: rate)
+        let limiter = KeyedRateLimiter<String>(capacity: 10_000)
         router.post("/v1/dev/login") { request, context in
             let client = context.clientAddress(of: request, limiter: runtime.connectionLimiter) ?? ""
             guard EngineAccess.isLoopback(client) else {
                 throw GatewayError.forbidden("The development login answers only this machine (loopback); use a token from `gatewayd token` elsewhere.")
             }
-            if case .deny(let wait) = limiter.take(client) {
+            if case .deny(let wait) = limiter.take(client, rate: rate) {
                 let milliseconds = GCRA.Decision.deny(retryAfterNanoseconds: wait).retryAfterMilliseconds
                 throw GatewayError(.rateLimited, "Too many logins from this address; try again in \(milliseconds) ms.", retryAfterMilliseconds: milliseconds)
             }

@@ -37,7 +37,7 @@ public final class ConnectionLimiter: Sendable {
     private let entries = Mutex([String: Entry]())
     private let now: @Sendable () -> Int64
 
-    public init(limits: Limits, now: @escaping @Sendable () -> Int64 = WriteRateLimiter.monotonicNanoseconds) {
+    public init(limits: Limits, now: @escaping @Sendable () -> Int64 = LimiterClock.nanoseconds) {
         self.limits = limits
         self.now = now
     }

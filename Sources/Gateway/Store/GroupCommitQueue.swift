@@ -66,10 +66,13 @@ final class GroupCommitQueue: Sendable {
         let reply = WriteReply()
         let timer = stallLimit.map { limit in
             Task {
+                // Armed for the moment the writer would have stalled (never sooner than `limit`
+                // from now: an idle writer has not moved for a while), re-armed while it moves.
+                let earliest = ContinuousClock.now + limit
                 while true {
-                    try await Task.sleep(for: limit)
-                    if reply.isAnswered { return }
-                    if hasStalled(for: limit) { break }
+                    let due = max(stallsAt(limit), earliest)
+                    if ContinuousClock.now >= due { break }
+                    try await Task.sleep(until: due, clock: .continuous)
                 }
                 reply.answer(.failure(.storeUnavailable))
             }
@@ -86,9 +89,9 @@ final class GroupCommitQueue: Sendable {
         lastProgress.withLock { $0 = .now }
     }
 
-    /// Whether the writer has made no progress for `limit`.
-    func hasStalled(for limit: Duration) -> Bool {
-        ContinuousClock.now - lastProgress.withLock({ $0 }) >= limit
+    /// When the writer will have made no progress for `limit`, unless it moves before.
+    func stallsAt(_ limit: Duration) -> ContinuousClock.Instant {
+        lastProgress.withLock { $0 } + limit
     }
 
     /// Queues a job and starts the writer if it is idle; false while draining.

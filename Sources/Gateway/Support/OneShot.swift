@@ -63,20 +63,25 @@ func withDeadline<T: Sendable>(_ limit: Duration, _ body: @escaping @Sendable ()
     }
 }
 
-/// Runs `body` while watching that it makes progress: once `isStalled` says it has made none for
-/// too long, throws `StalledError` and leaves it (cancelled, not waited for). Unlike a deadline,
-/// a long piece of work that keeps moving is never cut.
-func withStallWatch<T: Sendable>(_ limit: Duration, isStalled: @escaping @Sendable () -> Bool,
+/// Runs `body` while watching that it makes progress: a timer armed for the moment the work
+/// would have made none for `limit` (`stallsAt`, which moves on whenever it makes progress; never
+/// sooner than `limit` from the start) sleeps until then, checks, and re-arms for the new moment; once that moment has passed, throws
+/// `StalledError` and leaves the body (cancelled, not waited for). Unlike a deadline, a long piece
+/// of work that keeps moving is never cut; the timer is cancelled as soon as the body answers.
+func withStallWatch<T: Sendable>(_ limit: Duration, stallsAt: @escaping @Sendable () -> ContinuousClock.Instant,
                                  _ body: @escaping @Sendable () async throws -> T) async throws -> T {
-    try await abandoning(body) { work, outcome in
-        Task {
-            while !outcome.isAnswered {
-                try? await Task.sleep(for: .milliseconds(200))
-                if isStalled() {
-                    work.cancel()
-                    outcome.answer(.failure(StalledError(limit: limit)))
-                }
+    var timer: Task<Void, Never>?
+    defer { timer?.cancel() }
+    return try await abandoning(body) { work, outcome in
+        let earliest = ContinuousClock.now + limit
+        timer = Task {
+            while true {
+                let due = max(stallsAt(), earliest)
+                if ContinuousClock.now >= due { break }
+                guard (try? await Task.sleep(until: due, clock: .continuous)) != nil else { return }
             }
+            work.cancel()
+            outcome.answer(.failure(StalledError(limit: limit)))
         }
     }
 }

@@ -1,6 +1,4 @@
-import NIOCore
 public import Persona
-import Synchronization
 public import GatewayProtocol
 
 /// Per-user write limits shared by WebSocket and HTTP (PROTOCOL.md section 10): a limiter per
@@ -37,30 +35,26 @@ public final class WriteRateLimiter: Sendable {
         /// How long until the next write is allowed, when none is.
         public var retryAfterMilliseconds: Int64
     }
-    private struct Key: Hashable {
+    private struct Key: Hashable, Sendable {
         var user: String
         var kind: Kind
     }
 
     private let limits: Limits
-    private let buckets = Mutex([Key: GCRA]())
-    private let now: @Sendable () -> Int64
+    /// Forgets idle users once it holds this many limiters.
+    private let buckets: KeyedRateLimiter<Key>
 
-    public init(limits: Limits, now: @escaping @Sendable () -> Int64 = WriteRateLimiter.monotonicNanoseconds) {
+    public init(limits: Limits, now: @escaping @Sendable () -> Int64 = LimiterClock.nanoseconds) {
         self.limits = limits
-        self.now = now
+        self.buckets = KeyedRateLimiter(capacity: 100_000, now: now)
     }
 
     /// The user's limits now; a user the limiter does not know has every write available.
     public func state(of userID: String) -> [State] {
-        let time = now()
-        return buckets.withLock { buckets in
-            Kind.allCases.map { kind in
-                let perMinute = perMinute(kind)
-                let bucket = buckets[Key(user: userID, kind: kind)] ?? Self.bucket(perMinute: perMinute)
-                return State(name: kind.rawValue, perMinute: perMinute, available: bucket.available(now: time),
-                             retryAfterMilliseconds: bucket.check(now: time).retryAfterMilliseconds)
-            }
+        let (buckets, time) = buckets.buckets(Kind.allCases.map { (key: Key(user: userID, kind: $0), rate: rate($0)) })
+        return zip(Kind.allCases, buckets).map { kind, bucket in
+            State(name: kind.rawValue, perMinute: perMinute(kind), available: bucket.available(now: time),
+                  retryAfterMilliseconds: bucket.check(now: time).retryAfterMilliseconds)
         }
     }
 
@@ -74,8 +68,9 @@ public final class WriteRateLimiter: Sendable {
         }
     }
 
-    private static func bucket(perMinute: Int) -> GCRA {
-        GCRA(rate: Rate(count: perMinute, period: .seconds(60), burst: perMinute))
+    /// The per-minute count is also the burst.
+    private func rate(_ kind: Kind) -> Rate {
+        Rate(count: perMinute(kind), period: .seconds(60), burst: perMinute(kind))
     }
 
     /// Takes one write of this command's kind from the user's budget.
@@ -88,26 +83,7 @@ public final class WriteRateLimiter: Sendable {
             case .mute: .mute
             case .delete: .delete
             }
-        let perMinute = perMinute(kind)
-        let time = now()
-        return buckets.withLock { buckets in
-            let key = Key(user: userID, kind: kind)
-            var bucket = buckets[key] ?? Self.bucket(perMinute: perMinute)
-            let decision = bucket.take(now: time)
-            buckets[key] = bucket
-            if buckets.count > 100_000 {
-                // Forget users whose limiters are idle again: they behave exactly like new ones.
-                buckets = buckets.filter { !$0.value.isIdle(now: time) }
-            }
-            return decision
-        }
-    }
-}
-
-extension WriteRateLimiter {
-    /// The monotonic clock the limiter uses unless a test supplies its own.
-    @Sendable public static func monotonicNanoseconds() -> Int64 {
-        Int64(clamping: NIODeadline.now().uptimeNanoseconds)
+        return buckets.take(Key(user: userID, kind: kind), rate: rate(kind))
     }
 }
 

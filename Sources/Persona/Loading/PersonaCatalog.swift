@@ -40,10 +40,9 @@ public struct PersonaCatalog: Sendable {
         let files = PersonaDirectory.files(in: directory)
         for path in files.lexicons {
             let name = URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent
-            if let text = try? String(contentsOfFile: path, encoding: .utf8) {
-                catalog.lexicons[name] = Lexicon.parse(name: name, text: text)
-            } else {
-                catalog.diagnostics[path, default: []].append(Diagnostic(file: path, line: 1, column: 1, path: "", message: "not readable as UTF-8 text"))
+            switch read(path) {
+            case .success(let text): catalog.lexicons[name] = Lexicon.parse(name: name, text: text)
+            case .failure(let errors): catalog.diagnostics[path, default: []] += errors.diagnostics
             }
         }
         let lexiconNames = Set(catalog.lexicons.keys)
@@ -76,9 +75,13 @@ public struct PersonaCatalog: Sendable {
         var idFiles: [String: String] = [:]
         for path in files.personas + files.cards {
             let parsed: Result<Persona, PersonaFileErrors>
+            // The file's text, read once: the warnings below point into it.
+            let text: String
             if path.hasSuffix(".json") {
                 let id = URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent
-                parsed = readData(path).flatMap { CharacterCard.parse($0, file: path, id: id) }.flatMap { card in
+                let data = readData(path)
+                text = (try? data.get()).map { String(decoding: $0, as: UTF8.self) } ?? ""
+                parsed = data.flatMap { CharacterCard.parse($0, file: path, id: id) }.flatMap { card in
                     let sidecar = PersonaDirectory.sidecar(of: path)
                     guard FileManager.default.fileExists(atPath: sidecar) else { return .success(card) }
                     return read(sidecar).flatMap {
@@ -86,7 +89,9 @@ public struct PersonaCatalog: Sendable {
                     }
                 }
             } else {
-                parsed = read(path).flatMap { PersonaParser.parse($0, file: path, lexicons: lexiconNames, engineAccess: engineAccess) }
+                let source = read(path)
+                text = (try? source.get()) ?? ""
+                parsed = source.flatMap { PersonaParser.parse($0, file: path, lexicons: lexiconNames, engineAccess: engineAccess) }
             }
             switch parsed {
             case .success(let persona):
@@ -98,15 +103,14 @@ public struct PersonaCatalog: Sendable {
                 idFiles[persona.id] = path
                 let fileName = URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent
                 if !path.hasSuffix(".json"), fileName != persona.id {
-                    let line = idLine(path) ?? 1
+                    let line = idLine(text) ?? 1
                     catalog.diagnostics[path, default: []].append(Diagnostic(
                         .warning, file: path, line: line, column: 1, path: "id",
                         message: "the id \"\(persona.id)\" differs from the file name \"\(fileName)\"; name the file \(persona.id).yaml so that both are found by the same name"))
                 }
                 let (tightened, notes) = catalog.policy.apply(to: persona)
                 catalog.personas[persona.id] = tightened
-                catalog.diagnostics[path, default: []] += unfitPhrases(of: tightened, file: path, catalog: catalog)
-                let text = notes.isEmpty ? "" : ((try? String(contentsOfFile: path, encoding: .utf8)) ?? "")
+                catalog.diagnostics[path, default: []] += unfitPhrases(of: tightened, file: path, text: text, catalog: catalog)
                 for note in notes {
                     // "limits.replies tightened to …": shown at that field when the file writes it.
                     let field = note.split(separator: " ", maxSplits: 1).first.map(String.init) ?? ""
@@ -118,7 +122,7 @@ public struct PersonaCatalog: Sendable {
                 }
             case .failure(let errors):
                 catalog.diagnostics[path, default: []] += errors.diagnostics
-                if let id = declaredID(path) { catalog.failedIDs[path] = id }
+                if let id = declaredID(path, text: text) { catalog.failedIDs[path] = id }
             }
         }
         return catalog
@@ -158,9 +162,8 @@ public struct PersonaCatalog: Sendable {
     /// The author's own phrases that the fit check would refuse in their situation (cheer on
     /// grief, an AI disclosure without "AI" …): each would be dropped at run time, so `check`
     /// says so now, at the phrase's list.
-    private static func unfitPhrases(of persona: Persona, file: String, catalog: PersonaCatalog) -> [Diagnostic] {
+    private static func unfitPhrases(of persona: Persona, file: String, text: String, catalog: PersonaCatalog) -> [Diagnostic] {
         guard !persona.voice.phrases.isEmpty, !catalog.situations.isEmpty else { return [] }
-        let text = (try? String(contentsOfFile: file, encoding: .utf8)) ?? ""
         var found: [Diagnostic] = []
         for (situation, byLanguage) in persona.voice.phrases.sorted(by: { $0.key.rawValue < $1.key.rawValue }) {
             var checker = ToneChecker(persona: persona, lexicons: catalog.lexicons, answering: "")
@@ -182,15 +185,13 @@ public struct PersonaCatalog: Sendable {
     }
 
     /// The line number of a file's top-level `id:` line.
-    private static func idLine(_ path: String) -> Int? {
-        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return nil }
-        return YAMLAnchors.lines(of: text).firstIndex { $0.starts(with: "id:".unicodeScalars) }.map { $0 + 1 }
+    private static func idLine(_ text: String) -> Int? {
+        YAMLAnchors.lines(of: text).firstIndex { $0.starts(with: "id:".unicodeScalars) }.map { $0 + 1 }
     }
 
     /// The `id:` line of a file that failed, found without a full parse.
-    private static func declaredID(_ path: String) -> String? {
+    private static func declaredID(_ path: String, text: String) -> String? {
         if path.hasSuffix(".json") { return URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent }
-        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return nil }
         for line in text.split(whereSeparator: \.isNewline) where line.hasPrefix("id:") {
             let value = line.dropFirst(3).split(separator: "#").first.map { $0.trimmingWhitespace() } ?? ""
             let unquoted = value.trimmingCharacters(in: "\"'")

@@ -150,7 +150,7 @@ public final class PostgresStore: FeedStore {
             let connection = try await writer()
             let (queue, limit) = (self.queue, writeTimeout)
             let progress: @Sendable () -> Void = { queue.noteProgress() }
-            (outcomes, lastSeq) = try await withStallWatch(limit, isStalled: { queue.hasStalled(for: limit) }) {
+            (outcomes, lastSeq) = try await withStallWatch(limit, stallsAt: { queue.stallsAt(limit) }) {
                 try await connection.withTransaction(logger: logger) { connection in
                     try await self.apply(writes, users: users, decisions: decisions, now: now, on: connection, progress: progress)
                 }

@@ -1,0 +1,43 @@
+import NIOCore
+public import Persona
+import Synchronization
+
+/// GCRA buckets by key (a user and kind of write, a client address), in one lock. A key whose
+/// budget is full again is forgotten once more than `capacity` keys are held: an idle bucket
+/// behaves exactly like a new one, so forgetting it changes nothing but memory.
+public final class KeyedRateLimiter<Key: Hashable & Sendable>: Sendable {
+    private let buckets = Mutex([Key: GCRA]())
+    private let capacity: Int
+    private let now: @Sendable () -> Int64
+
+    public init(capacity: Int, now: @escaping @Sendable () -> Int64 = LimiterClock.nanoseconds) {
+        self.capacity = capacity
+        self.now = now
+    }
+
+    /// Takes one request from the key's budget at `rate`.
+    public func take(_ key: Key, rate: Rate) -> GCRA.Decision {
+        let time = now()
+        return buckets.withLock { buckets in
+            var bucket = buckets[key] ?? GCRA(rate: rate)
+            let decision = bucket.take(now: time)
+            buckets[key] = bucket
+            if buckets.count > capacity { buckets = buckets.filter { !$0.value.isIdle(now: time) } }
+            return decision
+        }
+    }
+
+    /// The keys' buckets as they are now, without taking anything (a key never seen has its
+    /// whole burst), and the time they were read at.
+    public func buckets(_ keys: [(key: Key, rate: Rate)]) -> (buckets: [GCRA], now: Int64) {
+        let time = now()
+        return (buckets.withLock { buckets in keys.map { buckets[$0.key] ?? GCRA(rate: $0.rate) } }, time)
+    }
+}
+
+/// The monotonic clock the rate limiters read unless a test supplies its own.
+public enum LimiterClock {
+    @Sendable public static func nanoseconds() -> Int64 {
+        Int64(clamping: NIODeadline.now().uptimeNanoseconds)
+    }
+}
