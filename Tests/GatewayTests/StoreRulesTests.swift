@@ -68,7 +68,7 @@ struct StoreRulesTests {
         #expect((try await server.http("GET", "/v1/feed").json["posts"] as? [Any])?.count == 1)
     }
 
-    @Test("a user's row follows the name they write under, whether or not they identified")
+    @Test("a user's row follows the name they write under, whether or not they identified, and back")
     func authorRow() async throws {
         let server = try await TestServer.start()
         let client = try await server.identified("u_renamed")
@@ -78,6 +78,17 @@ struct StoreRulesTests {
         let viaHTTP = try await server.http("POST", "/v1/posts", token: renamed, body: ["body": "as now", "client_id": "b"])
         #expect(viaHTTP.status == 201)
         #expect(try await server.storeSQL("SELECT name FROM users WHERE id = 'u_renamed'") == [["Ren"]])
+        // And back: the store remembers a user by id, so the first name is not taken as still saved.
+        let original = try await server.token("u_renamed")
+        #expect(try await server.http("POST", "/v1/posts", token: original, body: ["body": "as at first", "client_id": "c"]).status == 201)
+        #expect(try await server.storeSQL("SELECT name FROM users WHERE id = 'u_renamed'") == [["u_renamed".capitalized]])
+        // A write that is refused saves nothing, and the author's next write still saves their row.
+        let fresh = try await server.token("u_fresh", name: "Fresh")
+        let refused = try await server.http("POST", "/v1/posts/p_0000000000000000Z/comments", token: fresh, body: ["body": "hi", "client_id": "c"])
+        #expect(refused.status == 404)
+        #expect(try await server.storeSQL("SELECT name FROM users WHERE id = 'u_fresh'").isEmpty)
+        #expect(try await server.http("POST", "/v1/posts", token: fresh, body: ["body": "hello", "client_id": "p"]).status == 201)
+        #expect(try await server.storeSQL("SELECT name FROM users WHERE id = 'u_fresh'") == [["Fresh"]])
     }
 
     @Test("a reply that also mentions its addressee reaches them as the reply, then the mention, at consecutive offsets")

@@ -19,14 +19,14 @@ extension BotRunner: BotWriteGate {
         case .comment(let postID, let parentID, let body, let clientID, _):
             let context = try await store.context(postID: postID, commentID: parentID)
             let addressee = context.chain.first?.author.id ?? context.post.author.id
-            let muted = try await store.isMuted(botID: persona.botUserID, by: addressee, postID: postID)
             let replyDepth = parentID == nil ? 0 : (context.comment?.depth ?? 0) + 1
-            if let refusal = TurnGate(persona: persona, catalog: catalog).access(
-                chainIsBot: context.chainIsBot, replyDepth: replyDepth,
-                TurnGate.Circumstances(botsEnabled: context.post.botsEnabled, mutedBy: muted ? addressee : nil))
-            {
-                throw .forbidden("Persona \(persona.id) may not answer here: \(refusal.detail) (\(refusal.rule)).")
+            let gate = TurnGate(persona: persona, catalog: catalog)
+            var refusal = gate.access(chainIsBot: context.chainIsBot, replyDepth: replyDepth, .init(botsEnabled: context.post.botsEnabled))
+            // The mute is read only when nothing else refuses the write.
+            if refusal == nil, try await store.isMuted(botID: persona.botUserID, by: addressee, postID: postID) {
+                refusal = gate.access(chainIsBot: context.chainIsBot, replyDepth: replyDepth, .init(mutedBy: addressee))
             }
+            if let refusal { throw .forbidden("Persona \(persona.id) may not answer here: \(refusal.detail) (\(refusal.rule)).") }
             let answering = context.chain.first?.body ?? context.post.body
             try checkTone(body, answering: answering, persona: persona)
             try takeLimit(persona, thread: postID, user: addressee, now: time)

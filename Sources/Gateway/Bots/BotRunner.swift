@@ -279,13 +279,16 @@ public actor BotRunner {
             }
             let trigger = match.trigger.rawValue
             let addressed = match.isAddressed
-            var circumstances = TurnGate.Circumstances(
-                botsEnabled: botsEnabled, paused: paused.contains(persona.id), supportGiven: supportedPosts.contains(item.postID),
-                disclosureGiven: disclosedItems.contains(item.id))
             // Asked only of a turn that would otherwise go ahead: a store read per persona and item.
-            if botsEnabled, !circumstances.paused, (try? await store.isMuted(botID: persona.botUserID, by: item.authorID, postID: item.postID)) == true {
-                circumstances.mutedBy = item.authorID
+            var muted = false
+            if botsEnabled, !paused.contains(persona.id) {
+                muted = (try? await store.isMuted(botID: persona.botUserID, by: item.authorID, postID: item.postID)) == true
             }
+            // Read after the await and taken below without another: on this actor, what other
+            // personas already said and this turn's claim on it are one step.
+            let circumstances = TurnGate.Circumstances(
+                botsEnabled: botsEnabled, paused: paused.contains(persona.id), mutedBy: muted ? item.authorID : nil,
+                supportGiven: supportedPosts.contains(item.postID), disclosureGiven: disclosedItems.contains(item.id))
             let plan: TurnPlanner.Plan
             switch gate.admit(gateItem, addressed: addressed, circumstances) {
             case .failure(let refusal):

@@ -24,7 +24,7 @@ public final class PostgresStore: FeedStore {
     private let metrics: GatewayMetrics?
     private let writeTimeout: Duration
     private let queue: GroupCommitQueue
-    private let knownUsers = Mutex(Set<User>())
+    private let knownUsers = KnownUsers()
     /// The writer's own connection, outside the pool: a transaction that stalls (its server went
     /// away without a word) is abandoned with its connection, which a pooled one could not be.
     private let writerConnection = Mutex<PostgresConnection?>(nil)
@@ -113,8 +113,7 @@ public final class PostgresStore: FeedStore {
     }
 
     public func remember(_ user: User) async {
-        let isNew = knownUsers.withLock { $0.insert(user).inserted }
-        if isNew { queue.enqueue(.remember(user)) }
+        if knownUsers.remember(user) { queue.enqueue(.remember(user)) }
     }
 
     public func record(_ decision: BotDecision) async {
@@ -159,7 +158,7 @@ public final class PostgresStore: FeedStore {
             if error is StalledError || PostgresFailure.isUnavailable(error) {
                 logger.error("A batch of \(jobs.count) writes could not be committed to PostgreSQL: \(PostgresFailure.describe(error))")
                 dropWriter()
-                knownUsers.withLock { known in users.forEach { known.remove($0) } }
+                knownUsers.forget(users)
                 for write in writes { write.reply.answer(.failure(.storeUnavailable)) }
                 return
             }
@@ -168,10 +167,13 @@ public final class PostgresStore: FeedStore {
                 for job in jobs { await commit([job], isolated: true) }
                 return
             }
+            knownUsers.forget(users)
             for write in writes { write.reply.answer(.failure(GatewayError(.internal, "The write failed inside the server."))) }
             return
         }
-        knownUsers.withLock { known in writes.forEach { known.insert($0.author) } }
+        // Only a write that was applied saved its author's row (a refused or replayed one did not).
+        let saved = zip(writes, outcomes).compactMap { write, outcome in (try? outcome?.result.get())?.replayed == false ? write.author : nil }
+        knownUsers.saved(saved)
         let answer = {
             for (write, outcome) in zip(writes, outcomes) {
                 if let outcome { write.reply.answer(outcome.result) }
@@ -216,7 +218,7 @@ public final class PostgresStore: FeedStore {
             var records = try await PostgresWriter.records(
                 for: writes.compactMap { write in write.command.clientID.map { (write.author.id, $0) } }, on: connection, logger: logger)
             let writer = PostgresWriter(connection: connection, logger: logger, progress: progress)
-            var written = Set(users)
+            var written = Dictionary(users.map { ($0.id, $0) }) { _, later in later }
             var nextSeq = head + 1
             var outcomes: [Outcome?] = []
             for write in writes {
@@ -227,7 +229,7 @@ public final class PostgresStore: FeedStore {
                 }
                 let key = write.command.clientID.map { PostgresWriter.recordKey(write.author.id, $0) }
                 let facts = try await writer.facts(
-                    for: WriteRules.questions(for: write.command, by: write.author), authorKnown: written.contains(write.author) || knownUsers.withLock { $0.contains(write.author) },
+                    for: WriteRules.questions(for: write.command, by: write.author), authorKnown: knownUsers.has(write.author, savedInBatch: written),
                     record: key.flatMap { records[$0] })
                 switch Result(catching: { () throws(GatewayError) in
                     try WriteRules.decide(write.command, by: write.author, facts: facts, now: now, ids: ids)
@@ -238,7 +240,7 @@ public final class PostgresStore: FeedStore {
                     outcomes.append((.success(receipt), []))
                 case .success(.apply(let plan)):
                     let (receipt, events) = plan.applied(offsets: try await writer.apply(plan, nextSeq: &nextSeq))
-                    written.insert(write.author)
+                    written[write.author.id] = write.author
                     if let key { records[key] = WriteFacts.ClientRecord(fingerprint: write.command.fingerprint, result: receipt.resultJSON) }
                     outcomes.append((.success(receipt), events))
                 }

@@ -22,7 +22,7 @@ public final class SQLiteStore: FeedStore {
     private let metrics: GatewayMetrics?
     /// The store's epoch: it changes only when the database is created anew (history lost).
     public let epoch: String
-    private let knownUsers = Mutex(Set<User>())
+    private let knownUsers = KnownUsers()
     private let queue: GroupCommitQueue
 
     public init(
@@ -67,8 +67,7 @@ public final class SQLiteStore: FeedStore {
     }
 
     public func remember(_ user: User) async {
-        let isNew = knownUsers.withLock { $0.insert(user).inserted }
-        if isNew { queue.enqueue(.remember(user)) }
+        if knownUsers.remember(user) { queue.enqueue(.remember(user)) }
     }
 
     public func record(_ decision: BotDecision) async {
@@ -94,11 +93,11 @@ public final class SQLiteStore: FeedStore {
             outcomes = try await pool.write { [self, requests, users, decisions] db in
                 for user in users { try Self.upsertUser(user, in: db) }
                 for decision in decisions { try Self.insert(decision, in: db) }
-                var written = Set(users)
+                var written = Dictionary(users.map { ($0.id, $0) }) { _, later in later }
                 var outcomes: [(Result<WriteReceipt, GatewayError>, [StoredEvent])] = []
                 outcomes.reserveCapacity(requests.count)
                 for (command, author) in requests {
-                    let authorKnown = written.contains(author) || knownUsers.withLock { $0.contains(author) }
+                    let authorKnown = knownUsers.has(author, savedInBatch: written)
                     let facts = try SQLiteWriter.facts(
                         for: WriteRules.questions(for: command, by: author), by: author, authorKnown: authorKnown, in: db)
                     switch Result(catching: { () throws(GatewayError) in try WriteRules.decide(command, by: author, facts: facts, now: now(), ids: ids) }) {
@@ -108,7 +107,7 @@ public final class SQLiteStore: FeedStore {
                         outcomes.append((.success(receipt), []))
                     case .success(.apply(let plan)):
                         let (receipt, events) = plan.applied(offsets: try SQLiteWriter.apply(plan, in: db))
-                        written.insert(author)
+                        written[author.id] = author
                         outcomes.append((.success(receipt), events))
                     }
                 }
@@ -117,7 +116,7 @@ public final class SQLiteStore: FeedStore {
         } catch {
             if let error = error as? DatabaseError, Self.isStorageFailure(error) {
                 logger.error("A batch of \(jobs.count) writes could not be committed: \(error)")
-                knownUsers.withLock { known in users.forEach { known.remove($0) } }
+                knownUsers.forget(users)
                 for write in batch.writes { write.reply.answer(.failure(.storeUnavailable)) }
                 return
             }
@@ -126,10 +125,13 @@ public final class SQLiteStore: FeedStore {
                 for job in jobs { await commit([job], isolated: true) }
                 return
             }
+            knownUsers.forget(users)
             for write in batch.writes { write.reply.answer(.failure(GatewayError(.internal, "The write failed inside the server."))) }
             return
         }
-        knownUsers.withLock { known in requests.forEach { known.insert($0.author) } }
+        // Only a write that was applied saved its author's row (a refused or replayed one did not).
+        let saved = zip(requests, outcomes).compactMap { request, outcome in (try? outcome.0.get())?.replayed == false ? request.author : nil }
+        knownUsers.saved(saved)
         let events = outcomes.flatMap(\.1)
         if !events.isEmpty { sink.publish(events) }
         for (write, outcome) in zip(batch.writes, outcomes) {

@@ -1,0 +1,35 @@
+import GatewayProtocol
+import Synchronization
+
+/// The users whose rows a store holds as they are now (name, role, persona), by id, so that a
+/// write saves its author's row only when it changed. A user seen under another name replaces the
+/// entry, so a rename and a rename back are both saved.
+final class KnownUsers: Sendable {
+    private let users = Mutex([String: User]())
+
+    /// Notes that `user` is about to be saved (an identify); false when the store has it as it is.
+    func remember(_ user: User) -> Bool {
+        users.withLock { users in
+            guard users[user.id] != user else { return false }
+            users[user.id] = user
+            return true
+        }
+    }
+
+    /// Whether the store has `user`'s row as it is, counting the rows `batch` saved before.
+    func has(_ user: User, savedInBatch batch: [String: User]) -> Bool {
+        if let saved = batch[user.id] { return saved == user }
+        return users.withLock { $0[user.id] == user }
+    }
+
+    func saved(_ saved: some Sequence<User>) {
+        users.withLock { users in saved.forEach { users[$0.id] = $0 } }
+    }
+
+    /// Forgets users whose rows were not saved after all (their batch failed).
+    func forget(_ forgotten: [User]) {
+        users.withLock { users in
+            for user in forgotten where users[user.id] == user { users[user.id] = nil }
+        }
+    }
+}
