@@ -83,8 +83,14 @@ struct GatewayWebSocketUpgrader: NIOTypedHTTPServerProtocolUpgrader {
             // margin, and the inflated size is checked against the exact limit.
             let frameLimit = configuration.maxMessageBytes + 1024
             try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(WebSocketFrameDecoder(maxFrameSize: frameLimit)))
-            let session = WebSocketSession(runtime: runtime, compressionNegotiated: Self.negotiatedExtensions(upgradeRequest) != nil)
-            try channel.pipeline.syncOperations.addHandler(session)
+            let compressionNegotiated = Self.negotiatedExtensions(upgradeRequest) != nil
+            if configuration.conformanceEcho {
+                try channel.pipeline.syncOperations.addHandler(ConformanceEchoHandler(
+                    maxMessageBytes: configuration.maxMessageBytes, compressionNegotiated: compressionNegotiated,
+                    closeGracePeriod: configuration.closeGracePeriod))
+            } else {
+                try channel.pipeline.syncOperations.addHandler(WebSocketSession(runtime: runtime, compressionNegotiated: compressionNegotiated))
+            }
             _ = channel.setOption(ChannelOptions.writeBufferWaterMark, value: .init(low: configuration.outboundQueueBytes / 2, high: configuration.outboundQueueBytes))
             return .websocket
         }

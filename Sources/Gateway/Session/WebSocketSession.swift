@@ -7,9 +7,10 @@ import Persona
 import Synchronization
 import GatewayProtocol
 
-/// One client connection on `/v1/ws`, as a channel handler on its event loop: WebSocket framing
-/// rules (RFC 6455), the session lifecycle of PROTOCOL.md section 2, subscriptions with gap-free
-/// recovery (section 5), writes (section 6) and the outbound overflow rule (section 10).
+/// One client connection on `/v1/ws`, as a channel handler on its event loop: the session
+/// lifecycle of PROTOCOL.md section 2, subscriptions with gap-free recovery (section 5), writes
+/// (section 6) and the outbound overflow rule (section 10). Frames reach it through a
+/// `WebSocketMessageReader` (RFC 6455's rules); closes come from the `SessionClose` catalogue.
 ///
 /// Everything here runs on the channel's event loop; store calls run in tasks whose answers come
 /// back to the loop through `NIOLoopBound`. Nothing blocks the loop.
@@ -53,7 +54,6 @@ final class WebSocketSession: ChannelInboundHandler, RemovableChannelHandler, St
     /// The `s_…` id of `ready`, the logs and the admin API.
     private let sessionID: String
     /// permessage-deflate was negotiated: client messages may arrive compressed (RSV1).
-    private let compressionNegotiated: Bool
     private var configuration: GatewayConfiguration { runtime.configuration }
     private var context: ChannelHandlerContext?
     private var logger: Logger
@@ -64,7 +64,7 @@ final class WebSocketSession: ChannelInboundHandler, RemovableChannelHandler, St
     private var deadlineTimer: Scheduled<Void>?
     private var subscriptions: [String: Subscription] = [:]
     private var subscriptionGeneration = 0
-    private var fragments: (buffer: ByteBuffer, compressed: Bool, binary: Bool)?
+    private var reader: WebSocketMessageReader
     private var heldWhileIdentifying: [ClientMessage] = []
     private var inboundLimiter: GCRA
     private var floodWindowStart = NIODeadline.now()
@@ -80,7 +80,8 @@ final class WebSocketSession: ChannelInboundHandler, RemovableChannelHandler, St
         self.runtime = runtime
         self.key = runtime.sessions.makeKey()
         self.sessionID = runtime.ids.make("s")
-        self.compressionNegotiated = compressionNegotiated
+        self.reader = WebSocketMessageReader(
+            maxMessageBytes: runtime.configuration.maxMessageBytes, compressionNegotiated: compressionNegotiated, acceptsBinary: false)
         self.logger = runtime.logger
         self.inboundLimiter = GCRA(rate: Rate(
             count: runtime.configuration.inboundMessagesPerSecond, period: .seconds(1), burst: runtime.configuration.inboundBurst))
@@ -99,8 +100,6 @@ final class WebSocketSession: ChannelInboundHandler, RemovableChannelHandler, St
             close(.draining)
             return
         }
-        // The conformance echo speaks plain RFC 6455: no hello, no deadlines.
-        if configuration.conformanceEcho { return }
         send(ServerFrame.hello(
             heartbeatMilliseconds: Int(configuration.heartbeat.milliseconds), maxMessageBytes: configuration.maxMessageBytes,
             server: configuration.serverName))
@@ -135,15 +134,9 @@ final class WebSocketSession: ChannelInboundHandler, RemovableChannelHandler, St
             // The decoder reports the rest of a refused frame; the close is already under way.
             return
         }
-        switch error {
-        case NIOWebSocketError.invalidFrameLength:
-            close(.frameTooBig(limit: configuration.maxMessageBytes))
-        case NIOWebSocketError.fragmentedControlFrame, NIOWebSocketError.multiByteControlFrameLength:
-            close(.invalidControlFrame)
-        default:
-            logger.debug("Connection error: \(error)")
-            context.close(promise: nil)
-        }
+        if let why = WebSocketMessageReader.violation(for: error, maxMessageBytes: configuration.maxMessageBytes) { return close(why) }
+        logger.debug("Connection error: \(error)")
+        context.close(promise: nil)
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -154,71 +147,22 @@ final class WebSocketSession: ChannelInboundHandler, RemovableChannelHandler, St
             if frame.opcode == .connectionClose { context.close(promise: nil) }
             return
         }
-        guard frame.maskKey != nil else { return close(.unmaskedFrame) }
-        guard !frame.rsv2, !frame.rsv3 else { return close(.reservedBits) }
-        if frame.rsv1 && (!compressionNegotiated || !(frame.opcode == .text || frame.opcode == .binary)) {
-            return close(.compressedWithoutDeflate)
-        }
-        switch frame.opcode {
-        case .ping:
-            var pong = frame.unmaskedData
-            writeRaw(WebSocketFraming.frame(.pong, payload: pong.readBytes(length: pong.readableBytes) ?? []), persistent: true)
+        switch reader.read(frame) {
+        case .message(let message, _):
+            receivedMessage(message)
+        case .ping(let payload):
+            writeRaw(WebSocketFraming.frame(.pong, payload: payload), persistent: true)
             flush()
-        case .pong:
+        case .close(let echo):
+            receivedClose(echo: echo)
+        case .violation(let why):
+            close(why)
+        case .nothing:
             break
-        case .connectionClose:
-            receivedClose(frame)
-        case .binary where !configuration.conformanceEcho:
-            close(.binaryFrame)
-        case .text, .binary:
-            guard fragments == nil else { return close(.interleavedMessage) }
-            if frame.fin {
-                receivedMessage(frame.unmaskedData, compressed: frame.rsv1, binary: frame.opcode == .binary)
-            } else {
-                fragments = (frame.unmaskedData, frame.rsv1, frame.opcode == .binary)
-                checkFragmentSize()
-            }
-        case .continuation:
-            guard var pending = fragments else { return close(.orphanContinuation) }
-            fragments = nil
-            var data = frame.unmaskedData
-            pending.buffer.writeBuffer(&data)
-            if frame.fin {
-                receivedMessage(pending.buffer, compressed: pending.compressed, binary: pending.binary)
-            } else {
-                fragments = pending
-                checkFragmentSize()
-            }
-        default:
-            close(.unknownOpcode)
         }
     }
 
-    private func checkFragmentSize() {
-        guard let fragments else { return }
-        // Compressed data may not be judged until inflated; allow its own bound meanwhile.
-        let limit = fragments.compressed ? configuration.maxMessageBytes * 2 + 1024 : configuration.maxMessageBytes
-        if fragments.buffer.readableBytes > limit {
-            close(.messageTooBig(limit: configuration.maxMessageBytes))
-        }
-    }
-
-    private func receivedClose(_ frame: WebSocketFrame) {
-        var payload = frame.unmaskedData
-        var echo: UInt16 = 1000
-        if payload.readableBytes == 1 {
-            echo = 1002
-        } else if let code = payload.readInteger(as: UInt16.self) {
-            let reason = payload.readBytes(length: payload.readableBytes) ?? []
-            let validCode = (1000...1003).contains(code) || (1007...1011).contains(code) || (3000...4999).contains(code)
-            if !validCode {
-                echo = 1002
-            } else if reason.withUnsafeBytes({ !UTF8Validation.isValid($0) }) {
-                echo = 1007
-            } else {
-                echo = code
-            }
-        }
+    private func receivedClose(echo: UInt16) {
         phase = .closing
         runtime.sessions.update(key: key, state: .closing)
         for stream in subscriptions.keys { runtime.hub.remove(stream, key: key) }
@@ -233,29 +177,8 @@ final class WebSocketSession: ChannelInboundHandler, RemovableChannelHandler, St
 
     // MARK: Messages
 
-    private func receivedMessage(_ data: ByteBuffer, compressed: Bool, binary: Bool) {
-        var message = data
-        if compressed {
-            do throws(PerMessageDeflate.Failure) {
-                message = try PerMessageDeflate.inflate(message, limit: configuration.maxMessageBytes)
-            } catch .tooLarge {
-                return close(.messageTooBig(limit: configuration.maxMessageBytes))
-            } catch {
-                return close(.notInflatable)
-            }
-        }
-        guard message.readableBytes <= configuration.maxMessageBytes else {
-            return close(.messageTooBig(limit: configuration.maxMessageBytes))
-        }
-        let valid = binary || message.withUnsafeReadableBytes { UTF8Validation.isValid($0) }
-        guard valid else { return close(.invalidUTF8) }
+    private func receivedMessage(_ message: ByteBuffer) {
         runtime.metrics.messagesReceived.increment()
-        if configuration.conformanceEcho {
-            // Autobahn|Testsuite's fuzzing client expects each message back, framed by this stack.
-            if writeRaw(WebSocketFraming.frame(binary ? .binary : .text, payload: message.readableBytesView), persistent: true) { flush() }
-            return
-        }
-
         let parsed = message.withUnsafeReadableBytes { bytes in
             Result { () throws(JSONParser.Failure) in try JSONParser.parseDocument(bytes) }
         }
@@ -419,7 +342,7 @@ final class WebSocketSession: ChannelInboundHandler, RemovableChannelHandler, St
     /// One timer per session, set for the earliest of its deadlines: identify, heartbeat, token
     /// expiry. Activity does not reschedule it; it re-arms itself when it fires early.
     private func scheduleDeadlineCheck() {
-        guard let context, !configuration.conformanceEcho else { return }
+        guard let context else { return }
         deadlineTimer?.cancel()
         let next = nextDeadline()
         let session = NIOLoopBound(self, eventLoop: context.eventLoop)
