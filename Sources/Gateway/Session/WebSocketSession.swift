@@ -18,13 +18,6 @@ final class WebSocketSession: ChannelInboundHandler, RemovableChannelHandler, St
     typealias InboundIn = WebSocketFrame
     typealias OutboundOut = ByteBuffer
 
-    enum Phase {
-        case awaitingIdentify
-        case identifying
-        case ready(user: User?, readOnly: Bool)
-        case closing
-    }
-
     enum Subscription {
         /// The store is being asked where to start; live events wait here meanwhile.
         case starting(generation: Int, buffered: [OutboundEvent])
@@ -57,15 +50,12 @@ final class WebSocketSession: ChannelInboundHandler, RemovableChannelHandler, St
     private var configuration: GatewayConfiguration { runtime.configuration }
     private var context: ChannelHandlerContext?
     private var logger: Logger
-    private(set) var phase = Phase.awaitingIdentify
-    private let connectedAt = NIODeadline.now()
-    private var lastInbound = NIODeadline.now()
-    private var tokenExpiry: NIODeadline?
+    private var lifecycle: SessionLifecycle
+    private var phase: SessionLifecycle.Phase { lifecycle.phase }
     private var deadlineTimer: Scheduled<Void>?
     private var subscriptions: [String: Subscription] = [:]
     private var subscriptionGeneration = 0
     private var reader: WebSocketMessageReader
-    private var heldWhileIdentifying: [ClientMessage] = []
     private var inboundLimiter: GCRA
     private var floodWindowStart = NIODeadline.now()
     private var floodCount = 0
@@ -83,6 +73,10 @@ final class WebSocketSession: ChannelInboundHandler, RemovableChannelHandler, St
         self.reader = WebSocketMessageReader(
             maxMessageBytes: runtime.configuration.maxMessageBytes, compressionNegotiated: compressionNegotiated, acceptsBinary: false)
         self.logger = runtime.logger
+        self.lifecycle = SessionLifecycle(
+            limits: .init(identifyTimeout: runtime.configuration.identifyTimeout, heartbeat: runtime.configuration.heartbeat,
+                          heldWhileIdentifying: runtime.configuration.inboundBurst, allowAnonymous: runtime.configuration.allowAnonymous),
+            connectedAt: .now())
         self.inboundLimiter = GCRA(rate: Rate(
             count: runtime.configuration.inboundMessagesPerSecond, period: .seconds(1), burst: runtime.configuration.inboundBurst))
     }
@@ -141,7 +135,7 @@ final class WebSocketSession: ChannelInboundHandler, RemovableChannelHandler, St
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let frame = unwrapInboundIn(data)
-        lastInbound = .now()
+        lifecycle.frameArrived(at: .now())
         if case .closing = phase {
             // After our close frame only the peer's close matters (RFC 6455 section 7.1.1).
             if frame.opcode == .connectionClose { context.close(promise: nil) }
@@ -163,7 +157,7 @@ final class WebSocketSession: ChannelInboundHandler, RemovableChannelHandler, St
     }
 
     private func receivedClose(echo: UInt16) {
-        phase = .closing
+        _ = lifecycle.beginClosing()
         runtime.sessions.update(key: key, state: .closing)
         for stream in subscriptions.keys { runtime.hub.remove(stream, key: key) }
         subscriptions.removeAll()
@@ -201,16 +195,7 @@ final class WebSocketSession: ChannelInboundHandler, RemovableChannelHandler, St
         case .failure(.notAnObjectWithOp(let reason)):
             close(.notJSONObject(reason))
         case .failure(.invalidRequest(let op, let id, let error)):
-            switch phase {
-            case .ready: reply(id: id, error)
-            case .awaitingIdentify, .identifying:
-                if op == "identify" {
-                    close(.authenticationFailed(error.message))
-                } else if op != "ping" {
-                    close(.identifyFirst)
-                }
-            case .closing: break
-            }
+            perform(lifecycle.refused(op: op, id: id, error))
         }
     }
 
@@ -233,25 +218,26 @@ final class WebSocketSession: ChannelInboundHandler, RemovableChannelHandler, St
     }
 
     private func handle(_ message: ClientMessage) {
-        switch (phase, message) {
-        case (_, .ping(let t)):
+        perform(lifecycle.received(message))
+    }
+
+    /// Does what the lifecycle answered.
+    private func perform(_ step: SessionLifecycle.Step) {
+        switch step {
+        case .pong(let t):
             send(ServerFrame.pong(t: t))
             flush()
-        case (.awaitingIdentify, .identify(let token)):
+        case .verify(let token):
             identify(token: token)
-        case (.awaitingIdentify, _):
-            close(.onlyIdentifyBeforeReady)
-        case (.identifying, .identify), (.ready, .identify):
-            close(.alreadyIdentified)
-        case (.identifying, _):
-            // Pipelined right behind identify: handled once identify has been answered.
-            heldWhileIdentifying.append(message)
-            if heldWhileIdentifying.count > configuration.inboundBurst {
-                close(.floodBeforeReady)
-            }
-        case (.ready(let user, let readOnly), _):
+        case .readyAnonymous:
+            becomeReady(user: nil, expires: nil)
+        case .handle(let message, let user, let readOnly):
             handleReady(message, user: user, readOnly: readOnly)
-        case (.closing, _):
+        case .reply(let id, let error):
+            reply(id: id, error)
+        case .close(let why):
+            close(why)
+        case .nothing:
             break
         }
     }
@@ -286,17 +272,11 @@ final class WebSocketSession: ChannelInboundHandler, RemovableChannelHandler, St
 
     // MARK: Identify
 
-    private func identify(token: String?) {
-        guard let token else {
-            guard configuration.allowAnonymous else {
-                return close(.anonymousRefused)
-            }
-            return becomeReady(user: nil, expires: nil)
-        }
-        phase = .identifying
+    private func identify(token: String) {
+        guard let context else { return }
         let tokens = runtime.tokens
-        let session = NIOLoopBound(self, eventLoop: context!.eventLoop)
-        let loop = context!.eventLoop
+        let session = NIOLoopBound(self, eventLoop: context.eventLoop)
+        let loop = context.eventLoop
         Task {
             let outcome: Result<(user: User, expires: Date), TokenRejection>
             do throws(TokenRejection) {
@@ -318,22 +298,17 @@ final class WebSocketSession: ChannelInboundHandler, RemovableChannelHandler, St
     }
 
     private func becomeReady(user: User?, expires: Date?) {
-        phase = .ready(user: user, readOnly: user == nil)
+        let expiry = expires.map { NIODeadline.now() + .milliseconds(Int64(max(0, $0.timeIntervalSinceNow) * 1000)) }
+        guard let held = lifecycle.becomeReady(user: user, tokenExpiry: expiry) else { return }
         if let user {
             logger[metadataKey: "user"] = "\(user.id)"
             let store = runtime.store
             Task { await store.remember(user) }
         }
-        if let expires {
-            let remaining = max(0, expires.timeIntervalSinceNow)
-            tokenExpiry = .now() + .milliseconds(Int64(remaining * 1000))
-            scheduleDeadlineCheck()
-        }
+        if expiry != nil { scheduleDeadlineCheck() }
         runtime.sessions.update(key: key, state: user == nil ? .anonymous : .identified, userID: user?.id)
         send(ServerFrame.ready(sessionID: sessionID, user: user, readOnly: user == nil))
         flush()
-        let held = heldWhileIdentifying
-        heldWhileIdentifying = []
         for message in held { handle(message) }
     }
 
@@ -344,41 +319,16 @@ final class WebSocketSession: ChannelInboundHandler, RemovableChannelHandler, St
     private func scheduleDeadlineCheck() {
         guard let context else { return }
         deadlineTimer?.cancel()
-        let next = nextDeadline()
+        let next = lifecycle.nextDeadline()
         let session = NIOLoopBound(self, eventLoop: context.eventLoop)
         deadlineTimer = context.eventLoop.scheduleTask(deadline: next) {
             session.value.checkDeadlines()
         }
     }
 
-    private func nextDeadline() -> NIODeadline {
-        var next = lastInbound + .nanoseconds(configuration.heartbeat.nanoseconds * 2)
-        switch phase {
-        case .awaitingIdentify, .identifying: next = min(next, connectedAt + .nanoseconds(configuration.identifyTimeout.nanoseconds))
-        default: break
-        }
-        if let tokenExpiry { next = min(next, tokenExpiry) }
-        return next
-    }
-
     private func checkDeadlines() {
-        let now = NIODeadline.now()
-        switch phase {
-        case .closing:
-            return
-        case .awaitingIdentify, .identifying:
-            if now >= connectedAt + .nanoseconds(configuration.identifyTimeout.nanoseconds) {
-                return close(.identifyTimeout(milliseconds: configuration.identifyTimeout.milliseconds))
-            }
-        case .ready:
-            break
-        }
-        if now >= lastInbound + .nanoseconds(configuration.heartbeat.nanoseconds * 2) {
-            return close(.heartbeatTimeout(milliseconds: configuration.heartbeat.milliseconds * 2))
-        }
-        if let tokenExpiry, now >= tokenExpiry {
-            return close(.tokenExpired)
-        }
+        if lifecycle.isClosing { return }
+        if let why = lifecycle.expired(at: .now()) { return close(why) }
         scheduleDeadlineCheck()
     }
 
@@ -697,14 +647,12 @@ final class WebSocketSession: ChannelInboundHandler, RemovableChannelHandler, St
     func close(_ why: SessionClose) {
         guard let context else { return }
         let (code, reason) = (why.code, why.reason)
-        if case .closing = phase { return }
-        phase = .closing
+        guard lifecycle.beginClosing() else { return }
         runtime.sessions.update(key: key, state: .closing)
         runtime.metrics.recordClose(code)
         logger.debug("Closing with \(code.rawValue): \(reason)")
         for stream in subscriptions.keys { runtime.hub.remove(stream, key: key) }
         subscriptions.removeAll()
-        heldWhileIdentifying.removeAll()
         deadlineTimer?.cancel()
         let channel = context.channel
         context.writeAndFlush(wrapOutboundOut(WebSocketFraming.close(code.rawValue, reason: reason))).whenSuccess {

@@ -1,0 +1,141 @@
+import GatewayProtocol
+import NIOCore
+import Persona
+
+/// One session's lifecycle (PROTOCOL.md section 2) as a value: its phase and deadlines, and what
+/// each message, identify answer or moment leads to. The session feeds it what happened, with
+/// the time, and does what it answers; nothing here touches a socket, so its rules are tested
+/// without one.
+struct SessionLifecycle {
+    enum Phase: Equatable {
+        case awaitingIdentify
+        /// The token is being verified; messages pipelined behind identify wait.
+        case identifying
+        case ready(user: User?, readOnly: Bool)
+        case closing
+    }
+
+    /// What the session does about a message.
+    enum Step: Equatable {
+        case pong(t: JSONValue?)
+        /// Verify this token, then call `becomeReady` or close with `authenticationFailed`.
+        case verify(token: String)
+        /// Become ready as an anonymous, read-only session.
+        case readyAnonymous
+        case handle(ClientMessage, user: User?, readOnly: Bool)
+        case reply(id: JSONValue?, GatewayError)
+        case close(SessionClose)
+        case nothing
+    }
+
+    struct Limits {
+        var identifyTimeout: Duration
+        /// The heartbeat interval; a connection silent for two of them is closed.
+        var heartbeat: Duration
+        /// Messages that may wait behind identify.
+        var heldWhileIdentifying: Int
+        var allowAnonymous: Bool
+    }
+
+    let limits: Limits
+    let connectedAt: NIODeadline
+    private(set) var phase = Phase.awaitingIdentify
+    private(set) var lastInbound: NIODeadline
+    private(set) var tokenExpiry: NIODeadline?
+    private var held: [ClientMessage] = []
+
+    init(limits: Limits, connectedAt: NIODeadline) {
+        self.limits = limits
+        self.connectedAt = connectedAt
+        self.lastInbound = connectedAt
+    }
+
+    var isClosing: Bool { phase == .closing }
+
+    mutating func frameArrived(at now: NIODeadline) {
+        lastInbound = now
+    }
+
+    mutating func received(_ message: ClientMessage) -> Step {
+        switch (phase, message) {
+        case (_, .ping(let t)):
+            return .pong(t: t)
+        case (.awaitingIdentify, .identify(nil)):
+            return limits.allowAnonymous ? .readyAnonymous : .close(.anonymousRefused)
+        case (.awaitingIdentify, .identify(let token?)):
+            phase = .identifying
+            return .verify(token: token)
+        case (.awaitingIdentify, _):
+            return .close(.onlyIdentifyBeforeReady)
+        case (.identifying, .identify), (.ready, .identify):
+            return .close(.alreadyIdentified)
+        case (.identifying, _):
+            // Pipelined right behind identify: handled once identify has been answered.
+            held.append(message)
+            return held.count > limits.heldWhileIdentifying ? .close(.floodBeforeReady) : .nothing
+        case (.ready(let user, let readOnly), _):
+            return .handle(message, user: user, readOnly: readOnly)
+        case (.closing, _):
+            return .nothing
+        }
+    }
+
+    /// A request with the right shape but a wrong field: answered when ready; before that,
+    /// a bad identify is an authentication failure and anything but a ping a protocol error.
+    func refused(op: String, id: JSONValue?, _ error: GatewayError) -> Step {
+        switch phase {
+        case .ready: .reply(id: id, error)
+        case .awaitingIdentify, .identifying:
+            op == "identify" ? .close(.authenticationFailed(error.message)) : (op == "ping" ? .nothing : .close(.identifyFirst))
+        case .closing: .nothing
+        }
+    }
+
+    /// Becomes ready (the token verified, or anonymous) and returns the messages that waited
+    /// behind identify, in order; nil when the session stopped waiting for the answer (closing).
+    mutating func becomeReady(user: User?, tokenExpiry: NIODeadline?) -> [ClientMessage]? {
+        switch phase {
+        case .awaitingIdentify where user == nil, .identifying: break
+        default: return nil
+        }
+        phase = .ready(user: user, readOnly: user == nil)
+        self.tokenExpiry = tokenExpiry
+        defer { held = [] }
+        return held
+    }
+
+    /// Starts closing; false when the session was closing already.
+    mutating func beginClosing() -> Bool {
+        guard phase != .closing else { return false }
+        phase = .closing
+        held = []
+        return true
+    }
+
+    /// The earliest moment one of the deadlines may pass: identify (until ready), two heartbeats
+    /// of silence, the token's expiry.
+    func nextDeadline() -> NIODeadline {
+        var next = lastInbound + .nanoseconds(limits.heartbeat.nanoseconds * 2)
+        if case .awaitingIdentify = phase { next = min(next, identifyDeadline) }
+        if case .identifying = phase { next = min(next, identifyDeadline) }
+        if let tokenExpiry { next = min(next, tokenExpiry) }
+        return next
+    }
+
+    /// The close a passed deadline calls for at `now`, nil when none has passed.
+    func expired(at now: NIODeadline) -> SessionClose? {
+        switch phase {
+        case .closing: return nil
+        case .awaitingIdentify, .identifying:
+            if now >= identifyDeadline { return .identifyTimeout(milliseconds: limits.identifyTimeout.milliseconds) }
+        case .ready: break
+        }
+        if now >= lastInbound + .nanoseconds(limits.heartbeat.nanoseconds * 2) {
+            return .heartbeatTimeout(milliseconds: limits.heartbeat.milliseconds * 2)
+        }
+        if let tokenExpiry, now >= tokenExpiry { return .tokenExpired }
+        return nil
+    }
+
+    private var identifyDeadline: NIODeadline { connectedAt + .nanoseconds(limits.identifyTimeout.nanoseconds) }
+}
