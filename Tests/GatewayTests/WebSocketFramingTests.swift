@@ -1,3 +1,4 @@
+import Logging
 import NIOCore
 import NIOEmbedded
 import NIOWebSocket
@@ -54,7 +55,8 @@ struct WebSocketFramingTests {
 
     @Test("the conformance echo sends each message back in the server's own framing, answers pings, and closes on a broken rule")
     func echoHandler() throws {
-        let channel = EmbeddedChannel(handler: ConformanceEchoHandler(maxMessageBytes: 64, compressionNegotiated: false, closeGracePeriod: .seconds(1)))
+        let channel = EmbeddedChannel(handler: ConformanceEchoHandler(
+            maxMessageBytes: 64, compressionNegotiated: false, closeGracePeriod: .seconds(1), outboundLimit: 1 << 20, logger: Logger(label: "test")))
         try channel.writeInbound(frame(.text, "héllo"))
         #expect(try channel.readOutbound(as: ByteBuffer.self) == WebSocketFraming.frame(.text, payload: Array("héllo".utf8)))
         try channel.writeInbound(frame(.ping, "p"))
@@ -66,5 +68,12 @@ struct WebSocketFramingTests {
         try channel.writeInbound(frame(.text, "ignored"))
         #expect(try channel.readOutbound(as: ByteBuffer.self) == nil)
         _ = try? channel.finish()
+        // Echoes the client has not taken are bounded like a session's outbound queue.
+        let tight = EmbeddedChannel(handler: ConformanceEchoHandler(
+            maxMessageBytes: 64, compressionNegotiated: false, closeGracePeriod: .seconds(1), outboundLimit: 4, logger: Logger(label: "test")))
+        try tight.writeInbound(frame(.text, "hello"))
+        let overflow = SessionClose.outboundOverflow
+        #expect(try tight.readOutbound(as: ByteBuffer.self) == WebSocketFraming.close(overflow.code.rawValue, reason: overflow.reason))
+        _ = try? tight.finish()
     }
 }

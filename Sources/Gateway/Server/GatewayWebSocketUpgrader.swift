@@ -87,7 +87,7 @@ struct GatewayWebSocketUpgrader: NIOTypedHTTPServerProtocolUpgrader {
             if configuration.conformanceEcho {
                 try channel.pipeline.syncOperations.addHandler(ConformanceEchoHandler(
                     maxMessageBytes: configuration.maxMessageBytes, compressionNegotiated: compressionNegotiated,
-                    closeGracePeriod: configuration.closeGracePeriod))
+                    closeGracePeriod: configuration.closeGracePeriod, outboundLimit: configuration.outboundQueueBytes, logger: runtime.logger))
             } else {
                 try channel.pipeline.syncOperations.addHandler(WebSocketSession(runtime: runtime, compressionNegotiated: compressionNegotiated))
             }

@@ -1,4 +1,5 @@
 import GatewayProtocol
+import Logging
 import NIOCore
 import NIOWebSocket
 import Persona
@@ -6,18 +7,26 @@ import Persona
 /// What `gatewayd serve --conformance-echo` puts on a WebSocket instead of a session, for
 /// Autobahn|Testsuite's fuzzing client: every message back as it came, framed by this server's
 /// own `WebSocketFraming`, read through the same `WebSocketMessageReader` as the sessions (so
-/// the suite tests the framing the sessions use); no hello, no deadlines, no protocol.
+/// the suite tests the framing the sessions use); no hello, no deadlines, no protocol, and not in
+/// the session registry or its metrics. Echoes not yet written out are bounded like a session's
+/// outbound queue: a client that sends and never reads is closed with 4010.
 final class ConformanceEchoHandler: ChannelInboundHandler {
     typealias InboundIn = WebSocketFrame
     typealias OutboundOut = ByteBuffer
 
     private var reader: WebSocketMessageReader
     private let closeGracePeriod: Duration
+    private let outboundLimit: Int
+    private let logger: Logger
     private var closing = false
+    /// Bytes handed to the channel and not yet written to the socket.
+    private var unwritten = 0
 
-    init(maxMessageBytes: Int, compressionNegotiated: Bool, closeGracePeriod: Duration) {
+    init(maxMessageBytes: Int, compressionNegotiated: Bool, closeGracePeriod: Duration, outboundLimit: Int, logger: Logger) {
         reader = WebSocketMessageReader(maxMessageBytes: maxMessageBytes, compressionNegotiated: compressionNegotiated, acceptsBinary: true)
         self.closeGracePeriod = closeGracePeriod
+        self.outboundLimit = outboundLimit
+        self.logger = logger
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -28,9 +37,9 @@ final class ConformanceEchoHandler: ChannelInboundHandler {
         }
         switch reader.read(frame) {
         case .message(let message, let binary):
-            context.writeAndFlush(wrapOutboundOut(WebSocketFraming.frame(binary ? .binary : .text, payload: message.readableBytesView)), promise: nil)
+            echo(WebSocketFraming.frame(binary ? .binary : .text, payload: message.readableBytesView), context: context)
         case .ping(let payload):
-            context.writeAndFlush(wrapOutboundOut(WebSocketFraming.frame(.pong, payload: payload)), promise: nil)
+            echo(WebSocketFraming.frame(.pong, payload: payload), context: context)
         case .close(let echo):
             closing = true
             let channel = context.channel
@@ -47,7 +56,16 @@ final class ConformanceEchoHandler: ChannelInboundHandler {
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
         guard !closing else { return }
         if let why = WebSocketMessageReader.violation(for: error, maxMessageBytes: reader.maxMessageBytes) { return close(why, context: context) }
+        logger.debug("Connection error: \(error)")
         context.close(promise: nil)
+    }
+
+    private func echo(_ frame: ByteBuffer, context: ChannelHandlerContext) {
+        guard unwritten + frame.readableBytes <= outboundLimit else { return close(.outboundOverflow, context: context) }
+        unwritten += frame.readableBytes
+        let handler = NIOLoopBound(self, eventLoop: context.eventLoop)
+        let size = frame.readableBytes
+        context.writeAndFlush(wrapOutboundOut(frame)).whenComplete { _ in handler.value.unwritten -= size }
     }
 
     private func close(_ why: SessionClose, context: ChannelHandlerContext) {

@@ -4,7 +4,6 @@ import Logging
 import NIOCore
 import NIOWebSocket
 import Persona
-import Synchronization
 import GatewayProtocol
 
 /// One client connection on `/v1/ws`, as a channel handler on its event loop: the session
@@ -46,7 +45,6 @@ final class WebSocketSession: ChannelInboundHandler, RemovableChannelHandler, St
     private let key: Int
     /// The `s_…` id of `ready`, the logs and the admin API.
     private let sessionID: String
-    /// permessage-deflate was negotiated: client messages may arrive compressed (RSV1).
     private var configuration: GatewayConfiguration { runtime.configuration }
     private var context: ChannelHandlerContext?
     private var logger: Logger
