@@ -41,7 +41,7 @@ for concurrent in [1, 64] {
         await withTaskGroup(of: Void.self) { group in
             for index in 0..<concurrent {
                 group.addTask {
-                    _ = try? await store.write(.post(body: "post \(round)-\(index)", clientID: "b\(concurrent)-\(round)-\(index)", botsEnabled: false), by: author)
+                    _ = try? await store.write(.post(body: "post \(round)-\(index)", clientID: "b\(concurrent)-\(round)-\(index)", botsEnabled: false, generated: nil), by: author)
                 }
             }
         }
