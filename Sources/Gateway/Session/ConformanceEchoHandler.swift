@@ -2,7 +2,6 @@ import GatewayProtocol
 import Logging
 import NIOCore
 import NIOWebSocket
-import Persona
 
 /// What `gatewayd serve --conformance-echo` puts on a WebSocket instead of a session, for
 /// Autobahn|Testsuite's fuzzing client: every message back as it came, framed by this server's
@@ -19,8 +18,6 @@ final class ConformanceEchoHandler: ChannelInboundHandler {
     private let outboundLimit: Int
     private let logger: Logger
     private var closing = false
-    /// Bytes handed to the channel and not yet written to the socket.
-    private var unwritten = 0
 
     init(maxMessageBytes: Int, compressionNegotiated: Bool, closeGracePeriod: Duration, outboundLimit: Int, logger: Logger) {
         reader = WebSocketMessageReader(maxMessageBytes: maxMessageBytes, compressionNegotiated: compressionNegotiated, acceptsBinary: true)
@@ -42,10 +39,7 @@ final class ConformanceEchoHandler: ChannelInboundHandler {
             echo(WebSocketFraming.frame(.pong, payload: payload), context: context)
         case .close(let echo):
             closing = true
-            let channel = context.channel
-            context.writeAndFlush(wrapOutboundOut(WebSocketFraming.frame(.close, payload: [UInt8(echo >> 8), UInt8(echo & 0xFF)]))).whenComplete { _ in
-                channel.close(promise: nil)
-            }
+            context.answerClose(echo: echo)
         case .violation(let why):
             close(why, context: context)
         case .nothing:
@@ -61,19 +55,14 @@ final class ConformanceEchoHandler: ChannelInboundHandler {
     }
 
     private func echo(_ frame: ByteBuffer, context: ChannelHandlerContext) {
+        // The channel's own count of bytes not yet written, as the session's outbound queue reads it.
+        let unwritten = (try? context.channel.syncOptions?.getOption(.bufferedWritableBytes)) ?? 0
         guard unwritten + frame.readableBytes <= outboundLimit else { return close(.outboundOverflow, context: context) }
-        unwritten += frame.readableBytes
-        let handler = NIOLoopBound(self, eventLoop: context.eventLoop)
-        let size = frame.readableBytes
-        context.writeAndFlush(wrapOutboundOut(frame)).whenComplete { _ in handler.value.unwritten -= size }
+        context.writeAndFlush(wrapOutboundOut(frame), promise: nil)
     }
 
     private func close(_ why: SessionClose, context: ChannelHandlerContext) {
         closing = true
-        let channel = context.channel
-        context.writeAndFlush(wrapOutboundOut(WebSocketFraming.close(why.code.rawValue, reason: why.reason))).whenSuccess {
-            channel.close(mode: .output, promise: nil)
-        }
-        context.eventLoop.scheduleTask(in: .nanoseconds(closeGracePeriod.nanoseconds)) { channel.close(promise: nil) }
+        context.startClosingHandshake(why, grace: closeGracePeriod)
     }
 }

@@ -116,8 +116,10 @@ struct SessionLifecycle {
     /// of silence, the token's expiry.
     func nextDeadline() -> NIODeadline {
         var next = lastInbound + .nanoseconds(limits.heartbeat.nanoseconds * 2)
-        if case .awaitingIdentify = phase { next = min(next, identifyDeadline) }
-        if case .identifying = phase { next = min(next, identifyDeadline) }
+        switch phase {
+        case .awaitingIdentify, .identifying: next = min(next, identifyDeadline)
+        case .ready, .closing: break
+        }
         if let tokenExpiry { next = min(next, tokenExpiry) }
         return next
     }

@@ -159,12 +159,7 @@ final class WebSocketSession: ChannelInboundHandler, RemovableChannelHandler, St
         runtime.sessions.update(key: key, state: .closing)
         for stream in subscriptions.keys { runtime.hub.remove(stream, key: key) }
         subscriptions.removeAll()
-        guard let context else { return }
-        let bytes: [UInt8] = [UInt8(echo >> 8), UInt8(echo & 0xFF)]
-        let channel = context.channel
-        context.writeAndFlush(wrapOutboundOut(WebSocketFraming.frame(.close, payload: bytes))).whenComplete { _ in
-            channel.close(promise: nil)
-        }
+        context?.answerClose(echo: echo)
     }
 
     // MARK: Messages
@@ -652,14 +647,7 @@ final class WebSocketSession: ChannelInboundHandler, RemovableChannelHandler, St
         for stream in subscriptions.keys { runtime.hub.remove(stream, key: key) }
         subscriptions.removeAll()
         deadlineTimer?.cancel()
-        let channel = context.channel
-        context.writeAndFlush(wrapOutboundOut(WebSocketFraming.close(code.rawValue, reason: reason))).whenSuccess {
-            // FIN after the close frame, so the peer sees both even if it has unread input of ours.
-            channel.close(mode: .output, promise: nil)
-        }
-        context.eventLoop.scheduleTask(in: .nanoseconds(configuration.closeGracePeriod.nanoseconds)) {
-            channel.close(promise: nil)
-        }
+        context.startClosingHandshake(why, grace: configuration.closeGracePeriod)
     }
 }
 

@@ -147,19 +147,7 @@ struct PostgresWriter {
                     SELECT \#(statement.bind(nextSeq)), \#(statement.bind(event.stream)), last_offset, \#(statement.bind(event.type.rawValue)),
                         \#(statement.bind(plan.now.milliseconds)), \#(statement.bind(event.dataJSON)) FROM next RETURNING "offset")
                 """#)
-            if index == 0, let record = plan.record {
-                // A new item's ack ends with its event's offset, known only inside this statement.
-                let result: String
-                switch plan.ack {
-                case .created(let prefix): result = #"\#(statement.bind(prefix))::text || "offset"::text || '}'"#
-                case .fixed(let text): result = statement.bind(text)
-                }
-                ctes.append(#"""
-                    record AS (INSERT INTO idempotency (user_id, client_id, fingerprint, result, created_at)
-                        SELECT \#(statement.bind(plan.author.id)), \#(statement.bind(record.clientID)), \#(statement.bind(record.fingerprint)),
-                            \#(result), \#(statement.bind(plan.now.milliseconds)) FROM event)
-                    """#)
-            }
+            if index == 0, let record = Self.recordStep(plan, into: &statement, withEvent: true) { ctes.append(record) }
             let sql = "WITH " + ctes.joined(separator: ",\n") + "\n" + #"SELECT "offset" FROM event"#
             guard let offset = try await rows(PostgresQuery(unsafeSQL: sql, binds: statement.binds)).first?.decode(Int64.self) else {
                 throw GatewayError(.internal, "The event could not be appended.")
@@ -171,18 +159,29 @@ struct PostgresWriter {
             // No event to ride with: the changes and the record as one statement.
             var statement = Statement()
             var ctes = steps.enumerated().map { "change\($0) AS (\($1(&statement)))" }
-            if let record = plan.record {
-                ctes.append("""
-                    record AS (INSERT INTO idempotency (user_id, client_id, fingerprint, result, created_at)
-                        VALUES (\(statement.bind(plan.author.id)), \(statement.bind(record.clientID)), \(statement.bind(record.fingerprint)),
-                            \(statement.bind(plan.result(offsets: []))), \(statement.bind(plan.now.milliseconds))))
-                    """)
-            }
+            if let record = Self.recordStep(plan, into: &statement, withEvent: false) { ctes.append(record) }
             if !ctes.isEmpty {
                 _ = try await rows(PostgresQuery(unsafeSQL: "WITH " + ctes.joined(separator: ",\n") + "\nSELECT 1", binds: statement.binds))
             }
         }
         return offsets
+    }
+
+    /// The step that records the write's `client_id` with its ack: riding with the event when
+    /// there is one (a new item's ack ends with that event's offset, known only inside the
+    /// statement), on its own otherwise.
+    private static func recordStep(_ plan: WritePlan, into statement: inout Statement, withEvent: Bool) -> String? {
+        guard let record = plan.record else { return nil }
+        let result: String
+        switch plan.ack {
+        case .created(let prefix) where withEvent: result = #"\#(statement.bind(prefix))::text || "offset"::text || '}'"#
+        default: result = statement.bind(plan.result(offsets: []))
+        }
+        return """
+            record AS (INSERT INTO idempotency (user_id, client_id, fingerprint, result, created_at)
+                SELECT \(statement.bind(plan.author.id)), \(statement.bind(record.clientID)), \(statement.bind(record.fingerprint)),
+                    \(result), \(statement.bind(plan.now.milliseconds))\(withEvent ? " FROM event" : ""))
+            """
     }
 
     /// The statement of one change.

@@ -1,0 +1,25 @@
+import GatewayProtocol
+import NIOCore
+import Persona
+
+/// The server's side of RFC 6455's closing handshake (section 7), the same for a session and
+/// the conformance echo.
+extension ChannelHandlerContext {
+    /// Sends `why`'s close frame, then FIN (so the peer sees both even with unread input of ours),
+    /// and cuts the connection after `grace` if the peer never answers; a socket that cannot take
+    /// even the close frame is cut then too.
+    func startClosingHandshake(_ why: SessionClose, grace: Duration) {
+        let channel = self.channel
+        writeAndFlush(NIOAny(WebSocketFraming.close(why.code.rawValue, reason: why.reason))).whenSuccess {
+            channel.close(mode: .output, promise: nil)
+        }
+        eventLoop.scheduleTask(in: .nanoseconds(grace.nanoseconds)) { channel.close(promise: nil) }
+    }
+
+    /// Answers the peer's close frame with `echo` (`WebSocketMessageReader.closeEcho`), then ends
+    /// the connection.
+    func answerClose(echo: UInt16) {
+        let channel = self.channel
+        writeAndFlush(NIOAny(WebSocketFraming.close(echo, reason: ""))).whenComplete { _ in channel.close(promise: nil) }
+    }
+}
