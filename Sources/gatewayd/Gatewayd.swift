@@ -230,7 +230,7 @@ struct Token: AsyncParsableCommand {
         } else {
             secret = try SigningKey.load(dataDirectory: data, logger: logger)
         }
-        let authority = await TokenAuthority(secret: secret, bots: BotRoster())
+        let authority = await TokenAuthority(secret: secret, bots: BotRoster(), clock: .system)
         print(try await authority.sign(userID: user, name: name, role: User.Role(rawValue: role)!, lifetime: DurationSyntax.parse(ttl)!))
     }
 }

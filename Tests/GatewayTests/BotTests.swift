@@ -341,7 +341,7 @@ struct QuietFeedServerTests {
     func start(_ clock: TestWallClock, data: String, personas: String) async throws -> TestServer {
         try await TestServer.start(dataDirectory: data, personas: ["kiki.yaml": Self.persona("kiki"), "robo.yaml": Self.persona("robo")],
                                    personasDirectory: personas) {
-            $0.clock = clock.read
+            $0.clock = GatewayClock(wall: clock.read)
             $0.quietFeedInterval = .seconds(3600)
         }
     }

@@ -163,7 +163,7 @@ struct CodecTests {
     @Test("write limits: a burst of the per-minute count, then one per interval, with the wait in milliseconds")
     func writeLimits() {
         let clock = Mutex<Int64>(0)
-        let limiter = WriteRateLimiter(limits: .init(postsPerMinute: 10, commentsPerMinute: 60)) { clock.withLock { $0 } }
+        let limiter = WriteRateLimiter(limits: .init(postsPerMinute: 10, commentsPerMinute: 60), clock: GatewayClock(monotonic: { clock.withLock { $0 } }))
         let post = WriteCommand.post(body: "x", clientID: "c", botsEnabled: true, generated: nil)
         for _ in 0..<10 { #expect(limiter.take(post, by: "u") == .allow) }
         #expect(limiter.take(post, by: "u").retryAfterMilliseconds == 6000)

@@ -1,4 +1,5 @@
 import NIOCore
+import Persona
 import Testing
 @testable import Gateway
 @testable import GatewayProtocol
@@ -11,7 +12,8 @@ struct SessionLifecycleRulesTests {
     let alice = User(id: "u_alice", name: "Alice", role: .user)
 
     func lifecycle(anonymous: Bool = false) -> SessionLifecycle {
-        SessionLifecycle(limits: .init(identifyTimeout: .seconds(10), heartbeat: .seconds(30), heldWhileIdentifying: 2, allowAnonymous: anonymous),
+        SessionLifecycle(limits: .init(identifyTimeout: .seconds(10), heartbeat: .seconds(30), heldWhileIdentifying: 2, allowAnonymous: anonymous,
+                                       inboundRate: Rate(count: 2, period: .seconds(1), burst: 2), floodThreshold: 3, floodWindow: .seconds(10)),
                          connectedAt: start)
     }
 
@@ -71,5 +73,24 @@ struct SessionLifecycleRulesTests {
         #expect(silent.expired(at: start + .seconds(60)) == .heartbeatTimeout(milliseconds: 60_000))
         #expect(silent.beginClosing() && !silent.beginClosing())
         #expect(silent.expired(at: start + .seconds(600)) == nil)
+    }
+
+    @Test("messages over the inbound rate are refused with a wait; the threshold of refusals within the window closes; a new window starts over")
+    func flood() {
+        var session = lifecycle()
+        #expect(session.messageArrived(at: start) == .accept)
+        #expect(session.messageArrived(at: start) == .accept, "the burst")
+        guard case .refuse(let wait) = session.messageArrived(at: start) else {
+            Issue.record("the third message at once is over the rate")
+            return
+        }
+        #expect(wait > 0)
+        #expect(session.messageArrived(at: start + .milliseconds(1)) != .accept)
+        #expect(session.messageArrived(at: start + .milliseconds(2)) == .close(.inboundFlood))
+        var patient = lifecycle()
+        for _ in 0..<4 { _ = patient.messageArrived(at: start) }
+        #expect(patient.messageArrived(at: start + .seconds(11)) == .accept, "the rate recovered")
+        _ = patient.messageArrived(at: start + .seconds(11))
+        #expect(patient.messageArrived(at: start + .seconds(11)) != .close(.inboundFlood), "refusals of an old window do not count")
     }
 }

@@ -24,10 +24,9 @@ public struct TokenClaims: JWTPayload, Equatable {
         self.exp = ExpirationClaim(value: expires)
     }
 
-    public func verify(using algorithm: some JWTAlgorithm) async throws {
-        try exp.verifyNotExpired()
-        try nbf?.verifyNotBefore(currentDate: Date().addingTimeInterval(Self.notBeforeLeeway))
-    }
+    /// Nothing to check here: `exp` and `nbf` are judged by `TokenAuthority` on the server's
+    /// clock, once the signature is known to be good.
+    public func verify(using algorithm: some JWTAlgorithm) async throws {}
 }
 
 /// Why a token was refused, in words for the person holding it.
@@ -39,17 +38,19 @@ public struct TokenRejection: Error, Sendable, CustomStringConvertible {
 public struct TokenAuthority: Sendable {
     private let keys: JWTKeyCollection
     private let bots: any BotDirectory
+    private let clock: GatewayClock
 
-    public init(secret: [UInt8], bots: any BotDirectory) async {
+    public init(secret: [UInt8], bots: any BotDirectory, clock: GatewayClock) async {
         self.keys = JWTKeyCollection()
         await keys.add(hmac: HMACKey(key: SymmetricKey(data: secret)), digestAlgorithm: .sha256)
         self.bots = bots
+        self.clock = clock
     }
 
     public func sign(userID: String, name: String, role: User.Role, lifetime: Duration) async throws -> String {
         let seconds = Double(lifetime.components.seconds) + Double(lifetime.components.attoseconds) / 1e18
         // Whole seconds: `exp` is a NumericDate, and clients parse it as an integer.
-        let expires = Date(timeIntervalSince1970: (Date().timeIntervalSince1970 + seconds).rounded(.down))
+        let expires = Date(timeIntervalSince1970: (clock.date().timeIntervalSince1970 + seconds).rounded(.down))
         let claims = TokenClaims(userID: userID, name: name, role: role, expires: expires)
         return try await keys.sign(claims)
     }
@@ -62,13 +63,19 @@ public struct TokenAuthority: Sendable {
         let claims: TokenClaims
         do {
             claims = try await keys.verify(token, as: TokenClaims.self)
-        } catch let error as JWTError where error.errorType == .claimVerificationFailure {
-            if error.failedClaim is NotBeforeClaim {
-                throw TokenRejection(description: "The token is not valid yet (its nbf is in the future).")
-            }
-            throw TokenRejection(description: "The token has expired; get a new one.")
         } catch {
             throw TokenRejection(description: "The token is not valid: its signature, format or claims are wrong.")
+        }
+        let now = clock.date()
+        do {
+            try claims.exp.verifyNotExpired(currentDate: now)
+        } catch {
+            throw TokenRejection(description: "The token has expired; get a new one.")
+        }
+        do {
+            try claims.nbf?.verifyNotBefore(currentDate: now.addingTimeInterval(TokenClaims.notBeforeLeeway))
+        } catch {
+            throw TokenRejection(description: "The token is not valid yet (its nbf is in the future).")
         }
         let roleName = claims.role ?? User.Role.user.rawValue
         guard let role = User.Role(rawValue: roleName) else {

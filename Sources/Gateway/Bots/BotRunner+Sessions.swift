@@ -14,7 +14,7 @@ extension BotRunner: BotWriteGate {
         guard persona.enabled else { throw .forbidden("Persona \(persona.id) is disabled (enabled: false); its bot account cannot write.") }
         guard !paused.contains(persona.id) else { throw .forbidden("An admin paused persona \(persona.id); its bot account cannot write until resumed.") }
         let label = Self.label(persona)
-        let time = now().milliseconds * 1_000_000
+        let time = clock.now().milliseconds * 1_000_000
         switch command {
         case .comment(let postID, let parentID, let body, let clientID, _):
             let context = try await store.context(postID: postID, commentID: parentID)

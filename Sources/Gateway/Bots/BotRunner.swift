@@ -35,7 +35,7 @@ public actor BotRunner {
     private let logger: Logger
     private let metrics: GatewayMetrics?
     private let engines: ModelEngines
-    let now: @Sendable () -> Timestamp
+    let clock: GatewayClock
     /// Turns (scheduled or running) a persona may have at once; more triggers are skipped.
     private let maximumTurnsInFlight: Int
     var personas: [String: Persona] = [:]
@@ -61,7 +61,7 @@ public actor BotRunner {
 
     public init(store: any FeedStore & BotStore, hub: StreamHub, ids: IDGenerator, roster: BotRoster, logger: Logger,
                 metrics: GatewayMetrics? = nil, engines: ModelEngines = ModelEngines(), maximumTurnsInFlight: Int = 16,
-                ownsEveryPersona: Bool = true, now: @escaping @Sendable () -> Timestamp = Timestamp.now) {
+                ownsEveryPersona: Bool = true, clock: GatewayClock = .system) {
         owned = ownsEveryPersona ? nil : []
         self.metrics = metrics
         self.engines = engines
@@ -71,7 +71,7 @@ public actor BotRunner {
         self.roster = roster
         self.logger = logger
         self.maximumTurnsInFlight = maximumTurnsInFlight
-        self.now = now
+        self.clock = clock
     }
 
     /// Loads the personas, the pauses and the last day's replies (so limits survive restarts),
@@ -79,7 +79,7 @@ public actor BotRunner {
     public func start(with snapshot: PersonaWatcher.Snapshot) async {
         paused = (try? await store.pausedPersonas()) ?? []
         await apply(snapshot)
-        let since = Timestamp(milliseconds: now().milliseconds - 24 * 3_600_000)
+        let since = Timestamp(milliseconds: clock.now().milliseconds - 24 * 3_600_000)
         let replies = (try? await store.botReplies(since: since)) ?? []
         limiter = ReplyLimiter(
             replaying: replies.map { ReplyRecord(persona: $0.persona, thread: $0.postID, user: $0.addressee, time: $0.at.milliseconds * 1_000_000) },
@@ -213,7 +213,7 @@ public actor BotRunner {
     }
 
     private func takeOver(_ persona: Persona) async {
-        let time = now().milliseconds
+        let time = clock.now().milliseconds
         let replies = (try? await store.botReplies(since: Timestamp(milliseconds: time - 24 * 3_600_000))) ?? []
         limiter.replace(
             persona: persona,
@@ -258,7 +258,7 @@ public actor BotRunner {
         // The situation is read once per item; a self-harm item is flagged whatever the bots do.
         let reading = SituationReader(rules: catalog.situations).read(item.body)
         if reading.primary == .selfHarm && chosen == nil && !item.authorIsBot {
-            await raise(ModerationFlag(at: now(), reason: .selfHarm, situation: reading.summary, itemID: item.id, postID: item.postID,
+            await raise(ModerationFlag(at: clock.now(), reason: .selfHarm, situation: reading.summary, itemID: item.id, postID: item.postID,
                                        botAction: "no bot has answered", text: item.body), as: .selfHarm)
         }
         let postBody = context?.post.body ?? item.body
@@ -297,7 +297,7 @@ public actor BotRunner {
             case .success(let admitted):
                 plan = admitted
             }
-            let time = now().milliseconds * 1_000_000
+            let time = clock.now().milliseconds * 1_000_000
             if case .deny(let rule, _) = limiter.check(persona: persona, thread: item.postID, user: item.authorID, now: time) {
                 await log(persona, trigger, item, outcome: .skipped, rule: .limit(rule), detail: "over the limit; dropped, not queued", reading: reading)
                 continue
@@ -351,7 +351,7 @@ public actor BotRunner {
         let stream = "thread:\(turn.item.postID)"
         let parentID = turn.item.isPost ? nil : turn.item.id
         hub.publishEphemeral(payload: ServerFrame.typing(stream: stream, user: account), stream: stream, excluding: nil)
-        let drafts = DraftStream(hub: hub, ids: ids, stream: stream, author: account, parentID: parentID)
+        let drafts = DraftStream(hub: hub, ids: ids, clock: clock, stream: stream, author: account, parentID: parentID)
         var plan = turn.plan
         plan.persona = persona
         let reading = plan.reading
@@ -434,7 +434,7 @@ public actor BotRunner {
     /// Tells moderators about a reply refused because it did not fit what it answered.
     private func flagUnfit(_ unfit: [Violation], _ persona: Persona, _ item: FeedItem, _ reading: SituationReading, botAction: String) async {
         guard let first = unfit.first else { return }
-        await raise(ModerationFlag(at: now(), reason: .unfitReply, situation: reading.summary, itemID: item.id, postID: item.postID, persona: persona.id,
+        await raise(ModerationFlag(at: clock.now(), reason: .unfitReply, situation: reading.summary, itemID: item.id, postID: item.postID, persona: persona.id,
                                    botAction: botAction, rule: "\(first)", text: item.body), as: reading.primary)
     }
 
@@ -450,7 +450,7 @@ public actor BotRunner {
     public func tickQuietFeed() async {
         let candidates = personas.values.filter { $0.enabled && $0.triggers.quietFeed != nil && !paused.contains($0.id) && owns($0.id) }
         guard !candidates.isEmpty else { return }
-        let time = now()
+        let time = clock.now()
         let latest: (at: Timestamp, body: String)?
         let openers: [(persona: String, at: Timestamp, body: String)]
         do {
@@ -529,7 +529,7 @@ public actor BotRunner {
 
     private func logOpener(_ persona: Persona, outcome: DecisionOutcome, rule: DecisionRule, detail: String) async {
         metrics?.recordBotDecision(persona: persona.id, outcome: outcome.rawValue)
-        await store.record(BotDecision(persona: persona.id, at: now(), trigger: "quiet_feed", itemID: "", postID: "", outcome: outcome.rawValue,
+        await store.record(BotDecision(persona: persona.id, at: clock.now(), trigger: "quiet_feed", itemID: "", postID: "", outcome: outcome.rawValue,
                                        rule: rule.name, detail: detail))
     }
 
@@ -537,7 +537,7 @@ public actor BotRunner {
                      reading: SituationReading? = nil) async {
         metrics?.recordBotDecision(persona: persona.id, outcome: outcome.rawValue)
         await store.record(BotDecision(
-            persona: persona.id, at: now(), trigger: trigger, itemID: item.id, postID: item.postID, outcome: outcome.rawValue, rule: rule.name,
+            persona: persona.id, at: clock.now(), trigger: trigger, itemID: item.id, postID: item.postID, outcome: outcome.rawValue, rule: rule.name,
             detail: detail, situation: reading?.summary ?? ""))
     }
 

@@ -8,6 +8,7 @@ import GatewayProtocol
 actor DraftStream {
     private let hub: StreamHub
     private let ids: IDGenerator
+    private let clock: GatewayClock
     private let stream: String
     private let author: User
     private let parentID: String?
@@ -18,9 +19,10 @@ actor DraftStream {
     /// When the first delta went out, for the latency figures.
     private(set) var firstDeltaAt: Timestamp?
 
-    init(hub: StreamHub, ids: IDGenerator, stream: String, author: User, parentID: String?) {
+    init(hub: StreamHub, ids: IDGenerator, clock: GatewayClock, stream: String, author: User, parentID: String?) {
         self.hub = hub
         self.ids = ids
+        self.clock = clock
         self.stream = stream
         self.author = author
         self.parentID = parentID
@@ -34,7 +36,7 @@ actor DraftStream {
         }
         switch step {
         case .release(let text) where !text.isEmpty:
-            if firstDeltaAt == nil { firstDeltaAt = Timestamp.now() }
+            if firstDeltaAt == nil { firstDeltaAt = clock.now() }
             sequence += 1
             released += text
             send { writer in

@@ -14,7 +14,7 @@ enum DevLogin {
 
     static func add(to router: Router<GatewayRequestContext>, runtime: GatewayRuntime) {
         guard runtime.configuration.mode == .development else { return }
-        let limiter = KeyedRateLimiter<String>(capacity: 10_000)
+        let limiter = KeyedRateLimiter<String>(capacity: 10_000, clock: runtime.configuration.clock)
         router.post("/v1/dev/login") { request, context in
             let client = context.clientAddress(of: request, limiter: runtime.connectionLimiter) ?? ""
             guard EngineAccess.isLoopback(client) else {

@@ -35,17 +35,17 @@ public final class ConnectionLimiter: Sendable {
 
     private let limits: Limits
     private let entries = Mutex([String: Entry]())
-    private let now: @Sendable () -> Int64
+    private let clock: GatewayClock
 
-    public init(limits: Limits, now: @escaping @Sendable () -> Int64 = LimiterClock.nanoseconds) {
+    public init(limits: Limits, clock: GatewayClock) {
         self.limits = limits
-        self.now = now
+        self.clock = clock
     }
 
     /// Admits a new connection from `address`, or says why not. An admitted one must be released.
     func admit(_ address: String) -> Refusal? {
         guard !limits.trustedProxies.contains(address) else { return nil }
-        let time = now()
+        let time = clock.nanoseconds()
         return entries.withLock { entries in
             var entry = entries[address] ?? Entry(rate: GCRA(rate: limits.rate))
             if limits.maximumPerAddress > 0, entry.open >= limits.maximumPerAddress { return .tooMany(limits.maximumPerAddress) }
@@ -75,7 +75,7 @@ public final class ConnectionLimiter: Sendable {
     /// connections, so the rate is what limits it).
     func admitRequest(_ address: String) -> Refusal? {
         guard !limits.trustedProxies.contains(address) else { return nil }
-        let time = now()
+        let time = clock.nanoseconds()
         return entries.withLock { entries in
             var entry = entries[address] ?? Entry(rate: GCRA(rate: limits.rate))
             defer { entries[address] = entry.open <= 0 && entry.rate.isIdle(now: time) ? nil : entry }
@@ -86,7 +86,7 @@ public final class ConnectionLimiter: Sendable {
 
     func release(_ address: String) {
         guard !limits.trustedProxies.contains(address) else { return }
-        let time = now()
+        let time = clock.nanoseconds()
         entries.withLock { entries in
             guard var entry = entries[address] else { return }
             entry.open -= 1

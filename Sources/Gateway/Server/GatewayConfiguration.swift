@@ -65,8 +65,8 @@ public struct GatewayConfiguration: Sendable {
     public var storeWriteTimeout: Duration = .seconds(5)
     /// With PostgreSQL: how often a node tries to take over personas no live node owns.
     public var leaseInterval: Duration = .seconds(2)
-    /// The wall clock of the store and the bots; tests give a clock of their own.
-    public var clock: @Sendable () -> Timestamp = Timestamp.now
+    /// The server's time (the store, the bots, the limits, the tokens); tests give one of their own.
+    public var clock = GatewayClock.system
     /// How often the bots look for a quiet feed.
     public var quietFeedInterval: Duration = .seconds(15)
     /// Where personas' `api_key_env` names are looked up: the process environment.

@@ -29,8 +29,8 @@ public final class GatewayRuntime: Sendable {
         self.store = store
         self.hub = hub
         self.tokens = tokens
-        self.writeLimiter = WriteRateLimiter(limits: configuration.writeLimits)
-        self.connectionLimiter = ConnectionLimiter(limits: configuration.connectionLimits)
+        self.writeLimiter = WriteRateLimiter(limits: configuration.writeLimits, clock: configuration.clock)
+        self.connectionLimiter = ConnectionLimiter(limits: configuration.connectionLimits, clock: configuration.clock)
         self.bots = bots
         self.ids = ids
         self.logger = logger

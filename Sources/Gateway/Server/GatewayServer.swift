@@ -28,7 +28,8 @@ public final class GatewayServer: Sendable {
             atPath: configuration.dataDirectory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         let metrics = GatewayMetrics()
         let hub = StreamHub(typingIntervalNanoseconds: configuration.typingInterval.nanoseconds, metrics: metrics)
-        let ids = IDGenerator()
+        let clock = configuration.clock
+        let ids = IDGenerator(now: clock.now)
         var storeConfiguration = configuration.store
         storeConfiguration.maximumBodyScalars = configuration.maxBodyScalars
         let store: any FeedStore & BotStore
@@ -37,14 +38,14 @@ public final class GatewayServer: Sendable {
         case .sqlite:
             let databasePath = (configuration.dataDirectory as NSString).appendingPathComponent("gatewayd.sqlite")
             let sqlite = try SQLiteStore(
-                path: databasePath, configuration: storeConfiguration, sink: hub, ids: ids, now: configuration.clock, metrics: metrics, logger: logger)
+                path: databasePath, configuration: storeConfiguration, sink: hub, ids: ids, clock: clock, metrics: metrics, logger: logger)
             logger.info("Store: \(databasePath) (SQLite, WAL, synchronous=FULL), epoch \(sqlite.epoch).")
             store = sqlite
             secret = try SigningKey.load(dataDirectory: configuration.dataDirectory, logger: logger)
             cluster = nil
         case .postgres(let location):
             let postgres = try await PostgresStore(
-                location: location, configuration: storeConfiguration, hub: hub, ids: ids, now: configuration.clock, metrics: metrics,
+                location: location, configuration: storeConfiguration, hub: hub, ids: ids, clock: clock, metrics: metrics,
                 writeTimeout: configuration.storeWriteTimeout, logger: logger)
             logger.info("Store: \(location) (PostgreSQL, schema \(location.schema)), epoch \(postgres.epoch), node \(postgres.bus.nodeID).")
             store = postgres
@@ -52,7 +53,7 @@ public final class GatewayServer: Sendable {
             hub.setEphemeralRelay { [bus = postgres.bus] stream, payload in bus.send(stream: stream, payload: payload) }
             cluster = postgres
         }
-        let tokens = await TokenAuthority(secret: secret, bots: bots)
+        let tokens = await TokenAuthority(secret: secret, bots: bots, clock: clock)
         runtime = GatewayRuntime(
             configuration: configuration, store: store, hub: hub, tokens: tokens, bots: bots, ids: ids, metrics: metrics, logger: logger)
         watcher = PersonaWatcher(directory: configuration.personasDirectory, engineAccess: configuration.engineAccess)
@@ -63,7 +64,7 @@ public final class GatewayServer: Sendable {
             environment: { name in engineAccess.refusal(apiKeyVariable: name) == nil ? environment(name) : nil }, breakerThreshold: configuration.engineBreakerThreshold,
             breakerCooldown: configuration.engineBreakerCooldown, logger: logger, report: { metrics.recordEngine($0) })
         runner = BotRunner(store: store, hub: hub, ids: ids, roster: bots, logger: logger, metrics: metrics, engines: engines,
-                           ownsEveryPersona: cluster == nil, now: configuration.clock)
+                           ownsEveryPersona: cluster == nil, clock: clock)
         await runner.start(with: watcher.current)
         runtime.setBotWriteGate(runner)
         if let cluster {

@@ -28,6 +28,15 @@ struct SessionLifecycle {
         case nothing
     }
 
+    /// What becomes of a message under the inbound rate (PROTOCOL.md section 10).
+    enum Inbound: Equatable {
+        case accept
+        /// Not processed; answered `rate_limited` when it has an `id`.
+        case refuse(retryAfterNanoseconds: Int64)
+        /// Too many refused within the flood window.
+        case close(SessionClose)
+    }
+
     struct Limits {
         var identifyTimeout: Duration
         /// The heartbeat interval; a connection silent for two of them is closed.
@@ -35,6 +44,10 @@ struct SessionLifecycle {
         /// Messages that may wait behind identify.
         var heldWhileIdentifying: Int
         var allowAnonymous: Bool
+        var inboundRate: Rate
+        /// Refused messages within `floodWindow` that close the connection.
+        var floodThreshold: Int
+        var floodWindow: Duration
     }
 
     let limits: Limits
@@ -43,17 +56,33 @@ struct SessionLifecycle {
     private(set) var lastInbound: NIODeadline
     private(set) var tokenExpiry: NIODeadline?
     private var held: [ClientMessage] = []
+    private var inboundLimiter: GCRA
+    private var floodWindowStart: NIODeadline
+    private var floodCount = 0
 
     init(limits: Limits, connectedAt: NIODeadline) {
         self.limits = limits
         self.connectedAt = connectedAt
         self.lastInbound = connectedAt
+        self.inboundLimiter = GCRA(rate: limits.inboundRate)
+        self.floodWindowStart = connectedAt
     }
 
     var isClosing: Bool { phase == .closing }
 
     mutating func frameArrived(at now: NIODeadline) {
         lastInbound = now
+    }
+
+    /// A message arrived at `now`: within the inbound rate, refused, or one refusal too many.
+    mutating func messageArrived(at now: NIODeadline) -> Inbound {
+        guard case .deny(let wait) = inboundLimiter.take(now: Int64(now.uptimeNanoseconds)) else { return .accept }
+        if now - floodWindowStart > .nanoseconds(limits.floodWindow.nanoseconds) {
+            floodWindowStart = now
+            floodCount = 0
+        }
+        floodCount += 1
+        return floodCount >= limits.floodThreshold ? .close(.inboundFlood) : .refuse(retryAfterNanoseconds: wait)
     }
 
     mutating func received(_ message: ClientMessage) -> Step {

@@ -3,8 +3,9 @@ import Synchronization
 public import GatewayProtocol
 
 /// Every open session, so that a drain can close them all, each on its own event loop, and an
-/// admin can count, list and kick them. What the admin API reads is a copy kept here, updated
-/// by the session when its state changes (a handful of times per connection, never per message).
+/// admin can count, list and kick them. What the admin API reads is a copy of each session's
+/// lifecycle kept here, taken when its phase changes (a handful of times per connection, never per
+/// message), so that a count never has to visit every event loop.
 public final class SessionRegistry: Sendable {
     public enum State: String, Sendable, CaseIterable {
         /// Connected, not yet identified.
@@ -24,6 +25,22 @@ public final class SessionRegistry: Sendable {
         public var userID: String?
         public var connectedAt: Timestamp
         public var remoteAddress: String?
+
+        init(id: String, lifecycle: SessionLifecycle, connectedAt: Timestamp, remoteAddress: String?) {
+            self.id = id
+            (state, userID) = Self.read(lifecycle)
+            self.connectedAt = connectedAt
+            self.remoteAddress = remoteAddress
+        }
+
+        static func read(_ lifecycle: SessionLifecycle) -> (State, userID: String?) {
+            switch lifecycle.phase {
+            case .awaitingIdentify, .identifying: (.connecting, nil)
+            case .ready(let user?, _): (.identified, user.id)
+            case .ready(nil, _): (.anonymous, nil)
+            case .closing: (.closing, nil)
+            }
+        }
     }
 
     private struct Entry: @unchecked Sendable {
@@ -47,7 +64,9 @@ public final class SessionRegistry: Sendable {
         entries.withLock { $0[key] = entry }
     }
 
-    func update(key: Int, state: State, userID: String? = nil) {
+    /// Takes the session's state from its lifecycle; a closing session keeps the user it had.
+    func update(key: Int, _ lifecycle: SessionLifecycle) {
+        let (state, userID) = Info.read(lifecycle)
         entries.withLock { entries in
             entries[key]?.info.state = state
             if let userID { entries[key]?.info.userID = userID }

@@ -17,30 +17,6 @@ final class WebSocketSession: ChannelInboundHandler, RemovableChannelHandler, St
     typealias InboundIn = WebSocketFrame
     typealias OutboundOut = ByteBuffer
 
-    enum Subscription {
-        /// The store is being asked where to start; live events wait here meanwhile.
-        case starting(generation: Int, buffered: [OutboundEvent])
-        /// Replaying history a page at a time, as fast as the socket takes it. Live events are
-        /// not held meanwhile: they are in the store, and only move the point to catch up to.
-        case catchingUp(generation: Int, CatchUp)
-        case live(lastOffset: Int64)
-    }
-
-    /// Where a replay stands (PROTOCOL.md section 5: a client that reads is never closed with
-    /// 4010 for the size of its backlog).
-    struct CatchUp {
-        /// The last offset written to the client.
-        var lastOffset: Int64
-        /// The latest offset known to be committed: the replay is over when it gets there.
-        var target: Int64
-        /// Events read from the store and not written yet.
-        var page: ArraySlice<StoredEvent>
-        /// The store is being read, or the socket drained: nothing to do until it answers.
-        var waiting = false
-        /// Counts the waits, so that a stall check knows whether the replay moved since.
-        var waits = 0
-    }
-
     private let runtime: GatewayRuntime
     private let key: Int
     /// The `s_…` id of `ready`, the logs and the admin API.
@@ -51,12 +27,8 @@ final class WebSocketSession: ChannelInboundHandler, RemovableChannelHandler, St
     private var lifecycle: SessionLifecycle
     private var phase: SessionLifecycle.Phase { lifecycle.phase }
     private var deadlineTimer: Scheduled<Void>?
-    private var subscriptions: [String: Subscription] = [:]
-    private var subscriptionGeneration = 0
+    private var subscriptions: SessionSubscriptions
     private var reader: WebSocketMessageReader
-    private var inboundLimiter: GCRA
-    private var floodWindowStart = NIODeadline.now()
-    private var floodCount = 0
     /// Events written since the last flush, for the delivered counter.
     private var deliveredSinceFlush = 0
     /// Writes sent to the store and not yet answered: a drain waits for their acks.
@@ -71,12 +43,14 @@ final class WebSocketSession: ChannelInboundHandler, RemovableChannelHandler, St
         self.reader = WebSocketMessageReader(
             maxMessageBytes: runtime.configuration.maxMessageBytes, compressionNegotiated: compressionNegotiated, acceptsBinary: false)
         self.logger = runtime.logger
+        let configuration = runtime.configuration
         self.lifecycle = SessionLifecycle(
-            limits: .init(identifyTimeout: runtime.configuration.identifyTimeout, heartbeat: runtime.configuration.heartbeat,
-                          heldWhileIdentifying: runtime.configuration.inboundBurst, allowAnonymous: runtime.configuration.allowAnonymous),
+            limits: .init(identifyTimeout: configuration.identifyTimeout, heartbeat: configuration.heartbeat,
+                          heldWhileIdentifying: configuration.inboundBurst, allowAnonymous: configuration.allowAnonymous,
+                          inboundRate: Rate(count: configuration.inboundMessagesPerSecond, period: .seconds(1), burst: configuration.inboundBurst),
+                          floodThreshold: configuration.inboundFloodThreshold, floodWindow: configuration.inboundFloodWindow),
             connectedAt: .now())
-        self.inboundLimiter = GCRA(rate: Rate(
-            count: runtime.configuration.inboundMessagesPerSecond, period: .seconds(1), burst: runtime.configuration.inboundBurst))
+        self.subscriptions = SessionSubscriptions(maximum: configuration.maxSubscriptionsPerConnection)
     }
 
     // MARK: Channel events
@@ -85,8 +59,7 @@ final class WebSocketSession: ChannelInboundHandler, RemovableChannelHandler, St
         self.context = context
         logger[metadataKey: "session"] = "\(sessionID)"
         runtime.sessions.add(self, key: key, loop: context.eventLoop, info: SessionRegistry.Info(
-            id: sessionID, state: .connecting, userID: nil, connectedAt: Timestamp.now(),
-            remoteAddress: context.channel.remoteAddress?.ipAddress))
+            id: sessionID, lifecycle: lifecycle, connectedAt: Timestamp.now(), remoteAddress: context.channel.remoteAddress?.ipAddress))
         runtime.metrics.connectionsOpened.increment()
         if runtime.isDraining {
             close(.draining)
@@ -115,8 +88,7 @@ final class WebSocketSession: ChannelInboundHandler, RemovableChannelHandler, St
         guard !tornDown else { return }
         tornDown = true
         deadlineTimer?.cancel()
-        for stream in subscriptions.keys { runtime.hub.remove(stream, key: key) }
-        subscriptions.removeAll()
+        unsubscribeAll()
         runtime.sessions.remove(key: key)
         runtime.metrics.connectionsClosed.increment()
     }
@@ -156,10 +128,13 @@ final class WebSocketSession: ChannelInboundHandler, RemovableChannelHandler, St
 
     private func receivedClose(echo: UInt16) {
         _ = lifecycle.beginClosing()
-        runtime.sessions.update(key: key, state: .closing)
-        for stream in subscriptions.keys { runtime.hub.remove(stream, key: key) }
-        subscriptions.removeAll()
+        runtime.sessions.update(key: key, lifecycle)
+        unsubscribeAll()
         context?.answerClose(echo: echo)
+    }
+
+    private func unsubscribeAll() {
+        for stream in subscriptions.removeAll() { runtime.hub.remove(stream, key: key) }
     }
 
     // MARK: Messages
@@ -169,9 +144,20 @@ final class WebSocketSession: ChannelInboundHandler, RemovableChannelHandler, St
         let parsed = message.withUnsafeReadableBytes { bytes in
             Result { () throws(JSONParser.Failure) in try JSONParser.parseDocument(bytes) }
         }
-        if case .deny(let wait) = inboundLimiter.take(now: Int64(NIODeadline.now().uptimeNanoseconds)) {
+        switch lifecycle.messageArrived(at: .now()) {
+        case .accept:
+            break
+        case .refuse(let wait):
+            // Not processed; answered when it has an `id` (PROTOCOL.md section 10).
             runtime.metrics.inboundRefused.increment()
-            return refuseForFlood(requestID: (try? parsed.get())?.value.requestID, retryAfterNanoseconds: wait)
+            if let id = (try? parsed.get())?.value.requestID {
+                let milliseconds = GCRA.Decision.deny(retryAfterNanoseconds: wait).retryAfterMilliseconds
+                reply(id: id, GatewayError(.rateLimited, "This connection sends too many messages; slow down.", retryAfterMilliseconds: milliseconds))
+            }
+            return
+        case .close(let why):
+            runtime.metrics.inboundRefused.increment()
+            return close(why)
         }
         let decoded: Result<ClientMessage, ClientMessage.FrameError>
         switch parsed {
@@ -189,24 +175,6 @@ final class WebSocketSession: ChannelInboundHandler, RemovableChannelHandler, St
             close(.notJSONObject(reason))
         case .failure(.invalidRequest(let op, let id, let error)):
             perform(lifecycle.refused(op: op, id: id, error))
-        }
-    }
-
-    /// A message over the inbound rate is not processed; it is answered when it has an `id`, and
-    /// too many of them close the connection (PROTOCOL.md section 10).
-    private func refuseForFlood(requestID: JSONValue?, retryAfterNanoseconds: Int64) {
-        let now = NIODeadline.now()
-        if now - floodWindowStart > .nanoseconds(configuration.inboundFloodWindow.nanoseconds) {
-            floodWindowStart = now
-            floodCount = 0
-        }
-        floodCount += 1
-        if floodCount >= configuration.inboundFloodThreshold {
-            return close(.inboundFlood)
-        }
-        if let id = requestID {
-            let wait = GCRA.Decision.deny(retryAfterNanoseconds: retryAfterNanoseconds).retryAfterMilliseconds
-            reply(id: id, GatewayError(.rateLimited, "This connection sends too many messages; slow down.", retryAfterMilliseconds: wait))
         }
     }
 
@@ -291,7 +259,8 @@ final class WebSocketSession: ChannelInboundHandler, RemovableChannelHandler, St
     }
 
     private func becomeReady(user: User?, expires: Date?) {
-        let expiry = expires.map { NIODeadline.now() + .milliseconds(Int64(max(0, $0.timeIntervalSinceNow) * 1000)) }
+        let now = configuration.clock.date()
+        let expiry = expires.map { NIODeadline.now() + .milliseconds(Int64(max(0, $0.timeIntervalSince(now)) * 1000)) }
         guard let held = lifecycle.becomeReady(user: user, tokenExpiry: expiry) else { return }
         if let user {
             logger[metadataKey: "user"] = "\(user.id)"
@@ -299,7 +268,7 @@ final class WebSocketSession: ChannelInboundHandler, RemovableChannelHandler, St
             Task { await store.remember(user) }
         }
         if expiry != nil { scheduleDeadlineCheck() }
-        runtime.sessions.update(key: key, state: user == nil ? .anonymous : .identified, userID: user?.id)
+        runtime.sessions.update(key: key, lifecycle)
         send(ServerFrame.ready(sessionID: sessionID, user: user, readOnly: user == nil))
         flush()
         for message in held { handle(message) }
@@ -328,23 +297,12 @@ final class WebSocketSession: ChannelInboundHandler, RemovableChannelHandler, St
     // MARK: Subscriptions
 
     private func subscribe(id: JSONValue?, name: String, since: (offset: Int64, epoch: String)?, user: User?) {
-        guard let stream = StreamName(name) else {
-            return reply(id: id, .notFound("There is no stream \"\(name)\"; streams are feed, thread:<post_id> and user:<user_id>."))
-        }
-        if case .user(let owner) = stream, owner != user?.id {
-            return reply(id: id, .forbidden("Only \(owner) may subscribe to \(name)."))
-        }
-        guard subscriptions[name] == nil else {
-            return reply(id: id, GatewayError(.alreadySubscribed, "This connection is already subscribed to \(name)."))
-        }
-        guard subscriptions.count < configuration.maxSubscriptionsPerConnection else {
-            return reply(id: id, GatewayError(
-                .tooManySubscriptions, "A connection may hold at most \(configuration.maxSubscriptionsPerConnection) subscriptions."))
-        }
         guard let context else { return }
-        subscriptionGeneration += 1
-        let generation = subscriptionGeneration
-        subscriptions[name] = .starting(generation: generation, buffered: [])
+        let stream: StreamName, generation: Int
+        switch subscriptions.begin(name, user: user) {
+        case .failure(let error): return reply(id: id, error)
+        case .success(let begun): (stream, generation) = begun
+        }
         // Registered before the store is read, so nothing committed from now on can be missed;
         // what both the read and the live path carry is dropped by offset.
         runtime.hub.add(name, key: key, loop: context.eventLoop, subscriber: self)
@@ -366,31 +324,28 @@ final class WebSocketSession: ChannelInboundHandler, RemovableChannelHandler, St
 
     private func finishSubscribe(id: JSONValue?, name: String, generation: Int, since: (offset: Int64, epoch: String)?,
                                  start: Result<SubscriptionStart, GatewayError>) {
-        guard case .starting(let current, let buffered) = subscriptions[name], current == generation else { return }
-        switch start {
-        case .failure(let error):
-            subscriptions[name] = nil
+        let step = subscriptions.started(name, generation: generation, since: since, start)
+        switch step {
+        case .ignore:
+            return
+        case .refuse(let error):
             runtime.hub.remove(name, key: key)
-            reply(id: id, error)
-        case .success(let start):
+            return reply(id: id, error)
+        case .live, .catchUp, .close:
+            guard case .success(let start) = start else { return }
             send(ServerFrame.subscribed(
                 id: id, stream: name, offset: start.position.offset, epoch: start.position.epoch, recovered: start.recovered))
-            if start.recovered, let since, since.offset < max(start.position.offset, buffered.last?.offset ?? 0) {
-                subscriptions[name] = .catchingUp(generation: generation, CatchUp(
-                    lastOffset: since.offset, target: max(start.position.offset, buffered.last?.offset ?? 0), page: start.replay[...]))
-                return continueCatchUp(name)
-            }
-            var last = start.position.offset
-            for event in buffered where event.offset > last {
-                guard event.offset == last + 1 else {
-                    return close(.eventsMissed)
-                }
-                writeEvent(event)
-                last = event.offset
-            }
-            if case .closing = phase { return }
-            subscriptions[name] = .live(lastOffset: last)
+        }
+        switch step {
+        case .live(let events):
+            for event in events { guard writeEvent(event) else { return } }
             flush()
+        case .catchUp:
+            continueCatchUp(name)
+        case .close(let why):
+            close(why)
+        case .ignore, .refuse:
+            break
         }
     }
 
@@ -398,71 +353,59 @@ final class WebSocketSession: ChannelInboundHandler, RemovableChannelHandler, St
     /// to take them (a marker write completes when everything before it is written) or for the
     /// store's next page; live once it reaches the latest offset it knows of.
     private func continueCatchUp(_ name: String) {
-        guard let context, case .catchingUp(let generation, var catchUp) = subscriptions[name], !catchUp.waiting else { return }
+        guard let context else { return }
         let roomForReplay = configuration.outboundQueueBytes / 2
-        while let event = catchUp.page.first {
-            guard event.offset == catchUp.lastOffset + 1 else {
+        replay: while true {
+            switch subscriptions.nextReplay(name) {
+            case .pageDone:
+                break replay
+            case .gap:
                 return close(.historyPruned)
+            case .write(let event):
+                let frame = OutboundEvent(event)
+                let queued = queuedBytes(context)
+                // An event larger than the room still goes out once the queue is empty.
+                guard queued == 0 || queued + frame.frame.readableBytes <= roomForReplay else { break replay }
+                guard writeEvent(frame) else { return }
+                subscriptions.replayed(name)
             }
-            let frame = OutboundEvent(event)
-            let queued = queuedBytes(context)
-            // An event larger than the room still goes out once the queue is empty.
-            guard queued == 0 || queued + frame.frame.readableBytes <= roomForReplay else { break }
-            guard writeEvent(frame) else { return }
-            catchUp.lastOffset = event.offset
-            catchUp.page.removeFirst()
         }
-        catchUp.target = max(catchUp.target, catchUp.lastOffset)
-        if catchUp.page.isEmpty && catchUp.lastOffset == catchUp.target {
-            subscriptions[name] = .live(lastOffset: catchUp.lastOffset)
-            flush()
-            return
-        }
-        catchUp.waiting = true
-        catchUp.waits += 1
-        subscriptions[name] = .catchingUp(generation: generation, catchUp)
         let session = NIOLoopBound(self, eventLoop: context.eventLoop)
         let loop = context.eventLoop
-        if !catchUp.page.isEmpty {
+        switch subscriptions.pauseCatchUp(name) {
+        case .nothing:
+            return
+        case .live:
+            flush()
+        case .awaitDrain(let generation, let waits):
             let drained = loop.makePromise(of: Void.self)
             context.writeAndFlush(wrapOutboundOut(ByteBuffer()), promise: drained)
             flush()
             // Deferred: the marker may complete inside the flush above, and the replay must not
             // recurse into itself.
             drained.futureResult.whenSuccess { loop.execute { session.value.resumeCatchUp(name, generation: generation, page: nil) } }
-            watchCatchUp(name, generation: generation, waits: catchUp.waits, queued: queuedBytes(context))
-            return
-        }
-        flush()
-        let store = runtime.store
-        let after = catchUp.lastOffset
-        Task {
-            let page: Result<[StoredEvent], GatewayError>
-            do throws(GatewayError) {
-                page = .success(try await store.events(in: name, after: after, limit: replayPageSize))
-            } catch {
-                page = .failure(error)
+            watchCatchUp(name, generation: generation, waits: waits, queued: queuedBytes(context))
+        case .readPage(let generation, let after):
+            flush()
+            let store = runtime.store
+            Task {
+                let page: Result<[StoredEvent], GatewayError>
+                do throws(GatewayError) {
+                    page = .success(try await store.events(in: name, after: after, limit: replayPageSize))
+                } catch {
+                    page = .failure(error)
+                }
+                loop.execute { session.value.resumeCatchUp(name, generation: generation, page: page) }
             }
-            loop.execute { session.value.resumeCatchUp(name, generation: generation, page: page) }
         }
     }
 
     private func resumeCatchUp(_ name: String, generation: Int, page: Result<[StoredEvent], GatewayError>?) {
-        guard case .catchingUp(generation, var catchUp) = subscriptions[name] else { return }
-        catchUp.waiting = false
-        switch page {
-        case nil:
-            break
-        case .success(let events)?:
-            guard !events.isEmpty else {
-                return close(.historyPruned)
-            }
-            catchUp.page = events[...]
-        case .failure?:
-            return close(.storeUnreadable)
+        switch subscriptions.resumed(name, generation: generation, page: page) {
+        case .continueCatchUp: continueCatchUp(name)
+        case .stale: break
+        case .close(let why): close(why)
         }
-        subscriptions[name] = .catchingUp(generation: generation, catchUp)
-        continueCatchUp(name)
     }
 
     /// A client that stops reading during a replay is closed with 4010, as it would be live; one
@@ -472,9 +415,7 @@ final class WebSocketSession: ChannelInboundHandler, RemovableChannelHandler, St
         let session = NIOLoopBound(self, eventLoop: context.eventLoop)
         context.eventLoop.scheduleTask(in: .nanoseconds(configuration.catchUpStallTimeout.nanoseconds)) {
             let session = session.value
-            guard case .catchingUp(generation, let catchUp) = session.subscriptions[name], catchUp.waits == waits, catchUp.waiting,
-                let context = session.context
-            else { return }
+            guard session.subscriptions.isWaiting(name, generation: generation, waits: waits), let context = session.context else { return }
             let now = session.queuedBytes(context)
             if now < queued {
                 return session.watchCatchUp(name, generation: generation, waits: waits, queued: now)
@@ -485,7 +426,7 @@ final class WebSocketSession: ChannelInboundHandler, RemovableChannelHandler, St
     }
 
     private func unsubscribe(id: JSONValue?, name: String) {
-        guard subscriptions.removeValue(forKey: name) != nil else {
+        guard subscriptions.remove(name) else {
             return reply(id: id, .badRequest("This connection is not subscribed to \(name)."))
         }
         runtime.hub.remove(name, key: key)
@@ -496,24 +437,15 @@ final class WebSocketSession: ChannelInboundHandler, RemovableChannelHandler, St
     func deliver(_ events: [OutboundEvent]) {
         guard case .ready = phase else { return }
         for event in events {
-            switch subscriptions[event.stream] {
-            case nil:
+            switch subscriptions.deliver(stream: event.stream, offset: event.offset, event) {
+            case .skip:
                 continue
-            case .starting(let generation, var buffered)?:
-                subscriptions[event.stream] = nil
-                buffered.append(event)
-                subscriptions[event.stream] = .starting(generation: generation, buffered: buffered)
-            case .catchingUp(let generation, var catchUp)?:
-                catchUp.target = max(catchUp.target, event.offset)
-                subscriptions[event.stream] = .catchingUp(generation: generation, catchUp)
-                if !catchUp.waiting && catchUp.page.isEmpty { continueCatchUp(event.stream) }
-            case .live(let last)?:
-                if event.offset <= last { continue }
-                guard event.offset == last + 1 else {
-                    return close(.eventsMissed)
-                }
+            case .write:
                 guard writeEvent(event) else { return }
-                subscriptions[event.stream] = .live(lastOffset: event.offset)
+            case .continueCatchUp:
+                continueCatchUp(event.stream)
+            case .close(let why):
+                return close(why)
             }
         }
         flush()
@@ -521,7 +453,7 @@ final class WebSocketSession: ChannelInboundHandler, RemovableChannelHandler, St
 
     func deliverEphemeral(_ frame: ByteBuffer, stream: String) {
         // Typing and drafts are about now: a subscription still replaying history skips them.
-        guard case .ready = phase, case .live? = subscriptions[stream] else { return }
+        guard case .ready = phase, subscriptions.isLive(stream) else { return }
         if writeRaw(frame, persistent: false) { flush() }
     }
 
@@ -641,11 +573,10 @@ final class WebSocketSession: ChannelInboundHandler, RemovableChannelHandler, St
         guard let context else { return }
         let (code, reason) = (why.code, why.reason)
         guard lifecycle.beginClosing() else { return }
-        runtime.sessions.update(key: key, state: .closing)
+        runtime.sessions.update(key: key, lifecycle)
         runtime.metrics.recordClose(code)
         logger.debug("Closing with \(code.rawValue): \(reason)")
-        for stream in subscriptions.keys { runtime.hub.remove(stream, key: key) }
-        subscriptions.removeAll()
+        unsubscribeAll()
         deadlineTimer?.cancel()
         context.startClosingHandshake(why, grace: configuration.closeGracePeriod)
     }

@@ -1,4 +1,3 @@
-import NIOCore
 public import Persona
 import Synchronization
 
@@ -8,16 +7,16 @@ import Synchronization
 public final class KeyedRateLimiter<Key: Hashable & Sendable>: Sendable {
     private let buckets = Mutex([Key: GCRA]())
     private let capacity: Int
-    private let now: @Sendable () -> Int64
+    private let clock: GatewayClock
 
-    public init(capacity: Int, now: @escaping @Sendable () -> Int64 = LimiterClock.nanoseconds) {
+    public init(capacity: Int, clock: GatewayClock) {
         self.capacity = capacity
-        self.now = now
+        self.clock = clock
     }
 
     /// Takes one request from the key's budget at `rate`.
     public func take(_ key: Key, rate: Rate) -> GCRA.Decision {
-        let time = now()
+        let time = clock.nanoseconds()
         return buckets.withLock { buckets in
             var bucket = buckets[key] ?? GCRA(rate: rate)
             let decision = bucket.take(now: time)
@@ -30,14 +29,7 @@ public final class KeyedRateLimiter<Key: Hashable & Sendable>: Sendable {
     /// The keys' buckets as they are now, without taking anything (a key never seen has its
     /// whole burst), and the time they were read at.
     public func buckets(_ keys: [(key: Key, rate: Rate)]) -> (buckets: [GCRA], now: Int64) {
-        let time = now()
+        let time = clock.nanoseconds()
         return (buckets.withLock { buckets in keys.map { buckets[$0.key] ?? GCRA(rate: $0.rate) } }, time)
-    }
-}
-
-/// The monotonic clock the rate limiters read unless a test supplies its own.
-public enum LimiterClock {
-    @Sendable public static func nanoseconds() -> Int64 {
-        Int64(clamping: NIODeadline.now().uptimeNanoseconds)
     }
 }

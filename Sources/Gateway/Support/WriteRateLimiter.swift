@@ -44,9 +44,9 @@ public final class WriteRateLimiter: Sendable {
     /// Forgets idle users once it holds this many limiters.
     private let buckets: KeyedRateLimiter<Key>
 
-    public init(limits: Limits, now: @escaping @Sendable () -> Int64 = LimiterClock.nanoseconds) {
+    public init(limits: Limits, clock: GatewayClock) {
         self.limits = limits
-        self.buckets = KeyedRateLimiter(capacity: 100_000, now: now)
+        self.buckets = KeyedRateLimiter(capacity: 100_000, clock: clock)
     }
 
     /// The user's limits now; a user the limiter does not know has every write available.

@@ -28,7 +28,7 @@ final class GatewayProcess: Sendable {
     }
 
     static func token(_ user: String, role: User.Role = .user) async throws -> String {
-        try await TokenAuthority(secret: Array(secret.utf8), bots: BotRoster()).sign(userID: user, name: user, role: role, lifetime: .seconds(3600))
+        try await TokenAuthority(secret: Array(secret.utf8), bots: BotRoster(), clock: .system).sign(userID: user, name: user, role: role, lifetime: .seconds(3600))
     }
 
     /// Starts `gatewayd serve` on a free port. The store is SQLite in `dataDirectory` unless

@@ -30,6 +30,7 @@ public final class ClusterBus: Sendable {
     let client: PostgresClient
     let hub: StreamHub
     let metrics: GatewayMetrics?
+    private let clock: GatewayClock
     let logger: Logger
     /// This node, so that its own ephemeral frames are not delivered twice.
     public let nodeID = IDGenerator.random("n")
@@ -41,11 +42,12 @@ public final class ClusterBus: Sendable {
     /// Ephemeral frames waiting for the next NOTIFY; past this, the oldest are dropped.
     private static let relayLimit = 2_000
 
-    init(location: PostgresLocation, client: PostgresClient, hub: StreamHub, metrics: GatewayMetrics?, logger: Logger) {
+    init(location: PostgresLocation, client: PostgresClient, hub: StreamHub, clock: GatewayClock, metrics: GatewayMetrics?, logger: Logger) {
         self.location = location
         self.client = client
         self.hub = hub
         self.metrics = metrics
+        self.clock = clock
         self.logger = logger
     }
 
@@ -191,7 +193,7 @@ public final class ClusterBus: Sendable {
         }
         var events: [StoredEvent] = []
         events.reserveCapacity(fresh.count)
-        let now = Timestamp.now().milliseconds
+        let now = clock.now().milliseconds
         for entry in fresh {
             guard let event = entry.event ?? fetched[entry.seq] else { return last }
             metrics?.busLatency.recordNanoseconds(max(0, now - event.timestamp.milliseconds) * 1_000_000)

@@ -19,7 +19,7 @@ public final class PostgresStore: FeedStore {
     private let clientTask: Task<Void, Never>
     let configuration: StoreConfiguration
     let ids: IDGenerator
-    let now: @Sendable () -> Timestamp
+    let clock: GatewayClock
     let logger: Logger
     private let metrics: GatewayMetrics?
     private let writeTimeout: Duration
@@ -40,7 +40,7 @@ public final class PostgresStore: FeedStore {
         configuration: StoreConfiguration = .init(),
         hub: StreamHub,
         ids: IDGenerator,
-        now: @escaping @Sendable () -> Timestamp = Timestamp.now,
+        clock: GatewayClock = .system,
         metrics: GatewayMetrics? = nil,
         writeTimeout: Duration = .seconds(5),
         logger: Logger
@@ -48,7 +48,7 @@ public final class PostgresStore: FeedStore {
         self.location = location
         self.configuration = configuration
         self.ids = ids
-        self.now = now
+        self.clock = clock
         self.metrics = metrics
         self.writeTimeout = writeTimeout
         self.logger = logger
@@ -59,7 +59,7 @@ public final class PostgresStore: FeedStore {
         self.client = client
         clientTask = Task { await client.run() }
         queue = GroupCommitQueue(maximumBatch: configuration.maximumBatch)
-        bus = ClusterBus(location: location, client: client, hub: hub, metrics: metrics, logger: logger)
+        bus = ClusterBus(location: location, client: client, hub: hub, clock: clock, metrics: metrics, logger: logger)
         queue.attach { [weak self] jobs in await self?.commit(jobs) }
     }
 
@@ -139,7 +139,7 @@ public final class PostgresStore: FeedStore {
         let started = ContinuousClock.now
         metrics?.storeBatchSize.record(jobs.count)
         defer { metrics?.storeCommitLatency.recordNanoseconds((ContinuousClock.now - started).nanoseconds) }
-        let (logger, now) = (self.logger, self.now())
+        let (logger, now) = (self.logger, clock.now())
         let writes = batch.writes
         let users = batch.users
         let decisions = batch.decisions
@@ -294,7 +294,7 @@ public final class PostgresStore: FeedStore {
 
     /// Deletes events, `client_id` records and decisions past retention, as `SQLiteStore.prune`.
     public func prune() async throws {
-        let (cutoff, idempotencyCutoff, decisionCutoff) = configuration.cutoffs(at: now())
+        let (cutoff, idempotencyCutoff, decisionCutoff) = configuration.cutoffs(at: clock.now())
         let keep = configuration.retainedEventsPerStream
         let events = try await client.query(
             """

@@ -17,7 +17,7 @@ public final class SQLiteStore: FeedStore {
     let configuration: StoreConfiguration
     let sink: any EventSink
     let ids: IDGenerator
-    let now: @Sendable () -> Timestamp
+    let clock: GatewayClock
     let logger: Logger
     private let metrics: GatewayMetrics?
     /// The store's epoch: it changes only when the database is created anew (history lost).
@@ -30,7 +30,7 @@ public final class SQLiteStore: FeedStore {
         configuration: StoreConfiguration = .init(),
         sink: any EventSink,
         ids: IDGenerator,
-        now: @escaping @Sendable () -> Timestamp = Timestamp.now,
+        clock: GatewayClock = .system,
         metrics: GatewayMetrics? = nil,
         logger: Logger
     ) throws {
@@ -50,7 +50,7 @@ public final class SQLiteStore: FeedStore {
         self.configuration = configuration
         self.sink = sink
         self.ids = ids
-        self.now = now
+        self.clock = clock
         self.logger = logger
         self.queue = GroupCommitQueue(maximumBatch: configuration.maximumBatch)
         try Self.migrator.migrate(pool)
@@ -100,7 +100,7 @@ public final class SQLiteStore: FeedStore {
                     let authorKnown = knownUsers.has(author, savedInBatch: written)
                     let facts = try SQLiteWriter.facts(
                         for: WriteRules.questions(for: command, by: author), by: author, authorKnown: authorKnown, in: db)
-                    switch Result(catching: { () throws(GatewayError) in try WriteRules.decide(command, by: author, facts: facts, now: now(), ids: ids) }) {
+                    switch Result(catching: { () throws(GatewayError) in try WriteRules.decide(command, by: author, facts: facts, now: clock.now(), ids: ids) }) {
                     case .failure(let error):
                         outcomes.append((.failure(error), []))
                     case .success(.replay(let receipt)):
@@ -168,7 +168,7 @@ public final class SQLiteStore: FeedStore {
 
     /// Deletes events and idempotency records older than the retention rules allow.
     public func prune() async throws {
-        let (cutoff, idempotencyCutoff, decisionCutoff) = configuration.cutoffs(at: now())
+        let (cutoff, idempotencyCutoff, decisionCutoff) = configuration.cutoffs(at: clock.now())
         let keep = configuration.retainedEventsPerStream
         let (events, records) = try await pool.write { db -> (Int, Int) in
             try db.execute(
