@@ -34,6 +34,8 @@ struct NoSink: EventSink { func publish(_ events: [StoredEvent]) {} }
 let directory = NSTemporaryDirectory() + "gatewayd-bench-\(UUID().uuidString)"
 try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
 let store = try SQLiteStore(path: directory + "/bench.sqlite", sink: NoSink(), ids: IDGenerator(), logger: Logger(label: "bench"))
+// The writer runs as the server's service would run it; the benchmark ends the process with it.
+_ = Task { await store.run() }
 for concurrent in [1, 64] {
     let rounds = concurrent == 1 ? 200 : 20
     let start = ContinuousClock.now

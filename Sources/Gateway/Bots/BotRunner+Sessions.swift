@@ -8,6 +8,7 @@ extension BotRunner: BotWriteGate {
     /// answered has not muted it; its conversation rules (bot chains, depth); its limits (the same
     /// limiter as the runner's, so the two together stay within them) and its tone policy.
     public func admit(_ command: WriteCommand, by bot: User) async throws(GatewayError) -> WriteCommand {
+        await awaitRestore()
         guard let personaID = bot.persona, let persona = personas[personaID] else {
             throw .forbidden("This persona is not loaded; its bot account cannot write.")
         }

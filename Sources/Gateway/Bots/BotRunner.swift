@@ -56,6 +56,9 @@ public actor BotRunner {
     /// The personas this node runs: nil runs all of them (one node); in a cluster, those whose
     /// lease this node holds (`PersonaLeases`).
     private var owned: Set<String>?
+    /// Whether `restore` has read the pauses and the last day's replies; turns wait for it.
+    private var restored = false
+    private var waitingForRestore: [CheckedContinuation<Void, Never>] = []
     /// The last quiet-feed refusal logged per persona, so a long quiet spell logs it once an hour.
     private var lastQuietRefusal: [String: (rule: QuietFeedPlanner.Rule, at: Int64)] = [:]
 
@@ -74,24 +77,42 @@ public actor BotRunner {
         self.clock = clock
     }
 
-    /// Loads the personas, the pauses and the last day's replies (so limits survive restarts),
-    /// and starts watching committed events.
+    /// Loads the personas and starts watching committed events, so that nothing committed from
+    /// now on is missed. What survives a restart is read from the store by `restore`, once the
+    /// store runs; turns wait for it.
     public func start(with snapshot: PersonaWatcher.Snapshot) async {
-        paused = (try? await store.pausedPersonas()) ?? []
         await apply(snapshot)
-        let since = Timestamp(milliseconds: clock.now().milliseconds - 24 * 3_600_000)
-        let replies = (try? await store.botReplies(since: since)) ?? []
-        limiter = ReplyLimiter(
-            replaying: replies.map { ReplyRecord(persona: $0.persona, thread: $0.postID, user: $0.addressee, time: $0.at.milliseconds * 1_000_000) },
-            personas: personas)
-        for opener in (try? await store.openers(since: since)) ?? [] { lastOpened[opener.persona] = opener.at }
         hub.addObserver { [weak self] events in
             guard let self else { return }
             let items = events.compactMap(FeedItem.init)
             guard !items.isEmpty else { return }
             Task { await self.consider(items) }
         }
+    }
+
+    /// Reads the pauses, the last day's replies (so limits survive restarts) and the openers,
+    /// then lets the turns that waited go on. Called once by the bots' service.
+    public func restore() async {
+        if let stored = try? await store.pausedPersonas() {
+            paused = stored
+            publishAccounts()
+        }
+        let since = Timestamp(milliseconds: clock.now().milliseconds - 24 * 3_600_000)
+        let replies = (try? await store.botReplies(since: since)) ?? []
+        limiter = ReplyLimiter(
+            replaying: replies.map { ReplyRecord(persona: $0.persona, thread: $0.postID, user: $0.addressee, time: $0.at.milliseconds * 1_000_000) },
+            personas: personas)
+        for opener in (try? await store.openers(since: since)) ?? [] { lastOpened[opener.persona] = opener.at }
+        restored = true
+        waitingForRestore.forEach { $0.resume() }
+        waitingForRestore = []
         logger.info("Bots: \(personas.count) personas loaded (\(personas.keys.sorted().joined(separator: ", "))), \(replies.count) replies of the last day replayed into the limits.")
+    }
+
+    /// Returns once `restore` has run: a turn taken before would not know the pauses or limits.
+    func awaitRestore() async {
+        guard !restored else { return }
+        await withCheckedContinuation { waitingForRestore.append($0) }
     }
 
     /// Takes a new set of personas (start, or a file changed on disk).
@@ -198,6 +219,7 @@ public actor BotRunner {
     /// last minute it made no decision about (they arrived while no node owned it, or while its
     /// owner was dying) are considered now. Pauses are re-read, since any node may set them.
     public func setOwned(_ ids: Set<String>) async {
+        await awaitRestore()
         let gained = ids.subtracting(owned ?? [])
         let lost = (owned ?? []).subtracting(ids)
         owned = ids
@@ -240,6 +262,7 @@ public actor BotRunner {
     // MARK: Deciding
 
     private func consider(_ items: [FeedItem]) async {
+        await awaitRestore()
         for item in items {
             await consider(item)
         }
@@ -448,6 +471,7 @@ public actor BotRunner {
     /// Checks whether a quiet feed should get a post of a persona's own, and writes it
     /// (`triggers.quiet_feed`). Called every few seconds by a service, or by a test's clock.
     public func tickQuietFeed() async {
+        await awaitRestore()
         let candidates = personas.values.filter { $0.enabled && $0.triggers.quietFeed != nil && !paused.contains($0.id) && owns($0.id) }
         guard !candidates.isEmpty else { return }
         let time = clock.now()

@@ -87,7 +87,8 @@ public final class GatewayServer: Sendable {
 
     /// The services to run in one `ServiceGroup`, in start order. On graceful shutdown the group
     /// stops them in reverse: the drain first (4011 to every session, writes made durable), then
-    /// the pruner, then the HTTP server.
+    /// the bots, the pruner and the HTTP server, the cluster's bus and leases, and the store's
+    /// writer and pool last.
     public func services() -> [any Service] {
         services(exitWhenStuck: false)
     }
@@ -116,8 +117,10 @@ public final class GatewayServer: Sendable {
             logger: runtime.logger
         )
         let clusterServices: [any Service] = cluster.map { [ClusterService(store: $0, runner: runner, leaseInterval: configuration.leaseInterval)] } ?? []
-        return clusterServices + [application, PruneService(runtime: runtime), PersonaReloadService(watcher: watcher, runner: runner, metrics: runtime.metrics, logger: runtime.logger),
-                QuietFeedService(runner: runner, interval: configuration.quietFeedInterval), DrainService(runtime: runtime, exitWhenStuck: exitWhenStuck)]
+        return [StoreService(store: runtime.store)] + clusterServices + [
+            application, PruneService(runtime: runtime), PersonaReloadService(watcher: watcher, runner: runner, metrics: runtime.metrics, logger: runtime.logger),
+            BotService(runner: runner, quietFeedInterval: configuration.quietFeedInterval), DrainService(runtime: runtime, exitWhenStuck: exitWhenStuck),
+        ]
     }
 
     /// Serves until SIGTERM or SIGINT, then drains and returns.
@@ -177,14 +180,27 @@ struct PersonaReloadService: Service {
     }
 }
 
-/// Looks for a quiet feed now and then, so bots can start conversations (issue: cold start).
-struct QuietFeedService: Service {
-    let runner: BotRunner
-    let interval: Duration
+/// The store's writer and, on PostgreSQL, its connection pool. First in the group, so that it
+/// stops last: after the drain has made every write it took durable.
+struct StoreService: Service {
+    let store: any FeedStore
 
     func run() async throws {
+        await store.run()
+    }
+}
+
+/// The bots' own work: first what they restore from the store once it runs (pauses, the last
+/// day's replies that rebuild their limits), then a look for a quiet feed now and then, so that
+/// bots can start conversations.
+struct BotService: Service {
+    let runner: BotRunner
+    let quietFeedInterval: Duration
+
+    func run() async throws {
+        await runner.restore()
         while !Task.isShuttingDownGracefully {
-            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
+            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: quietFeedInterval) }
             if Task.isShuttingDownGracefully { break }
             await runner.tickQuietFeed()
         }
@@ -192,7 +208,7 @@ struct QuietFeedService: Service {
 }
 
 /// A cluster node's link to the others: the bus (events and ephemeral frames from every node)
-/// and the persona leases. First in the group, so it stops last: after the drain, the leases go
+/// and the persona leases. Right after the store in the group, so it stops after the drain: the leases go
 /// with their connection and another node takes the personas over.
 struct ClusterService: Service {
     let store: PostgresStore
@@ -208,7 +224,6 @@ struct ClusterService: Service {
                 await group.waitForAll()
             }
         }
-        store.close()
     }
 }
 

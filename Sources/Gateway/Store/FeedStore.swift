@@ -53,6 +53,9 @@ public protocol FeedStore: Sendable {
     func comments(postID: String, after: String?, limit: Int, reader: String?) async throws(GatewayError) -> [Comment]
     /// Whether the store can take writes (readiness).
     func isHealthy() async -> Bool
+    /// The store's long-running work: its group-commit writer (and on PostgreSQL the connection
+    /// pool), until graceful shutdown. Writes wait for it.
+    func run() async
     /// Finishes every write in flight and stops taking new ones.
     func drain() async
     /// Deletes events, `client_id` records and decisions past their retention.

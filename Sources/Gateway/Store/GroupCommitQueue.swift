@@ -34,29 +34,33 @@ struct StoreBatch {
 }
 
 /// The queue in front of a store's single writer (group commit): callers add jobs without
-/// waiting for each other, and one writer task at a time takes every job waiting, up to a batch,
-/// and commits them together, so one fsync covers the whole batch.
+/// waiting for each other, and the writer takes every job waiting, up to a batch, and commits
+/// them together, so one fsync covers the whole batch. The writer is the store's `run`, a
+/// long-running task of the server's service group; it parks while the queue is empty.
 final class GroupCommitQueue: Sendable {
     private struct State {
         var jobs: [StoreJob] = []
-        var writerRunning = false
+        /// The writer, parked until a job comes or it is told to stop.
+        var parked: CheckedContinuation<Void, Never>?
+        var committing = false
+        var stopping = false
         var draining = false
         var drainWaiters: [CheckedContinuation<Void, Never>] = []
+    }
+
+    private enum Next {
+        case batch([StoreJob])
+        case park
+        case stop
     }
 
     private let state = Mutex(State())
     /// When the writer last started or finished a batch.
     private let lastProgress = Mutex(ContinuousClock.now)
     private let maximumBatch: Int
-    private let committer = Mutex<(@Sendable ([StoreJob]) async -> Void)?>(nil)
 
     init(maximumBatch: Int) {
         self.maximumBatch = maximumBatch
-    }
-
-    /// Names the function that commits a batch; the store calls it once, at the end of its init.
-    func attach(_ commit: @escaping @Sendable ([StoreJob]) async -> Void) {
-        committer.withLock { $0 = commit }
     }
 
     /// Queues a write and waits for its answer. With a `stallLimit`, the write fails with
@@ -94,43 +98,68 @@ final class GroupCommitQueue: Sendable {
         lastProgress.withLock { $0 } + limit
     }
 
-    /// Queues a job and starts the writer if it is idle; false while draining.
+    /// Queues a job and wakes the writer; false while draining.
     @discardableResult
     func enqueue(_ job: StoreJob) -> Bool {
-        let start = state.withLock { state -> Bool? in
-            if state.draining { return nil }
+        let admitted = state.withLock { state -> (Bool, CheckedContinuation<Void, Never>?) in
+            if state.draining { return (false, nil) }
             state.jobs.append(job)
-            if state.writerRunning { return false }
-            state.writerRunning = true
-            return true
+            defer { state.parked = nil }
+            return (true, state.parked)
         }
-        if start == true { Task { await self.runWriter() } }
-        return start != nil
+        admitted.1?.resume()
+        return admitted.0
     }
 
-    /// Takes every waiting job, commits them, repeats until the queue is empty.
-    private func runWriter() async {
+    /// The single writer: commits every waiting job, a batch at a time, and parks while there
+    /// is none. Returns once `stop` was called (or its task cancelled) and the queue is empty.
+    func run(commit: @Sendable ([StoreJob]) async -> Void) async {
         while true {
-            let batch = state.withLock { state -> [StoreJob] in
-                let count = min(state.jobs.count, maximumBatch)
-                let batch = Array(state.jobs.prefix(count))
-                state.jobs.removeFirst(count)
-                if batch.isEmpty { state.writerRunning = false }
-                return batch
-            }
-            if batch.isEmpty {
-                let waiters = state.withLock { state -> [CheckedContinuation<Void, Never>] in
-                    guard state.draining, !state.writerRunning else { return [] }
-                    defer { state.drainWaiters.removeAll() }
-                    return state.drainWaiters
+            let (next, drained) = state.withLock { state -> (Next, [CheckedContinuation<Void, Never>]) in
+                state.committing = false
+                if !state.jobs.isEmpty {
+                    let count = min(state.jobs.count, maximumBatch)
+                    defer { state.jobs.removeFirst(count) }
+                    state.committing = true
+                    return (.batch(Array(state.jobs.prefix(count))), [])
                 }
-                waiters.forEach { $0.resume() }
+                let drained = state.draining ? state.drainWaiters : []
+                if state.draining { state.drainWaiters = [] }
+                return (state.stopping ? .stop : .park, drained)
+            }
+            drained.forEach { $0.resume() }
+            switch next {
+            case .batch(let batch):
+                lastProgress.withLock { $0 = .now }
+                await commit(batch)
+                lastProgress.withLock { $0 = .now }
+            case .park:
+                await withTaskCancellationHandler {
+                    await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                        let wake = state.withLock { state -> Bool in
+                            if !state.jobs.isEmpty || state.stopping { return true }
+                            state.parked = continuation
+                            return false
+                        }
+                        if wake { continuation.resume() }
+                    }
+                } onCancel: {
+                    stop()
+                }
+            case .stop:
                 return
             }
-            lastProgress.withLock { $0 = .now }
-            await committer.withLock { $0 }?(batch)
-            lastProgress.withLock { $0 = .now }
         }
+    }
+
+    /// Tells the writer to return once the queue is empty.
+    func stop() {
+        let parked = state.withLock { state -> CheckedContinuation<Void, Never>? in
+            state.stopping = true
+            defer { state.parked = nil }
+            return state.parked
+        }
+        parked?.resume()
     }
 
     /// Finishes every job queued so far and refuses new ones.
@@ -138,7 +167,7 @@ final class GroupCommitQueue: Sendable {
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
             let done = state.withLock { state -> Bool in
                 state.draining = true
-                if !state.writerRunning && state.jobs.isEmpty { return true }
+                if !state.committing && state.jobs.isEmpty { return true }
                 state.drainWaiters.append(continuation)
                 return false
             }

@@ -4,6 +4,7 @@ public import Logging
 import NIOCore
 import PostgresNIO
 import Persona
+import ServiceLifecycle
 import Synchronization
 public import GatewayProtocol
 
@@ -16,7 +17,6 @@ public import GatewayProtocol
 public final class PostgresStore: FeedStore {
     let location: PostgresLocation
     let client: PostgresClient
-    private let clientTask: Task<Void, Never>
     let configuration: StoreConfiguration
     let ids: IDGenerator
     let clock: GatewayClock
@@ -57,10 +57,8 @@ public final class PostgresStore: FeedStore {
         quiet.logLevel = max(logger.logLevel, .warning)
         let client = PostgresClient(configuration: location.clientConfiguration(), backgroundLogger: quiet)
         self.client = client
-        clientTask = Task { await client.run() }
         queue = GroupCommitQueue(maximumBatch: configuration.maximumBatch)
         bus = ClusterBus(location: location, client: client, hub: hub, clock: clock, metrics: metrics, logger: logger)
-        queue.attach { [weak self] jobs in await self?.commit(jobs) }
     }
 
     /// Migrates on a connection of its own, so that a wrong address or password is reported at
@@ -100,10 +98,19 @@ public final class PostgresStore: FeedStore {
         return Array(key.utf8)
     }
 
-    /// Stops the pool; the bus and leases stop with their service.
-    public func close() {
-        clientTask.cancel()
-        dropWriter()
+    /// The connection pool and the group-commit writer, until graceful shutdown; the pool
+    /// stops after the writer's last batch.
+    public func run() async {
+        await withDiscardingTaskGroup { group in
+            group.addTask { await self.client.run() }
+            await withGracefulShutdownHandler {
+                await queue.run { jobs in await self.commit(jobs) }
+            } onGracefulShutdown: { [queue] in
+                queue.stop()
+            }
+            dropWriter()
+            group.cancelAll()
+        }
     }
 
     // MARK: Writes

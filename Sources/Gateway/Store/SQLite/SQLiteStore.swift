@@ -3,6 +3,7 @@ import Foundation
 import GRDB
 public import Logging
 import Persona
+import ServiceLifecycle
 import Synchronization
 public import GatewayProtocol
 
@@ -57,7 +58,6 @@ public final class SQLiteStore: FeedStore {
         self.epoch = try pool.read { db in
             try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'epoch'") ?? "e_unknown"
         }
-        queue.attach { [weak self] jobs in await self?.commit(jobs) }
     }
 
     // MARK: Writes
@@ -152,6 +152,14 @@ public final class SQLiteStore: FeedStore {
         guard command.clientID != nil else { return nil }
         let record = try await read { db in try command.clientID.flatMap { try SQLiteWriter.record(of: author.id, clientID: $0, in: db) } }
         return try WriteRules.replay(command, record: record)
+    }
+
+    public func run() async {
+        await withGracefulShutdownHandler {
+            await queue.run { jobs in await self.commit(jobs) }
+        } onGracefulShutdown: { [queue] in
+            queue.stop()
+        }
     }
 
     public func drain() async {
