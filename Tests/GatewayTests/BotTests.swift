@@ -1,7 +1,7 @@
 import Foundation
+import GatewayProtocol
 import Testing
 @testable import Gateway
-@testable import GatewayProtocol
 
 /// Personas as participants (issue 4), over real sockets with persona files on disk.
 @Suite("Bots in threads", .serialized, .stopsServers)

@@ -3,9 +3,9 @@ import Foundation
 import FoundationNetworking
 #endif
 import Synchronization
+import GatewayProtocol
 import Testing
 @testable import Gateway
-@testable import GatewayProtocol
 
 /// Several `gatewayd` processes on one PostgreSQL (issue 8): cross-node delivery, resuming on
 /// another node, persona takeover, and PostgreSQL restarted under load. Runs when the suite runs

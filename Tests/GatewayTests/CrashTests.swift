@@ -5,7 +5,6 @@ import FoundationNetworking
 import Synchronization
 import Testing
 @testable import Gateway
-@testable import GatewayProtocol
 
 /// The gateway as its own process, killed with SIGKILL while writers are busy.
 @Suite("Crash safety", .serialized, .stopsServers)

@@ -1,7 +1,6 @@
 import Foundation
 import Testing
 @testable import Gateway
-@testable import GatewayProtocol
 
 /// The gateway's process on a filesystem that fills up (issue 9): a tmpfs of 2 MiB made for the
 /// test. Needs permission to mount (root, as CI runs); without it the test says so and is skipped.

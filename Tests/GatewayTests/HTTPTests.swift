@@ -5,9 +5,9 @@ import FoundationNetworking
 import CompressNIO
 import NIOCore
 import NIOWebSocket
+import GatewayProtocol
 import Testing
 @testable import Gateway
-@testable import GatewayProtocol
 
 /// The HTTP API of PROTOCOL.md section 7.
 @Suite("HTTP API", .serialized, .stopsServers)

@@ -1,7 +1,6 @@
 import Foundation
 import Testing
 @testable import Gateway
-@testable import GatewayProtocol
 
 /// The rows of docs/reliability.md that no other suite covers: unsigned tokens, spoofed authors,
 /// writes to deleted things, ids of the wrong kind, hostile but well-formed JSON.

@@ -1,9 +1,9 @@
 import Foundation
 import NIOCore
 import NIOWebSocket
+import GatewayProtocol
 import Testing
 @testable import Gateway
-@testable import GatewayProtocol
 
 /// Every close code of PROTOCOL.md section 2, over real sockets.
 @Suite("Session lifecycle", .serialized, .stopsServers)

@@ -1,7 +1,6 @@
 import Foundation
 import Testing
 @testable import Gateway
-@testable import GatewayProtocol
 
 /// Where the two stores once behaved differently, one behaviour (`WriteRules` and the batch
 /// policy), shown on whichever store the suite runs on: CI runs it on SQLite and on PostgreSQL.

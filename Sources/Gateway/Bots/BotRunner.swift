@@ -48,6 +48,9 @@ public actor BotRunner {
     private var staleErrors: [String: String] = [:]
     private var invalidFiles: [String: String] = [:]
     var paused: Set<String> = []
+    /// Counts the pauses and resumes made on this node, so that a read of the stored pauses that
+    /// was under way meanwhile does not undo them.
+    private var pauseChanges = 0
     var limiter = ReplyLimiter()
     private var turnsInFlight: [String: Int] = [:]
     private var random = SeededRandom(seed: UInt64.random(in: 0...UInt64.max))
@@ -93,10 +96,7 @@ public actor BotRunner {
     /// Reads the pauses, the last day's replies (so limits survive restarts) and the openers,
     /// then lets the turns that waited go on. Called once by the bots' service.
     public func restore() async {
-        if let stored = try? await store.pausedPersonas() {
-            paused = stored
-            publishAccounts()
-        }
+        await refreshPaused()
         let since = Timestamp(milliseconds: clock.now().milliseconds - 24 * 3_600_000)
         let replies = (try? await store.botReplies(since: since)) ?? []
         limiter = ReplyLimiter(
@@ -223,10 +223,7 @@ public actor BotRunner {
         let gained = ids.subtracting(owned ?? [])
         let lost = (owned ?? []).subtracting(ids)
         owned = ids
-        if let stored = try? await store.pausedPersonas() {
-            paused = stored
-            publishAccounts()
-        }
+        await refreshPaused()
         for id in lost.sorted() { logger.notice("Persona \(id) is no longer run by this node.") }
         for id in gained.sorted() {
             guard let persona = personas[id] else { continue }
@@ -250,11 +247,21 @@ public actor BotRunner {
         for item in missed { await consider(item, among: [persona]) }
     }
 
+    /// Reads the pauses from the store, where any node may set them. A pause or resume made here
+    /// while the read was under way wins over the read, which may predate it.
+    private func refreshPaused() async {
+        let changes = pauseChanges
+        guard let stored = try? await store.pausedPersonas(), changes == pauseChanges else { return }
+        paused = stored
+        publishAccounts()
+    }
+
     public func knows(_ persona: String) -> Bool { personas[persona] != nil || invalidFiles[persona] != nil }
 
     /// Pauses or resumes a persona, at once and across restarts.
     public func setPaused(_ persona: String, _ isPaused: Bool) async throws(GatewayError) {
         try await store.setPaused(persona, isPaused)
+        pauseChanges += 1
         if isPaused { paused.insert(persona) } else { paused.remove(persona) }
         publishAccounts()
     }

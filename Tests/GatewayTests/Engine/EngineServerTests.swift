@@ -1,7 +1,6 @@
 import Foundation
 import Testing
 @testable import Gateway
-@testable import GatewayProtocol
 
 /// Personas on a model, in a running gateway (issue 5): drafts streamed from the model's tokens,
 /// retraction and fallback when it fails, and a hanging model that holds up nobody else.

@@ -5,7 +5,6 @@ import NIOWebSocket
 import Persona
 import Testing
 @testable import Gateway
-@testable import GatewayProtocol
 
 /// Abuse resistance at the door (issue 9): connections per address, how fast they come, the
 /// handshake deadline for clients that never finish their headers, and the Origin allowlist.

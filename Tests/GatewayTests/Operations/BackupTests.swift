@@ -1,7 +1,6 @@
 import Foundation
 import Testing
 @testable import Gateway
-@testable import GatewayProtocol
 
 /// `gatewayd backup` and `restore` (operator guide): a consistent copy taken while writes go on,
 /// restored under a new epoch.

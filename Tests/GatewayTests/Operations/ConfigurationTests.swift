@@ -4,7 +4,6 @@ import NIOConcurrencyHelpers
 import Persona
 import Testing
 @testable import Gateway
-@testable import GatewayProtocol
 
 /// `gatewayd.yaml`, `GATEWAYD_*` and the JSON log format (issue 10).
 @Suite("Configuration and logs", .stopsServers)

@@ -2,7 +2,6 @@ import Foundation
 import NIOWebSocket
 import Testing
 @testable import Gateway
-@testable import GatewayProtocol
 
 /// `/metrics` moves as traffic flows (issue 10): scrape, act, scrape again.
 @Suite("Metrics", .serialized, .stopsServers)

@@ -4,7 +4,6 @@ import FoundationNetworking
 #endif
 import Testing
 @testable import Gateway
-@testable import GatewayProtocol
 
 /// The page's files and the development login (issue 6): the login exists only in development mode.
 @Suite("Page and development login", .stopsServers)

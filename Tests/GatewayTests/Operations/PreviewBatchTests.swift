@@ -1,7 +1,6 @@
 import Foundation
 import Testing
 @testable import Gateway
-@testable import GatewayProtocol
 
 /// `gatewayd persona preview --batch` (issue 20): a file of posts previewed in one run.
 @Suite("Preview at scale", .stopsServers)

@@ -3,7 +3,6 @@ import GRDB
 import Logging
 import PostgresNIO
 @testable import Gateway
-@testable import GatewayProtocol
 
 extension TestServer {
     /// Runs `sql` on the server's own database, beside the server: its SQLite file, or its
