@@ -60,7 +60,7 @@ public struct Comment: Sendable, Equatable {
         writer.key("author")
         author.write(to: &writer)
         writer.field("body", body)
-        writer.field("created_at", createdAt.iso8601)
+        writer.field("created_at", createdAt)
         writer.field("depth", depth)
         writer.reactions(reactions)
         if let generated {

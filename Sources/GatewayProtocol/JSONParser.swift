@@ -174,12 +174,15 @@ public struct JSONParser {
     private mutating func parseString() throws(Failure) -> String {
         index += 1
         let start = index
-        // Fast path: no escapes.
+        // Fast path: no escapes; ASCII text needs no UTF-8 validation.
+        var seen: UInt8 = 0
         while index < bytes.count {
             let byte = bytes[index]
+            seen |= byte
             if byte == UInt8(ascii: "\"") {
                 let slice = UnsafeRawBufferPointer(rebasing: bytes[start..<index])
                 index += 1
+                if seen < 0x80 { return String(decoding: slice, as: UTF8.self) }
                 guard let text = String(validating: slice, as: UTF8.self) else { throw failure("invalid UTF-8 in string") }
                 return text
             }

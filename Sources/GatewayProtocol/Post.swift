@@ -37,7 +37,7 @@ public struct Post: Sendable, Equatable {
         writer.key("author")
         author.write(to: &writer)
         writer.field("body", body)
-        writer.field("created_at", createdAt.iso8601)
+        writer.field("created_at", createdAt)
         writer.field("comment_count", commentCount)
         writer.reactions(reactions)
         writer.field("bots", botsEnabled ? "on" : "off")

@@ -92,7 +92,7 @@ public enum ServerFrame {
         writer.field("stream", event.stream)
         writer.field("offset", event.offset)
         writer.field("type", event.type.rawValue)
-        writer.field("ts", event.timestamp.iso8601)
+        writer.field("ts", event.timestamp)
         writer.key("data")
         writer.raw(event.dataJSON)
         writer.endObject()

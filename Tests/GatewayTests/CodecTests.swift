@@ -119,6 +119,38 @@ struct CodecTests {
         }
     }
 
+    @Test("the byte-level text rules agree with Unicode's own properties for every scalar")
+    func textRulesOnBytes() throws {
+        var mismatches: [UInt32] = []
+        for value in UInt32(0)...0x10FFFF {
+            guard let scalar = Unicode.Scalar(value) else { continue }
+            let text = String(Character(scalar))
+            let control = scalar.properties.generalCategory == .control
+            if TextRules.isWhiteSpace(scalar) != scalar.properties.isWhitespace
+                || (TextRules.firstControl(in: "a" + text + "b", allowingNewlinesAndTabs: false) != nil) != control
+                || TextRules.scalarCount(text + "é") != 2 {
+                mismatches.append(value)
+            }
+        }
+        #expect(mismatches.isEmpty, "\(mismatches.prefix(10).map { String($0, radix: 16) })")
+        #expect(TextRules.firstControl(in: "tab\tnewline\n", allowingNewlinesAndTabs: true) == nil)
+        #expect(TextRules.firstControl(in: "C1 \u{85} next line", allowingNewlinesAndTabs: true) == "\u{85}")
+        #expect(throws: GatewayError.self) { try TextRules.normalizeBody("visible\u{9F}", maximumScalars: 100) }
+        #expect(throws: GatewayError.self) { try TextRules.normalizeName("tab\tname") }
+        #expect(try TextRules.normalizeBody("\u{2003}\u{85}plain\u{A0}", maximumScalars: 100) == "plain")
+    }
+
+    @Test("the writer copies runs and escapes each byte JSON needs escaped, at any position")
+    func writerEscapesEverywhere() throws {
+        for special in ["\"", "\\", "\n", "\r", "\t", "\u{00}", "\u{1F}"] {
+            for text in [special, "a" + special, special + "b", "中" + special + special + "😀"] {
+                var writer = JSONWriter()
+                writer.string(text)
+                #expect(try parse(writer.text) == .string(text))
+            }
+        }
+    }
+
     @Test("emoji must be one emoji", arguments: ["👍", "❤️", "👨‍👩‍👧", "🇨🇳", "#️⃣"])
     func emojiAccepted(emoji: String) throws {
         try TextRules.validateEmoji(emoji)

@@ -33,7 +33,7 @@ enum AdminRoutes {
                 writer.field("tokens_today", row.tokensToday)
                 if let cap = row.tokensPerDay { writer.field("max_tokens_per_day", cap) }
                 writer.field("node", node)
-                writer.field("last_opened_at", row.listing.lastOpenedAt?.iso8601)
+                writer.field("last_opened_at", row.listing.lastOpenedAt)
                 writer.endObject()
             }
             writer.endArray()
@@ -53,7 +53,7 @@ enum AdminRoutes {
             let limit = try HTTPRoutes.pageLimit(request, default: 100, maximum: 1000)
             guard let store = runtime.store as? any BotStore else { throw GatewayError(.internal, "This store keeps no decision log.") }
             return list("decisions", try await store.decisions(persona: id, limit: limit)) { writer, decision in
-                writer.field("at", decision.at.iso8601)
+                writer.field("at", decision.at)
                 writer.field("trigger", decision.trigger)
                 writer.field("item_id", decision.itemID)
                 writer.field("post_id", decision.postID)
@@ -69,7 +69,7 @@ enum AdminRoutes {
             let limit = try HTTPRoutes.pageLimit(request, default: 100, maximum: 1000)
             guard let store = runtime.store as? any BotStore else { throw GatewayError(.internal, "This store keeps no moderation flags.") }
             return list("flags", try await store.flags(limit: limit)) { writer, flag in
-                writer.field("at", flag.at.iso8601)
+                writer.field("at", flag.at)
                 writer.field("reason", flag.reason.rawValue)
                 writer.field("situation", flag.situation)
                 writer.field("item_id", flag.itemID)
@@ -101,7 +101,7 @@ enum AdminRoutes {
                 writer.field("id", session.id)
                 writer.field("state", session.state.rawValue)
                 writer.field("user_id", session.userID)
-                writer.field("connected_at", session.connectedAt.iso8601)
+                writer.field("connected_at", session.connectedAt)
                 writer.field("remote_address", session.remoteAddress)
                 writer.endObject()
             }

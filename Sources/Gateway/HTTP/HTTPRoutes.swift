@@ -113,7 +113,7 @@ public enum HTTPRoutes {
                 writer.field("stale", persona.stale)
                 // File paths and parser messages are for admins (`/v1/admin/personas`), not the public.
                 writer.field("error", persona.error == nil ? nil : "This persona's file has errors; an admin can see them.")
-                writer.field("last_opened_at", persona.lastOpenedAt?.iso8601)
+                writer.field("last_opened_at", persona.lastOpenedAt)
                 writer.endObject()
             }
             writer.endArray()
