@@ -19,26 +19,70 @@ public struct OutboundEvent: Sendable {
 
 /// Something that takes events for its subscriptions, on its own event loop.
 public protocol StreamSubscriber: AnyObject {
-    /// Called on the subscriber's event loop with every event of its streams from one commit, in
-    /// offset order.
-    func deliver(_ events: [OutboundEvent])
+    /// Writes one committed event of its streams, in offset order, without flushing. True when
+    /// it wrote and had nothing unflushed before: the hub then calls `flushDeliveries` once, after
+    /// the commit's last event (one flush, so one `writev`, per connection per commit).
+    func deliver(_ event: OutboundEvent) -> Bool
+    func flushDeliveries()
     /// An ephemeral frame (typing, drafts) for one of its streams; may be dropped under pressure.
     func deliverEphemeral(_ frame: ByteBuffer, stream: String)
 }
 
 /// Subscriptions and fan-out: who listens to which stream, and the delivery of each committed
-/// event to all of them. Each event is encoded once; the subscribers of one event loop get one task
-/// per commit for all their events, so that nothing hops per message per connection.
+/// event to all of them. Subscribers are kept by the event loop they run on, each loop's by
+/// stream on that loop, so a commit is encoded once and handed to each interested loop in one
+/// task, whatever the number of subscribers; the loop then writes the same bytes to each of its
+/// subscribers and flushes each once.
 public final class StreamHub: EventSink {
-    /// A subscriber as the hub keeps it: usable only on its event loop, which `NIOLoopBound` checks.
-    struct Entry: @unchecked Sendable {
-        // Safe: `subscriber` is only touched through `NIOLoopBound`, which traps off its loop.
-        let key: Int
-        let loop: any EventLoop
-        let subscriber: NIOLoopBound<any StreamSubscriber>
+    /// The subscribers of one event loop, by stream. Touched only on that loop.
+    final class LoopSubscribers {
+        private var streams: [String: [Int: any StreamSubscriber]] = [:]
+        /// Subscribers written to in the current commit; flushed at its end. Kept between commits
+        /// so that its storage is reused.
+        private var unflushed: [any StreamSubscriber] = []
+
+        func add(_ stream: String, key: Int, _ subscriber: any StreamSubscriber) {
+            streams[stream, default: [:]][key] = subscriber
+        }
+
+        /// False when there was no such subscription.
+        func remove(_ stream: String, key: Int) -> Bool {
+            guard streams[stream]?.removeValue(forKey: key) != nil else { return false }
+            if streams[stream]?.isEmpty == true { streams[stream] = nil }
+            return true
+        }
+
+        func deliver(_ events: [OutboundEvent]) {
+            for event in events {
+                guard let subscribers = streams[event.stream] else { continue }
+                for subscriber in subscribers.values where subscriber.deliver(event) {
+                    unflushed.append(subscriber)
+                }
+            }
+            for subscriber in unflushed { subscriber.flushDeliveries() }
+            unflushed.removeAll(keepingCapacity: true)
+        }
+
+        func deliverEphemeral(_ frame: ByteBuffer, stream: String, excluding: Int?) {
+            for (key, subscriber) in streams[stream] ?? [:] where key != excluding {
+                subscriber.deliverEphemeral(frame, stream: stream)
+            }
+        }
     }
 
-    private let streams = Mutex([String: [Int: Entry]]())
+    struct Loop: Sendable {
+        let loop: any EventLoop
+        let subscribers: NIOLoopBound<LoopSubscribers>
+    }
+
+    /// What a commit reads under the lock: the loops, and per stream how many subscribers each
+    /// loop has. Changed only when a subscription starts or ends.
+    private struct Index {
+        var loops: [ObjectIdentifier: Loop] = [:]
+        var streams: [String: [ObjectIdentifier: Int]] = [:]
+    }
+
+    private let index = Mutex(Index())
     /// Components that react to committed events (the bot runner); called after delivery is
     /// scheduled, and must not block.
     private let observers = Mutex([@Sendable ([StoredEvent]) -> Void]())
@@ -55,24 +99,42 @@ public final class StreamHub: EventSink {
 
     /// Subscriptions of every connection together.
     public var subscriptionCount: Int {
-        streams.withLock { $0.values.reduce(0) { $0 + $1.count } }
+        index.withLock { $0.streams.values.reduce(0) { $0 + $1.values.reduce(0, +) } }
     }
 
-    /// Starts delivering `stream`'s events to `subscriber` (identified by `key`).
+    /// Starts delivering `stream`'s events to `subscriber` (identified by `key`). Called on
+    /// `loop`, the subscriber's own.
     public func add(_ stream: String, key: Int, loop: any EventLoop, subscriber: any StreamSubscriber) {
-        let entry = Entry(key: key, loop: loop, subscriber: NIOLoopBound(subscriber, eventLoop: loop))
-        streams.withLock { $0[stream, default: [:]][key] = entry }
+        let id = ObjectIdentifier(loop)
+        let entry = index.withLock { index -> Loop? in
+            index.streams[stream, default: [:]][id, default: 0] += 1
+            return index.loops[id]
+        } ?? makeLoop(loop)
+        entry.subscribers.value.add(stream, key: key, subscriber)
     }
 
-    public func remove(_ stream: String, key: Int) {
-        streams.withLock { streams in
-            streams[stream]?[key] = nil
-            if streams[stream]?.isEmpty == true { streams[stream] = nil }
+    private func makeLoop(_ loop: any EventLoop) -> Loop {
+        let made = Loop(loop: loop, subscribers: NIOLoopBound(LoopSubscribers(), eventLoop: loop))
+        return index.withLock { index in
+            if let existing = index.loops[ObjectIdentifier(loop)] { return existing }
+            index.loops[ObjectIdentifier(loop)] = made
+            return made
+        }
+    }
+
+    /// Stops a subscription; called on the subscriber's loop.
+    public func remove(_ stream: String, key: Int, loop: any EventLoop) {
+        let id = ObjectIdentifier(loop)
+        guard let entry = index.withLock({ $0.loops[id] }), entry.subscribers.value.remove(stream, key: key) else { return }
+        index.withLock { index in
+            index.streams[stream]?[id]? -= 1
+            if index.streams[stream]?[id] == 0 { index.streams[stream]?[id] = nil }
+            if index.streams[stream]?.isEmpty == true { index.streams[stream] = nil }
         }
     }
 
     public func subscriberCount(of stream: String) -> Int {
-        streams.withLock { $0[stream]?.count ?? 0 }
+        index.withLock { $0.streams[stream]?.values.reduce(0, +) ?? 0 }
     }
 
     public func setEphemeralRelay(_ relay: @escaping @Sendable (_ stream: String, _ payload: [UInt8]) -> Void) {
@@ -89,28 +151,28 @@ public final class StreamHub: EventSink {
         defer {
             for observer in observers.withLock({ $0 }) { observer(events) }
         }
-        // Who listens, taken under the lock; encoding happens outside it, once per event that
-        // has a listener.
-        let listeners: [[Entry]] = streams.withLock { streams in
-            events.map { event in streams[event.stream].map { Array($0.values) } ?? [] }
-        }
-        // Per event loop, per subscriber, the events it takes, in order.
-        var byLoop: [ObjectIdentifier: (loop: any EventLoop, deliveries: [Int: (entry: Entry, events: [OutboundEvent])])] = [:]
-        for (event, entries) in zip(events, listeners) where !entries.isEmpty {
-            let encoded = OutboundEvent(event)
-            for entry in entries {
-                let loopID = ObjectIdentifier(entry.loop)
-                if byLoop[loopID] == nil { byLoop[loopID] = (entry.loop, [:]) }
-                byLoop[loopID]!.deliveries[entry.key, default: (entry, [])].events.append(encoded)
-            }
-        }
-        let metrics = self.metrics
-        for (_, group) in byLoop {
-            let deliveries = Array(group.deliveries.values)
-            group.loop.execute {
-                for (entry, events) in deliveries {
-                    entry.subscriber.value.deliver(events)
+        // Which loops listen to which of the events, taken under the lock; the encoding happens
+        // outside it, once per event that has a listener.
+        let (loops, listened) = index.withLock { index -> ([ObjectIdentifier: (loop: Loop, events: [Int])], [Bool]) in
+            var loops: [ObjectIdentifier: (loop: Loop, events: [Int])] = [:]
+            var listened = [Bool](repeating: false, count: events.count)
+            for (position, event) in events.enumerated() {
+                guard let counts = index.streams[event.stream] else { continue }
+                listened[position] = true
+                for id in counts.keys {
+                    guard let loop = index.loops[id] else { continue }
+                    loops[id, default: (loop, [])].events.append(position)
                 }
+            }
+            return (loops, listened)
+        }
+        guard !loops.isEmpty else { return }
+        let encoded: [OutboundEvent?] = events.indices.map { listened[$0] ? OutboundEvent(events[$0]) : nil }
+        let metrics = self.metrics
+        for (loop, positions) in loops.values {
+            let batch = positions.compactMap { encoded[$0] }
+            loop.loop.execute {
+                loop.subscribers.value.deliver(batch)
                 metrics?.fanoutLatency.recordNanoseconds(Int64(clamping: (NIODeadline.now() - committed).nanoseconds))
             }
         }
@@ -125,17 +187,11 @@ public final class StreamHub: EventSink {
 
     /// Sends another node's ephemeral frame to this node's subscribers.
     public func publishEphemeralHere(payload: [UInt8], stream: String, excluding: Int? = nil) {
+        let loops = index.withLock { index in (index.streams[stream]?.keys).map { $0.compactMap { index.loops[$0] } } ?? [] }
+        guard !loops.isEmpty else { return }
         let frame = WebSocketFraming.frame(.text, payload: payload)
-        let entries = streams.withLock { streams in streams[stream].map { Array($0.values) } ?? [] }
-        var byLoop: [ObjectIdentifier: (loop: any EventLoop, entries: [Entry])] = [:]
-        for entry in entries where entry.key != excluding {
-            byLoop[ObjectIdentifier(entry.loop), default: (entry.loop, [])].entries.append(entry)
-        }
-        for (_, group) in byLoop {
-            let entries = group.entries
-            group.loop.execute {
-                for entry in entries { entry.subscriber.value.deliverEphemeral(frame, stream: stream) }
-            }
+        for loop in loops {
+            loop.loop.execute { loop.subscribers.value.deliverEphemeral(frame, stream: stream, excluding: excluding) }
         }
     }
 

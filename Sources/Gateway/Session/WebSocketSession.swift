@@ -133,8 +133,13 @@ final class WebSocketSession: ChannelInboundHandler, RemovableChannelHandler, St
         context?.answerClose(echo: echo)
     }
 
+    private func leaveHub(_ stream: String) {
+        guard let loop = context?.eventLoop else { return }
+        runtime.hub.remove(stream, key: key, loop: loop)
+    }
+
     private func unsubscribeAll() {
-        for stream in subscriptions.removeAll() { runtime.hub.remove(stream, key: key) }
+        for stream in subscriptions.removeAll() { leaveHub(stream) }
     }
 
     // MARK: Messages
@@ -329,7 +334,7 @@ final class WebSocketSession: ChannelInboundHandler, RemovableChannelHandler, St
         case .ignore:
             return
         case .refuse(let error):
-            runtime.hub.remove(name, key: key)
+            leaveHub(name)
             return reply(id: id, error)
         case .live, .catchUp, .close:
             guard case .success(let start) = start else { return }
@@ -429,25 +434,29 @@ final class WebSocketSession: ChannelInboundHandler, RemovableChannelHandler, St
         guard subscriptions.remove(name) else {
             return reply(id: id, .badRequest("This connection is not subscribed to \(name)."))
         }
-        runtime.hub.remove(name, key: key)
+        leaveHub(name)
         send(ServerFrame.unsubscribed(id: id, stream: name))
         flush()
     }
 
-    func deliver(_ events: [OutboundEvent]) {
-        guard case .ready = phase else { return }
-        for event in events {
-            switch subscriptions.deliver(stream: event.stream, offset: event.offset, event) {
-            case .skip:
-                continue
-            case .write:
-                guard writeEvent(event) else { return }
-            case .continueCatchUp:
-                continueCatchUp(event.stream)
-            case .close(let why):
-                return close(why)
-            }
+    func deliver(_ event: OutboundEvent) -> Bool {
+        guard case .ready = phase else { return false }
+        switch subscriptions.deliver(stream: event.stream, offset: event.offset, event) {
+        case .skip:
+            return false
+        case .write:
+            let firstSinceFlush = deliveredSinceFlush == 0
+            return writeEvent(event) && firstSinceFlush
+        case .continueCatchUp:
+            continueCatchUp(event.stream)
+            return false
+        case .close(let why):
+            close(why)
+            return false
         }
+    }
+
+    func flushDeliveries() {
         flush()
     }
 

@@ -55,12 +55,10 @@ extension SQLiteStore {
     }
 
     static func upsertUser(_ user: User, in db: Database) throws {
-        try db.execute(
-            sql: """
+        try db.cachedStatement(sql: """
                 INSERT INTO users (id, name, kind, role, persona) VALUES (?, ?, ?, ?, ?)
                 ON CONFLICT(id) DO UPDATE SET name = excluded.name, kind = excluded.kind, role = excluded.role, persona = excluded.persona
-                """,
-            arguments: [user.id, user.name, user.kind.rawValue, user.role.rawValue, user.persona]
+                """).execute(arguments: [user.id, user.name, user.kind.rawValue, user.role.rawValue, user.persona]
         )
     }
 

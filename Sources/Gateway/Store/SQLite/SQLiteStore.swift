@@ -44,8 +44,9 @@ public final class SQLiteStore: FeedStore {
         databaseConfiguration.busyMode = .timeout(10)
         // Only the gateway's user may read the feed's data: SQLite gives its WAL and shared-memory
         // files the database file's mode, so the file is made 0600 before SQLite first opens it.
+        // A file that cannot be made here cannot be opened below either, which says why.
         if !FileManager.default.fileExists(atPath: path) {
-            FileManager.default.createFile(atPath: path, contents: nil, attributes: [.posixPermissions: 0o600])
+            _ = FileManager.default.createFile(atPath: path, contents: nil, attributes: [.posixPermissions: 0o600])
         }
         self.pool = try DatabasePool(path: path, configuration: databaseConfiguration)
         self.configuration = configuration

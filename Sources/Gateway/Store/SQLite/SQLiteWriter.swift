@@ -10,47 +10,49 @@ enum SQLiteWriter {
             facts.record = try record(of: author.id, clientID: clientID, in: db)
         }
         if let postID = questions.livePost {
-            facts.livePostAuthor = try String.fetchOne(db, sql: "SELECT author_id FROM posts WHERE id = ? AND deleted = 0", arguments: [postID])
+            facts.livePostAuthor = try String.fetchOne(db.cachedStatement(sql: "SELECT author_id FROM posts WHERE id = ? AND deleted = 0"),
+                arguments: [postID])
             if let parentID = questions.parent,
                 let row = try Row.fetchOne(
-                    db, sql: "SELECT author_id, depth FROM comments WHERE id = ? AND post_id = ? AND deleted = 0", arguments: [parentID, postID])
+                    db.cachedStatement(sql: "SELECT author_id, depth FROM comments WHERE id = ? AND post_id = ? AND deleted = 0"),
+                        arguments: [parentID, postID])
             {
                 facts.parent = (row["author_id"], row["depth"])
             }
         }
         if let target = questions.target {
             let row = target.hasPrefix("p_")
-                ? try Row.fetchOne(db, sql: "SELECT id AS post_id, author_id FROM posts WHERE id = ? AND deleted = 0", arguments: [target])
+                ? try Row.fetchOne(db.cachedStatement(sql: "SELECT id AS post_id, author_id FROM posts WHERE id = ? AND deleted = 0"),
+                    arguments: [target])
                 : try Row.fetchOne(
-                    db,
-                    sql: """
+                    db.cachedStatement(sql: """
                         SELECT c.post_id, c.author_id FROM comments c JOIN posts p ON p.id = c.post_id
                         WHERE c.id = ? AND c.deleted = 0 AND p.deleted = 0
-                        """,
+                        """),
                     arguments: [target])
             facts.target = row.map { WriteFacts.Item(postID: $0["post_id"], ownerID: $0["author_id"]) }
         }
         facts.usersNamed = try questions.mentionCandidates.map { candidate in
             // Three lookups, each by an index: the id, the persona id, the bot's name.
             try String.fetchAll(
-                db,
-                sql: """
+                db.cachedStatement(sql: """
                     SELECT id FROM users WHERE id = ?
                     UNION SELECT id FROM users WHERE persona = ?
                     UNION SELECT id FROM users WHERE kind = 'bot' AND lower(name) = lower(?)
-                    """,
+                    """),
                 arguments: [candidate, candidate, candidate])
         }
         if questions.botsNamedWithSpaces {
             // Bots have a persona: the users_persona index finds them without reading every user.
-            facts.botsNamedWithSpaces = try Row.fetchAll(db, sql: "SELECT id, name FROM users WHERE persona IS NOT NULL AND name LIKE '% %'")
+            facts.botsNamedWithSpaces = try Row.fetchAll(db.cachedStatement(sql: "SELECT id, name FROM users WHERE persona IS NOT NULL AND name LIKE '% %'"))
                 .map { (id: $0["id"], name: $0["name"]) }
         }
         if let bot = questions.bot {
-            facts.botExists = try Bool.fetchOne(db, sql: "SELECT 1 FROM users WHERE id = ? AND kind = 'bot'", arguments: [bot]) ?? false
+            facts.botExists = try Bool.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM users WHERE id = ? AND kind = 'bot'"),
+                arguments: [bot]) ?? false
         }
         if let key = questions.reaction, let row = try Row.fetchOne(
-            db, sql: "SELECT COUNT(*) AS count, COALESCE(MAX(user_id = ?), 0) AS mine FROM reactions WHERE target = ? AND emoji = ?",
+            db.cachedStatement(sql: "SELECT COUNT(*) AS count, COALESCE(MAX(user_id = ?), 0) AS mine FROM reactions WHERE target = ? AND emoji = ?"),
             arguments: [key.userID, key.target, key.emoji])
         {
             facts.reaction = (row["mine"], row["count"])
@@ -60,7 +62,7 @@ enum SQLiteWriter {
 
     static func record(of userID: String, clientID: String, in db: Database) throws -> WriteFacts.ClientRecord? {
         try Row.fetchOne(
-            db, sql: "SELECT fingerprint, result FROM idempotency WHERE user_id = ? AND client_id = ?", arguments: [userID, clientID]
+            db.cachedStatement(sql: "SELECT fingerprint, result FROM idempotency WHERE user_id = ? AND client_id = ?"), arguments: [userID, clientID]
         ).map { WriteFacts.ClientRecord(fingerprint: $0["fingerprint"], result: $0["result"]) }
     }
 
@@ -73,61 +75,56 @@ enum SQLiteWriter {
             case .saveUser(let user):
                 try SQLiteStore.upsertUser(user, in: db)
             case .insertPost(let post):
-                try db.execute(
-                    sql: """
+                try db.cachedStatement(sql: """
                         INSERT INTO posts (id, author_id, author_name, author_role, author_persona, body, created_at, bots,
                             generated_persona, generated_engine, generated_model)
                         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                        """,
-                    arguments: [
+                        """).execute(arguments: [
                         post.id, author.id, author.name, author.role.rawValue, author.persona, post.body, now, post.botsEnabled,
                         post.generated?.persona, post.generated?.engine, post.generated?.model,
                     ])
             case .insertComment(let comment):
-                try db.execute(
-                    sql: """
+                try db.cachedStatement(sql: """
                         INSERT INTO comments (id, post_id, parent_id, author_id, author_name, author_role, author_persona, body, created_at,
                             depth, generated_persona, generated_engine, generated_model)
                         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                        """,
-                    arguments: [
+                        """).execute(arguments: [
                         comment.id, comment.postID, comment.parentID, author.id, author.name, author.role.rawValue, author.persona, comment.body,
                         now, comment.depth, comment.generated?.persona, comment.generated?.engine, comment.generated?.model,
                     ])
             case .countComments(let postID, let delta):
-                try db.execute(sql: "UPDATE posts SET comment_count = comment_count + ? WHERE id = ?", arguments: [delta, postID])
+                try db.cachedStatement(sql: "UPDATE posts SET comment_count = comment_count + ? WHERE id = ?").execute(arguments: [delta, postID])
             case .setReaction(let target, let emoji, on: true):
-                try db.execute(
-                    sql: "INSERT OR IGNORE INTO reactions (target, emoji, user_id, created_at) VALUES (?, ?, ?, ?)",
-                    arguments: [target, emoji, author.id, now])
+                try db.cachedStatement(sql: "INSERT OR IGNORE INTO reactions (target, emoji, user_id, created_at) VALUES (?, ?, ?, ?)")
+                    .execute(arguments: [target, emoji, author.id, now])
             case .setReaction(let target, let emoji, on: false):
-                try db.execute(sql: "DELETE FROM reactions WHERE target = ? AND emoji = ? AND user_id = ?", arguments: [target, emoji, author.id])
+                try db.cachedStatement(sql: "DELETE FROM reactions WHERE target = ? AND emoji = ? AND user_id = ?")
+                    .execute(arguments: [target, emoji, author.id])
             case .setMute(let bot, let scope, on: true):
-                try db.execute(sql: "INSERT OR IGNORE INTO mutes (user_id, bot_id, scope) VALUES (?, ?, ?)", arguments: [author.id, bot, scope.wireValue])
+                try db.cachedStatement(sql: "INSERT OR IGNORE INTO mutes (user_id, bot_id, scope) VALUES (?, ?, ?)")
+                    .execute(arguments: [author.id, bot, scope.wireValue])
             case .setMute(let bot, let scope, on: false):
-                try db.execute(sql: "DELETE FROM mutes WHERE user_id = ? AND bot_id = ? AND scope = ?", arguments: [author.id, bot, scope.wireValue])
+                try db.cachedStatement(sql: "DELETE FROM mutes WHERE user_id = ? AND bot_id = ? AND scope = ?")
+                    .execute(arguments: [author.id, bot, scope.wireValue])
             }
         }
         var offsets: [Int64] = []
         offsets.reserveCapacity(plan.events.count)
         for event in plan.events {
             guard let offset = try Int64.fetchOne(
-                db,
-                sql: """
+                db.cachedStatement(sql: """
                     INSERT INTO streams (name, last_offset) VALUES (?, 1)
                     ON CONFLICT(name) DO UPDATE SET last_offset = last_offset + 1 RETURNING last_offset
-                    """,
+                    """),
                 arguments: [event.stream])
             else { throw GatewayError(.internal, "The event could not be appended.") }
-            try db.execute(
-                sql: #"INSERT INTO events (stream, "offset", type, ts, data) VALUES (?, ?, ?, ?, ?)"#,
-                arguments: [event.stream, offset, event.type.rawValue, now, event.dataJSON])
+            try db.cachedStatement(sql: #"INSERT INTO events (stream, "offset", type, ts, data) VALUES (?, ?, ?, ?, ?)"#)
+                .execute(arguments: [event.stream, offset, event.type.rawValue, now, event.dataJSON])
             offsets.append(offset)
         }
         if let record = plan.record {
-            try db.execute(
-                sql: "INSERT INTO idempotency (user_id, client_id, fingerprint, result, created_at) VALUES (?, ?, ?, ?, ?)",
-                arguments: [author.id, record.clientID, record.fingerprint, plan.result(offsets: offsets), now])
+            try db.cachedStatement(sql: "INSERT INTO idempotency (user_id, client_id, fingerprint, result, created_at) VALUES (?, ?, ?, ?, ?)")
+                .execute(arguments: [author.id, record.clientID, record.fingerprint, plan.result(offsets: offsets), now])
         }
         return offsets
     }
@@ -135,24 +132,27 @@ enum SQLiteWriter {
     /// Copies of an item are found by the creation time they share with it.
     private static func erase(_ target: String, kind: WritePlan.ItemKind, postID: String, in db: Database) throws {
         let table = kind == .post ? "posts" : "comments"
-        guard let row = try Row.fetchOne(db, sql: "SELECT author_id, created_at FROM \(table) WHERE id = ?", arguments: [target]) else { return }
+        guard let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT author_id, created_at FROM \(table) WHERE id = ?"),
+            arguments: [target]) else { return }
         let (authorID, createdAt): (String, Int64) = (row["author_id"], row["created_at"])
-        try db.execute(sql: "UPDATE \(table) SET deleted = 1, body = '' WHERE id = ?", arguments: [target])
+        try db.cachedStatement(sql: "UPDATE \(table) SET deleted = 1, body = '' WHERE id = ?").execute(arguments: [target])
         let (stream, type) = kind == .post ? ("feed", StoredEvent.Kind.postCreated) : ("thread:\(postID)", .commentCreated)
         for event in try Row.fetchAll(
-            db, sql: #"SELECT "offset", data FROM events WHERE ts = ? AND stream = ? AND type = ?"#, arguments: [createdAt, stream, type.rawValue])
+            db.cachedStatement(sql: #"SELECT "offset", data FROM events WHERE ts = ? AND stream = ? AND type = ?"#),
+                arguments: [createdAt, stream, type.rawValue])
         {
             guard let erased = WriteRecords.erasing(target, in: event["data"]) else { continue }
-            try db.execute(sql: #"UPDATE events SET data = ? WHERE stream = ? AND "offset" = ?"#, arguments: [erased, stream, event["offset"] as Int64])
+            try db.cachedStatement(sql: #"UPDATE events SET data = ? WHERE stream = ? AND "offset" = ?"#)
+                .execute(arguments: [erased, stream, event["offset"] as Int64])
         }
         for record in try Row.fetchAll(
-            db, sql: "SELECT client_id, result FROM idempotency WHERE created_at = ? AND user_id = ?", arguments: [createdAt, authorID])
+            db.cachedStatement(sql: "SELECT client_id, result FROM idempotency WHERE created_at = ? AND user_id = ?"),
+                arguments: [createdAt, authorID])
         {
             guard let erased = WriteRecords.erasing(target, in: record["result"]) else { continue }
-            try db.execute(
-                sql: "UPDATE idempotency SET result = ? WHERE user_id = ? AND client_id = ?",
-                arguments: [erased, authorID, record["client_id"] as String])
+            try db.cachedStatement(sql: "UPDATE idempotency SET result = ? WHERE user_id = ? AND client_id = ?")
+                .execute(arguments: [erased, authorID, record["client_id"] as String])
         }
-        try db.execute(sql: "UPDATE moderation_flags SET text = '' WHERE item_id = ?", arguments: [target])
+        try db.cachedStatement(sql: "UPDATE moderation_flags SET text = '' WHERE item_id = ?").execute(arguments: [target])
     }
 }
