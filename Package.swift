@@ -132,8 +132,6 @@ let package = Package(
         .testTarget(
             name: "PersonaTests",
             dependencies: ["Persona", "PersonaEngines"],
-            // Labelled posts the tests read from disk, not resources.
-            exclude: ["Fixtures"],
             swiftSettings: swiftSettings
         ),
     ]

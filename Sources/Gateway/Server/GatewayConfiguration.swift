@@ -1,6 +1,6 @@
 import Foundation
 public import Persona
-public import GatewayProtocol
+import GatewayProtocol
 
 /// Every setting of a gateway, with the defaults of PROTOCOL.md section 10. `gatewayd.yaml`,
 /// the environment and the command line set them (`ServerSettings`).

@@ -1,5 +1,5 @@
 import CoreMetrics
-public import Persona
+import Persona
 public import Prometheus
 import Synchronization
 import GatewayProtocol
