@@ -57,6 +57,7 @@ struct session {
     uint64_t lives, unrecovered;
     // Writers: requests sent and acknowledged.
     uint64_t sent, acked, in_flight;
+    lws_usec_t next_post;
     lws_sorted_usec_list_t post_timer;
 };
 
@@ -148,13 +149,30 @@ static void post_now(struct session *s) {
     send_json(s, json_pack("{s:s, s:I, s:s, s:s, s:s}", "op", "post", "id", (json_int_t)s->sent, "body", body, "client_id", client_id, "bots", "off"));
 }
 
+// Paced writers share one timetable: writer w posts at anchor + k * interval + w * interval / P,
+// so P writers at R/P posts/s each send evenly spaced posts, as one source at R would, instead of
+// P posts at a time (the peers are measured the same way).
+static lws_usec_t pace_anchor;
+
+static lws_usec_t post_interval(void) {
+    return options.rate > 0 ? (lws_usec_t)(1e6 * options.writers / options.rate) : 1000;
+}
+
+static void post_timer_fired(lws_sorted_usec_list_t *sul);
+
+// Arms the writer's timer for its next slot; slots already past are skipped, not sent at once.
+static void schedule_post(struct session *s) {
+    lws_usec_t now = lws_now_usecs();
+    while (s->next_post <= now) s->next_post += post_interval();
+    lws_sul_schedule(context, 0, &s->post_timer, post_timer_fired, s->next_post - now);
+}
+
 static void post_timer_fired(lws_sorted_usec_list_t *sul) {
     struct session *s = lws_container_of(sul, struct session, post_timer);
     if (s->state < READY || interrupted || now_seconds() > finished_at) return;
     // A writer keeps at most a few requests in flight; a rate is split between the writers.
     if (s->in_flight < 4) post_now(s);
-    lws_usec_t interval = options.rate > 0 ? (lws_usec_t)(1e6 * options.writers / options.rate) : 1000;
-    lws_sul_schedule(context, 0, &s->post_timer, post_timer_fired, interval);
+    schedule_post(s);
 }
 
 // MARK: receiving
@@ -177,7 +195,9 @@ static void handle(struct session *s, const char *text, size_t length) {
             if (s->epoch[0]) json_object_set_new(sub, "since", json_pack("{s:I, s:s}", "offset", (json_int_t)s->last_offset, "epoch", s->epoch));
             send_json(s, sub);
         } else {
-            lws_sul_schedule(context, 0, &s->post_timer, post_timer_fired, 10 * LWS_US_PER_MS);
+            if (!pace_anchor) pace_anchor = lws_now_usecs() + 10 * LWS_US_PER_MS;
+            s->next_post = pace_anchor + (options.rate > 0 ? post_interval() * s->index / options.writers : 0);
+            schedule_post(s);
         }
     } else if (!strcmp(op, "subscribed")) {
         s->state = SUBSCRIBED;
