@@ -49,11 +49,13 @@ struct SessionSubscriptionsTests {
 
         var holey = SessionSubscriptions(maximum: 4)
         let again = try holey.begin("feed", user: nil).get().generation
+        _ = holey.deliver(stream: "feed", offset: 6, OutboundEvent(event(6)))
         _ = holey.deliver(stream: "feed", offset: 9, OutboundEvent(event(9)))
-        guard case .close(let why) = holey.started("feed", generation: again, since: nil, start(at: 5)) else {
+        guard case .closeAfter(let before, let why) = holey.started("feed", generation: again, since: nil, start(at: 5)) else {
             Issue.record("expected a close")
             return
         }
+        #expect(before.map(\.offset) == [6], "what comes before the hole is written first")
         #expect(why == .eventsMissed)
     }
 

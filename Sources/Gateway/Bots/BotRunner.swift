@@ -247,13 +247,17 @@ public actor BotRunner {
         for item in missed { await consider(item, among: [persona]) }
     }
 
-    /// Reads the pauses from the store, where any node may set them. A pause or resume made here
-    /// while the read was under way wins over the read, which may predate it.
+    /// Reads the pauses from the store, where any node may set them. A read that overlapped a
+    /// pause or resume made here may predate it, so it is read again (the change is stored by then).
     private func refreshPaused() async {
-        let changes = pauseChanges
-        guard let stored = try? await store.pausedPersonas(), changes == pauseChanges else { return }
-        paused = stored
-        publishAccounts()
+        for _ in 0..<3 {
+            let changes = pauseChanges
+            guard let stored = try? await store.pausedPersonas() else { return }
+            guard changes == pauseChanges else { continue }
+            paused = stored
+            publishAccounts()
+            return
+        }
     }
 
     public func knows(_ persona: String) -> Bool { personas[persona] != nil || invalidFiles[persona] != nil }

@@ -39,8 +39,9 @@ struct SessionSubscriptions {
         case live([OutboundEvent])
         /// Send `subscribed`, then replay.
         case catchUp
-        /// Send `subscribed`, then close: live events were missed while the store was read.
-        case close(SessionClose)
+        /// Send `subscribed`, write these events, then close: the events held while the store
+        /// was read have a hole after them.
+        case closeAfter([OutboundEvent], SessionClose)
     }
 
     /// What the session does with a committed event of one of its streams.
@@ -128,7 +129,7 @@ struct SessionSubscriptions {
         var last = start.position.offset
         var toWrite: [OutboundEvent] = []
         for event in buffered where event.offset > last {
-            guard event.offset == last + 1 else { return .close(.eventsMissed) }
+            guard event.offset == last + 1 else { return .closeAfter(toWrite, .eventsMissed) }
             toWrite.append(event)
             last = event.offset
         }

@@ -31,6 +31,8 @@ final class WebSocketSession: ChannelInboundHandler, RemovableChannelHandler, St
     private var reader: WebSocketMessageReader
     /// Events written since the last flush, for the delivered counter.
     private var deliveredSinceFlush = 0
+    /// The hub will call `flushDeliveries` at the end of the commit being delivered.
+    private var awaitingDeliveryFlush = false
     /// Writes sent to the store and not yet answered: a drain waits for their acks.
     private var writesInFlight = 0
     /// A drain asked to close once the writes in flight are answered.
@@ -336,7 +338,7 @@ final class WebSocketSession: ChannelInboundHandler, RemovableChannelHandler, St
         case .refuse(let error):
             leaveHub(name)
             return reply(id: id, error)
-        case .live, .catchUp, .close:
+        case .live, .catchUp, .closeAfter:
             guard case .success(let start) = start else { return }
             send(ServerFrame.subscribed(
                 id: id, stream: name, offset: start.position.offset, epoch: start.position.epoch, recovered: start.recovered))
@@ -347,7 +349,8 @@ final class WebSocketSession: ChannelInboundHandler, RemovableChannelHandler, St
             flush()
         case .catchUp:
             continueCatchUp(name)
-        case .close(let why):
+        case .closeAfter(let events, let why):
+            for event in events { guard writeEvent(event) else { return } }
             close(why)
         case .ignore, .refuse:
             break
@@ -445,8 +448,9 @@ final class WebSocketSession: ChannelInboundHandler, RemovableChannelHandler, St
         case .skip:
             return false
         case .write:
-            let firstSinceFlush = deliveredSinceFlush == 0
-            return writeEvent(event) && firstSinceFlush
+            guard writeEvent(event) else { return false }
+            defer { awaitingDeliveryFlush = true }
+            return !awaitingDeliveryFlush
         case .continueCatchUp:
             continueCatchUp(event.stream)
             return false
@@ -457,6 +461,7 @@ final class WebSocketSession: ChannelInboundHandler, RemovableChannelHandler, St
     }
 
     func flushDeliveries() {
+        awaitingDeliveryFlush = false
         flush()
     }
 

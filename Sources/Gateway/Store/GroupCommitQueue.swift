@@ -152,10 +152,12 @@ final class GroupCommitQueue: Sendable {
         }
     }
 
-    /// Tells the writer to return once the queue is empty.
+    /// Tells the writer to return once the queue is empty; jobs offered from now on are refused,
+    /// since no writer would commit them.
     func stop() {
         let parked = state.withLock { state -> CheckedContinuation<Void, Never>? in
             state.stopping = true
+            state.draining = true
             defer { state.parked = nil }
             return state.parked
         }
