@@ -1,6 +1,6 @@
 /// A parsed JSON value that keeps numbers as their original text, so that a client's request `id`
 /// is echoed exactly as sent, however large or precise it is.
-public indirect enum JSONValue: Sendable, Equatable {
+public enum JSONValue: Sendable, Equatable {
     case null
     case bool(Bool)
     case number(String)

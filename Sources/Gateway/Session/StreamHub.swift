@@ -21,7 +21,8 @@ public struct OutboundEvent: Sendable {
 public protocol StreamSubscriber: AnyObject {
     /// Writes one committed event of its streams, in offset order, without flushing. True when
     /// it wrote and had nothing unflushed before: the hub then calls `flushDeliveries` once, after
-    /// the commit's last event (one flush, so one `writev`, per connection per commit).
+    /// the last event of the commits that reached the loop together (one flush, so one `writev`,
+    /// per connection for all of them).
     func deliver(_ event: OutboundEvent) -> Bool
     func flushDeliveries()
     /// An ephemeral frame (typing, drafts) for one of its streams; may be dropped under pressure.
@@ -32,14 +33,16 @@ public protocol StreamSubscriber: AnyObject {
 /// event to all of them. Subscribers are kept by the event loop they run on, each loop's by
 /// stream on that loop, so a commit is encoded once and handed to each interested loop in one
 /// task, whatever the number of subscribers; the loop then writes the same bytes to each of its
-/// subscribers and flushes each once.
+/// subscribers, and each connection is flushed once for the commits that arrived together.
 public final class StreamHub: EventSink {
     /// The subscribers of one event loop, by stream. Touched only on that loop.
     final class LoopSubscribers {
         private var streams: [String: [Int: any StreamSubscriber]] = [:]
-        /// Subscribers written to in the current commit; flushed at its end. Kept between commits
-        /// so that its storage is reused.
+        /// Subscribers written to and not flushed yet (kept between commits so that its storage is
+        /// reused). They are flushed by a task queued behind the deliveries already waiting on
+        /// this loop: commits that arrive together share one flush, one `writev` per connection.
         private var unflushed: [any StreamSubscriber] = []
+        private var flushQueued = false
 
         func add(_ stream: String, key: Int, _ subscriber: any StreamSubscriber) {
             streams[stream, default: [:]][key] = subscriber
@@ -52,13 +55,21 @@ public final class StreamHub: EventSink {
             return true
         }
 
-        func deliver(_ events: [OutboundEvent]) {
+        func deliver(_ events: [OutboundEvent], then queueFlush: () -> Void) {
             for event in events {
                 guard let subscribers = streams[event.stream] else { continue }
                 for subscriber in subscribers.values where subscriber.deliver(event) {
                     unflushed.append(subscriber)
                 }
             }
+            if !unflushed.isEmpty && !flushQueued {
+                flushQueued = true
+                queueFlush()
+            }
+        }
+
+        func flush() {
+            flushQueued = false
             for subscriber in unflushed { subscriber.flushDeliveries() }
             unflushed.removeAll(keepingCapacity: true)
         }
@@ -172,7 +183,9 @@ public final class StreamHub: EventSink {
         for (loop, positions) in loops.values {
             let batch = positions.compactMap { encoded[$0] }
             loop.loop.execute {
-                loop.subscribers.value.deliver(batch)
+                loop.subscribers.value.deliver(batch) {
+                    loop.loop.execute { loop.subscribers.value.flush() }
+                }
                 metrics?.fanoutLatency.recordNanoseconds(Int64(clamping: (NIODeadline.now() - committed).nanoseconds))
             }
         }
