@@ -1,11 +1,11 @@
 #!/usr/bin/env python3
-"""The standard load scenarios with gwload against a freshly started release gatewayd and two
-peers people deploy for broadcast (a Node.js `ws` server and a libwebsockets server, both
-minimal mirrors of the protocol without auth, store or limits), side by side in one run; then
-durable write throughput. Prints a table and writes it into docs/performance.md between the
+"""The standard load scenarios with gwload against a freshly started release gatewayd and three
+peers people deploy for broadcast (a Node.js `ws` server, a libwebsockets server and uWebSockets'
+pub/sub through socketify, all minimal mirrors of the protocol without auth, store or limits),
+side by side in one run; then durable write throughput. Prints a table and writes it into docs/performance.md between the
 `bench:begin` and `bench:end` markers.
 
-    apt-get install libwebsockets-dev libjansson-dev libssl-dev node-ws
+    apt-get install libwebsockets-dev libjansson-dev libssl-dev node-ws && python3 -m pip install socketify
     swift build -c release --product gatewayd && make -C Tools/gwload && make -C Tools/peers
     python3 scripts/bench.py [--idle 10000] [--subscribers 1000,10000] [--seconds 10]
 """
@@ -78,7 +78,9 @@ def servers(data):
                        "GATEWAYD_SESSIONS_INBOUND_BURST": "100000"})
     node = Server("node-ws", ["node", str(ROOT / "Tools/peers/node-broadcast.js"), "{port}"], {"NODE_PATH": "/usr/share/nodejs"})
     lws = Server("lws", [str(ROOT / "Tools/peers/lws-broadcast"), "{port}"])
-    return [gatewayd, node, lws]
+    # uWebSockets' pub/sub (socketify); it busy-polls when idle, so only its burst CPU compares.
+    uws = Server("uws", [sys.executable, str(ROOT / "Tools/peers/uws-broadcast.py"), "{port}"])
+    return [gatewayd, node, lws, uws]
 
 
 def main():
@@ -154,7 +156,9 @@ def render(rows, options):
     by = {(s, srv): r for s, srv, _, r in rows}
     for scenario in sorted({s for s, _, _, _ in rows if not s.startswith("durable")}):
         ours = by.get((scenario, "gatewayd"))
-        for peer in ("node-ws", "lws"):
+        for peer in ("node-ws", "lws", "uws"):
+            if peer == "uws" and ("idle" in scenario or "50%" in scenario):
+                continue
             theirs = by.get((scenario, peer))
             if not ours or not theirs:
                 continue
