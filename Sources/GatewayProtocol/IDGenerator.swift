@@ -19,14 +19,11 @@ public final class IDGenerator: Sendable {
 
     static let alphabet: [UInt8] = Array("0123456789ABCDEFGHJKMNPQRSTVWXYZ".utf8)
 
-    /// Whether `byte` is in `alphabet`: a digit, or a capital letter other than I, L, O and U.
+    /// `alphabet` as a table by byte, for checking ids without a search.
+    private static let inAlphabet: [Bool] = (0...255).map { alphabet.contains(UInt8($0)) }
+
     static func isAlphabetByte(_ byte: UInt8) -> Bool {
-        switch byte {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): true
-        case UInt8(ascii: "I"), UInt8(ascii: "L"), UInt8(ascii: "O"), UInt8(ascii: "U"): false
-        case UInt8(ascii: "A")...UInt8(ascii: "Z"): true
-        default: false
-        }
+        inAlphabet[Int(byte)]
     }
 
     public func make(_ prefix: String) -> String {

@@ -36,21 +36,21 @@ struct SessionSubscriptionsTests {
         var subscriptions = SessionSubscriptions(maximum: 4)
         let generation = try subscriptions.begin("feed", user: nil).get().generation
         for offset: Int64 in [5, 6, 7] {
-            #expect(subscriptions.deliver(stream: "feed", offset: offset, OutboundEvent(event(offset))) == .skip)
+            #expect(subscriptions.deliver(OutboundEvent(event(offset))) == .skip)
         }
         guard case .live(let written) = subscriptions.started("feed", generation: generation, since: nil, start(at: 5)) else {
             Issue.record("expected live")
             return
         }
         #expect(written.map(\.offset) == [6, 7], "what the store already counted is not written twice")
-        #expect(subscriptions.deliver(stream: "feed", offset: 7, OutboundEvent(event(7))) == .skip)
-        #expect(subscriptions.deliver(stream: "feed", offset: 8, OutboundEvent(event(8))) == .write)
-        #expect(subscriptions.deliver(stream: "feed", offset: 10, OutboundEvent(event(10))) == .close(.eventsMissed))
+        #expect(subscriptions.deliver(OutboundEvent(event(7))) == .skip)
+        #expect(subscriptions.deliver(OutboundEvent(event(8))) == .write)
+        #expect(subscriptions.deliver(OutboundEvent(event(10))) == .close(.eventsMissed))
 
         var holey = SessionSubscriptions(maximum: 4)
         let again = try holey.begin("feed", user: nil).get().generation
-        _ = holey.deliver(stream: "feed", offset: 6, OutboundEvent(event(6)))
-        _ = holey.deliver(stream: "feed", offset: 9, OutboundEvent(event(9)))
+        _ = holey.deliver(OutboundEvent(event(6)))
+        _ = holey.deliver(OutboundEvent(event(9)))
         guard case .closeAfter(let before, let why) = holey.started("feed", generation: again, since: nil, start(at: 5)) else {
             Issue.record("expected a close")
             return
@@ -92,7 +92,7 @@ struct SessionSubscriptionsTests {
         #expect(subscriptions.pauseCatchUp("feed") == .awaitDrain(generation: generation, waits: 1))
         #expect(subscriptions.nextReplay("feed") == .pageDone, "nothing is written while waiting")
         #expect(subscriptions.isWaiting("feed", generation: generation, waits: 1))
-        #expect(subscriptions.deliver(stream: "feed", offset: 7, OutboundEvent(event(7))) == .skip, "a live event moves the target")
+        #expect(subscriptions.deliver(OutboundEvent(event(7))) == .skip, "a live event moves the target")
         #expect(subscriptions.resumed("feed", generation: generation, page: nil) == .continueCatchUp)
         #expect(subscriptions.nextReplay("feed") == .write(event(4)))
         subscriptions.replayed("feed")
@@ -108,7 +108,7 @@ struct SessionSubscriptionsTests {
         done.replayed("feed")
         #expect(done.pauseCatchUp("feed") == .live)
         #expect(done.isLive("feed"))
-        #expect(done.deliver(stream: "feed", offset: 2, OutboundEvent(event(2))) == .write)
+        #expect(done.deliver(OutboundEvent(event(2))) == .write)
     }
 
     @Test("an empty or unreadable next page closes: the history is gone or the store is down")

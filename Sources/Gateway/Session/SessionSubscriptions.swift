@@ -87,8 +87,6 @@ struct SessionSubscriptions {
         self.maximum = maximum
     }
 
-    var names: Dictionary<String, State>.Keys { states.keys }
-
     /// Admits a `sub` request: the stream and the generation the store's answer must carry, or
     /// the error to answer with.
     mutating func begin(_ name: String, user: User?) -> Result<(stream: StreamName, generation: Int), GatewayError> {
@@ -138,24 +136,24 @@ struct SessionSubscriptions {
     }
 
     /// A committed event of `stream` reached this session.
-    mutating func deliver(stream: String, offset: Int64, _ event: @autoclosure () -> OutboundEvent) -> Delivery {
-        switch states[stream] {
-        case nil:
+    /// Runs for every delivered event of every subscriber: the stream's name is hashed once.
+    mutating func deliver(_ event: OutboundEvent) -> Delivery {
+        guard let position = states.index(forKey: event.stream) else { return .skip }
+        switch states.values[position] {
+        case .starting(let generation, var buffered):
+            // A placeholder while the array is out, so that the append does not copy it.
+            states.values[position] = .live(lastOffset: 0)
+            buffered.append(event)
+            states.values[position] = .starting(generation: generation, buffered: buffered)
             return .skip
-        case .starting(let generation, var buffered)?:
-            // Taken out first, so that the append does not copy the array.
-            states[stream] = nil
-            buffered.append(event())
-            states[stream] = .starting(generation: generation, buffered: buffered)
-            return .skip
-        case .catchingUp(let generation, var catchUp)?:
-            catchUp.target = max(catchUp.target, offset)
-            states[stream] = .catchingUp(generation: generation, catchUp)
+        case .catchingUp(let generation, var catchUp):
+            catchUp.target = max(catchUp.target, event.offset)
+            states.values[position] = .catchingUp(generation: generation, catchUp)
             return !catchUp.waiting && catchUp.page.isEmpty ? .continueCatchUp : .skip
-        case .live(let last)?:
-            if offset <= last { return .skip }
-            guard offset == last + 1 else { return .close(.eventsMissed) }
-            states[stream] = .live(lastOffset: offset)
+        case .live(let last):
+            if event.offset <= last { return .skip }
+            guard event.offset == last + 1 else { return .close(.eventsMissed) }
+            states.values[position] = .live(lastOffset: event.offset)
             return .write
         }
     }

@@ -136,8 +136,8 @@ public final class StreamHub: EventSink {
     /// Stops a subscription; called on the subscriber's loop.
     public func remove(_ stream: String, key: Int, loop: any EventLoop) {
         let id = ObjectIdentifier(loop)
-        guard let entry = index.withLock({ $0.loops[id] }), entry.subscribers.value.remove(stream, key: key) else { return }
         index.withLock { index in
+            guard let entry = index.loops[id], entry.subscribers.value.remove(stream, key: key) else { return }
             index.streams[stream]?[id]? -= 1
             if index.streams[stream]?[id] == 0 { index.streams[stream]?[id] = nil }
             if index.streams[stream]?.isEmpty == true { index.streams[stream] = nil }

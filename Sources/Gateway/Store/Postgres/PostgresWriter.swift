@@ -22,20 +22,18 @@ struct PostgresWriter {
     /// - Parameter record: the write's `client_id` record, read with the batch's (`records`).
     func facts(for questions: WriteQuestions, authorKnown: Bool, record: WriteFacts.ClientRecord?) async throws -> WriteFacts {
         var facts = WriteFacts(record: record, authorKnown: authorKnown)
-        if let postID = questions.livePost, let parentID = questions.parent {
-            // A reply's post and parent in one round trip (the parent only counts in a live post).
+        if let postID = questions.livePost {
+            // The post and, for a reply, its parent in one round trip (a NULL parent matches no row).
             if let (postAuthor, parentAuthor, depth) = try await rows(
                 """
                 SELECT p.author_id, c.author_id, c.depth FROM posts p
-                LEFT JOIN comments c ON c.id = \(parentID) AND c.post_id = p.id AND NOT c.deleted
+                LEFT JOIN comments c ON c.id = \(questions.parent) AND c.post_id = p.id AND NOT c.deleted
                 WHERE p.id = \(postID) AND NOT p.deleted
                 """
             ).first?.decode((String, String?, Int64?).self) {
                 facts.livePostAuthor = postAuthor
                 if let parentAuthor, let depth { facts.parent = (parentAuthor, Int(depth)) }
             }
-        } else if let postID = questions.livePost {
-            facts.livePostAuthor = try await rows("SELECT author_id FROM posts WHERE id = \(postID) AND NOT deleted").first?.decode(String.self)
         }
         if let target = questions.target {
             let row = target.hasPrefix("p_")

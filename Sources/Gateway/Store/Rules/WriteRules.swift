@@ -151,8 +151,10 @@ struct WriteQuestions: Sendable, Equatable {
     var reaction: ReactionKey?
 
     mutating func askMentions(in body: String) {
+        // Most bodies mention no one: one pass over the bytes answers both questions for them.
+        guard body.utf8.contains(UInt8(ascii: "@")) else { return }
         mentionCandidates = MentionScanner.candidates(in: body)
-        botsNamedWithSpaces = body.contains("@")
+        botsNamedWithSpaces = true
     }
 }
 
