@@ -62,7 +62,7 @@ public enum TextRules {
                 return Unicode.Scalar(byte)
             }
             if byte == 0x7F { return Unicode.Scalar(byte) }
-            if previous == 0xC2, (0x80...0x9F).contains(byte) { return Unicode.Scalar(UInt8(byte)) }
+            if previous == 0xC2, (0x80...0x9F).contains(byte) { return Unicode.Scalar(byte) }
         }
         return nil
     }

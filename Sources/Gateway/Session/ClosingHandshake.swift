@@ -2,8 +2,8 @@ import GatewayProtocol
 import NIOCore
 import Persona
 
-/// The server's side of RFC 6455's closing handshake (section 7), the same for a session and
-/// the conformance echo.
+/// What a session and the conformance echo share of their channel: RFC 6455's closing handshake
+/// (section 7) and the size of the outbound queue.
 extension ChannelHandlerContext {
     /// Sends `why`'s close frame, then FIN (so the peer sees both even with unread input of ours),
     /// and cuts the connection after `grace` if the peer never answers; a socket that cannot take
@@ -14,6 +14,11 @@ extension ChannelHandlerContext {
             channel.close(mode: .output, promise: nil)
         }
         eventLoop.scheduleTask(in: .nanoseconds(grace.nanoseconds)) { channel.close(promise: nil) }
+    }
+
+    /// Bytes written to the channel that the socket has not taken yet (a session's outbound queue).
+    var unwrittenBytes: Int {
+        (try? channel.syncOptions?.getOption(.bufferedWritableBytes)) ?? 0
     }
 
     /// Answers the peer's close frame with `echo` (`WebSocketMessageReader.closeEcho`), then ends

@@ -56,7 +56,7 @@ final class ConformanceEchoHandler: ChannelInboundHandler {
 
     private func echo(_ frame: ByteBuffer, context: ChannelHandlerContext) {
         // The channel's own count of bytes not yet written, as the session's outbound queue reads it.
-        let unwritten = (try? context.channel.syncOptions?.getOption(.bufferedWritableBytes)) ?? 0
+        let unwritten = context.unwrittenBytes
         guard unwritten + frame.readableBytes <= outboundLimit else { return close(.outboundOverflow, context: context) }
         context.writeAndFlush(wrapOutboundOut(frame), promise: nil)
     }

@@ -53,8 +53,8 @@ struct SessionLifecycle {
     let limits: Limits
     let connectedAt: NIODeadline
     private(set) var phase = Phase.awaitingIdentify
-    private(set) var lastInbound: NIODeadline
-    private(set) var tokenExpiry: NIODeadline?
+    private var lastInbound: NIODeadline
+    private var tokenExpiry: NIODeadline?
     private var held: [ClientMessage] = []
     private var inboundLimiter: GCRA
     private var floodWindowStart: NIODeadline

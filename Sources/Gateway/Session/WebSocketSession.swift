@@ -331,29 +331,28 @@ final class WebSocketSession: ChannelInboundHandler, RemovableChannelHandler, St
 
     private func finishSubscribe(id: JSONValue?, name: String, generation: Int, since: (offset: Int64, epoch: String)?,
                                  start: Result<SubscriptionStart, GatewayError>) {
-        let step = subscriptions.started(name, generation: generation, since: since, start)
-        switch step {
-        case .ignore:
-            return
-        case .refuse(let error):
-            leaveHub(name)
-            return reply(id: id, error)
-        case .live, .catchUp, .closeAfter:
+        func sendSubscribed() {
             guard case .success(let start) = start else { return }
             send(ServerFrame.subscribed(
                 id: id, stream: name, offset: start.position.offset, epoch: start.position.epoch, recovered: start.recovered))
         }
-        switch step {
+        switch subscriptions.started(name, generation: generation, since: since, start) {
+        case .ignore:
+            return
+        case .refuse(let error):
+            leaveHub(name)
+            reply(id: id, error)
         case .live(let events):
+            sendSubscribed()
             for event in events { guard writeEvent(event) else { return } }
             flush()
         case .catchUp:
+            sendSubscribed()
             continueCatchUp(name)
         case .closeAfter(let events, let why):
+            sendSubscribed()
             for event in events { guard writeEvent(event) else { return } }
             close(why)
-        case .ignore, .refuse:
-            break
         }
     }
 
@@ -371,7 +370,7 @@ final class WebSocketSession: ChannelInboundHandler, RemovableChannelHandler, St
                 return close(.historyPruned)
             case .write(let event):
                 let frame = OutboundEvent(event)
-                let queued = queuedBytes(context)
+                let queued = context.unwrittenBytes
                 // An event larger than the room still goes out once the queue is empty.
                 guard queued == 0 || queued + frame.frame.readableBytes <= roomForReplay else { break replay }
                 guard writeEvent(frame) else { return }
@@ -392,7 +391,7 @@ final class WebSocketSession: ChannelInboundHandler, RemovableChannelHandler, St
             // Deferred: the marker may complete inside the flush above, and the replay must not
             // recurse into itself.
             drained.futureResult.whenSuccess { loop.execute { session.value.resumeCatchUp(name, generation: generation, page: nil) } }
-            watchCatchUp(name, generation: generation, waits: waits, queued: queuedBytes(context))
+            watchCatchUp(name, generation: generation, waits: waits, queued: context.unwrittenBytes)
         case .readPage(let generation, let after):
             flush()
             let store = runtime.store
@@ -424,7 +423,7 @@ final class WebSocketSession: ChannelInboundHandler, RemovableChannelHandler, St
         context.eventLoop.scheduleTask(in: .nanoseconds(configuration.catchUpStallTimeout.nanoseconds)) {
             let session = session.value
             guard session.subscriptions.isWaiting(name, generation: generation, waits: waits), let context = session.context else { return }
-            let now = session.queuedBytes(context)
+            let now = context.unwrittenBytes
             if now < queued {
                 return session.watchCatchUp(name, generation: generation, waits: waits, queued: now)
             }
@@ -444,7 +443,7 @@ final class WebSocketSession: ChannelInboundHandler, RemovableChannelHandler, St
 
     func deliver(_ event: OutboundEvent) -> Bool {
         guard case .ready = phase else { return false }
-        switch subscriptions.deliver(stream: event.stream, offset: event.offset, event) {
+        switch subscriptions.deliver(event) {
         case .skip:
             return false
         case .write:
@@ -547,12 +546,12 @@ final class WebSocketSession: ChannelInboundHandler, RemovableChannelHandler, St
         let limit = configuration.outboundQueueBytes
         // Ephemeral frames may take half the queue, leaving the rest for events.
         let allowed = persistent ? limit : limit / 2
-        var waiting = queuedBytes(context)
+        var waiting = context.unwrittenBytes
         if waiting + frame.readableBytes > allowed {
             // Frames written in this pass have not reached the socket yet; give it what it takes
             // before judging the connection slow.
             context.flush()
-            waiting = queuedBytes(context)
+            waiting = context.unwrittenBytes
         }
         if waiting + frame.readableBytes > allowed {
             if persistent {
@@ -574,11 +573,6 @@ final class WebSocketSession: ChannelInboundHandler, RemovableChannelHandler, St
             runtime.metrics.eventsDelivered.increment(by: deliveredSinceFlush)
             deliveredSinceFlush = 0
         }
-    }
-
-    /// Bytes written to the channel that the socket has not taken yet.
-    private func queuedBytes(_ context: ChannelHandlerContext) -> Int {
-        (try? context.channel.syncOptions?.getOption(.bufferedWritableBytes)) ?? 0
     }
 
     /// Sends a close frame, stops all delivery, and ends the connection once the peer answers or

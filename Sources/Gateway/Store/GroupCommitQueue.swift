@@ -1,3 +1,4 @@
+import ServiceLifecycle
 import Synchronization
 import GatewayProtocol
 
@@ -70,14 +71,7 @@ final class GroupCommitQueue: Sendable {
         let reply = WriteReply()
         let timer = stallLimit.map { limit in
             Task {
-                // Armed for the moment the writer would have stalled (never sooner than `limit`
-                // from now: an idle writer has not moved for a while), re-armed while it moves.
-                let earliest = ContinuousClock.now + limit
-                while true {
-                    let due = max(stallsAt(limit), earliest)
-                    if ContinuousClock.now >= due { break }
-                    try await Task.sleep(until: due, clock: .continuous)
-                }
+                try await sleepUntilStalled(limit) { stallsAt(limit) }
                 reply.answer(.failure(.storeUnavailable))
             }
         }
@@ -112,8 +106,17 @@ final class GroupCommitQueue: Sendable {
     }
 
     /// The single writer: commits every waiting job, a batch at a time, and parks while there
-    /// is none. Returns once `stop` was called (or its task cancelled) and the queue is empty.
+    /// is none. Returns once the service group shuts down gracefully (after the drain), `stop` is
+    /// called or its task is cancelled, and the queue is empty.
     func run(commit: @Sendable ([StoreJob]) async -> Void) async {
+        await withGracefulShutdownHandler {
+            await writeBatches(commit: commit)
+        } onGracefulShutdown: {
+            self.stop()
+        }
+    }
+
+    private func writeBatches(commit: @Sendable ([StoreJob]) async -> Void) async {
         while true {
             let (next, drained) = state.withLock { state -> (Next, [CheckedContinuation<Void, Never>]) in
                 state.committing = false

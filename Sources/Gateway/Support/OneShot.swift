@@ -73,16 +73,23 @@ func withStallWatch<T: Sendable>(_ limit: Duration, stallsAt: @escaping @Sendabl
     var timer: Task<Void, Never>?
     defer { timer?.cancel() }
     return try await abandoning(body) { work, outcome in
-        let earliest = ContinuousClock.now + limit
         timer = Task {
-            while true {
-                let due = max(stallsAt(), earliest)
-                if ContinuousClock.now >= due { break }
-                guard (try? await Task.sleep(until: due, clock: .continuous)) != nil else { return }
-            }
+            guard (try? await sleepUntilStalled(limit, stallsAt: stallsAt)) != nil else { return }
             work.cancel()
             outcome.answer(.failure(StalledError(limit: limit)))
         }
+    }
+}
+
+/// Sleeps until the moment the watched work will have made no progress for `limit` (`stallsAt`,
+/// which moves on whenever it makes progress; never sooner than `limit` from now), re-arming while
+/// that moment moves. Throws when cancelled.
+func sleepUntilStalled(_ limit: Duration, stallsAt: () -> ContinuousClock.Instant) async throws {
+    let earliest = ContinuousClock.now + limit
+    while true {
+        let due = max(stallsAt(), earliest)
+        if ContinuousClock.now >= due { return }
+        try await Task.sleep(until: due, clock: .continuous)
     }
 }
 

@@ -4,7 +4,6 @@ public import Logging
 import NIOCore
 import PostgresNIO
 import Persona
-import ServiceLifecycle
 import Synchronization
 public import GatewayProtocol
 
@@ -103,11 +102,7 @@ public final class PostgresStore: FeedStore {
     public func run() async {
         await withDiscardingTaskGroup { group in
             group.addTask { await self.client.run() }
-            await withGracefulShutdownHandler {
-                await queue.run { jobs in await self.commit(jobs) }
-            } onGracefulShutdown: { [queue] in
-                queue.stop()
-            }
+            await queue.run { jobs in await self.commit(jobs) }
             dropWriter()
             group.cancelAll()
         }

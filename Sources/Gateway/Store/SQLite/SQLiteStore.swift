@@ -3,7 +3,6 @@ import Foundation
 import GRDB
 public import Logging
 import Persona
-import ServiceLifecycle
 import Synchronization
 public import GatewayProtocol
 
@@ -156,11 +155,7 @@ public final class SQLiteStore: FeedStore {
     }
 
     public func run() async {
-        await withGracefulShutdownHandler {
-            await queue.run { jobs in await self.commit(jobs) }
-        } onGracefulShutdown: { [queue] in
-            queue.stop()
-        }
+        await queue.run { jobs in await self.commit(jobs) }
     }
 
     public func drain() async {
