@@ -97,8 +97,8 @@ public final class ConnectionLimiter: Sendable {
 }
 
 /// The first handler of every connection: applies the `ConnectionLimiter` and the handshake
-/// deadline. It removes itself from the deadline's duty once the connection has been upgraded
-/// or its first HTTP request has been read (`handshakeCompleted`).
+/// deadline. Once the connection has been upgraded or its first HTTP request has been read
+/// (`HandshakeCompleted`), it leaves the pipeline and the close future gives the address back.
 final class ConnectionGuard: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
@@ -147,6 +147,14 @@ final class ConnectionGuard: ChannelInboundHandler, RemovableChannelHandler {
         if event is HandshakeCompleted {
             deadline?.cancel()
             deadline = nil
+            // From here the guard only has to give the address back when the connection ends:
+            // the close future does that, and every later read skips this handler.
+            if let address {
+                let limiter = limiter
+                self.address = nil
+                context.channel.closeFuture.whenComplete { _ in limiter.release(address) }
+            }
+            context.pipeline.syncOperations.removeHandler(context: context, promise: nil)
             return
         }
         context.fireUserInboundEventTriggered(event)

@@ -31,6 +31,12 @@ struct GatewayChannel: ServerChildChannel, HTTPChannelHandler {
 
     func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
         channel.eventLoop.makeCompletedFuture {
+            // NIO keeps each connection's receive buffer between reads, at the size of the largest
+            // read so far (2 kB from the start by default). Client frames are small, so starting
+            // at 512 bytes keeps an idle WebSocket connection's buffer small; a larger read still
+            // doubles it.
+            try channel.syncOptions?.setOption(
+                ChannelOptions.recvAllocator, value: AdaptiveRecvByteBufferAllocator(minimum: 64, initial: 512, maximum: 65536))
             try channel.pipeline.syncOperations.addHandler(
                 ConnectionGuard(limiter: runtime.connectionLimiter, handshakeTimeout: runtime.configuration.handshakeTimeout))
             let refusal = NIOLoopBoundBox<GatewayWebSocketUpgrader.Refusal?>(nil, eventLoop: channel.eventLoop)

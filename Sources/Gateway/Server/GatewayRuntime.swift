@@ -16,6 +16,7 @@ public final class GatewayRuntime: Sendable {
     public let bots: BotRoster
     public let ids: IDGenerator
     public let sessions = SessionRegistry()
+    let deadlineWheels: DeadlineWheels
     public let connectionLimiter: ConnectionLimiter
     public let metrics: GatewayMetrics
     public let logger: Logger
@@ -34,6 +35,9 @@ public final class GatewayRuntime: Sendable {
         self.bots = bots
         self.ids = ids
         self.logger = logger
+        // Deadlines are met up to a tick late: a tenth of a second, finer when the deadlines are short.
+        let shortest = min(configuration.identifyTimeout, configuration.heartbeat)
+        self.deadlineWheels = DeadlineWheels(tick: .nanoseconds(max(10_000_000, min(100_000_000, shortest.nanoseconds / 8))))
     }
 
     /// Who admits writes of bot-token sessions (the bot runner, once it runs).

@@ -13,7 +13,7 @@ import GatewayProtocol
 ///
 /// Everything here runs on the channel's event loop; store calls run in tasks whose answers come
 /// back to the loop through `NIOLoopBound`. Nothing blocks the loop.
-final class WebSocketSession: ChannelInboundHandler, RemovableChannelHandler, StreamSubscriber {
+final class WebSocketSession: ChannelInboundHandler, RemovableChannelHandler, StreamSubscriber, DeadlineWheelMember {
     typealias InboundIn = WebSocketFrame
     typealias OutboundOut = ByteBuffer
 
@@ -23,10 +23,11 @@ final class WebSocketSession: ChannelInboundHandler, RemovableChannelHandler, St
     private let sessionID: String
     private var configuration: GatewayConfiguration { runtime.configuration }
     private var context: ChannelHandlerContext?
-    private var logger: Logger
     private var lifecycle: SessionLifecycle
     private var phase: SessionLifecycle.Phase { lifecycle.phase }
-    private var deadlineTimer: Scheduled<Void>?
+    /// The loop's wheel, which holds this session's next deadline.
+    private var deadlines: DeadlineWheel?
+    var wheelSlot: DeadlineWheel.Slot?
     private var subscriptions: SessionSubscriptions
     private var reader: WebSocketMessageReader
     /// Events written since the last flush, for the delivered counter.
@@ -44,7 +45,6 @@ final class WebSocketSession: ChannelInboundHandler, RemovableChannelHandler, St
         self.sessionID = runtime.ids.make("s")
         self.reader = WebSocketMessageReader(
             maxMessageBytes: runtime.configuration.maxMessageBytes, compressionNegotiated: compressionNegotiated, acceptsBinary: false)
-        self.logger = runtime.logger
         let configuration = runtime.configuration
         self.lifecycle = SessionLifecycle(
             limits: .init(identifyTimeout: configuration.identifyTimeout, heartbeat: configuration.heartbeat,
@@ -59,7 +59,7 @@ final class WebSocketSession: ChannelInboundHandler, RemovableChannelHandler, St
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
-        logger[metadataKey: "session"] = "\(sessionID)"
+        self.deadlines = runtime.deadlineWheels.wheel(for: context.eventLoop)
         runtime.sessions.add(self, key: key, loop: context.eventLoop, info: SessionRegistry.Info(
             id: sessionID, lifecycle: lifecycle, connectedAt: Timestamp.now(), remoteAddress: context.channel.remoteAddress?.ipAddress))
         runtime.metrics.connectionsOpened.increment()
@@ -86,10 +86,18 @@ final class WebSocketSession: ChannelInboundHandler, RemovableChannelHandler, St
 
     private var tornDown = false
 
+    /// The session and user a log line is about, built only when a line is written, so that a
+    /// session holds no logger (and no metadata) of its own.
+    private var logMetadata: Logger.Metadata {
+        var metadata: Logger.Metadata = ["session": "\(sessionID)"]
+        if case .ready(let user?, _) = phase { metadata["user"] = "\(user.id)" }
+        return metadata
+    }
+
     private func tearDown() {
         guard !tornDown else { return }
         tornDown = true
-        deadlineTimer?.cancel()
+        deadlines?.remove(self)
         unsubscribeAll()
         runtime.sessions.remove(key: key)
         runtime.metrics.connectionsClosed.increment()
@@ -101,7 +109,7 @@ final class WebSocketSession: ChannelInboundHandler, RemovableChannelHandler, St
             return
         }
         if let why = WebSocketMessageReader.violation(for: error, maxMessageBytes: configuration.maxMessageBytes) { return close(why) }
-        logger.debug("Connection error: \(error)")
+        runtime.logger.debug("Connection error: \(error)", metadata: logMetadata)
         context.close(promise: nil)
     }
 
@@ -270,7 +278,6 @@ final class WebSocketSession: ChannelInboundHandler, RemovableChannelHandler, St
         let expiry = expires.map { NIODeadline.now() + .milliseconds(Int64(max(0, $0.timeIntervalSince(now)) * 1000)) }
         guard let held = lifecycle.becomeReady(user: user, tokenExpiry: expiry) else { return }
         if let user {
-            logger[metadataKey: "user"] = "\(user.id)"
             let store = runtime.store
             Task { await store.remember(user) }
         }
@@ -283,16 +290,15 @@ final class WebSocketSession: ChannelInboundHandler, RemovableChannelHandler, St
 
     // MARK: Deadlines
 
-    /// One timer per session, set for the earliest of its deadlines: identify, heartbeat, token
-    /// expiry. Activity does not reschedule it; it re-arms itself when it fires early.
+    /// One place on the loop's wheel, at the earliest of the session's deadlines: identify,
+    /// heartbeat, token expiry. Activity does not move it; it moves itself when it comes early.
     private func scheduleDeadlineCheck() {
-        guard let context else { return }
-        deadlineTimer?.cancel()
-        let next = lifecycle.nextDeadline()
-        let session = NIOLoopBound(self, eventLoop: context.eventLoop)
-        deadlineTimer = context.eventLoop.scheduleTask(deadline: next) {
-            session.value.checkDeadlines()
-        }
+        guard context != nil else { return }
+        deadlines?.schedule(self, at: lifecycle.nextDeadline())
+    }
+
+    func deadlinePassed() {
+        checkDeadlines()
     }
 
     private func checkDeadlines() {
@@ -583,9 +589,9 @@ final class WebSocketSession: ChannelInboundHandler, RemovableChannelHandler, St
         guard lifecycle.beginClosing() else { return }
         runtime.sessions.update(key: key, lifecycle)
         runtime.metrics.recordClose(code)
-        logger.debug("Closing with \(code.rawValue): \(reason)")
+        runtime.logger.debug("Closing with \(code.rawValue): \(reason)", metadata: logMetadata)
         unsubscribeAll()
-        deadlineTimer?.cancel()
+        deadlines?.remove(self)
         context.startClosingHandshake(why, grace: configuration.closeGracePeriod)
     }
 }
