@@ -43,9 +43,8 @@ public final class SessionRegistry: Sendable {
         }
     }
 
-    private struct Entry: @unchecked Sendable {
-        // Safe: `session` is only touched through `NIOLoopBound`, which traps off its loop.
-        let loop: any EventLoop
+    private struct Entry: Sendable {
+        /// Touched only on its loop: `NIOLoopBound` traps elsewhere.
         let session: NIOLoopBound<WebSocketSession>
         var info: Info
     }
@@ -60,7 +59,7 @@ public final class SessionRegistry: Sendable {
     }
 
     func add(_ session: WebSocketSession, key: Int, loop: any EventLoop, info: Info) {
-        let entry = Entry(loop: loop, session: NIOLoopBound(session, eventLoop: loop), info: info)
+        let entry = Entry(session: NIOLoopBound(session, eventLoop: loop), info: info)
         entries.withLock { $0[key] = entry }
     }
 
@@ -98,7 +97,7 @@ public final class SessionRegistry: Sendable {
     public func close(where matches: (Info) -> Bool, _ why: SessionClose) -> Int {
         let chosen = entries.withLock { entries in entries.values.filter { matches($0.info) } }
         for entry in chosen {
-            entry.loop.execute { entry.session.value.close(why) }
+            entry.session.eventLoop.execute { entry.session.value.close(why) }
         }
         return chosen.count
     }
@@ -111,7 +110,7 @@ public final class SessionRegistry: Sendable {
     public func drainAll() {
         let all = entries.withLock { Array($0.values) }
         for entry in all {
-            entry.loop.execute { entry.session.value.closeAfterAnsweringWrites(.draining) }
+            entry.session.eventLoop.execute { entry.session.value.closeAfterAnsweringWrites(.draining) }
         }
     }
 }

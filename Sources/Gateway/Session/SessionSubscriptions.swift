@@ -10,7 +10,9 @@ struct SessionSubscriptions {
         case starting(generation: Int, buffered: [OutboundEvent])
         /// Replaying history a page at a time, as fast as the socket takes it. Live events are
         /// not held meanwhile: they are in the store, and only move the point to catch up to.
-        case catchingUp(generation: Int, CatchUp)
+        /// Boxed: a replay is short-lived, and every idle subscription would otherwise hold room
+        /// for its state.
+        indirect case catchingUp(generation: Int, CatchUp)
         case live(lastOffset: Int64)
     }
 
