@@ -81,7 +81,7 @@ static int close_codes[5000];
 static volatile int interrupted;
 static lws_sorted_usec_list_t tick_timer;
 static double started_at, measure_from, finished_at;
-static char source_names[64][16];
+static char source_names[64][20];
 
 static double now_seconds(void) {
     struct timespec ts;
@@ -341,6 +341,15 @@ static void open_session(struct session *s) {
     opened++;
 }
 
+static int subscribers_caught_up(void) {
+    int64_t newest = 0;
+    for (int i = options.writers; i < total_sessions; i++) if (sessions[i].last_offset > newest) newest = sessions[i].last_offset;
+    for (int i = options.writers; i < total_sessions; i++) {
+        if (sessions[i].state == SUBSCRIBED && sessions[i].last_offset < newest) return 0;
+    }
+    return 1;
+}
+
 static void tick(lws_sorted_usec_list_t *sul) {
     (void)sul;
     double now = now_seconds();
@@ -372,7 +381,9 @@ static void tick(lws_sorted_usec_list_t *sul) {
             }
         }
     }
-    if (now > finished_at + 2 || interrupted) {
+    // The writers have stopped: wait until every subscriber has the newest event any of them
+    // has, so that events still queued for a slow client are not counted as lost (at most 10 s).
+    if (interrupted || (now > finished_at + 2 && (subscribers_caught_up() || now > finished_at + 10))) {
         lws_cancel_service(context);
         interrupted = 1;
         return;
