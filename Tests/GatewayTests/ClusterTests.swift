@@ -273,7 +273,9 @@ struct ClusterTests {
         // A PostgreSQL of its own, so stopping it disturbs no other test.
         let directory = "/tmp/gatewayd-pg-restart-" + UUID().uuidString.prefix(8)
         let script = ConfigurationTests.repositoryRoot + "/scripts/postgres.sh"
-        let port = "\(Int.random(in: 56_000..<57_000))"
+        // Below Linux's ephemeral range (32768–60999): an outgoing connection of another test
+        // cannot take the port between its stop and start.
+        let port = "\(Int.random(in: 21_000..<22_000))"
         let url = try Self.run(script, "start", directory, port).trimmingCharacters(in: .whitespacesAndNewlines)
         defer {
             _ = try? Self.run(script, "stop", directory)

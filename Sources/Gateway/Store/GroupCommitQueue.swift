@@ -1,3 +1,5 @@
+import Dispatch
+import Foundation
 import ServiceLifecycle
 import Synchronization
 import GatewayProtocol
@@ -43,6 +45,8 @@ final class GroupCommitQueue: Sendable {
         var jobs: [StoreJob] = []
         /// The writer, parked until a job comes or it is told to stop.
         var parked: CheckedContinuation<Void, Never>?
+        /// The writer's thread (`runOnThread`) waits on `threadWake`.
+        var threadParked = false
         var committing = false
         var stopping = false
         var draining = false
@@ -56,6 +60,7 @@ final class GroupCommitQueue: Sendable {
     }
 
     private let state = Mutex(State())
+    private let threadWake = DispatchSemaphore(value: 0)
     /// When the writer last started or finished a batch.
     private let lastProgress = Mutex(ContinuousClock.now)
     private let maximumBatch: Int
@@ -95,13 +100,14 @@ final class GroupCommitQueue: Sendable {
     /// Queues a job and wakes the writer; false while draining.
     @discardableResult
     func enqueue(_ job: StoreJob) -> Bool {
-        let admitted = state.withLock { state -> (Bool, CheckedContinuation<Void, Never>?) in
-            if state.draining { return (false, nil) }
+        let admitted = state.withLock { state -> (Bool, CheckedContinuation<Void, Never>?, Bool) in
+            if state.draining { return (false, nil, false) }
             state.jobs.append(job)
-            defer { state.parked = nil }
-            return (true, state.parked)
+            defer { (state.parked, state.threadParked) = (nil, false) }
+            return (true, state.parked, state.threadParked)
         }
         admitted.1?.resume()
+        if admitted.2 { threadWake.signal() }
         return admitted.0
     }
 
@@ -116,22 +122,68 @@ final class GroupCommitQueue: Sendable {
         }
     }
 
+    /// The writer on a thread of its own, for a store whose commit blocks (SQLite runs its
+    /// statements and the fsync on the calling thread). A blocking commit on the concurrency
+    /// pool would hold one of its few threads; an async one hops to the database's queue and
+    /// back, two thread switches per batch on the path of every acknowledgement. Returns like `run`.
+    func runOnThread(named name: String, commit: @escaping @Sendable ([StoreJob]) -> Void) async {
+        await withGracefulShutdownHandler {
+            await withTaskCancellationHandler {
+                await withCheckedContinuation { (finished: CheckedContinuation<Void, Never>) in
+                    let thread = Thread { [self] in
+                        writeBatchesOnThread(commit: commit)
+                        finished.resume()
+                    }
+                    thread.name = name
+                    thread.start()
+                }
+            } onCancel: {
+                self.stop()
+            }
+        } onGracefulShutdown: {
+            self.stop()
+        }
+    }
+
+    private func writeBatchesOnThread(commit: ([StoreJob]) -> Void) {
+        while true {
+            switch takeNext(parkingThread: true) {
+            case .batch(let batch):
+                lastProgress.withLock { $0 = .now }
+                commit(batch)
+                lastProgress.withLock { $0 = .now }
+            case .park:
+                threadWake.wait()
+            case .stop:
+                return
+            }
+        }
+    }
+
+    /// The next batch, or what to do without one; answers drain waiters once the queue is empty.
+    /// With `parkingThread`, a `.park` answer has already registered the thread for a wake-up.
+    private func takeNext(parkingThread: Bool) -> Next {
+        let (next, drained) = state.withLock { state -> (Next, [CheckedContinuation<Void, Never>]) in
+            state.committing = false
+            if !state.jobs.isEmpty {
+                let count = min(state.jobs.count, maximumBatch)
+                defer { state.jobs.removeFirst(count) }
+                state.committing = true
+                return (.batch(Array(state.jobs.prefix(count))), [])
+            }
+            let drained = state.draining ? state.drainWaiters : []
+            if state.draining { state.drainWaiters = [] }
+            if state.stopping { return (.stop, drained) }
+            if parkingThread { state.threadParked = true }
+            return (.park, drained)
+        }
+        drained.forEach { $0.resume() }
+        return next
+    }
+
     private func writeBatches(commit: @Sendable ([StoreJob]) async -> Void) async {
         while true {
-            let (next, drained) = state.withLock { state -> (Next, [CheckedContinuation<Void, Never>]) in
-                state.committing = false
-                if !state.jobs.isEmpty {
-                    let count = min(state.jobs.count, maximumBatch)
-                    defer { state.jobs.removeFirst(count) }
-                    state.committing = true
-                    return (.batch(Array(state.jobs.prefix(count))), [])
-                }
-                let drained = state.draining ? state.drainWaiters : []
-                if state.draining { state.drainWaiters = [] }
-                return (state.stopping ? .stop : .park, drained)
-            }
-            drained.forEach { $0.resume() }
-            switch next {
+            switch takeNext(parkingThread: false) {
             case .batch(let batch):
                 lastProgress.withLock { $0 = .now }
                 await commit(batch)
@@ -158,13 +210,14 @@ final class GroupCommitQueue: Sendable {
     /// Tells the writer to return once the queue is empty; jobs offered from now on are refused,
     /// since no writer would commit them.
     func stop() {
-        let parked = state.withLock { state -> CheckedContinuation<Void, Never>? in
+        let (parked, threadParked) = state.withLock { state -> (CheckedContinuation<Void, Never>?, Bool) in
             state.stopping = true
             state.draining = true
-            defer { state.parked = nil }
-            return state.parked
+            defer { (state.parked, state.threadParked) = (nil, false) }
+            return (state.parked, state.threadParked)
         }
         parked?.resume()
+        if threadParked { threadWake.signal() }
     }
 
     /// Finishes every job queued so far and refuses new ones.

@@ -80,7 +80,7 @@ public final class SQLiteStore: FeedStore {
     /// rolls the batch back, and its jobs are then tried one per transaction so that only the bad
     /// one fails; a failing disk fails the whole batch with `unavailable`. The PostgreSQL store
     /// does the same.
-    private func commit(_ jobs: [StoreJob], isolated: Bool = false) async {
+    private func commit(_ jobs: [StoreJob], isolated: Bool = false) {
         let batch = StoreBatch(jobs)
         let requests = batch.writes.map { (command: $0.command, author: $0.author) }
         let users = batch.users
@@ -90,7 +90,8 @@ public final class SQLiteStore: FeedStore {
         metrics?.storeBatchSize.record(jobs.count)
         defer { metrics?.storeCommitLatency.recordNanoseconds((ContinuousClock.now - started).nanoseconds) }
         do {
-            outcomes = try await pool.write { [self, requests, users, decisions] db in
+            // On the writer's own thread (`runOnThread`): the transaction runs here, no hop.
+            outcomes = try pool.write { [self, requests, users, decisions] db in
                 for user in users { try Self.upsertUser(user, in: db) }
                 for decision in decisions { try Self.insert(decision, in: db) }
                 var written = Dictionary(users.map { ($0.id, $0) }) { _, later in later }
@@ -122,7 +123,7 @@ public final class SQLiteStore: FeedStore {
             }
             logger.error("A batch of \(jobs.count) jobs failed in the store: \(error)")
             if !isolated && jobs.count > 1 {
-                for job in jobs { await commit([job], isolated: true) }
+                for job in jobs { commit([job], isolated: true) }
                 return
             }
             knownUsers.forget(users)
@@ -155,7 +156,7 @@ public final class SQLiteStore: FeedStore {
     }
 
     public func run() async {
-        await queue.run { jobs in await self.commit(jobs) }
+        await queue.runOnThread(named: "gatewayd-sqlite-writer") { jobs in self.commit(jobs) }
     }
 
     public func drain() async {
