@@ -268,6 +268,32 @@ struct ClusterTests {
         #expect(try await Self.botComments(survivor, second).count == 1)
     }
 
+    @Test("personas are shared out: a node that joins takes its share, each persona runs on exactly one node, a survivor takes them all")
+    func personasBalanced() async throws {
+        let store = Self.clusterURL()
+        let personas = TestServer.temporaryDirectory()
+        let ids = ["ada", "bo", "cy", "di"]
+        for id in ids {
+            try Self.persona.replacingOccurrences(of: "kiki", with: id).replacingOccurrences(of: "Kiki", with: id.capitalized)
+                .write(toFile: personas + "/\(id).yaml", atomically: true, encoding: .utf8)
+        }
+        try TestServer.installSituationRules(in: personas)
+        let first = try await Node.start(store, personas: personas)
+        defer { first.process.stop() }
+        #expect(try await eventually(.seconds(10)) { try await ids.asyncFilter { try await first.owns($0) }.count == 4 },
+                "a node alone runs every persona")
+        let second = try await Node.start(store, personas: personas)
+        defer { second.process.stop() }
+        var shares: [[String]] = []
+        #expect(try await eventually(.seconds(15)) {
+            shares = [try await ids.asyncFilter { try await first.owns($0) }, try await ids.asyncFilter { try await second.owns($0) }]
+            return shares.map(\.count) == [2, 2] && Set(shares.joined()) == Set(ids)
+        }, "two nodes run two personas each, every persona on one node: \(shares)")
+        first.process.stop()
+        #expect(try await eventually(.seconds(15)) { try await ids.asyncFilter { try await second.owns($0) }.count == 4 },
+                "the survivor runs every persona again")
+    }
+
     @Test("PostgreSQL stopped and started under load: unavailable meanwhile, no acknowledged write lost, nodes recover alone")
     func postgresRestart() async throws {
         // A PostgreSQL of its own, so stopping it disturbs no other test.

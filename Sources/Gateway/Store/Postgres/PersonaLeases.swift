@@ -6,6 +6,11 @@ import PostgresNIO
 /// when the node dies (its connection closes) or loses PostgreSQL; every `interval` each node
 /// tries to take the personas nobody holds. A persona is thus run by at most one live node and,
 /// within about one interval of its owner's end, by another.
+///
+/// The personas are shared out: every node also holds a shared "member" lock, so each counts
+/// the live nodes and keeps at most its fair share (the personas divided by the nodes, rounded
+/// up). A node that joins takes its share within about two intervals, from those that hold more
+/// and let the rest go; meanwhile a persona given up is run by nobody for up to one interval.
 public final class PersonaLeases: Sendable {
     let location: PostgresLocation
     let runner: BotRunner
@@ -38,21 +43,47 @@ public final class PersonaLeases: Sendable {
     }
 
     private func hold(on connection: PostgresConnection) async throws {
+        let members = location.lockName("members")
+        _ = try await ask("SELECT pg_advisory_lock_shared(hashtextextended(\(members), 0))", on: connection)
         var held: Set<String> = []
         while !Task.isCancelled {
             let wanted = await runner.personaIDs()
-            for id in held.subtracting(wanted) {
-                _ = try await ask("SELECT pg_advisory_unlock(hashtextextended(\(location.lockName("persona:" + id)), 0))", on: connection)
-                held.remove(id)
-            }
-            for id in wanted.subtracting(held).sorted() {
+            // Also proves the connection (and so the locks) still alive.
+            let nodes = try await liveNodes(members, on: connection)
+            let share = Self.fairShare(of: wanted.count, among: nodes)
+            for id in held.subtracting(wanted) { try await release(id, on: connection, from: &held) }
+            // The last in order go first, so that the nodes agree on which ones move.
+            for id in held.sorted().dropFirst(share) { try await release(id, on: connection, from: &held) }
+            for id in wanted.subtracting(held).sorted() where held.count < share {
                 let rows = try await ask("SELECT pg_try_advisory_lock(hashtextextended(\(location.lockName("persona:" + id)), 0))", on: connection)
                 if try rows.first?.decode(Bool.self) == true { held.insert(id) }
             }
-            // Proves the connection (and so the locks) still alive when there was nothing to try.
-            if wanted.isSubset(of: held) { _ = try await ask("SELECT 1", on: connection) }
             await runner.setOwned(held)
             try await Task.sleep(for: interval)
         }
+    }
+
+    /// The personas one node keeps when `nodes` share `personas` (at least one node: this one).
+    static func fairShare(of personas: Int, among nodes: Int) -> Int {
+        let nodes = max(1, nodes)
+        return (personas + nodes - 1) / nodes
+    }
+
+    private func release(_ id: String, on connection: PostgresConnection, from held: inout Set<String>) async throws {
+        _ = try await ask("SELECT pg_advisory_unlock(hashtextextended(\(location.lockName("persona:" + id)), 0))", on: connection)
+        held.remove(id)
+    }
+
+    /// How many nodes hold the shared member lock: an advisory lock on a 64-bit key shows in
+    /// `pg_locks` with the key's high half as `classid` and its low half as `objid`.
+    private func liveNodes(_ members: String, on connection: PostgresConnection) async throws -> Int {
+        let rows = try await ask(
+            """
+            WITH k AS (SELECT hashtextextended(\(members), 0) AS key)
+            SELECT count(*)::bigint FROM pg_locks, k
+            WHERE locktype = 'advisory' AND granted AND objsubid = 1
+              AND classid::bigint = (k.key >> 32) & 4294967295 AND objid::bigint = k.key & 4294967295
+            """, on: connection)
+        return Int(try rows.first?.decode(Int64.self) ?? 1)
     }
 }
