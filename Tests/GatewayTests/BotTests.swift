@@ -329,7 +329,14 @@ struct BotLoadTests {
             replied = (decisions.json["decisions"] as? [[String: Any]] ?? []).filter { $0.string("outcome") == "replied" }.count
             return replied >= 40
         }
-        #expect(replied == 40)
+        var outcomes: [String: Int] = [:]
+        if replied != 40 {
+            // Says which way the missing turns went, should this ever fail again.
+            let decisions = try await server.http("GET", "/v1/admin/personas/helper/decisions?limit=1000", token: try await server.token("u_admin", role: .admin))
+            let rows = decisions.json["decisions"] as? [[String: Any]] ?? []
+            outcomes = Dictionary(grouping: rows) { "\($0.string("outcome") ?? "-") by \($0.string("rule") ?? "-")" }.mapValues(\.count)
+        }
+        #expect(replied == 40, "decisions: \(outcomes)")
     }
 }
 

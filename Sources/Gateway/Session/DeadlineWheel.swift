@@ -39,12 +39,16 @@ final class DeadlineWheel {
     /// The last tick whose bucket was visited.
     private var visitedTick: Int64
     private var timer: Scheduled<Void>?
+    /// Counts the timers armed: a turn NIO already took to run cannot be cancelled, and must
+    /// not take the place of a timer armed after it.
+    private var timerGeneration = 0
     /// A turn is visiting buckets; it arms the next one itself when it ends.
     private var turning = false
     private(set) var count = 0
 
     init(loop: any EventLoop, tick: TimeAmount, bucketCount: Int = 512) {
-        precondition(tick.nanoseconds > 0 && bucketCount > 0 && bucketCount.nonzeroBitCount == 1)
+        // Two buckets at least, so that a deadline moved while a bucket is visited lands in another.
+        precondition(tick.nanoseconds > 0 && bucketCount > 1 && bucketCount.nonzeroBitCount == 1)
         self.loop = loop
         self.tick = tick.nanoseconds
         self.origin = .now()
@@ -93,11 +97,14 @@ final class DeadlineWheel {
     private func arm() {
         let wheel = NIOLoopBound(self, eventLoop: loop)
         let next = origin + .nanoseconds((visitedTick + 1) * tick)
-        timer = loop.scheduleTask(deadline: next) { wheel.value.turn() }
+        timerGeneration += 1
+        let generation = timerGeneration
+        timer = loop.scheduleTask(deadline: next) { wheel.value.turn(generation) }
     }
 
     /// Visits every bucket whose tick has come since the last visit (at most one turn's worth).
-    private func turn() {
+    private func turn(_ generation: Int) {
+        guard generation == timerGeneration, timer != nil else { return }
         timer = nil
         turning = true
         defer { turning = false }

@@ -293,7 +293,7 @@ final class WebSocketSession: ChannelInboundHandler, RemovableChannelHandler, St
     /// One place on the loop's wheel, at the earliest of the session's deadlines: identify,
     /// heartbeat, token expiry. Activity does not move it; it moves itself when it comes early.
     private func scheduleDeadlineCheck() {
-        guard context != nil else { return }
+        guard context != nil, !tornDown else { return }
         deadlines?.schedule(self, at: lifecycle.nextDeadline())
     }
 
@@ -586,10 +586,11 @@ final class WebSocketSession: ChannelInboundHandler, RemovableChannelHandler, St
     func close(_ why: SessionClose) {
         guard let context else { return }
         let (code, reason) = (why.code, why.reason)
+        let metadata = logMetadata
         guard lifecycle.beginClosing() else { return }
         runtime.sessions.update(key: key, lifecycle)
         runtime.metrics.recordClose(code)
-        runtime.logger.debug("Closing with \(code.rawValue): \(reason)", metadata: logMetadata)
+        runtime.logger.debug("Closing with \(code.rawValue): \(reason)", metadata: metadata)
         unsubscribeAll()
         deadlines?.remove(self)
         context.startClosingHandshake(why, grace: configuration.closeGracePeriod)

@@ -51,9 +51,17 @@ public final class PersonaLeases: Sendable {
             // Also proves the connection (and so the locks) still alive.
             let nodes = try await liveNodes(members, on: connection)
             let share = Self.fairShare(of: wanted.count, among: nodes)
-            for id in held.subtracting(wanted) { try await release(id, on: connection, from: &held) }
-            // The last in order go first, so that the nodes agree on which ones move.
-            for id in held.sorted().dropFirst(share) { try await release(id, on: connection, from: &held) }
+            // The last in order go first, so that the nodes agree on which ones move. The runner
+            // lets them go before their locks do, so no other node starts on one while this node
+            // still counts it as its own.
+            let leaving = held.subtracting(wanted).union(held.intersection(wanted).sorted().dropFirst(share))
+            if !leaving.isEmpty {
+                held.subtract(leaving)
+                await runner.setOwned(held)
+                for id in leaving {
+                    _ = try await ask("SELECT pg_advisory_unlock(hashtextextended(\(location.lockName("persona:" + id)), 0))", on: connection)
+                }
+            }
             for id in wanted.subtracting(held).sorted() where held.count < share {
                 let rows = try await ask("SELECT pg_try_advisory_lock(hashtextextended(\(location.lockName("persona:" + id)), 0))", on: connection)
                 if try rows.first?.decode(Bool.self) == true { held.insert(id) }
@@ -69,19 +77,16 @@ public final class PersonaLeases: Sendable {
         return (personas + nodes - 1) / nodes
     }
 
-    private func release(_ id: String, on connection: PostgresConnection, from held: inout Set<String>) async throws {
-        _ = try await ask("SELECT pg_advisory_unlock(hashtextextended(\(location.lockName("persona:" + id)), 0))", on: connection)
-        held.remove(id)
-    }
-
     /// How many nodes hold the shared member lock: an advisory lock on a 64-bit key shows in
-    /// `pg_locks` with the key's high half as `classid` and its low half as `objid`.
+    /// `pg_locks` with the key's high half as `classid` and its low half as `objid`. `pg_locks`
+    /// lists every database's locks, and clusters in two databases may share a schema's name.
     private func liveNodes(_ members: String, on connection: PostgresConnection) async throws -> Int {
         let rows = try await ask(
             """
             WITH k AS (SELECT hashtextextended(\(members), 0) AS key)
             SELECT count(*)::bigint FROM pg_locks, k
             WHERE locktype = 'advisory' AND granted AND objsubid = 1
+              AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
               AND classid::bigint = (k.key >> 32) & 4294967295 AND objid::bigint = k.key & 4294967295
             """, on: connection)
         return Int(try rows.first?.decode(Int64.self) ?? 1)
