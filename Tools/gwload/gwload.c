@@ -341,13 +341,16 @@ static void open_session(struct session *s) {
     opened++;
 }
 
-static int subscribers_caught_up(void) {
+// Events the subscribers still lack: each subscribed session's distance from the newest offset
+// any of them has (a single stream, so offsets compare).
+static uint64_t shortfall(void) {
     int64_t newest = 0;
+    uint64_t missing = 0;
     for (int i = options.writers; i < total_sessions; i++) if (sessions[i].last_offset > newest) newest = sessions[i].last_offset;
     for (int i = options.writers; i < total_sessions; i++) {
-        if (sessions[i].state == SUBSCRIBED && sessions[i].last_offset < newest) return 0;
+        if (sessions[i].state == SUBSCRIBED && sessions[i].last_offset < newest) missing += newest - sessions[i].last_offset;
     }
-    return 1;
+    return missing;
 }
 
 static void tick(lws_sorted_usec_list_t *sul) {
@@ -383,7 +386,7 @@ static void tick(lws_sorted_usec_list_t *sul) {
     }
     // The writers have stopped: wait until every subscriber has the newest event any of them
     // has, so that events still queued for a slow client are not counted as lost (at most 10 s).
-    if (interrupted || (now > finished_at + 2 && (subscribers_caught_up() || now > finished_at + 10))) {
+    if (interrupted || (now > finished_at + 2 && (shortfall() == 0 || now > finished_at + 10))) {
         lws_cancel_service(context);
         interrupted = 1;
         return;
@@ -534,11 +537,7 @@ int main(int argc, char **argv) {
     }
     // Posts every subscriber should have received: those committed after it subscribed. At the
     // end each subscriber's last offset must be the feed's last offset: a shortfall is lost.
-    int64_t newest = 0;
-    for (int i = options.writers; i < total_sessions; i++) if (sessions[i].last_offset > newest) newest = sessions[i].last_offset;
-    for (int i = options.writers; i < total_sessions; i++) {
-        if (sessions[i].state == SUBSCRIBED && sessions[i].last_offset < newest) lost += newest - sessions[i].last_offset;
-    }
+    lost += shortfall();
     qsort(latencies, latency_count, sizeof *latencies, compare);
 #define PERCENTILE(p) (latency_count ? latencies[(size_t)((latency_count - 1) * (p))] : 0)
     double delivered_per_second = measured > 0 ? (double)latency_count / measured : 0;

@@ -86,9 +86,9 @@ final class WebSocketSession: ChannelInboundHandler, RemovableChannelHandler, St
 
     private var tornDown = false
 
-    /// The session and user a log line is about, built only when a line is written, so that a
-    /// session holds no logger (and no metadata) of its own.
-    private var logMetadata: Logger.Metadata {
+    /// The session and user a log line is about (the user as of `phase`), built only when a line
+    /// is written, so that a session holds no logger (and no metadata) of its own.
+    private func logMetadata(_ phase: SessionLifecycle.Phase) -> Logger.Metadata {
         var metadata: Logger.Metadata = ["session": "\(sessionID)"]
         if case .ready(let user?, _) = phase { metadata["user"] = "\(user.id)" }
         return metadata
@@ -109,7 +109,7 @@ final class WebSocketSession: ChannelInboundHandler, RemovableChannelHandler, St
             return
         }
         if let why = WebSocketMessageReader.violation(for: error, maxMessageBytes: configuration.maxMessageBytes) { return close(why) }
-        runtime.logger.debug("Connection error: \(error)", metadata: logMetadata)
+        runtime.logger.debug("Connection error: \(error)", metadata: logMetadata(phase))
         context.close(promise: nil)
     }
 
@@ -586,11 +586,11 @@ final class WebSocketSession: ChannelInboundHandler, RemovableChannelHandler, St
     func close(_ why: SessionClose) {
         guard let context else { return }
         let (code, reason) = (why.code, why.reason)
-        let metadata = logMetadata
+        let phaseBefore = phase
         guard lifecycle.beginClosing() else { return }
         runtime.sessions.update(key: key, lifecycle)
         runtime.metrics.recordClose(code)
-        runtime.logger.debug("Closing with \(code.rawValue): \(reason)", metadata: metadata)
+        runtime.logger.debug("Closing with \(code.rawValue): \(reason)", metadata: logMetadata(phaseBefore))
         unsubscribeAll()
         deadlines?.remove(self)
         context.startClosingHandshake(why, grace: configuration.closeGracePeriod)

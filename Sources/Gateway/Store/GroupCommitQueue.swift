@@ -149,9 +149,9 @@ final class GroupCommitQueue: Sendable {
         while true {
             switch takeNext(parkingThread: true) {
             case .batch(let batch):
-                lastProgress.withLock { $0 = .now }
+                noteProgress()
                 commit(batch)
-                lastProgress.withLock { $0 = .now }
+                noteProgress()
             case .park:
                 threadWake.wait()
             case .stop:
@@ -185,9 +185,9 @@ final class GroupCommitQueue: Sendable {
         while true {
             switch takeNext(parkingThread: false) {
             case .batch(let batch):
-                lastProgress.withLock { $0 = .now }
+                noteProgress()
                 await commit(batch)
-                lastProgress.withLock { $0 = .now }
+                noteProgress()
             case .park:
                 await withTaskCancellationHandler {
                     await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
