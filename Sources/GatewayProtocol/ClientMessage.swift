@@ -31,14 +31,20 @@ public enum ClientMessage: Sendable, Equatable {
         case invalidRequest(op: String, id: JSONValue?, GatewayError)
     }
 
-    public static func decode(_ document: JSONParser.Document, maximumBodyScalars: Int) throws(FrameError) -> ClientMessage {
-        try decode(document.value, maximumBodyScalars: maximumBodyScalars, hasLoneSurrogate: document.loneSurrogateAt != nil)
+    public static func decode(_ document: JSONParser.MessageDocument, maximumBodyScalars: Int) throws(FrameError) -> ClientMessage {
+        guard let fields = document.members else { throw .notAnObjectWithOp("The frame is not a JSON object.") }
+        return try decode(fields, maximumBodyScalars: maximumBodyScalars, hasLoneSurrogate: document.loneSurrogateAt != nil)
+    }
+
+    /// A message built of JSON values (the HTTP API's request bodies and path parameters).
+    public static func decode(_ value: JSONValue, maximumBodyScalars: Int) throws(FrameError) -> ClientMessage {
+        guard case .object(let fields) = value else { throw .notAnObjectWithOp("The frame is not a JSON object.") }
+        return try decode(JSONMembers(fields), maximumBodyScalars: maximumBodyScalars, hasLoneSurrogate: false)
     }
 
     /// - Parameter hasLoneSurrogate: a string of the message escapes a lone surrogate; the message
     ///   is answered `bad_request` (its frame was valid JSON text, so the session goes on).
-    public static func decode(_ value: JSONValue, maximumBodyScalars: Int, hasLoneSurrogate: Bool = false) throws(FrameError) -> ClientMessage {
-        guard case .object(let fields) = value else { throw .notAnObjectWithOp("The frame is not a JSON object.") }
+    private static func decode(_ fields: JSONMembers, maximumBodyScalars: Int, hasLoneSurrogate: Bool) throws(FrameError) -> ClientMessage {
         guard let op = fields["op"]?.stringValue else {
             throw .notAnObjectWithOp("The frame has no string field \"op\".")
         }
@@ -67,7 +73,7 @@ public enum ClientMessage: Sendable, Equatable {
                     guard case .object(let sinceFields) = sinceValue else {
                         throw .badRequest("Field \"since\" must be an object {\"offset\":N,\"epoch\":\"…\"}.")
                     }
-                    let sinceReader = FieldReader(fields: sinceFields, prefix: "since.")
+                    let sinceReader = FieldReader(fields: JSONMembers(sinceFields), prefix: "since.")
                     let offset = try sinceReader.integer("offset")
                     guard offset >= 0 else { throw .badRequest("since.offset must be 0 or more.") }
                     since = (offset, try sinceReader.string("epoch"))
@@ -118,7 +124,7 @@ public enum ClientMessage: Sendable, Equatable {
 
 /// Reads typed fields from a JSON object, with messages that name the field.
 struct FieldReader {
-    let fields: [String: JSONValue]
+    let fields: JSONMembers
     var prefix = ""
 
     func string(_ name: String) throws(GatewayError) -> String {

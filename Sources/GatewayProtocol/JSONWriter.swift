@@ -59,8 +59,36 @@ public struct JSONWriter: Sendable {
     }
 
     public mutating func int(_ value: Int64) {
-        bytes.append(contentsOf: String(value).utf8)
+        Self.withDigits(of: value) { bytes.append(contentsOf: $0) }
         needsComma = true
+    }
+
+    /// Calls `body` with the decimal digits of `value` (a minus sign first if negative), written
+    /// on the stack right to left: `String(value)` would build a string to copy from.
+    public static func withDigits<Result>(of value: Int64, _ body: (UnsafeBufferPointer<UInt8>) -> Result) -> Result {
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 20) { digits in
+            var magnitude = value.magnitude
+            var start = digits.count
+            repeat {
+                start -= 1
+                digits[start] = UInt8(ascii: "0") + UInt8(magnitude % 10)
+                magnitude /= 10
+            } while magnitude > 0
+            if value < 0 {
+                start -= 1
+                digits[start] = UInt8(ascii: "-")
+            }
+            return body(UnsafeBufferPointer(rebasing: digits[start...]))
+        }
+    }
+
+    /// Whether `utf8` goes between quotes as it is, with nothing to escape.
+    public static func needsNoEscaping(_ utf8: UnsafeBufferPointer<UInt8>) -> Bool {
+        !utf8.contains(where: needsEscape)
+    }
+
+    private static func needsEscape(_ byte: UInt8) -> Bool {
+        byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\")
     }
 
     public mutating func int(_ value: Int) {
@@ -137,7 +165,7 @@ public struct JSONWriter: Sendable {
         var runStart = 0
         for index in utf8.indices {
             let byte = utf8[index]
-            guard byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") else { continue }
+            guard Self.needsEscape(byte) else { continue }
             bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[runStart..<index]))
             appendEscaped(byte)
             runStart = index + 1

@@ -85,20 +85,6 @@ public enum ServerFrame {
         return writer.bytes
     }
 
-    public static func event(_ event: StoredEvent) -> [UInt8] {
-        var writer = JSONWriter(capacity: event.dataJSON.utf8.count + 128)
-        writer.beginObject()
-        writer.field("op", "event")
-        writer.field("stream", event.stream)
-        writer.field("offset", event.offset)
-        writer.field("type", event.type.rawValue)
-        writer.field("ts", event.timestamp)
-        writer.key("data")
-        writer.raw(event.dataJSON)
-        writer.endObject()
-        return writer.bytes
-    }
-
     public static func typing(stream: String, user: User) -> [UInt8] {
         var writer = JSONWriter()
         writer.beginObject()

@@ -4,20 +4,26 @@ public enum TextRules {
     /// both ends, and the length is counted in Unicode scalars.
     public static func normalizeBody(_ raw: String, maximumScalars: Int) throws(GatewayError) -> String {
         var text = raw
-        if text.utf8.contains(0x0D) { text = text.replacing("\r\n", with: "\n") }
-        guard let trimmed = trimmingWhiteSpace(text) else {
-            throw .badRequest("The body is empty; write at least one visible character.")
+        var scan = Self.scan(raw, allowingNewlinesAndTabs: true)
+        if scan.firstControl != nil || !Self.startsAndEndsWithVisibleASCII(raw) {
+            // A \r\n to fold or white space to trim (or a control to report): the text is read
+            // again only if that changed it.
+            if scan.firstControl != nil, text.utf8.contains(0x0D) { text = text.replacing("\r\n", with: "\n") }
+            guard let trimmed = trimmingWhiteSpace(text) else {
+                throw .badRequest("The body is empty; write at least one visible character.")
+            }
+            text = trimmed
+            if text.utf8.count != raw.utf8.count { scan = Self.scan(text, allowingNewlinesAndTabs: true) }
         }
-        if let control = firstControl(in: trimmed, allowingNewlinesAndTabs: true) {
+        if let control = scan.firstControl {
             throw .badRequest(
                 "The body contains a control character (U+\(String(control.value, radix: 16, uppercase: true))); only newlines and tabs are allowed."
             )
         }
-        let count = scalarCount(trimmed)
-        guard count <= maximumScalars else {
-            throw GatewayError(.tooLarge, "The body has \(count) characters; the limit is \(maximumScalars).")
+        guard scan.scalars <= maximumScalars else {
+            throw GatewayError(.tooLarge, "The body has \(scan.scalars) characters; the limit is \(maximumScalars).")
         }
-        return trimmed
+        return text
     }
 
     /// A display name: Unicode white space trimmed at both ends, then 1 to 32 Unicode scalars
@@ -34,11 +40,16 @@ public enum TextRules {
     /// there is none. Text that starts and ends with a visible ASCII character, as most does, is
     /// returned as it is.
     private static func trimmingWhiteSpace(_ text: String) -> String? {
-        let utf8 = text.utf8
-        if let first = utf8.first, let last = utf8.last, first > 0x20, first < 0x7F, last > 0x20, last < 0x7F { return text }
+        if startsAndEndsWithVisibleASCII(text) { return text }
         let scalars = text.unicodeScalars
         guard let first = scalars.firstIndex(where: { !isWhiteSpace($0) }), let last = scalars.lastIndex(where: { !isWhiteSpace($0) }) else { return nil }
+        if first == scalars.startIndex, scalars.index(after: last) == scalars.endIndex { return text }
         return String(scalars[first...last])
+    }
+
+    private static func startsAndEndsWithVisibleASCII(_ text: String) -> Bool {
+        guard let first = text.utf8.first, let last = text.utf8.last else { return false }
+        return first > 0x20 && first < 0x7F && last > 0x20 && last < 0x7F
     }
 
     /// Unicode's White_Space property (PropList.txt), which is a fixed list of 25 code points:
@@ -51,28 +62,38 @@ public enum TextRules {
     }
 
     /// The first control character (general category Cc: U+0000 to U+001F and U+007F to U+009F,
-    /// a fixed set), optionally letting newlines and tabs through. Read on bytes: a C1 control
-    /// is the two bytes C2 80 to C2 9F.
+    /// a fixed set), optionally letting newlines and tabs through.
     static func firstControl(in text: String, allowingNewlinesAndTabs: Bool) -> Unicode.Scalar? {
-        var previous: UInt8 = 0
-        for byte in text.utf8 {
-            defer { previous = byte }
-            if byte < 0x20 {
-                if allowingNewlinesAndTabs && (byte == 0x0A || byte == 0x09) { continue }
-                return Unicode.Scalar(byte)
-            }
-            if byte == 0x7F { return Unicode.Scalar(byte) }
-            if previous == 0xC2, (0x80...0x9F).contains(byte) { return Unicode.Scalar(byte) }
-        }
-        return nil
+        scan(text, allowingNewlinesAndTabs: allowingNewlinesAndTabs).firstControl
     }
 
-    /// Unicode scalars in `text`, counted on its UTF-8 bytes (every byte but a continuation byte
-    /// starts one).
+    /// Unicode scalars in `text`.
     static func scalarCount(_ text: String) -> Int {
-        var count = 0
-        for byte in text.utf8 where byte & 0xC0 != 0x80 { count += 1 }
-        return count
+        scan(text, allowingNewlinesAndTabs: true).scalars
+    }
+
+    /// One pass over the UTF-8 bytes: the first control character, and the Unicode scalars
+    /// (every byte but a continuation byte starts one). A C1 control is the two bytes C2 80 to
+    /// C2 9F.
+    private static func scan(_ text: String, allowingNewlinesAndTabs: Bool) -> (firstControl: Unicode.Scalar?, scalars: Int) {
+        var contiguous = text
+        return contiguous.withUTF8 { utf8 in
+            var firstControl: Unicode.Scalar?
+            var scalars = 0
+            var previous: UInt8 = 0
+            for byte in utf8 {
+                if byte & 0xC0 != 0x80 { scalars += 1 }
+                if firstControl == nil {
+                    if byte < 0x20 {
+                        if !(allowingNewlinesAndTabs && (byte == 0x0A || byte == 0x09)) { firstControl = Unicode.Scalar(byte) }
+                    } else if byte == 0x7F || (previous == 0xC2 && byte >= 0x80 && byte <= 0x9F) {
+                        firstControl = Unicode.Scalar(byte)
+                    }
+                }
+                previous = byte
+            }
+            return (firstControl, scalars)
+        }
     }
 
     /// A post or comment id as the server makes them (`p_` or `c_`, then 17 characters of
@@ -89,7 +110,9 @@ public enum TextRules {
     /// `client_id`: 1 to 64 characters.
     public static func validateClientID(_ clientID: String) throws(GatewayError) {
         // Bytes, not characters: one "character" may hold thousands of combining marks.
-        guard (1...64).contains(clientID.utf8.count), clientID.utf8.allSatisfy({ (0x21...0x7E).contains($0) }) else {
+        var contiguous = clientID
+        let printable = contiguous.withUTF8 { utf8 in (1...64).contains(utf8.count) && utf8.allSatisfy { $0 >= 0x21 && $0 <= 0x7E } }
+        guard printable else {
             throw .badRequest("client_id must be 1 to 64 characters of printable ASCII (\"!\" to \"~\", no spaces).")
         }
     }

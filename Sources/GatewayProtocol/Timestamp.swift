@@ -18,6 +18,12 @@ public struct Timestamp: Sendable, Hashable, Comparable {
 
     /// Appends `iso8601`'s bytes (`2026-11-30T16:22:42.973Z`), without building a string.
     public func appendISO8601(to bytes: inout [UInt8]) {
+        withISO8601 { bytes.append(contentsOf: $0) }
+    }
+
+    /// Calls `body` with `iso8601`'s bytes, built on the stack: an event's encoder copies them
+    /// straight into its frame.
+    public func withISO8601<Result>(_ body: (UnsafeBufferPointer<UInt8>) -> Result) -> Result {
         let totalSeconds = milliseconds >= 0 ? milliseconds / 1000 : (milliseconds - 999) / 1000
         let millis = Int(milliseconds - totalSeconds * 1000)
         var days = Int(totalSeconds >= 0 ? totalSeconds / 86_400 : (totalSeconds - 86_399) / 86_400)
@@ -32,35 +38,34 @@ public struct Timestamp: Sendable, Hashable, Comparable {
         let day = dayOfYear - (153 * monthPrime + 2) / 5 + 1
         let month = monthPrime < 10 ? monthPrime + 3 : monthPrime - 9
         let year = yearOfEra + era * 400 + (month <= 2 ? 1 : 0)
-        if (0...9999).contains(year) {
-            Self.appendDigits(year, width: 4, to: &bytes)
-        } else {
-            bytes.append(contentsOf: String(year).utf8)
+        // Years beyond four digits (about 300 million at most, with a sign) make it longer.
+        let yearText = (0...9999).contains(year) ? nil : String(year)
+        let yearLength = yearText?.utf8.count ?? 4
+        return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: yearLength + 20) { text in
+            if let yearText {
+                _ = UnsafeMutableBufferPointer(rebasing: text[..<yearLength]).initialize(from: yearText.utf8)
+            } else {
+                Self.put(year, width: 4, at: 0, in: text)
+            }
+            Self.put(month, width: 2, at: yearLength + 1, in: text)
+            Self.put(day, width: 2, at: yearLength + 4, in: text)
+            Self.put(secondsOfDay / 3600, width: 2, at: yearLength + 7, in: text)
+            Self.put(secondsOfDay / 60 % 60, width: 2, at: yearLength + 10, in: text)
+            Self.put(secondsOfDay % 60, width: 2, at: yearLength + 13, in: text)
+            Self.put(millis, width: 3, at: yearLength + 16, in: text)
+            (text[yearLength], text[yearLength + 3], text[yearLength + 6]) = (UInt8(ascii: "-"), UInt8(ascii: "-"), UInt8(ascii: "T"))
+            (text[yearLength + 9], text[yearLength + 12]) = (UInt8(ascii: ":"), UInt8(ascii: ":"))
+            (text[yearLength + 15], text[yearLength + 19]) = (UInt8(ascii: "."), UInt8(ascii: "Z"))
+            return body(UnsafeBufferPointer(text))
         }
-        bytes.append(UInt8(ascii: "-"))
-        Self.appendDigits(month, width: 2, to: &bytes)
-        bytes.append(UInt8(ascii: "-"))
-        Self.appendDigits(day, width: 2, to: &bytes)
-        bytes.append(UInt8(ascii: "T"))
-        Self.appendDigits(secondsOfDay / 3600, width: 2, to: &bytes)
-        bytes.append(UInt8(ascii: ":"))
-        Self.appendDigits(secondsOfDay / 60 % 60, width: 2, to: &bytes)
-        bytes.append(UInt8(ascii: ":"))
-        Self.appendDigits(secondsOfDay % 60, width: 2, to: &bytes)
-        bytes.append(UInt8(ascii: "."))
-        Self.appendDigits(millis, width: 3, to: &bytes)
-        bytes.append(UInt8(ascii: "Z"))
     }
 
-    /// `value` (0 or more, fewer than `width` digits) with leading zeros.
-    private static func appendDigits(_ value: Int, width: Int, to bytes: inout [UInt8]) {
-        var divisor = 1
-        for _ in 1..<width { divisor *= 10 }
+    /// `value` (0 or more, fewer than `width` digits) with leading zeros, at `offset`.
+    private static func put(_ value: Int, width: Int, at offset: Int, in text: UnsafeMutableBufferPointer<UInt8>) {
         var rest = value
-        while divisor > 0 {
-            bytes.append(UInt8(ascii: "0") + UInt8(rest / divisor))
-            rest %= divisor
-            divisor /= 10
+        for position in (offset..<offset + width).reversed() {
+            text[position] = UInt8(ascii: "0") + UInt8(rest % 10)
+            rest /= 10
         }
     }
 }

@@ -151,6 +151,70 @@ struct CodecTests {
         }
     }
 
+    @Test("an event is one unmasked text frame holding exactly the JSON the writer would write, field by field", arguments: [
+        ("feed", Int64(1), 20), ("thread:p_01JD8X3K4M5N6P7Q", Int64(0), 400), ("user:u_\"quoted\\\n", Int64.max, 70_000),
+    ])
+    func eventFrame(stream: String, offset: Int64, dataBytes: Int) throws {
+        var data = JSONWriter()
+        data.beginObject()
+        data.field("text", "中" + String(repeating: "x", count: dataBytes))
+        data.endObject()
+        let timestamp = Timestamp(milliseconds: 1_796_033_720_123)
+        let event = StoredEvent(stream: stream, offset: offset, type: .commentCreated, timestamp: timestamp, dataJSON: data.text)
+        var expected = JSONWriter()
+        expected.beginObject()
+        expected.field("op", "event")
+        expected.field("stream", stream)
+        expected.field("offset", offset)
+        expected.field("type", "comment.created")
+        expected.field("ts", timestamp)
+        expected.key("data")
+        expected.raw(data.bytes)
+        expected.endObject()
+        var frame = OutboundEvent(event).frame
+        #expect(frame.readInteger(as: UInt8.self) == 0x81)
+        let length: Int = switch frame.readInteger(as: UInt8.self) {
+        case 126?: Int(frame.readInteger(as: UInt16.self) ?? 0)
+        case 127?: Int(frame.readInteger(as: UInt64.self) ?? 0)
+        case let short?: Int(short)
+        case nil: -1
+        }
+        #expect(length == frame.readableBytes)
+        #expect(frame.readBytes(length: frame.readableBytes) == expected.bytes)
+        #expect(try parse(expected.text)["stream"] == .string(stream))
+    }
+
+    @Test("the parser finds an escape, a control character or a non-ASCII character at any position of a long string")
+    func parserFindsSpecialBytesEverywhere() throws {
+        let plain = String(repeating: "abcdefgh", count: 5)
+        for position in 0...plain.count {
+            let (before, after) = (String(plain.prefix(position)), String(plain.dropFirst(position)))
+            #expect(try parse(#""\#(before)\"\#(after)""#) == .string(before + "\"" + after))
+            #expect(try parse(#""\#(before)\n\#(after)""#) == .string(before + "\n" + after))
+            #expect(try parse(#""\#(before)中\#(after)""#) == .string(before + "中" + after))
+            #expect(throws: JSONParser.Failure.self) { try parse("\"\(before)\u{01}\(after)\"") }
+            #expect(throws: JSONParser.Failure.self) { try parse("\"\(before)") }
+        }
+    }
+
+    @Test("a message's members: escaped keys match, a repeated key's last value counts, long and non-ASCII keys are found")
+    func messageMembers() throws {
+        let text = #"{"op":"ping","o\u0070":"sub","a_key_longer_than_16":1,"ключ":2,"nul\u0000":3,"t":{"x":1},"id":"r1"}"#
+        let document = try Array(text.utf8).withUnsafeBytes { bytes throws(JSONParser.Failure) in try JSONParser.parseMessage(bytes) }
+        let members = try #require(document.members)
+        #expect(members["op"] == .string("sub"))
+        #expect(members["a_key_longer_than_16"] == .number("1"))
+        #expect(members["ключ"] == .number("2"))
+        #expect(members["nul\u{0}"] == .number("3"))
+        #expect(members["nul"] == nil)
+        #expect(members["missing"] == nil)
+        #expect(throws: ClientMessage.FrameError.invalidRequest(op: "sub", id: .string("r1"), .badRequest("Field \"stream\" is required."))) {
+            try ClientMessage.decode(document, maximumBodyScalars: 10)
+        }
+        let notObject = try Array("[1]".utf8).withUnsafeBytes { bytes throws(JSONParser.Failure) in try JSONParser.parseMessage(bytes) }
+        #expect(notObject.members == nil)
+    }
+
     @Test("emoji must be one emoji", arguments: ["👍", "❤️", "👨‍👩‍👧", "🇨🇳", "#️⃣"])
     func emojiAccepted(emoji: String) throws {
         try TextRules.validateEmoji(emoji)
@@ -177,6 +241,8 @@ struct CodecTests {
         #expect(Timestamp(milliseconds: 0).iso8601 == "1970-01-01T00:00:00.000Z")
         #expect(Timestamp(milliseconds: 1_796_033_720_123).iso8601 == "2026-11-30T10:15:20.123Z")
         #expect(Timestamp(milliseconds: 951_782_400_000).iso8601 == "2000-02-29T00:00:00.000Z")
+        #expect(Timestamp(milliseconds: -1).iso8601 == "1969-12-31T23:59:59.999Z")
+        #expect(Timestamp(milliseconds: 253_402_300_800_000).iso8601 == "10000-01-01T00:00:00.000Z")
     }
 
     @Test("ids sort by creation within their kind")

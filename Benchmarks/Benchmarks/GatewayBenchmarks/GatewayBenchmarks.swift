@@ -18,7 +18,7 @@ let benchmarks: @Sendable () -> Void = {
         Benchmark(name, configuration: .init(scalingFactor: .kilo)) { benchmark in
             for _ in benchmark.scaledIterations {
                 frame.withUnsafeBytes { bytes in
-                    blackHole(try? ClientMessage.decode(JSONParser.parseDocument(bytes), maximumBodyScalars: 4000))
+                    blackHole(try? ClientMessage.decode(JSONParser.parseMessage(bytes), maximumBodyScalars: 4000))
                 }
             }
         }

@@ -7,7 +7,7 @@ func runFuzzerDriver(_ argc: UnsafeMutablePointer<CInt>, _ argv: UnsafeMutablePo
                      _ callback: @convention(c) (UnsafePointer<UInt8>, Int) -> CInt) -> CInt
 
 /// One client frame's bytes through the decoders the gateway uses: UTF-8 validation, the strict
-/// JSON parser (the document form the WebSocket session reads, and the value form), then the
+/// JSON parser (the message form the WebSocket session reads, and the value form), then the
 /// typed decoding of ops. Anything but a clean answer (a message or a described error) is a
 /// finding: a crash, a hang, a sanitizer report.
 var argc = CommandLine.argc
@@ -15,7 +15,7 @@ var argv = CommandLine.unsafeArgv
 exit(runFuzzerDriver(&argc, &argv) { data, size in
     let bytes = UnsafeRawBufferPointer(start: data, count: size)
     guard UTF8Validation.isValid(bytes) else { return 0 }
-    if let document = try? JSONParser.parseDocument(bytes) {
+    if let document = try? JSONParser.parseMessage(bytes) {
         _ = try? ClientMessage.decode(document, maximumBodyScalars: 4000)
     }
     if let value = try? JSONParser.parse(bytes) {

@@ -3,20 +3,6 @@ public import NIOCore
 import Synchronization
 public import GatewayProtocol
 
-/// A committed event encoded once: `frame` holds the finished WebSocket frame that every
-/// subscriber is written, compressing or not (PerMessageDeflate sends uncompressed).
-public struct OutboundEvent: Sendable {
-    public let stream: String
-    public let offset: Int64
-    public let frame: ByteBuffer
-
-    public init(_ event: StoredEvent) {
-        stream = event.stream
-        offset = event.offset
-        frame = WebSocketFraming.frame(.text, payload: ServerFrame.event(event))
-    }
-}
-
 /// Something that takes events for its subscriptions, on its own event loop.
 public protocol StreamSubscriber: AnyObject {
     /// Writes one committed event of its streams, in offset order, without flushing. True when

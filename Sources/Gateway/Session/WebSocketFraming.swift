@@ -20,6 +20,13 @@ public enum WebSocketFraming {
     public static func frame(_ opcode: Opcode, payload: some Collection<UInt8>) -> ByteBuffer {
         let length = payload.count
         var buffer = ByteBufferAllocator().buffer(capacity: headerLength(payloadLength: length) + length)
+        writeHeader(opcode, payloadLength: length, to: &buffer)
+        buffer.writeBytes(payload)
+        return buffer
+    }
+
+    /// The header of a frame whose `payloadLength` bytes the caller writes next.
+    public static func writeHeader(_ opcode: Opcode, payloadLength length: Int, to buffer: inout ByteBuffer) {
         buffer.writeInteger(0x80 | opcode.rawValue)
         if length < 126 {
             buffer.writeInteger(UInt8(length))
@@ -30,8 +37,6 @@ public enum WebSocketFraming {
             buffer.writeInteger(UInt8(127))
             buffer.writeInteger(UInt64(length))
         }
-        buffer.writeBytes(payload)
-        return buffer
     }
 
     /// A close frame with a status code and a short reason (at most 123 bytes, so the frame stays a

@@ -157,7 +157,7 @@ final class WebSocketSession: ChannelInboundHandler, RemovableChannelHandler, St
     private func receivedMessage(_ message: ByteBuffer) {
         runtime.metrics.messagesReceived.increment()
         let parsed = message.withUnsafeReadableBytes { bytes in
-            Result { () throws(JSONParser.Failure) in try JSONParser.parseDocument(bytes) }
+            Result { () throws(JSONParser.Failure) in try JSONParser.parseMessage(bytes) }
         }
         switch lifecycle.messageArrived(at: .now()) {
         case .accept:
@@ -165,7 +165,7 @@ final class WebSocketSession: ChannelInboundHandler, RemovableChannelHandler, St
         case .refuse(let wait):
             // Not processed; answered when it has an `id` (PROTOCOL.md section 10).
             runtime.metrics.inboundRefused.increment()
-            if let id = (try? parsed.get())?.value.requestID {
+            if let id = (try? parsed.get())?.members?.requestID {
                 let milliseconds = GCRA.Decision.deny(retryAfterNanoseconds: wait).retryAfterMilliseconds
                 reply(id: id, GatewayError(.rateLimited, "This connection sends too many messages; slow down.", retryAfterMilliseconds: milliseconds))
             }
@@ -597,7 +597,7 @@ final class WebSocketSession: ChannelInboundHandler, RemovableChannelHandler, St
     }
 }
 
-extension JSONValue {
+extension JSONMembers {
     /// A message's request `id`, when it is one a reply can echo (a number or a string).
     var requestID: JSONValue? {
         switch self["id"] {

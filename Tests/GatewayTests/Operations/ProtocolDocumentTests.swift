@@ -10,8 +10,9 @@ import Testing
 /// `.ci/run` validates them with PyPI's validators (scripts/validate-protocol-docs.py).
 @Suite("Protocol documents", .stopsServers)
 struct ProtocolDocumentTests {
-    /// Every `op` the server writes, read from its source: a new frame cannot be added without
-    /// this test seeing it.
+    /// Every `op` the server writes, read from its source (written as a field, or as the start of
+    /// a frame laid out by hand, as the event's is): a new frame cannot be added without this test
+    /// seeing it.
     static func serverOps() throws -> Set<String> {
         let sources = ConfigurationTests.repositoryRoot + "/Sources"
         var ops: Set<String> = []
@@ -19,11 +20,11 @@ struct ProtocolDocumentTests {
             (FileManager.default.enumerator(atPath: sources + "/" + target)?.compactMap { $0 as? String } ?? [])
                 .filter { $0.hasSuffix(".swift") }.map { sources + "/" + target + "/" + $0 }
         }
-        let pattern = try Regex(#"field\("op", "([a-z_]+)"\)"#)
+        let pattern = try Regex(#"field\("op", "([a-z_]+)"\)|\{"op":"([a-z_]+)""#)
         for file in files {
             let text = try String(contentsOfFile: file, encoding: .utf8)
             for match in text.matches(of: pattern) {
-                if let op = match.output[1].substring { ops.insert(String(op)) }
+                if let op = match.output[1].substring ?? match.output[2].substring { ops.insert(String(op)) }
             }
         }
         return ops
