@@ -105,4 +105,18 @@ struct StoreRulesTests {
         #expect(first.string("type") == "reply" && second.string("type") == "mention")
         #expect((second.int("offset") ?? 0) == (first.int("offset") ?? 0) + 1)
     }
+
+    @Test("offsets given by another process on the same store are never given again: the writer's cache of offsets yields to them")
+    func offsetsMovedOutside() async throws {
+        let server = try await TestServer.start()
+        let client = try await server.identified("u_writer")
+        let first = try await client.request(["op": "post", "id": 1, "body": "first", "client_id": "a"])
+        let offset = try #require(first.object("result").int("offset"))
+        // Another process appends ten events to the feed by itself (as a second gatewayd on the same file would).
+        try await server.storeSQL("UPDATE streams SET last_offset = last_offset + 10 WHERE name = 'feed'")
+        let second = try await client.request(["op": "post", "id": 2, "body": "second", "client_id": "b"])
+        #expect(second.object("result").int("offset") == offset + 11)
+        let third = try await client.request(["op": "post", "id": 3, "body": "third", "client_id": "c"])
+        #expect(third.object("result").int("offset") == offset + 12)
+    }
 }

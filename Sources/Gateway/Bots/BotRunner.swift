@@ -86,10 +86,9 @@ public actor BotRunner {
     public func start(with snapshot: PersonaWatcher.Snapshot) async {
         await apply(snapshot)
         hub.addObserver { [weak self] events in
-            guard let self else { return }
-            let items = events.compactMap(FeedItem.init)
-            guard !items.isEmpty else { return }
-            Task { await self.consider(items) }
+            // The observer runs on the store's writer thread: the items' JSON is read in the task.
+            guard let self, events.contains(where: FeedItem.carriesItem) else { return }
+            Task { await self.consider(events.compactMap(FeedItem.init)) }
         }
     }
 

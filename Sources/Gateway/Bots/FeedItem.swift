@@ -18,7 +18,7 @@ struct FeedItem: Sendable {
 
     /// The item a `post.created` or `comment.created` event carries, or nil for other events.
     init?(_ event: StoredEvent) {
-        guard event.type == .postCreated || event.type == .commentCreated,
+        guard Self.carriesItem(event),
             let data = try? JSONParser.parse(event.dataJSON),
             let id = data["id"]?.stringValue, let body = data["body"]?.stringValue,
             let author = data["author"], let authorID = author["id"]?.stringValue
@@ -34,5 +34,9 @@ struct FeedItem: Sendable {
         depth = Int(data["depth"]?.int64Value ?? 0)
         botsEnabled = data["bots"]?.stringValue != "off"
         committedAt = event.timestamp
+    }
+
+    static func carriesItem(_ event: StoredEvent) -> Bool {
+        event.type == .postCreated || event.type == .commentCreated
     }
 }

@@ -23,6 +23,7 @@ public final class SQLiteStore: FeedStore {
     /// The store's epoch: it changes only when the database is created anew (history lost).
     public let epoch: String
     private let knownUsers = KnownUsers()
+    private let streamOffsets = StreamOffsets()
     private let queue: GroupCommitQueue
 
     public init(
@@ -92,6 +93,7 @@ public final class SQLiteStore: FeedStore {
         do {
             // On the writer's own thread (`runOnThread`): the transaction runs here, no hop.
             outcomes = try pool.write { [self, requests, users, decisions] db in
+                try streamOffsets.beginBatch(in: db)
                 for user in users { try Self.upsertUser(user, in: db) }
                 for decision in decisions { try Self.insert(decision, in: db) }
                 var written = Dictionary(users.map { ($0.id, $0) }) { _, later in later }
@@ -107,14 +109,17 @@ public final class SQLiteStore: FeedStore {
                     case .success(.replay(let receipt)):
                         outcomes.append((.success(receipt), []))
                     case .success(.apply(let plan)):
-                        let (receipt, events) = plan.applied(offsets: try SQLiteWriter.apply(plan, in: db))
+                        let (receipt, events) = plan.applied(offsets: try SQLiteWriter.apply(plan, streamOffsets: streamOffsets, in: db))
                         written[author.id] = author
                         outcomes.append((.success(receipt), events))
                     }
                 }
+                try streamOffsets.save(in: db)
                 return outcomes
             }
+            streamOffsets.batchCommitted()
         } catch {
+            streamOffsets.batchFailed()
             if let error = error as? DatabaseError, Self.isStorageFailure(error) {
                 logger.error("A batch of \(jobs.count) writes could not be committed: \(error)")
                 knownUsers.forget(users)

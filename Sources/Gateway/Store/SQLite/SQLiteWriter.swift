@@ -67,7 +67,7 @@ enum SQLiteWriter {
     }
 
     /// Applies `plan` and returns its events' offsets, in the plan's order.
-    static func apply(_ plan: WritePlan, in db: Database) throws -> [Int64] {
+    static func apply(_ plan: WritePlan, streamOffsets: StreamOffsets, in db: Database) throws -> [Int64] {
         let (author, now) = (plan.author, plan.now.milliseconds)
         if let erasure = plan.erasure { try erase(erasure.target, kind: erasure.kind, postID: erasure.postID, in: db) }
         for change in plan.changes {
@@ -111,13 +111,7 @@ enum SQLiteWriter {
         var offsets: [Int64] = []
         offsets.reserveCapacity(plan.events.count)
         for event in plan.events {
-            guard let offset = try Int64.fetchOne(
-                db.cachedStatement(sql: """
-                    INSERT INTO streams (name, last_offset) VALUES (?, 1)
-                    ON CONFLICT(name) DO UPDATE SET last_offset = last_offset + 1 RETURNING last_offset
-                    """),
-                arguments: [event.stream])
-            else { throw GatewayError(.internal, "The event could not be appended.") }
+            let offset = try streamOffsets.next(in: event.stream, db: db)
             try db.cachedStatement(sql: #"INSERT INTO events (stream, "offset", type, ts, data) VALUES (?, ?, ?, ?, ?)"#)
                 .execute(arguments: [event.stream, offset, event.type.rawValue, now, event.dataJSON])
             offsets.append(offset)

@@ -1,0 +1,74 @@
+import GRDB
+import Synchronization
+
+/// The last offset of the streams the writer appended to lately, so that giving an event its
+/// offset costs no statement: `streams` is read on a miss and written once per stream per batch
+/// instead of once per event.
+///
+/// Only the writer's connection changes `streams`. A commit to the file by any other connection
+/// (another process) changes `PRAGMA data_version`, and the whole cache is dropped at the next
+/// batch; a batch that fails drops it too, so a wrong offset can never outlive one batch.
+final class StreamOffsets: Sendable {
+    private struct State {
+        var committed: [String: Int64] = [:]
+        var batch: [String: Int64] = [:]
+        var dataVersion: Int64?
+    }
+
+    /// Streams remembered at most; past it the cache starts again empty (a miss costs one read).
+    private let capacity: Int
+    private let state = Mutex(State())
+
+    init(capacity: Int = 100_000) {
+        self.capacity = capacity
+    }
+
+    /// Called first in each batch's transaction.
+    func beginBatch(in db: Database) throws {
+        let version = try Int64.fetchOne(db.cachedStatement(sql: "PRAGMA data_version"))
+        state.withLock { state in
+            if state.dataVersion != version || state.committed.count > capacity {
+                state.committed.removeAll(keepingCapacity: true)
+                state.dataVersion = version
+            }
+            state.batch.removeAll(keepingCapacity: true)
+        }
+    }
+
+    /// The offset of the next event appended to `stream` in this batch.
+    func next(in stream: String, db: Database) throws -> Int64 {
+        let cached = state.withLock { $0.batch[stream] ?? $0.committed[stream] }
+        let last = try cached
+            ?? Int64.fetchOne(db.cachedStatement(sql: "SELECT last_offset FROM streams WHERE name = ?"), arguments: [stream]) ?? 0
+        state.withLock { $0.batch[stream] = last + 1 }
+        return last + 1
+    }
+
+    /// Writes the batch's last offsets, last in its transaction.
+    func save(in db: Database) throws {
+        let batch = state.withLock { $0.batch }
+        for (stream, offset) in batch {
+            try db.cachedStatement(sql: """
+                INSERT INTO streams (name, last_offset) VALUES (?, ?)
+                ON CONFLICT(name) DO UPDATE SET last_offset = excluded.last_offset
+                """).execute(arguments: [stream, offset])
+        }
+    }
+
+    /// The batch's transaction committed: its offsets are the file's now.
+    func batchCommitted() {
+        state.withLock { state in
+            state.committed.merge(state.batch) { _, later in later }
+            state.batch.removeAll(keepingCapacity: true)
+        }
+    }
+
+    /// The batch's transaction failed: nothing it counted is kept, and nothing cached is trusted.
+    func batchFailed() {
+        state.withLock { state in
+            state.committed.removeAll()
+            state.batch.removeAll()
+            state.dataVersion = nil
+        }
+    }
+}
