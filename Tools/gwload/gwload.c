@@ -155,7 +155,7 @@ static void post_now(struct session *s) {
 static lws_usec_t pace_anchor;
 
 static lws_usec_t post_interval(void) {
-    return options.rate > 0 ? (lws_usec_t)(1e6 * options.writers / options.rate) : 1000;
+    return (lws_usec_t)(1e6 * options.writers / options.rate);
 }
 
 static void post_timer_fired(lws_sorted_usec_list_t *sul);
@@ -173,6 +173,13 @@ static void post_timer_fired(lws_sorted_usec_list_t *sul) {
     // A writer keeps at most a few requests in flight; a rate is split between the writers.
     if (s->in_flight < 4) post_now(s);
     schedule_post(s);
+}
+
+// As fast as acks come: back to four in flight after a refusal.
+static void refill_fired(lws_sorted_usec_list_t *sul) {
+    struct session *s = lws_container_of(sul, struct session, post_timer);
+    if (s->state < READY || interrupted || now_seconds() > finished_at) return;
+    while (s->in_flight < 4) post_now(s);
 }
 
 // MARK: receiving
@@ -195,9 +202,15 @@ static void handle(struct session *s, const char *text, size_t length) {
             if (s->epoch[0]) json_object_set_new(sub, "since", json_pack("{s:I, s:s}", "offset", (json_int_t)s->last_offset, "epoch", s->epoch));
             send_json(s, sub);
         } else {
-            if (!pace_anchor) pace_anchor = lws_now_usecs() + 10 * LWS_US_PER_MS;
-            s->next_post = pace_anchor + (options.rate > 0 ? post_interval() * s->index / options.writers : 0);
-            schedule_post(s);
+            if (options.rate <= 0) {
+                // As fast as acks come: four in flight now, and each answer sends the next; no
+                // timer, so this tool sleeps in poll() instead of waking every millisecond.
+                while (s->in_flight < 4) post_now(s);
+            } else {
+                if (!pace_anchor) pace_anchor = lws_now_usecs() + 10 * LWS_US_PER_MS;
+                s->next_post = pace_anchor + post_interval() * s->index / options.writers;
+                schedule_post(s);
+            }
         }
     } else if (!strcmp(op, "subscribed")) {
         s->state = SUBSCRIBED;
@@ -246,6 +259,8 @@ static void handle(struct session *s, const char *text, size_t length) {
         if (options.rate <= 0 && now_seconds() < finished_at) post_now(s);
     } else if (!strcmp(op, "error")) {
         if (s->in_flight) s->in_flight--;
+        // Refused (a limit, a full store): try again a little later, not in a tight loop.
+        if (options.rate <= 0) lws_sul_schedule(context, 0, &s->post_timer, refill_fired, 10 * LWS_US_PER_MS);
     }
 done:
     json_decref(frame);
