@@ -141,6 +141,14 @@ struct SituationBotTests {
             let name = thread.comments.first?.object("author").string("name") ?? ""
             expectFit(thread, name: name)
         }
+        // The flag is raised when the post is read and says what the bot did once its reply is
+        // committed, a moment after the reply reaches the thread.
+        func selfHarmFlags() async throws -> [[String: Any]] {
+            ((try await flags(server)).json["flags"] as? [[String: Any]] ?? []).filter { $0.string("reason") == "self_harm" }
+        }
+        #expect(try await eventually {
+            try await selfHarmFlags().allSatisfy { ($0.string("bot_action") ?? "").contains("answered once with the support text") }
+        })
         let answer = try await flags(server)
         #expect(answer.status == 200)
         let listed = answer.json["flags"] as? [[String: Any]] ?? []

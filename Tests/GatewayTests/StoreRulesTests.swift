@@ -119,4 +119,31 @@ struct StoreRulesTests {
         let third = try await client.request(["op": "post", "id": 3, "body": "third", "client_id": "c"])
         #expect(third.object("result").int("offset") == offset + 12)
     }
+
+    @Test("posts, a comment and a mention sent in one breath keep their order: consecutive offsets, every body stored and sent exactly")
+    func mixedBatch() async throws {
+        let server = try await TestServer.start()
+        let client = try await server.identified("u_mixed")
+        let reader = try await server.identified("u_reader")
+        try await reader.send(["op": "sub", "id": 1, "stream": "feed"])
+        _ = try await reader.expect("subscribed")
+        let thread = try await client.request(["op": "post", "id": 100, "body": "the thread", "client_id": "t"])
+        let postID = try #require(thread.object("result").object("post").string("id"))
+        let base = try #require(thread.object("result").int("offset"))
+        let bodies = ["plain", #"quotes " and \ backslash, {"json": null}"#, "emoji 🎉 and 中文", "@u_reader hello", "last"]
+        var requests: [[String: Any]] = bodies.enumerated().map { ["op": "post", "id": $0 + 1, "body": $1, "client_id": "p\($0)"] }
+        requests.insert(["op": "comment", "id": 50, "post_id": postID, "body": "a comment", "client_id": "c"], at: 2)
+        let replies = try await pipelined(client, requests)
+        #expect((1...bodies.count).compactMap { replies[$0]?.object("result").int("offset") } == Array(base + 1...base + bodies.count))
+        #expect(replies[50]?.object("result").int("offset") == 1)
+        var sent: [(Int, String)] = []
+        while sent.count < bodies.count + 1 {
+            let event = try await reader.expect("event")
+            if event.string("stream") == "feed" { sent.append((event.int("offset") ?? 0, event.object("data").string("body") ?? "")) }
+        }
+        #expect(sent.map(\.0) == Array(base...base + bodies.count))
+        #expect(sent.map(\.1) == ["the thread"] + bodies)
+        let feed = try await server.http("GET", "/v1/feed")
+        #expect((feed.json["posts"] as? [[String: Any]])?.compactMap { $0.string("body") } == bodies.reversed() + ["the thread"])
+    }
 }

@@ -223,6 +223,19 @@ public final class PostgresStore: FeedStore {
             var written = Dictionary(users.map { ($0.id, $0) }) { _, later in later }
             var nextSeq = head + 1
             var outcomes: [Outcome?] = []
+            var pending = PendingPosts()
+            // Writes the held posts and fills in their outcomes; done before any other write's statement.
+            func writePending() async throws {
+                for post in try await pending.write(on: connection, nextSeq: &nextSeq, logger: logger) {
+                    let command = writes[post.index].command
+                    if let clientID = command.clientID {
+                        records[PostgresWriter.recordKey(writes[post.index].author.id, clientID)] =
+                            WriteFacts.ClientRecord(fingerprint: command.fingerprint, result: post.receipt.resultJSON)
+                    }
+                    outcomes[post.index] = (.success(post.receipt), post.events)
+                }
+                progress()
+            }
             for write in writes {
                 // Its caller was already told `unavailable`: it must not happen behind their back.
                 guard !write.reply.isAnswered else {
@@ -230,9 +243,11 @@ public final class PostgresStore: FeedStore {
                     continue
                 }
                 let key = write.command.clientID.map { PostgresWriter.recordKey(write.author.id, $0) }
+                let questions = WriteRules.questions(for: write.command, by: write.author)
+                // What this write reads must include the held posts (and their `client_id` records).
+                if !pending.isEmpty, questions.readsDatabase || key.map(pending.recordKeys.contains) == true { try await writePending() }
                 let facts = try await writer.facts(
-                    for: WriteRules.questions(for: write.command, by: write.author), authorKnown: knownUsers.has(write.author, savedInBatch: written),
-                    record: key.flatMap { records[$0] })
+                    for: questions, authorKnown: knownUsers.has(write.author, savedInBatch: written), record: key.flatMap { records[$0] })
                 switch Result(catching: { () throws(GatewayError) in
                     try WriteRules.decide(write.command, by: write.author, facts: facts, now: now, ids: ids)
                 }) {
@@ -241,25 +256,34 @@ public final class PostgresStore: FeedStore {
                 case .success(.replay(let receipt)):
                     outcomes.append((.success(receipt), []))
                 case .success(.apply(let plan)):
-                    let (receipt, events) = plan.applied(offsets: try await writer.apply(plan, nextSeq: &nextSeq))
                     written[write.author.id] = write.author
+                    if pending.hold(plan, at: outcomes.count) {
+                        outcomes.append(nil)  // until `writePending`
+                        continue
+                    }
+                    if !pending.isEmpty { try await writePending() }
+                    let (receipt, events) = plan.applied(offsets: try await writer.apply(plan, nextSeq: &nextSeq))
                     if let key { records[key] = WriteFacts.ClientRecord(fingerprint: write.command.fingerprint, result: receipt.resultJSON) }
                     outcomes.append((.success(receipt), events))
                 }
             }
+            if !pending.isEmpty { try await writePending() }
+            assert(pending.isEmpty, "every held post has its outcome before the batch ends")
             let events = outcomes.flatMap { $0?.events ?? [] }
             guard !events.isEmpty else { return (outcomes, nil) }
-            for (index, payload) in BusMessage.encode(events: events, firstSeq: head + 1).enumerated() {
-                if index == 0 {
-                    // The new head rides with the first notification: one round trip less.
-                    try await connection.query(
-                        "WITH head AS (UPDATE log_head SET seq = \(nextSeq - 1) WHERE id = 1) SELECT pg_notify(\(channel), \(payload))",
-                        logger: logger)
-                } else {
-                    try await connection.query("SELECT pg_notify(\(channel), \(payload))", logger: logger)
-                }
-                progress()
-            }
+            // The new head and every notification in one round trip, in the payloads' order (a
+            // volatile call in the select list runs after the sort). Its rows are read: an error
+            // while it runs reaches only the reader, and must fail the batch, not be acked.
+            let payloads = BusMessage.encode(events: events, firstSeq: head + 1)
+            _ = try await connection.query(
+                """
+                WITH head AS (UPDATE log_head SET seq = \(nextSeq - 1) WHERE id = 1)
+                SELECT pg_notify(\(channel), payload) FROM unnest(\(payloads)::text[]) WITH ORDINALITY AS p(payload, position)
+                ORDER BY position
+                """,
+                logger: logger
+            ).collect()
+            progress()
             return (outcomes, nextSeq - 1)
     }
 

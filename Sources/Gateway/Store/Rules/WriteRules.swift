@@ -150,6 +150,9 @@ struct WriteQuestions: Sendable, Equatable {
     /// Whether the author's reaction is on, and the target's count for the emoji.
     var reaction: ReactionKey?
 
+    /// Whether answering takes more than the batch's `client_id` records.
+    var readsDatabase: Bool { self != WriteQuestions(clientID: clientID) }
+
     mutating func askMentions(in body: String) {
         // Most bodies mention no one: one pass over the bytes answers both questions for them.
         guard body.utf8.contains(UInt8(ascii: "@")) else { return }
