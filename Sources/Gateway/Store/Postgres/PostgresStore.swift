@@ -224,14 +224,16 @@ public final class PostgresStore: FeedStore {
             var nextSeq = head + 1
             var outcomes: [Outcome?] = []
             var pending = PendingPosts()
+            // A written write's `client_id` record, for the batch's later writes to replay.
+            func remember(_ receipt: WriteReceipt, of write: (command: WriteCommand, author: User, reply: WriteReply)) {
+                guard let clientID = write.command.clientID else { return }
+                records[PostgresWriter.recordKey(write.author.id, clientID)] =
+                    WriteFacts.ClientRecord(fingerprint: write.command.fingerprint, result: receipt.resultJSON)
+            }
             // Writes the held posts and fills in their outcomes; done before any other write's statement.
             func writePending() async throws {
                 for post in try await pending.write(on: connection, nextSeq: &nextSeq, logger: logger) {
-                    let command = writes[post.index].command
-                    if let clientID = command.clientID {
-                        records[PostgresWriter.recordKey(writes[post.index].author.id, clientID)] =
-                            WriteFacts.ClientRecord(fingerprint: command.fingerprint, result: post.receipt.resultJSON)
-                    }
+                    remember(post.receipt, of: writes[post.index])
                     outcomes[post.index] = (.success(post.receipt), post.events)
                 }
                 progress()
@@ -263,7 +265,7 @@ public final class PostgresStore: FeedStore {
                     }
                     if !pending.isEmpty { try await writePending() }
                     let (receipt, events) = plan.applied(offsets: try await writer.apply(plan, nextSeq: &nextSeq))
-                    if let key { records[key] = WriteFacts.ClientRecord(fingerprint: write.command.fingerprint, result: receipt.resultJSON) }
+                    remember(receipt, of: write)
                     outcomes.append((.success(receipt), events))
                 }
             }

@@ -16,18 +16,14 @@ final class StreamOffsets: Sendable {
     }
 
     /// Streams remembered at most; past it the cache starts again empty (a miss costs one read).
-    private let capacity: Int
+    private static let capacity = 100_000
     private let state = Mutex(State())
-
-    init(capacity: Int = 100_000) {
-        self.capacity = capacity
-    }
 
     /// Called first in each batch's transaction.
     func beginBatch(in db: Database) throws {
         let version = try Int64.fetchOne(db.cachedStatement(sql: "PRAGMA data_version"))
         state.withLock { state in
-            if state.dataVersion != version || state.committed.count > capacity {
+            if state.dataVersion != version || state.committed.count > Self.capacity {
                 state.committed.removeAll(keepingCapacity: true)
                 state.dataVersion = version
             }
