@@ -146,4 +146,61 @@ struct StoreRulesTests {
         let feed = try await server.http("GET", "/v1/feed")
         #expect((feed.json["posts"] as? [[String: Any]])?.compactMap { $0.string("body") } == bodies.reversed() + ["the thread"])
     }
+
+    @Test("a client_id gets the same ack when its record is new, after it moved to the keyed table and after a restart; a deleted item's body leaves every record")
+    func clientRecordsWherever() async throws {
+        // Records move to the keyed table every three on SQLite (PostgreSQL has one table).
+        let moveEveryThree: (inout GatewayConfiguration) -> Void = { $0.store.recentClientRecords = 3 }
+        let server = try await TestServer.start(configure: moveEveryThree)
+        let client = try await server.identified("u_records")
+        var acks: [[String: Any]] = []
+        for index in 0..<8 {
+            acks.append(try await client.request(["op": "post", "id": index, "body": "post \(index)", "client_id": "r\(index)"]).object("result"))
+        }
+        let erased: Set = [0, 7]
+        for index in erased {
+            let postID = try #require(acks[index].object("post").string("id"))
+            #expect(try await client.request(["op": "delete", "id": 100 + index, "target": postID]).string("op") == "ack")
+        }
+        func expectSameAcks(_ client: TestClient) async throws {
+            for index in 0..<8 {
+                let again = try await client.request(["op": "post", "id": 200 + index, "body": "post \(index)", "client_id": "r\(index)"]).object("result")
+                #expect(again.object("post").string("id") == acks[index].object("post").string("id"))
+                #expect(again.int("offset") == acks[index].int("offset"))
+                #expect(again.object("post").string("body") == (erased.contains(index) ? "" : "post \(index)"))
+            }
+            let reused = try await client.request(["op": "post", "id": 300, "body": "something else", "client_id": "r5"])
+            #expect(reused.string("code") == "conflict")
+        }
+        try await expectSameAcks(client)
+        await server.stop()
+        let restarted = try await TestServer.start(dataDirectory: server.dataDirectory, configure: moveEveryThree)
+        try await expectSameAcks(try await restarted.identified("u_records"))
+        let feed = try await restarted.http("GET", "/v1/feed")
+        #expect((feed.json["posts"] as? [Any])?.count == 6)
+    }
+
+    @Test("the WAL is copied back into the SQLite file beside the writer, and starts again instead of growing under steady writes",
+          .enabled(if: !TestServer.onPostgres, "the SQLite file's WAL"))
+    func checkpointsBesideTheWriter() async throws {
+        let server = try await TestServer.start {
+            $0.writeLimits = .init(postsPerMinute: 100_000)
+            $0.inboundMessagesPerSecond = 100_000
+            $0.inboundBurst = 100_000
+        }
+        let client = try await server.identified("u_steady")
+        let file = (server.dataDirectory as NSString).appendingPathComponent("gatewayd.sqlite")
+        func size(_ path: String) -> Int { ((try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? Int) ?? 0 }
+        let sizeBefore = size(file)
+        // One post per commit, each a few pages of WAL: some 7,000 pages in all.
+        for index in 0..<1200 {
+            let ack = try await client.request(["op": "post", "id": index, "body": "steady \(index)", "client_id": "s\(index)"])
+            try #require(ack.string("op") == "ack", "\(ack)")
+        }
+        #expect(try await eventually { size(file) > sizeBefore })
+        let pageWithHeader = 4096 + 24
+        #expect(size(file + "-wal") <= (Int(WALCheckpointer.pagesBeforeWriterCheckpoint) + 200) * pageWithHeader)
+        let feed = try await server.http("GET", "/v1/feed?limit=1")
+        #expect(feed.json.int("offset") == 1200)
+    }
 }

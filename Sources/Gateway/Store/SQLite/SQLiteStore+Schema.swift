@@ -51,6 +51,16 @@ extension SQLiteStore {
             try db.execute(sql: "INSERT INTO meta (key, value) VALUES ('epoch', ?)", arguments: [IDGenerator.random("e")])
         }
         registerBotMigrations(&migrator)
+        migrator.registerMigration("v5-recent-client-records") { db in
+            // Appended to without an index; see `RecentClientRecords`.
+            try db.execute(
+                sql: """
+                    CREATE TABLE idempotency_recent (
+                        user_id TEXT NOT NULL, client_id TEXT NOT NULL, fingerprint TEXT NOT NULL, result TEXT NOT NULL, created_at INTEGER NOT NULL
+                    );
+                    """
+            )
+        }
         return migrator
     }
 

@@ -24,6 +24,9 @@ public final class SQLiteStore: FeedStore {
     public let epoch: String
     private let knownUsers = KnownUsers()
     private let streamOffsets = StreamOffsets()
+    private let clientRecords: RecentClientRecords
+    private let checkpointer: WALCheckpointer
+    private let path: String
     private let queue: GroupCommitQueue
 
     public init(
@@ -36,10 +39,12 @@ public final class SQLiteStore: FeedStore {
         logger: Logger
     ) throws {
         self.metrics = metrics
+        let checkpointer = WALCheckpointer(logger: logger)
         var databaseConfiguration = GRDB.Configuration()
         databaseConfiguration.prepareDatabase { db in
             // WAL with FULL: the WAL is synced at every commit, the durability the protocol promises.
             try db.execute(sql: "PRAGMA synchronous = FULL")
+            if !db.configuration.readonly { checkpointer.watch(db) }
         }
         databaseConfiguration.busyMode = .timeout(10)
         // Only the gateway's user may read the feed's data: SQLite gives its WAL and shared-memory
@@ -49,12 +54,15 @@ public final class SQLiteStore: FeedStore {
             _ = FileManager.default.createFile(atPath: path, contents: nil, attributes: [.posixPermissions: 0o600])
         }
         self.pool = try DatabasePool(path: path, configuration: databaseConfiguration)
+        self.path = path
+        self.checkpointer = checkpointer
         self.configuration = configuration
         self.sink = sink
         self.ids = ids
         self.clock = clock
         self.logger = logger
         self.queue = GroupCommitQueue(maximumBatch: configuration.maximumBatch)
+        self.clientRecords = RecentClientRecords(capacity: configuration.recentClientRecords)
         try Self.migrator.migrate(pool)
         self.epoch = try pool.read { db in
             try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'epoch'") ?? "e_unknown"
@@ -93,7 +101,10 @@ public final class SQLiteStore: FeedStore {
         do {
             // On the writer's own thread (`runOnThread`): the transaction runs here, no hop.
             outcomes = try pool.write { [self, requests, users, decisions] db in
-                try streamOffsets.beginBatch(in: db)
+                // Changed only when another connection (another process) committed to the file.
+                let dataVersion = try Int64.fetchOne(db.cachedStatement(sql: "PRAGMA data_version")) ?? 0
+                streamOffsets.beginBatch(dataVersion: dataVersion)
+                try clientRecords.beginBatch(dataVersion: dataVersion, in: db)
                 for user in users { try Self.upsertUser(user, in: db) }
                 for decision in decisions { try Self.insert(decision, in: db) }
                 var written = Dictionary(users.map { ($0.id, $0) }) { _, later in later }
@@ -102,14 +113,14 @@ public final class SQLiteStore: FeedStore {
                 for (command, author) in requests {
                     let authorKnown = knownUsers.has(author, savedInBatch: written)
                     let facts = try SQLiteWriter.facts(
-                        for: WriteRules.questions(for: command, by: author), by: author, authorKnown: authorKnown, in: db)
+                        for: WriteRules.questions(for: command, by: author), by: author, authorKnown: authorKnown, records: clientRecords, in: db)
                     switch Result(catching: { () throws(GatewayError) in try WriteRules.decide(command, by: author, facts: facts, now: clock.now(), ids: ids) }) {
                     case .failure(let error):
                         outcomes.append((.failure(error), []))
                     case .success(.replay(let receipt)):
                         outcomes.append((.success(receipt), []))
                     case .success(.apply(let plan)):
-                        let (receipt, events) = plan.applied(offsets: try SQLiteWriter.apply(plan, streamOffsets: streamOffsets, in: db))
+                        let (receipt, events) = plan.applied(offsets: try SQLiteWriter.apply(plan, streamOffsets: streamOffsets, records: clientRecords, in: db))
                         written[author.id] = author
                         outcomes.append((.success(receipt), events))
                     }
@@ -120,6 +131,7 @@ public final class SQLiteStore: FeedStore {
             streamOffsets.batchCommitted()
         } catch {
             streamOffsets.batchFailed()
+            clientRecords.batchFailed()
             if let error = error as? DatabaseError, Self.isStorageFailure(error) {
                 logger.error("A batch of \(jobs.count) writes could not be committed: \(error)")
                 knownUsers.forget(users)
@@ -156,12 +168,17 @@ public final class SQLiteStore: FeedStore {
 
     public func replayedWrite(_ command: WriteCommand, by author: User) async throws(GatewayError) -> WriteReceipt? {
         guard command.clientID != nil else { return nil }
-        let record = try await read { db in try command.clientID.flatMap { try SQLiteWriter.record(of: author.id, clientID: $0, in: db) } }
+        let records = clientRecords
+        let record = try await read { db in try command.clientID.flatMap { try records.record(of: author.id, clientID: $0, in: db) } }
         return try WriteRules.replay(command, record: record)
     }
 
     public func run() async {
-        await queue.runOnThread(named: "gatewayd-sqlite-writer") { jobs in self.commit(jobs) }
+        await withDiscardingTaskGroup { group in
+            group.addTask { await self.checkpointer.run(path: self.path, writer: self.pool) }
+            await queue.runOnThread(named: "gatewayd-sqlite-writer") { jobs in self.commit(jobs) }
+            checkpointer.finish()
+        }
     }
 
     public func drain() async {
@@ -190,7 +207,9 @@ public final class SQLiteStore: FeedStore {
             )
             let events = db.changesCount
             try db.execute(sql: "DELETE FROM idempotency WHERE created_at < ?", arguments: [idempotencyCutoff])
-            let records = db.changesCount
+            var records = db.changesCount
+            try db.execute(sql: "DELETE FROM idempotency_recent WHERE created_at < ?", arguments: [idempotencyCutoff])
+            records += db.changesCount
             try db.execute(sql: "DELETE FROM bot_decisions WHERE at < ?", arguments: [decisionCutoff])
             return (events, records)
         }

@@ -4,10 +4,12 @@ import GatewayProtocol
 /// The SQLite half of plan-then-apply (see `WriteRules`): answers a write's questions and applies
 /// its plan, both inside the writer's transaction, so each write sees the batch's earlier ones.
 enum SQLiteWriter {
-    static func facts(for questions: WriteQuestions, by author: User, authorKnown: Bool, in db: Database) throws -> WriteFacts {
+    static func facts(
+        for questions: WriteQuestions, by author: User, authorKnown: Bool, records: RecentClientRecords, in db: Database
+    ) throws -> WriteFacts {
         var facts = WriteFacts(authorKnown: authorKnown)
         if let clientID = questions.clientID {
-            facts.record = try record(of: author.id, clientID: clientID, in: db)
+            facts.record = try records.record(of: author.id, clientID: clientID, in: db)
         }
         if let postID = questions.livePost {
             facts.livePostAuthor = try String.fetchOne(db.cachedStatement(sql: "SELECT author_id FROM posts WHERE id = ? AND deleted = 0"),
@@ -60,16 +62,10 @@ enum SQLiteWriter {
         return facts
     }
 
-    static func record(of userID: String, clientID: String, in db: Database) throws -> WriteFacts.ClientRecord? {
-        try Row.fetchOne(
-            db.cachedStatement(sql: "SELECT fingerprint, result FROM idempotency WHERE user_id = ? AND client_id = ?"), arguments: [userID, clientID]
-        ).map { WriteFacts.ClientRecord(fingerprint: $0["fingerprint"], result: $0["result"]) }
-    }
-
     /// Applies `plan` and returns its events' offsets, in the plan's order.
-    static func apply(_ plan: WritePlan, streamOffsets: StreamOffsets, in db: Database) throws -> [Int64] {
+    static func apply(_ plan: WritePlan, streamOffsets: StreamOffsets, records: RecentClientRecords, in db: Database) throws -> [Int64] {
         let (author, now) = (plan.author, plan.now.milliseconds)
-        if let erasure = plan.erasure { try erase(erasure.target, kind: erasure.kind, postID: erasure.postID, in: db) }
+        if let erasure = plan.erasure { try erase(erasure.target, kind: erasure.kind, postID: erasure.postID, records: records, in: db) }
         for change in plan.changes {
             switch change {
             case .saveUser(let user):
@@ -117,14 +113,14 @@ enum SQLiteWriter {
             offsets.append(offset)
         }
         if let record = plan.record {
-            try db.cachedStatement(sql: "INSERT INTO idempotency (user_id, client_id, fingerprint, result, created_at) VALUES (?, ?, ?, ?, ?)")
-                .execute(arguments: [author.id, record.clientID, record.fingerprint, plan.result(offsets: offsets), now])
+            try records.insert(
+                of: author.id, clientID: record.clientID, fingerprint: record.fingerprint, result: plan.result(offsets: offsets), at: now, in: db)
         }
         return offsets
     }
 
     /// Copies of an item are found by the creation time they share with it.
-    private static func erase(_ target: String, kind: WritePlan.ItemKind, postID: String, in db: Database) throws {
+    private static func erase(_ target: String, kind: WritePlan.ItemKind, postID: String, records: RecentClientRecords, in db: Database) throws {
         let table = kind == .post ? "posts" : "comments"
         guard let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT author_id, created_at FROM \(table) WHERE id = ?"),
             arguments: [target]) else { return }
@@ -139,14 +135,7 @@ enum SQLiteWriter {
             try db.cachedStatement(sql: #"UPDATE events SET data = ? WHERE stream = ? AND "offset" = ?"#)
                 .execute(arguments: [erased, stream, event["offset"] as Int64])
         }
-        for record in try Row.fetchAll(
-            db.cachedStatement(sql: "SELECT client_id, result FROM idempotency WHERE created_at = ? AND user_id = ?"),
-                arguments: [createdAt, authorID])
-        {
-            guard let erased = WriteRecords.erasing(target, in: record["result"]) else { continue }
-            try db.cachedStatement(sql: "UPDATE idempotency SET result = ? WHERE user_id = ? AND client_id = ?")
-                .execute(arguments: [erased, authorID, record["client_id"] as String])
-        }
+        try records.rewriteResults(of: authorID, at: createdAt, in: db) { WriteRecords.erasing(target, in: $0) }
         try db.cachedStatement(sql: "UPDATE moderation_flags SET text = '' WHERE item_id = ?").execute(arguments: [target])
     }
 }

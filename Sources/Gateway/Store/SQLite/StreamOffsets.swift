@@ -19,13 +19,12 @@ final class StreamOffsets: Sendable {
     private static let capacity = 100_000
     private let state = Mutex(State())
 
-    /// Called first in each batch's transaction.
-    func beginBatch(in db: Database) throws {
-        let version = try Int64.fetchOne(db.cachedStatement(sql: "PRAGMA data_version"))
+    /// Called first in each batch's transaction, with the file's `PRAGMA data_version`.
+    func beginBatch(dataVersion: Int64) {
         state.withLock { state in
-            if state.dataVersion != version || state.committed.count > Self.capacity {
+            if state.dataVersion != dataVersion || state.committed.count > Self.capacity {
                 state.committed.removeAll(keepingCapacity: true)
-                state.dataVersion = version
+                state.dataVersion = dataVersion
             }
             state.batch.removeAll(keepingCapacity: true)
         }

@@ -1,0 +1,123 @@
+import GRDB
+import Synchronization
+
+/// The `client_id` records of the latest writes, appended to `idempotency_recent` (a table with no
+/// index) and found through an index kept here in memory.
+///
+/// Why: `idempotency` is keyed by (user, client_id), so a batch from 100 writers put its records on
+/// 100 different leaves of that tree and split some of them: about two pages per post, most of the
+/// bytes the store wrote. Appended, a batch's records fill only the table's last pages. Once
+/// `capacity` records have gathered, the writer moves them into `idempotency` in one sorted
+/// statement, which writes each of its leaves once per few thousand posts instead of once per batch.
+///
+/// Only the writer's connection changes these tables, and only the writer changes this index, in
+/// its transaction. The index is read again from the table after a failed batch and whenever
+/// another connection committed to the file (`PRAGMA data_version`), so the writer never trusts a
+/// stale entry. Readers may see the index a batch ahead of or behind their snapshot; every lookup
+/// checks the row an entry points at, so a stale entry can only make a lookup miss, not answer with
+/// another write's record.
+final class RecentClientRecords: Sendable {
+    private struct Key: Hashable {
+        var userID: String
+        var clientID: String
+    }
+
+    private struct Entry {
+        var rowID: Int64
+        var createdAt: Int64
+    }
+
+    private struct State {
+        var entries: [Key: Entry] = [:]
+        /// False until the table was read, and again after a failed batch.
+        var loaded = false
+        var dataVersion: Int64?
+    }
+
+    private let capacity: Int
+    private let state = Mutex(State())
+
+    init(capacity: Int) {
+        self.capacity = max(1, capacity)
+    }
+
+    /// Called first in each batch's transaction, with the file's `PRAGMA data_version`.
+    func beginBatch(dataVersion: Int64, in db: Database) throws {
+        if state.withLock({ !$0.loaded || $0.dataVersion != dataVersion }) {
+            var entries: [Key: Entry] = [:]
+            let rows = try Row.fetchCursor(db, sql: "SELECT rowid, user_id, client_id, created_at FROM idempotency_recent")
+            while let row = try rows.next() {
+                entries[Key(userID: row[1], clientID: row[2])] = Entry(rowID: row[0], createdAt: row[3])
+            }
+            state.withLock { $0 = State(entries: entries, loaded: true, dataVersion: dataVersion) }
+        }
+        if state.withLock({ $0.entries.count >= capacity }) {
+            // Sorted by key, the records go into each leaf of `idempotency` together. A record can
+            // only be in one of the two tables (a write looks in both first), so REPLACE never
+            // replaces; it is there so that no state of the tables can make every batch fail here.
+            try db.execute(sql: """
+                INSERT OR REPLACE INTO idempotency (user_id, client_id, fingerprint, result, created_at)
+                    SELECT user_id, client_id, fingerprint, result, created_at FROM idempotency_recent ORDER BY user_id, client_id;
+                DELETE FROM idempotency_recent;
+                """)
+            state.withLock { $0.entries.removeAll(keepingCapacity: true) }
+        }
+    }
+
+    /// The batch's transaction failed: what it appended or moved is read again from the table.
+    func batchFailed() {
+        state.withLock { $0.loaded = false }
+    }
+
+    func record(of userID: String, clientID: String, in db: Database) throws -> WriteFacts.ClientRecord? {
+        let (entry, loaded) = state.withLock { ($0.entries[Key(userID: userID, clientID: clientID)], $0.loaded) }
+        let recent: Row?
+        if let entry {
+            recent = try Row.fetchOne(
+                db.cachedStatement(sql: "SELECT fingerprint, result FROM idempotency_recent WHERE rowid = ? AND user_id = ? AND client_id = ?"),
+                arguments: [entry.rowID, userID, clientID])
+        } else if !loaded {
+            // A reader before the writer's first batch: the small table itself, read through.
+            recent = try Row.fetchOne(
+                db.cachedStatement(sql: "SELECT fingerprint, result FROM idempotency_recent WHERE user_id = ? AND client_id = ?"),
+                arguments: [userID, clientID])
+        } else {
+            recent = nil
+        }
+        let row = try recent ?? Row.fetchOne(
+            db.cachedStatement(sql: "SELECT fingerprint, result FROM idempotency WHERE user_id = ? AND client_id = ?"),
+            arguments: [userID, clientID])
+        return row.map { WriteFacts.ClientRecord(fingerprint: $0["fingerprint"], result: $0["result"]) }
+    }
+
+    func insert(of userID: String, clientID: String, fingerprint: String, result: String, at createdAt: Int64, in db: Database) throws {
+        try db.cachedStatement(sql: "INSERT INTO idempotency_recent (user_id, client_id, fingerprint, result, created_at) VALUES (?, ?, ?, ?, ?)")
+            .execute(arguments: [userID, clientID, fingerprint, result, createdAt])
+        let entry = Entry(rowID: db.lastInsertedRowID, createdAt: createdAt)
+        state.withLock { $0.entries[Key(userID: userID, clientID: clientID)] = entry }
+    }
+
+    /// Rewrites the results `userID` recorded at `createdAt` (the writes that made an item and its
+    /// copies) with `rewrite`, which returns nil to leave one as it is.
+    func rewriteResults(of userID: String, at createdAt: Int64, in db: Database, _ rewrite: (String) -> String?) throws {
+        for record in try Row.fetchAll(
+            db.cachedStatement(sql: "SELECT client_id, result FROM idempotency WHERE created_at = ? AND user_id = ?"),
+                arguments: [createdAt, userID])
+        {
+            guard let rewritten = rewrite(record["result"]) else { continue }
+            try db.cachedStatement(sql: "UPDATE idempotency SET result = ? WHERE user_id = ? AND client_id = ?")
+                .execute(arguments: [rewritten, userID, record["client_id"] as String])
+        }
+        let rowIDs = state.withLock { state in
+            state.entries.compactMap { key, entry in key.userID == userID && entry.createdAt == createdAt ? entry.rowID : nil }
+        }
+        for rowID in rowIDs {
+            guard let result = try String.fetchOne(
+                db.cachedStatement(sql: "SELECT result FROM idempotency_recent WHERE rowid = ? AND user_id = ? AND created_at = ?"),
+                    arguments: [rowID, userID, createdAt]),
+                let rewritten = rewrite(result)
+            else { continue }
+            try db.cachedStatement(sql: "UPDATE idempotency_recent SET result = ? WHERE rowid = ?").execute(arguments: [rewritten, rowID])
+        }
+    }
+}
