@@ -88,7 +88,7 @@ public actor BotRunner {
         hub.addObserver { [weak self] events in
             // The observer runs on the store's writer thread: the items' JSON is read in the task.
             guard let self, events.contains(where: FeedItem.carriesItem) else { return }
-            Task { await self.consider(events.compactMap(FeedItem.init)) }
+            Task { await self.consider(events) }
         }
     }
 
@@ -271,23 +271,25 @@ public actor BotRunner {
 
     // MARK: Deciding
 
-    private func consider(_ items: [FeedItem]) async {
+    private func consider(_ events: [StoredEvent]) async {
+        // A node that runs no persona has nothing to decide: the items are not even read.
+        guard personas.values.contains(where: { owns($0.id) }) else { return }
         await awaitRestore()
-        for item in items {
+        for item in events.compactMap(FeedItem.init) {
             await consider(item)
         }
     }
 
     /// Decides about one item for every persona this node runs, or for `candidates`.
     private func consider(_ item: FeedItem, among chosen: [Persona]? = nil) async {
+        let candidates = (chosen ?? personas.values.sorted(by: { $0.id < $1.id })).filter { owns($0.id) }
+        guard !candidates.isEmpty else { return }
         // The chain above a comment is read once, for every persona.
         var context: ThreadContext?
         if !item.isPost {
             context = try? await store.context(postID: item.postID, commentID: item.id)
         }
         let botsEnabled = item.isPost ? item.botsEnabled : (context?.post.botsEnabled ?? false)
-        let candidates = (chosen ?? personas.values.sorted(by: { $0.id < $1.id })).filter { owns($0.id) }
-        guard !candidates.isEmpty else { return }
         // The situation is read once per item; a self-harm item is flagged whatever the bots do.
         let reading = SituationReader(rules: catalog.situations).read(item.body)
         if reading.primary == .selfHarm && chosen == nil && !item.authorIsBot {
