@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 import Testing
 @testable import Gateway
 
@@ -149,8 +150,13 @@ struct StoreRulesTests {
 
     @Test("a client_id gets the same ack when its record is new, after it moved to the keyed table and after a restart; a deleted item's body leaves every record")
     func clientRecordsWherever() async throws {
-        // Records move to the keyed table every three on SQLite (PostgreSQL has one table).
-        let moveEveryThree: (inout GatewayConfiguration) -> Void = { $0.store.recentClientRecords = 3 }
+        // Records move to the keyed table every three on SQLite (PostgreSQL has one table). At ten
+        // posts a minute the first two replays are answered by the writer, the rest, over the
+        // limit, by a reader (`GatewayRuntime.perform`): both look in both tables.
+        let moveEveryThree: (inout GatewayConfiguration) -> Void = {
+            $0.store.recentClientRecords = 3
+            $0.writeLimits = .init(postsPerMinute: 10)
+        }
         let server = try await TestServer.start(configure: moveEveryThree)
         let client = try await server.identified("u_records")
         var acks: [[String: Any]] = []
@@ -191,16 +197,54 @@ struct StoreRulesTests {
         let client = try await server.identified("u_steady")
         let file = (server.dataDirectory as NSString).appendingPathComponent("gatewayd.sqlite")
         func size(_ path: String) -> Int { ((try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? Int) ?? 0 }
-        let sizeBefore = size(file)
-        // One post per commit, each a few pages of WAL: some 7,000 pages in all.
-        for index in 0..<1200 {
-            let ack = try await client.request(["op": "post", "id": index, "body": "steady \(index)", "client_id": "s\(index)"])
+        let store = try #require(server.runtime.store as? SQLiteStore)
+        let pageSize = try #require(try await store.pool.read { db in try Int.fetchOne(db, sql: "PRAGMA page_size") })
+        let walPages = { size(file + "-wal") / (pageSize + 24) }
+        var posts = 0
+        func post() async throws {
+            let ack = try await client.request(["op": "post", "id": posts, "body": "steady \(posts)", "client_id": "s\(posts)"])
             try #require(ack.string("op") == "ack", "\(ack)")
+            posts += 1
         }
+        let sizeBefore = size(file)
+        // One post per commit until the WAL asked for a checkpoint (the WAL's file never shrinks).
+        while walPages() < Int(WALCheckpointer.pagesBetweenCheckpoints) + 100 && posts < 3000 { try await post() }
         #expect(try await eventually { size(file) > sizeBefore })
-        let pageWithHeader = 4096 + 24
-        #expect(size(file + "-wal") <= (Int(WALCheckpointer.pagesBeforeWriterCheckpoint) + 200) * pageWithHeader)
+        // Copied by the connection beside the writer: the writer's own checkpoint waits for a longer WAL.
+        #expect(walPages() < Int(WALCheckpointer.pagesBeforeWriterCheckpoint))
+        // Three times as many posts again: far past the writer's checkpoint, had the WAL gone on growing.
+        for _ in 0..<(3 * posts) { try await post() }
+        #expect(walPages() <= Int(WALCheckpointer.pagesBeforeWriterCheckpoint) + 200)
         let feed = try await server.http("GET", "/v1/feed?limit=1")
-        #expect(feed.json.int("offset") == 1200)
+        #expect(feed.json.int("offset") == posts)
+    }
+
+    @Test("the SQLite writer syncs the WAL at every commit: an ack is durable through a power cut, not only a crash",
+          .enabled(if: !TestServer.onPostgres, "the SQLite writer's connection"))
+    func writerSyncsEveryCommit() async throws {
+        let server = try await TestServer.start()
+        let store = try #require(server.runtime.store as? SQLiteStore)
+        // 2 is FULL; opening the pool had set NORMAL, synced only at checkpoints.
+        #expect(try await store.pool.write { db in try Int.fetchOne(db, sql: "PRAGMA synchronous") } == 2)
+    }
+
+    @Test("two users whose ids differ only in how an accent is written are two users: each one's client_id answers with their own post")
+    func idsComparedByBytes() async throws {
+        let composed = "u_jos\u{E9}", decomposed = "u_jose\u{301}"
+        #expect(composed == decomposed)  // Swift's String equality, which the stores must not use
+        let server = try await TestServer.start()
+        let first = try await server.identified(composed)
+        let second = try await server.identified(decomposed)
+        let firstAck = try await first.request(["op": "post", "id": 1, "body": "hello", "client_id": "same"]).object("result")
+        let secondAck = try await second.request(["op": "post", "id": 1, "body": "hello", "client_id": "same"]).object("result")
+        let firstID = try #require(firstAck.object("post").string("id"))
+        let secondID = try #require(secondAck.object("post").string("id"))
+        #expect(firstID != secondID)
+        for (client, postID) in [(first, firstID), (second, secondID)] {
+            let again = try await client.request(["op": "post", "id": 2, "body": "hello", "client_id": "same"]).object("result")
+            #expect(again.object("post").string("id") == postID)
+        }
+        let feed = try await server.http("GET", "/v1/feed")
+        #expect((feed.json["posts"] as? [Any])?.count == 2)
     }
 }

@@ -25,8 +25,8 @@ struct PendingPosts {
     }
 
     private var held: [Held] = []
-    /// The `client_id` records the held posts will write (`PostgresWriter.recordKey`).
-    private(set) var recordKeys: Set<String> = []
+    /// The `client_id` records the held posts will write (`ExactText.clientRecord`).
+    private(set) var recordKeys: Set<ExactText> = []
 
     var isEmpty: Bool { held.isEmpty }
 
@@ -44,7 +44,7 @@ struct PendingPosts {
             })
         else { return false }
         held.append(Held(index: index, plan: plan, post: post, event: plan.events[0], ackPrefix: prefix))
-        if let record = plan.record { recordKeys.insert(PostgresWriter.recordKey(plan.author.id, record.clientID)) }
+        if let record = plan.record { recordKeys.insert(ExactText.clientRecord(of: plan.author.id, clientID: record.clientID)) }
         return true
     }
 

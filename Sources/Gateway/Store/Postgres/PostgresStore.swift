@@ -227,7 +227,7 @@ public final class PostgresStore: FeedStore {
             // A written write's `client_id` record, for the batch's later writes to replay.
             func remember(_ receipt: WriteReceipt, of write: (command: WriteCommand, author: User, reply: WriteReply)) {
                 guard let clientID = write.command.clientID else { return }
-                records[PostgresWriter.recordKey(write.author.id, clientID)] =
+                records[ExactText.clientRecord(of: write.author.id, clientID: clientID)] =
                     WriteFacts.ClientRecord(fingerprint: write.command.fingerprint, result: receipt.resultJSON)
             }
             // Writes the held posts and fills in their outcomes; done before any other write's statement.
@@ -244,7 +244,7 @@ public final class PostgresStore: FeedStore {
                     outcomes.append(nil)
                     continue
                 }
-                let key = write.command.clientID.map { PostgresWriter.recordKey(write.author.id, $0) }
+                let key = write.command.clientID.map { ExactText.clientRecord(of: write.author.id, clientID: $0) }
                 let questions = WriteRules.questions(for: write.command, by: write.author)
                 // What this write reads must include the held posts (and their `client_id` records).
                 if !pending.isEmpty, questions.readsDatabase || key.map(pending.recordKeys.contains) == true { try await writePending() }
@@ -305,7 +305,7 @@ public final class PostgresStore: FeedStore {
             try await client.withConnection { connection in
                 guard let clientID = command.clientID else { return nil }
                 let records = try await PostgresWriter.records(for: [(author.id, clientID)], on: connection, logger: logger)
-                return try WriteRules.replay(command, record: records[PostgresWriter.recordKey(author.id, clientID)])
+                return try WriteRules.replay(command, record: records[ExactText.clientRecord(of: author.id, clientID: clientID)])
             }
         }
     }

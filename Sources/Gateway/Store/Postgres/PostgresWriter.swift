@@ -84,11 +84,9 @@ struct PostgresWriter {
         return facts
     }
 
-    static func recordKey(_ userID: String, _ clientID: String) -> String { userID + "\u{0}" + clientID }
-
-    /// The `client_id` records of several writes in one query, by `recordKey`.
+    /// The `client_id` records of several writes in one query, by `ExactText.clientRecord`.
     static func records(for keys: [(userID: String, clientID: String)], on connection: PostgresConnection,
-                        logger: Logger) async throws -> [String: WriteFacts.ClientRecord] {
+                        logger: Logger) async throws -> [ExactText: WriteFacts.ClientRecord] {
         guard !keys.isEmpty else { return [:] }
         let rows = try await connection.query(
             """
@@ -96,9 +94,9 @@ struct PostgresWriter {
             JOIN unnest(\(keys.map(\.userID))::text[], \(keys.map(\.clientID))::text[]) AS k(user_id, client_id)
               ON i.user_id = k.user_id AND i.client_id = k.client_id
             """, logger: logger)
-        var records: [String: WriteFacts.ClientRecord] = [:]
+        var records: [ExactText: WriteFacts.ClientRecord] = [:]
         for try await (userID, clientID, fingerprint, result) in rows.decode((String, String, String, String).self) {
-            records[recordKey(userID, clientID)] = WriteFacts.ClientRecord(fingerprint: fingerprint, result: result)
+            records[ExactText.clientRecord(of: userID, clientID: clientID)] = WriteFacts.ClientRecord(fingerprint: fingerprint, result: result)
         }
         return records
     }

@@ -8,27 +8,23 @@ import Synchronization
 /// 100 different leaves of that tree and split some of them: about two pages per post, most of the
 /// bytes the store wrote. Appended, a batch's records fill only the table's last pages. Once
 /// `capacity` records have gathered, the writer moves them into `idempotency` in one sorted
-/// statement, which writes each of its leaves once per few thousand posts instead of once per batch.
+/// statement, in a transaction of its own before a batch, which writes each of its leaves once per
+/// few thousand posts instead of once per batch.
 ///
-/// Only the writer's connection changes these tables, and only the writer changes this index, in
-/// its transaction. The index is read again from the table after a failed batch and whenever
-/// another connection committed to the file (`PRAGMA data_version`), so the writer never trusts a
-/// stale entry. Readers may see the index a batch ahead of or behind their snapshot; every lookup
-/// checks the row an entry points at, so a stale entry can only make a lookup miss, not answer with
-/// another write's record.
+/// Only the writer's connection changes these tables, and only the writer changes this index. The
+/// index is read again from the table after a failed batch or move and whenever another connection
+/// committed to the file (`PRAGMA data_version`), so the writer never trusts a stale entry. Entries
+/// are dropped only after the move committed. Readers may see the index a batch ahead of or behind
+/// their snapshot; every lookup checks the row an entry points at, so a stale entry can only make a
+/// lookup miss (a replay answered by the writer instead), never answer with another write's record.
 final class RecentClientRecords: Sendable {
-    private struct Key: Hashable {
-        var userID: String
-        var clientID: String
-    }
-
     private struct Entry {
         var rowID: Int64
         var createdAt: Int64
     }
 
     private struct State {
-        var entries: [Key: Entry] = [:]
+        var entries: [ExactText: Entry] = [:]
         /// False until the table was read, and again after a failed batch.
         var loaded = false
         var dataVersion: Int64?
@@ -43,34 +39,44 @@ final class RecentClientRecords: Sendable {
 
     /// Called first in each batch's transaction, with the file's `PRAGMA data_version`.
     func beginBatch(dataVersion: Int64, in db: Database) throws {
-        if state.withLock({ !$0.loaded || $0.dataVersion != dataVersion }) {
-            var entries: [Key: Entry] = [:]
-            let rows = try Row.fetchCursor(db, sql: "SELECT rowid, user_id, client_id, created_at FROM idempotency_recent")
-            while let row = try rows.next() {
-                entries[Key(userID: row[1], clientID: row[2])] = Entry(rowID: row[0], createdAt: row[3])
-            }
-            state.withLock { $0 = State(entries: entries, loaded: true, dataVersion: dataVersion) }
+        guard state.withLock({ !$0.loaded || $0.dataVersion != dataVersion }) else { return }
+        var entries: [ExactText: Entry] = [:]
+        let rows = try Row.fetchCursor(db, sql: "SELECT rowid, user_id, client_id, created_at FROM idempotency_recent")
+        while let row = try rows.next() {
+            entries[ExactText.clientRecord(of: row[1], clientID: row[2])] = Entry(rowID: row[0], createdAt: row[3])
         }
-        if state.withLock({ $0.entries.count >= capacity }) {
-            // Sorted by key, the records go into each leaf of `idempotency` together. A record can
-            // only be in one of the two tables (a write looks in both first), so REPLACE never
-            // replaces; it is there so that no state of the tables can make every batch fail here.
-            try db.execute(sql: """
-                INSERT OR REPLACE INTO idempotency (user_id, client_id, fingerprint, result, created_at)
-                    SELECT user_id, client_id, fingerprint, result, created_at FROM idempotency_recent ORDER BY user_id, client_id;
-                DELETE FROM idempotency_recent;
-                """)
-            state.withLock { $0.entries.removeAll(keepingCapacity: true) }
-        }
+        state.withLock { $0 = State(entries: entries, loaded: true, dataVersion: dataVersion) }
     }
 
-    /// The batch's transaction failed: what it appended or moved is read again from the table.
-    func batchFailed() {
+    /// Whether the records are due to move into `idempotency` (`move`, before the next batch).
+    var isFull: Bool {
+        state.withLock { $0.entries.count >= capacity }
+    }
+
+    /// Moves the records into `idempotency`, in a transaction of its own; `moved` follows its commit.
+    func move(in db: Database) throws {
+        // Sorted by key, the records go into each leaf of `idempotency` together. A record is only
+        // ever in one of the two tables (a write looks in both first), so REPLACE never replaces;
+        // it is there so that no state of the tables can make the move fail again and again.
+        try db.execute(sql: """
+            INSERT OR REPLACE INTO idempotency (user_id, client_id, fingerprint, result, created_at)
+                SELECT user_id, client_id, fingerprint, result, created_at FROM idempotency_recent ORDER BY user_id, client_id;
+            DELETE FROM idempotency_recent;
+            """)
+    }
+
+    /// The move committed: the records are all in `idempotency` now.
+    func moved() {
+        state.withLock { $0.entries.removeAll(keepingCapacity: true) }
+    }
+
+    /// A batch or a move failed: what it appended or moved is read again from the table.
+    func failed() {
         state.withLock { $0.loaded = false }
     }
 
     func record(of userID: String, clientID: String, in db: Database) throws -> WriteFacts.ClientRecord? {
-        let (entry, loaded) = state.withLock { ($0.entries[Key(userID: userID, clientID: clientID)], $0.loaded) }
+        let (entry, loaded) = state.withLock { ($0.entries[ExactText.clientRecord(of: userID, clientID: clientID)], $0.loaded) }
         let recent: Row?
         if let entry {
             recent = try Row.fetchOne(
@@ -94,7 +100,7 @@ final class RecentClientRecords: Sendable {
         try db.cachedStatement(sql: "INSERT INTO idempotency_recent (user_id, client_id, fingerprint, result, created_at) VALUES (?, ?, ?, ?, ?)")
             .execute(arguments: [userID, clientID, fingerprint, result, createdAt])
         let entry = Entry(rowID: db.lastInsertedRowID, createdAt: createdAt)
-        state.withLock { $0.entries[Key(userID: userID, clientID: clientID)] = entry }
+        state.withLock { $0.entries[ExactText.clientRecord(of: userID, clientID: clientID)] = entry }
     }
 
     /// Rewrites the results `userID` recorded at `createdAt` (the writes that made an item and its
@@ -109,7 +115,7 @@ final class RecentClientRecords: Sendable {
                 .execute(arguments: [rewritten, userID, record["client_id"] as String])
         }
         let rowIDs = state.withLock { state in
-            state.entries.compactMap { key, entry in key.userID == userID && entry.createdAt == createdAt ? entry.rowID : nil }
+            state.entries.values.compactMap { entry in entry.createdAt == createdAt ? entry.rowID : nil }
         }
         for rowID in rowIDs {
             guard let result = try String.fetchOne(

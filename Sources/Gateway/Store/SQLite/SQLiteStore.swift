@@ -42,8 +42,6 @@ public final class SQLiteStore: FeedStore {
         let checkpointer = WALCheckpointer(logger: logger)
         var databaseConfiguration = GRDB.Configuration()
         databaseConfiguration.prepareDatabase { db in
-            // WAL with FULL: the WAL is synced at every commit, the durability the protocol promises.
-            try db.execute(sql: "PRAGMA synchronous = FULL")
             if !db.configuration.readonly { checkpointer.watch(db) }
         }
         databaseConfiguration.busyMode = .timeout(10)
@@ -54,6 +52,10 @@ public final class SQLiteStore: FeedStore {
             _ = FileManager.default.createFile(atPath: path, contents: nil, attributes: [.posixPermissions: 0o600])
         }
         self.pool = try DatabasePool(path: path, configuration: databaseConfiguration)
+        // WAL with FULL: the WAL is synced at every commit, the durability the protocol promises
+        // for an ack. Set after the pool opened: opening it sets the writer's connection to NORMAL
+        // (synced only at checkpoints), whatever `prepareDatabase` said.
+        try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
         self.path = path
         self.checkpointer = checkpointer
         self.configuration = configuration
@@ -98,6 +100,7 @@ public final class SQLiteStore: FeedStore {
         let started = ContinuousClock.now
         metrics?.storeBatchSize.record(jobs.count)
         defer { metrics?.storeCommitLatency.recordNanoseconds((ContinuousClock.now - started).nanoseconds) }
+        if clientRecords.isFull { moveClientRecords() }
         do {
             // On the writer's own thread (`runOnThread`): the transaction runs here, no hop.
             outcomes = try pool.write { [self, requests, users, decisions] db in
@@ -131,7 +134,7 @@ public final class SQLiteStore: FeedStore {
             streamOffsets.batchCommitted()
         } catch {
             streamOffsets.batchFailed()
-            clientRecords.batchFailed()
+            clientRecords.failed()
             if let error = error as? DatabaseError, Self.isStorageFailure(error) {
                 logger.error("A batch of \(jobs.count) writes could not be committed: \(error)")
                 knownUsers.forget(users)
@@ -154,6 +157,18 @@ public final class SQLiteStore: FeedStore {
         if !events.isEmpty { sink.publish(events) }
         for (write, outcome) in zip(batch.writes, outcomes) {
             write.reply.answer(outcome.0)
+        }
+    }
+
+    /// Moves the recent `client_id` records into their keyed table (see `RecentClientRecords`).
+    /// If that fails they stay where they are, still found, and the next batch tries again.
+    private func moveClientRecords() {
+        do {
+            try pool.write { db in try clientRecords.move(in: db) }
+            clientRecords.moved()
+        } catch {
+            clientRecords.failed()
+            logger.error("Could not move recent client_id records into their table: \(error). They stay where they are; the next batch tries again.")
         }
     }
 

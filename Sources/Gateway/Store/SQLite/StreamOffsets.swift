@@ -10,8 +10,8 @@ import Synchronization
 /// batch; a batch that fails drops it too, so a wrong offset can never outlive one batch.
 final class StreamOffsets: Sendable {
     private struct State {
-        var committed: [String: Int64] = [:]
-        var batch: [String: Int64] = [:]
+        var committed: [ExactText: Int64] = [:]
+        var batch: [ExactText: Int64] = [:]
         var dataVersion: Int64?
     }
 
@@ -32,10 +32,11 @@ final class StreamOffsets: Sendable {
 
     /// The offset of the next event appended to `stream` in this batch.
     func next(in stream: String, db: Database) throws -> Int64 {
-        let cached = state.withLock { $0.batch[stream] ?? $0.committed[stream] }
+        let key = ExactText(stream)
+        let cached = state.withLock { $0.batch[key] ?? $0.committed[key] }
         let last = try cached
             ?? Int64.fetchOne(db.cachedStatement(sql: "SELECT last_offset FROM streams WHERE name = ?"), arguments: [stream]) ?? 0
-        state.withLock { $0.batch[stream] = last + 1 }
+        state.withLock { $0.batch[key] = last + 1 }
         return last + 1
     }
 
@@ -46,7 +47,7 @@ final class StreamOffsets: Sendable {
             try db.cachedStatement(sql: """
                 INSERT INTO streams (name, last_offset) VALUES (?, ?)
                 ON CONFLICT(name) DO UPDATE SET last_offset = excluded.last_offset
-                """).execute(arguments: [stream, offset])
+                """).execute(arguments: [stream.text, offset])
         }
     }
 

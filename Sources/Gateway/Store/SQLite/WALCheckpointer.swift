@@ -47,6 +47,11 @@ final class WALCheckpointer: Sendable {
 
     /// After each commit on the writer's connection, with the WAL's length in pages.
     private func walGrew(to pages: Int32, on connection: OpaquePointer?) {
+        if pages >= Self.pagesBeforeWriterCheckpoint {
+            // Busy (the other checkpoint is copying) returns at once; the next commit tries again.
+            sqlite3_wal_checkpoint_v2(connection, nil, SQLITE_CHECKPOINT_PASSIVE, nil, nil)
+            return
+        }
         var requested = requestedAt.load(ordering: .relaxed)
         if pages < requested { requested = 0 }  // the WAL started again
         if pages >= requested + Self.pagesBetweenCheckpoints {
@@ -54,10 +59,6 @@ final class WALCheckpointer: Sendable {
             continuation.yield()
         }
         requestedAt.store(requested, ordering: .relaxed)
-        if pages >= Self.pagesBeforeWriterCheckpoint {
-            // Busy (the other checkpoint is copying) returns at once; the next commit tries again.
-            sqlite3_wal_checkpoint_v2(connection, nil, SQLITE_CHECKPOINT_PASSIVE, nil, nil)
-        }
     }
 
     /// Checkpoints as the writer asks, until `finish`. Without a connection of its own (it could
@@ -76,6 +77,8 @@ final class WALCheckpointer: Sendable {
         for await _ in requests {
             do {
                 _ = try await connection.writeWithoutTransaction { db in try db.checkpoint(.passive) }
+            } catch let error as DatabaseError where error.resultCode == .SQLITE_BUSY {
+                logger.debug("A WAL checkpoint found the writer checkpointing; the next one will copy what is left.")
             } catch {
                 logger.warning("A WAL checkpoint failed: \(error). The next one will copy what it left.")
             }
