@@ -108,6 +108,12 @@ struct HTTPTests {
         #expect(try await server.http("GET", "/v1/feed", token: "not.a.token").status == 401)
         #expect(try await server.http("GET", "/v1/feed", token: try await server.token("u_old", lifetime: .seconds(-5))).status == 401)
         #expect(try await server.http("GET", "/v1/feed").status == 200)
+        // An id that is canonically the same as another's but spelled otherwise would be that user
+        // to Swift's String comparison and another user to the store: refused at the door.
+        let decomposed = try await server.http("GET", "/v1/feed", token: try await server.token("u_jose\u{301}"))
+        #expect(decomposed.status == 401)
+        #expect(decomposed.json.object("error").string("message")?.contains("normalization form C") == true)
+        #expect(try await server.http("GET", "/v1/feed", token: try await server.token("u_jos\u{E9}")).status == 200)
     }
 
     @Test("bad bodies: not JSON, not an object, too large, wrong fields")

@@ -199,7 +199,10 @@ static void record_event(struct session *s, int64_t offset, const char *ts, size
     // calendar arithmetic is done once per second of commit times, not once per event.
     static char last_second[20];
     static double last_epoch;
-    if (ts_length != 24 || ts[19] != '.' || now_seconds() < measure_from) return;
+    if (ts_length != 24 || ts[19] != '.' || ts[23] != 'Z' || now_seconds() < measure_from) return;
+    for (int digit = 20; digit < 23; digit++) {
+        if (ts[digit] < '0' || ts[digit] > '9') return;
+    }
     if (memcmp(ts, last_second, 19)) {
         struct tm tm = {0};
         char prefix[20];
@@ -232,12 +235,13 @@ static const char *top_level_value(const char *text, size_t length, const char *
             for (i++; i < length && text[i] != '"'; i++) {
                 if (text[i] == '\\') i++;
             }
+            if (i >= length) return NULL;  // a string the frame does not close
             if (depth != 1 || i - start + 1 != key_length || memcmp(text + start, key, key_length)) continue;
             size_t next = i + 1;
             while (next < length && text[next] == ' ') next++;
             if (next < length && text[next] == ':') {
                 for (next++; next < length && text[next] == ' '; next++) {}
-                return text + next;
+                return next < length ? text + next : NULL;
             }
         } else if (c == '{' || c == '[') {
             depth++;
@@ -256,7 +260,7 @@ static int handle_event(struct session *s, const char *text, size_t length) {
     const char *offset = top_level_value(text, length, "\"offset\"");
     if (!offset) return 0;
     const char *ts = top_level_value(text, length, "\"ts\"");
-    const char *ts_end = ts && *ts == '"' ? memchr(ts + 1, '"', text + length - ts - 1) : NULL;
+    const char *ts_end = ts && *ts == '"' && ts + 1 < text + length ? memchr(ts + 1, '"', text + length - ts - 1) : NULL;
     record_event(s, strtoll(offset, NULL, 10), ts_end ? ts + 1 : NULL, ts_end ? (size_t)(ts_end - ts - 1) : 0);
     return 1;
 }
@@ -306,6 +310,7 @@ static void handle(struct session *s, const char *text, size_t length) {
         if (churn) s->life_ends = now_seconds() + 1 + (rand() % 4000) / 1000.0;
         subscribed_count++;
     } else if (!strcmp(op, "event")) {
+        // Only what `handle_event` could not read (other spacing, members it did not find).
         const char *ts = json_string_value(json_object_get(frame, "ts"));
         record_event(s, json_integer_value(json_object_get(frame, "offset")), ts, ts ? strlen(ts) : 0);
     } else if (!strcmp(op, "ack")) {
@@ -336,6 +341,7 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
         memcpy(s->inbox + s->inbox_length, in, length);
         s->inbox_length += length;
         if (lws_is_final_fragment(wsi) && !lws_remaining_packet_payload(wsi)) {
+            s->inbox[s->inbox_length] = 0;  // numbers are read with strtoll, which stops at a NUL
             handle(s, s->inbox, s->inbox_length);
             s->inbox_length = 0;
         }

@@ -85,6 +85,12 @@ public struct TokenAuthority: Sendable {
         guard !userID.isEmpty, userID.utf8.count <= 256 else {
             throw TokenRejection(description: "The token's subject (sub) must be 1 to 256 bytes.")
         }
+        // Swift compares text by canonical equivalence, the stores and clients by bytes: an id with
+        // a decomposed accent ("e" + U+0301) would be another user's id in one place and the same
+        // id in another (their user stream, their cached rows). Form C spells each text one way.
+        guard userID.utf8.allSatisfy({ $0 < 0x80 }) || userID.precomposedStringWithCanonicalMapping.utf8.elementsEqual(userID.utf8) else {
+            throw TokenRejection(description: "The token's subject (sub) must be in Unicode normalization form C (accents composed, as most systems write them).")
+        }
         if role == .bot {
             guard userID.hasPrefix("b_"), let account = bots.botAccount(persona: String(userID.dropFirst(2))) else {
                 throw TokenRejection(description: "A bot token is valid only for a loaded persona's account (b_<persona id>).")

@@ -12,7 +12,7 @@ import Synchronization
 /// few thousand posts instead of once per batch.
 ///
 /// Only the writer's connection changes these tables, and only the writer changes this index. The
-/// index is read again from the table after a failed batch or move and whenever another connection
+/// index is read again from the table after a failed batch or move, after pruning, and whenever another connection
 /// committed to the file (`PRAGMA data_version`), so the writer never trusts a stale entry. Entries
 /// are dropped only after the move committed. Readers may see the index a batch ahead of or behind
 /// their snapshot; every lookup checks the row an entry points at, so a stale entry can only make a
@@ -48,8 +48,8 @@ final class RecentClientRecords: Sendable {
         state.withLock { $0 = State(entries: entries, loaded: true, dataVersion: dataVersion) }
     }
 
-    /// Whether the records are due to move into `idempotency` (`move`, before the next batch).
-    var isFull: Bool {
+    /// Whether the records are due to move into `idempotency` (`move`, before the batch about to run).
+    var isDueToMove: Bool {
         state.withLock { $0.entries.count >= capacity }
     }
 
@@ -83,7 +83,7 @@ final class RecentClientRecords: Sendable {
                 db.cachedStatement(sql: "SELECT fingerprint, result FROM idempotency_recent WHERE rowid = ? AND user_id = ? AND client_id = ?"),
                 arguments: [entry.rowID, userID, clientID])
         } else if !loaded {
-            // A reader before the writer's first batch: the small table itself, read through.
+            // Before the writer's first batch, or after a failed batch or move: the small table itself, read through.
             recent = try Row.fetchOne(
                 db.cachedStatement(sql: "SELECT fingerprint, result FROM idempotency_recent WHERE user_id = ? AND client_id = ?"),
                 arguments: [userID, clientID])
@@ -96,7 +96,7 @@ final class RecentClientRecords: Sendable {
         return row.map { WriteFacts.ClientRecord(fingerprint: $0["fingerprint"], result: $0["result"]) }
     }
 
-    func insert(of userID: String, clientID: String, fingerprint: String, result: String, at createdAt: Int64, in db: Database) throws {
+    func insert(userID: String, clientID: String, fingerprint: String, result: String, at createdAt: Int64, in db: Database) throws {
         try db.cachedStatement(sql: "INSERT INTO idempotency_recent (user_id, client_id, fingerprint, result, created_at) VALUES (?, ?, ?, ?, ?)")
             .execute(arguments: [userID, clientID, fingerprint, result, createdAt])
         let entry = Entry(rowID: db.lastInsertedRowID, createdAt: createdAt)

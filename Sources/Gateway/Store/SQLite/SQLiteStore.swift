@@ -100,7 +100,7 @@ public final class SQLiteStore: FeedStore {
         let started = ContinuousClock.now
         metrics?.storeBatchSize.record(jobs.count)
         defer { metrics?.storeCommitLatency.recordNanoseconds((ContinuousClock.now - started).nanoseconds) }
-        if clientRecords.isFull { moveClientRecords() }
+        if clientRecords.isDueToMove { moveClientRecords() }
         do {
             // On the writer's own thread (`runOnThread`): the transaction runs here, no hop.
             outcomes = try pool.write { [self, requests, users, decisions] db in
@@ -168,7 +168,7 @@ public final class SQLiteStore: FeedStore {
             clientRecords.moved()
         } catch {
             clientRecords.failed()
-            logger.error("Could not move recent client_id records into their table: \(error). They stay where they are; the next batch tries again.")
+            logger.error("Moving recent client_id records into the idempotency table failed: \(error). Retries are still answered from where the records are; the move is tried again before the next batch.")
         }
     }
 
@@ -225,6 +225,8 @@ public final class SQLiteStore: FeedStore {
             var records = db.changesCount
             try db.execute(sql: "DELETE FROM idempotency_recent WHERE created_at < ?", arguments: [idempotencyCutoff])
             records += db.changesCount
+            // The writer's index still points at the deleted rows: read it again at the next batch.
+            if db.changesCount > 0 { clientRecords.failed() }
             try db.execute(sql: "DELETE FROM bot_decisions WHERE at < ?", arguments: [decisionCutoff])
             return (events, records)
         }

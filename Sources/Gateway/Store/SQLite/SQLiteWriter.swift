@@ -114,7 +114,7 @@ enum SQLiteWriter {
         }
         if let record = plan.record {
             try records.insert(
-                of: author.id, clientID: record.clientID, fingerprint: record.fingerprint, result: plan.result(offsets: offsets), at: now, in: db)
+                userID: author.id, clientID: record.clientID, fingerprint: record.fingerprint, result: plan.result(offsets: offsets), at: now, in: db)
         }
         return offsets
     }

@@ -6,9 +6,9 @@ import Synchronization
 /// Copies the WAL back into the database file on a connection of its own, so that the writer's
 /// commits rarely wait for it.
 ///
-/// By default SQLite runs that checkpoint inside the commit that takes the WAL past 1,000 pages, on
-/// the writer's thread: that batch's writes then waited for the copy and for the database file's
-/// fsync as well as their own. Here the writer's commit hook only asks for a checkpoint each time
+/// By default SQLite runs that checkpoint in every commit that leaves the WAL 1,000 pages or longer,
+/// on the writer's thread: that batch's writes then waited for the copy and for the database file's
+/// fsync as well as their own. Here the writer's WAL hook only asks for a checkpoint each time
 /// the WAL has grown by 1,000 pages, and a passive checkpoint on another connection takes no lock
 /// that a commit needs, so commits go on beside it.
 ///
@@ -19,11 +19,12 @@ import Synchronization
 final class WALCheckpointer: Sendable {
     /// How much the WAL grows, in pages, between two requests for a checkpoint (SQLite's default).
     static let pagesBetweenCheckpoints: Int32 = 1000
+    /// The WAL's length, in pages, from which the writer copies it itself (see above).
     static let pagesBeforeWriterCheckpoint: Int32 = 4000
 
     private let requests: AsyncStream<Void>
     private let continuation: AsyncStream<Void>.Continuation
-    /// The WAL's length at the last request; only the writer's commit hook uses it.
+    /// The WAL's length at the last request; only the writer's WAL hook uses it.
     private let requestedAt = Atomic<Int32>(0)
     private let logger: Logger
 
@@ -66,7 +67,6 @@ final class WALCheckpointer: Sendable {
     func run(path: String, writer: DatabasePool) async {
         var configuration = Configuration()
         configuration.label = "gatewayd-checkpoint"
-        configuration.prepareDatabase { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
         let connection: (any DatabaseWriter)
         do {
             connection = try DatabaseQueue(path: path, configuration: configuration)
