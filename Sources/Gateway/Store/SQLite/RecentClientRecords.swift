@@ -12,8 +12,8 @@ import Synchronization
 /// few thousand posts instead of once per batch.
 ///
 /// Only the writer's connection changes these tables, and only the writer changes this index. The
-/// index is read again from the table after a failed batch or move, after pruning, and whenever another connection
-/// committed to the file (`PRAGMA data_version`), so the writer never trusts a stale entry. Entries
+/// store has it read again from the table (`forget`) after a failed batch or move, after pruning,
+/// and when another connection committed to the file, so the writer never trusts a stale entry. Entries
 /// are dropped only after the move committed. Readers may see the index a batch ahead of or behind
 /// their snapshot; every lookup checks the row an entry points at, so a stale entry can only make a
 /// lookup miss (a replay answered by the writer instead), never answer with another write's record.
@@ -25,9 +25,8 @@ final class RecentClientRecords: Sendable {
 
     private struct State {
         var entries: [ExactText: Entry] = [:]
-        /// False until the table was read, and again after a failed batch.
+        /// False until the table was read, and again after `forget`.
         var loaded = false
-        var dataVersion: Int64?
     }
 
     private let capacity: Int
@@ -37,15 +36,15 @@ final class RecentClientRecords: Sendable {
         self.capacity = max(1, capacity)
     }
 
-    /// Called first in each batch's transaction, with the file's `PRAGMA data_version`.
-    func beginBatch(dataVersion: Int64, in db: Database) throws {
-        guard state.withLock({ !$0.loaded || $0.dataVersion != dataVersion }) else { return }
+    /// Called first in each batch's transaction: reads the table if the index is not loaded.
+    func beginBatch(in db: Database) throws {
+        guard state.withLock({ !$0.loaded }) else { return }
         var entries: [ExactText: Entry] = [:]
         let rows = try Row.fetchCursor(db, sql: "SELECT rowid, user_id, client_id, created_at FROM idempotency_recent")
         while let row = try rows.next() {
             entries[ExactText.clientRecord(of: row[1], clientID: row[2])] = Entry(rowID: row[0], createdAt: row[3])
         }
-        state.withLock { $0 = State(entries: entries, loaded: true, dataVersion: dataVersion) }
+        state.withLock { $0 = State(entries: entries, loaded: true) }
     }
 
     /// Whether the records are due to move into `idempotency` (`move`, before the batch about to run).
@@ -70,8 +69,9 @@ final class RecentClientRecords: Sendable {
         state.withLock { $0.entries.removeAll(keepingCapacity: true) }
     }
 
-    /// A batch or a move failed: what it appended or moved is read again from the table.
-    func failed() {
+    /// Nothing in the index is trusted any more (a failed batch or move, pruning, another
+    /// connection's commit): the next batch reads the table again.
+    func forget() {
         state.withLock { $0.loaded = false }
     }
 

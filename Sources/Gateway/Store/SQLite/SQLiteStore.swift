@@ -24,6 +24,9 @@ public final class SQLiteStore: FeedStore {
     public let epoch: String
     private let knownUsers = KnownUsers()
     private let streamOffsets = StreamOffsets()
+    /// `PRAGMA data_version` at the last batch: it changes only when another connection (another
+    /// process) commits to the file, and then the writer's caches are not trusted.
+    private let lastDataVersion = Mutex<Int64?>(nil)
     private let clientRecords: RecentClientRecords
     private let checkpointer: WALCheckpointer
     private let path: String
@@ -104,10 +107,10 @@ public final class SQLiteStore: FeedStore {
         do {
             // On the writer's own thread (`runOnThread`): the transaction runs here, no hop.
             outcomes = try pool.write { [self, requests, users, decisions] db in
-                // Changed only when another connection (another process) committed to the file.
-                let dataVersion = try Int64.fetchOne(db.cachedStatement(sql: "PRAGMA data_version")) ?? 0
-                streamOffsets.beginBatch(dataVersion: dataVersion)
-                try clientRecords.beginBatch(dataVersion: dataVersion, in: db)
+                let dataVersion = try Int64.fetchOne(db.cachedStatement(sql: "PRAGMA data_version"))
+                if lastDataVersion.withLock({ last in defer { last = dataVersion }; return last != dataVersion }) { forgetCaches() }
+                streamOffsets.beginBatch()
+                try clientRecords.beginBatch(in: db)
                 for user in users { try Self.upsertUser(user, in: db) }
                 for decision in decisions { try Self.insert(decision, in: db) }
                 var written = Dictionary(users.map { ($0.id, $0) }) { _, later in later }
@@ -133,8 +136,7 @@ public final class SQLiteStore: FeedStore {
             }
             streamOffsets.batchCommitted()
         } catch {
-            streamOffsets.batchFailed()
-            clientRecords.failed()
+            forgetCaches()
             if let error = error as? DatabaseError, Self.isStorageFailure(error) {
                 logger.error("A batch of \(jobs.count) writes could not be committed: \(error)")
                 knownUsers.forget(users)
@@ -167,9 +169,16 @@ public final class SQLiteStore: FeedStore {
             try pool.write { db in try clientRecords.move(in: db) }
             clientRecords.moved()
         } catch {
-            clientRecords.failed()
+            clientRecords.forget()
             logger.error("Moving recent client_id records into the idempotency table failed: \(error). Retries are still answered from where the records are; the move is tried again before the next batch.")
         }
+    }
+
+    /// What the writer caches about the file (stream offsets, recent client_id records) is read
+    /// again from it at the next batch.
+    private func forgetCaches() {
+        streamOffsets.forget()
+        clientRecords.forget()
     }
 
     static func isStorageFailure(_ error: DatabaseError) -> Bool {
@@ -226,7 +235,7 @@ public final class SQLiteStore: FeedStore {
             try db.execute(sql: "DELETE FROM idempotency_recent WHERE created_at < ?", arguments: [idempotencyCutoff])
             records += db.changesCount
             // The writer's index still points at the deleted rows: read it again at the next batch.
-            if db.changesCount > 0 { clientRecords.failed() }
+            if db.changesCount > 0 { clientRecords.forget() }
             try db.execute(sql: "DELETE FROM bot_decisions WHERE at < ?", arguments: [decisionCutoff])
             return (events, records)
         }

@@ -5,27 +5,23 @@ import Synchronization
 /// offset costs no statement: `streams` is read on a miss and written once per stream per batch
 /// instead of once per event.
 ///
-/// Only the writer's connection changes `streams`. A commit to the file by any other connection
-/// (another process) changes `PRAGMA data_version`, and the whole cache is dropped at the next
-/// batch; a batch that fails drops it too, so a wrong offset can never outlive one batch.
+/// Only the writer's connection changes `streams`. The store drops the whole cache (`forget`) when
+/// another connection committed to the file and when a batch fails, so a wrong offset can never
+/// outlive one batch.
 final class StreamOffsets: Sendable {
     private struct State {
         var committed: [ExactText: Int64] = [:]
         var batch: [ExactText: Int64] = [:]
-        var dataVersion: Int64?
     }
 
     /// Streams remembered at most; past it the cache starts again empty (a miss costs one read).
     private static let capacity = 100_000
     private let state = Mutex(State())
 
-    /// Called first in each batch's transaction, with the file's `PRAGMA data_version`.
-    func beginBatch(dataVersion: Int64) {
+    /// Called first in each batch's transaction.
+    func beginBatch() {
         state.withLock { state in
-            if state.dataVersion != dataVersion || state.committed.count > Self.capacity {
-                state.committed.removeAll(keepingCapacity: true)
-                state.dataVersion = dataVersion
-            }
+            if state.committed.count > Self.capacity { state.committed.removeAll(keepingCapacity: true) }
             state.batch.removeAll(keepingCapacity: true)
         }
     }
@@ -59,12 +55,12 @@ final class StreamOffsets: Sendable {
         }
     }
 
-    /// The batch's transaction failed: nothing it counted is kept, and nothing cached is trusted.
-    func batchFailed() {
+    /// Nothing cached is trusted any more (a failed batch, another connection's commit): streams
+    /// are read again as they come.
+    func forget() {
         state.withLock { state in
             state.committed.removeAll()
             state.batch.removeAll()
-            state.dataVersion = nil
         }
     }
 }
