@@ -56,16 +56,35 @@ struct PendingPosts {
             held.removeAll(keepingCapacity: true)
             recordKeys.removeAll(keepingCapacity: true)
         }
-        let rows = Self.rowsJSON(held)
         let count = Int64(held.count)
-        // Every part reads the feed's offset as it was before this statement (one snapshot).
-        let query: PostgresQuery = #"""
+        var last: Int64?
+        for try await offset in try await connection.execute(Insert(held: held, firstSeq: nextSeq), logger: logger) { last = offset }
+        guard let last else {
+            throw GatewayError(.internal, "The feed's stream row is missing; was the schema changed by hand?")
+        }
+        nextSeq += count
+        return held.enumerated().map { position, post in
+            let (receipt, events) = post.plan.applied(offsets: [last + Int64(position) + 1])
+            return Written(index: post.index, receipt: receipt, events: events)
+        }
+    }
+
+    /// The statement of `write`: a prepared statement, parsed and planned once per connection
+    /// instead of once per batch. One array per column, unnested side by side, so the rows travel
+    /// as their values' bytes; every part reads the feed's offset as it was before the statement.
+    private struct Insert: PostgresPreparedStatement {
+        typealias Row = Int64
+
+        static let sql = #"""
             WITH x AS (
-                SELECT * FROM jsonb_to_recordset(\#(rows)::jsonb) AS x(
-                    n bigint, id text, save_author boolean, author_id text, author_name text, author_kind text, author_role text,
-                    author_persona text, body text,
-                    created_at bigint, bots boolean, generated_persona text, generated_engine text, generated_model text,
-                    type text, data text, client_id text, fingerprint text, prefix text)
+                SELECT * FROM unnest(
+                    $1::text[], $2::boolean[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[],
+                    $9::bigint[], $10::boolean[], $11::text[], $12::text[], $13::text[],
+                    $14::text[], $15::text[], $16::text[], $17::text[], $18::text[]
+                ) WITH ORDINALITY AS x(
+                    id, save_author, author_id, author_name, author_kind, author_role, author_persona, body,
+                    created_at, bots, generated_persona, generated_engine, generated_model,
+                    type, data, client_id, fingerprint, prefix, n)
             ),
             base AS (SELECT last_offset FROM streams WHERE name = 'feed'),
             users_in AS (
@@ -83,56 +102,48 @@ struct PendingPosts {
             ),
             events_in AS (
                 INSERT INTO events (seq, stream, "offset", type, ts, data)
-                SELECT \#(nextSeq) + n - 1, 'feed', base.last_offset + n, type, created_at, data FROM x, base
+                SELECT $19::bigint + n - 1, 'feed', base.last_offset + n, type, created_at, data FROM x, base
             ),
             records_in AS (
                 INSERT INTO idempotency (user_id, client_id, fingerprint, result, created_at)
                 SELECT author_id, client_id, fingerprint, prefix || (base.last_offset + n)::text || '}', created_at
                 FROM x, base WHERE client_id IS NOT NULL
             ),
-            head AS (UPDATE streams SET last_offset = last_offset + \#(count) WHERE name = 'feed')
+            head AS (UPDATE streams SET last_offset = last_offset + $20::bigint WHERE name = 'feed')
             SELECT last_offset FROM base
             """#
-        guard let last = try await connection.query(query, logger: logger).collect().first?.decode(Int64.self) else {
-            throw GatewayError(.internal, "The feed's stream row is missing; was the schema changed by hand?")
-        }
-        nextSeq += count
-        return held.enumerated().map { position, post in
-            let (receipt, events) = post.plan.applied(offsets: [last + Int64(position) + 1])
-            return Written(index: post.index, receipt: receipt, events: events)
-        }
-    }
 
-    /// The held posts as one JSON array, `n` counting from 1 in order.
-    private static func rowsJSON(_ held: [Held]) -> String {
-        var writer = JSONWriter(capacity: held.count * 512)
-        writer.beginArray()
-        for (position, item) in held.enumerated() {
-            let (post, author) = (item.post, item.plan.author)
-            writer.separator()
-            writer.beginObject()
-            writer.field("n", position + 1)
-            writer.field("id", post.id)
-            writer.field("save_author", item.plan.changes.contains(.saveUser(author)))
-            writer.field("author_id", author.id)
-            writer.field("author_name", author.name)
-            writer.field("author_kind", author.kind.rawValue)
-            writer.field("author_role", author.role.rawValue)
-            writer.field("author_persona", author.persona)
-            writer.field("body", post.body)
-            writer.field("created_at", item.plan.now.milliseconds)
-            writer.field("bots", post.botsEnabled)
-            writer.field("generated_persona", post.generated?.persona)
-            writer.field("generated_engine", post.generated?.engine)
-            writer.field("generated_model", post.generated?.model)
-            writer.field("type", item.event.type.rawValue)
-            writer.field("data", item.event.dataJSON)
-            writer.field("client_id", item.plan.record?.clientID)
-            writer.field("fingerprint", item.plan.record?.fingerprint)
-            writer.field("prefix", item.ackPrefix)
-            writer.endObject()
+        let held: [Held]
+        let firstSeq: Int64
+
+        func makeBindings() -> PostgresBindings {
+            func column(_ value: (Held) -> String?) -> NullableTextArray { NullableTextArray(held.map(value)) }
+            var bindings = PostgresBindings(capacity: 20)
+            bindings.append(column { $0.post.id })
+            bindings.append(held.map { $0.plan.changes.contains(.saveUser($0.plan.author)) })
+            bindings.append(column { $0.plan.author.id })
+            bindings.append(column { $0.plan.author.name })
+            bindings.append(column { $0.plan.author.kind.rawValue })
+            bindings.append(column { $0.plan.author.role.rawValue })
+            bindings.append(column { $0.plan.author.persona })
+            bindings.append(column { $0.post.body })
+            bindings.append(held.map { $0.plan.now.milliseconds })
+            bindings.append(held.map { $0.post.botsEnabled })
+            bindings.append(column { $0.post.generated?.persona })
+            bindings.append(column { $0.post.generated?.engine })
+            bindings.append(column { $0.post.generated?.model })
+            bindings.append(column { $0.event.type.rawValue })
+            bindings.append(column { $0.event.dataJSON })
+            bindings.append(column { $0.plan.record?.clientID })
+            bindings.append(column { $0.plan.record?.fingerprint })
+            bindings.append(column { $0.ackPrefix })
+            bindings.append(firstSeq)
+            bindings.append(Int64(held.count))
+            return bindings
         }
-        writer.endArray()
-        return writer.text
+
+        func decodeRow(_ row: PostgresRow) throws -> Int64 {
+            try row.decode(Int64.self)
+        }
     }
 }
