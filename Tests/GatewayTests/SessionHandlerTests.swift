@@ -14,13 +14,13 @@ struct SessionHandlerTests {
     func session(on server: TestServer) async throws -> NIOAsyncTestingChannel {
         let runtime = server.runtime
         return try await NIOAsyncTestingChannel { channel in
-            try channel.pipeline.syncOperations.addHandler(WebSocketSession(runtime: runtime, compressionNegotiated: false))
+            try channel.pipeline.syncOperations.addHandler(WebSocketSession(runtime: runtime, compressionNegotiated: false, maxFrameSize: 1 << 16))
         }
     }
 
     /// A client's text frame (masked with a zero key, which leaves the payload as it is).
     func send(_ json: String, to channel: NIOAsyncTestingChannel) async throws {
-        try await channel.writeInbound(WebSocketFrame(fin: true, opcode: .text, maskKey: WebSocketMaskingKey([0, 0, 0, 0]), data: ByteBuffer(string: json)))
+        try await channel.writeInbound(WebSocketFrame(fin: true, opcode: .text, maskKey: WebSocketMaskingKey([0, 0, 0, 0]), data: ByteBuffer(string: json)).clientBytes)
     }
 
     /// The next frame the session writes, as the bytes a socket would carry.

@@ -56,24 +56,86 @@ struct WebSocketFramingTests {
     @Test("the conformance echo sends each message back in the server's own framing, answers pings, and closes on a broken rule")
     func echoHandler() throws {
         let channel = EmbeddedChannel(handler: ConformanceEchoHandler(
-            maxMessageBytes: 64, compressionNegotiated: false, closeGracePeriod: .seconds(1), outboundLimit: 1 << 20, logger: Logger(label: "test")))
-        try channel.writeInbound(frame(.text, "héllo"))
+            maxMessageBytes: 64, maxFrameSize: 64 + 1024, compressionNegotiated: false, closeGracePeriod: .seconds(1), outboundLimit: 1 << 20, logger: Logger(label: "test")))
+        try channel.writeInbound(frame(.text, "héllo").clientBytes)
         #expect(try channel.readOutbound(as: ByteBuffer.self) == WebSocketFraming.frame(.text, payload: Array("héllo".utf8)))
-        try channel.writeInbound(frame(.ping, "p"))
+        try channel.writeInbound(frame(.ping, "p").clientBytes)
         #expect(try channel.readOutbound(as: ByteBuffer.self) == WebSocketFraming.frame(.pong, payload: Array("p".utf8)))
-        try channel.writeInbound(frame(.text, "unmasked", masked: false))
+        try channel.writeInbound(frame(.text, "unmasked", masked: false).clientBytes)
         let close = SessionClose.unmaskedFrame
         #expect(try channel.readOutbound(as: ByteBuffer.self) == WebSocketFraming.close(close.code.rawValue, reason: close.reason))
         // After its close only the peer's close matters.
-        try channel.writeInbound(frame(.text, "ignored"))
+        try channel.writeInbound(frame(.text, "ignored").clientBytes)
         #expect(try channel.readOutbound(as: ByteBuffer.self) == nil)
         _ = try? channel.finish()
         // Echoes the client has not taken are bounded like a session's outbound queue.
         let tight = EmbeddedChannel(handler: ConformanceEchoHandler(
-            maxMessageBytes: 64, compressionNegotiated: false, closeGracePeriod: .seconds(1), outboundLimit: 4, logger: Logger(label: "test")))
-        try tight.writeInbound(frame(.text, "hello"))
+            maxMessageBytes: 64, maxFrameSize: 64 + 1024, compressionNegotiated: false, closeGracePeriod: .seconds(1), outboundLimit: 4, logger: Logger(label: "test")))
+        try tight.writeInbound(frame(.text, "hello").clientBytes)
         let overflow = SessionClose.outboundOverflow
         #expect(try tight.readOutbound(as: ByteBuffer.self) == WebSocketFraming.close(overflow.code.rawValue, reason: overflow.reason))
         _ = try? tight.finish()
+    }
+
+    /// Everything `bytes` yields, a read at a time: the frames as (opcode, fin, unmasked text),
+    /// and the error that ended the reading, if one did.
+    func parse(_ reads: [ByteBuffer], maxFrameSize: Int = 1 << 16) -> (frames: [(WebSocketOpcode, Bool, String)], error: NIOWebSocketError?) {
+        var parser = WebSocketFrameParser(maxFrameSize: maxFrameSize)
+        var frames: [(WebSocketOpcode, Bool, String)] = []
+        for read in reads {
+            do {
+                try parser.read(read) { frame in frames.append((frame.opcode, frame.fin, String(buffer: frame.unmaskedData))) }
+            } catch {
+                return (frames, error)
+            }
+        }
+        return (frames, nil)
+    }
+
+    @Test("frames are parsed from reads cut anywhere: every header length form, masked or not, one byte at a time or all at once")
+    func frameParserReads() {
+        let key: WebSocketMaskingKey = [0x12, 0x34, 0x56, 0x78]
+        var masked = ByteBuffer(string: String(repeating: "m", count: 300))
+        masked.webSocketMask(key)
+        let frames = [
+            frame(.text, "short"),
+            WebSocketFrame(fin: false, opcode: .text, maskKey: key, data: masked),
+            frame(.ping, ""),
+            frame(.continuation, String(repeating: "q", count: 70_000), masked: false),
+        ]
+        var wire = ByteBuffer()
+        for frame in frames { wire.writeImmutableBuffer(frame.clientBytes) }
+        let expected = ["short", String(repeating: "m", count: 300), "", String(repeating: "q", count: 70_000)]
+        let whole = parse([wire], maxFrameSize: 1 << 17)
+        #expect(whole.error == nil)
+        #expect(whole.frames.map(\.2) == expected)
+        #expect(whole.frames.map(\.0) == [.text, .text, .ping, .continuation])
+        #expect(whole.frames.map(\.1) == [true, false, true, true])
+        // The same bytes in reads of one byte, then of seven (every cut through every header).
+        for size in [1, 7] {
+            let reads = stride(from: 0, to: wire.readableBytes, by: size).map { start in
+                wire.getSlice(at: start, length: min(size, wire.readableBytes - start)) ?? ByteBuffer()
+            }
+            let cut = parse(reads, maxFrameSize: 1 << 17)
+            #expect(cut.error == nil)
+            #expect(cut.frames.map(\.2) == expected, "reads of \(size) bytes")
+        }
+    }
+
+    @Test("a frame's header is refused as soon as it is read, before its payload: too long, a fragmented or long control frame; nothing after it is read")
+    func frameParserRefusals() {
+        // A 64-bit length over the limit, with no payload sent at all.
+        var huge = ByteBuffer(bytes: [0x81, 0xFF])
+        huge.writeInteger(UInt64(1 << 40))
+        #expect(parse([huge], maxFrameSize: 1024).error == .invalidFrameLength)
+        var over = ByteBuffer(bytes: [0x81, 0xFE])
+        over.writeInteger(UInt16(1025))
+        #expect(parse([over], maxFrameSize: 1024).error == .invalidFrameLength)
+        #expect(parse([ByteBuffer(bytes: [0x09, 0x80])]).error == .fragmentedControlFrame, "a ping without FIN")
+        #expect(parse([ByteBuffer(bytes: [0x89, 0xFE, 0x00, 0x7E])]).error == .multiByteControlFrameLength, "a 126-byte ping")
+        // The frames before a refused one are delivered; nothing after it is read.
+        let refused = parse([frame(.text, "before").clientBytes, over, frame(.text, "after").clientBytes], maxFrameSize: 1024)
+        #expect(refused.frames.map(\.2) == ["before"])
+        #expect(refused.error == .invalidFrameLength)
     }
 }

@@ -82,14 +82,13 @@ struct GatewayWebSocketUpgrader: NIOTypedHTTPServerProtocolUpgrader {
             // A single frame can never be larger than a whole message; a compressed one gets a
             // margin, and the inflated size is checked against the exact limit.
             let frameLimit = configuration.maxMessageBytes + 1024
-            try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(WebSocketFrameDecoder(maxFrameSize: frameLimit)))
             let compressionNegotiated = Self.negotiatedExtensions(upgradeRequest) != nil
             if configuration.conformanceEcho {
                 try channel.pipeline.syncOperations.addHandler(ConformanceEchoHandler(
-                    maxMessageBytes: configuration.maxMessageBytes, compressionNegotiated: compressionNegotiated,
+                    maxMessageBytes: configuration.maxMessageBytes, maxFrameSize: frameLimit, compressionNegotiated: compressionNegotiated,
                     closeGracePeriod: configuration.closeGracePeriod, outboundLimit: configuration.outboundQueueBytes, logger: runtime.logger))
             } else {
-                try channel.pipeline.syncOperations.addHandler(WebSocketSession(runtime: runtime, compressionNegotiated: compressionNegotiated))
+                try channel.pipeline.syncOperations.addHandler(WebSocketSession(runtime: runtime, compressionNegotiated: compressionNegotiated, maxFrameSize: frameLimit))
             }
             _ = channel.setOption(ChannelOptions.writeBufferWaterMark, value: .init(low: configuration.outboundQueueBytes / 2, high: configuration.outboundQueueBytes))
             return .websocket

@@ -10,16 +10,18 @@ import NIOWebSocket
 /// the session registry or its metrics. Echoes not yet written out are bounded like a session's
 /// outbound queue: a client that sends and never reads is closed with 4010.
 final class ConformanceEchoHandler: ChannelInboundHandler {
-    typealias InboundIn = WebSocketFrame
+    typealias InboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
 
+    private var frames: WebSocketFrameParser
     private var reader: WebSocketMessageReader
     private let closeGracePeriod: Duration
     private let outboundLimit: Int
     private let logger: Logger
     private var closing = false
 
-    init(maxMessageBytes: Int, compressionNegotiated: Bool, closeGracePeriod: Duration, outboundLimit: Int, logger: Logger) {
+    init(maxMessageBytes: Int, maxFrameSize: Int, compressionNegotiated: Bool, closeGracePeriod: Duration, outboundLimit: Int, logger: Logger) {
+        frames = WebSocketFrameParser(maxFrameSize: maxFrameSize)
         reader = WebSocketMessageReader(maxMessageBytes: maxMessageBytes, compressionNegotiated: compressionNegotiated, acceptsBinary: true)
         self.closeGracePeriod = closeGracePeriod
         self.outboundLimit = outboundLimit
@@ -27,7 +29,15 @@ final class ConformanceEchoHandler: ChannelInboundHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        let frame = unwrapInboundIn(data)
+        do {
+            try frames.read(unwrapInboundIn(data)) { frame in received(frame, context: context) }
+        } catch {
+            guard !closing else { return }
+            close(WebSocketMessageReader.violation(for: error, maxMessageBytes: reader.maxMessageBytes), context: context)
+        }
+    }
+
+    private func received(_ frame: WebSocketFrame, context: ChannelHandlerContext) {
         if closing {
             if frame.opcode == .connectionClose { context.close(promise: nil) }
             return
@@ -48,8 +58,6 @@ final class ConformanceEchoHandler: ChannelInboundHandler {
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        guard !closing else { return }
-        if let why = WebSocketMessageReader.violation(for: error, maxMessageBytes: reader.maxMessageBytes) { return close(why, context: context) }
         logger.debug("Connection error: \(error)")
         context.close(promise: nil)
     }

@@ -68,12 +68,11 @@ struct WebSocketMessageReader {
         }
     }
 
-    /// What NIO's frame decoder reports as an error, as the close it calls for (nil: none, drop the connection).
-    static func violation(for error: any Error, maxMessageBytes: Int) -> SessionClose? {
+    /// The close that a frame's refused header calls for (`WebSocketFrameParser`).
+    static func violation(for error: NIOWebSocketError, maxMessageBytes: Int) -> SessionClose {
         switch error {
-        case NIOWebSocketError.invalidFrameLength: .frameTooBig(limit: maxMessageBytes)
-        case NIOWebSocketError.fragmentedControlFrame, NIOWebSocketError.multiByteControlFrameLength: .invalidControlFrame
-        default: nil
+        case .invalidFrameLength: .frameTooBig(limit: maxMessageBytes)
+        case .fragmentedControlFrame, .multiByteControlFrameLength: .invalidControlFrame
         }
     }
 

@@ -14,7 +14,7 @@ import GatewayProtocol
 /// Everything here runs on the channel's event loop; store calls run in tasks whose answers come
 /// back to the loop through `NIOLoopBound`. Nothing blocks the loop.
 final class WebSocketSession: ChannelInboundHandler, RemovableChannelHandler, StreamSubscriber, DeadlineWheelMember {
-    typealias InboundIn = WebSocketFrame
+    typealias InboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
 
     private let runtime: GatewayRuntime
@@ -29,6 +29,7 @@ final class WebSocketSession: ChannelInboundHandler, RemovableChannelHandler, St
     private var deadlines: DeadlineWheel?
     var wheelSlot: DeadlineWheel.Slot?
     private var subscriptions: SessionSubscriptions
+    private var frames: WebSocketFrameParser
     private var reader: WebSocketMessageReader
     /// Events written since the last flush, for the delivered counter.
     private var deliveredSinceFlush = 0
@@ -39,8 +40,9 @@ final class WebSocketSession: ChannelInboundHandler, RemovableChannelHandler, St
     /// A drain asked to close once the writes in flight are answered.
     private var closeAfterWrites: SessionClose?
 
-    init(runtime: GatewayRuntime, compressionNegotiated: Bool) {
+    init(runtime: GatewayRuntime, compressionNegotiated: Bool, maxFrameSize: Int) {
         self.runtime = runtime
+        self.frames = WebSocketFrameParser(maxFrameSize: maxFrameSize)
         self.key = runtime.sessions.makeKey()
         self.sessionID = runtime.ids.make("s")
         self.reader = WebSocketMessageReader(
@@ -104,17 +106,21 @@ final class WebSocketSession: ChannelInboundHandler, RemovableChannelHandler, St
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        if case .closing = phase {
-            // The decoder reports the rest of a refused frame; the close is already under way.
-            return
-        }
-        if let why = WebSocketMessageReader.violation(for: error, maxMessageBytes: configuration.maxMessageBytes) { return close(why) }
         runtime.logger.debug("Connection error: \(error)", metadata: logMetadata(phase))
         context.close(promise: nil)
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        let frame = unwrapInboundIn(data)
+        do {
+            try frames.read(unwrapInboundIn(data)) { frame in received(frame, context: context) }
+        } catch {
+            // The close is already under way if an earlier frame asked for it.
+            if case .closing = phase { return }
+            close(WebSocketMessageReader.violation(for: error, maxMessageBytes: configuration.maxMessageBytes))
+        }
+    }
+
+    private func received(_ frame: WebSocketFrame, context: ChannelHandlerContext) {
         lifecycle.frameArrived(at: .now())
         if case .closing = phase {
             // After our close frame only the peer's close matters (RFC 6455 section 7.1.1).
