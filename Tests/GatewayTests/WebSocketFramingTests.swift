@@ -69,6 +69,15 @@ struct WebSocketFramingTests {
         #expect(try channel.readOutbound(as: ByteBuffer.self) == nil)
         _ = try? channel.finish()
         // Echoes the client has not taken are bounded like a session's outbound queue.
+        // A header over the limit is refused with 1009 before any of its payload arrives.
+        let strict = EmbeddedChannel(handler: ConformanceEchoHandler(
+            maxMessageBytes: 64, maxFrameSize: 64 + 1024, compressionNegotiated: false, closeGracePeriod: .seconds(1), outboundLimit: 1 << 20,
+            logger: Logger(label: "test")))
+        try strict.writeInbound(ByteBuffer(bytes: [0x81, 0xFE, 0x04, 0x41]))
+        let tooBig = SessionClose.frameTooBig(limit: 64)
+        #expect(try strict.readOutbound(as: ByteBuffer.self) == WebSocketFraming.close(tooBig.code.rawValue, reason: tooBig.reason))
+        #expect(tooBig.code.rawValue == 1009)
+        _ = try? strict.finish()
         let tight = EmbeddedChannel(handler: ConformanceEchoHandler(
             maxMessageBytes: 64, maxFrameSize: 64 + 1024, compressionNegotiated: false, closeGracePeriod: .seconds(1), outboundLimit: 4, logger: Logger(label: "test")))
         try tight.writeInbound(frame(.text, "hello").clientBytes)
@@ -77,19 +86,21 @@ struct WebSocketFramingTests {
         _ = try? tight.finish()
     }
 
-    /// Everything `bytes` yields, a read at a time: the frames as (opcode, fin, unmasked text),
-    /// and the error that ended the reading, if one did.
+    /// Everything the parser yields from `reads`, appended one at a time, all of them even after
+    /// an error: the frames as (opcode, fin, unmasked text), and the first error.
     func parse(_ reads: [ByteBuffer], maxFrameSize: Int = 1 << 16) -> (frames: [(WebSocketOpcode, Bool, String)], error: NIOWebSocketError?) {
         var parser = WebSocketFrameParser(maxFrameSize: maxFrameSize)
         var frames: [(WebSocketOpcode, Bool, String)] = []
+        var firstError: NIOWebSocketError?
         for read in reads {
+            parser.append(read)
             do {
-                try parser.read(read) { frame in frames.append((frame.opcode, frame.fin, String(buffer: frame.unmaskedData))) }
+                while let frame = try parser.next() { frames.append((frame.opcode, frame.fin, String(buffer: frame.unmaskedData))) }
             } catch {
-                return (frames, error)
+                firstError = firstError ?? error
             }
         }
-        return (frames, nil)
+        return (frames, firstError)
     }
 
     @Test("frames are parsed from reads cut anywhere: every header length form, masked or not, one byte at a time or all at once")
@@ -128,6 +139,9 @@ struct WebSocketFramingTests {
         var huge = ByteBuffer(bytes: [0x81, 0xFF])
         huge.writeInteger(UInt64(1 << 40))
         #expect(parse([huge], maxFrameSize: 1024).error == .invalidFrameLength)
+        var largest = ByteBuffer(bytes: [0x82, 0xFF])
+        largest.writeInteger(UInt64.max)
+        #expect(parse([largest], maxFrameSize: 1024).error == .invalidFrameLength, "a length that fits no Int")
         var over = ByteBuffer(bytes: [0x81, 0xFE])
         over.writeInteger(UInt16(1025))
         #expect(parse([over], maxFrameSize: 1024).error == .invalidFrameLength)

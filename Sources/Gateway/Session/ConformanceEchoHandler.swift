@@ -29,8 +29,9 @@ final class ConformanceEchoHandler: ChannelInboundHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        frames.append(unwrapInboundIn(data))
         do {
-            try frames.read(unwrapInboundIn(data)) { frame in received(frame, context: context) }
+            while let frame = try frames.next() { received(frame, context: context) }
         } catch {
             guard !closing else { return }
             close(WebSocketMessageReader.violation(for: error, maxMessageBytes: reader.maxMessageBytes), context: context)

@@ -21,22 +21,31 @@ struct WebSocketFrameParser {
         self.maxFrameSize = maxFrameSize
     }
 
-    /// Calls `body` with each whole frame that `bytes` completes, in order; holds back the start
-    /// of the next one.
-    mutating func read(_ bytes: ByteBuffer, _ body: (WebSocketFrame) -> Void) throws(NIOWebSocketError) {
-        guard !failed else { return }
-        if var held = unparsed {
-            // Moved out first, so that compacting it copies nothing more than a partial frame
-            // (a frame's bytes can arrive in any number of reads).
-            unparsed = nil
-            held.discardReadBytes()
-            held.writeImmutableBuffer(bytes)
-            unparsed = held
-        } else {
+    /// Adds bytes read; `next()` then yields the frames they complete.
+    mutating func append(_ bytes: ByteBuffer) {
+        guard !failed, bytes.readableBytes > 0 else { return }
+        guard var held = unparsed else {
             unparsed = bytes
+            return
         }
+        // Moved out first, so that compacting it copies nothing more than a partial frame (a
+        // frame's bytes can arrive in any number of reads).
+        unparsed = nil
+        held.discardReadBytes()
+        held.writeImmutableBuffer(bytes)
+        unparsed = held
+    }
+
+    /// The next whole frame, or nil until more bytes are appended.
+    mutating func next() throws(NIOWebSocketError) -> WebSocketFrame? {
+        guard !failed, var buffer = unparsed else { return nil }
         do {
-            while let frame = try nextFrame() { body(frame) }
+            guard let frame = try Self.frame(from: &buffer, maxFrameSize: maxFrameSize) else {
+                shrinkPartial()
+                return nil
+            }
+            unparsed = buffer.readableBytes > 0 ? buffer : nil
+            return frame
         } catch {
             failed = true
             unparsed = nil
@@ -44,8 +53,17 @@ struct WebSocketFrameParser {
         }
     }
 
-    private mutating func nextFrame() throws(NIOWebSocketError) -> WebSocketFrame? {
-        guard var buffer = unparsed else { return nil }
+    /// Holds the start of a frame in a buffer of its own size when it sits in a much larger one
+    /// (the event loop's receive buffer, up to 64 kB), so a connection that goes quiet mid-frame
+    /// does not keep that buffer.
+    private mutating func shrinkPartial() {
+        guard let partial = unparsed, partial.storageCapacity > 4 * partial.readableBytes + 1024 else { return }
+        unparsed = ByteBuffer(bytes: partial.readableBytesView)
+    }
+
+    /// Reads one frame from the front of `buffer`; nil (and `buffer` to be read again from its
+    /// start) while the frame is not whole.
+    private static func frame(from buffer: inout ByteBuffer, maxFrameSize: Int) throws(NIOWebSocketError) -> WebSocketFrame? {
         guard let first = buffer.readInteger(as: UInt8.self), let second = buffer.readInteger(as: UInt8.self) else { return nil }
         let length: Int
         switch second & 0x7F {
@@ -73,7 +91,6 @@ struct WebSocketFrameParser {
               // Every four-bit value is an opcode to NIO; reserved ones are the reader's to refuse.
               let opcode = WebSocketOpcode(encodedWebSocketOpcode: first & 0x0F)
         else { return nil }
-        unparsed = buffer.readableBytes > 0 ? buffer : nil
         return WebSocketFrame(fin: first & 0x80 != 0, rsv1: first & 0x40 != 0, rsv2: first & 0x20 != 0, rsv3: first & 0x10 != 0,
                               opcode: opcode, maskKey: maskKey, data: data)
     }

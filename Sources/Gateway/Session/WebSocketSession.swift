@@ -111,8 +111,11 @@ final class WebSocketSession: ChannelInboundHandler, RemovableChannelHandler, St
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        frames.append(unwrapInboundIn(data))
         do {
-            try frames.read(unwrapInboundIn(data)) { frame in received(frame, context: context) }
+            // A frame may end the session (a write that failed closes the channel at once): the
+            // frames after it in the same read are not acted on.
+            while !tornDown, let frame = try frames.next() { received(frame, context: context) }
         } catch {
             // The close is already under way if an earlier frame asked for it.
             if case .closing = phase { return }

@@ -3,7 +3,7 @@ import NIOWebSocket
 
 extension WebSocketFrame {
     /// The frame as a client's socket carries it (RFC 6455 section 5.2): the header, the masking
-    /// key if any, and `data` as it is (the frames of these tests carry a zero key, or none).
+    /// key if any, and `data` as it is (a frame's `data` is already masked, as on the wire).
     var clientBytes: ByteBuffer {
         var bytes = ByteBuffer()
         let flags: UInt8 = (fin ? 0x80 : 0) | (rsv1 ? 0x40 : 0) | (rsv2 ? 0x20 : 0) | (rsv3 ? 0x10 : 0)

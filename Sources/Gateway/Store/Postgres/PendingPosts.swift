@@ -74,6 +74,8 @@ struct PendingPosts {
     /// as their values' bytes; every part reads the feed's offset as it was before the statement.
     private struct Insert: PostgresPreparedStatement {
         typealias Row = Int64
+        /// Within PostgreSQL's 63 bytes (the default, the type's full name, is not).
+        static let name = "gatewayd_insert_held_posts"
 
         static let sql = #"""
             WITH x AS (
