@@ -35,6 +35,11 @@ final class WebSocketSession: ChannelInboundHandler, RemovableChannelHandler, St
     private var deliveredSinceFlush = 0
     /// The hub will call `flushDeliveries` at the end of the commit being delivered.
     private var awaitingDeliveryFlush = false
+    /// No less than the bytes the channel holds for the socket: NIO's count when last read, plus
+    /// every frame written since (the socket only takes bytes away). Reading NIO's count (a
+    /// channel option) cost more than the write of an event, so it is read only when this bound
+    /// says the outbound queue might be full.
+    private var unwrittenAtMost = 0
     /// Writes sent to the store and not yet answered: a drain waits for their acks.
     private var writesInFlight = 0
     /// A drain asked to close once the writes in flight are answered.
@@ -561,23 +566,27 @@ final class WebSocketSession: ChannelInboundHandler, RemovableChannelHandler, St
         let limit = configuration.outboundQueueBytes
         // Ephemeral frames may take half the queue, leaving the rest for events.
         let allowed = persistent ? limit : limit / 2
-        var waiting = context.unwrittenBytes
-        if waiting + frame.readableBytes > allowed {
-            // Frames written in this pass have not reached the socket yet; give it what it takes
-            // before judging the connection slow.
-            context.flush()
-            waiting = context.unwrittenBytes
-        }
-        if waiting + frame.readableBytes > allowed {
-            if persistent {
-                runtime.metrics.outboundOverflows.increment()
-                close(.outboundOverflow)
-            } else {
-                runtime.metrics.ephemeralDropped.increment()
+        if unwrittenAtMost + frame.readableBytes > allowed {
+            var waiting = context.unwrittenBytes
+            if waiting + frame.readableBytes > allowed {
+                // Frames written in this pass have not reached the socket yet; give it what it
+                // takes before judging the connection slow.
+                context.flush()
+                waiting = context.unwrittenBytes
             }
-            return false
+            unwrittenAtMost = waiting
+            if waiting + frame.readableBytes > allowed {
+                if persistent {
+                    runtime.metrics.outboundOverflows.increment()
+                    close(.outboundOverflow)
+                } else {
+                    runtime.metrics.ephemeralDropped.increment()
+                }
+                return false
+            }
         }
         context.write(wrapOutboundOut(frame), promise: nil)
+        unwrittenAtMost += frame.readableBytes
         return true
     }
 
