@@ -68,7 +68,6 @@ struct WebSocketFramingTests {
         try channel.writeInbound(frame(.text, "ignored").clientBytes)
         #expect(try channel.readOutbound(as: ByteBuffer.self) == nil)
         _ = try? channel.finish()
-        // Echoes the client has not taken are bounded like a session's outbound queue.
         // A header over the limit is refused with 1009 before any of its payload arrives.
         let strict = EmbeddedChannel(handler: ConformanceEchoHandler(
             maxMessageBytes: 64, maxFrameSize: 64 + 1024, compressionNegotiated: false, closeGracePeriod: .seconds(1), outboundLimit: 1 << 20,
@@ -78,6 +77,7 @@ struct WebSocketFramingTests {
         #expect(try strict.readOutbound(as: ByteBuffer.self) == WebSocketFraming.close(tooBig.code.rawValue, reason: tooBig.reason))
         #expect(tooBig.code.rawValue == 1009)
         _ = try? strict.finish()
+        // Echoes the client has not taken are bounded like a session's outbound queue.
         let tight = EmbeddedChannel(handler: ConformanceEchoHandler(
             maxMessageBytes: 64, maxFrameSize: 64 + 1024, compressionNegotiated: false, closeGracePeriod: .seconds(1), outboundLimit: 4, logger: Logger(label: "test")))
         try tight.writeInbound(frame(.text, "hello").clientBytes)

@@ -2,13 +2,13 @@ import Crypto
 import Foundation
 import NIOCore
 import NIOHTTP1
-import NIOWebSocket
 
 /// The WebSocket handshake (RFC 6455 section 4.2) for `/v1/ws`.
 ///
-/// NIO's own upgrader installs its frame encoder, which takes `WebSocketFrame` values and frames
-/// each write anew; this one installs only the decoder, so that sessions write finished frame
-/// bytes and one encoded event can go to every subscriber unchanged.
+/// NIO's own upgrader installs its frame encoder and decoder, handlers of their own that frame
+/// each write anew; this one installs only the session (or the conformance echo), which parses
+/// frames itself (`WebSocketFrameParser`) and writes finished frame bytes, so that one encoded
+/// event goes to every subscriber unchanged and a connection's pipeline is one handler.
 struct GatewayWebSocketUpgrader: NIOTypedHTTPServerProtocolUpgrader {
     typealias UpgradeResult = GatewayChannel.UpgradeResult
 

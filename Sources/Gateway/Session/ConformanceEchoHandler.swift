@@ -64,7 +64,8 @@ final class ConformanceEchoHandler: ChannelInboundHandler {
     }
 
     private func echo(_ frame: ByteBuffer, context: ChannelHandlerContext) {
-        // The channel's own count of bytes not yet written, as the session's outbound queue reads it.
+        // The channel's own count of bytes not yet written, read for every echo: unlike a
+        // session's fan-out, this is no hot path.
         let unwritten = context.unwrittenBytes
         guard unwritten + frame.readableBytes <= outboundLimit else { return close(.outboundOverflow, context: context) }
         context.writeAndFlush(wrapOutboundOut(frame), promise: nil)

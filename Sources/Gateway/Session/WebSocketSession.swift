@@ -8,8 +8,9 @@ import GatewayProtocol
 
 /// One client connection on `/v1/ws`, as a channel handler on its event loop: the session
 /// lifecycle of PROTOCOL.md section 2, subscriptions with gap-free recovery (section 5), writes
-/// (section 6) and the outbound overflow rule (section 10). Frames reach it through a
-/// `WebSocketMessageReader` (RFC 6455's rules); closes come from the `SessionClose` catalogue.
+/// (section 6) and the outbound overflow rule (section 10). It reads frames from the bytes with a
+/// `WebSocketFrameParser` and messages from the frames with a `WebSocketMessageReader` (RFC 6455's
+/// rules); closes come from the `SessionClose` catalogue.
 ///
 /// Everything here runs on the channel's event loop; store calls run in tasks whose answers come
 /// back to the loop through `NIOLoopBound`. Nothing blocks the loop.
@@ -391,6 +392,7 @@ final class WebSocketSession: ChannelInboundHandler, RemovableChannelHandler, St
             case .write(let event):
                 let frame = OutboundEvent(event)
                 let queued = context.unwrittenBytes
+                unwrittenAtMost = queued
                 // An event larger than the room still goes out once the queue is empty.
                 guard queued == 0 || queued + frame.frame.readableBytes <= roomForReplay else { break replay }
                 guard writeEvent(frame) else { return }

@@ -58,7 +58,7 @@ struct PendingPosts {
         }
         let count = Int64(held.count)
         var last: Int64?
-        for try await offset in try await connection.execute(Insert(held: held, firstSeq: nextSeq), logger: logger) { last = offset }
+        for try await offset in try await connection.execute(InsertHeldPosts(held: held, firstSeq: nextSeq), logger: logger) { last = offset }
         guard let last else {
             throw GatewayError(.internal, "The feed's stream row is missing; was the schema changed by hand?")
         }
@@ -72,7 +72,7 @@ struct PendingPosts {
     /// The statement of `write`: a prepared statement, parsed and planned once per connection
     /// instead of once per batch. One array per column, unnested side by side, so the rows travel
     /// as their values' bytes; every part reads the feed's offset as it was before the statement.
-    private struct Insert: PostgresPreparedStatement {
+    private struct InsertHeldPosts: PostgresPreparedStatement {
         typealias Row = Int64
         /// Within PostgreSQL's 63 bytes (the default, the type's full name, is not).
         static let name = "gatewayd_insert_held_posts"

@@ -165,9 +165,10 @@ public final class PostgresStore: FeedStore {
                 return
             }
             logger.error("A batch of \(jobs.count) jobs failed in PostgreSQL: \(PostgresFailure.describe(error))")
-            // The next try gets a new connection: postgres-nio remembers a statement that failed
-            // to prepare (a table being migrated, a lock timeout) for the connection's lifetime.
-            dropWriter()
+            // The next try gets a new connection, once per failed batch: postgres-nio remembers a
+            // statement that failed to prepare (a table being migrated, a lock timeout) for the
+            // connection's lifetime.
+            if !isolated { dropWriter() }
             if !isolated && jobs.count > 1 {
                 for job in jobs { await commit([job], isolated: true) }
                 return
