@@ -15,7 +15,6 @@ extension BotRunner: BotWriteGate {
         guard persona.enabled else { throw .forbidden("Persona \(persona.id) is disabled (enabled: false); its bot account cannot write.") }
         guard !paused.contains(persona.id) else { throw .forbidden("An admin paused persona \(persona.id); its bot account cannot write until resumed.") }
         let label = Self.label(persona)
-        let time = clock.now().milliseconds * 1_000_000
         switch command {
         case .comment(let postID, let parentID, let body, let clientID, _):
             let context = try await store.context(postID: postID, commentID: parentID)
@@ -30,14 +29,14 @@ extension BotRunner: BotWriteGate {
             if let refusal { throw .forbidden("Persona \(persona.id) may not answer here: \(refusal.detail) (\(refusal.rule)).") }
             let answering = context.chain.first?.body ?? context.post.body
             try checkTone(body, answering: answering, persona: persona)
-            try takeLimit(persona, thread: postID, user: addressee, now: time)
+            try takeLimit(persona, thread: postID, user: addressee)
             return .comment(postID: postID, parentID: parentID, body: body, clientID: clientID, generated: label)
         case .post(let body, let clientID, let botsEnabled, _):
             guard persona.triggers.quietFeed != nil else {
                 throw .forbidden("Persona \(persona.id) only comments; its file gives it no posts of its own (triggers.quiet_feed).")
             }
             try checkTone(body, answering: "", persona: persona)
-            try takeLimit(persona, thread: "quiet_feed", user: "feed", now: time)
+            try takeLimit(persona, thread: "quiet_feed", user: "feed")
             return .post(body: body, clientID: clientID, botsEnabled: botsEnabled, generated: label)
         case .delete:
             // Its own posts and comments only, as for everyone (moderators aside).
@@ -54,7 +53,11 @@ extension BotRunner: BotWriteGate {
         }
     }
 
-    private func takeLimit(_ persona: Persona, thread: String, user: String, now time: Int64) throws(GatewayError) {
+    /// Checks and takes the limits at the moment of the check: a time read before an await could
+    /// be older than one another write of this persona recorded meanwhile, and would read as a
+    /// cooldown not yet over.
+    private func takeLimit(_ persona: Persona, thread: String, user: String) throws(GatewayError) {
+        let time = clock.now().milliseconds * 1_000_000
         if case .deny(let rule, let wait) = limiter.check(persona: persona, thread: thread, user: user, now: time) {
             let milliseconds = wait.map { max(1, ($0 + 999_999) / 1_000_000) }
             throw GatewayError(.rateLimited, "Persona \(persona.id) is over its limit (\(rule.rawValue)).", retryAfterMilliseconds: milliseconds ?? 60_000)

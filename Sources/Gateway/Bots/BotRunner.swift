@@ -537,7 +537,9 @@ public actor BotRunner {
             await logOpener(persona, outcome: .silent, rule: .tone(violation.rule), detail: violation.detail)
             return
         }
-        let limiterTime = time.milliseconds * 1_000_000
+        // Read now, not when the opener began: another write of this persona may have been
+        // recorded while the engine wrote.
+        let limiterTime = clock.now().milliseconds * 1_000_000
         if case .deny(let rule, _) = limiter.check(persona: persona, thread: "quiet_feed", user: "feed", now: limiterTime) {
             await logOpener(persona, outcome: .skipped, rule: .limit(rule), detail: "over the limit")
             return

@@ -50,25 +50,53 @@ public final class GatewayRuntime: Sendable {
     /// Applies a write for `author`, with the per-user rate limits; a repeated `client_id` is
     /// answered from its record even when the user is over the limit, since it writes nothing.
     public func perform(_ command: WriteCommand, by author: User) async throws(GatewayError) -> WriteReceipt {
-        guard !isDraining else { throw .draining }
-        var command = command
-        if author.role == .bot {
-            // A bot account writes under its persona's rules, with the AI label, whoever sends it.
+        try await finish(startWrite(command, by: author), command, by: author)
+    }
+
+    /// Takes a write as far as it goes without waiting: refused at once, queued in the store
+    /// (so a connection's writes started one after another are applied in that order), or left
+    /// for `finish` to screen. `perform` split in two, so that a session can start its writes in
+    /// the order they arrive and wait for their receipts side by side.
+    public func startWrite(_ command: WriteCommand, by author: User) -> WriteStart {
+        guard !isDraining else { return .refused(.draining) }
+        // A bot account writes under its persona's rules, with the AI label, whoever sends it.
+        if author.role == .bot { return .screened(.byBotGate) }
+        return admit(command, by: author)
+    }
+
+    /// The receipt of a started write.
+    public func finish(_ start: WriteStart, _ command: WriteCommand, by author: User) async throws(GatewayError) -> WriteReceipt {
+        switch start {
+        case .queued(let pending):
+            let receipt = try await pending.receipt()
+            metrics.writes.increment()
+            return receipt
+        case .refused(let error):
+            throw error
+        case .screened(.overLimit(let retryAfterMilliseconds)):
+            if let replay = try await store.replayedWrite(command, by: author) { return replay }
+            throw rateLimited(retryAfterMilliseconds)
+        case .screened(.byBotGate):
             if let replay = try await store.replayedWrite(command, by: author) { return replay }
             guard let gate = botWriteGate.withLock({ $0 }) else { throw .forbidden("Bot accounts cannot write on this server.") }
-            command = try await gate.admit(command, by: author)
+            let admitted = try await gate.admit(command, by: author)
+            return try await finish(admit(admitted, by: author), admitted, by: author)
         }
+    }
+
+    /// The per-user rate limit, then the store's queue.
+    private func admit(_ command: WriteCommand, by author: User) -> WriteStart {
         let decision = writeLimiter.take(command, by: author.id)
-        if decision != .allow {
-            if let replay = try await store.replayedWrite(command, by: author) { return replay }
-            metrics.writesRateLimited.increment()
-            throw GatewayError(
-                .rateLimited, "You are writing too fast; try again in \(decision.retryAfterMilliseconds) ms.",
-                retryAfterMilliseconds: decision.retryAfterMilliseconds)
-        }
-        let receipt = try await store.write(command, by: author)
-        metrics.writes.increment()
-        return receipt
+        if decision == .allow { return .queued(store.submit(command, by: author)) }
+        // Only a repeated client_id, which writes nothing, is answered over the limit.
+        guard command.clientID == nil else { return .screened(.overLimit(retryAfterMilliseconds: decision.retryAfterMilliseconds)) }
+        return .refused(rateLimited(decision.retryAfterMilliseconds))
+    }
+
+    private func rateLimited(_ retryAfterMilliseconds: Int64) -> GatewayError {
+        metrics.writesRateLimited.increment()
+        return GatewayError(.rateLimited, "You are writing too fast; try again in \(retryAfterMilliseconds) ms.",
+                            retryAfterMilliseconds: retryAfterMilliseconds)
     }
 
     /// Stops taking writes and new sessions, closes every session with 4011 and waits for the
@@ -79,5 +107,21 @@ public final class GatewayRuntime: Sendable {
         sessions.drainAll()
         await store.drain()
         logger.notice("Drain complete: every acknowledged write is durable.")
+    }
+}
+
+/// How far a write got without waiting (`GatewayRuntime.startWrite`).
+public enum WriteStart: Sendable {
+    /// In the store's queue: its place in the commit order is taken.
+    case queued(PendingWrite)
+    case refused(GatewayError)
+    /// Needs a look that waits before it can be queued, or answered.
+    case screened(Screening)
+
+    public enum Screening: Sendable {
+        /// A bot account's write, which its persona's gate admits first.
+        case byBotGate
+        /// Over the rate limit, but a repeated client_id is still answered from its record.
+        case overLimit(retryAfterMilliseconds: Int64)
     }
 }

@@ -45,6 +45,8 @@ final class WebSocketSession: ChannelInboundHandler, RemovableChannelHandler, St
     private var writesInFlight = 0
     /// A drain asked to close once the writes in flight are answered.
     private var closeAfterWrites: SessionClose?
+    /// The last write that had to be screened before it could be queued; the next waits for it.
+    private var lastScreenedWrite: Task<Void, Never>?
 
     init(runtime: GatewayRuntime, compressionNegotiated: Bool, maxFrameSize: Int) {
         self.runtime = runtime
@@ -498,14 +500,23 @@ final class WebSocketSession: ChannelInboundHandler, RemovableChannelHandler, St
         guard let context else { return }
         // Draining: answered at once, so a client that keeps writing cannot hold its 4011 off.
         guard closeAfterWrites == nil else { return reply(id: id, .draining) }
-        writesInFlight += 1
         let runtime = self.runtime
+        // Started here, on the event loop, in the order the frames came: a client's pipelined
+        // writes take their places in the store's queue in that order, and only the waits for
+        // their receipts run side by side.
+        let start = runtime.startWrite(command, by: user)
+        if case .refused(let error) = start { return reply(id: id, error) }
+        writesInFlight += 1
         let session = NIOLoopBound(self, eventLoop: context.eventLoop)
         let loop = context.eventLoop
-        Task {
+        // A screened write is queued only after a look that waits (a bot's persona gate), so each
+        // waits for the one before it to keep the order.
+        let before: Task<Void, Never>? = if case .screened = start { lastScreenedWrite } else { nil }
+        let task = Task {
+            await before?.value
             let outcome: Result<WriteReceipt, GatewayError>
             do throws(GatewayError) {
-                outcome = .success(try await runtime.perform(command, by: user))
+                outcome = .success(try await runtime.finish(start, command, by: user))
             } catch {
                 outcome = .failure(error)
             }
@@ -524,6 +535,7 @@ final class WebSocketSession: ChannelInboundHandler, RemovableChannelHandler, St
                 }
             }
         }
+        if case .screened = start { lastScreenedWrite = task }
     }
 
     /// Closes for a drain once every write this session took is answered (PROTOCOL.md section

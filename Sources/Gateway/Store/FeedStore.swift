@@ -17,6 +17,21 @@ public struct WriteReceipt: Sendable {
     }
 }
 
+/// A write in the store's queue: its place in the commit order is taken when it is submitted,
+/// so writes submitted one after another are applied in that order; its answer comes once its
+/// batch is durable.
+public struct PendingWrite: Sendable {
+    let reply: WriteReply
+    /// Answers `unavailable` if the store stops making progress first.
+    let stallTimer: Task<Void, any Error>?
+
+    /// Waits for the write to be durable (or refused); call it once.
+    public func receipt() async throws(GatewayError) -> WriteReceipt {
+        defer { stallTimer?.cancel() }
+        return try await reply.wait().get()
+    }
+}
+
 /// How a subscription starts (PROTOCOL.md section 5): where the stream stands, whether the
 /// requested history could be recovered, and the first page of events to replay if so (the rest
 /// is read with `events(in:after:limit:)` as the connection takes them).
@@ -37,8 +52,9 @@ public protocol EventSink: Sendable {
 
 /// The durable store behind the gateway: the SQLite file by default, PostgreSQL for several nodes.
 public protocol FeedStore: Sendable {
-    /// Applies a write once it is durable. Throws the protocol error a client should see.
-    func write(_ command: WriteCommand, by author: User) async throws(GatewayError) -> WriteReceipt
+    /// Queues a write without waiting; its receipt, or the protocol error a client should see,
+    /// comes once it is durable.
+    func submit(_ command: WriteCommand, by author: User) -> PendingWrite
     /// The answer a repeated `client_id` would get, without writing; nil when it is new.
     func replayedWrite(_ command: WriteCommand, by author: User) async throws(GatewayError) -> WriteReceipt?
     /// Records who a user is (name, role), so that mentions can find them.
@@ -60,4 +76,11 @@ public protocol FeedStore: Sendable {
     func drain() async
     /// Deletes events, `client_id` records and decisions past their retention.
     func prune() async throws
+}
+
+extension FeedStore {
+    /// Applies a write and waits until it is durable. Throws the protocol error a client should see.
+    public func write(_ command: WriteCommand, by author: User) async throws(GatewayError) -> WriteReceipt {
+        try await submit(command, by: author).receipt()
+    }
 }

@@ -69,21 +69,23 @@ final class GroupCommitQueue: Sendable {
         self.maximumBatch = maximumBatch
     }
 
-    /// Queues a write and waits for its answer. With a `stallLimit`, the write fails with
-    /// `unavailable` once the writer has made no progress (no batch started or finished) for that
-    /// long: a store that hangs fails writes, a store that is merely busy does not.
-    func write(_ command: WriteCommand, by author: User, stallLimit: Duration? = nil) async throws(GatewayError) -> WriteReceipt {
+    /// Queues a write, taking its place in the commit order now; its answer comes from the
+    /// returned write. With a `stallLimit`, the write fails with `unavailable` once the writer has
+    /// made no progress (no batch started or finished) for that long: a store that hangs fails
+    /// writes, a store that is merely busy does not.
+    func submit(_ command: WriteCommand, by author: User, stallLimit: Duration? = nil) -> PendingWrite {
         let reply = WriteReply()
+        guard enqueue(.write(command, author: author, reply: reply)) else {
+            reply.answer(.failure(.draining))
+            return PendingWrite(reply: reply, stallTimer: nil)
+        }
         let timer = stallLimit.map { limit in
             Task {
                 try await sleepUntilStalled(limit) { stallsAt(limit) }
                 reply.answer(.failure(.storeUnavailable))
             }
         }
-        defer { timer?.cancel() }
-        return try await reply.wait {
-            if !enqueue(.write(command, author: author, reply: reply)) { reply.answer(.failure(.draining)) }
-        }.get()
+        return PendingWrite(reply: reply, stallTimer: timer)
     }
 
     /// Records that the writer moved (a statement of the batch answered), so that a long batch

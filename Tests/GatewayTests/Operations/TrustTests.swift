@@ -65,6 +65,44 @@ struct TrustTests {
         #expect(overHTTP.status == 401)
     }
 
+    /// A server with a persona whose limits let it comment often, with no cooldown, and a post
+    /// open to it.
+    static func heraldThread() async throws -> (TestServer, postID: String) {
+        let herald = "id: herald\nname: Herald\nlimits:\n  replies: 100/min\n  per_thread: { replies: 20, cooldown: 0s }\n  per_user: 100/min\n"
+        let server = try await TestServer.start(personas: ["herald.yaml": herald])
+        let ack = try await server.identified("u_alice").request(["op": "post", "id": 1, "body": "news, anyone?", "client_id": "p"])
+        return (server, try #require(ack.object("result").object("post").string("id")))
+    }
+
+    @Test("a bot token's pipelined comments pass its persona's gate and are applied in the order sent")
+    func botTokenKeepsOrder() async throws {
+        let (server, postID) = try await Self.heraldThread()
+        let bot = try await server.identified("b_herald", role: .bot)
+        let count = 8
+        let replies = try await bot.requestAll((1...count).map { ["op": "comment", "id": $0, "post_id": postID, "body": "Note \($0).", "client_id": "n\($0)"] })
+        #expect((1...count).map { replies[$0]?.object("result").int("offset") } == Array(1...count))
+        let thread = try await server.http("GET", "/v1/posts/\(postID)")
+        #expect((thread.json["comments"] as? [[String: Any]])?.compactMap { $0.string("body") } == (1...count).map { "Note \($0)." })
+    }
+
+    @Test("two sessions of one bot write at once: with no cooldown, neither is refused for one")
+    func botSessionsWriteAtOnce() async throws {
+        let (server, postID) = try await Self.heraldThread()
+        let sessions = [try await server.identified("b_herald", role: .bot), try await server.identified("b_herald", role: .bot)]
+        // Each session's replies, as "ack" or the error's message.
+        let outcomes = try await withThrowingTaskGroup(of: [String].self) { group in
+            for (index, session) in sessions.enumerated() {
+                group.addTask {
+                    let replies = try await session.requestAll(
+                        (1...4).map { ["op": "comment", "id": $0, "post_id": postID, "body": "Note \(index).\($0).", "client_id": "n\(index).\($0)"] })
+                    return replies.values.map { $0.string("op") == "ack" ? "ack" : $0.string("message") ?? "no message" }
+                }
+            }
+            return try await group.reduce(into: []) { $0 += $1 }
+        }
+        #expect(outcomes == Array(repeating: "ack", count: 8))
+    }
+
     /// A token signed by hand with the process's known key.
     static func handSigned(header: String, payload: [String: Any], secret: String) throws -> String {
         func base64URL(_ data: Data) -> String {

@@ -215,6 +215,22 @@ final class TestClient: Sendable {
         try await sendFrame(.text, Array(data))
     }
 
+    /// Sends every request in one flush, so that the server reads them together, and collects
+    /// the reply (ack or error) to each, by id.
+    func requestAll(_ requests: [[String: Any]]) async throws -> [Int: [String: Any]] {
+        for request in requests {
+            let data = try JSONSerialization.data(withJSONObject: request)
+            channel.write(WebSocketFrame(fin: true, opcode: .text, maskKey: .random(), data: ByteBuffer(bytes: data)), promise: nil)
+        }
+        channel.flush()
+        var replies: [Int: [String: Any]] = [:]
+        while replies.count < requests.count {
+            let message = try await message()
+            if let id = message.int("id"), message.string("op") == "ack" || message.string("op") == "error" { replies[id] = message }
+        }
+        return replies
+    }
+
     func close() {
         channel.close(promise: nil)
     }

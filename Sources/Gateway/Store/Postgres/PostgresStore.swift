@@ -110,8 +110,8 @@ public final class PostgresStore: FeedStore {
 
     // MARK: Writes
 
-    public func write(_ command: WriteCommand, by author: User) async throws(GatewayError) -> WriteReceipt {
-        try await queue.write(command, by: author, stallLimit: writeTimeout)
+    public func submit(_ command: WriteCommand, by author: User) -> PendingWrite {
+        queue.submit(command, by: author, stallLimit: writeTimeout)
     }
 
     public func remember(_ user: User) async {

@@ -76,8 +76,8 @@ public final class SQLiteStore: FeedStore {
 
     // MARK: Writes
 
-    public func write(_ command: WriteCommand, by author: User) async throws(GatewayError) -> WriteReceipt {
-        try await queue.write(command, by: author)
+    public func submit(_ command: WriteCommand, by author: User) -> PendingWrite {
+        queue.submit(command, by: author)
     }
 
     public func remember(_ user: User) async {
