@@ -59,6 +59,39 @@ struct SessionSubscriptionsTests {
         #expect(why == .eventsMissed)
     }
 
+    @Test("a run of events is taken whole only by a live subscription just before it; otherwise nothing changes and its events go one by one")
+    func runs() throws {
+        var subscriptions = SessionSubscriptions(maximum: 4)
+        func take(_ first: Int64, _ last: Int64) -> Bool { subscriptions.takeRun("feed", from: first, through: last) }
+        #expect(take(1, 3) == false, "not subscribed")
+        let generation = try subscriptions.begin("feed", user: nil).get().generation
+        #expect(take(6, 8) == false, "still starting")
+        _ = subscriptions.started("feed", generation: generation, since: nil, start(at: 5))
+        #expect(take(7, 9) == false, "a gap before it")
+        #expect(take(5, 7) == false, "it overlaps what was written")
+        #expect(subscriptions.deliver(OutboundEvent(event(6))) == .write, "refused runs changed nothing")
+        #expect(take(7, 9))
+        #expect(subscriptions.deliver(OutboundEvent(event(9))) == .skip)
+        #expect(subscriptions.deliver(OutboundEvent(event(10))) == .write)
+    }
+
+    @Test("a commit's events are cut into runs of one stream's consecutive offsets, the frames of each back to back")
+    func runBoundaries() {
+        let events = [event(1), event(2), event(3), event(1, on: "thread:p_1"), event(4), event(6), event(7)].map(OutboundEvent.init)
+        var ends: [Int] = []
+        var start = 0
+        while start < events.count {
+            start = OutboundRun.end(in: events, from: start)
+            ends.append(start)
+        }
+        #expect(ends == [3, 4, 5, 7])
+        let run = OutboundRun(events[0..<3])
+        #expect(run.firstOffset == 1 && run.lastOffset == 3 && run.stream == "feed")
+        var joined = ByteBuffer()
+        for event in events[0..<3] { joined.writeImmutableBuffer(event.frame) }
+        #expect(run.frames == joined)
+    }
+
     @Test("a stale answer is ignored and a failed one removes the subscription")
     func staleAndFailed() throws {
         var subscriptions = SessionSubscriptions(maximum: 4)

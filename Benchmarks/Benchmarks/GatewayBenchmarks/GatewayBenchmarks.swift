@@ -99,6 +99,12 @@ final class CountingSubscriber: StreamSubscriber {
         return !unflushed
     }
 
+    func deliver(_ run: OutboundRun) -> Bool {
+        delivered += run.events.count
+        defer { unflushed = true }
+        return !unflushed
+    }
+
     func flushDeliveries() {
         unflushed = false
     }

@@ -160,6 +160,16 @@ struct SessionSubscriptions {
         }
     }
 
+    /// Takes a run of `stream`'s events `first...last` as written, when the subscription is live
+    /// just before it (what `deliver` would say of each event); otherwise changes nothing.
+    mutating func takeRun(_ stream: String, from first: Int64, through last: Int64) -> Bool {
+        guard let position = states.index(forKey: stream), case .live(let lastOffset) = states.values[position], lastOffset + 1 == first else {
+            return false
+        }
+        states.values[position] = .live(lastOffset: last)
+        return true
+    }
+
     /// The next event a replay writes, if it is not waiting.
     func nextReplay(_ name: String) -> ReplayNext {
         guard case .catchingUp(_, let catchUp) = states[name], !catchUp.waiting, let event = catchUp.page.first else { return .pageDone }

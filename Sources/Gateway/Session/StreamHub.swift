@@ -10,6 +10,8 @@ public protocol StreamSubscriber: AnyObject {
     /// the last event of the commits that reached the loop together (one flush, so one `writev`,
     /// per connection for all of them).
     func deliver(_ event: OutboundEvent) -> Bool
+    /// Writes consecutive events of one of its streams, as `deliver(_:)` would one by one.
+    func deliver(_ run: OutboundRun) -> Bool
     func flushDeliveries()
     /// An ephemeral frame (typing, drafts) for one of its streams; may be dropped under pressure.
     func deliverEphemeral(_ frame: ByteBuffer, stream: String)
@@ -42,10 +44,20 @@ public final class StreamHub: EventSink {
         }
 
         func deliver(_ events: [OutboundEvent], then queueFlush: () -> Void) {
-            for event in events {
-                guard let subscribers = streams[event.stream] else { continue }
-                for subscriber in subscribers.values where subscriber.deliver(event) {
-                    unflushed.append(subscriber)
+            var start = events.startIndex
+            while start < events.endIndex {
+                let end = OutboundRun.end(in: events, from: start)
+                defer { start = end }
+                guard let subscribers = streams[events[start].stream] else { continue }
+                if end - start == 1 {
+                    for subscriber in subscribers.values where subscriber.deliver(events[start]) {
+                        unflushed.append(subscriber)
+                    }
+                } else {
+                    let run = OutboundRun(events[start..<end])
+                    for subscriber in subscribers.values where subscriber.deliver(run) {
+                        unflushed.append(subscriber)
+                    }
                 }
             }
             if !unflushed.isEmpty && !flushQueued {

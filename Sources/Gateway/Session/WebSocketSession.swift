@@ -483,6 +483,23 @@ final class WebSocketSession: ChannelInboundHandler, RemovableChannelHandler, St
         }
     }
 
+    func deliver(_ run: OutboundRun) -> Bool {
+        guard case .ready = phase else { return false }
+        // One write for the whole run when the subscription is live just before it and the
+        // bound of unwritten bytes leaves room for all of it; otherwise event by event, where the
+        // outbound-queue rule judges each frame as it always has.
+        guard unwrittenAtMost + run.frames.readableBytes <= configuration.outboundQueueBytes,
+              subscriptions.takeRun(run.stream, from: run.firstOffset, through: run.lastOffset) else {
+            var wrote = false
+            for event in run.events where deliver(event) { wrote = true }
+            return wrote
+        }
+        guard writeRaw(run.frames, persistent: true) else { return false }
+        deliveredSinceFlush += run.events.count
+        defer { awaitingDeliveryFlush = true }
+        return !awaitingDeliveryFlush
+    }
+
     func flushDeliveries() {
         awaitingDeliveryFlush = false
         flush()
