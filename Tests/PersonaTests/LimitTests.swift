@@ -43,6 +43,22 @@ struct LimitTests {
         return persona
     }
 
+    @Test("replies recorded out of time order: no cooldown refuses nothing, and a cooldown runs from the latest reply")
+    func outOfOrderTimes() {
+        var open = persona()
+        open.limits.perThread = .init(replies: 5, cooldown: .seconds(0))
+        var limiter = ReplyLimiter()
+        #expect(limiter.take(persona: open, thread: "t1", user: "u1", now: 20 * second) == .allow)
+        #expect(limiter.take(persona: open, thread: "t1", user: "u2", now: 10 * second) == .allow, "a 0 s cooldown, though this reply reads earlier")
+        var kiki = persona()
+        kiki.limits.perThread = .init(replies: 5, cooldown: .seconds(30))
+        var later = ReplyLimiter()
+        later.record(persona: kiki, thread: "t1", user: "u1", now: 40 * second)
+        later.record(persona: kiki, thread: "t1", user: "u2", now: 10 * second)
+        #expect(later.check(persona: kiki, thread: "t1", user: "u3", now: 60 * second) == .deny(.cooldown, retryAfterNanoseconds: 10 * second),
+                "30 s from the latest reply, not the last recorded")
+    }
+
     @Test("per thread: a count and a cooldown; per user: a rate; all replies: a rate")
     func replyLimits() {
         let kiki = persona()

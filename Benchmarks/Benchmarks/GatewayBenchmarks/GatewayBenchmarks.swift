@@ -32,23 +32,28 @@ let benchmarks: @Sendable () -> Void = {
         }
     }
 
-    // The hub's work for one commit of one event, to 1,000 subscribers on one event loop: the
-    // loop's task included, the sockets not (each subscriber counts what it is handed). Divide
-    // by 1,000 for the cost per delivery.
-    Benchmark("fan-out of one committed event to 1,000 subscribers") { benchmark in
-        let loop = EmbeddedEventLoop()
-        let hub = StreamHub()
-        let subscribers = (0..<1000).map { _ in CountingSubscriber() }
-        for (key, subscriber) in subscribers.enumerated() { hub.add("thread:p_01JD8X3K4M5N6P7Q", key: key, loop: loop, subscriber: subscriber) }
-        let events = (1...benchmark.scaledIterations.count + 1).map { [storedComment(offset: Int64($0), by: author)] }
-        benchmark.startMeasurement()
-        for index in benchmark.scaledIterations {
-            hub.publish(events[index])
-            loop.run()
+    // The hub's work for one commit, to 1,000 subscribers on one event loop: the loop's task
+    // included, the sockets not (each subscriber counts what it is handed). One event per commit
+    // (divide by 1,000 for the cost per delivery), and sixteen, which reach each subscriber as one
+    // run in one buffer (divide by 16,000).
+    for perCommit in [1, 16] {
+        Benchmark("fan-out of one commit of \(perCommit) event\(perCommit == 1 ? "" : "s") to 1,000 subscribers") { benchmark in
+            let loop = EmbeddedEventLoop()
+            let hub = StreamHub()
+            let subscribers = (0..<1000).map { _ in CountingSubscriber() }
+            for (key, subscriber) in subscribers.enumerated() { hub.add("thread:p_01JD8X3K4M5N6P7Q", key: key, loop: loop, subscriber: subscriber) }
+            let commits = (0...benchmark.scaledIterations.count).map { commit in
+                (1...perCommit).map { storedComment(offset: Int64(commit * perCommit + $0), by: author) }
+            }
+            benchmark.startMeasurement()
+            for index in benchmark.scaledIterations {
+                hub.publish(commits[index])
+                loop.run()
+            }
+            benchmark.stopMeasurement()
+            blackHole(subscribers.reduce(0) { $0 + $1.delivered })
+            try? loop.syncShutdownGracefully()
         }
-        benchmark.stopMeasurement()
-        blackHole(subscribers.reduce(0) { $0 + $1.delivered })
-        try? loop.syncShutdownGracefully()
     }
 
     // Durable posts through the store's writer (synchronous=FULL), one at a time and 64 in flight

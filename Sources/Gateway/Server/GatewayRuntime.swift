@@ -61,11 +61,13 @@ public final class GatewayRuntime: Sendable {
         guard !isDraining else { return .refused(.draining) }
         // A bot account writes under its persona's rules, with the AI label, whoever sends it.
         if author.role == .bot { return .screened(.byBotGate) }
-        return admit(command, by: author)
+        return submitWithinLimit(command, by: author)
     }
 
-    /// The receipt of a started write.
-    public func finish(_ start: WriteStart, _ command: WriteCommand, by author: User) async throws(GatewayError) -> WriteReceipt {
+    /// The receipt of a started write. `placed` is called once a screened write has taken its
+    /// place in the store's queue (or was answered without one), so that the next can follow it.
+    public func finish(_ start: WriteStart, _ command: WriteCommand, by author: User,
+                       placed: @Sendable () -> Void = {}) async throws(GatewayError) -> WriteReceipt {
         switch start {
         case .queued(let pending):
             let receipt = try await pending.receipt()
@@ -80,12 +82,14 @@ public final class GatewayRuntime: Sendable {
             if let replay = try await store.replayedWrite(command, by: author) { return replay }
             guard let gate = botWriteGate.withLock({ $0 }) else { throw .forbidden("Bot accounts cannot write on this server.") }
             let admitted = try await gate.admit(command, by: author)
-            return try await finish(admit(admitted, by: author), admitted, by: author)
+            let start = submitWithinLimit(admitted, by: author)
+            placed()
+            return try await finish(start, admitted, by: author)
         }
     }
 
     /// The per-user rate limit, then the store's queue.
-    private func admit(_ command: WriteCommand, by author: User) -> WriteStart {
+    private func submitWithinLimit(_ command: WriteCommand, by author: User) -> WriteStart {
         let decision = writeLimiter.take(command, by: author.id)
         if decision == .allow { return .queued(store.submit(command, by: author)) }
         // Only a repeated client_id, which writes nothing, is answered over the limit.
@@ -115,7 +119,7 @@ public enum WriteStart: Sendable {
     /// In the store's queue: its place in the commit order is taken.
     case queued(PendingWrite)
     case refused(GatewayError)
-    /// Needs a look that waits before it can be queued, or answered.
+    /// Needs a look that waits (`GatewayRuntime.finish`) before it is queued or answered.
     case screened(Screening)
 
     public enum Screening: Sendable {

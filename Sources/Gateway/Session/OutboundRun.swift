@@ -11,6 +11,7 @@ public struct OutboundRun: Sendable {
     public let frames: ByteBuffer
 
     init(_ events: ArraySlice<OutboundEvent>) {
+        assert(events.count >= 2, "a run is two events or more; a lone event is delivered as it is")
         self.events = events
         var frames = ByteBufferAllocator().buffer(capacity: events.reduce(0) { $0 + $1.frame.readableBytes })
         for event in events { frames.writeImmutableBuffer(event.frame) }

@@ -45,8 +45,9 @@ final class WebSocketSession: ChannelInboundHandler, RemovableChannelHandler, St
     private var writesInFlight = 0
     /// A drain asked to close once the writes in flight are answered.
     private var closeAfterWrites: SessionClose?
-    /// The last write that had to be screened before it could be queued; the next waits for it.
-    private var lastScreenedWrite: Task<Void, Never>?
+    /// A bot's last write to pass its persona's gate: answered once it has its place in the store's
+    /// queue, and the next bot write waits for that.
+    private var lastGatedWrite: OneShot<Void>?
 
     init(runtime: GatewayRuntime, compressionNegotiated: Bool, maxFrameSize: Int) {
         self.runtime = runtime
@@ -526,17 +527,25 @@ final class WebSocketSession: ChannelInboundHandler, RemovableChannelHandler, St
         writesInFlight += 1
         let session = NIOLoopBound(self, eventLoop: context.eventLoop)
         let loop = context.eventLoop
-        // A screened write is queued only after a look that waits (a bot's persona gate), so each
-        // waits for the one before it to keep the order.
-        let before: Task<Void, Never>? = if case .screened = start { lastScreenedWrite } else { nil }
-        let task = Task {
-            await before?.value
+        // A bot's write is queued only after its persona's gate, which waits: each waits until
+        // the one before has its place in the queue (not for its commit), to keep the order.
+        var before: OneShot<Void>?
+        var placed: OneShot<Void>?
+        if case .screened(.byBotGate) = start {
+            before = lastGatedWrite
+            placed = OneShot()
+            lastGatedWrite = placed
+        }
+        Task { [before, placed] in
+            await before?.wait()
             let outcome: Result<WriteReceipt, GatewayError>
             do throws(GatewayError) {
-                outcome = .success(try await runtime.finish(start, command, by: user))
+                outcome = .success(try await runtime.finish(start, command, by: user) { placed?.answer(()) })
             } catch {
                 outcome = .failure(error)
             }
+            // Refused or answered at the gate: placed nowhere, and the next need not wait.
+            placed?.answer(())
             loop.execute {
                 let session = session.value
                 session.writesInFlight -= 1
@@ -552,7 +561,6 @@ final class WebSocketSession: ChannelInboundHandler, RemovableChannelHandler, St
                 }
             }
         }
-        if case .screened = start { lastScreenedWrite = task }
     }
 
     /// Closes for a drain once every write this session took is answered (PROTOCOL.md section

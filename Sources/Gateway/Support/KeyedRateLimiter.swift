@@ -5,11 +5,19 @@ import Synchronization
 /// budget is full again is forgotten once more than `capacity` keys are held: an idle bucket
 /// behaves exactly like a new one, so forgetting it changes nothing but memory.
 public final class KeyedRateLimiter<Key: Hashable & Sendable>: Sendable {
-    private let buckets = Mutex([Key: GCRA]())
+    private struct State {
+        var buckets: [Key: GCRA] = [:]
+        /// Forget idle keys once more than this many are held: `capacity`, or twice what a prune
+        /// left when most keys were busy, so that a crowd of busy keys is not filtered on every take.
+        var pruneAbove: Int
+    }
+
+    private let state: Mutex<State>
     private let capacity: Int
     private let clock: GatewayClock
 
     public init(capacity: Int, clock: GatewayClock) {
+        self.state = Mutex(State(pruneAbove: capacity))
         self.capacity = capacity
         self.clock = clock
     }
@@ -17,11 +25,14 @@ public final class KeyedRateLimiter<Key: Hashable & Sendable>: Sendable {
     /// Takes one request from the key's budget at `rate`.
     public func take(_ key: Key, rate: Rate) -> GCRA.Decision {
         let time = clock.nanoseconds()
-        return buckets.withLock { buckets in
-            var bucket = buckets[key] ?? GCRA(rate: rate)
+        return state.withLock { state in
+            var bucket = state.buckets[key] ?? GCRA(rate: rate)
             let decision = bucket.take(now: time)
-            buckets[key] = bucket
-            if buckets.count > capacity { buckets = buckets.filter { !$0.value.isIdle(now: time) } }
+            state.buckets[key] = bucket
+            if state.buckets.count > state.pruneAbove {
+                state.buckets = state.buckets.filter { !$0.value.isIdle(now: time) }
+                state.pruneAbove = max(capacity, 2 * state.buckets.count)
+            }
             return decision
         }
     }
@@ -30,6 +41,6 @@ public final class KeyedRateLimiter<Key: Hashable & Sendable>: Sendable {
     /// whole burst), and the time they were read at.
     public func buckets(_ keys: [(key: Key, rate: Rate)]) -> (buckets: [GCRA], now: Int64) {
         let time = clock.nanoseconds()
-        return (buckets.withLock { buckets in keys.map { buckets[$0.key] ?? GCRA(rate: $0.rate) } }, time)
+        return (state.withLock { state in keys.map { state.buckets[$0.key] ?? GCRA(rate: $0.rate) } }, time)
     }
 }

@@ -56,7 +56,9 @@ public struct ReplyLimiter: Sendable {
             return .deny(.perThread, retryAfterNanoseconds: nil)
         }
         let cooldown = persona.limits.perThread.cooldown.nanoseconds
-        if threadState.last != .min, now - threadState.last < cooldown {
+        // No cooldown means none at all, even against a reply recorded a moment "later" (a clock
+        // stepped back, or another node's record when a persona is taken over).
+        if cooldown > 0, threadState.last != .min, now - threadState.last < cooldown {
             return .deny(.cooldown, retryAfterNanoseconds: cooldown - (now - threadState.last))
         }
         if case .deny(let wait) = (overall[persona.id] ?? GCRA(rate: persona.limits.replies)).check(now: now) {
@@ -71,8 +73,12 @@ public struct ReplyLimiter: Sendable {
     public mutating func record(persona: Persona, thread: String, user: String, now: Int64) {
         overall[persona.id, default: GCRA(rate: persona.limits.replies)].record(now: now)
         perUser[persona.id + "\u{0}" + user, default: GCRA(rate: persona.limits.perUser)].record(now: now)
-        perThread[persona.id + "\u{0}" + thread, default: ThreadState()].count += 1
-        perThread[persona.id + "\u{0}" + thread]!.last = now
+        let threadKey = persona.id + "\u{0}" + thread
+        var threadState = perThread[threadKey] ?? ThreadState()
+        threadState.count += 1
+        // The latest reply, whatever order replies are recorded in.
+        threadState.last = max(threadState.last, now)
+        perThread[threadKey] = threadState
     }
 
     /// Forgets one persona's state and rebuilds it from `records`, as a node that takes the
