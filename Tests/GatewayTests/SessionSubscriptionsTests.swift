@@ -81,7 +81,7 @@ struct SessionSubscriptionsTests {
         var ends: [Int] = []
         var start = 0
         while start < events.count {
-            start = OutboundRun.end(in: events, from: start)
+            start = OutboundRun.endOfRun(in: events, startingAt: start)
             ends.append(start)
         }
         #expect(ends == [3, 4, 5, 7])

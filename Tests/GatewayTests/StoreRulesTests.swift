@@ -138,7 +138,7 @@ struct StoreRulesTests {
         #expect((feed.json["posts"] as? [[String: Any]])?.compactMap { $0.string("body") } == bodies.reversed() + ["the thread"])
     }
 
-    @Test("a hundred posts read in one go are applied in the order sent, each acked with its own offset")
+    @Test("a hundred posts sent in one flush are applied in the order sent, each acked with its own offset")
     func pipelinedOrder() async throws {
         let server = try await TestServer.start { $0.writeLimits = .init(postsPerMinute: 1_000) }
         let client = try await server.identified("u_pipelined")

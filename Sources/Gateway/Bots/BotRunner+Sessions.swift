@@ -53,11 +53,9 @@ extension BotRunner: BotWriteGate {
         }
     }
 
-    /// Checks and takes the limits at the moment of the check: a time read before an await could
-    /// be older than one another write of this persona recorded meanwhile, and would read as a
-    /// cooldown not yet over.
+    /// Checks and takes the limits at the moment of the check (`limiterNow`).
     private func takeLimit(_ persona: Persona, thread: String, user: String) throws(GatewayError) {
-        let time = clock.now().milliseconds * 1_000_000
+        let time = limiterNow
         if case .deny(let rule, let wait) = limiter.check(persona: persona, thread: thread, user: user, now: time) {
             let milliseconds = wait.map { max(1, ($0 + 999_999) / 1_000_000) }
             throw GatewayError(.rateLimited, "Persona \(persona.id) is over its limit (\(rule.rawValue)).", retryAfterMilliseconds: milliseconds ?? 60_000)

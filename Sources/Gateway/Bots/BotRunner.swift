@@ -109,6 +109,11 @@ public actor BotRunner {
     }
 
     /// Returns once `restore` has run: a turn taken before would not know the pauses or limits.
+    /// The reply limiter's time (nanoseconds, at the clock's millisecond), read at the moment a
+    /// limit is checked: a time read before an await could be older than a reply of the same
+    /// persona recorded meanwhile.
+    var limiterNow: Int64 { clock.now().milliseconds * 1_000_000 }
+
     func awaitRestore() async {
         guard !restored else { return }
         await withCheckedContinuation { waitingForRestore.append($0) }
@@ -332,7 +337,7 @@ public actor BotRunner {
             case .success(let admitted):
                 plan = admitted
             }
-            let time = clock.now().milliseconds * 1_000_000
+            let time = limiterNow
             if case .deny(let rule, _) = limiter.check(persona: persona, thread: item.postID, user: item.authorID, now: time) {
                 await log(persona, trigger, item, outcome: .skipped, rule: .limit(rule), detail: "over the limit; dropped, not queued", reading: reading)
                 continue
@@ -539,7 +544,7 @@ public actor BotRunner {
         }
         // Read now, not when the opener began: another write of this persona may have been
         // recorded while the engine wrote.
-        let limiterTime = clock.now().milliseconds * 1_000_000
+        let limiterTime = limiterNow
         if case .deny(let rule, _) = limiter.check(persona: persona, thread: "quiet_feed", user: "feed", now: limiterTime) {
             await logOpener(persona, outcome: .skipped, rule: .limit(rule), detail: "over the limit")
             return

@@ -57,17 +57,18 @@ public final class GatewayRuntime: Sendable {
     /// (so a connection's writes started one after another are applied in that order), or left
     /// for `finish` to screen. `perform` split in two, so that a session can start its writes in
     /// the order they arrive and wait for their receipts side by side.
-    public func startWrite(_ command: WriteCommand, by author: User) -> WriteStart {
+    func startWrite(_ command: WriteCommand, by author: User) -> WriteStart {
         guard !isDraining else { return .refused(.draining) }
         // A bot account writes under its persona's rules, with the AI label, whoever sends it.
-        if author.role == .bot { return .screened(.byBotGate) }
+        if author.role == .bot { return .needsScreening(.byBotGate) }
         return submitWithinLimit(command, by: author)
     }
 
-    /// The receipt of a started write. `placed` is called once a screened write has taken its
-    /// place in the store's queue (or was answered without one), so that the next can follow it.
-    public func finish(_ start: WriteStart, _ command: WriteCommand, by author: User,
-                       placed: @Sendable () -> Void = {}) async throws(GatewayError) -> WriteReceipt {
+    /// The receipt of a started write. `queued` is called once a bot's write, admitted by its
+    /// persona's gate, has its place in the store's queue or was refused by the rate limit, so that
+    /// the bot's next write can follow it (a write refused or replayed before that never calls it).
+    func finish(_ start: WriteStart, _ command: WriteCommand, by author: User,
+                queued: @Sendable () -> Void = {}) async throws(GatewayError) -> WriteReceipt {
         switch start {
         case .queued(let pending):
             let receipt = try await pending.receipt()
@@ -75,15 +76,15 @@ public final class GatewayRuntime: Sendable {
             return receipt
         case .refused(let error):
             throw error
-        case .screened(.overLimit(let retryAfterMilliseconds)):
+        case .needsScreening(.overLimit(let retryAfterMilliseconds)):
             if let replay = try await store.replayedWrite(command, by: author) { return replay }
-            throw rateLimited(retryAfterMilliseconds)
-        case .screened(.byBotGate):
+            throw countedOverLimit(retryAfterMilliseconds)
+        case .needsScreening(.byBotGate):
             if let replay = try await store.replayedWrite(command, by: author) { return replay }
             guard let gate = botWriteGate.withLock({ $0 }) else { throw .forbidden("Bot accounts cannot write on this server.") }
             let admitted = try await gate.admit(command, by: author)
             let start = submitWithinLimit(admitted, by: author)
-            placed()
+            queued()
             return try await finish(start, admitted, by: author)
         }
     }
@@ -93,11 +94,12 @@ public final class GatewayRuntime: Sendable {
         let decision = writeLimiter.take(command, by: author.id)
         if decision == .allow { return .queued(store.submit(command, by: author)) }
         // Only a repeated client_id, which writes nothing, is answered over the limit.
-        guard command.clientID == nil else { return .screened(.overLimit(retryAfterMilliseconds: decision.retryAfterMilliseconds)) }
-        return .refused(rateLimited(decision.retryAfterMilliseconds))
+        if command.clientID != nil { return .needsScreening(.overLimit(retryAfterMilliseconds: decision.retryAfterMilliseconds)) }
+        return .refused(countedOverLimit(decision.retryAfterMilliseconds))
     }
 
-    private func rateLimited(_ retryAfterMilliseconds: Int64) -> GatewayError {
+    /// The refusal of a write over the limit, counted in the metrics.
+    private func countedOverLimit(_ retryAfterMilliseconds: Int64) -> GatewayError {
         metrics.writesRateLimited.increment()
         return GatewayError(.rateLimited, "You are writing too fast; try again in \(retryAfterMilliseconds) ms.",
                             retryAfterMilliseconds: retryAfterMilliseconds)
@@ -115,14 +117,14 @@ public final class GatewayRuntime: Sendable {
 }
 
 /// How far a write got without waiting (`GatewayRuntime.startWrite`).
-public enum WriteStart: Sendable {
+enum WriteStart: Sendable {
     /// In the store's queue: its place in the commit order is taken.
     case queued(PendingWrite)
     case refused(GatewayError)
     /// Needs a look that waits (`GatewayRuntime.finish`) before it is queued or answered.
-    case screened(Screening)
+    case needsScreening(Screening)
 
-    public enum Screening: Sendable {
+    enum Screening: Sendable {
         /// A bot account's write, which its persona's gate admits first.
         case byBotGate
         /// Over the rate limit, but a repeated client_id is still answered from its record.

@@ -24,7 +24,7 @@ public struct OutboundRun: Sendable {
 
     /// Where the run that starts at `start` ends: after the last event that continues its stream
     /// at the next offset.
-    static func end(in events: [OutboundEvent], from start: Int) -> Int {
+    static func endOfRun(in events: [OutboundEvent], startingAt start: Int) -> Int {
         var end = start + 1
         while end < events.endIndex, events[end].offset == events[end - 1].offset + 1, events[end].stream == events[start].stream {
             end += 1

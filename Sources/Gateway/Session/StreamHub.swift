@@ -46,15 +46,15 @@ public final class StreamHub: EventSink {
         func deliver(_ events: [OutboundEvent], then queueFlush: () -> Void) {
             var start = events.startIndex
             while start < events.endIndex {
-                let end = OutboundRun.end(in: events, from: start)
-                defer { start = end }
-                guard let subscribers = streams[events[start].stream] else { continue }
-                if end - start == 1 {
-                    for subscriber in subscribers.values where subscriber.deliver(events[start]) {
+                let range = start..<OutboundRun.endOfRun(in: events, startingAt: start)
+                start = range.upperBound
+                guard let subscribers = streams[events[range.lowerBound].stream] else { continue }
+                if range.count == 1 {
+                    for subscriber in subscribers.values where subscriber.deliver(events[range.lowerBound]) {
                         unflushed.append(subscriber)
                     }
                 } else {
-                    let run = OutboundRun(events[start..<end])
+                    let run = OutboundRun(events[range])
                     for subscriber in subscribers.values where subscriber.deliver(run) {
                         unflushed.append(subscriber)
                     }

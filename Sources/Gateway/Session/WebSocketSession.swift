@@ -45,9 +45,9 @@ final class WebSocketSession: ChannelInboundHandler, RemovableChannelHandler, St
     private var writesInFlight = 0
     /// A drain asked to close once the writes in flight are answered.
     private var closeAfterWrites: SessionClose?
-    /// A bot's last write to pass its persona's gate: answered once it has its place in the store's
-    /// queue, and the next bot write waits for that.
-    private var lastGatedWrite: OneShot<Void>?
+    /// A bot account's latest write sent to its persona's gate: answered once it is queued,
+    /// refused or replayed, and the bot's next write waits for that.
+    private var lastBotWrite: OneShot<Void>?
 
     init(runtime: GatewayRuntime, compressionNegotiated: Bool, maxFrameSize: Int) {
         self.runtime = runtime
@@ -489,6 +489,7 @@ final class WebSocketSession: ChannelInboundHandler, RemovableChannelHandler, St
         // One write for the whole run when the subscription is live just before it and the
         // bound of unwritten bytes leaves room for all of it; otherwise event by event, where the
         // outbound-queue rule judges each frame as it always has.
+        // takeRun moves the subscription on, so it comes last.
         guard unwrittenAtMost + run.frames.readableBytes <= configuration.outboundQueueBytes,
               subscriptions.takeRun(run.stream, from: run.firstOffset, through: run.lastOffset) else {
             var wrote = false
@@ -529,23 +530,23 @@ final class WebSocketSession: ChannelInboundHandler, RemovableChannelHandler, St
         let loop = context.eventLoop
         // A bot's write is queued only after its persona's gate, which waits: each waits until
         // the one before has its place in the queue (not for its commit), to keep the order.
-        var before: OneShot<Void>?
-        var placed: OneShot<Void>?
-        if case .screened(.byBotGate) = start {
-            before = lastGatedWrite
-            placed = OneShot()
-            lastGatedWrite = placed
+        let (before, queued): (OneShot<Void>?, OneShot<Void>?)
+        if case .needsScreening(.byBotGate) = start {
+            (before, queued) = (lastBotWrite, OneShot())
+            lastBotWrite = queued
+        } else {
+            (before, queued) = (nil, nil)
         }
-        Task { [before, placed] in
+        Task {
             await before?.wait()
             let outcome: Result<WriteReceipt, GatewayError>
             do throws(GatewayError) {
-                outcome = .success(try await runtime.finish(start, command, by: user) { placed?.answer(()) })
+                outcome = .success(try await runtime.finish(start, command, by: user) { queued?.answer(()) })
             } catch {
                 outcome = .failure(error)
             }
-            // Refused or answered at the gate: placed nowhere, and the next need not wait.
-            placed?.answer(())
+            // Refused or replayed at the gate: queued nowhere, and the next need not wait longer.
+            queued?.answer(())
             loop.execute {
                 let session = session.value
                 session.writesInFlight -= 1

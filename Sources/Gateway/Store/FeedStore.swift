@@ -25,7 +25,8 @@ public struct PendingWrite: Sendable {
     /// Answers `unavailable` if the store stops making progress first.
     let stallTimer: Task<Void, any Error>?
 
-    /// Waits for the write to be durable (or refused); call it once.
+    /// Waits for the write to be durable (or refused). Call it once: the answer is handed to one
+    /// waiter, and a second call after it came would never return.
     public func receipt() async throws(GatewayError) -> WriteReceipt {
         defer { stallTimer?.cancel() }
         return try await reply.wait().get()

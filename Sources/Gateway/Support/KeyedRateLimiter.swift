@@ -2,8 +2,9 @@ public import Persona
 import Synchronization
 
 /// GCRA buckets by key (a user and kind of write, a client address), in one lock. A key whose
-/// budget is full again is forgotten once more than `capacity` keys are held: an idle bucket
-/// behaves exactly like a new one, so forgetting it changes nothing but memory.
+/// budget is full again is forgotten once more than `capacity` keys are held (more, while most
+/// are busy): an idle bucket behaves exactly like a new one, so forgetting it changes nothing but
+/// memory.
 public final class KeyedRateLimiter<Key: Hashable & Sendable>: Sendable {
     private struct State {
         var buckets: [Key: GCRA] = [:]

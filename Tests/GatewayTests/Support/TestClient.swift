@@ -206,23 +206,25 @@ final class TestClient: Sendable {
         try await channel.writeAndFlush(frame)
     }
 
+    /// A message as a masked text frame, as a client sends it.
+    private static func textFrame(_ object: [String: Any]) throws -> WebSocketFrame {
+        WebSocketFrame(fin: true, opcode: .text, maskKey: .random(), data: ByteBuffer(bytes: try JSONSerialization.data(withJSONObject: object)))
+    }
+
     func sendText(_ text: String) async throws {
         try await sendFrame(.text, Array(text.utf8))
     }
 
     func send(_ object: [String: Any]) async throws {
-        let data = try JSONSerialization.data(withJSONObject: object)
-        try await sendFrame(.text, Array(data))
+        try await channel.writeAndFlush(Self.textFrame(object))
     }
 
     /// Sends every request in one flush, so that the server reads them together, and collects
     /// the reply (ack or error) to each, by id.
     func requestAll(_ requests: [[String: Any]]) async throws -> [Int: [String: Any]] {
-        for request in requests {
-            let data = try JSONSerialization.data(withJSONObject: request)
-            channel.write(WebSocketFrame(fin: true, opcode: .text, maskKey: .random(), data: ByteBuffer(bytes: data)), promise: nil)
-        }
+        let writes = try requests.map { channel.write(try Self.textFrame($0)) }
         channel.flush()
+        try await EventLoopFuture.andAllSucceed(writes, on: channel.eventLoop).get()
         var replies: [Int: [String: Any]] = [:]
         while replies.count < requests.count {
             let message = try await message()
