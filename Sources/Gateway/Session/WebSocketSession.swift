@@ -473,8 +473,7 @@ final class WebSocketSession: ChannelInboundHandler, RemovableChannelHandler, St
             return false
         case .write:
             guard writeEvent(event) else { return false }
-            defer { awaitingDeliveryFlush = true }
-            return !awaitingDeliveryFlush
+            return awaitDeliveryFlush()
         case .continueCatchUp:
             continueCatchUp(event.stream)
             return false
@@ -496,8 +495,13 @@ final class WebSocketSession: ChannelInboundHandler, RemovableChannelHandler, St
             for event in run.events where deliver(event) { wrote = true }
             return wrote
         }
-        guard writeRaw(run.frames, persistent: true) else { return false }
-        deliveredSinceFlush += run.events.count
+        guard writeEvents(run.frames, count: run.events.count) else { return false }
+        return awaitDeliveryFlush()
+    }
+
+    /// Notes that the hub flushes this session at the end of the commit being delivered; true
+    /// the first time, so that the hub lists the session for that flush once.
+    private func awaitDeliveryFlush() -> Bool {
         defer { awaitingDeliveryFlush = true }
         return !awaitingDeliveryFlush
     }
@@ -591,8 +595,13 @@ final class WebSocketSession: ChannelInboundHandler, RemovableChannelHandler, St
 
     @discardableResult
     private func writeEvent(_ event: OutboundEvent) -> Bool {
-        let written = writeRaw(event.frame, persistent: true)
-        if written { deliveredSinceFlush += 1 }
+        writeEvents(event.frame, count: 1)
+    }
+
+    /// Writes the frames of `count` events, counted as delivered at the next flush.
+    private func writeEvents(_ frames: ByteBuffer, count: Int) -> Bool {
+        let written = writeRaw(frames, persistent: true)
+        if written { deliveredSinceFlush += count }
         return written
     }
 
