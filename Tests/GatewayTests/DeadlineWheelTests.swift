@@ -71,7 +71,9 @@ struct DeadlineWheelTests {
         for (name, at) in passed {
             let deadline = try #require(members[name])
             #expect(at >= deadline, "\(name) passed early")
-            #expect(at - deadline < .milliseconds(100), "\(name) passed \(at - deadline) late")
+            // A few ticks, with room for a loaded machine; a missed turn of the wheel is the
+            // order's and the never-early check's to catch.
+            #expect(at - deadline < .milliseconds(500), "\(name) passed \(at - deadline) late")
         }
     }
 
