@@ -89,6 +89,15 @@ public final class GatewayRuntime: Sendable {
         }
     }
 
+    /// `finish` for a queued write whose caller only hands the answer on (a session's ack):
+    /// `answered` runs on the thread that answers the write, with no task per write.
+    func whenAnswered(_ pending: PendingWrite, _ answered: @escaping @Sendable (Result<WriteReceipt, GatewayError>) -> Void) {
+        pending.whenAnswered { [metrics] outcome in
+            if case .success = outcome { metrics.writes.increment() }
+            answered(outcome)
+        }
+    }
+
     /// The per-user rate limit, then the store's queue.
     private func submitWithinLimit(_ command: WriteCommand, by author: User) -> WriteStart {
         let decision = writeLimiter.take(command, by: author.id)

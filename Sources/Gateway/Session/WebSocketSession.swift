@@ -532,6 +532,12 @@ final class WebSocketSession: ChannelInboundHandler, RemovableChannelHandler, St
         writesInFlight += 1
         let session = NIOLoopBound(self, eventLoop: context.eventLoop)
         let loop = context.eventLoop
+        if case .queued(let pending) = start {
+            // The common case waits in no task: the store's writer hands the answer to the loop.
+            return runtime.whenAnswered(pending) { outcome in
+                loop.execute { session.value.answerWrite(id: id, outcome) }
+            }
+        }
         // A bot's write is queued only after its persona's gate, which waits: each waits until
         // the one before has its place in the queue (not for its commit), to keep the order.
         let (before, queued): (OneShot<Void>?, OneShot<Void>?)
@@ -551,20 +557,22 @@ final class WebSocketSession: ChannelInboundHandler, RemovableChannelHandler, St
             }
             // Refused or replayed at the gate: queued nowhere, and the next need not wait longer.
             queued?.answer(())
-            loop.execute {
-                let session = session.value
-                session.writesInFlight -= 1
-                switch outcome {
-                case .success(let receipt):
-                    session.send(ServerFrame.ack(id: id, resultJSON: receipt.resultJSON))
-                    session.flush()
-                case .failure(let error):
-                    session.reply(id: id, error)
-                }
-                if session.writesInFlight == 0, let close = session.closeAfterWrites {
-                    session.close(close)
-                }
-            }
+            loop.execute { session.value.answerWrite(id: id, outcome) }
+        }
+    }
+
+    /// Acknowledges or refuses a write this session took, and closes for a drain once it was the last.
+    private func answerWrite(id: JSONValue?, _ outcome: Result<WriteReceipt, GatewayError>) {
+        writesInFlight -= 1
+        switch outcome {
+        case .success(let receipt):
+            send(ServerFrame.ack(id: id, resultJSON: receipt.resultJSON))
+            flush()
+        case .failure(let error):
+            reply(id: id, error)
+        }
+        if writesInFlight == 0, let close = closeAfterWrites {
+            self.close(close)
         }
     }
 

@@ -31,6 +31,16 @@ public struct PendingWrite: Sendable {
         defer { stallTimer?.cancel() }
         return try await reply.wait().get()
     }
+
+    /// Calls `body` once the write is durable (or refused), on the thread that answers it (the
+    /// store's writer, or the stall timer), so a caller that only hands the answer on costs no
+    /// task per write. Call it once, instead of `receipt()`.
+    func whenAnswered(_ body: @escaping @Sendable (Result<WriteReceipt, GatewayError>) -> Void) {
+        reply.whenAnswered { [stallTimer] outcome in
+            stallTimer?.cancel()
+            body(outcome)
+        }
+    }
 }
 
 /// How a subscription starts (PROTOCOL.md section 5): where the stream stands, whether the

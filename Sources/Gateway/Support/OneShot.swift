@@ -5,9 +5,16 @@ import Synchronization
 final class OneShot<Value: Sendable>: Sendable {
     private struct State {
         var continuation: CheckedContinuation<Value, Never>?
+        /// A waiter that is not a task (`whenAnswered`).
+        var callback: (@Sendable (Value) -> Void)?
         /// An answer that came before the waiter.
         var early: Value?
         var answered = false
+    }
+
+    private enum Waiter {
+        case task(CheckedContinuation<Value, Never>)
+        case callback(@Sendable (Value) -> Void)
     }
 
     private let state = Mutex(State())
@@ -24,19 +31,37 @@ final class OneShot<Value: Sendable>: Sendable {
         }
     }
 
+    /// Calls `body` with the answer on the thread that gives it, or at once if it was given: a
+    /// waiter that costs no task, for an answer whose handling only hands it on. Instead of `wait`.
+    func whenAnswered(_ body: @escaping @Sendable (Value) -> Void) {
+        let early = state.withLock { state in
+            if state.early == nil { state.callback = body }
+            return state.early
+        }
+        if let early { body(early) }
+    }
+
     /// Gives the answer unless one was given already.
     func answer(_ value: Value) {
-        let continuation = state.withLock { state -> CheckedContinuation<Value, Never>? in
+        let waiter = state.withLock { state -> Waiter? in
             guard !state.answered else { return nil }
             state.answered = true
-            guard let continuation = state.continuation else {
-                state.early = value
-                return nil
+            if let continuation = state.continuation {
+                state.continuation = nil
+                return .task(continuation)
             }
-            state.continuation = nil
-            return continuation
+            if let callback = state.callback {
+                state.callback = nil
+                return .callback(callback)
+            }
+            state.early = value
+            return nil
         }
-        continuation?.resume(returning: value)
+        switch waiter {
+        case .task(let continuation): continuation.resume(returning: value)
+        case .callback(let callback): callback(value)
+        case nil: break
+        }
     }
 
     var isAnswered: Bool { state.withLock { $0.answered } }
