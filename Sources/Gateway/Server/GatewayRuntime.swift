@@ -89,8 +89,9 @@ public final class GatewayRuntime: Sendable {
         }
     }
 
-    /// `finish` for a queued write whose caller only hands the answer on (a session's ack):
-    /// `answered` runs on the thread that answers the write, with no task per write.
+    /// `finish` for a queued write whose caller only hands the answer on (a session's ack), with no
+    /// task per write: `answered` runs on whichever thread answers the write (see
+    /// `PendingWrite.whenAnswered`), so it should only pass the answer to where it is used.
     func whenAnswered(_ pending: PendingWrite, _ answered: @escaping @Sendable (Result<WriteReceipt, GatewayError>) -> Void) {
         pending.whenAnswered { [metrics] outcome in
             if case .success = outcome { metrics.writes.increment() }

@@ -525,8 +525,8 @@ final class WebSocketSession: ChannelInboundHandler, RemovableChannelHandler, St
         guard closeAfterWrites == nil else { return reply(id: id, .draining) }
         let runtime = self.runtime
         // Started here, on the event loop, in the order the frames came: a client's pipelined
-        // writes take their places in the store's queue in that order, and only the waits for
-        // their receipts run side by side.
+        // writes take their places in the store's queue in that order; their answers come back
+        // to this loop as each is given.
         let start = runtime.startWrite(command, by: user)
         if case .refused(let error) = start { return reply(id: id, error) }
         writesInFlight += 1

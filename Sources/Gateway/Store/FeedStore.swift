@@ -25,16 +25,17 @@ public struct PendingWrite: Sendable {
     /// Answers `unavailable` if the store stops making progress first.
     let stallTimer: Task<Void, any Error>?
 
-    /// Waits for the write to be durable (or refused). Call it once: the answer is handed to one
-    /// waiter, and a second call after it came would never return.
+    /// Waits for the write to be durable (or refused). Call it once, and not with `whenAnswered`:
+    /// the answer is handed to one waiter, and a second would never get it.
     public func receipt() async throws(GatewayError) -> WriteReceipt {
         defer { stallTimer?.cancel() }
         return try await reply.wait().get()
     }
 
     /// Calls `body` once the write is durable (or refused), on the thread that answers it (the
-    /// store's writer, or the stall timer), so a caller that only hands the answer on costs no
-    /// task per write. Call it once, instead of `receipt()`.
+    /// SQLite writer, the PostgreSQL batch's task, the stall timer), or at once on the caller's
+    /// thread if the answer came first: a caller that only hands the answer on costs no task per
+    /// write. Call it once, instead of `receipt()`.
     func whenAnswered(_ body: @escaping @Sendable (Result<WriteReceipt, GatewayError>) -> Void) {
         reply.whenAnswered { [stallTimer] outcome in
             stallTimer?.cancel()

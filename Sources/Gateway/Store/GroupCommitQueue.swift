@@ -69,8 +69,8 @@ final class GroupCommitQueue: Sendable {
         self.maximumBatch = maximumBatch
     }
 
-    /// Queues a write, taking its place in the commit order now; its answer comes from the
-    /// returned write's `receipt()`. With a `stallLimit`, the write fails with `unavailable` once the writer has
+    /// Queues a write, taking its place in the commit order now; its answer comes through the
+    /// returned write's `receipt()` or `whenAnswered`. With a `stallLimit`, the write fails with `unavailable` once the writer has
     /// made no progress (no batch started or finished) for that long: a store that hangs fails
     /// writes, a store that is merely busy does not.
     func submit(_ command: WriteCommand, by author: User, stallLimit: Duration? = nil) -> PendingWrite {

@@ -23,6 +23,7 @@ final class OneShot<Value: Sendable>: Sendable {
     func wait(start: () -> Void = {}) async -> Value {
         await withCheckedContinuation { continuation in
             let early = state.withLock { state in
+                assert(state.continuation == nil && state.callback == nil, "a OneShot has one waiter")
                 if state.early == nil { state.continuation = continuation }
                 return state.early
             }
@@ -35,6 +36,7 @@ final class OneShot<Value: Sendable>: Sendable {
     /// waiter that costs no task, for an answer whose handling only hands it on. Instead of `wait`.
     func whenAnswered(_ body: @escaping @Sendable (Value) -> Void) {
         let early = state.withLock { state in
+            assert(state.continuation == nil && state.callback == nil, "a OneShot has one waiter")
             if state.early == nil { state.callback = body }
             return state.early
         }
