@@ -28,8 +28,7 @@ public struct PendingWrite: Sendable {
     /// Waits for the write to be durable (or refused). Call it once, and not with `whenAnswered`:
     /// the answer is handed to one waiter, and a second would never get it.
     public func receipt() async throws(GatewayError) -> WriteReceipt {
-        defer { stallTimer?.cancel() }
-        return try await reply.wait().get()
+        try await withCheckedContinuation { continuation in whenAnswered { continuation.resume(returning: $0) } }.get()
     }
 
     /// Calls `body` once the write is durable (or refused), on the thread that answers it (the

@@ -70,9 +70,9 @@ final class GroupCommitQueue: Sendable {
     }
 
     /// Queues a write, taking its place in the commit order now; its answer comes through the
-    /// returned write's `receipt()` or `whenAnswered`. With a `stallLimit`, the write fails with `unavailable` once the writer has
-    /// made no progress (no batch started or finished) for that long: a store that hangs fails
-    /// writes, a store that is merely busy does not.
+    /// returned write's `receipt()` or `whenAnswered`. With a `stallLimit`, the write fails with
+    /// `unavailable` once the writer has made no progress (no batch started or finished) for that
+    /// long: a store that hangs fails writes, a store that is merely busy does not.
     func submit(_ command: WriteCommand, by author: User, stallLimit: Duration? = nil) -> PendingWrite {
         let reply = WriteReply()
         guard enqueue(.write(command, author: author, reply: reply)) else {

@@ -4,17 +4,11 @@ import Synchronization
 /// deadline); later answers are ignored. The waiter may start waiting before or after it is given.
 final class OneShot<Value: Sendable>: Sendable {
     private struct State {
-        var continuation: CheckedContinuation<Value, Never>?
-        /// A waiter that is not a task (`whenAnswered`).
-        var callback: (@Sendable (Value) -> Void)?
+        /// The one waiter: a task's continuation (`wait`) is resumed by a waiter like any other.
+        var waiter: (@Sendable (Value) -> Void)?
         /// An answer that came before the waiter.
         var early: Value?
         var answered = false
-    }
-
-    private enum Waiter {
-        case task(CheckedContinuation<Value, Never>)
-        case callback(@Sendable (Value) -> Void)
     }
 
     private let state = Mutex(State())
@@ -22,12 +16,7 @@ final class OneShot<Value: Sendable>: Sendable {
     /// Waits for the answer; `start` runs once the waiter is in place (it may answer at once).
     func wait(start: () -> Void = {}) async -> Value {
         await withCheckedContinuation { continuation in
-            let early = state.withLock { state in
-                assert(state.continuation == nil && state.callback == nil, "a OneShot has one waiter")
-                if state.early == nil { state.continuation = continuation }
-                return state.early
-            }
-            if let early { return continuation.resume(returning: early) }
+            if let early = register({ continuation.resume(returning: $0) }) { return continuation.resume(returning: early) }
             start()
         }
     }
@@ -35,35 +24,31 @@ final class OneShot<Value: Sendable>: Sendable {
     /// Calls `body` with the answer on the thread that gives it, or at once if it was given: a
     /// waiter that costs no task, for an answer whose handling only hands it on. Instead of `wait`.
     func whenAnswered(_ body: @escaping @Sendable (Value) -> Void) {
-        let early = state.withLock { state in
-            assert(state.continuation == nil && state.callback == nil, "a OneShot has one waiter")
-            if state.early == nil { state.callback = body }
+        if let early = register(body) { body(early) }
+    }
+
+    /// Puts the waiter in place, or returns the answer that came before it.
+    private func register(_ waiter: @escaping @Sendable (Value) -> Void) -> Value? {
+        state.withLock { state in
+            assert(state.waiter == nil, "a OneShot has one waiter")
+            if state.early == nil { state.waiter = waiter }
             return state.early
         }
-        if let early { body(early) }
     }
 
     /// Gives the answer unless one was given already.
     func answer(_ value: Value) {
-        let waiter = state.withLock { state -> Waiter? in
+        let waiter = state.withLock { state -> (@Sendable (Value) -> Void)? in
             guard !state.answered else { return nil }
             state.answered = true
-            if let continuation = state.continuation {
-                state.continuation = nil
-                return .task(continuation)
+            guard let waiter = state.waiter else {
+                state.early = value
+                return nil
             }
-            if let callback = state.callback {
-                state.callback = nil
-                return .callback(callback)
-            }
-            state.early = value
-            return nil
+            state.waiter = nil
+            return waiter
         }
-        switch waiter {
-        case .task(let continuation): continuation.resume(returning: value)
-        case .callback(let callback): callback(value)
-        case nil: break
-        }
+        waiter?(value)
     }
 
     var isAnswered: Bool { state.withLock { $0.answered } }
