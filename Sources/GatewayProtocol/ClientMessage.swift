@@ -127,25 +127,25 @@ struct FieldReader {
     let fields: JSONMembers
     var prefix = ""
 
-    func string(_ name: String) throws(GatewayError) -> String {
+    func string(_ name: StaticString) throws(GatewayError) -> String {
         guard let value = fields[name], value != .null else { throw .badRequest("Field \"\(prefix)\(name)\" is required.") }
         guard let text = value.stringValue else { throw .badRequest("Field \"\(prefix)\(name)\" must be a string.") }
         return text
     }
 
-    func optionalString(_ name: String) throws(GatewayError) -> String? {
+    func optionalString(_ name: StaticString) throws(GatewayError) -> String? {
         guard let value = fields[name], value != .null else { return nil }
         guard let text = value.stringValue else { throw .badRequest("Field \"\(prefix)\(name)\" must be a string.") }
         return text
     }
 
-    func bool(_ name: String) throws(GatewayError) -> Bool {
+    func bool(_ name: StaticString) throws(GatewayError) -> Bool {
         guard let value = fields[name], value != .null else { throw .badRequest("Field \"\(prefix)\(name)\" is required.") }
         guard let flag = value.boolValue else { throw .badRequest("Field \"\(prefix)\(name)\" must be true or false.") }
         return flag
     }
 
-    func integer(_ name: String) throws(GatewayError) -> Int64 {
+    func integer(_ name: StaticString) throws(GatewayError) -> Int64 {
         guard let value = fields[name], value != .null else { throw .badRequest("Field \"\(prefix)\(name)\" is required.") }
         guard let number = value.int64Value else {
             throw .badRequest("Field \"\(prefix)\(name)\" must be a whole number within 64 bits.")

@@ -14,7 +14,9 @@ public struct JSONMembers: Sendable {
 
         init(_ key: JSONParser.Key) {
             switch key {
-            case .ascii(let bytes): self.storage = Self.pack(bytes) ?? .text(String(decoding: bytes, as: UTF8.self))
+            // The parser reads a key as plain bytes only when they are ASCII without controls
+            // (a NUL must be escaped), so they need no check here.
+            case .ascii(let bytes): self.storage = Self.packPlainASCII(bytes) ?? .text(String(decoding: bytes, as: UTF8.self))
             case .decoded(let text): self.storage = Self.storage(of: text)
             }
         }
@@ -23,24 +25,53 @@ public struct JSONMembers: Sendable {
             storage = Self.storage(of: text)
         }
 
-        private static func storage(of text: String) -> Storage {
-            var contiguous = text
-            return contiguous.withUTF8 { pack(UnsafeRawBufferPointer($0)) } ?? .text(text)
+        /// A field name the decoder looks up. Inlined where a literal is looked up, so that its
+        /// packing can be folded into constants.
+        @inline(__always)
+        init(_ name: StaticString) {
+            let bytes = name.hasPointerRepresentation ? UnsafeRawBufferPointer(start: name.utf8Start, count: name.utf8CodeUnitCount) : nil
+            storage = bytes.flatMap(Self.packIfPlainASCII) ?? .text(name.description)
         }
 
-        /// Nil for more than 16 bytes, or bytes a packed key cannot tell apart from its padding
-        /// (a NUL) or that are not ASCII: those are kept as text.
-        private static func pack(_ bytes: UnsafeRawBufferPointer) -> Storage? {
-            guard bytes.count <= 16, !bytes.contains(where: { $0 == 0 || $0 >= 0x80 }) else { return nil }
-            var words: (low: UInt64, high: UInt64) = (0, 0)
-            for (position, byte) in bytes.enumerated() {
-                if position < 8 {
-                    words.low |= UInt64(byte) << (8 * position)
-                } else {
-                    words.high |= UInt64(byte) << (8 * (position - 8))
-                }
+        private static func storage(of text: String) -> Storage {
+            var contiguous = text
+            return contiguous.withUTF8 { packIfPlainASCII(UnsafeRawBufferPointer($0)) } ?? .text(text)
+        }
+
+        /// `packPlainASCII` for bytes not known to be plain: nil also when one is not ASCII, or is
+        /// a NUL, which a packed key could not tell apart from its padding.
+        @inline(__always)
+        private static func packIfPlainASCII(_ bytes: UnsafeRawBufferPointer) -> Storage? {
+            guard case .packed(let low, let high)? = packPlainASCII(bytes), (low | high) & 0x8080_8080_8080_8080 == 0,
+                nonZeroBytes(in: low) + nonZeroBytes(in: high) == bytes.count
+            else { return nil }
+            return .packed(low: low, high: high)
+        }
+
+        /// Each byte's low seven bits plus 0x7F carry into its high bit unless they are all zero.
+        @inline(__always)
+        private static func nonZeroBytes(in word: UInt64) -> Int {
+            let lowSevenBits: UInt64 = 0x7F7F_7F7F_7F7F_7F7F
+            return ((((word & lowSevenBits) &+ lowSevenBits) | word) & ~lowSevenBits).nonzeroBitCount
+        }
+
+        /// The bytes in order from the low byte of `low`, zero after the last; nil for more
+        /// than 16. Whole words are loaded, so packing a key costs the same whatever its length.
+        @inline(__always)
+        private static func packPlainASCII(_ bytes: UnsafeRawBufferPointer) -> Storage? {
+            let count = bytes.count
+            guard count <= 16 else { return nil }
+            if count >= 8 {
+                let low = UInt64(littleEndian: bytes.loadUnaligned(as: UInt64.self))
+                // The last eight bytes, shifted down so that only those after the first eight stay.
+                let high = count > 8 ? UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: count - 8, as: UInt64.self)) >> (8 * (16 - count)) : 0
+                return .packed(low: low, high: high)
             }
-            return .packed(low: words.low, high: words.high)
+            var low: UInt64 = 0
+            for position in 0..<count {
+                low |= UInt64(bytes[position]) << (8 * position)
+            }
+            return .packed(low: low, high: 0)
         }
     }
 
@@ -64,7 +95,8 @@ public struct JSONMembers: Sendable {
     }
 
     /// The value of `key`; when a key is repeated the last one counts, as in `JSONValue.object`.
-    public subscript(key: String) -> JSONValue? {
+    @inline(__always)
+    public subscript(key: StaticString) -> JSONValue? {
         let wanted = Key(key)
         return members.last { $0.key == wanted }?.value
     }

@@ -208,6 +208,17 @@ struct CodecTests {
         #expect(members["nul\u{0}"] == .number("3"))
         #expect(members["nul"] == nil)
         #expect(members["missing"] == nil)
+        // Keys of 8 to 16 bytes are packed from two overlapping word loads: each byte still counts.
+        let lengths = #"{"key_of_8":8,"key_of_9b":9,"key_of_fifteen_":15,"key_of_sixteen_A":16,"key_of_sixteen_\u0042":17,"key_of_seventeen_":18}"#
+        let sized = try #require(try Array(lengths.utf8).withUnsafeBytes { bytes throws(JSONParser.Failure) in try JSONParser.parseMessage(bytes) }.members)
+        #expect(sized["key_of_8"] == .number("8"))
+        #expect(sized["key_of_9b"] == .number("9"))
+        #expect(sized["key_of_9"] == nil)
+        #expect(sized["key_of_fifteen_"] == .number("15"))
+        #expect(sized["key_of_sixteen_A"] == .number("16"))
+        #expect(sized["key_of_sixteen_B"] == .number("17"))
+        #expect(sized["key_of_sixteen_C"] == nil)
+        #expect(sized["key_of_seventeen_"] == .number("18"))
         #expect(throws: ClientMessage.FrameError.invalidRequest(op: "sub", id: .string("r1"), .badRequest("Field \"stream\" is required."))) {
             try ClientMessage.decode(document, maximumBodyScalars: 10)
         }
