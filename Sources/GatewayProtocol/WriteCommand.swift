@@ -23,8 +23,9 @@ public enum WriteCommand: Sendable, Equatable {
         }
     }
 
-    /// What a repeated `client_id` must match to count as the same write.
-    public var fingerprint: String {
+    /// The write's content as one text: a repeated `client_id` whose write has the same text is
+    /// the same write. It holds the body; stores keep a digest of it (the gateway's `fingerprint`).
+    public var canonicalText: String {
         let separator = "\u{1F}"
         return switch self {
         case .post(let body, _, let bots, _): ["post", body, bots ? "on" : "off"].joined(separator: separator)

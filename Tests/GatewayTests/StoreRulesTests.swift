@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import GatewayProtocol
 import Testing
 @testable import Gateway
 
@@ -182,11 +183,44 @@ struct StoreRulesTests {
             #expect(reused.string("code") == "conflict")
         }
         try await expectSameAcks(client)
+        // Records keep a digest of what was written, never the body itself.
+        for table in TestServer.onPostgres ? ["idempotency"] : ["idempotency", "idempotency_recent"] {
+            let rows = try await server.storeSQL("SELECT fingerprint, result FROM \(table)")
+            #expect(rows.allSatisfy { $0[0]?.count == 32 && $0[0]?.allSatisfy(\.isHexDigit) == true }, "\(table): \(rows)")
+            #expect(!rows.contains { row in erased.contains { row.compactMap { $0 }.joined().contains("post \($0)") } }, "\(table): \(rows)")
+        }
         await server.stop()
         let restarted = try await TestServer.start(dataDirectory: server.dataDirectory, configure: moveEveryThree)
         try await expectSameAcks(try await restarted.identified("u_records"))
         let feed = try await restarted.http("GET", "/v1/feed")
         #expect((feed.json["posts"] as? [Any])?.count == 6)
+    }
+
+    @Test("a client_id recorded before records kept digests still gets its ack after the upgrade, and still refuses other content")
+    func clientRecordsFromBeforeDigests() async throws {
+        let server = try await TestServer.start()
+        let client = try await server.identified("u_upgrade")
+        let ack = try await client.request(["op": "post", "id": 1, "body": "written before", "client_id": "old"]).object("result")
+        await server.stop()
+        // The record as an older gateway wrote it: the write's canonical text, and its migration not yet applied.
+        let canonicalText = WriteCommand.post(body: "written before", clientID: "old", botsEnabled: true, generated: nil).canonicalText
+        #expect(canonicalText == "post\u{1F}written before\u{1F}on")
+        if TestServer.onPostgres {
+            try await server.storeSQL("UPDATE idempotency SET fingerprint = 'post' || chr(31) || 'written before' || chr(31) || 'on'")
+            try await server.storeSQL("DELETE FROM schema_migrations WHERE name = 'v4-fingerprint-digests'")
+        } else {
+            for table in ["idempotency", "idempotency_recent"] {
+                try await server.storeSQL("UPDATE \(table) SET fingerprint = 'post' || char(31) || 'written before' || char(31) || 'on'")
+            }
+            try await server.storeSQL("DELETE FROM grdb_migrations WHERE identifier = 'v6-fingerprint-digests'")
+        }
+        let upgraded = try await TestServer.start(dataDirectory: server.dataDirectory)
+        let again = try await upgraded.identified("u_upgrade")
+        let replayed = try await again.request(["op": "post", "id": 2, "body": "written before", "client_id": "old"]).object("result")
+        #expect(replayed.object("post").string("id") == ack.object("post").string("id"))
+        #expect(replayed.int("offset") == ack.int("offset"))
+        let reused = try await again.request(["op": "post", "id": 3, "body": "written after", "client_id": "old"])
+        #expect(reused.string("code") == "conflict")
     }
 
     @Test("the WAL is copied back into the SQLite file beside the writer, and starts again instead of growing under steady writes",

@@ -97,6 +97,12 @@ enum PostgresSchema {
                 "CREATE INDEX moderation_flags_item ON moderation_flags (item_id)",
             ]
         ),
+        (
+            // Records kept their write's canonical text, body included; they keep its digest now
+            // (`WriteFingerprint.digest`, the same bytes).
+            "v4-fingerprint-digests",
+            ["UPDATE idempotency SET fingerprint = left(encode(sha256(convert_to(fingerprint, 'UTF8')), 'hex'), 32)"]
+        ),
     ]
 
     /// Creates the schema if needed and applies the migrations not yet applied, under an advisory

@@ -61,6 +61,20 @@ extension SQLiteStore {
                     """
             )
         }
+        migrator.registerMigration("v6-fingerprint-digests") { db in
+            // Records kept their write's canonical text, body included; they keep its digest now.
+            let digest = DatabaseFunction("gatewayd_fingerprint_digest", argumentCount: 1, pure: true) { values in
+                String.fromDatabaseValue(values[0]).map(WriteFingerprint.digest(of:))
+            }
+            db.add(function: digest)
+            defer { db.remove(function: digest) }
+            try db.execute(
+                sql: """
+                    UPDATE idempotency SET fingerprint = gatewayd_fingerprint_digest(fingerprint);
+                    UPDATE idempotency_recent SET fingerprint = gatewayd_fingerprint_digest(fingerprint);
+                    """
+            )
+        }
         return migrator
     }
 
