@@ -26,11 +26,14 @@ public struct JSONMembers: Sendable {
         }
 
         /// A field name the decoder looks up. Inlined where a literal is looked up, so that its
-        /// packing can be folded into constants.
+        /// packing can be folded into constants (which a literal's pointer allows, and the
+        /// closure of `withUTF8Buffer` did not).
         @inline(__always)
         init(_ name: StaticString) {
-            let bytes = name.hasPointerRepresentation ? UnsafeRawBufferPointer(start: name.utf8Start, count: name.utf8CodeUnitCount) : nil
-            storage = bytes.flatMap(Self.packIfPlainASCII) ?? .text(name.description)
+            let packed = name.hasPointerRepresentation
+                ? Self.packIfPlainASCII(UnsafeRawBufferPointer(start: name.utf8Start, count: name.utf8CodeUnitCount))
+                : name.withUTF8Buffer { Self.packIfPlainASCII(UnsafeRawBufferPointer($0)) }
+            storage = packed ?? .text(name.description)
         }
 
         private static func storage(of text: String) -> Storage {
@@ -48,7 +51,9 @@ public struct JSONMembers: Sendable {
             return .packed(low: low, high: high)
         }
 
-        /// Each byte's low seven bits plus 0x7F carry into its high bit unless they are all zero.
+        /// Counts a word's non-NUL bytes without a loop, which tells a NUL inside a key from the
+        /// padding after it: a byte's low seven bits plus 0x7F reach its high bit unless they are
+        /// all zero, and `| word` counts a byte whose high bit is already set.
         @inline(__always)
         private static func nonZeroBytes(in word: UInt64) -> Int {
             let lowSevenBits: UInt64 = 0x7F7F_7F7F_7F7F_7F7F
@@ -56,7 +61,8 @@ public struct JSONMembers: Sendable {
         }
 
         /// The bytes in order from the low byte of `low`, zero after the last; nil for more
-        /// than 16. Whole words are loaded, so packing a key costs the same whatever its length.
+        /// than 16. From 8 bytes on, two word loads replace the loop over bytes; a shorter key is
+        /// read byte by byte, since a word load would read past its end.
         @inline(__always)
         private static func packPlainASCII(_ bytes: UnsafeRawBufferPointer) -> Storage? {
             let count = bytes.count

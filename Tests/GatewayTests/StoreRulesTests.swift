@@ -196,31 +196,53 @@ struct StoreRulesTests {
         #expect((feed.json["posts"] as? [Any])?.count == 6)
     }
 
-    @Test("a client_id recorded before records kept digests still gets its ack after the upgrade, and still refuses other content")
+    @Test("a client_id recorded before records kept digests, or by an older node beside, still gets its ack, and still refuses other content")
     func clientRecordsFromBeforeDigests() async throws {
+        let body = "written before: é — 😀 日本"
         let server = try await TestServer.start()
         let client = try await server.identified("u_upgrade")
-        let ack = try await client.request(["op": "post", "id": 1, "body": "written before", "client_id": "old"]).object("result")
+        let acks = [
+            try await client.request(["op": "post", "id": 1, "body": body, "client_id": "old"]).object("result"),
+            try await client.request(["op": "post", "id": 2, "body": body, "client_id": "older-node"]).object("result"),
+        ]
         await server.stop()
-        // The record as an older gateway wrote it: the write's canonical text, and its migration not yet applied.
-        let canonicalText = WriteCommand.post(body: "written before", clientID: "old", botsEnabled: true, generated: nil).canonicalText
-        #expect(canonicalText == "post\u{1F}written before\u{1F}on")
-        if TestServer.onPostgres {
-            try await server.storeSQL("UPDATE idempotency SET fingerprint = 'post' || chr(31) || 'written before' || chr(31) || 'on'")
-            try await server.storeSQL("DELETE FROM schema_migrations WHERE name = 'v4-fingerprint-digests'")
-        } else {
-            for table in ["idempotency", "idempotency_recent"] {
-                try await server.storeSQL("UPDATE \(table) SET fingerprint = 'post' || char(31) || 'written before' || char(31) || 'on'")
-            }
-            try await server.storeSQL("DELETE FROM grdb_migrations WHERE identifier = 'v6-fingerprint-digests'")
+        // The records as an older gateway wrote them: the write's canonical text.
+        #expect(WriteCommand.post(body: body, clientID: "old", botsEnabled: true, generated: nil).canonicalText == "post\u{1F}\(body)\u{1F}on")
+        let char = TestServer.onPostgres ? "chr" : "char"
+        for table in TestServer.onPostgres ? ["idempotency"] : ["idempotency", "idempotency_recent"] {
+            try await server.storeSQL("UPDATE \(table) SET fingerprint = 'post' || \(char)(31) || '\(body)' || \(char)(31) || 'on'")
         }
+        func expectReplays(_ clientIDs: [String], on server: TestServer) async throws {
+            let client = try await server.identified("u_upgrade")
+            for (index, clientID) in clientIDs.enumerated() {
+                let replayed = try await client.request(["op": "post", "id": 10 + index, "body": body, "client_id": clientID]).object("result")
+                #expect(replayed.object("post").string("id") == acks[index].object("post").string("id"))
+                #expect(replayed.int("offset") == acks[index].int("offset"))
+                let reused = try await client.request(["op": "post", "id": 20 + index, "body": "written after", "client_id": clientID])
+                #expect(reused.string("code") == "conflict")
+            }
+        }
+        // A record an older node wrote after the migration ran is still the same write's.
+        let beside = try await TestServer.start(dataDirectory: server.dataDirectory)
+        try await expectReplays(["old", "older-node"], on: beside)
+        await beside.stop()
+        // An upgrade from before the migration turns the text into its digest, the same on both stores.
+        try await server.storeSQL(TestServer.onPostgres
+            ? "DELETE FROM schema_migrations WHERE name = 'v4-fingerprint-digests'"
+            : "DELETE FROM grdb_migrations WHERE identifier = 'v6-fingerprint-digests'")
         let upgraded = try await TestServer.start(dataDirectory: server.dataDirectory)
-        let again = try await upgraded.identified("u_upgrade")
-        let replayed = try await again.request(["op": "post", "id": 2, "body": "written before", "client_id": "old"]).object("result")
-        #expect(replayed.object("post").string("id") == ack.object("post").string("id"))
-        #expect(replayed.int("offset") == ack.int("offset"))
-        let reused = try await again.request(["op": "post", "id": 3, "body": "written after", "client_id": "old"])
-        #expect(reused.string("code") == "conflict")
+        let digest = WriteCommand.post(body: body, clientID: "old", botsEnabled: true, generated: nil).fingerprint
+        let fingerprints = try await upgraded.storeSQL(TestServer.onPostgres
+            ? "SELECT fingerprint FROM idempotency"
+            : "SELECT fingerprint FROM idempotency UNION ALL SELECT fingerprint FROM idempotency_recent")
+        #expect(fingerprints == [[digest], [digest]])
+        try await expectReplays(["old", "older-node"], on: upgraded)
+    }
+
+    @Test("a write's fingerprint is the first half of its canonical text's SHA-256, in hex")
+    func fingerprintDigest() {
+        #expect(WriteFingerprint.digest(of: "abc") == "ba7816bf8f01cfea414140de5dae2223")
+        #expect(WriteFingerprint.digest(of: "") == "e3b0c44298fc1c149afbf4c8996fb924")
     }
 
     @Test("the WAL is copied back into the SQLite file beside the writer, and starts again instead of growing under steady writes",

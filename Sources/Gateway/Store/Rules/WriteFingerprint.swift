@@ -6,19 +6,30 @@ extension WriteCommand {
     /// same id: a digest of `canonicalText`, not the text, which holds the body (a deleted item's
     /// body must not outlive it in a record, and a digest is a fraction of a body's bytes).
     var fingerprint: String { WriteFingerprint.digest(of: canonicalText) }
+
+    /// Whether a record's fingerprint is this write's. A record may still hold the canonical text
+    /// itself: a node of an older version shares a PostgreSQL store until it is stopped, and
+    /// writes records that way. A text holds U+001F and a digest only hex digits, so neither is
+    /// taken for the other.
+    func isFingerprint(_ recorded: String) -> Bool {
+        recorded == fingerprint || recorded == canonicalText
+    }
 }
 
 enum WriteFingerprint {
+    private static let hexDigits = Array("0123456789abcdef".utf8)
+
     /// The first 16 bytes of the text's SHA-256, in lowercase hex: the same as PostgreSQL's
     /// `left(encode(sha256(convert_to(text, 'UTF8')), 'hex'), 32)`, which its migration uses.
     static func digest(of text: String) -> String {
-        let digits = Array("0123456789abcdef".utf8)
-        var hex: [UInt8] = []
-        hex.reserveCapacity(32)
-        for byte in SHA256.hash(data: Array(text.utf8)).prefix(16) {
-            hex.append(digits[Int(byte >> 4)])
-            hex.append(digits[Int(byte & 0x0F)])
+        var text = text
+        let hash = text.withUTF8 { SHA256.hash(data: UnsafeRawBufferPointer($0)) }
+        return String(unsafeUninitializedCapacity: 32) { hex in
+            for (position, byte) in hash.prefix(16).enumerated() {
+                hex[2 * position] = hexDigits[Int(byte >> 4)]
+                hex[2 * position + 1] = hexDigits[Int(byte & 0x0F)]
+            }
+            return 32
         }
-        return String(decoding: hex, as: UTF8.self)
     }
 }

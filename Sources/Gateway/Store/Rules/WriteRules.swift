@@ -97,7 +97,7 @@ enum WriteRules {
     /// new; a `client_id` reused for other content is a conflict.
     static func replay(_ command: WriteCommand, record: WriteFacts.ClientRecord?) throws(GatewayError) -> WriteReceipt? {
         guard let record, let clientID = command.clientID else { return nil }
-        guard record.fingerprint == command.fingerprint else { throw WriteRecords.reusedClientID(clientID) }
+        guard command.isFingerprint(record.fingerprint) else { throw WriteRecords.reusedClientID(clientID) }
         return WriteReceipt(resultJSON: record.result, replayed: true)
     }
 
