@@ -71,9 +71,7 @@ public final class GatewayRuntime: Sendable {
                 queued: @Sendable () -> Void = {}) async throws(GatewayError) -> WriteReceipt {
         switch start {
         case .queued(let pending):
-            let receipt = try await pending.receipt()
-            metrics.writes.increment()
-            return receipt
+            return try await withCheckedContinuation { answered in whenAnswered(pending) { answered.resume(returning: $0) } }.get()
         case .refused(let error):
             throw error
         case .needsScreening(.overLimit(let retryAfterMilliseconds)):
@@ -91,7 +89,8 @@ public final class GatewayRuntime: Sendable {
 
     /// `finish` for a queued write whose caller only hands the answer on (a session's ack), with no
     /// task per write: `answered` runs on whichever thread answers the write (see
-    /// `PendingWrite.whenAnswered`), so it should only pass the answer to where it is used.
+    /// `PendingWrite.whenAnswered`), so it should only pass the answer to where it is used. Every
+    /// queued write's answer passes here, `finish`'s too, so the writes metric counts each once.
     func whenAnswered(_ pending: PendingWrite, _ answered: @escaping @Sendable (Result<WriteReceipt, GatewayError>) -> Void) {
         pending.whenAnswered { [metrics] outcome in
             if case .success = outcome { metrics.writes.increment() }
