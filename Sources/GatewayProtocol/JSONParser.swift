@@ -220,6 +220,20 @@ public struct JSONParser {
     private mutating func parseKey() throws(Failure) -> Key {
         let start = index + 1
         var end = start
+        // A word at a time to the first byte that may end plain ASCII: a key is usually within
+        // one word, and its closing quote is then found without a loop.
+        while end + 8 <= bytes.count {
+            let word = ByteLanes.load(bytes, at: end)
+            let stops = ByteLanes.nonASCII(word) | ByteLanes.jsonStringStops(word)
+            guard stops != 0 else {
+                end += 8
+                continue
+            }
+            end += ByteLanes.firstLane(stops)
+            guard bytes[end] == UInt8(ascii: "\"") else { return .decoded(try parseString()) }
+            index = end + 1
+            return .ascii(UnsafeRawBufferPointer(rebasing: bytes[start..<end]))
+        }
         while end < bytes.count, bytes[end] >= 0x20, bytes[end] < 0x80, bytes[end] != UInt8(ascii: "\\") {
             if bytes[end] == UInt8(ascii: "\"") {
                 index = end + 1
@@ -233,19 +247,30 @@ public struct JSONParser {
     private mutating func parseString() throws(Failure) -> String {
         index += 1
         let start = index
-        // Fast path: no escapes; ASCII text needs no UTF-8 validation. Plain ASCII is skipped
-        // eight bytes at a time, up to the first byte that may be special.
-        while index + 8 <= bytes.count, !Self.mayEndPlainASCII(bytes.loadUnaligned(fromByteOffset: index, as: UInt64.self)) {
-            index += 8
+        // Fast path: no escapes; ASCII text needs no UTF-8 validation. Text is skipped eight
+        // bytes at a time to the first quote, backslash or control, noting whether any byte
+        // was not ASCII.
+        var seen: UInt64 = 0
+        while index + 8 <= bytes.count {
+            let word = ByteLanes.load(bytes, at: index)
+            let stops = ByteLanes.jsonStringStops(word)
+            guard stops != 0 else {
+                seen |= word
+                index += 8
+                continue
+            }
+            let lane = ByteLanes.firstLane(stops)
+            seen |= ByteLanes.lanes(before: lane, of: word)
+            index += lane
+            break
         }
-        var seen: UInt8 = 0
         while index < bytes.count {
             let byte = bytes[index]
-            seen |= byte
+            seen |= UInt64(byte)
             if byte == UInt8(ascii: "\"") {
                 let slice = UnsafeRawBufferPointer(rebasing: bytes[start..<index])
                 index += 1
-                if seen < 0x80 { return String(decoding: slice, as: UTF8.self) }
+                if ByteLanes.nonASCII(seen) == 0 { return String(decoding: slice, as: UTF8.self) }
                 guard let text = String(validating: slice, as: UTF8.self) else { throw failure("invalid UTF-8 in string") }
                 return text
             }
@@ -287,20 +312,6 @@ public struct JSONParser {
             }
         }
         throw failure("unterminated string")
-    }
-
-    /// Whether any of the eight bytes in `word` is a quote, a backslash, a control character or
-    /// not ASCII (the classic tests for a byte below n, and for a zero byte after an XOR, on all
-    /// eight lanes at once; they never miss one, which is all the fast path needs).
-    private static func mayEndPlainASCII(_ word: UInt64) -> Bool {
-        let lanes: UInt64 = 0x0101_0101_0101_0101
-        let high: UInt64 = 0x8080_8080_8080_8080
-        let quote = word ^ (lanes &* 0x22)
-        let backslash = word ^ (lanes &* 0x5C)
-        let below0x20 = (word &- lanes &* 0x20) & ~word
-        let zeroAfterQuote = (quote &- lanes) & ~quote
-        let zeroAfterBackslash = (backslash &- lanes) & ~backslash
-        return (word | below0x20 | zeroAfterQuote | zeroAfterBackslash) & high != 0
     }
 
     private mutating func parseHexQuad() throws(Failure) -> UInt32 {

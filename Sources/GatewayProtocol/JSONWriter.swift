@@ -84,7 +84,20 @@ public struct JSONWriter: Sendable {
 
     /// Whether `utf8` goes between quotes as it is, with nothing to escape.
     public static func needsNoEscaping(_ utf8: UnsafeBufferPointer<UInt8>) -> Bool {
-        !utf8.contains(where: needsEscape)
+        firstEscape(in: UnsafeRawBufferPointer(utf8), from: 0) == utf8.count
+    }
+
+    /// The index of the first byte from `start` on that needs an escape, `text.count` if none
+    /// does; text is read eight bytes at a time.
+    private static func firstEscape(in text: UnsafeRawBufferPointer, from start: Int) -> Int {
+        var index = start
+        while index + 8 <= text.count {
+            let stops = ByteLanes.jsonStringStops(ByteLanes.load(text, at: index))
+            if stops != 0 { return index + ByteLanes.firstLane(stops) }
+            index += 8
+        }
+        while index < text.count, !needsEscape(text[index]) { index += 1 }
+        return index
     }
 
     private static func needsEscape(_ byte: UInt8) -> Bool {
@@ -162,15 +175,15 @@ public struct JSONWriter: Sendable {
 
     /// Appends the bytes, escaped: runs that need no escape (most text) are copied at once.
     private mutating func appendEscaped(_ utf8: UnsafeBufferPointer<UInt8>) {
+        let text = UnsafeRawBufferPointer(utf8)
         var runStart = 0
-        for index in utf8.indices {
-            let byte = utf8[index]
-            guard Self.needsEscape(byte) else { continue }
-            bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[runStart..<index]))
-            appendEscaped(byte)
+        while true {
+            let index = Self.firstEscape(in: text, from: runStart)
+            bytes.append(contentsOf: UnsafeRawBufferPointer(rebasing: text[runStart..<index]))
+            guard index < text.count else { return }
+            appendEscaped(text[index])
             runStart = index + 1
         }
-        bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[runStart...]))
     }
 
     private mutating func appendEscaped(_ byte: UInt8) {

@@ -74,23 +74,39 @@ public enum TextRules {
 
     /// One pass over the UTF-8 bytes: the first control character, and the Unicode scalars
     /// (every byte but a continuation byte starts one). A C1 control is the two bytes C2 80 to
-    /// C2 9F.
+    /// C2 9F. Eight bytes without a control or a C2 are counted at once, which is most text in
+    /// any script; the others are read byte by byte.
     private static func scan(_ text: String, allowingNewlinesAndTabs: Bool) -> (firstControl: Unicode.Scalar?, scalars: Int) {
         var contiguous = text
         return contiguous.withUTF8 { utf8 in
+            let bytes = UnsafeRawBufferPointer(utf8)
             var firstControl: Unicode.Scalar?
             var scalars = 0
             var previous: UInt8 = 0
-            for byte in utf8 {
-                if byte & 0xC0 != 0x80 { scalars += 1 }
-                if firstControl == nil {
-                    if byte < 0x20 {
-                        if !(allowingNewlinesAndTabs && (byte == 0x0A || byte == 0x09)) { firstControl = Unicode.Scalar(byte) }
-                    } else if byte == 0x7F || (previous == 0xC2 && byte >= 0x80 && byte <= 0x9F) {
-                        firstControl = Unicode.Scalar(byte)
+            var index = 0
+            while index < bytes.count {
+                if index + 8 <= bytes.count, previous != 0xC2 {
+                    let word = ByteLanes.load(bytes, at: index)
+                    let mayHoldControl = ByteLanes.below(0x20, in: word) | ByteLanes.equal(to: 0x7F, in: word) | ByteLanes.equal(to: 0xC2, in: word)
+                    if mayHoldControl == 0 {
+                        scalars += 8 - ByteLanes.continuation(word).nonzeroBitCount
+                        previous = UInt8(truncatingIfNeeded: word >> 56)
+                        index += 8
+                        continue
                     }
                 }
-                previous = byte
+                for byte in bytes[index..<min(index + 8, bytes.count)] {
+                    if byte & 0xC0 != 0x80 { scalars += 1 }
+                    if firstControl == nil {
+                        if byte < 0x20 {
+                            if !(allowingNewlinesAndTabs && (byte == 0x0A || byte == 0x09)) { firstControl = Unicode.Scalar(byte) }
+                        } else if byte == 0x7F || (previous == 0xC2 && byte >= 0x80 && byte <= 0x9F) {
+                            firstControl = Unicode.Scalar(byte)
+                        }
+                    }
+                    previous = byte
+                }
+                index += 8
             }
             return (firstControl, scalars)
         }
@@ -111,7 +127,17 @@ public enum TextRules {
     public static func validateClientID(_ clientID: String) throws(GatewayError) {
         // Bytes, not characters: one "character" may hold thousands of combining marks.
         var contiguous = clientID
-        let printable = contiguous.withUTF8 { utf8 in (1...64).contains(utf8.count) && utf8.allSatisfy { $0 >= 0x21 && $0 <= 0x7E } }
+        let printable = contiguous.withUTF8 { utf8 in
+            guard (1...64).contains(utf8.count) else { return false }
+            let bytes = UnsafeRawBufferPointer(utf8)
+            var index = 0
+            while index + 8 <= bytes.count {
+                let word = ByteLanes.load(bytes, at: index)
+                guard ByteLanes.nonASCII(word) | ByteLanes.below(0x21, in: word) | ByteLanes.equal(to: 0x7F, in: word) == 0 else { return false }
+                index += 8
+            }
+            return bytes[index...].allSatisfy { $0 >= 0x21 && $0 <= 0x7E }
+        }
         guard printable else {
             throw .badRequest("client_id must be 1 to 64 characters of printable ASCII (\"!\" to \"~\", no spaces).")
         }

@@ -148,6 +148,16 @@ struct CodecTests {
                 writer.string(text)
                 #expect(try parse(writer.text) == .string(text))
             }
+            // Long text is scanned a word at a time: the byte to escape at every position.
+            let plain = String(repeating: "abcdefgh", count: 3) + "中😀"
+            for position in 0...plain.utf8.count where plain.utf8.index(plain.utf8.startIndex, offsetBy: position).samePosition(in: plain.unicodeScalars) != nil {
+                let split = plain.utf8.index(plain.utf8.startIndex, offsetBy: position)
+                let text = String(plain[..<split]) + special + String(plain[split...])
+                var writer = JSONWriter()
+                writer.string(text)
+                #expect(try parse(writer.text) == .string(text), "\(position)")
+                #expect(writer.bytes.count == text.utf8.count + 2 + (special == "\u{00}" || special == "\u{1F}" ? 5 : 1))
+            }
         }
     }
 
@@ -194,6 +204,56 @@ struct CodecTests {
             #expect(try parse(#""\#(before)中\#(after)""#) == .string(before + "中" + after))
             #expect(throws: JSONParser.Failure.self) { try parse("\"\(before)\u{01}\(after)\"") }
             #expect(throws: JSONParser.Failure.self) { try parse("\"\(before)") }
+            let invalidUTF8 = Array("\"\(before)".utf8) + [0xFF] + Array("\(after)\"".utf8)
+            #expect(throws: JSONParser.Failure.self) { try invalidUTF8.withUnsafeBytes { bytes in try JSONParser.parse(bytes) } }
+            // Keys are scanned a word at a time too: an escape or a non-ASCII character anywhere
+            // in one, and a key ending right before the end of the input.
+            #expect(try parse(#"{"\#(before)\"\#(after)":1}"#) == .object([before + "\"" + after: .number("1")]))
+            #expect(try parse(#"{"\#(before)中\#(after)":1,"\#(before)":2}"#) == .object([before + "中" + after: .number("1"), before: .number("2")]))
+            #expect(throws: JSONParser.Failure.self) { try parse(#"{"\#(before)"#) }
+        }
+    }
+
+    @Test("the body rules find a control character and count scalars at any position of a long text, in any script")
+    func textRulesFindControlsEverywhere() throws {
+        // "£" and "©" start with C2, the lead byte of a C1 control, and "中" and "😀" are three and
+        // four bytes, so that controls and characters fall across every word boundary.
+        for base in ["abcdefghijklmnopqrstuvwxyz0123", "中文字符串测试一下文本内容", "é😀ab£©xyzé😀q£", "\u{A0}£©£©£©£©£©£©£©£©"] {
+            let scalars = Array(base.unicodeScalars)
+            for position in 0...scalars.count {
+                func inserting(_ inserted: Unicode.Scalar) -> String {
+                    var text = String.UnicodeScalarView()
+                    text.append(contentsOf: scalars[..<position])
+                    text.append(inserted)
+                    text.append(contentsOf: scalars[position...])
+                    return String(text)
+                }
+                for control: Unicode.Scalar in ["\u{01}", "\u{1F}", "\u{7F}", "\u{80}", "\u{85}", "\u{9F}"] {
+                    #expect(TextRules.firstControl(in: inserting(control), allowingNewlinesAndTabs: true) == control, "\(base) \(position)")
+                }
+                for visible: Unicode.Scalar in ["\u{A0}", "\u{BF}", "x", "\u{1F600}"] {
+                    let text = inserting(visible)
+                    #expect(TextRules.firstControl(in: text, allowingNewlinesAndTabs: false) == nil, "\(base) \(position)")
+                    #expect(TextRules.scalarCount(text) == scalars.count + 1, "\(base) \(position)")
+                }
+            }
+        }
+    }
+
+    @Test("client_id: 1 to 64 bytes of printable ASCII, a bad byte refused at any position")
+    func clientIDs() throws {
+        try TextRules.validateClientID(String(repeating: "~", count: 64))
+        try TextRules.validateClientID("!")
+        for bad in ["", String(repeating: "a", count: 65)] {
+            #expect(throws: GatewayError.self) { try TextRules.validateClientID(bad) }
+        }
+        let plain = Array("2f1c9a7e-8b3d-4c2a-9e6f-1a2b3c4d5e6f")
+        for position in plain.indices {
+            for bad: Character in [" ", "\u{7F}", "\u{1F}", "é"] {
+                var id = plain
+                id[position] = bad
+                #expect(throws: GatewayError.self, "\(position)") { try TextRules.validateClientID(String(id)) }
+            }
         }
     }
 

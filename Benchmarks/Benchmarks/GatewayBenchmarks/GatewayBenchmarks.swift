@@ -24,6 +24,20 @@ let benchmarks: @Sendable () -> Void = {
         }
     }
 
+    // A post of a paragraph, as most are: the body's scan is then most of the decode.
+    let englishParagraph = String(repeating: "We finally moved into the new flat today, and the kids already claimed the room with the big window. ", count: 6)
+    let chineseParagraph = String(repeating: "今天终于搬进了新家，孩子们已经抢到了那间有大窗户的房间。🎉 ", count: 6)
+    for (name, body) in [("decode a post frame, a paragraph of English", englishParagraph), ("decode a post frame, a paragraph of Chinese", chineseParagraph)] {
+        let frame = Array(#"{"op":"post","id":7,"body":"\#(body)","client_id":"2f1c9a7e-8b3d-4c2a-9e6f-1a2b3c4d5e6f"}"#.utf8)
+        Benchmark(name, configuration: .init(scalingFactor: .kilo)) { benchmark in
+            for _ in benchmark.scaledIterations {
+                frame.withUnsafeBytes { bytes in
+                    blackHole(try? ClientMessage.decode(JSONParser.parseMessage(bytes), maximumBodyScalars: 4000))
+                }
+            }
+        }
+    }
+
     let author = User(id: "u_alice", name: "Alice", role: .user)
     let event = storedComment(offset: 58, by: author)
     Benchmark("encode an event once: JSON and WebSocket frame", configuration: .init(scalingFactor: .kilo)) { benchmark in
