@@ -2,12 +2,13 @@
 /// scans that look for the few bytes that matter in mostly plain text: quotes and escapes in
 /// JSON strings, controls in bodies.
 ///
-/// Each test marks the high bit of every lane that matches. The lowest mark is always exact: a
-/// borrow from a matching lane can mark a lane above it, never one below. So `firstLane` finds
-/// the first matching byte, and a mask of zero means no byte matches.
+/// Each test marks the high bit of the first lane that matches, and perhaps of lanes above it:
+/// a borrow from a matching lane can mark or unmark a lane above it, never one below. So the
+/// lowest mark is always exact, `firstLane` finds the first matching byte, and a mask of zero
+/// means no byte matches.
 enum ByteLanes {
     private static let ones: UInt64 = 0x0101_0101_0101_0101
-    static let highBits: UInt64 = 0x8080_8080_8080_8080
+    private static let highBits: UInt64 = 0x8080_8080_8080_8080
 
     /// The eight bytes from `offset` on; the caller checks that there are eight.
     @inline(__always)
@@ -34,7 +35,7 @@ enum ByteLanes {
         return (difference &- ones) & ~difference & highBits
     }
 
-    /// Lanes whose byte continues a UTF-8 sequence (10xxxxxx): every other byte starts a scalar.
+    /// Lanes whose byte continues a UTF-8 sequence (10xxxxxx): any other byte starts a scalar.
     @inline(__always)
     static func continuation(_ word: UInt64) -> UInt64 {
         word & ~(word << 1) & highBits

@@ -61,11 +61,35 @@ public enum ClientMessage: Sendable, Equatable {
                 "A string in this message escapes a lone surrogate (like \"\\ud800\"), which is no character; send Unicode text."))
         }
         do throws(GatewayError) {
+            // The most frequent ops first: `op` is compared with each case in turn.
             switch op {
-            case "identify":
-                return .identify(token: try reader.optionalString("token"))
             case "ping":
                 return .ping(t: fields["t"])
+            case "typing":
+                return .typing(id: id, stream: try reader.string("stream"))
+            case "comment":
+                let postID = try reader.string("post_id")
+                let parentID = try reader.optionalString("parent_id")
+                let body = try TextRules.normalizeBody(try reader.string("body"), maximumScalars: maximumBodyScalars)
+                let clientID = try reader.clientID(required: true)!
+                return .write(id: id, .comment(postID: postID, parentID: parentID, body: body, clientID: clientID, generated: nil))
+            case "post":
+                let body = try TextRules.normalizeBody(try reader.string("body"), maximumScalars: maximumBodyScalars)
+                let clientID = try reader.clientID(required: true)!
+                let bots: Bool
+                switch try reader.optionalString("bots") {
+                case nil, "on"?: bots = true
+                case "off"?: bots = false
+                default: throw .badRequest("Field \"bots\" must be \"on\" or \"off\".")
+                }
+                return .write(id: id, .post(body: body, clientID: clientID, botsEnabled: bots, generated: nil))
+            case "react":
+                let target = try reader.string("target")
+                let emoji = try reader.string("emoji")
+                try TextRules.validateEmoji(emoji)
+                return .write(id: id, .react(target: target, emoji: emoji, on: try reader.bool("on"), clientID: try reader.clientID(required: false)))
+            case "delete":
+                return .write(id: id, .delete(target: try reader.string("target"), clientID: try reader.clientID(required: false)))
             case "sub":
                 let stream = try reader.string("stream")
                 var since: (Int64, String)?
@@ -81,31 +105,8 @@ public enum ClientMessage: Sendable, Equatable {
                 return .subscribe(id: id, stream: stream, since: since)
             case "unsub":
                 return .unsubscribe(id: id, stream: try reader.string("stream"))
-            case "typing":
-                return .typing(id: id, stream: try reader.string("stream"))
-            case "post":
-                let body = try TextRules.normalizeBody(try reader.string("body"), maximumScalars: maximumBodyScalars)
-                let clientID = try reader.clientID(required: true)!
-                let bots: Bool
-                switch try reader.optionalString("bots") {
-                case nil, "on"?: bots = true
-                case "off"?: bots = false
-                default: throw .badRequest("Field \"bots\" must be \"on\" or \"off\".")
-                }
-                return .write(id: id, .post(body: body, clientID: clientID, botsEnabled: bots, generated: nil))
-            case "comment":
-                let postID = try reader.string("post_id")
-                let parentID = try reader.optionalString("parent_id")
-                let body = try TextRules.normalizeBody(try reader.string("body"), maximumScalars: maximumBodyScalars)
-                let clientID = try reader.clientID(required: true)!
-                return .write(id: id, .comment(postID: postID, parentID: parentID, body: body, clientID: clientID, generated: nil))
-            case "react":
-                let target = try reader.string("target")
-                let emoji = try reader.string("emoji")
-                try TextRules.validateEmoji(emoji)
-                return .write(id: id, .react(target: target, emoji: emoji, on: try reader.bool("on"), clientID: try reader.clientID(required: false)))
-            case "delete":
-                return .write(id: id, .delete(target: try reader.string("target"), clientID: try reader.clientID(required: false)))
+            case "identify":
+                return .identify(token: try reader.optionalString("token"))
             case "mute":
                 let bot = try reader.string("bot")
                 let scopeText = try reader.string("scope")

@@ -61,23 +61,33 @@ public struct JSONMembers: Sendable {
         }
 
         /// The bytes in order from the low byte of `low`, zero after the last; nil for more
-        /// than 16. From 8 bytes on, two word loads replace the loop over bytes; a shorter key is
-        /// read byte by byte, since a word load would read past its end.
+        /// than 16. Two overlapping loads of the widest size that fits replace a loop over the
+        /// bytes (the first bytes, and the last ones shifted up or down into place; where they
+        /// overlap they agree), so no load reads past the key.
         @inline(__always)
         private static func packPlainASCII(_ bytes: UnsafeRawBufferPointer) -> Storage? {
             let count = bytes.count
-            guard count <= 16 else { return nil }
-            if count >= 8 {
+            switch count {
+            case 8...16:
                 let low = UInt64(littleEndian: bytes.loadUnaligned(as: UInt64.self))
                 // The last eight bytes, shifted down so that only those after the first eight stay.
                 let high = count > 8 ? UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: count - 8, as: UInt64.self)) >> (8 * (16 - count)) : 0
                 return .packed(low: low, high: high)
+            case 4...7:
+                let first = UInt64(UInt32(littleEndian: bytes.loadUnaligned(as: UInt32.self)))
+                let last = UInt64(UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: count - 4, as: UInt32.self)))
+                return .packed(low: first | last << (8 * (count - 4)), high: 0)
+            case 2...3:
+                let first = UInt64(UInt16(littleEndian: bytes.loadUnaligned(as: UInt16.self)))
+                let last = UInt64(UInt16(littleEndian: bytes.loadUnaligned(fromByteOffset: count - 2, as: UInt16.self)))
+                return .packed(low: first | last << (8 * (count - 2)), high: 0)
+            case 1:
+                return .packed(low: UInt64(bytes[0]), high: 0)
+            case 0:
+                return .packed(low: 0, high: 0)
+            default:
+                return nil
             }
-            var low: UInt64 = 0
-            for position in 0..<count {
-                low |= UInt64(bytes[position]) << (8 * position)
-            }
-            return .packed(low: low, high: 0)
         }
     }
 

@@ -204,8 +204,13 @@ struct CodecTests {
             #expect(try parse(#""\#(before)中\#(after)""#) == .string(before + "中" + after))
             #expect(throws: JSONParser.Failure.self) { try parse("\"\(before)\u{01}\(after)\"") }
             #expect(throws: JSONParser.Failure.self) { try parse("\"\(before)") }
-            let invalidUTF8 = Array("\"\(before)".utf8) + [0xFF] + Array("\(after)\"".utf8)
+            // Inside an object, so that the closing quote is read in the same word as the bytes
+            // before it, not byte by byte at the end of the input.
+            let invalidUTF8 = Array(#"{"k":"\#(before)"#.utf8) + [0xFF] + Array(#"\#(after)","z":0}"#.utf8)
             #expect(throws: JSONParser.Failure.self) { try invalidUTF8.withUnsafeBytes { bytes in try JSONParser.parse(bytes) } }
+            #expect(throws: JSONParser.Failure(reason: "control character in string", offset: 6 + position)) {
+                try parse("{\"k\":\"\(before)\u{01}\(after)\",\"z\":0}")
+            }
             // Keys are scanned a word at a time too: an escape or a non-ASCII character anywhere
             // in one, and a key ending right before the end of the input.
             #expect(try parse(#"{"\#(before)\"\#(after)":1}"#) == .object([before + "\"" + after: .number("1")]))
@@ -279,6 +284,16 @@ struct CodecTests {
         #expect(sized["key_of_sixteen_B"] == .number("17"))
         #expect(sized["key_of_sixteen_C"] == nil)
         #expect(sized["key_of_seventeen_"] == .number("18"))
+        // Shorter keys are packed from two overlapping loads of 4 or 2 bytes.
+        let short = #"{"":0,"a":1,"ab":2,"abc":3,"abcd":4,"abcde":5,"abcdef":6,"abcdefg":7}"#
+        let shortMembers = try #require(try Array(short.utf8).withUnsafeBytes { bytes throws(JSONParser.Failure) in try JSONParser.parseMessage(bytes) }.members)
+        #expect(shortMembers[""] == .number("0"))
+        for (key, value): (StaticString, String) in [("a", "1"), ("ab", "2"), ("abc", "3"), ("abcd", "4"), ("abcde", "5"), ("abcdef", "6"), ("abcdefg", "7")] {
+            #expect(shortMembers[key] == .number(value), "\(key)")
+        }
+        for near: StaticString in ["b", "aa", "abd", "abce", "abcdf", "abcdeg", "abcdefh", "bbcdefg"] {
+            #expect(shortMembers[near] == nil, "\(near)")
+        }
         #expect(throws: ClientMessage.FrameError.invalidRequest(op: "sub", id: .string("r1"), .badRequest("Field \"stream\" is required."))) {
             try ClientMessage.decode(document, maximumBodyScalars: 10)
         }
