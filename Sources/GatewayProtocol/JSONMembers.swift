@@ -61,9 +61,10 @@ public struct JSONMembers: Sendable {
         }
 
         /// The bytes in order from the low byte of `low`, zero after the last; nil for more
-        /// than 16. Two overlapping loads of the widest size that fits replace a loop over the
-        /// bytes (the first bytes, and the last ones shifted up or down into place; where they
-        /// overlap they agree), so no load reads past the key.
+        /// than 16. Loads of the widest size that fits replace a loop over the bytes, and none
+        /// reads past the key: from 2 to 7 bytes, the first bytes ORed with the last ones
+        /// shifted up into place (where the two overlap they hold the same bytes); from 9 to 16,
+        /// the first eight in `low` and the last eight shifted down, past those, into `high`.
         @inline(__always)
         private static func packPlainASCII(_ bytes: UnsafeRawBufferPointer) -> Storage? {
             let count = bytes.count

@@ -291,7 +291,9 @@ struct CodecTests {
         for (key, value): (StaticString, String) in [("a", "1"), ("ab", "2"), ("abc", "3"), ("abcd", "4"), ("abcde", "5"), ("abcdef", "6"), ("abcdefg", "7")] {
             #expect(shortMembers[key] == .number(value), "\(key)")
         }
-        for near: StaticString in ["b", "aa", "abd", "abce", "abcdf", "abcdeg", "abcdefh", "bbcdefg"] {
+        // Each differs from a key in its first, a middle or its last byte.
+        for near: StaticString in ["b", "aa", "bb", "abd", "xbc", "axc", "abce", "xbcd", "abxd", "abcdf", "xbcde", "abxde", "abcdeg", "xbcdef", "abcxef",
+            "abcdefh", "bbcdefg", "abcxefg"] {
             #expect(shortMembers[near] == nil, "\(near)")
         }
         #expect(throws: ClientMessage.FrameError.invalidRequest(op: "sub", id: .string("r1"), .badRequest("Field \"stream\" is required."))) {
