@@ -44,6 +44,10 @@ final class GatewayProcess: Sendable {
         // Load tests write faster than a person may.
         environment["GATEWAYD_WRITES_POSTS_PER_MINUTE"] = "100000"
         environment["GATEWAYD_WRITES_COMMENTS_PER_MINUTE"] = "100000"
+        // When the whole suite starts at once on two cores, a test's task can wait seconds for a
+        // thread between its hello and its identify; the server must not close the connection for
+        // that (it did after 10 s in one CI run). The timeout itself is tested in-process.
+        environment["GATEWAYD_SESSIONS_IDENTIFY_TIMEOUT"] = "120s"
         environment.merge(extra) { $1 }
         process.environment = environment
         let pipe = Pipe()
