@@ -35,6 +35,15 @@ enum ByteLanes {
         return (difference &- ones) & ~difference & highBits
     }
 
+    /// Lanes whose byte is not zero, exact in every lane (no borrow crosses lanes): a byte's low
+    /// seven bits plus 0x7F reach its high bit unless they are all zero, and `| word` marks a
+    /// byte whose high bit is already set.
+    @inline(__always)
+    static func nonZero(_ word: UInt64) -> UInt64 {
+        let lowSevenBits: UInt64 = 0x7F7F_7F7F_7F7F_7F7F
+        return (((word & lowSevenBits) &+ lowSevenBits) | word) & highBits
+    }
+
     /// Lanes whose byte continues a UTF-8 sequence (10xxxxxx): any other byte starts a scalar.
     @inline(__always)
     static func continuation(_ word: UInt64) -> UInt64 {

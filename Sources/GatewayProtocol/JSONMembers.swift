@@ -45,19 +45,10 @@ public struct JSONMembers: Sendable {
         /// a NUL, which a packed key could not tell apart from its padding.
         @inline(__always)
         private static func packIfPlainASCII(_ bytes: UnsafeRawBufferPointer) -> Storage? {
-            guard case .packed(let low, let high)? = packPlainASCII(bytes), (low | high) & 0x8080_8080_8080_8080 == 0,
-                nonZeroBytes(in: low) + nonZeroBytes(in: high) == bytes.count
+            guard case .packed(let low, let high)? = packPlainASCII(bytes), ByteLanes.nonASCII(low | high) == 0,
+                ByteLanes.nonZero(low).nonzeroBitCount + ByteLanes.nonZero(high).nonzeroBitCount == bytes.count
             else { return nil }
             return .packed(low: low, high: high)
-        }
-
-        /// Counts a word's non-NUL bytes without a loop, which tells a NUL inside a key from the
-        /// padding after it: a byte's low seven bits plus 0x7F reach its high bit unless they are
-        /// all zero, and `| word` counts a byte whose high bit is already set.
-        @inline(__always)
-        private static func nonZeroBytes(in word: UInt64) -> Int {
-            let lowSevenBits: UInt64 = 0x7F7F_7F7F_7F7F_7F7F
-            return ((((word & lowSevenBits) &+ lowSevenBits) | word) & ~lowSevenBits).nonzeroBitCount
         }
 
         /// The bytes in order from the low byte of `low`, zero after the last; nil for more
