@@ -30,7 +30,7 @@ struct ClusterTests {
             do {
                 try await node.waitUntilReady()
             } catch {
-                node.process.stop()
+                await node.process.stop()
                 throw error
             }
             return node
@@ -103,7 +103,6 @@ struct ClusterTests {
     func crossNodeOrder() async throws {
         let store = Self.clusterURL()
         let nodes = [try await Node.start(store), try await Node.start(store), try await Node.start(store)]
-        defer { nodes.forEach { $0.process.stop() } }
         let readerA = try await nodes[0].identified("u_reader_a")
         let readerC = try await nodes[2].identified("u_reader_c")
         _ = try await Self.subscribe(readerA, "feed")
@@ -141,16 +140,14 @@ struct ClusterTests {
     func resumeOnAnotherNode() async throws {
         let store = Self.clusterURL()
         let nodeA = try await Node.start(store)
-        defer { nodeA.process.stop() }
         let nodeB = try await Node.start(store)
-        defer { nodeB.process.stop() }
         let reader = try await nodeA.identified("u_reader")
         let epoch = try await Self.subscribe(reader, "feed").string("epoch") ?? ""
         let writer = try await nodeB.identified("u_writer")
         for index in 0..<10 { _ = try await Self.post(writer, "before \(index)", clientID: "b\(index)") }
         let seen = try await Self.events(reader, stream: "feed", after: 0, count: 7)
         let last = seen.last?.int("offset") ?? 0
-        nodeA.process.kill()
+        await nodeA.process.kill()
         for index in 0..<10 { _ = try await Self.post(writer, "during \(index)", clientID: "d\(index)") }
 
         let back = try await nodeB.identified("u_reader")
@@ -169,7 +166,6 @@ struct ClusterTests {
     func catchUpFromTheLog() async throws {
         let store = Self.clusterURL()
         let nodes = [try await Node.start(store), try await Node.start(store)]
-        defer { nodes.forEach { $0.process.stop() } }
         let readers = [try await nodes[0].identified("u_reader_a"), try await nodes[1].identified("u_reader_b")]
         for reader in readers { _ = try await Self.subscribe(reader, "feed") }
         // Cut every node's LISTEN connection every 50 ms while a writer writes: events committed
@@ -177,7 +173,7 @@ struct ClusterTests {
         let cutter = Task {
             var cuts = 0
             while !Task.isCancelled {
-                _ = try? Self.run("-c", "psql '\(TestServer.postgresURL ?? "")' -qAtc \"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'gatewayd-bus'\" >/dev/null")
+                _ = try? await Self.run("-c", "psql '\(TestServer.postgresURL ?? "")' -qAtc \"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'gatewayd-bus'\" >/dev/null")
                 cuts += 1
                 try? await Task.sleep(for: .milliseconds(50))
             }
@@ -226,7 +222,6 @@ struct ClusterTests {
         try Self.persona.write(toFile: personas + "/kiki.yaml", atomically: true, encoding: .utf8)
         try TestServer.installSituationRules(in: personas)
         let nodes = [try await Node.start(store, personas: personas), try await Node.start(store, personas: personas)]
-        defer { nodes.forEach { $0.process.stop() } }
         var owner: Node?
         _ = try await eventually(.seconds(10)) {
             let owners = try await nodes.asyncFilter { try await $0.owns("kiki") }
@@ -244,7 +239,7 @@ struct ClusterTests {
 
         // The owner dies during the reply delay of the second post.
         let second = try await Self.post(human, "Second post, lovely day!", clientID: "p2").object("post").string("id") ?? ""
-        killed.process.kill()
+        await killed.process.kill()
         let killedAt = ContinuousClock.now
         #expect(try await eventually(.seconds(10)) { try await survivor.owns("kiki") })
         let takeover = ContinuousClock.now - killedAt
@@ -279,17 +274,15 @@ struct ClusterTests {
         }
         try TestServer.installSituationRules(in: personas)
         let first = try await Node.start(store, personas: personas)
-        defer { first.process.stop() }
         #expect(try await eventually(.seconds(10)) { try await ids.asyncFilter { try await first.owns($0) }.count == 4 },
                 "a node alone runs every persona")
         let second = try await Node.start(store, personas: personas)
-        defer { second.process.stop() }
         var shares: [[String]] = []
         #expect(try await eventually(.seconds(15)) {
             shares = [try await ids.asyncFilter { try await first.owns($0) }, try await ids.asyncFilter { try await second.owns($0) }]
             return shares.map(\.count) == [2, 2] && Set(shares.joined()) == Set(ids)
         }, "two nodes run two personas each, every persona on one node: \(shares)")
-        first.process.stop()
+        await first.process.stop()
         #expect(try await eventually(.seconds(15)) { try await ids.asyncFilter { try await second.owns($0) }.count == 4 },
                 "the survivor runs every persona again")
     }
@@ -302,15 +295,22 @@ struct ClusterTests {
         // Below Linux's ephemeral range (32768–60999): an outgoing connection of another test
         // cannot take the port between its stop and start.
         let port = "\(Int.random(in: 21_000..<22_000))"
-        let url = try Self.run(script, "start", directory, port).trimmingCharacters(in: .whitespacesAndNewlines)
-        defer {
-            _ = try? Self.run(script, "stop", directory)
-            try? FileManager.default.removeItem(atPath: directory)
+        let url = try await Self.run(script, "start", directory, port).trimmingCharacters(in: .whitespacesAndNewlines)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        do {
+            try await restartUnderLoad(postgres: url, stop: { try await Self.run(script, "stop", directory) },
+                                       start: { try await Self.run(script, "start", directory, port) })
+        } catch {
+            _ = try? await Self.run(script, "stop", directory)
+            throw error
         }
+        try await Self.run(script, "stop", directory)
+    }
+
+    private func restartUnderLoad(postgres url: String, stop: () async throws -> String, start: () async throws -> String) async throws {
         let store = Self.clusterURL(url)
         let nodes = [try await Node.start(store, environment: ["GATEWAYD_STORE_WRITE_TIMEOUT": "2s"]),
                      try await Node.start(store, environment: ["GATEWAYD_STORE_WRITE_TIMEOUT": "2s"])]
-        defer { nodes.forEach { $0.process.stop() } }
         let perWriter = 40
         let outage = OutageCounters()
         let writers = Task {
@@ -349,12 +349,12 @@ struct ClusterTests {
             }
         }
         #expect(try await eventually(.seconds(30)) { outage.acks.load(ordering: .relaxed) >= 20 })
-        _ = try Self.run(script, "stop", directory)
+        _ = try await stop()
         #expect(try await eventually(.seconds(10)) {
             try await nodes.asyncFilter { try await $0.http("GET", "/readyz").status == 503 }.count == 2
         }, "both nodes say they are not ready while PostgreSQL is away")
         try await Task.sleep(for: .seconds(3))
-        _ = try Self.run(script, "start", directory, port)
+        _ = try await start()
         for node in nodes { try await node.waitUntilReady(timeout: .seconds(30)) }
         let acked = try await writers.value
         let answeredUnavailable = outage.sawUnavailable.load(ordering: .relaxed)
@@ -372,6 +372,8 @@ struct ClusterTests {
         let writer = try await nodes[1].identified("u_after")
         _ = try await Self.post(writer, "after the restart", clientID: "after")
         #expect(try await Self.events(reader, stream: "feed", after: perWriter * 2, count: 1).first?.object("data").string("body") == "after the restart")
+        // Stopped before their PostgreSQL is, so that their drain has a database to finish on.
+        for node in nodes { await node.process.stop() }
     }
 
     final class OutageCounters: Sendable {
@@ -379,11 +381,19 @@ struct ClusterTests {
         let sawUnavailable = Atomic(false)
     }
 
-    /// Runs a script and returns its output. Spawned and reaped directly (`posix_spawn`,
-    /// `waitpid`): Foundation's `Process` waits forever here, since the PostgreSQL server that
-    /// `postgres.sh start` leaves running inherits what it uses to watch the child.
+    /// Runs a script and returns its output, waiting on a thread of its own (see `ChildProcess`:
+    /// a test's task must not block one of the suite's few threads).
     @discardableResult
-    static func run(_ arguments: String...) throws -> String {
+    static func run(_ arguments: String...) async throws -> String {
+        try await withCheckedThrowingContinuation { continuation in
+            Thread.detachNewThread { continuation.resume(with: Result { try runBlocking(arguments) }) }
+        }
+    }
+
+    /// Spawned and reaped directly (`posix_spawn`, `waitpid`): Foundation's `Process` (and so
+    /// `ChildProcess`) waits forever here, since the PostgreSQL server that `postgres.sh start`
+    /// leaves running inherits what it uses to watch the child.
+    private static func runBlocking(_ arguments: [String]) throws -> String {
         let outputPath = NSTemporaryDirectory() + "gatewayd-run-" + UUID().uuidString
         defer { try? FileManager.default.removeItem(atPath: outputPath) }
         var actions = posix_spawn_file_actions_t()

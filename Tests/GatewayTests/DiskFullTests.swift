@@ -6,42 +6,33 @@ import Testing
 /// test. Needs permission to mount (root, as CI runs); without it the test says so and is skipped.
 @Suite("Disk full", .serialized, .enabled(if: !TestServer.onPostgres, "fills the SQLite file's filesystem; PostgreSQL keeps its own disk"), .stopsServers)
 struct DiskFullTests {
-    static func run(_ arguments: [String]) -> Int32 {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/mount")
-        process.arguments = arguments
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        guard (try? process.run()) != nil else { return -1 }
-        process.waitUntilExit()
-        return process.terminationStatus
+    /// Whether a tmpfs can be mounted here: a small one is mounted and unmounted.
+    static func canMount() async -> Bool {
+        (try? await withTmpfs(size: "64k") { _ in }) != nil
     }
 
-    static let canMount: Bool = {
-        let probe = TestServer.temporaryDirectory()
-        guard run(["-t", "tmpfs", "-o", "size=64k", "tmpfs", probe]) == 0 else { return false }
-        let unmount = Process()
-        unmount.executableURL = URL(fileURLWithPath: "/bin/umount")
-        unmount.arguments = [probe]
-        try? unmount.run()
-        unmount.waitUntilExit()
-        return true
-    }()
-
-    static func unmount(_ path: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/umount")
-        process.arguments = ["-l", path]
-        try? process.run()
-        process.waitUntilExit()
+    /// Runs `body` with a tmpfs of `size` mounted on a new directory, and unmounts it after,
+    /// however `body` ends. Throws if it cannot be mounted.
+    static func withTmpfs(size: String, _ body: (String) async throws -> Void) async throws {
+        let directory = TestServer.temporaryDirectory()
+        let mounted = try await ChildProcess.run("/bin/mount", ["-t", "tmpfs", "-o", "size=\(size)", "tmpfs", directory])
+        guard mounted.exit.succeeded else { throw TestClientError(description: "mount \(mounted.exit): \(mounted.output)") }
+        do {
+            try await body(directory)
+        } catch {
+            _ = try? await ChildProcess.run("/bin/umount", ["-l", directory])
+            throw error
+        }
+        _ = try await ChildProcess.run("/bin/umount", ["-l", directory])
     }
 
     @Test("writes on a full disk fail cleanly with unavailable, the server stays up, and writing resumes when there is room; nothing acknowledged is lost",
-          .enabled(if: DiskFullTests.canMount, "mounting a small tmpfs needs root"))
+          .enabled("mounting a small tmpfs needs root") { await DiskFullTests.canMount() })
     func diskFull() async throws {
-        let directory = TestServer.temporaryDirectory()
-        #expect(Self.run(["-t", "tmpfs", "-o", "size=2m", "tmpfs", directory]) == 0)
-        defer { Self.unmount(directory) }
+        try await Self.withTmpfs(size: "2m") { directory in try await fillAndRecover(directory) }
+    }
+
+    private func fillAndRecover(_ directory: String) async throws {
         let gateway = try await GatewayProcess(dataDirectory: directory + "/data")
         let client = try await TestClient.connect(port: gateway.port)
         _ = try await client.expect("hello")
@@ -72,7 +63,7 @@ struct DiskFullTests {
         #expect(try await client.expect("error", timeout: .seconds(15)).string("code") == "unavailable")
 
         // Room again: writing resumes without a restart.
-        #expect(Self.run(["-o", "remount,size=64m", directory]) == 0)
+        #expect(try await ChildProcess.run("/bin/mount", ["-o", "remount,size=64m", directory]).exit.succeeded)
         var resumed = false
         for attempt in 0..<50 where !resumed {
             try await client.send(["op": "post", "id": 6000 + attempt, "body": "room again", "client_id": "room-again"])
@@ -97,6 +88,6 @@ struct DiskFullTests {
         }
         #expect(latest == acknowledged.count, "only acknowledged writes were stored")
         for write in acknowledged { #expect(ids[write.offset] == write.id) }
-        #expect(gateway.terminate() == 0)
+        #expect(await gateway.terminate().succeeded)
     }
 }

@@ -156,7 +156,12 @@ struct SessionLifecycleTests {
 
     @Test("heartbeat silence closes with 4009; WebSocket pings alone keep a session alive")
     func heartbeatTimeout() async throws {
-        let server = try await shortTimeouts()
+        // Identify has 10 s: a loaded machine pausing the test between connect and identify must
+        // not be what closes it (that would be 4009 too).
+        let server = try await TestServer.start {
+            $0.identifyTimeout = .seconds(10)
+            $0.heartbeat = .milliseconds(500)
+        }
         let quiet = try await server.identified("u_quiet")
         #expect(try await quiet.expectClose() == 4009)
 

@@ -6,19 +6,14 @@ import Testing
 @Suite("Preview at scale", .stopsServers)
 struct PreviewBatchTests {
     @Test("a file of 20 posts is previewed in one run, each with its situation, decision and closest example")
-    func batch() throws {
+    func batch() async throws {
         let root = ConfigurationTests.repositoryRoot
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: try GatewayProcess.executable())
-        process.arguments = ["persona", "preview", "kiki", "--batch", root + "/docs/examples/posts.txt", "--personas", root + "/personas", "--json",
-                             "--offline"]
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        try process.run()
-        let output = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 0)
-        let rows = try #require(try JSONSerialization.jsonObject(with: output) as? [[String: Any]])
+        let preview = try await ChildProcess.run(
+            try GatewayProcess.executable(),
+            ["persona", "preview", "kiki", "--batch", root + "/docs/examples/posts.txt", "--personas", root + "/personas", "--json", "--offline"],
+            keepingErrors: false)
+        #expect(preview.exit.succeeded)
+        let rows = try #require(try JSONSerialization.jsonObject(with: Data(preview.output.utf8)) as? [[String: Any]])
         #expect(rows.count == 20)
         let grief = try #require(rows.first { $0.string("post") == "My grandmother passed away last night." })
         #expect(grief.string("situation")?.hasPrefix("grief") == true)

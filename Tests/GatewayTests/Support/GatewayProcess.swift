@@ -1,5 +1,4 @@
 import Foundation
-import Synchronization
 @testable import Gateway
 @testable import GatewayProtocol
 
@@ -8,10 +7,8 @@ import Synchronization
 final class GatewayProcess: Sendable {
     static let secret = "process-test-secret-process-test-secret"
 
-    let process: Process
+    let child: ChildProcess
     let port: Int
-    /// Everything the process printed so far.
-    private let output = Mutex("")
 
     /// The `gatewayd` executable built next to this test bundle.
     static func executable() throws -> String {
@@ -34,73 +31,55 @@ final class GatewayProcess: Sendable {
     /// Starts `gatewayd serve` on a free port. The store is SQLite in `dataDirectory` unless
     /// `arguments` name one (`--store …`) or the suite runs on PostgreSQL.
     init(dataDirectory: String, arguments: [String] = [], personas: String? = nil, environment extra: [String: String] = [:]) async throws {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: try Self.executable())
         let store = arguments.contains("--store") ? [] : TestServer.storeArguments(for: dataDirectory)
-        process.arguments = ["serve", "--port", "0", "--data", dataDirectory, "--personas", personas ?? dataDirectory + "/no-personas"]
-            + store + arguments
         var environment = ProcessInfo.processInfo.environment
         environment["GATEWAYD_JWT_SECRET"] = Self.secret
         // Load tests write faster than a person may.
         environment["GATEWAYD_WRITES_POSTS_PER_MINUTE"] = "100000"
         environment["GATEWAYD_WRITES_COMMENTS_PER_MINUTE"] = "100000"
-        // When the whole suite starts at once on two cores, a test's task can wait seconds for a
-        // thread between its hello and its identify; the server must not close the connection for
-        // that (it did after 10 s in one CI run). The timeout itself is tested in-process.
-        environment["GATEWAYD_SESSIONS_IDENTIFY_TIMEOUT"] = "120s"
         environment.merge(extra) { $1 }
-        process.environment = environment
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        self.process = process
-        // The log line "listening on http://127.0.0.1:PORT" names the port.
-        let deadline = ContinuousClock.now + .seconds(30)
-        var text = ""
-        var port: Int?
-        while ContinuousClock.now < deadline {
-            let data = pipe.fileHandleForReading.availableData
-            if data.isEmpty { break }
-            text += String(decoding: data, as: UTF8.self)
-            if let range = text.range(of: "listening on http://127.0.0.1:") {
-                port = Int(text[range.upperBound...].prefix { $0.isNumber })
-                break
-            }
+        let child = try ChildProcess(
+            try Self.executable(),
+            ["serve", "--port", "0", "--data", dataDirectory, "--personas", personas ?? dataDirectory + "/no-personas"] + store + arguments,
+            environment: environment)
+        // The log line "listening on http://127.0.0.1:PORT (…" names the port.
+        let port = try await child.waitForOutput(within: .seconds(30)) { output, _ -> Int? in
+            guard let range = output.range(of: "listening on http://127.0.0.1:") else { return nil }
+            let rest = output[range.upperBound...]
+            let digits = rest.prefix { $0.isNumber }
+            return digits.count < rest.count ? Int(digits) : nil
         }
         guard let port else {
-            process.terminate()
-            throw TestClientError(description: "gatewayd did not start: \(text)")
+            child.signal(SIGTERM)
+            throw TestClientError(description: "gatewayd did not start: \(child.output)")
         }
+        self.child = child
         self.port = port
-        output.withLock { $0 = text }
-        // Keep draining the output so the process never blocks on a full pipe.
-        let handle = pipe.fileHandleForReading
-        Thread.detachNewThread { [self] in
-            while true {
-                let data = handle.availableData
-                if data.isEmpty { break }
-                output.withLock { $0 += String(decoding: data, as: UTF8.self) }
-            }
-        }
+        TestServer.started?.add(self)
     }
 
     /// What the process printed so far (its log).
-    var log: String { output.withLock { $0 } }
+    var log: String { child.output }
 
-    func kill() {
-        Foundation.kill(process.processIdentifier, SIGKILL)
-        process.waitUntilExit()
+    /// Whether the process still runs or how it ended, and the end of its log: for a failed test.
+    var report: String {
+        let lines = log.split(separator: "\n", omittingEmptySubsequences: false).suffix(80)
+        return "gatewayd on port \(port) \(child.exit.map(\.description) ?? "is still running"). The end of its log:\n" + lines.joined(separator: "\n")
+    }
+
+    func kill() async {
+        child.signal(SIGKILL)
+        _ = await child.exited()
     }
 
     /// Ends the process if it still runs (a test's cleanup, whatever happened before).
-    func stop() {
-        if process.isRunning { _ = terminate() }
+    func stop() async {
+        if child.exit == nil { _ = await terminate() }
     }
 
-    func terminate() -> Int32 {
-        process.terminate()
-        process.waitUntilExit()
-        return process.terminationStatus
+    /// SIGTERM, as an operator stops it; how it ended.
+    func terminate() async -> ChildProcess.Exit {
+        child.signal(SIGTERM)
+        return await child.exited()
     }
 }

@@ -30,6 +30,7 @@ final class FrameInbox: Sendable {
         var waiter: CheckedContinuation<WebSocketFrame??, Never>?
         var waiterID = 0
         var finished = false
+        var failure: (any Error)?
     }
 
     private let state = Mutex(State())
@@ -45,6 +46,19 @@ final class FrameInbox: Sendable {
             return nil
         }
         waiter?.resume(returning: .some(frame))
+    }
+
+    /// The client's pipeline caught an error, and closes the connection for it.
+    func failed(_ error: any Error) {
+        state.withLock { $0.failure = $0.failure ?? error }
+    }
+
+    /// Why the connection ended, as far as this side knows: for a failed test.
+    var ending: String {
+        state.withLock { state in
+            if let failure = state.failure { return "this client's pipeline caught \(failure) and closed it" }
+            return state.finished ? "the server ended it" : "it was closed"
+        }
     }
 
     /// The next frame; `.some(nil)` once the connection ended; nil on timeout.
@@ -151,6 +165,7 @@ private final class InboxHandler: ChannelInboundHandler {
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        inbox.failed(error)
         context.close(promise: nil)
     }
 }
@@ -202,8 +217,16 @@ final class TestClient: Sendable {
 
     func sendFrame(_ opcode: WebSocketOpcode, _ bytes: [UInt8], fin: Bool = true, rsv1: Bool = false, masked: Bool = true) async throws {
         let maskKey: WebSocketMaskingKey? = masked ? .random() : nil
-        let frame = WebSocketFrame(fin: fin, rsv1: rsv1, opcode: opcode, maskKey: maskKey, data: ByteBuffer(bytes: bytes))
-        try await channel.writeAndFlush(frame)
+        try await write(WebSocketFrame(fin: fin, rsv1: rsv1, opcode: opcode, maskKey: maskKey, data: ByteBuffer(bytes: bytes)))
+    }
+
+    /// Writes a frame; on a closed connection the error says how it ended.
+    private func write(_ frame: WebSocketFrame) async throws {
+        do {
+            try await channel.writeAndFlush(frame)
+        } catch ChannelError.ioOnClosedChannel {
+            throw TestClientError(description: "the connection was closed before this write: \(inbox.ending)")
+        }
     }
 
     /// A message as a masked text frame, as a client sends it.
@@ -216,7 +239,7 @@ final class TestClient: Sendable {
     }
 
     func send(_ object: [String: Any]) async throws {
-        try await channel.writeAndFlush(Self.textFrame(object))
+        try await write(Self.textFrame(object))
     }
 
     /// Sends every request in one flush, so that the server reads them together, and collects

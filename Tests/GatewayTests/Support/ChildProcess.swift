@@ -1,0 +1,118 @@
+import Foundation
+import Synchronization
+
+/// A process the tests start (`gatewayd`, `mount`), awaited without blocking a thread.
+///
+/// The suite's tasks share as many threads as the machine has cores, two in CI. A test blocked in
+/// `waitUntilExit` or in a read of the child's output holds one of them, and two such tests stop
+/// every other test's task: in CI that held a test between its TCP connect and its upgrade request
+/// past the server's 10 s handshake timeout, and the server rightly closed the connection. So the
+/// output is read on a thread of its own and the exit is awaited through the termination handler.
+final class ChildProcess: Sendable {
+    /// How a process ended.
+    struct Exit: Equatable, CustomStringConvertible {
+        /// The exit status, or the signal's number when `bySignal`.
+        let status: Int32
+        let bySignal: Bool
+
+        var succeeded: Bool { !bySignal && status == 0 }
+        var description: String { bySignal ? "ended by signal \(status)" : "exited with status \(status)" }
+    }
+
+    private struct State {
+        var output = ""
+        var outputEnded = false
+        var exit: Exit?
+        var exitWaiters: [CheckedContinuation<Exit, Never>] = []
+    }
+
+    /// The state, in a box of its own that the termination handler and the reading thread hold,
+    /// so that neither holds this object.
+    private final class Shared: Sendable {
+        let state = Mutex(State())
+    }
+
+    private let process: Process
+    private let shared = Shared()
+
+    /// Starts `executable`. Its standard output is kept (`output`); its standard error too when
+    /// `keepingErrors`, else it goes to the tests' own.
+    init(_ executable: String, _ arguments: [String], environment: [String: String]? = nil, keepingErrors: Bool = true) throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        if let environment { process.environment = environment }
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        if keepingErrors { process.standardError = pipe }
+        self.process = process
+        process.terminationHandler = { [shared] ended in
+            let exit = Exit(status: ended.terminationStatus, bySignal: ended.terminationReason == .uncaughtSignal)
+            let waiters = shared.state.withLock { state in
+                state.exit = exit
+                defer { state.exitWaiters = [] }
+                return state.exitWaiters
+            }
+            for waiter in waiters { waiter.resume(returning: exit) }
+        }
+        try process.run()
+        let handle = pipe.fileHandleForReading
+        // Drained until the process closes it, so that the process never blocks on a full pipe.
+        Thread.detachNewThread { [shared] in
+            while true {
+                let data = handle.availableData
+                if data.isEmpty { break }
+                shared.state.withLock { $0.output += String(decoding: data, as: UTF8.self) }
+            }
+            shared.state.withLock { $0.outputEnded = true }
+        }
+    }
+
+    /// Runs `executable` to its end: how it ended and what it printed.
+    static func run(_ executable: String, _ arguments: [String], keepingErrors: Bool = true) async throws -> (exit: Exit, output: String) {
+        let child = try ChildProcess(executable, arguments, keepingErrors: keepingErrors)
+        let exit = await child.exited()
+        // The last of the output may still be in the pipe when the exit is known.
+        let output = try await child.waitForOutput(within: .seconds(10)) { output, ended in ended ? output : nil }
+        return (exit, output ?? child.output)
+    }
+
+    /// What the process printed so far.
+    var output: String { shared.state.withLock { $0.output } }
+
+    /// How the process ended; nil while it runs.
+    var exit: Exit? { shared.state.withLock { $0.exit } }
+
+    /// Waits for the process to end.
+    func exited() async -> Exit {
+        await withCheckedContinuation { continuation in
+            let ended = shared.state.withLock { state -> Exit? in
+                if let exit = state.exit { return exit }
+                state.exitWaiters.append(continuation)
+                return nil
+            }
+            if let ended { continuation.resume(returning: ended) }
+        }
+    }
+
+    /// Sends `signal` unless the process has ended (its number may belong to another by then).
+    func signal(_ signal: Int32) {
+        shared.state.withLock { state in
+            if state.exit == nil { _ = kill(process.processIdentifier, signal) }
+        }
+    }
+
+    /// Waits until the output holds what `match` finds, for at most `timeout`; nil if the output
+    /// ended (the process closed it, usually by ending) or the time ran out first.
+    /// `match` also learns whether the output has ended.
+    func waitForOutput<Found>(within timeout: Duration, _ match: (_ output: String, _ ended: Bool) -> Found?) async throws -> Found? {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            let (output, ended) = shared.state.withLock { ($0.output, $0.outputEnded) }
+            if let found = match(output, ended) { return found }
+            if ended { return nil }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        return nil
+    }
+}
