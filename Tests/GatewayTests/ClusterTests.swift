@@ -282,7 +282,7 @@ struct ClusterTests {
             shares = [try await ids.asyncFilter { try await first.owns($0) }, try await ids.asyncFilter { try await second.owns($0) }]
             return shares.map(\.count) == [2, 2] && Set(shares.joined()) == Set(ids)
         }, "two nodes run two personas each, every persona on one node: \(shares)")
-        await first.process.stop()
+        _ = await first.process.terminate()
         #expect(try await eventually(.seconds(15)) { try await ids.asyncFilter { try await second.owns($0) }.count == 4 },
                 "the survivor runs every persona again")
     }
@@ -297,12 +297,18 @@ struct ClusterTests {
         let port = "\(Int.random(in: 21_000..<22_000))"
         let url = try await Self.run(script, "start", directory, port).trimmingCharacters(in: .whitespacesAndNewlines)
         defer { try? FileManager.default.removeItem(atPath: directory) }
+        var failure: (any Error)?
         do {
             try await restartUnderLoad(postgres: url, stop: { try await Self.run(script, "stop", directory) },
                                        start: { try await Self.run(script, "start", directory, port) })
         } catch {
+            failure = error
+        }
+        // The nodes stop before their PostgreSQL, so that their drain has a database to finish on.
+        await TestServer.started?.stopAll()
+        if let failure {
             _ = try? await Self.run(script, "stop", directory)
-            throw error
+            throw failure
         }
         try await Self.run(script, "stop", directory)
     }
@@ -348,6 +354,7 @@ struct ClusterTests {
                 return all
             }
         }
+        defer { writers.cancel() }
         #expect(try await eventually(.seconds(30)) { outage.acks.load(ordering: .relaxed) >= 20 })
         _ = try await stop()
         #expect(try await eventually(.seconds(10)) {
@@ -372,8 +379,6 @@ struct ClusterTests {
         let writer = try await nodes[1].identified("u_after")
         _ = try await Self.post(writer, "after the restart", clientID: "after")
         #expect(try await Self.events(reader, stream: "feed", after: perWriter * 2, count: 1).first?.object("data").string("body") == "after the restart")
-        // Stopped before their PostgreSQL is, so that their drain has a database to finish on.
-        for node in nodes { await node.process.stop() }
     }
 
     final class OutageCounters: Sendable {
@@ -401,6 +406,14 @@ struct ClusterTests {
         defer { posix_spawn_file_actions_destroy(&actions) }
         posix_spawn_file_actions_addopen(&actions, 1, outputPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
         posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        // Nothing else of this process's: a PostgreSQL that `postgres.sh start` leaves running
+        // would keep any pipe it inherited open, and whoever reads that pipe would wait forever.
+        // glibc (2.34 on) has the call; Swift's Glibc module does not declare it.
+        typealias CloseFrom = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32
+        guard let closeFrom = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "posix_spawn_file_actions_addclosefrom_np") else {
+            throw TestClientError(description: "this C library has no posix_spawn_file_actions_addclosefrom_np")
+        }
+        _ = unsafeBitCast(closeFrom, to: CloseFrom.self)(&actions, 3)
         let argv = (["/bin/bash"] + arguments).map { strdup($0) } + [nil]
         defer { argv.forEach { free($0) } }
         var pid: pid_t = 0

@@ -17,13 +17,13 @@ struct DiskFullTests {
         let directory = TestServer.temporaryDirectory()
         let mounted = try await ChildProcess.run("/bin/mount", ["-t", "tmpfs", "-o", "size=\(size)", "tmpfs", directory])
         guard mounted.exit.succeeded else { throw TestClientError(description: "mount \(mounted.exit): \(mounted.output)") }
-        do {
-            try await body(directory)
-        } catch {
-            _ = try? await ChildProcess.run("/bin/umount", ["-l", directory])
-            throw error
-        }
-        _ = try await ChildProcess.run("/bin/umount", ["-l", directory])
+        var failure: (any Error)?
+        do { try await body(directory) } catch { failure = error }
+        // What the body started on the filesystem stops before the filesystem goes.
+        await TestServer.started?.stopAll()
+        let unmounted = try await ChildProcess.run("/bin/umount", ["-l", directory])
+        if let failure { throw failure }
+        guard unmounted.exit.succeeded else { throw TestClientError(description: "umount \(unmounted.exit): \(unmounted.output)") }
     }
 
     @Test("writes on a full disk fail cleanly with unavailable, the server stays up, and writing resumes when there is room; nothing acknowledged is lost",

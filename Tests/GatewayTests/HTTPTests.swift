@@ -273,7 +273,7 @@ struct HTTPTests {
             let socket = try RawSocket(port: server.port)
             socket.send("GET \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
             var answer = ""
-            while let bytes = socket.read() { answer += String(decoding: bytes, as: UTF8.self) }
+            while let bytes = await socket.read() { answer += String(decoding: bytes, as: UTF8.self) }
             #expect(answer.hasPrefix("HTTP/1.1 404") || answer.hasPrefix("HTTP/1.1 400"), "\(path): \(answer.prefix(40))")
             #expect(!answer.contains("swift-tools-version"), "\(path) reached a file outside the web root")
         }

@@ -16,7 +16,7 @@ struct AbuseTests {
         var open: [TestClient] = []
         for _ in 0..<5 { open.append(try await server.connect()) }
         // The answer comes before any request is read, so a raw socket sees it whatever it sends.
-        let refused = String(decoding: try RawSocket(port: server.port).read() ?? [], as: UTF8.self)
+        let refused = String(decoding: try await RawSocket(port: server.port).read() ?? [], as: UTF8.self)
         #expect(refused.hasPrefix("HTTP/1.1 429"))
         #expect(refused.contains("5 connections open already"))
         // The limit is per address, and those already in are served as before.
@@ -39,7 +39,7 @@ struct AbuseTests {
         let server = try await TestServer.start { $0.connectionLimits.rate = Rate(count: 1, period: .seconds(60), burst: 3) }
         for _ in 0..<3 { _ = try await server.connect() }
         let socket = try RawSocket(port: server.port)
-        let answer = String(decoding: socket.read() ?? [], as: UTF8.self)
+        let answer = String(decoding: await socket.read() ?? [], as: UTF8.self)
         #expect(answer.hasPrefix("HTTP/1.1 429"))
         let retryAfter = answer.split(separator: "\r\n").first { $0.lowercased().hasPrefix("retry-after: ") }.flatMap { Int($0.dropFirst(13)) }
         #expect((1...60).contains(retryAfter ?? 0), "Retry-After in seconds: \(answer)")
@@ -60,7 +60,7 @@ struct AbuseTests {
         let identified = try await server.identified("u_patient")
         var closed = false
         for _ in 0..<4 where !closed {
-            closed = slow.read() == nil
+            closed = await slow.read() == nil
         }
         #expect(closed, "the half-sent handshake was cut")
         try await identified.send(["op": "ping", "t": 2])

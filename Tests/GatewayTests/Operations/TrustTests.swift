@@ -225,7 +225,7 @@ struct TrustTests {
         socket.send("POST /v1/posts HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer \(token)\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"bo")
         let started = ContinuousClock.now
         var answer = ""
-        while let bytes = socket.read() {
+        while let bytes = await socket.read() {
             answer += String(decoding: bytes, as: UTF8.self)
         }
         #expect(answer.hasPrefix("HTTP/1.1 408"))

@@ -20,7 +20,8 @@ final class ChildProcess: Sendable {
     }
 
     private struct State {
-        var output = ""
+        /// Bytes, decoded when read: a character can be split across two reads of the pipe.
+        var output: [UInt8] = []
         var outputEnded = false
         var exit: Exit?
         var exitWaiters: [CheckedContinuation<Exit, Never>] = []
@@ -62,7 +63,7 @@ final class ChildProcess: Sendable {
             while true {
                 let data = handle.availableData
                 if data.isEmpty { break }
-                shared.state.withLock { $0.output += String(decoding: data, as: UTF8.self) }
+                shared.state.withLock { $0.output += data }
             }
             shared.state.withLock { $0.outputEnded = true }
         }
@@ -78,7 +79,7 @@ final class ChildProcess: Sendable {
     }
 
     /// What the process printed so far.
-    var output: String { shared.state.withLock { $0.output } }
+    var output: String { String(decoding: shared.state.withLock { $0.output }, as: UTF8.self) }
 
     /// How the process ended; nil while it runs.
     var exit: Exit? { shared.state.withLock { $0.exit } }
@@ -95,11 +96,23 @@ final class ChildProcess: Sendable {
         }
     }
 
-    /// Sends `signal` unless the process has ended (its number may belong to another by then).
+    /// Sends `signal` while the process runs. Foundation reaps a process a little before it
+    /// calls the termination handler, so `isRunning` is asked as well; a number freed in that
+    /// moment would have to be handed to another process at once to be signalled by mistake.
     func signal(_ signal: Int32) {
         shared.state.withLock { state in
-            if state.exit == nil { _ = kill(process.processIdentifier, signal) }
+            if state.exit == nil && process.isRunning { _ = kill(process.processIdentifier, signal) }
         }
+    }
+
+    /// Waits at most `timeout` for the process to end; nil if it still runs.
+    func exited(within timeout: Duration) async throws -> Exit? {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            if let exit { return exit }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        return exit
     }
 
     /// Waits until the output holds what `match` finds, for at most `timeout`; nil if the output
@@ -108,8 +121,8 @@ final class ChildProcess: Sendable {
     func waitForOutput<Found>(within timeout: Duration, _ match: (_ output: String, _ ended: Bool) -> Found?) async throws -> Found? {
         let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline {
-            let (output, ended) = shared.state.withLock { ($0.output, $0.outputEnded) }
-            if let found = match(output, ended) { return found }
+            let (bytes, ended) = shared.state.withLock { ($0.output, $0.outputEnded) }
+            if let found = match(String(decoding: bytes, as: UTF8.self), ended) { return found }
             if ended { return nil }
             try await Task.sleep(for: .milliseconds(20))
         }

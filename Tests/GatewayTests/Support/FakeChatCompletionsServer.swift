@@ -102,6 +102,8 @@ final class FakeChatCompletionsServer: Sendable {
     var received: [Received] { state.withLockedValue { $0.received } }
     func requests(for model: String) -> Int { received.filter { $0.model == model }.count }
     var maximumInFlight: Int { state.withLockedValue { $0.maximumInFlight } }
+    /// Requests open right now.
+    var inFlight: Int { state.withLockedValue { $0.inFlight } }
 
     fileprivate func take(_ request: Received) -> Script {
         state.withLockedValue { state in

@@ -1,4 +1,6 @@
 import Foundation
+import Synchronization
+import Testing
 @testable import Gateway
 @testable import GatewayProtocol
 
@@ -9,6 +11,9 @@ final class GatewayProcess: Sendable {
 
     let child: ChildProcess
     let port: Int
+    /// The test ended the process on purpose (`kill`, `terminate`), not in its cleanup (`stop`):
+    /// how it ended is no news.
+    private let endedByTest = Atomic(false)
 
     /// The `gatewayd` executable built next to this test bundle.
     static func executable() throws -> String {
@@ -50,7 +55,8 @@ final class GatewayProcess: Sendable {
             return digits.count < rest.count ? Int(digits) : nil
         }
         guard let port else {
-            child.signal(SIGTERM)
+            child.signal(SIGKILL)
+            _ = await child.exited()
             throw TestClientError(description: "gatewayd did not start: \(child.output)")
         }
         self.child = child
@@ -61,6 +67,10 @@ final class GatewayProcess: Sendable {
     /// What the process printed so far (its log).
     var log: String { child.output }
 
+    /// Whether the test did not end the process on purpose: it still runs, ended by itself, or was
+    /// stopped in a cleanup.
+    var endedUnasked: Bool { !endedByTest.load(ordering: .relaxed) }
+
     /// Whether the process still runs or how it ended, and the end of its log: for a failed test.
     var report: String {
         let lines = log.split(separator: "\n", omittingEmptySubsequences: false).suffix(80)
@@ -68,17 +78,26 @@ final class GatewayProcess: Sendable {
     }
 
     func kill() async {
+        endedByTest.store(true, ordering: .relaxed)
         child.signal(SIGKILL)
         _ = await child.exited()
     }
 
-    /// Ends the process if it still runs (a test's cleanup, whatever happened before).
+    /// Ends the process if it still runs (a test's cleanup, whatever happened before). One that
+    /// has not drained within 20 s of SIGTERM is killed, and the test fails with its log.
     func stop() async {
-        if child.exit == nil { _ = await terminate() }
+        guard child.exit == nil else { return }
+        child.signal(SIGTERM)
+        let ended = try? await child.exited(within: .seconds(20))
+        if ended == nil {
+            await kill()
+            Issue.record(Comment(rawValue: "gatewayd did not stop within 20 s of SIGTERM and was killed. " + report))
+        }
     }
 
     /// SIGTERM, as an operator stops it; how it ended.
     func terminate() async -> ChildProcess.Exit {
+        endedByTest.store(true, ordering: .relaxed)
         child.signal(SIGTERM)
         return await child.exited()
     }

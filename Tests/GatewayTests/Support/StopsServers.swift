@@ -3,9 +3,9 @@ import Testing
 
 /// Every test server and `gatewayd` process a test starts is stopped, and waited for, when the
 /// test ends, however it ends: no server outlives its test to load the next one, and a test never
-/// has to remember to stop one. When the test throws, each process's log is reported with the
-/// error, since the log says why a server closed a connection or died. On every suite of this
-/// target (`@Suite(…, .stopsServers)`).
+/// has to remember to stop one. When the test throws, the log of each process it did not end on
+/// purpose is reported with the error, since the log says why a server closed a connection or
+/// died. On every suite of this target (`@Suite(…, .stopsServers)`).
 struct StopsServers: SuiteTrait, TestTrait, TestScoping {
     var isRecursive: Bool { true }
 
@@ -15,7 +15,7 @@ struct StopsServers: SuiteTrait, TestTrait, TestScoping {
         do {
             try await TestServer.$started.withValue(started) { try await function() }
         } catch {
-            for process in started.processes { Issue.record(Comment(rawValue: process.report)) }
+            for process in started.processes where process.endedUnasked { Issue.record(Comment(rawValue: process.report)) }
             await started.stopAll()
             throw error
         }
@@ -42,7 +42,8 @@ final class StartedServers: Sendable {
 
     var processes: [GatewayProcess] { startedProcesses.withLock { $0 } }
 
-    /// Newest first, as a test that restarts a server on the same data expects.
+    /// The processes, then the in-process servers, each newest first, as a test that restarts a
+    /// server on the same data expects.
     func stopAll() async {
         for process in processes.reversed() { await process.stop() }
         for server in servers.withLock({ $0 }).reversed() {

@@ -57,7 +57,7 @@ final class FrameInbox: Sendable {
     var ending: String {
         state.withLock { state in
             if let failure = state.failure { return "this client's pipeline caught \(failure) and closed it" }
-            return state.finished ? "the server ended it" : "it was closed"
+            return state.finished ? "it had ended (the server closed it, or this client did)" : "it was closing"
         }
     }
 
@@ -201,7 +201,7 @@ final class TestClient: Sendable {
         request += "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n"
         for (name, value) in extraHeaders { request += "\(name): \(value)\r\n" }
         request += "\r\n"
-        try await channel.writeAndFlush(ByteBuffer(string: request))
+        try await writing(inbox) { try await channel.writeAndFlush(ByteBuffer(string: request)) }
         let (status, headers) = try await handshake.response.get()
         guard status == 101 else {
             channel.close(promise: nil)
@@ -220,10 +220,14 @@ final class TestClient: Sendable {
         try await write(WebSocketFrame(fin: fin, rsv1: rsv1, opcode: opcode, maskKey: maskKey, data: ByteBuffer(bytes: bytes)))
     }
 
-    /// Writes a frame; on a closed connection the error says how it ended.
     private func write(_ frame: WebSocketFrame) async throws {
+        try await Self.writing(inbox) { try await channel.writeAndFlush(frame) }
+    }
+
+    /// Runs `write`; on a closed connection the error says how it ended.
+    private static func writing(_ inbox: FrameInbox, _ write: () async throws -> Void) async throws {
         do {
-            try await channel.writeAndFlush(frame)
+            try await write()
         } catch ChannelError.ioOnClosedChannel {
             throw TestClientError(description: "the connection was closed before this write: \(inbox.ending)")
         }
@@ -247,7 +251,7 @@ final class TestClient: Sendable {
     func requestAll(_ requests: [[String: Any]]) async throws -> [Int: [String: Any]] {
         let writes = try requests.map { channel.write(try Self.textFrame($0)) }
         channel.flush()
-        try await EventLoopFuture.andAllSucceed(writes, on: channel.eventLoop).get()
+        try await Self.writing(inbox) { try await EventLoopFuture.andAllSucceed(writes, on: channel.eventLoop).get() }
         var replies: [Int: [String: Any]] = [:]
         while replies.count < requests.count {
             let message = try await message()
