@@ -413,7 +413,9 @@ struct ClusterTests {
         guard let closeFrom = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "posix_spawn_file_actions_addclosefrom_np") else {
             throw TestClientError(description: "this C library has no posix_spawn_file_actions_addclosefrom_np")
         }
-        _ = unsafeBitCast(closeFrom, to: CloseFrom.self)(&actions, 3)
+        guard unsafeBitCast(closeFrom, to: CloseFrom.self)(&actions, 3) == 0 else {
+            throw TestClientError(description: "posix_spawn_file_actions_addclosefrom_np failed")
+        }
         let argv = (["/bin/bash"] + arguments).map { strdup($0) } + [nil]
         defer { argv.forEach { free($0) } }
         var pid: pid_t = 0

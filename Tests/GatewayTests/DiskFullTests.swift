@@ -21,8 +21,11 @@ struct DiskFullTests {
         do { try await body(directory) } catch { failure = error }
         // What the body started on the filesystem stops before the filesystem goes.
         await TestServer.started?.stopAll()
+        if let failure {
+            _ = try? await ChildProcess.run("/bin/umount", ["-l", directory])
+            throw failure
+        }
         let unmounted = try await ChildProcess.run("/bin/umount", ["-l", directory])
-        if let failure { throw failure }
         guard unmounted.exit.succeeded else { throw TestClientError(description: "umount \(unmounted.exit): \(unmounted.output)") }
     }
 

@@ -272,8 +272,8 @@ struct HTTPTests {
         for path in ["/../Package.swift", "/%2e%2e/Package.swift", "/..%2fPackage.swift", "/web/../../Package.swift"] {
             let socket = try RawSocket(port: server.port)
             socket.send("GET \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
-            var answer = ""
-            while let bytes = await socket.read() { answer += String(decoding: bytes, as: UTF8.self) }
+            let (answer, closed) = await socket.readUntilClosed()
+            #expect(closed, "\(path): the connection was not closed")
             #expect(answer.hasPrefix("HTTP/1.1 404") || answer.hasPrefix("HTTP/1.1 400"), "\(path): \(answer.prefix(40))")
             #expect(!answer.contains("swift-tools-version"), "\(path) reached a file outside the web root")
         }

@@ -11,9 +11,10 @@ final class GatewayProcess: Sendable {
 
     let child: ChildProcess
     let port: Int
-    /// The test ended the process on purpose (`kill`, `terminate`), not in its cleanup (`stop`):
-    /// how it ended is no news.
+    /// The test ended the running process on purpose (`kill`, `terminate`): how it ended is no news.
     private let endedByTest = Atomic(false)
+    /// The test's cleanup (`stop`) ended it, perhaps before the failure was reported.
+    private let stoppedInCleanup = Atomic(false)
 
     /// The `gatewayd` executable built next to this test bundle.
     static func executable() throws -> String {
@@ -74,31 +75,49 @@ final class GatewayProcess: Sendable {
     /// Whether the process still runs or how it ended, and the end of its log: for a failed test.
     var report: String {
         let lines = log.split(separator: "\n", omittingEmptySubsequences: false).suffix(80)
-        return "gatewayd on port \(port) \(child.exit.map(\.description) ?? "is still running"). The end of its log:\n" + lines.joined(separator: "\n")
+        let state = child.exit.map { stoppedInCleanup.load(ordering: .relaxed) ? "was stopped by the test's cleanup (\($0))" : "\($0)" }
+        return "gatewayd on port \(port) \(state ?? "is still running"). The end of its log:\n" + lines.joined(separator: "\n")
     }
 
     func kill() async {
-        endedByTest.store(true, ordering: .relaxed)
+        endingOnPurpose()
         child.signal(SIGKILL)
         _ = await child.exited()
     }
 
-    /// Ends the process if it still runs (a test's cleanup, whatever happened before). One that
-    /// has not drained within 20 s of SIGTERM is killed, and the test fails with its log.
+    /// Ends the process if it still runs (a test's cleanup, whatever happened before).
     func stop() async {
         guard child.exit == nil else { return }
-        child.signal(SIGTERM)
-        let ended = try? await child.exited(within: .seconds(20))
-        if ended == nil {
-            await kill()
-            Issue.record(Comment(rawValue: "gatewayd did not stop within 20 s of SIGTERM and was killed. " + report))
-        }
+        stoppedInCleanup.store(true, ordering: .relaxed)
+        _ = await endGracefully()
     }
 
     /// SIGTERM, as an operator stops it; how it ended.
     func terminate() async -> ChildProcess.Exit {
-        endedByTest.store(true, ordering: .relaxed)
+        endingOnPurpose()
+        return await endGracefully()
+    }
+
+    /// A process that died by itself before the test ended it stays news.
+    private func endingOnPurpose() {
+        if child.exit == nil { endedByTest.store(true, ordering: .relaxed) }
+    }
+
+    /// SIGTERM; a process that has not drained within 20 s is killed, and the test fails with its
+    /// log, rather than waiting for ever.
+    private func endGracefully() async -> ChildProcess.Exit {
         child.signal(SIGTERM)
+        let drained: ChildProcess.Exit?
+        do {
+            drained = try await child.exited(within: .seconds(20))
+        } catch {
+            // The test was cancelled: no time to wait for the drain, and nothing to blame it for.
+            child.signal(SIGKILL)
+            return await child.exited()
+        }
+        if let drained { return drained }
+        child.signal(SIGKILL)
+        Issue.record(Comment(rawValue: "gatewayd did not stop within 20 s of SIGTERM and was killed. " + report))
         return await child.exited()
     }
 }

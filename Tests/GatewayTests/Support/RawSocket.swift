@@ -41,6 +41,18 @@ final class RawSocket {
         }
     }
 
+    /// Everything the server sends until it closes the connection, for at most `timeout`;
+    /// `closed` is false when it kept the connection open that long.
+    func readUntilClosed(within timeout: Duration = .seconds(15)) async -> (text: String, closed: Bool) {
+        let deadline = ContinuousClock.now + timeout
+        var bytes: [UInt8] = []
+        while ContinuousClock.now < deadline {
+            guard let more = await read() else { return (String(decoding: bytes, as: UTF8.self), true) }
+            bytes += more
+        }
+        return (String(decoding: bytes, as: UTF8.self), false)
+    }
+
     deinit { close(descriptor) }
 
     /// A loopback port that was free a moment ago and has nothing listening on it now.
