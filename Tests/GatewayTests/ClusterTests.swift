@@ -386,13 +386,10 @@ struct ClusterTests {
         let sawUnavailable = Atomic(false)
     }
 
-    /// Runs a script and returns its output, waiting on a thread of its own (see `ChildProcess`:
-    /// a test's task must not block one of the suite's few threads).
+    /// Runs a script and returns its output, waiting on a thread of its own.
     @discardableResult
     static func run(_ arguments: String...) async throws -> String {
-        try await withCheckedThrowingContinuation { continuation in
-            Thread.detachNewThread { continuation.resume(with: Result { try runBlocking(arguments) }) }
-        }
+        try await onThreadOfItsOwn { try runBlocking(arguments) }
     }
 
     /// Spawned and reaped directly (`posix_spawn`, `waitpid`): Foundation's `Process` (and so

@@ -1,6 +1,15 @@
 import Foundation
 import Synchronization
 
+/// Runs blocking work (a `waitpid`, a socket's `recv`) on a thread of its own and awaits its
+/// result, so that the test's task does not block one of the suite's threads (see `ChildProcess`).
+func onThreadOfItsOwn<Value: Sendable, Failure: Error>(_ work: @escaping @Sendable () throws(Failure) -> Value) async throws(Failure) -> Value {
+    let result = await withCheckedContinuation { (continuation: CheckedContinuation<Result<Value, Failure>, Never>) in
+        Thread.detachNewThread { continuation.resume(returning: Result(catching: work)) }
+    }
+    return try result.get()
+}
+
 /// A process the tests start (`gatewayd`, `mount`), awaited without blocking a thread.
 ///
 /// The suite's tasks share as many threads as the machine has cores, two in CI. A test blocked in

@@ -4,8 +4,7 @@ import Glibc
 import Foundation
 
 /// A plain TCP socket to the test server, for clients that misbehave below HTTP: half a request
-/// and then silence. Reads block, so they run on a thread of their own (see `ChildProcess` for
-/// why a test's task must not block).
+/// and then silence. Reads block, so they run on a thread of their own.
 final class RawSocket {
     private let descriptor: Int32
 
@@ -30,14 +29,12 @@ final class RawSocket {
     /// What the server sent within a second: bytes, nil when it closed the connection, or empty
     /// when it sent nothing and kept it open.
     func read() async -> [UInt8]? {
-        await withCheckedContinuation { continuation in
-            Thread.detachNewThread { [descriptor] in
-                var buffer = [UInt8](repeating: 0, count: 4096)
-                let count = recv(descriptor, &buffer, buffer.count, 0)
-                if count == 0 { return continuation.resume(returning: nil) }
-                if count < 0 { return continuation.resume(returning: errno == EAGAIN || errno == EWOULDBLOCK ? [] : nil) }
-                continuation.resume(returning: Array(buffer[..<count]))
-            }
+        await onThreadOfItsOwn { [descriptor] in
+            var buffer = [UInt8](repeating: 0, count: 4096)
+            let count = recv(descriptor, &buffer, buffer.count, 0)
+            if count == 0 { return nil }
+            if count < 0 { return errno == EAGAIN || errno == EWOULDBLOCK ? [] : nil }
+            return Array(buffer[..<count])
         }
     }
 
