@@ -19,7 +19,7 @@ func onThreadOfItsOwn<Value: Sendable, Failure: Error>(_ work: @escaping @Sendab
 /// output is read on a thread of its own and the exit is awaited through the termination handler.
 final class ChildProcess: Sendable {
     /// How a process ended.
-    struct Exit: Equatable, CustomStringConvertible {
+    struct Exit: CustomStringConvertible {
         /// The exit status, or the signal's number when `bySignal`.
         let status: Int32
         let bySignal: Bool
@@ -116,11 +116,7 @@ final class ChildProcess: Sendable {
 
     /// Waits at most `timeout` for the process to end; nil if it still runs.
     func exited(within timeout: Duration) async throws -> Exit? {
-        let deadline = ContinuousClock.now + timeout
-        while ContinuousClock.now < deadline {
-            if let exit { return exit }
-            try await Task.sleep(for: .milliseconds(20))
-        }
+        _ = try await eventually(timeout) { exit != nil }
         return exit
     }
 
@@ -128,13 +124,12 @@ final class ChildProcess: Sendable {
     /// ended (the process closed it, usually by ending) or the time ran out first.
     /// `match` also learns whether the output has ended.
     func waitForOutput<Found>(within timeout: Duration, _ match: (_ output: String, _ ended: Bool) -> Found?) async throws -> Found? {
-        let deadline = ContinuousClock.now + timeout
-        while ContinuousClock.now < deadline {
+        var found: Found?
+        _ = try await eventually(timeout) {
             let (bytes, ended) = shared.state.withLock { ($0.output, $0.outputEnded) }
-            if let found = match(String(decoding: bytes, as: UTF8.self), ended) { return found }
-            if ended { return nil }
-            try await Task.sleep(for: .milliseconds(20))
+            found = match(String(decoding: bytes, as: UTF8.self), ended)
+            return found != nil || ended
         }
-        return nil
+        return found
     }
 }

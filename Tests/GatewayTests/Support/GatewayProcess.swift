@@ -107,17 +107,13 @@ final class GatewayProcess: Sendable {
     /// log, rather than waiting for ever.
     private func endGracefully() async -> ChildProcess.Exit {
         child.signal(SIGTERM)
-        let drained: ChildProcess.Exit?
         do {
-            drained = try await child.exited(within: .seconds(20))
+            if let drained = try await child.exited(within: .seconds(20)) { return drained }
+            Issue.record(Comment(rawValue: "gatewayd did not stop within 20 s of SIGTERM and was killed. " + report))
         } catch {
             // The test was cancelled: no time to wait for the drain, and nothing to blame it for.
-            child.signal(SIGKILL)
-            return await child.exited()
         }
-        if let drained { return drained }
         child.signal(SIGKILL)
-        Issue.record(Comment(rawValue: "gatewayd did not stop within 20 s of SIGTERM and was killed. " + report))
         return await child.exited()
     }
 }
