@@ -17,6 +17,10 @@ import Synchronization
 /// are dropped only after the move committed. Readers may see the index a batch ahead of or behind
 /// their snapshot; every lookup checks the row an entry points at, so a stale entry can only make a
 /// lookup miss (a replay answered by the writer instead), never answer with another write's record.
+///
+/// A batch's records are written together when it ends (`writePending`, see `PendingRows`), each
+/// with the rowid the index gave it; until then a reader's lookup misses them, as it misses any
+/// write not yet committed, and the writer's own lookup writes them first.
 final class RecentClientRecords: Sendable {
     private struct Entry {
         var rowID: Int64
@@ -27,7 +31,13 @@ final class RecentClientRecords: Sendable {
         var entries: [ExactText: Entry] = [:]
         /// False until the table was read, and again after `forget`.
         var loaded = false
+        /// The rowid the next record gets; rowids are never given twice while the index is loaded.
+        var nextRowID: Int64 = 1
+        var pending = PendingRows(RecentClientRecords.table)
     }
+
+    private static let table = PendingRows.Table(
+        "idempotency_recent", columns: ["rowid", "user_id", "client_id", "fingerprint", "result", "created_at"])
 
     private let capacity: Int
     private let state = Mutex(State())
@@ -40,11 +50,14 @@ final class RecentClientRecords: Sendable {
     func beginBatch(in db: Database) throws {
         guard state.withLock({ !$0.loaded }) else { return }
         var entries: [ExactText: Entry] = [:]
+        var lastRowID: Int64 = 0
         let rows = try Row.fetchCursor(db, sql: "SELECT rowid, user_id, client_id, created_at FROM idempotency_recent")
         while let row = try rows.next() {
-            entries[ExactText.clientRecord(of: row[1], clientID: row[2])] = Entry(rowID: row[0], createdAt: row[3])
+            let entry = Entry(rowID: row[0], createdAt: row[3])
+            entries[ExactText.clientRecord(of: row[1], clientID: row[2])] = entry
+            lastRowID = max(lastRowID, entry.rowID)
         }
-        state.withLock { $0 = State(entries: entries, loaded: true) }
+        state.withLock { $0 = State(entries: entries, loaded: true, nextRowID: lastRowID + 1) }
     }
 
     /// Whether the records are due to move into `idempotency` (`move`, before the batch about to run).
@@ -72,35 +85,61 @@ final class RecentClientRecords: Sendable {
     /// Nothing in the index is trusted any more (a failed batch or move, pruning, another
     /// connection's commit): the next batch reads the table again.
     func forget() {
-        state.withLock { $0.loaded = false }
+        state.withLock { state in
+            state.loaded = false
+            state.pending.discard()
+        }
     }
 
+    /// The writer's lookup, in its batch: a record the batch holds unwritten is written first.
+    func recordInBatch(of userID: String, clientID: String, in db: Database) throws -> WriteFacts.ClientRecord? {
+        let key = ExactText.clientRecord(of: userID, clientID: clientID)
+        if state.withLock({ state in state.entries[key].map { $0.rowID >= state.nextRowID - Int64(state.pending.rowCount) } ?? false }) {
+            try writePending(in: db)
+        }
+        return try record(of: userID, clientID: clientID, in: db)
+    }
+
+    /// A lookup: a record not yet written or committed is missed.
     func record(of userID: String, clientID: String, in db: Database) throws -> WriteFacts.ClientRecord? {
         let (entry, loaded) = state.withLock { ($0.entries[ExactText.clientRecord(of: userID, clientID: clientID)], $0.loaded) }
-        let recent: Row?
+        let record = { (sql: String, values: [SQLValue]) in
+            try DirectStatement(sql, in: db).run(values) { columns in
+                WriteFacts.ClientRecord(fingerprint: columns.text(0) ?? "", result: columns.text(1) ?? "")
+            }
+        }
+        let key: [SQLValue] = [.text(userID), .text(clientID)]
+        let recent: WriteFacts.ClientRecord?
         if let entry {
-            recent = try Row.fetchOne(
-                db.cachedStatement(sql: "SELECT fingerprint, result FROM idempotency_recent WHERE rowid = ? AND user_id = ? AND client_id = ?"),
-                arguments: [entry.rowID, userID, clientID])
+            recent = try record("SELECT fingerprint, result FROM idempotency_recent WHERE rowid = ? AND user_id = ? AND client_id = ?", [.integer(entry.rowID)] + key)
         } else if !loaded {
             // Before the writer's first batch, or after a failed batch or move: the small table itself, read through.
-            recent = try Row.fetchOne(
-                db.cachedStatement(sql: "SELECT fingerprint, result FROM idempotency_recent WHERE user_id = ? AND client_id = ?"),
-                arguments: [userID, clientID])
+            recent = try record("SELECT fingerprint, result FROM idempotency_recent WHERE user_id = ? AND client_id = ?", key)
         } else {
             recent = nil
         }
-        let row = try recent ?? Row.fetchOne(
-            db.cachedStatement(sql: "SELECT fingerprint, result FROM idempotency WHERE user_id = ? AND client_id = ?"),
-            arguments: [userID, clientID])
-        return row.map { WriteFacts.ClientRecord(fingerprint: $0["fingerprint"], result: $0["result"]) }
+        return try recent ?? record("SELECT fingerprint, result FROM idempotency WHERE user_id = ? AND client_id = ?", key)
     }
 
-    func insert(userID: String, clientID: String, fingerprint: String, result: String, at createdAt: Int64, in db: Database) throws {
-        try db.cachedStatement(sql: "INSERT INTO idempotency_recent (user_id, client_id, fingerprint, result, created_at) VALUES (?, ?, ?, ?, ?)")
-            .execute(arguments: [userID, clientID, fingerprint, result, createdAt])
-        let entry = Entry(rowID: db.lastInsertedRowID, createdAt: createdAt)
-        state.withLock { $0.entries[ExactText.clientRecord(of: userID, clientID: clientID)] = entry }
+    /// Adds a record to the batch's, written by `writePending`.
+    func insert(userID: String, clientID: String, fingerprint: String, result: String, at createdAt: Int64) {
+        let key = ExactText.clientRecord(of: userID, clientID: clientID)
+        state.withLock { state in
+            let entry = Entry(rowID: state.nextRowID, createdAt: createdAt)
+            state.nextRowID += 1
+            state.pending.append(.integer(entry.rowID), .text(userID), .text(clientID), .text(fingerprint), .text(result), .integer(createdAt))
+            state.entries[key] = entry
+        }
+    }
+
+    /// Writes the batch's records held so far: before its transaction commits, and before a
+    /// statement of the batch reads them.
+    func writePending(in db: Database) throws {
+        var pending = state.withLock { state in
+            defer { state.pending.discard() }
+            return state.pending
+        }
+        try pending.write(in: db)
     }
 
     /// Rewrites the results `userID` recorded at `createdAt` (the writes that made an item and its

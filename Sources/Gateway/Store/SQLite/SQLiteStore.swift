@@ -114,23 +114,27 @@ public final class SQLiteStore: FeedStore {
                 for user in users { try Self.upsertUser(user, in: db) }
                 for decision in decisions { try Self.insert(decision, in: db) }
                 var written = Dictionary(users.map { ($0.id, $0) }) { _, later in later }
+                var appends = SQLiteWriter.BatchAppends()
                 var outcomes: [(Result<WriteReceipt, GatewayError>, [StoredEvent])] = []
                 outcomes.reserveCapacity(requests.count)
                 for (command, author) in requests {
                     let authorKnown = knownUsers.has(author, savedInBatch: written)
                     let facts = try SQLiteWriter.facts(
-                        for: WriteRules.questions(for: command, by: author), by: author, authorKnown: authorKnown, records: clientRecords, in: db)
+                        for: WriteRules.questions(for: command, by: author), by: author, authorKnown: authorKnown, records: clientRecords,
+                        appends: &appends, in: db)
                     switch Result(catching: { () throws(GatewayError) in try WriteRules.decide(command, by: author, facts: facts, now: clock.now(), ids: ids) }) {
                     case .failure(let error):
                         outcomes.append((.failure(error), []))
                     case .success(.replay(let receipt)):
                         outcomes.append((.success(receipt), []))
                     case .success(.apply(let plan)):
-                        let (receipt, events) = plan.applied(offsets: try SQLiteWriter.apply(plan, streamOffsets: streamOffsets, records: clientRecords, in: db))
+                        let (receipt, events) = plan.applied(
+                            offsets: try SQLiteWriter.apply(plan, streamOffsets: streamOffsets, records: clientRecords, appends: &appends, in: db))
                         written[author.id] = author
                         outcomes.append((.success(receipt), events))
                     }
                 }
+                try appends.write(records: clientRecords, in: db)
                 try streamOffsets.save(in: db)
                 return outcomes
             }

@@ -3,14 +3,38 @@ import GatewayProtocol
 
 /// The SQLite half of plan-then-apply (see `WriteRules`): answers a write's questions and applies
 /// its plan, both inside the writer's transaction, so each write sees the batch's earlier ones.
+/// The rows a batch appends to `posts` and `events`, and its `client_id` records, are written
+/// together (`BatchAppends`), before the batch commits or a statement reads their table.
 enum SQLiteWriter {
+    /// The rows a batch appends to `posts` and `events`, held until written together (see `PendingRows`).
+    struct BatchAppends {
+        private static let postsTable = PendingRows.Table("posts", columns: [
+            "id", "author_id", "author_name", "author_role", "author_persona", "body", "created_at", "bots",
+            "generated_persona", "generated_engine", "generated_model",
+        ])
+        private static let eventsTable = PendingRows.Table("events", columns: ["stream", #""offset""#, "type", "ts", "data"])
+
+        var posts = PendingRows(postsTable)
+        var events = PendingRows(eventsTable)
+
+        /// Writes everything the batch holds, the `client_id` records included.
+        mutating func write(records: RecentClientRecords, in db: Database) throws {
+            try posts.write(in: db)
+            try events.write(in: db)
+            try records.writePending(in: db)
+        }
+    }
+
     static func facts(
-        for questions: WriteQuestions, by author: User, authorKnown: Bool, records: RecentClientRecords, in db: Database
+        for questions: WriteQuestions, by author: User, authorKnown: Bool, records: RecentClientRecords, appends: inout BatchAppends,
+        in db: Database
     ) throws -> WriteFacts {
         var facts = WriteFacts(authorKnown: authorKnown)
         if let clientID = questions.clientID {
-            facts.record = try records.record(of: author.id, clientID: clientID, in: db)
+            facts.record = try records.recordInBatch(of: author.id, clientID: clientID, in: db)
         }
+        // The statements below read `posts` (a comment's post, a target's post).
+        if questions.livePost != nil || questions.target != nil { try appends.posts.write(in: db) }
         if let postID = questions.livePost {
             facts.livePostAuthor = try String.fetchOne(db.cachedStatement(sql: "SELECT author_id FROM posts WHERE id = ? AND deleted = 0"),
                 arguments: [postID])
@@ -63,22 +87,24 @@ enum SQLiteWriter {
     }
 
     /// Applies `plan` and returns its events' offsets, in the plan's order.
-    static func apply(_ plan: WritePlan, streamOffsets: StreamOffsets, records: RecentClientRecords, in db: Database) throws -> [Int64] {
+    static func apply(
+        _ plan: WritePlan, streamOffsets: StreamOffsets, records: RecentClientRecords, appends: inout BatchAppends, in db: Database
+    ) throws -> [Int64] {
         let (author, now) = (plan.author, plan.now.milliseconds)
-        if let erasure = plan.erasure { try erase(erasure.target, kind: erasure.kind, postID: erasure.postID, records: records, in: db) }
+        if let erasure = plan.erasure {
+            // Erasing reads and rewrites an item's row, its events and its records.
+            try appends.write(records: records, in: db)
+            try erase(erasure.target, kind: erasure.kind, postID: erasure.postID, records: records, in: db)
+        }
         for change in plan.changes {
             switch change {
             case .saveUser(let user):
                 try SQLiteStore.upsertUser(user, in: db)
             case .insertPost(let post):
-                try db.cachedStatement(sql: """
-                        INSERT INTO posts (id, author_id, author_name, author_role, author_persona, body, created_at, bots,
-                            generated_persona, generated_engine, generated_model)
-                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                        """).execute(arguments: [
-                        post.id, author.id, author.name, author.role.rawValue, author.persona, post.body, now, post.botsEnabled,
-                        post.generated?.persona, post.generated?.engine, post.generated?.model,
-                    ])
+                appends.posts.append(
+                    .text(post.id), .text(author.id), .text(author.name), .text(author.role.rawValue), SQLValue(author.persona), .text(post.body),
+                    .integer(now), .integer(post.botsEnabled ? 1 : 0), SQLValue(post.generated?.persona), SQLValue(post.generated?.engine),
+                    SQLValue(post.generated?.model))
             case .insertComment(let comment):
                 try db.cachedStatement(sql: """
                         INSERT INTO comments (id, post_id, parent_id, author_id, author_name, author_role, author_persona, body, created_at,
@@ -89,6 +115,7 @@ enum SQLiteWriter {
                         now, comment.depth, comment.generated?.persona, comment.generated?.engine, comment.generated?.model,
                     ])
             case .countComments(let postID, let delta):
+                try appends.posts.write(in: db)
                 try db.cachedStatement(sql: "UPDATE posts SET comment_count = comment_count + ? WHERE id = ?").execute(arguments: [delta, postID])
             case .setReaction(let target, let emoji, on: true):
                 try db.cachedStatement(sql: "INSERT OR IGNORE INTO reactions (target, emoji, user_id, created_at) VALUES (?, ?, ?, ?)")
@@ -108,13 +135,11 @@ enum SQLiteWriter {
         offsets.reserveCapacity(plan.events.count)
         for event in plan.events {
             let offset = try streamOffsets.next(in: event.stream, db: db)
-            try db.cachedStatement(sql: #"INSERT INTO events (stream, "offset", type, ts, data) VALUES (?, ?, ?, ?, ?)"#)
-                .execute(arguments: [event.stream, offset, event.type.rawValue, now, event.dataJSON])
+            appends.events.append(.text(event.stream), .integer(offset), .text(event.type.rawValue), .integer(now), .text(event.dataJSON))
             offsets.append(offset)
         }
         if let record = plan.record {
-            try records.insert(
-                userID: author.id, clientID: record.clientID, fingerprint: record.fingerprint, result: plan.result(offsets: offsets), at: now, in: db)
+            records.insert(userID: author.id, clientID: record.clientID, fingerprint: record.fingerprint, result: plan.result(offsets: offsets), at: now)
         }
         return offsets
     }
