@@ -24,21 +24,19 @@ enum WriteRecords {
     }
 
     /// The ack of a new post or comment is `{"post"|"comment":{…},"offset":N}`. Its text up to
-    /// the offset is made here; `completed` adds the offset. (The PostgreSQL store completes it
-    /// the same way inside the statement that assigns the offset.)
-    static func createdResultPrefix(_ post: Post) -> String { createdResultPrefix("post", post.write(to:)) }
-    static func createdResultPrefix(_ comment: Comment) -> String { createdResultPrefix("comment", comment.write(to:)) }
-
-    static func completed(_ prefix: String, offset: Int64) -> String { prefix + "\(offset)}" }
-
-    private static func createdResultPrefix(_ key: String, _ object: (inout JSONWriter) -> Void) -> String {
+    /// the offset is made here, around the item's JSON as its event carries it (encoded once);
+    /// `completed` adds the offset. (The PostgreSQL store completes it the same way inside the
+    /// statement that assigns the offset.)
+    static func createdResultPrefix(_ key: String, itemJSON: String) -> String {
         json { writer in
             writer.beginObject()
             writer.key(key)
-            object(&writer)
+            writer.raw(itemJSON)
             writer.key("offset")
         }
     }
+
+    static func completed(_ prefix: String, offset: Int64) -> String { prefix + "\(offset)}" }
 
     /// The data of a `reply` or `mention` event.
     static func notice(postID: String, commentID: String?, by author: User) -> String {

@@ -40,9 +40,10 @@ enum WriteRules {
             let post = Post(id: ids.make("p"), author: author, body: body, createdAt: now, botsEnabled: botsEnabled, generated: generated)
             plan.changes.append(.insertPost(post))
             plan.post = post
-            plan.append(.postCreated, to: "feed", json: WriteRecords.json { post.write(to: &$0) })
+            let postJSON = WriteRecords.json { post.write(to: &$0) }
+            plan.append(.postCreated, to: "feed", json: postJSON)
             plan.notify(mentioned, postID: post.id, commentID: nil)
-            plan.ack = .created(prefix: WriteRecords.createdResultPrefix(post))
+            plan.ack = .created(prefix: WriteRecords.createdResultPrefix("post", itemJSON: postJSON))
         case .comment(let postID, let parentID, let body, _, let generated):
             guard let postAuthor = facts.livePostAuthor else { throw WriteRecords.noSuchPost(postID) }
             var (depth, addressee) = (0, postAuthor)
@@ -56,12 +57,13 @@ enum WriteRules {
                 generated: generated)
             plan.changes += [.insertComment(comment), .countComments(postID: postID, by: 1)]
             plan.comment = comment
-            plan.append(.commentCreated, to: "thread:\(postID)", json: WriteRecords.json { comment.write(to: &$0) })
+            let commentJSON = WriteRecords.json { comment.write(to: &$0) }
+            plan.append(.commentCreated, to: "thread:\(postID)", json: commentJSON)
             if addressee != author.id {
                 plan.append(.reply, to: "user:\(addressee)", json: WriteRecords.notice(postID: postID, commentID: comment.id, by: author))
             }
             plan.notify(mentioned, postID: postID, commentID: comment.id)
-            plan.ack = .created(prefix: WriteRecords.createdResultPrefix(comment))
+            plan.ack = .created(prefix: WriteRecords.createdResultPrefix("comment", itemJSON: commentJSON))
         case .react(let target, let emoji, let on, _):
             let postID = try thread(of: target, facts: facts).postID
             let changed = facts.reaction.mine != on
