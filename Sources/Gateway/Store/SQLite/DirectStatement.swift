@@ -16,9 +16,11 @@ enum SQLValue: Sendable {
 ///
 /// Why: on the writer's hot path (a batch's appended rows, a write's `client_id` lookup) GRDB's
 /// argument conversion, an existential and an array per value and execution, cost more than
-/// SQLite's own insert or lookup. The statement is reset before `run` returns, so GRDB may use it
-/// again as usual. Only for statements inside a transaction that neither start nor end one:
-/// GRDB's observation of executed statements is skipped.
+/// SQLite's own insert or lookup. The statement is reset and its bindings cleared before `run`
+/// returns, so GRDB may use it again as usual. Only for statements inside a transaction that
+/// neither start nor end one, whose errors end the transaction: everything GRDB does around a
+/// statement is skipped (its observers, its check that the transaction was not rolled back by an
+/// earlier error, its handling of cancellation, which here surfaces as SQLite's interrupt error).
 struct DirectStatement {
     /// SQLite copies a text value before `sqlite3_bind_text` returns (the Swift string's bytes
     /// live only for the call).
@@ -37,8 +39,17 @@ struct DirectStatement {
     @discardableResult
     func run<Value>(_ values: some Sequence<SQLValue>, firstRow: (_ columns: ColumnReader) -> Value = { _ in () }) throws -> Value? {
         let handle = statement.sqliteStatement
+        // A statement that SQLite rolled back with an earlier error must not go on outside the
+        // transaction (GRDB checks the same before each statement).
+        if let connection, sqlite3_get_autocommit(connection) != 0 {
+            throw DatabaseError(resultCode: .SQLITE_ABORT, message: "The transaction was rolled back by an earlier error.", sql: statement.sql)
+        }
         sqlite3_reset(handle)
-        defer { sqlite3_reset(handle) }
+        defer {
+            sqlite3_reset(handle)
+            // The values bound (up to 64 events' payloads) are not kept alive by the cache.
+            sqlite3_clear_bindings(handle)
+        }
         var index: CInt = 1
         for value in values {
             let code: CInt
@@ -50,6 +61,7 @@ struct DirectStatement {
             guard code == SQLITE_OK else { throw error(code) }
             index += 1
         }
+        precondition(index - 1 == sqlite3_bind_parameter_count(handle), "a DirectStatement binds every parameter of its statement")
         switch sqlite3_step(handle) {
         case SQLITE_DONE: return nil
         case SQLITE_ROW: return firstRow(ColumnReader(handle: handle))

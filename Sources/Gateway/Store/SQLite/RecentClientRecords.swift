@@ -103,22 +103,24 @@ final class RecentClientRecords: Sendable {
     /// A lookup: a record not yet written or committed is missed.
     func record(of userID: String, clientID: String, in db: Database) throws -> WriteFacts.ClientRecord? {
         let (entry, loaded) = state.withLock { ($0.entries[ExactText.clientRecord(of: userID, clientID: clientID)], $0.loaded) }
-        let record = { (sql: String, values: [SQLValue]) in
-            try DirectStatement(sql, in: db).run(values) { columns in
-                WriteFacts.ClientRecord(fingerprint: columns.text(0) ?? "", result: columns.text(1) ?? "")
-            }
+        let fetchRecord = { (sql: String, values: [SQLValue]) throws -> WriteFacts.ClientRecord? in
+            let columns = try DirectStatement(sql, in: db).run(values) { columns in (columns.text(0), columns.text(1)) }
+            guard let (fingerprint, result) = columns else { return nil }
+            // NOT NULL columns: nil means SQLite could not give the text (out of memory).
+            guard let fingerprint, let result else { throw DatabaseError(resultCode: .SQLITE_NOMEM, message: "A client_id record could not be read.") }
+            return WriteFacts.ClientRecord(fingerprint: fingerprint, result: result)
         }
         let key: [SQLValue] = [.text(userID), .text(clientID)]
         let recent: WriteFacts.ClientRecord?
         if let entry {
-            recent = try record("SELECT fingerprint, result FROM idempotency_recent WHERE rowid = ? AND user_id = ? AND client_id = ?", [.integer(entry.rowID)] + key)
+            recent = try fetchRecord("SELECT fingerprint, result FROM idempotency_recent WHERE rowid = ? AND user_id = ? AND client_id = ?", [.integer(entry.rowID)] + key)
         } else if !loaded {
             // Before the writer's first batch, or after a failed batch or move: the small table itself, read through.
-            recent = try record("SELECT fingerprint, result FROM idempotency_recent WHERE user_id = ? AND client_id = ?", key)
+            recent = try fetchRecord("SELECT fingerprint, result FROM idempotency_recent WHERE user_id = ? AND client_id = ?", key)
         } else {
             recent = nil
         }
-        return try recent ?? record("SELECT fingerprint, result FROM idempotency WHERE user_id = ? AND client_id = ?", key)
+        return try recent ?? fetchRecord("SELECT fingerprint, result FROM idempotency WHERE user_id = ? AND client_id = ?", key)
     }
 
     /// Adds a record to the batch's, written by `writePending`.
@@ -136,8 +138,9 @@ final class RecentClientRecords: Sendable {
     /// statement of the batch reads them.
     func writePending(in db: Database) throws {
         var pending = state.withLock { state in
-            defer { state.pending.discard() }
-            return state.pending
+            var taken = PendingRows(Self.table)
+            swap(&taken, &state.pending)
+            return taken
         }
         try pending.write(in: db)
     }

@@ -6,7 +6,8 @@ import GatewayProtocol
 /// The rows a batch appends to `posts` and `events`, and its `client_id` records, are written
 /// together (`BatchAppends`), before the batch commits or a statement reads their table.
 enum SQLiteWriter {
-    /// The rows a batch appends to `posts` and `events`, held until written together (see `PendingRows`).
+    /// The rows a batch appends to `posts` and `events`, held until written together (see
+    /// `PendingRows`); `write` writes them and the batch's `client_id` records.
     struct BatchAppends {
         private static let postsTable = PendingRows.Table("posts", columns: [
             "id", "author_id", "author_name", "author_role", "author_persona", "body", "created_at", "bots",
@@ -33,8 +34,9 @@ enum SQLiteWriter {
         if let clientID = questions.clientID {
             facts.record = try records.recordInBatch(of: author.id, clientID: clientID, in: db)
         }
-        // The statements below read `posts` (a comment's post, a target's post).
-        if questions.livePost != nil || questions.target != nil { try appends.posts.write(in: db) }
+        // Every question but the `client_id` one reads tables: they see the batch's rows held so
+        // far, whatever table a question reads now or later (the PostgreSQL store does the same).
+        if questions.readsDatabase { try appends.write(records: records, in: db) }
         if let postID = questions.livePost {
             facts.livePostAuthor = try String.fetchOne(db.cachedStatement(sql: "SELECT author_id FROM posts WHERE id = ? AND deleted = 0"),
                 arguments: [postID])
@@ -91,11 +93,9 @@ enum SQLiteWriter {
         _ plan: WritePlan, streamOffsets: StreamOffsets, records: RecentClientRecords, appends: inout BatchAppends, in db: Database
     ) throws -> [Int64] {
         let (author, now) = (plan.author, plan.now.milliseconds)
-        if let erasure = plan.erasure {
-            // Erasing reads and rewrites an item's row, its events and its records.
-            try appends.write(records: records, in: db)
-            try erase(erasure.target, kind: erasure.kind, postID: erasure.postID, records: records, in: db)
-        }
+        // Erasing and counting comments read tables: only writes whose questions read tables plan
+        // them, and `facts` wrote the rows held before answering those.
+        if let erasure = plan.erasure { try erase(erasure.target, kind: erasure.kind, postID: erasure.postID, records: records, in: db) }
         for change in plan.changes {
             switch change {
             case .saveUser(let user):
@@ -115,7 +115,6 @@ enum SQLiteWriter {
                         now, comment.depth, comment.generated?.persona, comment.generated?.engine, comment.generated?.model,
                     ])
             case .countComments(let postID, let delta):
-                try appends.posts.write(in: db)
                 try db.cachedStatement(sql: "UPDATE posts SET comment_count = comment_count + ? WHERE id = ?").execute(arguments: [delta, postID])
             case .setReaction(let target, let emoji, on: true):
                 try db.cachedStatement(sql: "INSERT OR IGNORE INTO reactions (target, emoji, user_id, created_at) VALUES (?, ?, ?, ?)")
