@@ -1,9 +1,9 @@
 import GRDB
 
-/// Rows a batch appends to one table, held until the batch ends or the writer is about to read
-/// that table, then written with one multi-row INSERT per chunk. A batch of 200 posts costs a
-/// handful of statements per table instead of one per row: each statement's start and end (its
-/// bindings, its program's setup and halt, GRDB's bookkeeping) is paid per chunk.
+/// Rows a batch appends to one table, held until the batch ends or one of its writes is about to
+/// read tables, then written with one multi-row INSERT per chunk (`DirectStatement`). A batch of
+/// 200 posts costs a handful of statements per table instead of one per row: a statement's start
+/// and end (its program's setup and halt, the step and reset calls) are paid per chunk.
 struct PendingRows: Sendable {
     /// A table's INSERT for each chunk size, built once.
     struct Table: Sendable {
