@@ -48,10 +48,10 @@ struct PendingRows: Sendable {
                 start = end
             }
         }
-        values.removeAll(keepingCapacity: true)
+        discard()
     }
 
-    /// Forgets the rows held without writing them (their batch failed).
+    /// Forgets the rows held (written, or their batch failed).
     mutating func discard() {
         values.removeAll(keepingCapacity: true)
     }

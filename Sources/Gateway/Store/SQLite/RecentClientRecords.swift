@@ -93,16 +93,23 @@ final class RecentClientRecords: Sendable {
 
     /// The writer's lookup, in its batch: a record the batch holds unwritten is written first.
     func recordInBatch(of userID: String, clientID: String, in db: Database) throws -> WriteFacts.ClientRecord? {
-        let key = ExactText.clientRecord(of: userID, clientID: clientID)
-        if state.withLock({ state in state.entries[key].map { $0.rowID >= state.nextRowID - Int64(state.pending.rowCount) } ?? false }) {
-            try writePending(in: db)
+        let (entry, loaded, held) = state.withLock { state in
+            let entry = state.entries[ExactText.clientRecord(of: userID, clientID: clientID)]
+            return (entry, state.loaded, entry.map { $0.rowID >= state.nextRowID - Int64(state.pending.rowCount) } ?? false)
         }
-        return try record(of: userID, clientID: clientID, in: db)
+        if held { try writePending(in: db) }
+        return try fetch(of: userID, clientID: clientID, entry: entry, loaded: loaded, in: db)
     }
 
     /// A lookup: a record not yet written or committed is missed.
     func record(of userID: String, clientID: String, in db: Database) throws -> WriteFacts.ClientRecord? {
         let (entry, loaded) = state.withLock { ($0.entries[ExactText.clientRecord(of: userID, clientID: clientID)], $0.loaded) }
+        return try fetch(of: userID, clientID: clientID, entry: entry, loaded: loaded, in: db)
+    }
+
+    /// Reads the record where the index says it is: at `entry`'s row, in the recent table when the
+    /// index is not loaded, else in the keyed table.
+    private func fetch(of userID: String, clientID: String, entry: Entry?, loaded: Bool, in db: Database) throws -> WriteFacts.ClientRecord? {
         let fetchRecord = { (sql: String, values: [SQLValue]) throws -> WriteFacts.ClientRecord? in
             let columns = try DirectStatement(sql, in: db).run(values) { columns in (columns.text(0), columns.text(1)) }
             guard let (fingerprint, result) = columns else { return nil }
