@@ -152,16 +152,16 @@ struct StoreRulesTests {
         #expect((feed.json["posts"] as? [[String: Any]])?.compactMap { $0.string("body") } == (1...count).reversed().map { "post \($0)" })
     }
 
-    @Test("a client_id gets the same ack when its record is new, after it moved to the keyed table and after a restart; a deleted item's body leaves every record")
+    @Test("a client_id gets the same ack when its record is new, after it was keyed and after a restart; a deleted item's body leaves every record")
     func clientRecordsWherever() async throws {
-        // Records move to the keyed table every three on SQLite (PostgreSQL has one table). At ten
+        // Records are keyed every three on SQLite (PostgreSQL keys each at once). At ten
         // posts a minute the first two replays are answered by the writer, the rest, over the
-        // limit, by a reader (`GatewayRuntime.perform`): both look in both tables.
-        let moveEveryThree: (inout GatewayConfiguration) -> Void = {
+        // limit, by a reader (`GatewayRuntime.perform`): both find records keyed or not.
+        let keyEveryThree: (inout GatewayConfiguration) -> Void = {
             $0.store.recentClientRecords = 3
             $0.writeLimits = .init(postsPerMinute: 10)
         }
-        let server = try await TestServer.start(configure: moveEveryThree)
+        let server = try await TestServer.start(configure: keyEveryThree)
         let client = try await server.identified("u_records")
         var acks: [[String: Any]] = []
         for index in 0..<8 {
@@ -184,16 +184,48 @@ struct StoreRulesTests {
         }
         try await expectSameAcks(client)
         // Records keep a digest of what was written, never the body itself.
-        for table in TestServer.onPostgres ? ["idempotency"] : ["idempotency", "idempotency_recent"] {
+        for table in TestServer.onPostgres ? ["idempotency"] : ["idempotency_records"] {
             let rows = try await server.storeSQL("SELECT fingerprint, result FROM \(table)")
             #expect(rows.allSatisfy { $0[0]?.count == 32 && $0[0]?.allSatisfy(\.isHexDigit) == true }, "\(table): \(rows)")
             #expect(!rows.contains { row in erased.contains { row.compactMap { $0 }.joined().contains("post \($0)") } }, "\(table): \(rows)")
         }
         await server.stop()
-        let restarted = try await TestServer.start(dataDirectory: server.dataDirectory, configure: moveEveryThree)
+        let restarted = try await TestServer.start(dataDirectory: server.dataDirectory, configure: keyEveryThree)
         try await expectSameAcks(try await restarted.identified("u_records"))
         let feed = try await restarted.http("GET", "/v1/feed")
         #expect((feed.json["posts"] as? [Any])?.count == 6)
+    }
+
+    @Test("pruning forgets client_id records past their age, keyed or not, and the writes after it are recorded as before")
+    func clientRecordsPruned() async throws {
+        let server = try await TestServer.start {
+            $0.store.recentClientRecords = 3
+            $0.store.idempotencyAge = .zero
+            $0.writeLimits = .init(postsPerMinute: 1000)
+        }
+        let client = try await server.identified("u_pruned")
+        func post(_ clientID: String, id: Int) async throws -> String? {
+            try await client.request(["op": "post", "id": id, "body": "body of \(clientID)", "client_id": clientID]).object("result").object("post").string("id")
+        }
+        // Five records: on SQLite three keyed, two not yet.
+        var before: [String?] = []
+        for index in 0..<5 { before.append(try await post("c\(index)", id: index)) }
+        try await Task.sleep(for: .milliseconds(5))
+        try await server.runtime.store.prune()
+        let table = TestServer.onPostgres ? "idempotency" : "idempotency_records"
+        #expect(try await server.storeSQL("SELECT client_id FROM \(table)").isEmpty)
+        // Forgotten, the client_id makes a new post; that post's record is found again, and so
+        // are the records made after it, keyed or not.
+        let after = try await post("c0", id: 10)
+        #expect(after != nil && after != before[0])
+        var later: [String?] = []
+        for index in 1..<5 { later.append(try await post("d\(index)", id: 10 + index)) }
+        #expect(try await post("c0", id: 20) == after)
+        #expect(try await post("d1", id: 21) == later[0])
+        #expect(try await post("d4", id: 22) == later[3])
+        #expect(try await server.storeSQL("SELECT client_id FROM \(table) ORDER BY client_id") == [["c0"], ["d1"], ["d2"], ["d3"], ["d4"]])
+        let feed = try await server.http("GET", "/v1/feed?limit=100")
+        #expect((feed.json["posts"] as? [Any])?.count == 10)
     }
 
     @Test("a client_id recorded before records kept digests, or by an older node beside, still gets its ack, and still refuses other content")
@@ -209,9 +241,8 @@ struct StoreRulesTests {
         // The records as an older gateway wrote them: the write's canonical text.
         #expect(WriteCommand.post(body: body, clientID: "old", botsEnabled: true, generated: nil).canonicalText == "post\u{1F}\(body)\u{1F}on")
         let char = TestServer.onPostgres ? "chr" : "char"
-        for table in TestServer.onPostgres ? ["idempotency"] : ["idempotency", "idempotency_recent"] {
-            try await server.storeSQL("UPDATE \(table) SET fingerprint = 'post' || \(char)(31) || '\(body)' || \(char)(31) || 'on'")
-        }
+        try await server.storeSQL(
+            "UPDATE \(TestServer.onPostgres ? "idempotency" : "idempotency_records") SET fingerprint = 'post' || \(char)(31) || '\(body)' || \(char)(31) || 'on'")
         func expectReplays(_ clientIDs: [String], on server: TestServer) async throws {
             let client = try await server.identified("u_upgrade")
             for (index, clientID) in clientIDs.enumerated() {
@@ -227,16 +258,41 @@ struct StoreRulesTests {
         try await expectReplays(["old", "older-node"], on: beside)
         await beside.stop()
         // An upgrade from before the migration turns the text into its digest, the same on both stores.
-        try await server.storeSQL(TestServer.onPostgres
-            ? "DELETE FROM schema_migrations WHERE name = 'v4-fingerprint-digests'"
-            : "DELETE FROM grdb_migrations WHERE identifier = 'v6-fingerprint-digests'")
+        if TestServer.onPostgres {
+            try await server.storeSQL("DELETE FROM schema_migrations WHERE name = 'v4-fingerprint-digests'")
+        } else {
+            // The SQLite tables as they were then: one record keyed, one recent, both migrated again.
+            for statement in Self.sqliteRecordsBeforeNarrowKeys(keyed: "old") { try await server.storeSQL(statement) }
+            try await server.storeSQL(
+                "DELETE FROM grdb_migrations WHERE identifier IN ('v6-fingerprint-digests', 'v7-narrow-idempotency-keys')")
+        }
         let upgraded = try await TestServer.start(dataDirectory: server.dataDirectory)
         let digest = WriteCommand.post(body: body, clientID: "old", botsEnabled: true, generated: nil).fingerprint
         let fingerprints = try await upgraded.storeSQL(TestServer.onPostgres
             ? "SELECT fingerprint FROM idempotency"
-            : "SELECT fingerprint FROM idempotency UNION ALL SELECT fingerprint FROM idempotency_recent")
+            : "SELECT fingerprint FROM idempotency_records")
         #expect(fingerprints == [[digest], [digest]])
+        if !TestServer.onPostgres {
+            #expect(try await upgraded.storeSQL("SELECT k.client_id FROM idempotency_keys k JOIN idempotency_records r ON r.id = k.record") == [["old"]])
+        }
         try await expectReplays(["old", "older-node"], on: upgraded)
+    }
+
+    /// Turns the SQLite store's records back into the two tables of before migration v7: the
+    /// record of `keyed` into the keyed table, the others into the recent one.
+    static func sqliteRecordsBeforeNarrowKeys(keyed: String) -> [String] {
+        let columns = "user_id TEXT NOT NULL, client_id TEXT NOT NULL, fingerprint TEXT NOT NULL, result TEXT NOT NULL, created_at INTEGER NOT NULL"
+        let record = "SELECT user_id, client_id, fingerprint, result, created_at FROM idempotency_records"
+        return [
+            "CREATE TABLE idempotency (\(columns), PRIMARY KEY (user_id, client_id)) WITHOUT ROWID",
+            "CREATE INDEX idempotency_age ON idempotency(created_at)",
+            "CREATE TABLE idempotency_recent (\(columns))",
+            "INSERT INTO idempotency \(record) WHERE client_id = '\(keyed)'",
+            "INSERT INTO idempotency_recent \(record) WHERE client_id <> '\(keyed)' ORDER BY id",
+            "DROP TABLE idempotency_keys",
+            "DROP TABLE idempotency_records",
+            "DELETE FROM meta WHERE key = 'idempotency_keyed_through'",
+        ]
     }
 
     @Test("a write's fingerprint is the first half of its canonical text's SHA-256, in hex")

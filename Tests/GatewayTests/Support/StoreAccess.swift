@@ -11,7 +11,10 @@ extension TestServer {
     func storeSQL(_ sql: String) async throws -> [[String?]] {
         switch try Self.storeLocation(for: dataDirectory) {
         case .sqlite:
-            let database = try DatabaseQueue(path: (dataDirectory as NSString).appendingPathComponent("gatewayd.sqlite"))
+            // Waits for a lock as the server's own connections do, rather than fail at once.
+            var configuration = Configuration()
+            configuration.busyMode = .timeout(10)
+            let database = try DatabaseQueue(path: (dataDirectory as NSString).appendingPathComponent("gatewayd.sqlite"), configuration: configuration)
             defer { try? database.close() }
             return try await database.write { db in
                 try Row.fetchAll(db, sql: sql).map { row in (0..<row.count).map { row[$0] as String? } }

@@ -47,8 +47,7 @@ public struct StoreConfiguration: Sendable {
     public var idempotencyAge: Duration = .seconds(48 * 3600)
     /// How long the bots' decision log is kept.
     public var decisionAge: Duration = .seconds(7 * 86_400)
-    /// `client_id` records the SQLite store appends before it moves them into its keyed table
-    /// (see `RecentClientRecords`).
+    /// `client_id` records the SQLite store appends before it keys them (see `RecentClientRecords`).
     public var recentClientRecords = 4096
     /// Most body characters (section 6).
     public var maximumBodyScalars = 4000

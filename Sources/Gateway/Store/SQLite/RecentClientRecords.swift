@@ -1,34 +1,33 @@
 import GRDB
 import Synchronization
 
-/// The `client_id` records of the latest writes, appended to `idempotency_recent` (a table with no
-/// index) and found through an index kept here in memory.
+/// The `client_id` records of the store, and an index of the latest ones kept here in memory.
 ///
-/// Why: `idempotency` is keyed by (user, client_id), so a batch from 100 writers put its records on
-/// 100 different leaves of that tree and split some of them: about two pages per post, most of the
-/// bytes the store wrote. Appended, a batch's records fill only the table's last pages. Once
-/// `capacity` records have gathered, the writer moves them into `idempotency` in one sorted
-/// statement, in a transaction of its own before a batch, which writes each of its leaves once per
-/// few thousand posts instead of once per batch.
+/// Why: records are kept whole (fingerprint and ack, ~400 bytes) in `idempotency_records`, a table
+/// appended to in rowid order, so a batch's records fill only its last pages. `idempotency_keys`
+/// finds a record by (user, client_id): a narrow row (the key, the record's rowid, its time) in a
+/// tree keyed by user. Keyed inserts from 100 writers would land on 100 different leaves per batch
+/// and split some, so a record is not keyed when it is written: the latest ones are found through
+/// the index here, and once `capacity` of them have gathered the writer keys them in one sorted
+/// statement, in a transaction of its own, which writes each leaf once per few thousand posts.
+/// Only the narrow key is written twice; the record itself is written once.
 ///
-/// Only the writer's connection changes these tables, and only the writer changes this index. The
-/// store has it read again from the table (`forget`) after a failed batch or move, after pruning,
-/// and when another connection committed to the file, so the writer never trusts a stale entry. Entries
-/// are dropped only after the move committed. Readers may see the index a batch ahead of or behind
-/// their snapshot; every lookup checks the row an entry points at, so a stale entry can only make a
-/// lookup miss (a replay answered by the writer instead), never answer with another write's record.
+/// `meta`'s `idempotency_keyed_through` is the last rowid keyed: the records after it are the ones
+/// this index holds. Only the writer's connection changes these tables, and only the writer changes
+/// this index. The store has it read again from the table (`forget`) after a failed batch or key
+/// step, after pruning, and when another connection committed to the file, so the writer never
+/// trusts a stale entry. Entries are dropped only after keying committed. Readers may see the index
+/// a batch ahead of or behind their snapshot; every lookup checks the row an entry points at, so a
+/// stale entry can only make a lookup miss (a replay answered by the writer instead), never answer
+/// with another write's record.
 ///
 /// A batch's records are written together when it ends (`writePending`, see `PendingRows`), each
 /// with the rowid the index gave it; until then a reader's lookup misses them, as it misses any
 /// write not yet committed, and the writer's own lookup writes them first.
 final class RecentClientRecords: Sendable {
-    private struct Entry {
-        var rowID: Int64
-        var createdAt: Int64
-    }
-
     private struct State {
-        var entries: [ExactText: Entry] = [:]
+        /// The rowid of each record not yet keyed.
+        var rowIDs: [ExactText: Int64] = [:]
         /// False until the table was read, and again after `forget`.
         var loaded = false
         /// The rowid the next record gets; rowids are never given twice while the index is loaded.
@@ -37,7 +36,10 @@ final class RecentClientRecords: Sendable {
     }
 
     private static let table = PendingRows.Table(
-        "idempotency_recent", columns: ["rowid", "user_id", "client_id", "fingerprint", "result", "created_at"])
+        "idempotency_records", columns: ["id", "user_id", "client_id", "fingerprint", "result", "created_at"])
+
+    /// The rowid of the last record keyed, in `meta`.
+    static let keyedThroughSQL = "(SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'idempotency_keyed_through')"
 
     private let capacity: Int
     private let state = Mutex(State())
@@ -46,43 +48,47 @@ final class RecentClientRecords: Sendable {
         self.capacity = max(1, capacity)
     }
 
-    /// Called first in each batch's transaction: reads the table if the index is not loaded.
+    /// Called first in each batch's transaction: reads the records not yet keyed if the index is not loaded.
     func beginBatch(in db: Database) throws {
         guard state.withLock({ !$0.loaded }) else { return }
-        var entries: [ExactText: Entry] = [:]
-        var lastRowID: Int64 = 0
-        let rows = try Row.fetchCursor(db, sql: "SELECT rowid, user_id, client_id, created_at FROM idempotency_recent")
+        var rowIDs: [ExactText: Int64] = [:]
+        let rows = try Row.fetchCursor(
+            db, sql: "SELECT id, user_id, client_id FROM idempotency_records WHERE id > \(Self.keyedThroughSQL)")
         while let row = try rows.next() {
-            let entry = Entry(rowID: row[0], createdAt: row[3])
-            entries[ExactText.clientRecord(of: row[1], clientID: row[2])] = entry
-            lastRowID = max(lastRowID, entry.rowID)
+            rowIDs[ExactText.clientRecord(of: row[1], clientID: row[2])] = row[0]
         }
-        state.withLock { $0 = State(entries: entries, loaded: true, nextRowID: lastRowID + 1) }
+        // After the last record keyed, even when the records after it were pruned: a record at or
+        // before it would be taken for keyed, and never found.
+        let lastRowID = try Int64.fetchOne(
+            db, sql: "SELECT max(coalesce((SELECT max(id) FROM idempotency_records), 0), \(Self.keyedThroughSQL))") ?? 0
+        state.withLock { $0 = State(rowIDs: rowIDs, loaded: true, nextRowID: lastRowID + 1) }
     }
 
-    /// Whether the records are due to move into `idempotency` (`move`, before the batch about to run).
-    var isDueToMove: Bool {
-        state.withLock { $0.entries.count >= capacity }
+    /// Whether the records are due to be keyed (`key`, before the batch about to run).
+    var isDueToKey: Bool {
+        state.withLock { $0.rowIDs.count >= capacity }
     }
 
-    /// Moves the records into `idempotency`, in a transaction of its own; `moved` follows its commit.
-    func move(in db: Database) throws {
-        // Sorted by key, the records go into each leaf of `idempotency` together. A record is only
-        // ever in one of the two tables (a write looks in both first), so REPLACE never replaces;
-        // it is there so that no state of the tables can make the move fail again and again.
+    /// Keys the records written since the last time, in a transaction of its own; `keyed` follows its commit.
+    func key(in db: Database) throws {
+        // Sorted by key, the records go into each leaf of `idempotency_keys` together. A key is
+        // only ever recorded once (a write looks for its record first), so REPLACE never replaces;
+        // it is there so that no state of the tables can make keying fail again and again.
         try db.execute(sql: """
-            INSERT OR REPLACE INTO idempotency (user_id, client_id, fingerprint, result, created_at)
-                SELECT user_id, client_id, fingerprint, result, created_at FROM idempotency_recent ORDER BY user_id, client_id;
-            DELETE FROM idempotency_recent;
+            INSERT OR REPLACE INTO idempotency_keys (user_id, client_id, record, created_at)
+                SELECT user_id, client_id, id, created_at FROM idempotency_records WHERE id > \(Self.keyedThroughSQL)
+                ORDER BY user_id, client_id;
+            UPDATE meta SET value = max(CAST(value AS INTEGER), coalesce((SELECT max(id) FROM idempotency_records), 0))
+                WHERE key = 'idempotency_keyed_through';
             """)
     }
 
-    /// The move committed: the records are all in `idempotency` now.
-    func moved() {
-        state.withLock { $0.entries.removeAll(keepingCapacity: true) }
+    /// Keying committed: the records are all found through `idempotency_keys` now.
+    func keyed() {
+        state.withLock { $0.rowIDs.removeAll(keepingCapacity: true) }
     }
 
-    /// Nothing in the index is trusted any more (a failed batch or move, pruning, another
+    /// Nothing in the index is trusted any more (a failed batch or key step, pruning, another
     /// connection's commit): the next batch reads the table again.
     func forget() {
         state.withLock { state in
@@ -93,23 +99,23 @@ final class RecentClientRecords: Sendable {
 
     /// The writer's lookup, in its batch: a record the batch holds unwritten is written first.
     func recordInBatch(of userID: String, clientID: String, in db: Database) throws -> WriteFacts.ClientRecord? {
-        let (entry, loaded, held) = state.withLock { state in
-            let entry = state.entries[ExactText.clientRecord(of: userID, clientID: clientID)]
-            return (entry, state.loaded, entry.map { $0.rowID >= state.nextRowID - Int64(state.pending.rowCount) } ?? false)
+        let (rowID, loaded, held) = state.withLock { state in
+            let rowID = state.rowIDs[ExactText.clientRecord(of: userID, clientID: clientID)]
+            return (rowID, state.loaded, rowID.map { $0 >= state.nextRowID - Int64(state.pending.rowCount) } ?? false)
         }
         if held { try writePending(in: db) }
-        return try fetch(of: userID, clientID: clientID, entry: entry, loaded: loaded, in: db)
+        return try fetch(of: userID, clientID: clientID, rowID: rowID, loaded: loaded, in: db)
     }
 
     /// A lookup: a record not yet written or committed is missed.
     func record(of userID: String, clientID: String, in db: Database) throws -> WriteFacts.ClientRecord? {
-        let (entry, loaded) = state.withLock { ($0.entries[ExactText.clientRecord(of: userID, clientID: clientID)], $0.loaded) }
-        return try fetch(of: userID, clientID: clientID, entry: entry, loaded: loaded, in: db)
+        let (rowID, loaded) = state.withLock { ($0.rowIDs[ExactText.clientRecord(of: userID, clientID: clientID)], $0.loaded) }
+        return try fetch(of: userID, clientID: clientID, rowID: rowID, loaded: loaded, in: db)
     }
 
-    /// Reads the record where the index says it is: at `entry`'s row, in the recent table when the
-    /// index is not loaded, else in the keyed table.
-    private func fetch(of userID: String, clientID: String, entry: Entry?, loaded: Bool, in db: Database) throws -> WriteFacts.ClientRecord? {
+    /// Reads the record where the index says it is: at `rowID`, among the records not yet
+    /// keyed when the index is not loaded, else through `idempotency_keys`.
+    private func fetch(of userID: String, clientID: String, rowID: Int64?, loaded: Bool, in db: Database) throws -> WriteFacts.ClientRecord? {
         let fetchRecord = { (sql: String, values: [SQLValue]) throws -> WriteFacts.ClientRecord? in
             let columns = try DirectStatement(sql, in: db).run(values) { columns in (columns.text(0), columns.text(1)) }
             guard let (fingerprint, result) = columns else { return nil }
@@ -119,25 +125,29 @@ final class RecentClientRecords: Sendable {
         }
         let key: [SQLValue] = [.text(userID), .text(clientID)]
         let recent: WriteFacts.ClientRecord?
-        if let entry {
-            recent = try fetchRecord("SELECT fingerprint, result FROM idempotency_recent WHERE rowid = ? AND user_id = ? AND client_id = ?", [.integer(entry.rowID)] + key)
+        if let rowID {
+            recent = try fetchRecord("SELECT fingerprint, result FROM idempotency_records WHERE id = ? AND user_id = ? AND client_id = ?", [.integer(rowID)] + key)
         } else if !loaded {
-            // Before the writer's first batch, or after a failed batch or move: the small table itself, read through.
-            recent = try fetchRecord("SELECT fingerprint, result FROM idempotency_recent WHERE user_id = ? AND client_id = ?", key)
+            // Before the writer's first batch, or after a failed batch or key step: the records not yet keyed, read through.
+            recent = try fetchRecord(
+                "SELECT fingerprint, result FROM idempotency_records WHERE id > \(Self.keyedThroughSQL) AND user_id = ? AND client_id = ?", key)
         } else {
             recent = nil
         }
-        return try recent ?? fetchRecord("SELECT fingerprint, result FROM idempotency WHERE user_id = ? AND client_id = ?", key)
+        return try recent ?? fetchRecord("""
+            SELECT r.fingerprint, r.result FROM idempotency_keys k JOIN idempotency_records r ON r.id = k.record
+            WHERE k.user_id = ? AND k.client_id = ?
+            """, key)
     }
 
     /// Adds a record to the batch's, written by `writePending`.
     func insert(userID: String, clientID: String, fingerprint: String, result: String, at createdAt: Int64) {
         let key = ExactText.clientRecord(of: userID, clientID: clientID)
         state.withLock { state in
-            let entry = Entry(rowID: state.nextRowID, createdAt: createdAt)
+            let rowID = state.nextRowID
             state.nextRowID += 1
-            state.pending.append(.integer(entry.rowID), .text(userID), .text(clientID), .text(fingerprint), .text(result), .integer(createdAt))
-            state.entries[key] = entry
+            state.pending.append(.integer(rowID), .text(userID), .text(clientID), .text(fingerprint), .text(result), .integer(createdAt))
+            state.rowIDs[key] = rowID
         }
     }
 
@@ -155,24 +165,16 @@ final class RecentClientRecords: Sendable {
     /// Rewrites the results `userID` recorded at `createdAt` (the writes that made an item and its
     /// copies) with `rewrite`, which returns nil to leave one as it is.
     func rewriteResults(of userID: String, at createdAt: Int64, in db: Database, _ rewrite: (String) -> String?) throws {
-        for record in try Row.fetchAll(
-            db.cachedStatement(sql: "SELECT client_id, result FROM idempotency WHERE created_at = ? AND user_id = ?"),
-                arguments: [createdAt, userID])
-        {
+        // Keyed records by the keys' age index, the others among the few thousand not yet keyed.
+        let records = try Row.fetchAll(
+            db.cachedStatement(sql: """
+                SELECT id, result FROM idempotency_records WHERE id IN (SELECT record FROM idempotency_keys WHERE created_at = ?1 AND user_id = ?2)
+                UNION SELECT id, result FROM idempotency_records WHERE id > \(Self.keyedThroughSQL) AND created_at = ?1 AND user_id = ?2
+                """),
+            arguments: [createdAt, userID])
+        for record in records {
             guard let rewritten = rewrite(record["result"]) else { continue }
-            try db.cachedStatement(sql: "UPDATE idempotency SET result = ? WHERE user_id = ? AND client_id = ?")
-                .execute(arguments: [rewritten, userID, record["client_id"] as String])
-        }
-        let rowIDs = state.withLock { state in
-            state.entries.values.compactMap { entry in entry.createdAt == createdAt ? entry.rowID : nil }
-        }
-        for rowID in rowIDs {
-            guard let result = try String.fetchOne(
-                db.cachedStatement(sql: "SELECT result FROM idempotency_recent WHERE rowid = ? AND user_id = ? AND created_at = ?"),
-                    arguments: [rowID, userID, createdAt]),
-                let rewritten = rewrite(result)
-            else { continue }
-            try db.cachedStatement(sql: "UPDATE idempotency_recent SET result = ? WHERE rowid = ?").execute(arguments: [rewritten, rowID])
+            try db.cachedStatement(sql: "UPDATE idempotency_records SET result = ? WHERE id = ?").execute(arguments: [rewritten, record["id"] as Int64])
         }
     }
 }

@@ -75,6 +75,33 @@ extension SQLiteStore {
                     """
             )
         }
+        migrator.registerMigration("v7-narrow-idempotency-keys") { db in
+            // Records are written once, in rowid order, and keyed by narrow rows; see
+            // `RecentClientRecords`. The records already keyed come first, then the recent ones.
+            try db.execute(
+                sql: """
+                    CREATE TABLE idempotency_records (
+                        id INTEGER PRIMARY KEY, user_id TEXT NOT NULL, client_id TEXT NOT NULL, fingerprint TEXT NOT NULL,
+                        result TEXT NOT NULL, created_at INTEGER NOT NULL
+                    );
+                    INSERT INTO idempotency_records (user_id, client_id, fingerprint, result, created_at)
+                        SELECT user_id, client_id, fingerprint, result, created_at FROM idempotency ORDER BY created_at;
+                    CREATE TABLE idempotency_keys (
+                        user_id TEXT NOT NULL, client_id TEXT NOT NULL, record INTEGER NOT NULL, created_at INTEGER NOT NULL,
+                        PRIMARY KEY (user_id, client_id)
+                    ) WITHOUT ROWID;
+                    INSERT INTO idempotency_keys (user_id, client_id, record, created_at)
+                        SELECT user_id, client_id, id, created_at FROM idempotency_records ORDER BY user_id, client_id;
+                    CREATE INDEX idempotency_keys_age ON idempotency_keys(created_at);
+                    INSERT INTO meta (key, value)
+                        VALUES ('idempotency_keyed_through', (SELECT coalesce(max(id), 0) FROM idempotency_records));
+                    INSERT INTO idempotency_records (user_id, client_id, fingerprint, result, created_at)
+                        SELECT user_id, client_id, fingerprint, result, created_at FROM idempotency_recent ORDER BY rowid;
+                    DROP TABLE idempotency;
+                    DROP TABLE idempotency_recent;
+                    """
+            )
+        }
         return migrator
     }
 

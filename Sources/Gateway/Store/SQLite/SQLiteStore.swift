@@ -103,7 +103,7 @@ public final class SQLiteStore: FeedStore {
         let started = ContinuousClock.now
         metrics?.storeBatchSize.record(jobs.count)
         defer { metrics?.storeCommitLatency.recordNanoseconds((ContinuousClock.now - started).nanoseconds) }
-        if clientRecords.isDueToMove { moveClientRecords() }
+        if clientRecords.isDueToKey { keyClientRecords() }
         do {
             // On the writer's own thread (`runOnThread`): the transaction runs here, no hop.
             outcomes = try pool.write { [self, requests, users, decisions] db in
@@ -166,15 +166,15 @@ public final class SQLiteStore: FeedStore {
         }
     }
 
-    /// Moves the recent `client_id` records into their keyed table (see `RecentClientRecords`).
-    /// If that fails they stay where they are, still found, and the next batch tries again.
-    private func moveClientRecords() {
+    /// Keys the recent `client_id` records (see `RecentClientRecords`). If that fails they are
+    /// still found without their keys, and the next batch tries again.
+    private func keyClientRecords() {
         do {
-            try pool.write { db in try clientRecords.move(in: db) }
-            clientRecords.moved()
+            try pool.write { db in try clientRecords.key(in: db) }
+            clientRecords.keyed()
         } catch {
             clientRecords.forget()
-            logger.error("Moving recent client_id records into the idempotency table failed: \(error). Retries are still answered from where the records are; the move is tried again before the next batch.")
+            logger.error("Keying the recent client_id records failed: \(error). Retries are still answered from the records themselves; keying is tried again before the next batch.")
         }
     }
 
@@ -234,9 +234,15 @@ public final class SQLiteStore: FeedStore {
                 arguments: [cutoff, keep]
             )
             let events = db.changesCount
-            try db.execute(sql: "DELETE FROM idempotency WHERE created_at < ?", arguments: [idempotencyCutoff])
+            // Keyed records through the keys' age index, the others among the few thousand not yet keyed.
+            try db.execute(
+                sql: "DELETE FROM idempotency_records WHERE id IN (SELECT record FROM idempotency_keys WHERE created_at < ?)",
+                arguments: [idempotencyCutoff])
             var records = db.changesCount
-            try db.execute(sql: "DELETE FROM idempotency_recent WHERE created_at < ?", arguments: [idempotencyCutoff])
+            try db.execute(sql: "DELETE FROM idempotency_keys WHERE created_at < ?", arguments: [idempotencyCutoff])
+            try db.execute(
+                sql: "DELETE FROM idempotency_records WHERE id > \(RecentClientRecords.keyedThroughSQL) AND created_at < ?",
+                arguments: [idempotencyCutoff])
             records += db.changesCount
             // The writer's index still points at the deleted rows: read it again at the next batch.
             if db.changesCount > 0 { clientRecords.forget() }
