@@ -7,9 +7,26 @@ import GatewayProtocol
 /// Work for a store's single writer. Users and decisions ride along with the next batch of
 /// writes, so that an identify or a bot's decision costs no commit of its own.
 enum StoreJob: Sendable {
-    case write(WriteCommand, author: User, reply: WriteReply)
+    case write(QueuedWrite)
     case remember(User)
     case decision(BotDecision)
+}
+
+/// A write waiting for the writer.
+struct QueuedWrite: Sendable {
+    let command: WriteCommand
+    let author: User
+    /// The command's fingerprint when it has a `client_id`, computed by its caller (an event loop)
+    /// rather than on the writer, which every write waits for.
+    let fingerprint: String?
+    let reply: WriteReply
+
+    init(_ command: WriteCommand, by author: User, reply: WriteReply) {
+        self.command = command
+        self.author = author
+        self.fingerprint = command.clientID == nil ? nil : command.fingerprint
+        self.reply = reply
+    }
 }
 
 /// The answer to one waiting write, given exactly once: by the writer when the batch is
@@ -20,14 +37,14 @@ typealias WriteReply = OneShot<Result<WriteReceipt, GatewayError>>
 
 /// The jobs of one batch, sorted by kind.
 struct StoreBatch {
-    var writes: [(command: WriteCommand, author: User, reply: WriteReply)] = []
+    var writes: [QueuedWrite] = []
     var users: [User] = []
     var decisions: [BotDecision] = []
 
     init(_ jobs: [StoreJob]) {
         for job in jobs {
             switch job {
-            case .write(let command, let author, let reply) where !reply.isAnswered: writes.append((command, author, reply))
+            case .write(let write) where !write.reply.isAnswered: writes.append(write)
             case .write: continue
             case .remember(let user): users.append(user)
             case .decision(let decision): decisions.append(decision)
@@ -75,7 +92,7 @@ final class GroupCommitQueue: Sendable {
     /// long: a store that hangs fails writes, a store that is merely busy does not.
     func submit(_ command: WriteCommand, by author: User, stallLimit: Duration? = nil) -> PendingWrite {
         let reply = WriteReply()
-        guard enqueue(.write(command, author: author, reply: reply)) else {
+        guard enqueue(.write(QueuedWrite(command, by: author, reply: reply))) else {
             reply.answer(.failure(.draining))
             return PendingWrite(reply: reply, stallTimer: nil)
         }

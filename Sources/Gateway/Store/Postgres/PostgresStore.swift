@@ -211,7 +211,7 @@ public final class PostgresStore: FeedStore {
 
     /// The batch's transaction: see `commit`. Returns each write's outcome (nil: its caller was
     /// already answered) and the last `seq` given, nil when no event was appended.
-    private func apply(_ writes: [(command: WriteCommand, author: User, reply: WriteReply)], users: [User], decisions: [BotDecision],
+    private func apply(_ writes: [QueuedWrite], users: [User], decisions: [BotDecision],
                        now: Timestamp, on connection: PostgresConnection,
                        progress: @escaping @Sendable () -> Void) async throws -> ([Outcome?], Int64?) {
         let (logger, ids, channel) = (self.logger, self.ids, location.eventsChannel)
@@ -229,10 +229,10 @@ public final class PostgresStore: FeedStore {
             var outcomes: [Outcome?] = []
             var pending = PendingPosts()
             // A written write's `client_id` record, for the batch's later writes to replay.
-            func remember(_ receipt: WriteReceipt, of write: (command: WriteCommand, author: User, reply: WriteReply)) {
-                guard let clientID = write.command.clientID else { return }
+            func remember(_ receipt: WriteReceipt, of write: QueuedWrite) {
+                guard let clientID = write.command.clientID, let fingerprint = write.fingerprint else { return }
                 records[ExactText.clientRecord(of: write.author.id, clientID: clientID)] =
-                    WriteFacts.ClientRecord(fingerprint: write.command.fingerprint, result: receipt.resultJSON)
+                    WriteFacts.ClientRecord(fingerprint: fingerprint, result: receipt.resultJSON)
             }
             // Writes the held posts and fills in their outcomes; done before any other write's statement.
             func writePending() async throws {
@@ -255,7 +255,7 @@ public final class PostgresStore: FeedStore {
                 let facts = try await writer.facts(
                     for: questions, authorKnown: knownUsers.has(write.author, savedInBatch: written), record: key.flatMap { records[$0] })
                 switch Result(catching: { () throws(GatewayError) in
-                    try WriteRules.decide(write.command, by: write.author, facts: facts, now: now, ids: ids)
+                    try WriteRules.decide(write.command, by: write.author, fingerprint: write.fingerprint, facts: facts, now: now, ids: ids)
                 }) {
                 case .failure(let error):
                     outcomes.append((.failure(error), []))

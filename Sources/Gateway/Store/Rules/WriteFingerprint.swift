@@ -7,12 +7,12 @@ extension WriteCommand {
     /// body must not outlive it in a record, and a digest is a fraction of a body's bytes).
     var fingerprint: String { WriteFingerprint.digest(of: canonicalText) }
 
-    /// Whether a record's fingerprint is this write's. A record may still hold the canonical text
-    /// itself: a node of an older version shares a PostgreSQL store until it is stopped, and
-    /// writes records that way. A text holds U+001F and a digest only hex digits, so neither is
-    /// taken for the other.
-    func isFingerprint(_ recorded: String) -> Bool {
-        recorded == fingerprint || recorded == canonicalText
+    /// Whether a record's fingerprint is this write's (`digest`, its `fingerprint`). A record may
+    /// still hold the canonical text itself: a node of an older version shares a PostgreSQL store
+    /// until it is stopped, and writes records that way. A text holds U+001F and a digest only hex
+    /// digits, so neither is taken for the other.
+    func isFingerprint(_ recorded: String, digest: String) -> Bool {
+        recorded == digest || recorded == canonicalText
     }
 }
 

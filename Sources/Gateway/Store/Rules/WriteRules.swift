@@ -29,9 +29,10 @@ enum WriteRules {
     }
 
     /// Refuses `command` (a `GatewayError` a client reads), replays its earlier ack, or plans it.
-    static func decide(_ command: WriteCommand, by author: User, facts: WriteFacts, now: Timestamp,
+    /// - Parameter fingerprint: `command.fingerprint`, when its caller has it already (`QueuedWrite`).
+    static func decide(_ command: WriteCommand, by author: User, fingerprint: String? = nil, facts: WriteFacts, now: Timestamp,
                        ids: IDGenerator) throws(GatewayError) -> WriteDecision {
-        if let receipt = try replay(command, record: facts.record) { return .replay(receipt) }
+        if let receipt = try replay(command, fingerprint: fingerprint, record: facts.record) { return .replay(receipt) }
         var plan = WritePlan(author: author, now: now)
         if !facts.authorKnown { plan.changes.append(.saveUser(author)) }
         switch command {
@@ -91,15 +92,15 @@ enum WriteRules {
             if case .thread(let postID) = scope, facts.livePostAuthor == nil { throw WriteRecords.noSuchPost(postID) }
             plan.changes.append(.setMute(bot: bot, scope: scope, on: on))
         }
-        if let clientID = command.clientID { plan.record = (clientID, command.fingerprint) }
+        if let clientID = command.clientID { plan.record = (clientID, fingerprint ?? command.fingerprint) }
         return .apply(plan)
     }
 
     /// The ack a repeated `client_id` gets (the same result, nothing written), or nil when it is
     /// new; a `client_id` reused for other content is a conflict.
-    static func replay(_ command: WriteCommand, record: WriteFacts.ClientRecord?) throws(GatewayError) -> WriteReceipt? {
+    static func replay(_ command: WriteCommand, fingerprint: String? = nil, record: WriteFacts.ClientRecord?) throws(GatewayError) -> WriteReceipt? {
         guard let record, let clientID = command.clientID else { return nil }
-        guard command.isFingerprint(record.fingerprint) else { throw WriteRecords.reusedClientID(clientID) }
+        guard command.isFingerprint(record.fingerprint, digest: fingerprint ?? command.fingerprint) else { throw WriteRecords.reusedClientID(clientID) }
         return WriteReceipt(resultJSON: record.result, replayed: true)
     }
 

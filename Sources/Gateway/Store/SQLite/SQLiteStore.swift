@@ -96,7 +96,7 @@ public final class SQLiteStore: FeedStore {
     /// does the same.
     private func commit(_ jobs: [StoreJob], isolated: Bool = false) {
         let batch = StoreBatch(jobs)
-        let requests = batch.writes.map { (command: $0.command, author: $0.author) }
+        let requests = batch.writes.map { (command: $0.command, author: $0.author, fingerprint: $0.fingerprint) }
         let users = batch.users
         let decisions = batch.decisions
         let outcomes: [(Result<WriteReceipt, GatewayError>, [StoredEvent])]
@@ -117,12 +117,12 @@ public final class SQLiteStore: FeedStore {
                 var appends = SQLiteWriter.BatchAppends()
                 var outcomes: [(Result<WriteReceipt, GatewayError>, [StoredEvent])] = []
                 outcomes.reserveCapacity(requests.count)
-                for (command, author) in requests {
+                for (command, author, fingerprint) in requests {
                     let authorKnown = knownUsers.has(author, savedInBatch: written)
                     let facts = try SQLiteWriter.facts(
                         for: WriteRules.questions(for: command, by: author), by: author, authorKnown: authorKnown, records: clientRecords,
                         appends: &appends, in: db)
-                    switch Result(catching: { () throws(GatewayError) in try WriteRules.decide(command, by: author, facts: facts, now: clock.now(), ids: ids) }) {
+                    switch Result(catching: { () throws(GatewayError) in try WriteRules.decide(command, by: author, fingerprint: fingerprint, facts: facts, now: clock.now(), ids: ids) }) {
                     case .failure(let error):
                         outcomes.append((.failure(error), []))
                     case .success(.replay(let receipt)):
