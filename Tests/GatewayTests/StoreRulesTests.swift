@@ -214,6 +214,7 @@ struct StoreRulesTests {
         try await server.runtime.store.prune()
         let table = TestServer.onPostgres ? "idempotency" : "idempotency_records"
         #expect(try await server.storeSQL("SELECT client_id FROM \(table)").isEmpty)
+        if !TestServer.onPostgres { #expect(try await server.storeSQL("SELECT client_id FROM idempotency_keys").isEmpty) }
         // Forgotten, the client_id makes a new post; that post's record is found again, and so
         // are the records made after it, keyed or not.
         let after = try await post("c0", id: 10)
@@ -224,6 +225,11 @@ struct StoreRulesTests {
         #expect(try await post("d1", id: 21) == later[0])
         #expect(try await post("d4", id: 22) == later[3])
         #expect(try await server.storeSQL("SELECT client_id FROM \(table) ORDER BY client_id") == [["c0"], ["d1"], ["d2"], ["d3"], ["d4"]])
+        if !TestServer.onPostgres {
+            // Keyed every three: the first three records since the prune; the last two not yet.
+            #expect(try await server.storeSQL(
+                "SELECT k.client_id FROM idempotency_keys k JOIN idempotency_records r ON r.id = k.record ORDER BY k.client_id") == [["c0"], ["d1"], ["d2"]])
+        }
         let feed = try await server.http("GET", "/v1/feed?limit=100")
         #expect((feed.json["posts"] as? [Any])?.count == 10)
     }
@@ -274,12 +280,15 @@ struct StoreRulesTests {
         #expect(fingerprints == [[digest], [digest]])
         if !TestServer.onPostgres {
             #expect(try await upgraded.storeSQL("SELECT k.client_id FROM idempotency_keys k JOIN idempotency_records r ON r.id = k.record") == [["old"]])
+            #expect(try await upgraded.storeSQL("SELECT value FROM meta WHERE key = 'idempotency_keyed_through'") == [["1"]])
         }
         try await expectReplays(["old", "older-node"], on: upgraded)
     }
 
     /// Turns the SQLite store's records back into the two tables of before migration v7: the
-    /// record of `keyed` into the keyed table, the others into the recent one.
+    /// record of `keyed` into the keyed table, the others into the recent one, and a stale copy of
+    /// those in the keyed table too (a key in both tables, which the migration resolves as the
+    /// gateway did: the recent record is the one).
     static func sqliteRecordsBeforeNarrowKeys(keyed: String) -> [String] {
         let columns = "user_id TEXT NOT NULL, client_id TEXT NOT NULL, fingerprint TEXT NOT NULL, result TEXT NOT NULL, created_at INTEGER NOT NULL"
         let record = "SELECT user_id, client_id, fingerprint, result, created_at FROM idempotency_records"
@@ -289,6 +298,7 @@ struct StoreRulesTests {
             "CREATE TABLE idempotency_recent (\(columns))",
             "INSERT INTO idempotency \(record) WHERE client_id = '\(keyed)'",
             "INSERT INTO idempotency_recent \(record) WHERE client_id <> '\(keyed)' ORDER BY id",
+            "INSERT INTO idempotency SELECT user_id, client_id, fingerprint, '{\"stale\":true}', created_at FROM idempotency_records WHERE client_id <> '\(keyed)'",
             "DROP TABLE idempotency_keys",
             "DROP TABLE idempotency_records",
             "DELETE FROM meta WHERE key = 'idempotency_keyed_through'",

@@ -39,7 +39,7 @@ final class RecentClientRecords: Sendable {
         "idempotency_records", columns: ["id", "user_id", "client_id", "fingerprint", "result", "created_at"])
 
     /// The rowid of the last record keyed, in `meta`.
-    static let keyedThroughSQL = "(SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'idempotency_keyed_through')"
+    static let keyedThroughSQL = "coalesce((SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'idempotency_keyed_through'), 0)"
 
     private let capacity: Int
     private let state = Mutex(State())
@@ -72,14 +72,23 @@ final class RecentClientRecords: Sendable {
     /// Keys the records written since the last time, in a transaction of its own; `keyed` follows its commit.
     func key(in db: Database) throws {
         // Sorted by key, the records go into each leaf of `idempotency_keys` together. A key is
-        // only ever recorded once (a write looks for its record first), so REPLACE never replaces;
-        // it is there so that no state of the tables can make keying fail again and again.
+        // only ever recorded once (a write looks for its record first). Should one be keyed
+        // already, the later record replaces it, as the index here would answer, and the earlier
+        // record is deleted: with no key it could be neither found, pruned nor erased. The same
+        // goes for two records of one key not yet keyed (the later one wins by rowid).
         try db.execute(sql: """
+            DELETE FROM idempotency_records WHERE id IN (
+                SELECT k.record FROM idempotency_records r
+                JOIN idempotency_keys k ON k.user_id = r.user_id AND k.client_id = r.client_id
+                WHERE r.id > \(Self.keyedThroughSQL));
             INSERT OR REPLACE INTO idempotency_keys (user_id, client_id, record, created_at)
                 SELECT user_id, client_id, id, created_at FROM idempotency_records WHERE id > \(Self.keyedThroughSQL)
-                ORDER BY user_id, client_id;
-            UPDATE meta SET value = max(CAST(value AS INTEGER), coalesce((SELECT max(id) FROM idempotency_records), 0))
-                WHERE key = 'idempotency_keyed_through';
+                ORDER BY user_id, client_id, id;
+            DELETE FROM idempotency_records WHERE id > \(Self.keyedThroughSQL) AND id <> (
+                SELECT k.record FROM idempotency_keys k
+                WHERE k.user_id = idempotency_records.user_id AND k.client_id = idempotency_records.client_id);
+            INSERT INTO meta (key, value) VALUES ('idempotency_keyed_through', coalesce((SELECT max(id) FROM idempotency_records), 0))
+                ON CONFLICT (key) DO UPDATE SET value = max(CAST(value AS INTEGER), CAST(excluded.value AS INTEGER));
             """)
     }
 

@@ -77,15 +77,19 @@ extension SQLiteStore {
         }
         migrator.registerMigration("v7-narrow-idempotency-keys") { db in
             // Records are written once, in rowid order, and keyed by narrow rows; see
-            // `RecentClientRecords`. The records already keyed come first, then the recent ones.
+            // `RecentClientRecords`. The records already keyed come first, then the recent ones; a
+            // key in both tables (which no write makes) keeps its recent record, as before.
             try db.execute(
                 sql: """
                     CREATE TABLE idempotency_records (
                         id INTEGER PRIMARY KEY, user_id TEXT NOT NULL, client_id TEXT NOT NULL, fingerprint TEXT NOT NULL,
                         result TEXT NOT NULL, created_at INTEGER NOT NULL
                     );
+                    CREATE INDEX idempotency_recent_key ON idempotency_recent(user_id, client_id);
                     INSERT INTO idempotency_records (user_id, client_id, fingerprint, result, created_at)
-                        SELECT user_id, client_id, fingerprint, result, created_at FROM idempotency ORDER BY created_at;
+                        SELECT user_id, client_id, fingerprint, result, created_at FROM idempotency k
+                        WHERE NOT EXISTS (SELECT 1 FROM idempotency_recent r WHERE r.user_id = k.user_id AND r.client_id = k.client_id)
+                        ORDER BY created_at;
                     CREATE TABLE idempotency_keys (
                         user_id TEXT NOT NULL, client_id TEXT NOT NULL, record INTEGER NOT NULL, created_at INTEGER NOT NULL,
                         PRIMARY KEY (user_id, client_id)
