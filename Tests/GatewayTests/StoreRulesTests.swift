@@ -234,6 +234,33 @@ struct StoreRulesTests {
         #expect((feed.json["posts"] as? [Any])?.count == 10)
     }
 
+    @Test("a SQLite file that lost its keyed-through mark keeps every client_id record: they are keyed again",
+          .enabled(if: !TestServer.onPostgres, "the SQLite store's record tables"))
+    func clientRecordsWithoutMark() async throws {
+        let keyEveryThree: (inout GatewayConfiguration) -> Void = {
+            $0.store.recentClientRecords = 3
+            $0.writeLimits = .init(postsPerMinute: 1000)
+        }
+        func post(_ clientID: String, id: Int, by client: TestClient) async throws -> String? {
+            try await client.request(["op": "post", "id": id, "body": "body of \(clientID)", "client_id": clientID]).object("result").object("post").string("id")
+        }
+        let server = try await TestServer.start(configure: keyEveryThree)
+        let client = try await server.identified("u_mark")
+        var acks: [String?] = []
+        for index in 0..<5 { acks.append(try await post("m\(index)", id: index, by: client)) }
+        await server.stop()
+        try await server.storeSQL("DELETE FROM meta WHERE key = 'idempotency_keyed_through'")
+        let restarted = try await TestServer.start(dataDirectory: server.dataDirectory, configure: keyEveryThree)
+        let again = try await restarted.identified("u_mark")
+        // Every record is taken for unkeyed, then keyed again with the next batch; none is lost.
+        for index in 0..<5 { #expect(try await post("m\(index)", id: 10 + index, by: again) == acks[index]) }
+        for index in 5..<9 { _ = try await post("m\(index)", id: 10 + index, by: again) }
+        for index in 0..<5 { #expect(try await post("m\(index)", id: 20 + index, by: again) == acks[index]) }
+        #expect(try await restarted.storeSQL("SELECT CAST(count(*) AS TEXT) FROM idempotency_records") == [["9"]])
+        let feed = try await restarted.http("GET", "/v1/feed?limit=100")
+        #expect((feed.json["posts"] as? [Any])?.count == 9)
+    }
+
     @Test("a client_id recorded before records kept digests, or by an older node beside, still gets its ack, and still refuses other content")
     func clientRecordsFromBeforeDigests() async throws {
         let body = "written before: é — 😀 日本"

@@ -80,7 +80,7 @@ final class RecentClientRecords: Sendable {
             DELETE FROM idempotency_records WHERE id IN (
                 SELECT k.record FROM idempotency_records r
                 JOIN idempotency_keys k ON k.user_id = r.user_id AND k.client_id = r.client_id
-                WHERE r.id > \(Self.keyedThroughSQL));
+                WHERE r.id > \(Self.keyedThroughSQL) AND k.record < r.id);
             INSERT OR REPLACE INTO idempotency_keys (user_id, client_id, record, created_at)
                 SELECT user_id, client_id, id, created_at FROM idempotency_records WHERE id > \(Self.keyedThroughSQL)
                 ORDER BY user_id, client_id, id;
@@ -139,7 +139,8 @@ final class RecentClientRecords: Sendable {
         } else if !loaded {
             // Before the writer's first batch, or after a failed batch or key step: the records not yet keyed, read through.
             recent = try fetchRecord(
-                "SELECT fingerprint, result FROM idempotency_records WHERE id > \(Self.keyedThroughSQL) AND user_id = ? AND client_id = ?", key)
+                "SELECT fingerprint, result FROM idempotency_records WHERE id > \(Self.keyedThroughSQL) AND user_id = ? AND client_id = ? ORDER BY id DESC LIMIT 1",
+                key)
         } else {
             recent = nil
         }
