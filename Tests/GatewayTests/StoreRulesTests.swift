@@ -204,9 +204,7 @@ struct StoreRulesTests {
             $0.writeLimits = .init(postsPerMinute: 1000)
         }
         let client = try await server.identified("u_pruned")
-        func post(_ clientID: String, id: Int) async throws -> String? {
-            try await client.request(["op": "post", "id": id, "body": "body of \(clientID)", "client_id": clientID]).object("result").object("post").string("id")
-        }
+        func post(_ clientID: String, id: Int) async throws -> String? { try await Self.postID(clientID, id: id, by: client) }
         // Five records: on SQLite three keyed, two not yet.
         var before: [String?] = []
         for index in 0..<5 { before.append(try await post("c\(index)", id: index)) }
@@ -241,21 +239,18 @@ struct StoreRulesTests {
             $0.store.recentClientRecords = 3
             $0.writeLimits = .init(postsPerMinute: 1000)
         }
-        func post(_ clientID: String, id: Int, by client: TestClient) async throws -> String? {
-            try await client.request(["op": "post", "id": id, "body": "body of \(clientID)", "client_id": clientID]).object("result").object("post").string("id")
-        }
         let server = try await TestServer.start(configure: keyEveryThree)
         let client = try await server.identified("u_mark")
         var acks: [String?] = []
-        for index in 0..<5 { acks.append(try await post("m\(index)", id: index, by: client)) }
+        for index in 0..<5 { acks.append(try await Self.postID("m\(index)", id: index, by: client)) }
         await server.stop()
         try await server.storeSQL("DELETE FROM meta WHERE key = 'idempotency_keyed_through'")
         let restarted = try await TestServer.start(dataDirectory: server.dataDirectory, configure: keyEveryThree)
         let again = try await restarted.identified("u_mark")
         // Every record is taken for unkeyed, then keyed again with the next batch; none is lost.
-        for index in 0..<5 { #expect(try await post("m\(index)", id: 10 + index, by: again) == acks[index]) }
-        for index in 5..<9 { _ = try await post("m\(index)", id: 10 + index, by: again) }
-        for index in 0..<5 { #expect(try await post("m\(index)", id: 20 + index, by: again) == acks[index]) }
+        for index in 0..<5 { #expect(try await Self.postID("m\(index)", id: 10 + index, by: again) == acks[index]) }
+        for index in 5..<9 { _ = try await Self.postID("m\(index)", id: 10 + index, by: again) }
+        for index in 0..<5 { #expect(try await Self.postID("m\(index)", id: 20 + index, by: again) == acks[index]) }
         #expect(try await restarted.storeSQL("SELECT CAST(count(*) AS TEXT) FROM idempotency_records") == [["9"]])
         let feed = try await restarted.http("GET", "/v1/feed?limit=100")
         #expect((feed.json["posts"] as? [Any])?.count == 9)
@@ -310,6 +305,11 @@ struct StoreRulesTests {
             #expect(try await upgraded.storeSQL("SELECT value FROM meta WHERE key = 'idempotency_keyed_through'") == [["1"]])
         }
         try await expectReplays(["old", "older-node"], on: upgraded)
+    }
+
+    /// Posts "body of <clientID>" under `clientID`; the id of the post its ack names.
+    static func postID(_ clientID: String, id: Int, by client: TestClient) async throws -> String? {
+        try await client.request(["op": "post", "id": id, "body": "body of \(clientID)", "client_id": clientID]).object("result").object("post").string("id")
     }
 
     /// Turns the SQLite store's records back into the two tables of before migration v7: the

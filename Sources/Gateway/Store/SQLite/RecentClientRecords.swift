@@ -39,7 +39,7 @@ final class RecentClientRecords: Sendable {
         "idempotency_records", columns: ["id", "user_id", "client_id", "fingerprint", "result", "created_at"])
 
     /// The rowid of the last record keyed, in `meta`.
-    static let keyedThroughSQL = "coalesce((SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'idempotency_keyed_through'), 0)"
+    private static let keyedThroughSQL = "coalesce((SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'idempotency_keyed_through'), 0)"
 
     private let capacity: Int
     private let state = Mutex(State())
@@ -170,6 +170,20 @@ final class RecentClientRecords: Sendable {
             return taken
         }
         try pending.write(in: db)
+    }
+
+    /// Deletes the records made before `cutoff`; returns how many.
+    func prune(before cutoff: Int64, in db: Database) throws -> Int {
+        // Keyed records through the keys' age index, the others among the few thousand not yet keyed.
+        try db.execute(
+            sql: "DELETE FROM idempotency_records WHERE id IN (SELECT record FROM idempotency_keys WHERE created_at < ?)", arguments: [cutoff])
+        let keyed = db.changesCount
+        try db.execute(sql: "DELETE FROM idempotency_keys WHERE created_at < ?", arguments: [cutoff])
+        try db.execute(sql: "DELETE FROM idempotency_records WHERE id > \(Self.keyedThroughSQL) AND created_at < ?", arguments: [cutoff])
+        let unkeyed = db.changesCount
+        // The index still points at the deleted rows: read it again at the next batch.
+        if unkeyed > 0 { forget() }
+        return keyed + unkeyed
     }
 
     /// Rewrites the results `userID` recorded at `createdAt` (the writes that made an item and its

@@ -96,7 +96,7 @@ public final class SQLiteStore: FeedStore {
     /// does the same.
     private func commit(_ jobs: [StoreJob], isolated: Bool = false) {
         let batch = StoreBatch(jobs)
-        let requests = batch.writes.map { (command: $0.command, author: $0.author, fingerprint: $0.fingerprint) }
+        let writes = batch.writes
         let users = batch.users
         let decisions = batch.decisions
         let outcomes: [(Result<WriteReceipt, GatewayError>, [StoredEvent])]
@@ -106,7 +106,7 @@ public final class SQLiteStore: FeedStore {
         if clientRecords.isDueToKey { keyClientRecords() }
         do {
             // On the writer's own thread (`runOnThread`): the transaction runs here, no hop.
-            outcomes = try pool.write { [self, requests, users, decisions] db in
+            outcomes = try pool.write { [self, writes, users, decisions] db in
                 let dataVersion = try Int64.fetchOne(db.cachedStatement(sql: "PRAGMA data_version"))
                 if lastDataVersion.withLock({ last in defer { last = dataVersion }; return last != dataVersion }) { forgetCaches() }
                 streamOffsets.beginBatch()
@@ -116,13 +116,14 @@ public final class SQLiteStore: FeedStore {
                 var written = Dictionary(users.map { ($0.id, $0) }) { _, later in later }
                 var appends = SQLiteWriter.BatchAppends()
                 var outcomes: [(Result<WriteReceipt, GatewayError>, [StoredEvent])] = []
-                outcomes.reserveCapacity(requests.count)
-                for (command, author, fingerprint) in requests {
+                outcomes.reserveCapacity(writes.count)
+                for write in writes {
+                    let (command, author) = (write.command, write.author)
                     let authorKnown = knownUsers.has(author, savedInBatch: written)
                     let facts = try SQLiteWriter.facts(
                         for: WriteRules.questions(for: command, by: author), by: author, authorKnown: authorKnown, records: clientRecords,
                         appends: &appends, in: db)
-                    switch Result(catching: { () throws(GatewayError) in try WriteRules.decide(command, by: author, fingerprint: fingerprint, facts: facts, now: clock.now(), ids: ids) }) {
+                    switch Result(catching: { () throws(GatewayError) in try WriteRules.decide(command, by: author, fingerprint: write.fingerprint, facts: facts, now: clock.now(), ids: ids) }) {
                     case .failure(let error):
                         outcomes.append((.failure(error), []))
                     case .success(.replay(let receipt)):
@@ -144,7 +145,7 @@ public final class SQLiteStore: FeedStore {
             if let error = error as? DatabaseError, Self.isStorageFailure(error) {
                 logger.error("A batch of \(jobs.count) writes could not be committed: \(error)")
                 knownUsers.forget(users)
-                for write in batch.writes { write.reply.answer(.failure(.storeUnavailable)) }
+                for write in writes { write.reply.answer(.failure(.storeUnavailable)) }
                 return
             }
             logger.error("A batch of \(jobs.count) jobs failed in the store: \(error)")
@@ -153,15 +154,15 @@ public final class SQLiteStore: FeedStore {
                 return
             }
             knownUsers.forget(users)
-            for write in batch.writes { write.reply.answer(.failure(GatewayError(.internal, "The write failed inside the server."))) }
+            for write in writes { write.reply.answer(.failure(GatewayError(.internal, "The write failed inside the server."))) }
             return
         }
         // Only a write that was applied saved its author's row (a refused or replayed one did not).
-        let saved = zip(requests, outcomes).compactMap { request, outcome in (try? outcome.0.get())?.replayed == false ? request.author : nil }
+        let saved = zip(writes, outcomes).compactMap { write, outcome in (try? outcome.0.get())?.replayed == false ? write.author : nil }
         knownUsers.saved(saved)
         let events = outcomes.flatMap(\.1)
         if !events.isEmpty { sink.publish(events) }
-        for (write, outcome) in zip(batch.writes, outcomes) {
+        for (write, outcome) in zip(writes, outcomes) {
             write.reply.answer(outcome.0)
         }
     }
@@ -234,18 +235,7 @@ public final class SQLiteStore: FeedStore {
                 arguments: [cutoff, keep]
             )
             let events = db.changesCount
-            // Keyed records through the keys' age index, the others among the few thousand not yet keyed.
-            try db.execute(
-                sql: "DELETE FROM idempotency_records WHERE id IN (SELECT record FROM idempotency_keys WHERE created_at < ?)",
-                arguments: [idempotencyCutoff])
-            var records = db.changesCount
-            try db.execute(sql: "DELETE FROM idempotency_keys WHERE created_at < ?", arguments: [idempotencyCutoff])
-            try db.execute(
-                sql: "DELETE FROM idempotency_records WHERE id > \(RecentClientRecords.keyedThroughSQL) AND created_at < ?",
-                arguments: [idempotencyCutoff])
-            records += db.changesCount
-            // The writer's index still points at the deleted rows: read it again at the next batch.
-            if db.changesCount > 0 { clientRecords.forget() }
+            let records = try clientRecords.prune(before: idempotencyCutoff, in: db)
             try db.execute(sql: "DELETE FROM bot_decisions WHERE at < ?", arguments: [decisionCutoff])
             return (events, records)
         }
