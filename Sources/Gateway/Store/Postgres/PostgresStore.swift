@@ -152,9 +152,7 @@ public final class PostgresStore: FeedStore {
             let (queue, limit) = (self.queue, writeTimeout)
             let progress: @Sendable () -> Void = { queue.noteProgress() }
             (outcomes, lastSeq) = try await withStallWatch(limit, stallsAt: { queue.stallsAt(limit) }) {
-                try await connection.withTransaction(logger: logger) { connection in
-                    try await self.apply(writes, users: users, decisions: decisions, now: now, on: connection, progress: progress)
-                }
+                try await self.apply(writes, users: users, decisions: decisions, now: now, on: connection, progress: progress)
             }
         } catch {
             if error is StalledError || PostgresFailure.isUnavailable(error) {
@@ -211,18 +209,33 @@ public final class PostgresStore: FeedStore {
 
     /// The batch's transaction: see `commit`. Returns each write's outcome (nil: its caller was
     /// already answered) and the last `seq` given, nil when no event was appended.
+    ///
+    /// The statements before the first write's (`BEGIN`, the head's lock, users, decisions, the
+    /// `client_id` records) are sent together, as are the notifications and `COMMIT` at the end
+    /// (`enqueue`). Each is still a round trip, run after the one before; what is saved is a hop
+    /// from the connection's event loop back to this task per statement. It is safe because a
+    /// statement that fails inside the transaction aborts it: every later one fails, and `COMMIT`
+    /// answers `ROLLBACK`, so nothing is acked that did not commit.
     private func apply(_ writes: [QueuedWrite], users: [User], decisions: [BotDecision],
                        now: Timestamp, on connection: PostgresConnection,
                        progress: @escaping @Sendable () -> Void) async throws -> ([Outcome?], Int64?) {
         let (logger, ids, channel) = (self.logger, self.ids, location.eventsChannel)
-            guard let head = try await connection.query("SELECT seq FROM log_head WHERE id = 1 FOR UPDATE", logger: logger)
-                .collect().first?.decode(Int64.self)
+        let begun = connection.enqueue("BEGIN", logger: logger)
+        let lockedHead = connection.enqueue("SELECT seq FROM log_head WHERE id = 1 FOR UPDATE", logger: logger)
+        let setup = users.map { connection.enqueue(PostgresWriter.upsertQuery($0), logger: logger) }
+            + decisions.map { connection.enqueue(Self.insertQuery($0), logger: logger) }
+        // The batch's `client_id` records in one query; kept up to date as its writes go in.
+        let recordsRead = PostgresWriter.recordsQuery(for: writes.compactMap { write in write.command.clientID.map { (write.author.id, $0) } })
+            .map { connection.enqueue($0, logger: logger) }
+        var commitSent = false
+        do {
+            _ = try await begun.get()
+            guard let head = try await lockedHead.get().first?.decode(Int64.self)
             else { throw GatewayError(.internal, "The store's log head is missing; was the schema changed by hand?") }
-            for user in users { try await PostgresWriter.upsert(user, on: connection, logger: logger) }
-            for decision in decisions { try await Self.insert(decision, on: connection, logger: logger) }
-            // The batch's `client_id` records in one query; kept up to date as its writes go in.
-            var records = try await PostgresWriter.records(
-                for: writes.compactMap { write in write.command.clientID.map { (write.author.id, $0) } }, on: connection, logger: logger)
+            for statement in setup { _ = try await statement.get() }
+            var records: [ExactText: WriteFacts.ClientRecord] = [:]
+            if let recordsRead { records = try PostgresWriter.records(in: try await recordsRead.get()) }
+            progress()
             let writer = PostgresWriter(connection: connection, logger: logger, progress: progress)
             var written = Dictionary(users.map { ($0.id, $0) }) { _, later in later }
             var nextSeq = head + 1
@@ -276,30 +289,41 @@ public final class PostgresStore: FeedStore {
             if !pending.isEmpty { try await writePending() }
             assert(pending.isEmpty, "every held post has its outcome before the batch ends")
             let events = outcomes.flatMap { $0?.events ?? [] }
-            guard !events.isEmpty else { return (outcomes, nil) }
-            // The new head and every notification in one round trip, in the payloads' order (a
-            // volatile call in the select list runs after the sort). Its rows are read: an error
-            // while it runs reaches only the reader, and must fail the batch, not be acked.
-            let payloads = BusMessage.encode(events: events, firstSeq: head + 1)
-            _ = try await connection.query(
+            // The new head and every notification in one statement, in the payloads' order (a
+            // volatile call in the select list runs after the sort); its answer is read before
+            // the commit's, so that a failure fails the batch (the `COMMIT` behind it then rolls
+            // back) instead of being acked.
+            let notified = events.isEmpty ? nil : connection.enqueue(
                 """
                 WITH head AS (UPDATE log_head SET seq = \(nextSeq - 1) WHERE id = 1)
-                SELECT pg_notify(\(channel), payload) FROM unnest(\(payloads)::text[]) WITH ORDINALITY AS p(payload, position)
+                SELECT pg_notify(\(channel), payload)
+                FROM unnest(\(BusMessage.encode(events: events, firstSeq: head + 1))::text[]) WITH ORDINALITY AS p(payload, position)
                 ORDER BY position
                 """,
-                logger: logger
-            ).collect()
+                logger: logger)
+            let committed = connection.enqueue("COMMIT", logger: logger)
+            commitSent = true
+            _ = try await notified?.get()
+            guard try await committed.get().metadata.command == "COMMIT" else {
+                throw GatewayError(.internal, "PostgreSQL rolled the batch back instead of committing it.")
+            }
             progress()
-            return (outcomes, nextSeq - 1)
+            return (outcomes, events.isEmpty ? nil : nextSeq - 1)
+        } catch {
+            // The transaction must end before the connection takes the next batch. A `COMMIT`
+            // already sent ends it either way; a closed connection drops what it is sent without
+            // ever answering.
+            if !commitSent && !connection.isClosed { _ = try? await connection.enqueue("ROLLBACK", logger: logger).get() }
+            throw error
+        }
     }
 
-    static func insert(_ decision: BotDecision, on connection: PostgresConnection, logger: Logger) async throws {
-        try await connection.query(
-            """
-            INSERT INTO bot_decisions (persona, at, trigger, item_id, post_id, outcome, rule, detail, situation)
-            VALUES (\(decision.persona), \(decision.at.milliseconds), \(decision.trigger), \(decision.itemID), \(decision.postID),
-                \(decision.outcome), \(decision.rule), \(decision.detail), \(decision.situation))
-            """, logger: logger)
+    static func insertQuery(_ decision: BotDecision) -> PostgresQuery {
+        """
+        INSERT INTO bot_decisions (persona, at, trigger, item_id, post_id, outcome, rule, detail, situation)
+        VALUES (\(decision.persona), \(decision.at.milliseconds), \(decision.trigger), \(decision.itemID), \(decision.postID),
+            \(decision.outcome), \(decision.rule), \(decision.detail), \(decision.situation))
+        """
     }
 
     public func replayedWrite(_ command: WriteCommand, by author: User) async throws(GatewayError) -> WriteReceipt? {
@@ -307,8 +331,8 @@ public final class PostgresStore: FeedStore {
         let logger = self.logger
         return try await read { client in
             try await client.withConnection { connection in
-                guard let clientID = command.clientID else { return nil }
-                let records = try await PostgresWriter.records(for: [(author.id, clientID)], on: connection, logger: logger)
+                guard let clientID = command.clientID, let query = PostgresWriter.recordsQuery(for: [(author.id, clientID)]) else { return nil }
+                let records = try PostgresWriter.records(in: try await connection.query(query, logger: logger).collect())
                 return try WriteRules.replay(command, record: records[ExactText.clientRecord(of: author.id, clientID: clientID)])
             }
         }

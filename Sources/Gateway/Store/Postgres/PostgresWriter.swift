@@ -1,4 +1,5 @@
 import Logging
+import NIOCore
 import PostgresNIO
 import GatewayProtocol
 
@@ -84,26 +85,30 @@ struct PostgresWriter {
         return facts
     }
 
-    /// The `client_id` records of several writes in one query, by `ExactText.clientRecord`.
-    static func records(for keys: [(userID: String, clientID: String)], on connection: PostgresConnection,
-                        logger: Logger) async throws -> [ExactText: WriteFacts.ClientRecord] {
-        guard !keys.isEmpty else { return [:] }
-        let rows = try await connection.query(
-            """
+    /// The query that reads the `client_id` records of several writes at once (nil for none);
+    /// `records(in:)` reads its rows.
+    static func recordsQuery(for keys: [(userID: String, clientID: String)]) -> PostgresQuery? {
+        guard !keys.isEmpty else { return nil }
+        return """
             SELECT i.user_id, i.client_id, i.fingerprint, i.result FROM idempotency i
             JOIN unnest(\(keys.map(\.userID))::text[], \(keys.map(\.clientID))::text[]) AS k(user_id, client_id)
               ON i.user_id = k.user_id AND i.client_id = k.client_id
-            """, logger: logger)
+            """
+    }
+
+    /// The records `recordsQuery` found, by `ExactText.clientRecord`.
+    static func records(in rows: some Sequence<PostgresRow>) throws -> [ExactText: WriteFacts.ClientRecord] {
         var records: [ExactText: WriteFacts.ClientRecord] = [:]
-        for try await (userID, clientID, fingerprint, result) in rows.decode((String, String, String, String).self) {
+        for row in rows {
+            let (userID, clientID, fingerprint, result) = try row.decode((String, String, String, String).self)
             records[ExactText.clientRecord(of: userID, clientID: clientID)] = WriteFacts.ClientRecord(fingerprint: fingerprint, result: result)
         }
         return records
     }
 
-    static func upsert(_ user: User, on connection: PostgresConnection, logger: Logger) async throws {
+    static func upsertQuery(_ user: User) -> PostgresQuery {
         var statement = Statement()
-        try await connection.query(PostgresQuery(unsafeSQL: upsertSQL(user, into: &statement), binds: statement.binds), logger: logger)
+        return PostgresQuery(unsafeSQL: upsertSQL(user, into: &statement), binds: statement.binds)
     }
 
     private static func upsertSQL(_ user: User, into statement: inout Statement) -> String {
@@ -249,5 +254,15 @@ struct PostgresWriter {
             _ = try await rows("UPDATE idempotency SET result = \(erased) WHERE user_id = \(authorID) AND client_id = \(clientID)")
         }
         _ = try await rows("UPDATE moderation_flags SET text = '' WHERE item_id = \(target)")
+    }
+}
+
+extension PostgresConnection {
+    /// Sends `query` behind the connection's earlier statements without waiting for any answer.
+    /// The connection runs its statements one after another in the order they were sent, so a
+    /// task that alone uses it (the writer) can send several and wait once for their answers
+    /// instead of once per statement (each answer is a hop from the connection's event loop).
+    func enqueue(_ query: PostgresQuery, logger: Logger, file: String = #fileID, line: Int = #line) -> EventLoopFuture<PostgresQueryResult> {
+        self.query(query, logger: logger, file: file, line: line)
     }
 }
