@@ -289,28 +289,54 @@ struct ClusterTests {
 
     @Test("PostgreSQL stopped and started under load: unavailable meanwhile, no acknowledged write lost, nodes recover alone")
     func postgresRestart() async throws {
-        // A PostgreSQL of its own, so stopping it disturbs no other test.
-        let directory = "/tmp/gatewayd-pg-restart-" + UUID().uuidString.prefix(8)
-        let script = ConfigurationTests.repositoryRoot + "/scripts/postgres.sh"
-        // Below Linux's ephemeral range (32768–60999): an outgoing connection of another test
-        // cannot take the port between its stop and start.
-        let port = "\(Int.random(in: 21_000..<22_000))"
-        let url = try await Self.run(script, "start", directory, port).trimmingCharacters(in: .whitespacesAndNewlines)
-        defer { try? FileManager.default.removeItem(atPath: directory) }
-        var failure: (any Error)?
-        do {
-            try await restartUnderLoad(postgres: url, stop: { try await Self.run(script, "stop", directory) },
-                                       start: { try await Self.run(script, "start", directory, port) })
-        } catch {
-            failure = error
+        try await OwnPostgres.with("restart") { postgres in
+            try await restartUnderLoad(postgres: postgres.url, stop: { try await postgres.control("stop") },
+                                       start: { try await postgres.control("start", postgres.port) })
         }
-        // The nodes stop before their PostgreSQL, so that their drain has a database to finish on.
-        await TestServer.started?.stopAll()
-        if let failure {
-            _ = try? await Self.run(script, "stop", directory)
-            throw failure
+    }
+
+    /// A PostgreSQL of the test's own, so that stopping or pausing it disturbs no other test.
+    struct OwnPostgres {
+        static let script = ConfigurationTests.repositoryRoot + "/scripts/postgres.sh"
+        let directory: String
+        let port: String
+        let url: String
+
+        /// Runs `scripts/postgres.sh action` on it.
+        @discardableResult
+        func control(_ action: String, _ more: String...) async throws -> String {
+            try await ClusterTests.runArguments([Self.script, action, directory] + more)
         }
-        try await Self.run(script, "stop", directory)
+
+        /// Sends `signal` to the server and every backend together.
+        func signal(_ signal: String) async throws {
+            try await ClusterTests.run("-c", "pm=$(head -1 \(directory)/data/postmaster.pid) && kill -\(signal) $pm $(pgrep -P $pm)")
+        }
+
+        /// Starts one, runs `body` with it, then stops the nodes and it (the nodes first, so that
+        /// their drain has a database to finish on), whatever `body` did; a paused server is let go.
+        static func with(_ name: String, _ body: (OwnPostgres) async throws -> Void) async throws {
+            let directory = "/tmp/gatewayd-pg-\(name)-" + UUID().uuidString.prefix(8)
+            // Below Linux's ephemeral range (32768–60999): an outgoing connection of another test
+            // cannot take the port between a stop and a start.
+            let port = "\(Int.random(in: 21_000..<23_000))"
+            let url = try await ClusterTests.run(script, "start", directory, port).trimmingCharacters(in: .whitespacesAndNewlines)
+            let postgres = OwnPostgres(directory: directory, port: port, url: url)
+            defer { try? FileManager.default.removeItem(atPath: directory) }
+            var failure: (any Error)?
+            do {
+                try await body(postgres)
+            } catch {
+                failure = error
+            }
+            try? await postgres.signal("CONT")
+            await TestServer.started?.stopAll()
+            if let failure {
+                _ = try? await postgres.control("stop")
+                throw failure
+            }
+            try await postgres.control("stop")
+        }
     }
 
     private func restartUnderLoad(postgres url: String, stop: () async throws -> String, start: () async throws -> String) async throws {
@@ -381,6 +407,56 @@ struct ClusterTests {
         #expect(try await Self.events(reader, stream: "feed", after: perWriter * 2, count: 1).first?.object("data").string("body") == "after the restart")
     }
 
+    @Test("PostgreSQL hanging (its processes stopped): writes are answered unavailable, not held; each goes through once after")
+    func postgresHang() async throws {
+        try await OwnPostgres.with("hang") { postgres in
+            try await writesWhileHung(postgres: postgres.url, pause: { try await postgres.signal("STOP") }, resume: { try await postgres.signal("CONT") })
+        }
+    }
+
+    private func writesWhileHung(postgres url: String, pause: () async throws -> Void, resume: () async throws -> Void) async throws {
+        let node = try await Node.start(Self.clusterURL(url), environment: ["GATEWAYD_STORE_WRITE_TIMEOUT": "1s"])
+        let client = try await node.identified("u_hang")
+        _ = try await Self.post(client, "before the hang", clientID: "before")
+        try await pause()
+        let hung = ContinuousClock.now
+        func post(_ clientID: String) async throws {
+            try await client.send(["op": "post", "id": clientID, "body": "while hung \(clientID)", "client_id": clientID])
+        }
+        // The first holds the writer in a batch that is never answered; the others wait behind it
+        // in the queue, some while the writer tries to connect again.
+        try await post("h0")
+        try await Task.sleep(for: .milliseconds(300))
+        for clientID in ["h1", "h2"] { try await post(clientID) }
+        try await Task.sleep(for: .milliseconds(1500))
+        let queuedLate = ContinuousClock.now
+        for clientID in ["h3", "h4"] { try await post(clientID) }
+        var answers: [String: String] = [:]
+        var lateAnsweredAfter = Duration.zero
+        while answers.count < 5 {
+            let message = try await client.message(timeout: .seconds(15))
+            guard let id = message.string("id") else { continue }
+            answers[id] = message.string("op") == "error" ? message.string("code") : message.string("op")
+            if id == "h3" || id == "h4" { lateAnsweredAfter = ContinuousClock.now - queuedLate }
+        }
+        #expect(answers == ["h0": "unavailable", "h1": "unavailable", "h2": "unavailable", "h3": "unavailable", "h4": "unavailable"])
+        #expect(ContinuousClock.now - hung < .seconds(10), "answered within about the write timeout, not held until PostgreSQL comes back")
+        // Queued while the writer was stuck: the queue's stall watch answers them about a write
+        // timeout (1 s) after, without waiting for the writer's attempts to connect (3 s each).
+        #expect(lateAnsweredAfter < .seconds(3), "writes queued behind a stuck writer answered after \(lateAnsweredAfter)")
+        try await resume()
+        var offsets: [String: Int] = [:]
+        let deadline = ContinuousClock.now + .seconds(30)
+        for clientID in ["h0", "h1", "h2", "h3", "h4"] {
+            while offsets[clientID] == nil, ContinuousClock.now < deadline {
+                try await post(clientID)
+                let reply = try await client.message(timeout: .seconds(15))
+                if reply.string("op") == "ack" { offsets[clientID] = reply.object("result").int("offset") } else { try await Task.sleep(for: .milliseconds(200)) }
+            }
+        }
+        #expect(Set(offsets.values) == Set(2...6), "each write retried after the hang is written once: \(offsets)")
+    }
+
     final class OutageCounters: Sendable {
         let acks = Atomic(0)
         let sawUnavailable = Atomic(false)
@@ -389,6 +465,11 @@ struct ClusterTests {
     /// Runs a script and returns its output, waiting on a thread of its own.
     @discardableResult
     static func run(_ arguments: String...) async throws -> String {
+        try await runArguments(arguments)
+    }
+
+    @discardableResult
+    static func runArguments(_ arguments: [String]) async throws -> String {
         try await onThreadOfItsOwn { try runBlocking(arguments) }
     }
 

@@ -2,7 +2,7 @@ import NIOConcurrencyHelpers
 import Testing
 @testable import Gateway
 
-/// The one-time answer every queued write is given (by its batch, or by the stall timer first):
+/// The one-time answer every queued write is given (by its batch, or by the queue's stall watch first):
 /// exactly one answer reaches exactly one waiter, whether the waiter is a task or a callback and
 /// whether it comes before or after the answer.
 @Suite("One-time answers")

@@ -22,8 +22,6 @@ public struct WriteReceipt: Sendable {
 /// batch is durable.
 public struct PendingWrite: Sendable {
     let reply: WriteReply
-    /// Answers `unavailable` if the store stops making progress first.
-    let stallTimer: Task<Void, any Error>?
 
     /// Waits for the write to be durable (or refused). Call it once, and not with `whenAnswered`:
     /// the answer is handed to one waiter, and a second would never get it.
@@ -32,14 +30,11 @@ public struct PendingWrite: Sendable {
     }
 
     /// Calls `body` once the write is durable (or refused), on the thread that answers it (the
-    /// SQLite writer, the PostgreSQL batch's task, the stall timer), or at once on the caller's
-    /// thread if the answer came first: a caller that only hands the answer on costs no task per
-    /// write. Call it once, instead of `receipt()`.
+    /// SQLite writer, the PostgreSQL batch's task, the queue's stall watch), or at once on the
+    /// caller's thread if the answer came first: a caller that only hands the answer on costs no
+    /// task per write. Call it once, instead of `receipt()`.
     func whenAnswered(_ body: @escaping @Sendable (Result<WriteReceipt, GatewayError>) -> Void) {
-        reply.whenAnswered { [stallTimer] outcome in
-            stallTimer?.cancel()
-            body(outcome)
-        }
+        reply.whenAnswered(body)
     }
 }
 

@@ -20,12 +20,15 @@ struct QueuedWrite: Sendable {
     /// rather than on the writer, which every write waits for.
     let fingerprint: String?
     let reply: WriteReply
+    /// For the queue's stall watch.
+    let queuedAt: ContinuousClock.Instant
 
     init(_ command: WriteCommand, by author: User, reply: WriteReply) {
         self.command = command
         self.author = author
         self.fingerprint = command.clientID == nil ? nil : command.fingerprint
         self.reply = reply
+        self.queuedAt = .now
     }
 }
 
@@ -57,6 +60,13 @@ struct StoreBatch {
 /// waiting for each other, and the writer takes every job waiting, up to a batch, and commits
 /// them together, so one fsync covers the whole batch. The writer is the store's `run`, a
 /// long-running task of the server's service group; it parks while the queue is empty.
+///
+/// With a `stallLimit`, a write fails with `unavailable` once it has waited that long in the
+/// queue while the writer made no progress (no batch started or finished, no statement answered)
+/// for as long: a store that hangs (PostgreSQL unreachable) fails writes instead of holding them,
+/// a store that is merely busy does not. One watch does this for the whole queue, a few times per
+/// limit, so a write fails between the limit and a quarter more after it; a timer per write cost
+/// a task, a dispatch timer and its cancellation for every write.
 final class GroupCommitQueue: Sendable {
     private struct State {
         var jobs: [StoreJob] = []
@@ -81,28 +91,19 @@ final class GroupCommitQueue: Sendable {
     /// When the writer last started or finished a batch.
     private let lastProgress = Mutex(ContinuousClock.now)
     private let maximumBatch: Int
+    private let stallLimit: Duration?
 
-    init(maximumBatch: Int) {
+    init(maximumBatch: Int, stallLimit: Duration? = nil) {
         self.maximumBatch = maximumBatch
+        self.stallLimit = stallLimit
     }
 
     /// Queues a write, taking its place in the commit order now; its answer comes through the
-    /// returned write's `receipt()` or `whenAnswered`. With a `stallLimit`, the write fails with
-    /// `unavailable` once the writer has made no progress (no batch started or finished) for that
-    /// long: a store that hangs fails writes, a store that is merely busy does not.
-    func submit(_ command: WriteCommand, by author: User, stallLimit: Duration? = nil) -> PendingWrite {
+    /// returned write's `receipt()` or `whenAnswered`.
+    func submit(_ command: WriteCommand, by author: User) -> PendingWrite {
         let reply = WriteReply()
-        guard enqueue(.write(QueuedWrite(command, by: author, reply: reply))) else {
-            reply.answer(.failure(.draining))
-            return PendingWrite(reply: reply, stallTimer: nil)
-        }
-        let timer = stallLimit.map { limit in
-            Task {
-                try await sleepUntilStalled(limit) { stallsAt(limit) }
-                reply.answer(.failure(.storeUnavailable))
-            }
-        }
-        return PendingWrite(reply: reply, stallTimer: timer)
+        if !enqueue(.write(QueuedWrite(command, by: author, reply: reply))) { reply.answer(.failure(.draining)) }
+        return PendingWrite(reply: reply)
     }
 
     /// Records that the writer moved (a statement of the batch answered), so that a long batch
@@ -135,9 +136,29 @@ final class GroupCommitQueue: Sendable {
     /// called or its task is cancelled, and the queue is empty.
     func run(commit: @Sendable ([StoreJob]) async -> Void) async {
         await withGracefulShutdownHandler {
-            await writeBatches(commit: commit)
+            await withDiscardingTaskGroup { group in
+                if let stallLimit { group.addTask { await self.failStalledWrites(limit: stallLimit) } }
+                await writeBatches(commit: commit)
+                group.cancelAll()
+            }
         } onGracefulShutdown: {
             self.stop()
+        }
+    }
+
+    /// The stall watch (see the type), until cancelled. Writes the writer has taken are its own
+    /// to answer: the store watches its batch (`withStallWatch`).
+    private func failStalledWrites(limit: Duration) async {
+        while (try? await Task.sleep(for: limit / 4)) != nil {
+            let now = ContinuousClock.now
+            guard stallsAt(limit) <= now else { continue }
+            let overdue = state.withLock { state in
+                state.jobs.compactMap { job -> WriteReply? in
+                    guard case .write(let write) = job, write.queuedAt + limit <= now else { return nil }
+                    return write.reply
+                }
+            }
+            for reply in overdue { reply.answer(.failure(.storeUnavailable)) }
         }
     }
 

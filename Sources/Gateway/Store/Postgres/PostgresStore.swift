@@ -56,7 +56,7 @@ public final class PostgresStore: FeedStore {
         quiet.logLevel = max(logger.logLevel, .warning)
         let client = PostgresClient(configuration: location.clientConfiguration(), backgroundLogger: quiet)
         self.client = client
-        queue = GroupCommitQueue(maximumBatch: configuration.maximumBatch)
+        queue = GroupCommitQueue(maximumBatch: configuration.maximumBatch, stallLimit: writeTimeout)
         bus = ClusterBus(location: location, client: client, hub: hub, clock: clock, metrics: metrics, logger: logger)
     }
 
@@ -111,7 +111,7 @@ public final class PostgresStore: FeedStore {
     // MARK: Writes
 
     public func submit(_ command: WriteCommand, by author: User) -> PendingWrite {
-        queue.submit(command, by: author, stallLimit: writeTimeout)
+        queue.submit(command, by: author)
     }
 
     public func remember(_ user: User) async {
