@@ -33,9 +33,9 @@ struct QueuedWrite: Sendable {
 }
 
 /// The answer to one waiting write, given exactly once: by the writer when the batch is
-/// committed, or earlier with `unavailable` when the write's deadline passes first, so that a
-/// store that hangs (PostgreSQL unreachable) makes writes fail instead of wait. A writer skips
-/// writes already answered, so a write whose caller was told `unavailable` is not applied later.
+/// committed, or earlier with `unavailable` by the queue's stall watch, so that a store that
+/// hangs (PostgreSQL unreachable) makes writes fail instead of wait. A writer skips writes
+/// already answered, so a write whose caller was told `unavailable` is not applied later.
 typealias WriteReply = OneShot<Result<WriteReceipt, GatewayError>>
 
 /// The jobs of one batch, sorted by kind.
@@ -62,11 +62,12 @@ struct StoreBatch {
 /// long-running task of the server's service group; it parks while the queue is empty.
 ///
 /// With a `stallLimit`, a write fails with `unavailable` once it has waited that long in the
-/// queue while the writer made no progress (no batch started or finished, no statement answered)
-/// for as long: a store that hangs (PostgreSQL unreachable) fails writes instead of holding them,
-/// a store that is merely busy does not. One watch does this for the whole queue, a few times per
-/// limit, so a write fails between the limit and a quarter more after it; a timer per write cost
-/// a task, a dispatch timer and its cancellation for every write.
+/// queue while the store made no progress (no statement answered, no batch committed) for as
+/// long: a store that hangs (PostgreSQL unreachable) fails writes instead of holding them, a store
+/// that is merely busy does not. One watch does this for the whole queue, four times per limit; a
+/// timer per write cost a task, a dispatch timer and its cancellation for every write. A write the
+/// writer has taken is its batch's to answer (the store watches its batch for the same limit), so
+/// a write that waits behind a stuck batch fails within about two limits.
 final class GroupCommitQueue: Sendable {
     private struct State {
         var jobs: [StoreJob] = []
@@ -88,7 +89,7 @@ final class GroupCommitQueue: Sendable {
 
     private let state = Mutex(State())
     private let threadWake = DispatchSemaphore(value: 0)
-    /// When the writer last started or finished a batch.
+    /// When the store last answered a statement or committed a batch.
     private let lastProgress = Mutex(ContinuousClock.now)
     private let maximumBatch: Int
     private let stallLimit: Duration?
@@ -106,8 +107,8 @@ final class GroupCommitQueue: Sendable {
         return PendingWrite(reply: reply)
     }
 
-    /// Records that the writer moved (a statement of the batch answered), so that a long batch
-    /// that keeps moving is not taken for a stalled store.
+    /// Records that the store answered (a statement of the batch), so that a long batch that
+    /// keeps moving is not taken for a stalled store.
     func noteProgress() {
         lastProgress.withLock { $0 = .now }
     }
@@ -134,7 +135,9 @@ final class GroupCommitQueue: Sendable {
     /// The single writer: commits every waiting job, a batch at a time, and parks while there
     /// is none. Returns once the service group shuts down gracefully (after the drain), `stop` is
     /// called or its task is cancelled, and the queue is empty.
-    func run(commit: @Sendable ([StoreJob]) async -> Void) async {
+    ///
+    /// `commit` returns whether the store answered; a batch it could not reach is no progress.
+    func run(commit: @Sendable ([StoreJob]) async -> Bool) async {
         await withGracefulShutdownHandler {
             await withDiscardingTaskGroup { group in
                 if let stallLimit { group.addTask { await self.failStalledWrites(limit: stallLimit) } }
@@ -146,17 +149,20 @@ final class GroupCommitQueue: Sendable {
         }
     }
 
-    /// The stall watch (see the type), until cancelled. Writes the writer has taken are its own
-    /// to answer: the store watches its batch (`withStallWatch`).
+    /// The stall watch (see the type), until cancelled. An overdue write leaves the queue under
+    /// the lock, so the writer cannot take it between the watch's decision and its answer.
     private func failStalledWrites(limit: Duration) async {
         while (try? await Task.sleep(for: limit / 4)) != nil {
             let now = ContinuousClock.now
             guard stallsAt(limit) <= now else { continue }
-            let overdue = state.withLock { state in
-                state.jobs.compactMap { job -> WriteReply? in
-                    guard case .write(let write) = job, write.queuedAt + limit <= now else { return nil }
-                    return write.reply
+            let overdue = state.withLock { state -> [WriteReply] in
+                var overdue: [WriteReply] = []
+                state.jobs.removeAll { job in
+                    guard case .write(let write) = job, write.queuedAt + limit <= now else { return false }
+                    overdue.append(write.reply)
+                    return true
                 }
+                return overdue
             }
             for reply in overdue { reply.answer(.failure(.storeUnavailable)) }
         }
@@ -221,13 +227,11 @@ final class GroupCommitQueue: Sendable {
         return next
     }
 
-    private func writeBatches(commit: @Sendable ([StoreJob]) async -> Void) async {
+    private func writeBatches(commit: @Sendable ([StoreJob]) async -> Bool) async {
         while true {
             switch takeNext(parkingThread: false) {
             case .batch(let batch):
-                noteProgress()
-                await commit(batch)
-                noteProgress()
+                if await commit(batch) { noteProgress() }
             case .park:
                 await withTaskCancellationHandler {
                     await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in

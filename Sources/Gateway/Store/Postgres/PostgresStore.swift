@@ -134,10 +134,12 @@ public final class PostgresStore: FeedStore {
     /// the new head and the notifications. A failure the rules did not foresee rolls the batch
     /// back, and its jobs are then tried one per transaction so that only the bad one fails; an
     /// unreachable database fails the whole batch with `unavailable`. The SQLite store does the
-    /// same. Answers after the commit, once the bus has delivered the events here.
-    private func commit(_ jobs: [StoreJob], isolated: Bool = false) async {
+    /// same. Answers after the commit, once the bus has delivered the events here. Returns
+    /// whether PostgreSQL answered (false: unreachable or stalled).
+    @discardableResult
+    private func commit(_ jobs: [StoreJob], isolated: Bool = false) async -> Bool {
         let batch = StoreBatch(jobs)
-        guard !(batch.writes.isEmpty && batch.users.isEmpty && batch.decisions.isEmpty) else { return }
+        guard !(batch.writes.isEmpty && batch.users.isEmpty && batch.decisions.isEmpty) else { return true }
         let started = ContinuousClock.now
         metrics?.storeBatchSize.record(jobs.count)
         defer { metrics?.storeCommitLatency.recordNanoseconds((ContinuousClock.now - started).nanoseconds) }
@@ -148,11 +150,11 @@ public final class PostgresStore: FeedStore {
         let outcomes: [Outcome?]
         let lastSeq: Int64?
         do {
-            let connection = try await writer()
             let (queue, limit) = (self.queue, writeTimeout)
             let progress: @Sendable () -> Void = { queue.noteProgress() }
+            // Connecting is watched too: a server that accepts and never answers holds it.
             (outcomes, lastSeq) = try await withStallWatch(limit, stallsAt: { queue.stallsAt(limit) }) {
-                try await self.apply(writes, users: users, decisions: decisions, now: now, on: connection, progress: progress)
+                try await self.apply(writes, users: users, decisions: decisions, now: now, on: try await self.writer(), progress: progress)
             }
         } catch {
             if error is StalledError || PostgresFailure.isUnavailable(error) {
@@ -160,7 +162,7 @@ public final class PostgresStore: FeedStore {
                 dropWriter()
                 knownUsers.forget(users)
                 for write in writes { write.reply.answer(.failure(.storeUnavailable)) }
-                return
+                return false
             }
             logger.error("A batch of \(jobs.count) jobs failed in PostgreSQL: \(PostgresFailure.describe(error))")
             // The next try gets a new connection, once per failed batch: postgres-nio remembers a
@@ -168,12 +170,20 @@ public final class PostgresStore: FeedStore {
             // connection's lifetime.
             if !isolated { dropWriter() }
             if !isolated && jobs.count > 1 {
-                for job in jobs { await commit([job], isolated: true) }
-                return
+                for (position, job) in jobs.enumerated() {
+                    guard await commit([job], isolated: true) else {
+                        // PostgreSQL went away meanwhile: the rest would each wait for it in turn.
+                        let rest = StoreBatch(Array(jobs[(position + 1)...]))
+                        knownUsers.forget(rest.users)
+                        for write in rest.writes { write.reply.answer(.failure(.storeUnavailable)) }
+                        return false
+                    }
+                }
+                return true
             }
             knownUsers.forget(users)
             for write in writes { write.reply.answer(.failure(GatewayError(.internal, "The write failed inside the server."))) }
-            return
+            return true
         }
         // Only a write that was applied saved its author's row (a refused or replayed one did not).
         let saved = zip(writes, outcomes).compactMap { write, outcome in (try? outcome?.result.get())?.replayed == false ? write.author : nil }
@@ -183,7 +193,10 @@ public final class PostgresStore: FeedStore {
                 if let outcome { write.reply.answer(outcome.result) }
             }
         }
-        guard let lastSeq else { return answer() }
+        guard let lastSeq else {
+            answer()
+            return true
+        }
         // The acks wait for the bus to bring the batch's events to this node's subscribers, so a
         // writer's own session sees its events before its ack; the writer goes on meanwhile.
         let bus = self.bus
@@ -191,6 +204,7 @@ public final class PostgresStore: FeedStore {
             await bus.waitForDelivery(through: lastSeq, limit: .seconds(1))
             answer()
         }
+        return true
     }
 
     /// The writer's connection, opened when there is none.
