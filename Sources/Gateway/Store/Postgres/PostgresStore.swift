@@ -211,7 +211,18 @@ public final class PostgresStore: FeedStore {
     private func writer() async throws -> PostgresConnection {
         if let connection = writerConnection.withLock({ $0 }), !connection.isClosed { return connection }
         let connection = try await PostgresConnection.connect(configuration: location.connectionConfiguration(.writer), id: PostgresLocation.Role.writer.connectionID, logger: logger)
-        writerConnection.withLock { $0 = connection }
+        // A batch whose watch gave up while it connected (it is cancelled before the connection
+        // is dropped) must not leave its connection to the next batch: it would still run its
+        // own statements there, and one batch's COMMIT could end the other's transaction.
+        let kept = writerConnection.withLock { slot -> Bool in
+            guard !Task.isCancelled, slot?.isClosed ?? true else { return false }
+            slot = connection
+            return true
+        }
+        guard kept else {
+            try? await connection.close()
+            throw CancellationError()
+        }
         return connection
     }
 
@@ -234,6 +245,8 @@ public final class PostgresStore: FeedStore {
                        now: Timestamp, on connection: PostgresConnection,
                        progress: @escaping @Sendable () -> Void) async throws -> ([Outcome?], Int64?) {
         let (logger, ids, channel) = (self.logger, self.ids, location.eventsChannel)
+        // An abandoned batch (see `writer()`) sends nothing.
+        try Task.checkCancellation()
         let begun = connection.enqueue("BEGIN", logger: logger)
         let lockedHead = connection.enqueue("SELECT seq FROM log_head WHERE id = 1 FOR UPDATE", logger: logger)
         let setup = users.map { connection.enqueue(PostgresWriter.upsertQuery($0), logger: logger) }
