@@ -172,6 +172,8 @@ final class GroupCommitQueue: Sendable {
     /// statements and the fsync on the calling thread). A blocking commit on the concurrency
     /// pool would hold one of its few threads; an async one hops to the database's queue and
     /// back, two thread switches per batch on the path of every acknowledgement. Returns like `run`.
+    /// No stall watch runs here (`stallLimit` is `run`'s): a commit that blocks its thread cannot
+    /// be left behind, so this writer notes no progress either.
     func runOnThread(named name: String, commit: @escaping @Sendable ([StoreJob]) -> Void) async {
         await withGracefulShutdownHandler {
             await withTaskCancellationHandler {
@@ -195,9 +197,7 @@ final class GroupCommitQueue: Sendable {
         while true {
             switch takeNext(parkingThread: true) {
             case .batch(let batch):
-                noteProgress()
                 commit(batch)
-                noteProgress()
             case .park:
                 threadWake.wait()
             case .stop:
