@@ -7,7 +7,7 @@
 set -euo pipefail
 action=${1:-start}
 dir=${2:-/tmp/gatewayd-pg}
-port=${3:-55432}
+port=${3:-25432}
 bindir=$(pg_config --bindir)
 as_postgres() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
 
