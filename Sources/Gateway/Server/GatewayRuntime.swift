@@ -17,6 +17,8 @@ public final class GatewayRuntime: Sendable {
     public let ids: IDGenerator
     public let sessions = SessionRegistry()
     let deadlineWheels: DeadlineWheels
+    /// Every session's lifecycle limits, from `configuration`.
+    let sessionLimits: SessionLifecycle.Limits
     public let connectionLimiter: ConnectionLimiter
     public let metrics: GatewayMetrics
     public let logger: Logger
@@ -35,6 +37,11 @@ public final class GatewayRuntime: Sendable {
         self.bots = bots
         self.ids = ids
         self.logger = logger
+        self.sessionLimits = SessionLifecycle.Limits(
+            identifyTimeout: configuration.identifyTimeout, heartbeat: configuration.heartbeat,
+            heldWhileIdentifying: configuration.inboundBurst, allowAnonymous: configuration.allowAnonymous,
+            inboundRate: Rate(count: configuration.inboundMessagesPerSecond, period: .seconds(1), burst: configuration.inboundBurst),
+            floodThreshold: configuration.inboundFloodThreshold, floodWindow: configuration.inboundFloodWindow)
         // Deadlines are met up to a tick late: a tenth of a second, finer when the deadlines are short.
         let shortest = min(configuration.identifyTimeout, configuration.heartbeat)
         self.deadlineWheels = DeadlineWheels(tick: .nanoseconds(max(10_000_000, min(100_000_000, shortest.nanoseconds / 8))))

@@ -37,17 +37,30 @@ struct SessionLifecycle {
         case close(SessionClose)
     }
 
-    struct Limits {
-        var identifyTimeout: Duration
+    /// The same for every session of a server, so sessions share one (a copy in each was about a
+    /// tenth of an idle connection's memory).
+    final class Limits: Sendable {
+        let identifyTimeout: Duration
         /// The heartbeat interval; a connection silent for two of them is closed.
-        var heartbeat: Duration
+        let heartbeat: Duration
         /// Messages that may wait behind identify.
-        var heldWhileIdentifying: Int
-        var allowAnonymous: Bool
-        var inboundRate: Rate
+        let heldWhileIdentifying: Int
+        let allowAnonymous: Bool
+        let inboundRate: Rate
         /// Refused messages within `floodWindow` that close the connection.
-        var floodThreshold: Int
-        var floodWindow: Duration
+        let floodThreshold: Int
+        let floodWindow: Duration
+
+        init(identifyTimeout: Duration, heartbeat: Duration, heldWhileIdentifying: Int, allowAnonymous: Bool, inboundRate: Rate,
+             floodThreshold: Int, floodWindow: Duration) {
+            self.identifyTimeout = identifyTimeout
+            self.heartbeat = heartbeat
+            self.heldWhileIdentifying = heldWhileIdentifying
+            self.allowAnonymous = allowAnonymous
+            self.inboundRate = inboundRate
+            self.floodThreshold = floodThreshold
+            self.floodWindow = floodWindow
+        }
     }
 
     let limits: Limits

@@ -56,14 +56,8 @@ final class WebSocketSession: ChannelInboundHandler, RemovableChannelHandler, St
         self.sessionID = runtime.ids.make("s")
         self.reader = WebSocketMessageReader(
             maxMessageBytes: runtime.configuration.maxMessageBytes, compressionNegotiated: compressionNegotiated, acceptsBinary: false)
-        let configuration = runtime.configuration
-        self.lifecycle = SessionLifecycle(
-            limits: .init(identifyTimeout: configuration.identifyTimeout, heartbeat: configuration.heartbeat,
-                          heldWhileIdentifying: configuration.inboundBurst, allowAnonymous: configuration.allowAnonymous,
-                          inboundRate: Rate(count: configuration.inboundMessagesPerSecond, period: .seconds(1), burst: configuration.inboundBurst),
-                          floodThreshold: configuration.inboundFloodThreshold, floodWindow: configuration.inboundFloodWindow),
-            connectedAt: .now())
-        self.subscriptions = SessionSubscriptions(maximum: configuration.maxSubscriptionsPerConnection)
+        self.lifecycle = SessionLifecycle(limits: runtime.sessionLimits, connectedAt: .now())
+        self.subscriptions = SessionSubscriptions(maximum: runtime.configuration.maxSubscriptionsPerConnection)
     }
 
     // MARK: Channel events
