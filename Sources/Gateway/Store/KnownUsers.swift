@@ -4,16 +4,30 @@ import Synchronization
 /// The users whose rows a store holds as they are now (name, role, persona), by id, so that a
 /// write saves its author's row only when it changed. A user seen under another name replaces the
 /// entry, so a rename and a rename back are both saved.
+///
+/// Every user that ever identified would stay here (about 150 bytes each) for the life of the
+/// process, so past `capacity` users it starts again empty: a user it no longer knows costs one
+/// upsert of a row that is already right, never a wrong row.
 final class KnownUsers: Sendable {
     private let users = Mutex([String: User]())
+    let capacity: Int
+
+    init(capacity: Int = 200_000) {
+        self.capacity = max(1, capacity)
+    }
 
     /// Notes that `user` is about to be saved (an identify); false when the store has it as it is.
     func remember(_ user: User) -> Bool {
         users.withLock { users in
             guard users[user.id] != user else { return false }
-            users[user.id] = user
+            Self.insert(user, into: &users, capacity: capacity)
             return true
         }
+    }
+
+    private static func insert(_ user: User, into users: inout [String: User], capacity: Int) {
+        if users[user.id] == nil, users.count >= capacity { users.removeAll() }
+        users[user.id] = user
     }
 
     /// Whether the store has `user`'s row as it is, counting the rows `batch` saved before.
@@ -23,7 +37,9 @@ final class KnownUsers: Sendable {
     }
 
     func saved(_ saved: some Sequence<User>) {
-        users.withLock { users in saved.forEach { users[$0.id] = $0 } }
+        users.withLock { users in
+            for user in saved { Self.insert(user, into: &users, capacity: capacity) }
+        }
     }
 
     /// Forgets users whose rows were not saved after all (their batch failed).
