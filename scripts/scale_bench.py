@@ -57,14 +57,15 @@ def main():
         subprocess.run([str(ROOT / "scripts/postgres.sh"), "stop", pg], check=False)
         subprocess.run(["rm", "-rf", pg, scratch], check=False)
 
-    lines = ["| node | subscribed | posts acked | events received in order | lost / dup / out of order | p50 / p99 ms | RSS MiB | bytes per connection |",
-             "|---|---|---|---|---|---|---|---|"]
+    lines = ["| node | subscribed | failed to connect | close codes | posts acked | events received in order | lost / dup / out of order | p50 / p99 ms | RSS MiB | bytes per connection |",
+             "|---|---|---|---|---|---|---|---|---|---|"]
     for index, r in enumerate(results):
-        lines.append(f"| {index} | {r['subscribed']} | {r['posts_acked']} | {r['received_in_order']} | {r['lost']} / {r['duplicates']} / "
+        codes = ", ".join(f"{code}: {count}" for code, count in sorted(r["close_codes"].items())) or "-"
+        lines.append(f"| {index} | {r['subscribed']} | {r['failed']} | {codes} | {r['posts_acked']} | {r['received_in_order']} | {r['lost']} / {r['duplicates']} / "
                      f"{r['out_of_order']} | {r['latency_us']['p50'] / 1000:.0f} / {r['latency_us']['p99'] / 1000:.0f} | "
                      f"{r['server_rss_kib'] / 1024:.0f} | {r['server_rss_bytes_per_connection']} |")
-    total = {key: sum(r[key] for r in results) for key in ("subscribed", "posts_acked", "received_in_order", "lost", "duplicates", "out_of_order")}
-    lines.append(f"| all | {total['subscribed']} | {total['posts_acked']} | {total['received_in_order']} | {total['lost']} / "
+    total = {key: sum(r[key] for r in results) for key in ("subscribed", "failed", "posts_acked", "received_in_order", "lost", "duplicates", "out_of_order")}
+    lines.append(f"| all | {total['subscribed']} | {total['failed']} | | {total['posts_acked']} | {total['received_in_order']} | {total['lost']} / "
                  f"{total['duplicates']} / {total['out_of_order']} | | | |")
     print(f"{args.nodes} nodes, {args.connections} subscribers each (ramp {args.ramp}/s per node), {args.rate} posts/s per node, "
           f"{args.seconds} s measured:\n")
