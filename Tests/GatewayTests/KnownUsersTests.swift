@@ -33,7 +33,21 @@ struct KnownUsersTests {
         known.saved([bob, carol])
         #expect(known.has(carol, savedInBatch: [:]))
         #expect(!known.has(alice, savedInBatch: [:]), "emptied again when bob came back past capacity")
+        known.forget([alice])
+        #expect(known.has(carol, savedInBatch: [:]), "forgetting a user it no longer holds changes nothing")
+    }
+
+    @Test("a row saved earlier in the same batch wins over what it remembers")
+    func batch() {
+        let known = KnownUsers()
+        #expect(known.remember(bob))
+        known.saved([bob])
         let renamed = User(id: bob.id, name: "Robert", role: .user)
-        #expect(known.has(renamed, savedInBatch: [bob.id: renamed]), "a row saved earlier in the batch counts")
+        #expect(known.has(bob, savedInBatch: [:]))
+        #expect(known.has(renamed, savedInBatch: [bob.id: renamed]))
+        #expect(!known.has(bob, savedInBatch: [bob.id: renamed]), "the batch renamed him: the old row is not the saved one")
+        known.forgetAll()
+        #expect(!known.has(bob, savedInBatch: [:]), "after another connection changed the file, nobody is known")
+        #expect(known.remember(bob))
     }
 }

@@ -37,8 +37,8 @@ struct SessionLifecycle {
         case close(SessionClose)
     }
 
-    /// The same for every session of a server, so sessions share one (a copy in each was about a
-    /// tenth of an idle connection's memory).
+    /// The same for every session of a server, so sessions share one (a copy in each was about
+    /// 110 bytes per connection).
     final class Limits: Sendable {
         let identifyTimeout: Duration
         /// The heartbeat interval; a connection silent for two of them is closed.

@@ -18,15 +18,18 @@ final class KnownUsers: Sendable {
 
     /// Notes that `user` is about to be saved (an identify); false when the store has it as it is.
     func remember(_ user: User) -> Bool {
-        users.withLock { users in
+        var emptied: [String: User] = [:]
+        return users.withLock { users in
             guard users[user.id] != user else { return false }
-            Self.insert(user, into: &users, capacity: capacity)
+            Self.insert(user, into: &users, capacity: capacity, emptied: &emptied)
             return true
         }
     }
 
-    private static func insert(_ user: User, into users: inout [String: User], capacity: Int) {
-        if users[user.id] == nil, users.count >= capacity { users.removeAll() }
+    /// Inserts `user`, first moving a full dictionary out to `emptied`, so that its entries are
+    /// freed after the lock is released (the writer waits on this lock).
+    private static func insert(_ user: User, into users: inout [String: User], capacity: Int, emptied: inout [String: User]) {
+        if users[user.id] == nil, users.count >= capacity { swap(&users, &emptied) }
         users[user.id] = user
     }
 
@@ -37,8 +40,18 @@ final class KnownUsers: Sendable {
     }
 
     func saved(_ saved: some Sequence<User>) {
+        var emptied: [String: User] = [:]
         users.withLock { users in
-            for user in saved { Self.insert(user, into: &users, capacity: capacity) }
+            for user in saved { Self.insert(user, into: &users, capacity: capacity, emptied: &emptied) }
+        }
+    }
+
+    /// Forgets every user: another connection may have changed their rows.
+    func forgetAll() {
+        // Handed out of the lock, so that the entries are freed after it is released.
+        _ = users.withLock { users in
+            defer { users = [:] }
+            return users
         }
     }
 

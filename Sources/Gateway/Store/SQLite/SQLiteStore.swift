@@ -179,11 +179,12 @@ public final class SQLiteStore: FeedStore {
         }
     }
 
-    /// What the writer caches about the file (stream offsets, recent client_id records) is read
-    /// again from it at the next batch.
+    /// What the writer caches about the file (stream offsets, recent client_id records, which
+    /// user rows are saved as they are) is read again from it, or saved again, from the next batch.
     private func forgetCaches() {
         streamOffsets.forget()
         clientRecords.forget()
+        knownUsers.forgetAll()
     }
 
     static func isStorageFailure(_ error: DatabaseError) -> Bool {
