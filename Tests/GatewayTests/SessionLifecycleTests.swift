@@ -216,6 +216,35 @@ struct SessionLifecycleTests {
         #expect(limited >= 1)
     }
 
+    @Test("a client that ends its side of TCP without a close frame is let go at once, not at its heartbeat deadline")
+    func peerHalfClosure() async throws {
+        // The heartbeat deadline (twice 30 s) is far beyond what the test waits: only noticing
+        // the client's FIN can end these sessions in time.
+        let server = try await TestServer.start { $0.heartbeat = .seconds(30) }
+        let gone = try await server.identified("u_gone")
+        try await gone.send(["op": "sub", "id": 1, "stream": "feed"])
+        _ = try await gone.expect("subscribed")
+        let stays = try await server.identified("u_stays")
+        try await stays.send(["op": "sub", "id": 1, "stream": "feed"])
+        _ = try await stays.expect("subscribed")
+        #expect(server.runtime.sessions.count == 2)
+
+        try await gone.channel.close(mode: .output).get()
+        let ending = try await gone.receive(timeout: .seconds(10))
+        guard case .end = ending else {
+            Issue.record("expected the server to close the connection, got \(ending)")
+            return
+        }
+        #expect(try await eventually(.seconds(10)) { server.runtime.sessions.count == 1 })
+        #expect(server.runtime.hub.subscriberCount(of: "feed") == 1)
+
+        // The other session is untouched: it still gets what is posted.
+        let writer = try await server.identified("u_writer")
+        #expect(try await writer.request(["op": "post", "id": 1, "body": "still here", "client_id": "c1"]).string("op") == "ack")
+        let event = try await stays.expect("event")
+        #expect(event.string("stream") == "feed")
+    }
+
     @Test("a client sends close; the server echoes it")
     func clientClose() async throws {
         let server = try await TestServer.start()

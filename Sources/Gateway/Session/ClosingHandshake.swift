@@ -16,6 +16,17 @@ extension ChannelHandlerContext {
         eventLoop.scheduleTask(in: .nanoseconds(grace.nanoseconds)) { channel.close(promise: nil) }
     }
 
+    /// Ends the connection when `event` says the peer closed its half of TCP, and says whether
+    /// it did. Hummingbird's server keeps a connection open after the peer's FIN (half-closure,
+    /// for HTTP), but a WebSocket peer that sent FIN without a close frame (its process ended, or
+    /// it closed its socket) sends nothing more, heartbeats included: without this its session
+    /// would hold a descriptor, subscriptions and deliveries until its heartbeat deadline.
+    func closeOnPeerHalfClosure(_ event: Any) -> Bool {
+        guard let event = event as? ChannelEvent, event == .inputClosed else { return false }
+        close(promise: nil)
+        return true
+    }
+
     /// Bytes written to the channel that the socket has not taken yet (a session's outbound queue).
     var unwrittenBytes: Int {
         (try? channel.syncOptions?.getOption(.bufferedWritableBytes)) ?? 0

@@ -108,6 +108,14 @@ final class WebSocketSession: ChannelInboundHandler, RemovableChannelHandler, St
         runtime.metrics.connectionsClosed.increment()
     }
 
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if context.closeOnPeerHalfClosure(event) {
+            runtime.logger.debug("The client ended its side of the connection without a close frame.", metadata: logMetadata(phase))
+            return
+        }
+        context.fireUserInboundEventTriggered(event)
+    }
+
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
         runtime.logger.debug("Connection error: \(error)", metadata: logMetadata(phase))
         context.close(promise: nil)
