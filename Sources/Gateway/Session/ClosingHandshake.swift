@@ -33,9 +33,11 @@ extension ChannelHandlerContext {
     }
 
     /// Answers the peer's close frame with `echo` (`WebSocketMessageReader.closeEcho`), then ends
-    /// the connection.
-    func answerClose(echo: UInt16) {
+    /// the connection; after `grace` even if the answer is never written (a peer that stopped
+    /// reading would otherwise hold the connection, since a closing session has no deadlines).
+    func answerClose(echo: UInt16, grace: Duration) {
         let channel = self.channel
         writeAndFlush(NIOAny(WebSocketFraming.close(echo, reason: ""))).whenComplete { _ in channel.close(promise: nil) }
+        eventLoop.scheduleTask(in: .nanoseconds(grace.nanoseconds)) { channel.close(promise: nil) }
     }
 }

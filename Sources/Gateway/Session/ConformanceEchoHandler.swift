@@ -50,7 +50,7 @@ final class ConformanceEchoHandler: ChannelInboundHandler {
             echo(WebSocketFraming.frame(.pong, payload: payload), context: context)
         case .close(let echo):
             closing = true
-            context.answerClose(echo: echo)
+            context.answerClose(echo: echo, grace: closeGracePeriod)
         case .violation(let why):
             close(why, context: context)
         case .nothing:

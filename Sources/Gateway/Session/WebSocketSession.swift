@@ -106,6 +106,10 @@ final class WebSocketSession: ChannelInboundHandler, RemovableChannelHandler, St
         unsubscribeAll()
         runtime.sessions.remove(key: key)
         runtime.metrics.connectionsClosed.increment()
+        // NIO removes the handler a loop turn after the channel went inactive. An answer that
+        // lands in between (an identify, a store read) finds no context and does nothing: a
+        // `sub` replayed from behind identify must not put this dead session back in the hub.
+        context = nil
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
@@ -160,7 +164,7 @@ final class WebSocketSession: ChannelInboundHandler, RemovableChannelHandler, St
         _ = lifecycle.beginClosing()
         runtime.sessions.update(key: key, lifecycle)
         unsubscribeAll()
-        context?.answerClose(echo: echo)
+        context?.answerClose(echo: echo, grace: configuration.closeGracePeriod)
     }
 
     private func leaveHub(_ stream: String) {
@@ -294,6 +298,7 @@ final class WebSocketSession: ChannelInboundHandler, RemovableChannelHandler, St
     }
 
     private func becomeReady(user: User?, expires: Date?) {
+        guard !tornDown else { return }
         let now = configuration.clock.date()
         let expiry = expires.map { NIODeadline.now() + .milliseconds(Int64(max(0, $0.timeIntervalSince(now)) * 1000)) }
         guard let held = lifecycle.becomeReady(user: user, tokenExpiry: expiry) else { return }
