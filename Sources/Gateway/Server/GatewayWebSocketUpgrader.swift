@@ -91,6 +91,11 @@ struct GatewayWebSocketUpgrader: NIOTypedHTTPServerProtocolUpgrader {
                 try channel.pipeline.syncOperations.addHandler(WebSocketSession(runtime: runtime, compressionNegotiated: compressionNegotiated, maxFrameSize: frameLimit))
             }
             _ = channel.setOption(ChannelOptions.writeBufferWaterMark, value: .init(low: configuration.outboundQueueBytes / 2, high: configuration.outboundQueueBytes))
+            // Hummingbird lets an HTTP peer half-close. A WebSocket peer whose side ended (FIN
+            // without a close frame: its process exited, it closed its socket) sends nothing more,
+            // heartbeats included, so NIO is to close the connection at once rather than hold the
+            // session, its subscriptions and its descriptor until the heartbeat deadline.
+            _ = channel.setOption(ChannelOptions.allowRemoteHalfClosure, value: false)
             return .websocket
         }
     }

@@ -13,18 +13,7 @@ extension ChannelHandlerContext {
         writeAndFlush(NIOAny(WebSocketFraming.close(why.code.rawValue, reason: why.reason))).whenSuccess {
             channel.close(mode: .output, promise: nil)
         }
-        eventLoop.scheduleTask(in: .nanoseconds(grace.nanoseconds)) { channel.close(promise: nil) }
-    }
-
-    /// Ends the connection when `event` says the peer closed its half of TCP, and says whether
-    /// it did. Hummingbird's server keeps a connection open after the peer's FIN (half-closure,
-    /// for HTTP), but a WebSocket peer that sent FIN without a close frame (its process ended, or
-    /// it closed its socket) sends nothing more, heartbeats included: without this its session
-    /// would hold a descriptor, subscriptions and deliveries until its heartbeat deadline.
-    func closeOnPeerHalfClosure(_ event: Any) -> Bool {
-        guard let event = event as? ChannelEvent, event == .inputClosed else { return false }
-        close(promise: nil)
-        return true
+        cut(after: grace)
     }
 
     /// Bytes written to the channel that the socket has not taken yet (a session's outbound queue).
@@ -38,6 +27,12 @@ extension ChannelHandlerContext {
     func answerClose(echo: UInt16, grace: Duration) {
         let channel = self.channel
         writeAndFlush(NIOAny(WebSocketFraming.close(echo, reason: ""))).whenComplete { _ in channel.close(promise: nil) }
+        cut(after: grace)
+    }
+
+    /// Closes the connection after `grace`, however the closing handshake went.
+    private func cut(after grace: Duration) {
+        let channel = self.channel
         eventLoop.scheduleTask(in: .nanoseconds(grace.nanoseconds)) { channel.close(promise: nil) }
     }
 }

@@ -58,10 +58,6 @@ final class ConformanceEchoHandler: ChannelInboundHandler {
         }
     }
 
-    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
-        if !context.closeOnPeerHalfClosure(event) { context.fireUserInboundEventTriggered(event) }
-    }
-
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
         logger.debug("Connection error: \(error)")
         context.close(promise: nil)

@@ -81,7 +81,6 @@ final class WebSocketSession: ChannelInboundHandler, RemovableChannelHandler, St
 
     func handlerRemoved(context: ChannelHandlerContext) {
         tearDown()
-        self.context = nil
     }
 
     func channelInactive(context: ChannelHandlerContext) {
@@ -110,14 +109,6 @@ final class WebSocketSession: ChannelInboundHandler, RemovableChannelHandler, St
         // lands in between (an identify, a store read) finds no context and does nothing: a
         // `sub` replayed from behind identify must not put this dead session back in the hub.
         context = nil
-    }
-
-    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
-        if context.closeOnPeerHalfClosure(event) {
-            runtime.logger.debug("The client ended its side of the connection without a close frame.", metadata: logMetadata(phase))
-            return
-        }
-        context.fireUserInboundEventTriggered(event)
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
