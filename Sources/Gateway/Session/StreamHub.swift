@@ -6,9 +6,9 @@ public import GatewayProtocol
 /// Something that takes events for its subscriptions, on its own event loop.
 public protocol StreamSubscriber: AnyObject {
     /// Writes one committed event of its streams, in offset order, without flushing. True when
-    /// it wrote and had nothing unflushed before: the hub then calls `flushDeliveries` once, after
-    /// the last event of the commits that reached the loop together (one flush, so one `writev`,
-    /// per connection for all of them).
+    /// it wrote and had nothing unflushed before: the hub then calls `flushDeliveries` once, at
+    /// once when no other commit waits on the loop, or else after the last event of the commits
+    /// that reached the loop together (one flush, so one `writev`, per connection for all of them).
     func deliver(_ event: OutboundEvent) -> Bool
     /// Writes consecutive events of one of its streams, as `deliver(_:)` would one by one.
     func deliver(_ run: OutboundRun) -> Bool
@@ -43,7 +43,11 @@ public final class StreamHub: EventSink {
             return true
         }
 
-        func deliver(_ events: [OutboundEvent], then queueFlush: () -> Void) {
+        /// Writes a commit's events to their subscribers. While no other commit waits on this
+        /// loop, each subscriber is flushed as soon as it is written, so that the first are on the
+        /// wire while the rest are still being written; once one waits, the rest are left for a
+        /// flush queued behind it, which then writes both commits in one `writev`.
+        func deliver(_ events: [OutboundEvent], commitsQueued: borrowing Atomic<Int>, then queueFlush: () -> Void) {
             var start = events.startIndex
             while start < events.endIndex {
                 let range = start..<OutboundRun.endOfRun(in: events, startingAt: start)
@@ -51,12 +55,12 @@ public final class StreamHub: EventSink {
                 guard let subscribers = streams[events[range.lowerBound].stream] else { continue }
                 if range.count == 1 {
                     for subscriber in subscribers.values where subscriber.deliver(events[range.lowerBound]) {
-                        unflushed.append(subscriber)
+                        written(subscriber, flushNow: commitsQueued.load(ordering: .relaxed) == 0)
                     }
                 } else {
                     let run = OutboundRun(events[range])
                     for subscriber in subscribers.values where subscriber.deliver(run) {
-                        unflushed.append(subscriber)
+                        written(subscriber, flushNow: commitsQueued.load(ordering: .relaxed) == 0)
                     }
                 }
             }
@@ -64,6 +68,10 @@ public final class StreamHub: EventSink {
                 flushQueued = true
                 queueFlush()
             }
+        }
+
+        private func written(_ subscriber: any StreamSubscriber, flushNow: Bool) {
+            if flushNow { subscriber.flushDeliveries() } else { unflushed.append(subscriber) }
         }
 
         func flush() {
@@ -79,9 +87,17 @@ public final class StreamHub: EventSink {
         }
     }
 
-    struct Loop: Sendable {
+    final class Loop: Sendable {
         let loop: any EventLoop
         let subscribers: NIOLoopBound<LoopSubscribers>
+        /// Commits handed to this loop whose delivery has not started: a delivery that sees one
+        /// leaves its flushes for later, to share them with it.
+        let commitsQueued = Atomic<Int>(0)
+
+        init(_ loop: any EventLoop) {
+            self.loop = loop
+            subscribers = NIOLoopBound(LoopSubscribers(), eventLoop: loop)
+        }
     }
 
     /// What a commit reads under the lock: the loops, and per stream how many subscribers each
@@ -123,7 +139,7 @@ public final class StreamHub: EventSink {
     }
 
     private func makeLoop(_ loop: any EventLoop) -> Loop {
-        let made = Loop(loop: loop, subscribers: NIOLoopBound(LoopSubscribers(), eventLoop: loop))
+        let made = Loop(loop)
         return index.withLock { index in
             if let existing = index.loops[ObjectIdentifier(loop)] { return existing }
             index.loops[ObjectIdentifier(loop)] = made
@@ -180,8 +196,10 @@ public final class StreamHub: EventSink {
         let metrics = self.metrics
         for (loop, positions) in loops.values {
             let batch = positions.compactMap { encoded[$0] }
+            loop.commitsQueued.add(1, ordering: .relaxed)
             loop.loop.execute {
-                loop.subscribers.value.deliver(batch) {
+                loop.commitsQueued.subtract(1, ordering: .relaxed)
+                loop.subscribers.value.deliver(batch, commitsQueued: loop.commitsQueued) {
                     loop.loop.execute { loop.subscribers.value.flush() }
                 }
                 metrics?.fanoutLatency.recordNanoseconds(Int64(clamping: (NIODeadline.now() - committed).nanoseconds))
