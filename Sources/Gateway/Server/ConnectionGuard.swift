@@ -8,7 +8,9 @@ import GatewayProtocol
 /// or WebSocket handshake, so connections that never finish their headers (slowloris) do not
 /// pile up. Connections from `trustedProxies` are not limited here: the clients behind them are,
 /// by the address the proxy forwards for (`ClientAddress`), at the WebSocket upgrade (open
-/// connections and rate) and on each HTTP request (rate).
+/// connections and rate) and on each HTTP request (rate). Clients on this machine (loopback) are
+/// not limited unless `limitLoopback` says so: the limits keep one remote host from taking the
+/// server, while local clients are the operator's own tools, tests and load generators.
 public final class ConnectionLimiter: Sendable {
     public struct Limits: Sendable {
         /// Open connections per address; 0 for no limit.
@@ -19,6 +21,8 @@ public final class ConnectionLimiter: Sendable {
         public var trustedProxies: [String] = []
         /// The one header a trusted proxy names the client in: `X-Forwarded-For` or `Forwarded`.
         public var forwardedHeader = "X-Forwarded-For"
+        /// Whether clients on the loopback network have the per-address limits too.
+        public var limitLoopback = false
 
         public init() {}
     }
@@ -44,7 +48,7 @@ public final class ConnectionLimiter: Sendable {
 
     /// Admits a new connection from `address`, or says why not. An admitted one must be released.
     func admit(_ address: String) -> Refusal? {
-        guard !limits.trustedProxies.contains(address) else { return nil }
+        guard isLimited(address) else { return nil }
         let time = clock.nanoseconds()
         return entries.withLock { entries in
             var entry = entries[address] ?? Entry(rate: GCRA(rate: limits.rate))
@@ -57,6 +61,10 @@ public final class ConnectionLimiter: Sendable {
             entries[address] = entry
             return nil
         }
+    }
+
+    private func isLimited(_ address: String) -> Bool {
+        !limits.trustedProxies.contains(address) && (limits.limitLoopback || !EngineAccess.isLoopback(address))
     }
 
     /// The client a connection or request from `peer` stands for, after trusted proxies, given
@@ -74,7 +82,7 @@ public final class ConnectionLimiter: Sendable {
     /// Takes one request from a proxied client's connection rate (its requests share the proxy's
     /// connections, so the rate is what limits it).
     func admitRequest(_ address: String) -> Refusal? {
-        guard !limits.trustedProxies.contains(address) else { return nil }
+        guard isLimited(address) else { return nil }
         let time = clock.nanoseconds()
         return entries.withLock { entries in
             var entry = entries[address] ?? Entry(rate: GCRA(rate: limits.rate))
@@ -85,7 +93,7 @@ public final class ConnectionLimiter: Sendable {
     }
 
     func release(_ address: String) {
-        guard !limits.trustedProxies.contains(address) else { return }
+        guard isLimited(address) else { return }
         let time = clock.nanoseconds()
         entries.withLock { entries in
             guard var entry = entries[address] else { return }

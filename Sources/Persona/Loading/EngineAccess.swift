@@ -45,7 +45,7 @@ public struct EngineAccess: Sendable, Equatable {
 
     /// An IP literal of the loopback network (IPv4, IPv6 or IPv4-mapped), or `localhost` itself;
     /// a name like `127.0.0.1.example.net` is not. The one judgement of "this machine" for model
-    /// hosts and for the development login's clients.
+    /// hosts, for the development login's clients and for the per-address connection limits.
     public static func isLoopback(_ host: String) -> Bool {
         if host == "localhost" || host == "::1" { return true }
         let ipv4 = host.hasPrefix("::ffff:") ? String(host.dropFirst(7)) : host

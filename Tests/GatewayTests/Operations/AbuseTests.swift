@@ -12,7 +12,10 @@ import Testing
 struct AbuseTests {
     @Test("at most per_address connections from one address: the next gets 429 and closing one lets a new one in")
     func connectionCap() async throws {
-        let server = try await TestServer.start { $0.connectionLimits.maximumPerAddress = 5 }
+        let server = try await TestServer.start {
+            $0.connectionLimits.maximumPerAddress = 5
+            $0.connectionLimits.limitLoopback = true
+        }
         var open: [TestClient] = []
         for _ in 0..<5 { open.append(try await server.connect()) }
         // The answer comes before any request is read, so a raw socket sees it whatever it sends.
@@ -36,7 +39,10 @@ struct AbuseTests {
     func connectionRate() async throws {
         // One a minute after a burst of three: the budget cannot refill while a loaded machine
         // takes its time over the first three.
-        let server = try await TestServer.start { $0.connectionLimits.rate = Rate(count: 1, period: .seconds(60), burst: 3) }
+        let server = try await TestServer.start {
+            $0.connectionLimits.rate = Rate(count: 1, period: .seconds(60), burst: 3)
+            $0.connectionLimits.limitLoopback = true
+        }
         for _ in 0..<3 { _ = try await server.connect() }
         let socket = try RawSocket(port: server.port)
         let answer = String(decoding: await socket.read() ?? [], as: UTF8.self)
@@ -50,6 +56,19 @@ struct AbuseTests {
             $0.connectionLimits.trustedProxies = ["127.0.0.1"]
         }
         for _ in 0..<10 { _ = try await proxied.connect() }
+    }
+
+    @Test("clients on this machine have no per-address limits unless limit_loopback is set")
+    func loopbackUnlimited() async throws {
+        let server = try await TestServer.start {
+            $0.connectionLimits.maximumPerAddress = 2
+            $0.connectionLimits.rate = Rate(count: 1, period: .seconds(60), burst: 2)
+        }
+        var open: [TestClient] = []
+        for _ in 0..<6 { open.append(try await server.connect()) }
+        for _ in 0..<6 { #expect(try await server.http("GET", "/healthz").status == 200) }
+        try await open[5].send(["op": "ping", "t": 6])
+        _ = try await open[5].expect("pong")
     }
 
     @Test("a connection that never finishes its request is closed after handshake_timeout; one that did is not")

@@ -199,7 +199,10 @@ struct TrustTests {
         #expect(spoofed == [200, 200, 429])
 
         // Without the proxy listed, the forwarding header is the client's own claim and ignored.
-        let direct = try await TestServer.start { $0.connectionLimits.rate = Rate(count: 1, period: .seconds(60), burst: 2) }
+        let direct = try await TestServer.start {
+            $0.connectionLimits.rate = Rate(count: 1, period: .seconds(60), burst: 2)
+            $0.connectionLimits.limitLoopback = true
+        }
         _ = try await TestClient.connect(port: direct.port, extraHeaders: [("X-Forwarded-For", "192.0.2.1")])
         _ = try await TestClient.connect(port: direct.port, extraHeaders: [("X-Forwarded-For", "192.0.2.2")])
         let third = try? await TestClient.connect(port: direct.port, extraHeaders: [("X-Forwarded-For", "192.0.2.3")])
