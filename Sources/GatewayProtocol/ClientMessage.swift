@@ -1,7 +1,7 @@
 /// A message from a client, decoded from its JSON (PROTOCOL.md sections 2, 3, 5 and 6).
 public enum ClientMessage: Sendable, Equatable {
     case identify(token: String?)
-    case ping(t: JSONValue?)
+    case ping(id: JSONValue?, t: JSONValue?)
     case subscribe(id: JSONValue?, stream: String, since: (offset: Int64, epoch: String)?)
     case unsubscribe(id: JSONValue?, stream: String)
     case write(id: JSONValue?, WriteCommand)
@@ -64,7 +64,7 @@ public enum ClientMessage: Sendable, Equatable {
             // The most frequent ops first: `op` is compared with each case in turn.
             switch op {
             case "ping":
-                return .ping(t: fields["t"])
+                return .ping(id: id, t: fields["t"])
             case "typing":
                 return .typing(id: id, stream: try reader.string("stream"))
             case "comment":

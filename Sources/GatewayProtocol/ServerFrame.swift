@@ -25,10 +25,13 @@ public enum ServerFrame {
         return writer.bytes
     }
 
-    public static func pong(t: JSONValue?) -> [UInt8] {
+    /// The answer to a `ping`: its `t`, and its `id` when it had one, as every answer echoes it
+    /// (PROTOCOL.md section 3).
+    public static func pong(id: JSONValue?, t: JSONValue?) -> [UInt8] {
         var writer = JSONWriter(capacity: 32)
         writer.beginObject()
         writer.field("op", "pong")
+        writeID(id, to: &writer)
         if let t {
             writer.key("t")
             t.write(to: &writer)

@@ -114,6 +114,13 @@ struct HTTPTests {
         #expect(decomposed.status == 401)
         #expect(decomposed.json.object("error").string("message")?.contains("normalization form C") == true)
         #expect(try await server.http("GET", "/v1/feed", token: try await server.token("u_jos\u{E9}")).status == 200)
+        // The scheme is case-insensitive and may be followed by more than one space (RFC 9110).
+        let token = try await server.token("u_spaced")
+        for (index, header) in ["Bearer  \(token)", "bearer \(token)"].enumerated() {
+            let written = try await server.http("POST", "/v1/posts", body: ["body": "spaced", "client_id": "spaced-\(index)"],
+                                                headers: ["Authorization": header])
+            #expect(written.status == 201, "\(header.prefix(8))…")
+        }
     }
 
     @Test("bad bodies: not JSON, not an object, too large, wrong fields")

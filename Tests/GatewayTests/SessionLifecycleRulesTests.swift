@@ -20,7 +20,7 @@ struct SessionLifecycleRulesTests {
     @Test("identify first; messages behind it wait and come back in order once ready; a second identify closes")
     func identify() {
         var session = lifecycle()
-        #expect(session.received(.ping(t: nil)) == .pong(t: nil), "a ping is answered in every phase")
+        #expect(session.received(.ping(id: nil, t: nil)) == .pong(id: nil, t: nil), "a ping is answered in every phase")
         #expect(session.received(.identify(token: "t")) == .verify(token: "t"))
         #expect(session.phase == .identifying)
         let subscribe = ClientMessage.subscribe(id: .number("1"), stream: "feed", since: nil)

@@ -36,16 +36,24 @@ struct SessionLifecycleTests {
         #expect(refused.int("id") == 1)
     }
 
-    @Test("ping is answered before and after identify, echoing t")
+    @Test("ping is answered before and after identify, echoing t, and its id when it has one")
     func pingPong() async throws {
         let server = try await TestServer.start()
         let client = try await server.connect()
         try await client.send(["op": "ping", "t": 42])
-        #expect(try await client.expect("pong").int("t") == 42)
+        let plain = try await client.expect("pong")
+        #expect(plain.int("t") == 42)
+        #expect(plain["id"] == nil)
+        try await client.send(["op": "ping", "id": "hb-1", "t": 1])
+        #expect(try await client.expect("pong").string("id") == "hb-1")
         try await client.send(["op": "identify"])
         _ = try await client.expect("ready")
         try await client.send(["op": "ping", "t": ["nested": "x"]])
         #expect(try await client.expect("pong").object("t").string("nested") == "x")
+        try await client.send(["op": "ping", "id": 7])
+        let numbered = try await client.expect("pong")
+        #expect(numbered.int("id") == 7)
+        #expect(numbered["t"] == nil)
     }
 
     func closeCode(_ server: TestServer, identify: Bool = true, _ action: (TestClient) async throws -> Void) async throws -> UInt16? {

@@ -57,7 +57,9 @@ struct TokenCheck: RouterMiddleware {
         }
         var context = context
         do {
-            context.identity = try await tokens.verify(String(header.dropFirst("bearer ".count))).user
+            // RFC 9110 allows one or more spaces between the scheme and the token.
+            let token = header.dropFirst("bearer ".count).drop { $0 == " " }
+            context.identity = try await tokens.verify(String(token)).user
         } catch {
             throw GatewayError(.unauthorized, error.description)
         }

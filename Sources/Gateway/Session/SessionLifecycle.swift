@@ -17,7 +17,7 @@ struct SessionLifecycle {
 
     /// What the session does about a message.
     enum Step: Equatable {
-        case pong(t: JSONValue?)
+        case pong(id: JSONValue?, t: JSONValue?)
         /// Verify this token, then call `becomeReady` or close with `authenticationFailed`.
         case verify(token: String)
         /// Become ready as an anonymous, read-only session.
@@ -100,8 +100,8 @@ struct SessionLifecycle {
 
     mutating func received(_ message: ClientMessage) -> Step {
         switch (phase, message) {
-        case (_, .ping(let t)):
-            return .pong(t: t)
+        case (_, .ping(let id, let t)):
+            return .pong(id: id, t: t)
         case (.awaitingIdentify, .identify(nil)):
             return limits.allowAnonymous ? .readyAnonymous : .close(.anonymousRefused)
         case (.awaitingIdentify, .identify(let token?)):

@@ -215,8 +215,8 @@ final class WebSocketSession: ChannelInboundHandler, RemovableChannelHandler, St
     /// Does what the lifecycle answered.
     private func perform(_ step: SessionLifecycle.Step) {
         switch step {
-        case .pong(let t):
-            send(ServerFrame.pong(t: t))
+        case .pong(let id, let t):
+            send(ServerFrame.pong(id: id, t: t))
             flush()
         case .verify(let token):
             identify(token: token)
