@@ -27,9 +27,9 @@ public final class StreamHub: EventSink {
     final class LoopSubscribers {
         private var streams: [String: [Int: any StreamSubscriber]] = [:]
         /// Subscribers written to and not flushed yet (kept between commits so that its storage is
-        /// reused). They are flushed by a task queued behind the deliveries already waiting on
-        /// this loop: commits that arrive together share one flush, one `writev` per connection.
+        /// reused): commits that arrive together share one flush, one `writev` per connection.
         private var unflushed: [any StreamSubscriber] = []
+        /// A `flush` task is on the loop's queue, behind the commits that were waiting.
         private var flushQueued = false
 
         func add(_ stream: String, key: Int, _ subscriber: any StreamSubscriber) {
@@ -43,28 +43,36 @@ public final class StreamHub: EventSink {
             return true
         }
 
-        /// Writes a commit's events to their subscribers. While no other commit waits on this
-        /// loop, each subscriber is flushed as soon as it is written, so that the first are on the
-        /// wire while the rest are still being written; once one waits, the rest are left for a
-        /// flush queued behind it, which then writes both commits in one `writev`.
+        /// Writes a commit's events to their subscribers and flushes them once, whatever the
+        /// number of runs it has. A commit that finds nothing unflushed and no commit waiting
+        /// behind it flushes each subscriber of its last run as soon as it is written, so that the
+        /// first are on the wire while the rest are still being written. Otherwise the flushes wait
+        /// for the end of the commit, and, while commits wait behind it, for a task queued behind
+        /// them, which then writes those commits together in one `writev` per connection.
         func deliver(_ events: [OutboundEvent], commitsQueued: borrowing Atomic<Int>, then queueFlush: () -> Void) {
+            let flushAsWritten = unflushed.isEmpty
             var start = events.startIndex
             while start < events.endIndex {
                 let range = start..<OutboundRun.endOfRun(in: events, startingAt: start)
                 start = range.upperBound
+                // A subscriber of an earlier run may be one of the last run too: it is flushed once, at the end.
+                let flushNow = flushAsWritten && start == events.endIndex
                 guard let subscribers = streams[events[range.lowerBound].stream] else { continue }
                 if range.count == 1 {
                     for subscriber in subscribers.values where subscriber.deliver(events[range.lowerBound]) {
-                        written(subscriber, flushNow: commitsQueued.load(ordering: .relaxed) == 0)
+                        written(subscriber, flushNow: flushNow && commitsQueued.load(ordering: .relaxed) == 0)
                     }
                 } else {
                     let run = OutboundRun(events[range])
                     for subscriber in subscribers.values where subscriber.deliver(run) {
-                        written(subscriber, flushNow: commitsQueued.load(ordering: .relaxed) == 0)
+                        written(subscriber, flushNow: flushNow && commitsQueued.load(ordering: .relaxed) == 0)
                     }
                 }
             }
-            if !unflushed.isEmpty && !flushQueued {
+            guard !unflushed.isEmpty else { return }
+            if commitsQueued.load(ordering: .relaxed) == 0 {
+                flushWritten()
+            } else if !flushQueued {
                 flushQueued = true
                 queueFlush()
             }
@@ -74,8 +82,13 @@ public final class StreamHub: EventSink {
             if flushNow { subscriber.flushDeliveries() } else { unflushed.append(subscriber) }
         }
 
+        /// The queued flush task.
         func flush() {
             flushQueued = false
+            flushWritten()
+        }
+
+        private func flushWritten() {
             for subscriber in unflushed { subscriber.flushDeliveries() }
             unflushed.removeAll(keepingCapacity: true)
         }
