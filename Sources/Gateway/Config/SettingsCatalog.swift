@@ -17,7 +17,7 @@ enum SettingsCatalog {
             duration("connections", "request_body_timeout", \.gateway.requestBodyTimeout, .seconds(1) ... .seconds(600)),
             strings("connections", "trusted_proxies", \.gateway.connectionLimits.trustedProxies),
             text("connections", "forwarded_header", \.gateway.connectionLimits.forwardedHeader),
-            flag("connections", "limit_loopback", \.gateway.connectionLimits.limitLoopback),
+            choice("connections", "limit_loopback", \.gateway.connectionLimits.loopback),
             strings("connections", "allowed_origins", \.gateway.allowedOrigins),
             text("paths", "personas", \.gateway.personasDirectory),
             duration("sessions", "heartbeat", \.gateway.heartbeat, .seconds(1) ... .seconds(600)),

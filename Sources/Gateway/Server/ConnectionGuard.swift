@@ -8,9 +8,10 @@ import GatewayProtocol
 /// or WebSocket handshake, so connections that never finish their headers (slowloris) do not
 /// pile up. Connections from `trustedProxies` are not limited here: the clients behind them are,
 /// by the address the proxy forwards for (`ClientAddress`), at the WebSocket upgrade (open
-/// connections and rate) and on each HTTP request (rate). Clients on this machine (loopback) are
-/// not limited unless `limitLoopback` says so: the limits keep one remote host from taking the
-/// server, while local clients are the operator's own tools, tests and load generators.
+/// connections and rate) and on each HTTP request (rate). Connections from this machine
+/// (loopback) are not limited in development mode unless `loopback` says so: there they are
+/// the developer's own tests and load tools. In production they are, since a local proxy missing
+/// from `trustedProxies` would otherwise let every client through unlimited.
 public final class ConnectionLimiter: Sendable {
     public struct Limits: Sendable {
         /// Open connections per address; 0 for no limit.
@@ -21,10 +22,14 @@ public final class ConnectionLimiter: Sendable {
         public var trustedProxies: [String] = []
         /// The one header a trusted proxy names the client in: `X-Forwarded-For` or `Forwarded`.
         public var forwardedHeader = "X-Forwarded-For"
-        /// Whether clients on the loopback network have the per-address limits too.
-        public var limitLoopback = false
+        /// When connections from the loopback network have the per-address limits too.
+        public var loopback = Loopback.production
 
         public init() {}
+    }
+
+    public enum Loopback: String, Sendable, CaseIterable {
+        case production, always, never
     }
 
     public enum Refusal: Sendable, Equatable {
@@ -38,17 +43,29 @@ public final class ConnectionLimiter: Sendable {
     }
 
     private let limits: Limits
+    private let limitsLoopback: Bool
     private let entries = Mutex([String: Entry]())
     private let clock: GatewayClock
 
-    public init(limits: Limits, clock: GatewayClock) {
+    public init(limits: Limits, production: Bool, clock: GatewayClock) {
         self.limits = limits
+        limitsLoopback = switch limits.loopback {
+        case .production: production
+        case .always: true
+        case .never: false
+        }
         self.clock = clock
+    }
+
+    /// Whether a connection from `peer` is held to the per-address limits itself: the socket's own
+    /// address, never one a proxy forwards (a forwarded `::1` is no local client).
+    func limitsPeer(_ peer: String) -> Bool {
+        limitsLoopback || !EngineAccess.isLoopback(peer)
     }
 
     /// Admits a new connection from `address`, or says why not. An admitted one must be released.
     func admit(_ address: String) -> Refusal? {
-        guard isLimited(address) else { return nil }
+        guard !limits.trustedProxies.contains(address) else { return nil }
         let time = clock.nanoseconds()
         return entries.withLock { entries in
             var entry = entries[address] ?? Entry(rate: GCRA(rate: limits.rate))
@@ -61,10 +78,6 @@ public final class ConnectionLimiter: Sendable {
             entries[address] = entry
             return nil
         }
-    }
-
-    private func isLimited(_ address: String) -> Bool {
-        !limits.trustedProxies.contains(address) && (limits.limitLoopback || !EngineAccess.isLoopback(address))
     }
 
     /// The client a connection or request from `peer` stands for, after trusted proxies, given
@@ -82,7 +95,7 @@ public final class ConnectionLimiter: Sendable {
     /// Takes one request from a proxied client's connection rate (its requests share the proxy's
     /// connections, so the rate is what limits it).
     func admitRequest(_ address: String) -> Refusal? {
-        guard isLimited(address) else { return nil }
+        guard !limits.trustedProxies.contains(address) else { return nil }
         let time = clock.nanoseconds()
         return entries.withLock { entries in
             var entry = entries[address] ?? Entry(rate: GCRA(rate: limits.rate))
@@ -93,7 +106,7 @@ public final class ConnectionLimiter: Sendable {
     }
 
     func release(_ address: String) {
-        guard isLimited(address) else { return }
+        guard !limits.trustedProxies.contains(address) else { return }
         let time = clock.nanoseconds()
         entries.withLock { entries in
             guard var entry = entries[address] else { return }
@@ -113,7 +126,9 @@ final class ConnectionGuard: ChannelInboundHandler, RemovableChannelHandler {
 
     private let limiter: ConnectionLimiter
     private let handshakeTimeout: TimeAmount
+    /// The address admitted and counted until the connection ends; nil for one not limited.
     private var address: String?
+    private var refused = false
     private var deadline: Scheduled<Void>?
 
     init(limiter: ConnectionLimiter, handshakeTimeout: Duration) {
@@ -123,7 +138,8 @@ final class ConnectionGuard: ChannelInboundHandler, RemovableChannelHandler {
 
     func channelActive(context: ChannelHandlerContext) {
         let address = context.channel.remoteAddress?.ipAddress ?? "unknown"
-        if let refusal = limiter.admit(address) {
+        let limited = limiter.limitsPeer(address)
+        if limited, let refusal = limiter.admit(address) {
             let (status, message, retry): (String, String, Int64?) =
                 switch refusal {
                 case .tooMany(let maximum): ("429 Too Many Requests", "This address has \(maximum) connections open already; close some first.", nil)
@@ -135,11 +151,12 @@ final class ConnectionGuard: ChannelInboundHandler, RemovableChannelHandler {
             var buffer = context.channel.allocator.buffer(capacity: head.utf8.count + 2 + body.count)
             buffer.writeString(head + "\r\n")
             buffer.writeBytes(body)
+            refused = true
             let channel = context.channel
             context.writeAndFlush(wrapOutboundOut(buffer)).whenComplete { _ in channel.close(promise: nil) }
             return
         }
-        self.address = address
+        if limited { self.address = address }
         let channel = context.channel
         deadline = context.eventLoop.scheduleTask(in: handshakeTimeout) { channel.close(promise: nil) }
         context.fireChannelActive()
@@ -147,7 +164,7 @@ final class ConnectionGuard: ChannelInboundHandler, RemovableChannelHandler {
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         // Nothing from a refused connection goes further.
-        guard address != nil else { return }
+        guard !refused else { return }
         context.fireChannelRead(data)
     }
 

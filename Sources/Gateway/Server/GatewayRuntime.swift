@@ -33,7 +33,8 @@ public final class GatewayRuntime: Sendable {
         self.hub = hub
         self.tokens = tokens
         self.writeLimiter = WriteRateLimiter(limits: configuration.writeLimits, clock: configuration.clock)
-        self.connectionLimiter = ConnectionLimiter(limits: configuration.connectionLimits, clock: configuration.clock)
+        self.connectionLimiter = ConnectionLimiter(
+            limits: configuration.connectionLimits, production: configuration.mode == .production, clock: configuration.clock)
         self.bots = bots
         self.ids = ids
         self.logger = logger

@@ -14,7 +14,7 @@ struct AbuseTests {
     func connectionCap() async throws {
         let server = try await TestServer.start {
             $0.connectionLimits.maximumPerAddress = 5
-            $0.connectionLimits.limitLoopback = true
+            $0.connectionLimits.loopback = .always
         }
         var open: [TestClient] = []
         for _ in 0..<5 { open.append(try await server.connect()) }
@@ -41,7 +41,7 @@ struct AbuseTests {
         // takes its time over the first three.
         let server = try await TestServer.start {
             $0.connectionLimits.rate = Rate(count: 1, period: .seconds(60), burst: 3)
-            $0.connectionLimits.limitLoopback = true
+            $0.connectionLimits.loopback = .always
         }
         for _ in 0..<3 { _ = try await server.connect() }
         let socket = try RawSocket(port: server.port)
@@ -54,21 +54,39 @@ struct AbuseTests {
         let proxied = try await TestServer.start {
             $0.connectionLimits.rate = Rate(count: 1, period: .seconds(60), burst: 1)
             $0.connectionLimits.trustedProxies = ["127.0.0.1"]
+            $0.connectionLimits.loopback = .always
         }
         for _ in 0..<10 { _ = try await proxied.connect() }
     }
 
-    @Test("clients on this machine have no per-address limits unless limit_loopback is set")
-    func loopbackUnlimited() async throws {
-        let server = try await TestServer.start {
-            $0.connectionLimits.maximumPerAddress = 2
-            $0.connectionLimits.rate = Rate(count: 1, period: .seconds(60), burst: 2)
+    @Test("connections from this machine have the per-address limits in production mode only, unless limit_loopback says")
+    func loopbackLimits() async throws {
+        func tight(_ configuration: inout GatewayConfiguration) {
+            configuration.connectionLimits.maximumPerAddress = 2
+            configuration.connectionLimits.rate = Rate(count: 1, period: .seconds(60), burst: 2)
         }
+        let development = try await TestServer.start { tight(&$0) }
         var open: [TestClient] = []
-        for _ in 0..<6 { open.append(try await server.connect()) }
-        for _ in 0..<6 { #expect(try await server.http("GET", "/healthz").status == 200) }
+        for _ in 0..<6 { open.append(try await development.connect()) }
         try await open[5].send(["op": "ping", "t": 6])
         _ = try await open[5].expect("pong")
+
+        let production = try await TestServer.start {
+            tight(&$0)
+            $0.mode = .production
+        }
+        let held = [try await production.connect(), try await production.connect()]
+        let refused = String(decoding: try await RawSocket(port: production.port).read() ?? [], as: UTF8.self)
+        #expect(refused.hasPrefix("HTTP/1.1 429"), "the third of \(held.count + 1) from this machine in production")
+
+        let never = try await TestServer.start {
+            tight(&$0)
+            $0.mode = .production
+            $0.connectionLimits.loopback = .never
+        }
+        var unlimited: [TestClient] = []
+        for _ in 0..<4 { unlimited.append(try await never.connect()) }
+        #expect(unlimited.count == 4)
     }
 
     @Test("a connection that never finishes its request is closed after handshake_timeout; one that did is not")

@@ -201,7 +201,7 @@ struct TrustTests {
         // Without the proxy listed, the forwarding header is the client's own claim and ignored.
         let direct = try await TestServer.start {
             $0.connectionLimits.rate = Rate(count: 1, period: .seconds(60), burst: 2)
-            $0.connectionLimits.limitLoopback = true
+            $0.connectionLimits.loopback = .always
         }
         _ = try await TestClient.connect(port: direct.port, extraHeaders: [("X-Forwarded-For", "192.0.2.1")])
         _ = try await TestClient.connect(port: direct.port, extraHeaders: [("X-Forwarded-For", "192.0.2.2")])
