@@ -11,7 +11,7 @@ public enum ClientMessage: Sendable, Equatable {
     public static func == (lhs: ClientMessage, rhs: ClientMessage) -> Bool {
         switch (lhs, rhs) {
         case (.identify(let a), .identify(let b)): a == b
-        case (.ping(let a), .ping(let b)): a == b
+        case (.ping(let i1, let t1), .ping(let i2, let t2)): i1 == i2 && t1 == t2
         case (.subscribe(let i1, let s1, let c1), .subscribe(let i2, let s2, let c2)):
             i1 == i2 && s1 == s2 && c1?.offset == c2?.offset && c1?.epoch == c2?.epoch
         case (.unsubscribe(let i1, let s1), .unsubscribe(let i2, let s2)): i1 == i2 && s1 == s2
