@@ -94,6 +94,52 @@ struct OfflineResponderTests {
         #expect(chinese.contains("外婆") && !chinese.contains("恭喜") && !chinese.contains("！"), "\(chinese)")
     }
 
+    @Test("a condolence names nobody rather than the wrong one: two people, or someone's someone", arguments: [
+        ("we lost the baby last night. my husband hasn't said a word since", "husband"),
+        ("My sister's dog died this morning, how do I help her?", "sister"),
+        ("孩子没保住，才八周，我老公一句话都没说", "老公"),
+        ("女朋友的猫死了", "朋友"),
+        ("我朋友的爸爸昨天去世了，我该怎么安慰他？", "爸爸"),
+    ])
+    func condolenceNamesNobodyWhenUnsure(post: String, wrongPerson: String) {
+        for seed: UInt64 in 1...4 {
+            let text = reply(post, seed: seed)
+            #expect(!text.isEmpty && !text.contains(wrongPerson), "\(text)")
+        }
+        #expect(reply("we had to put our dog down today").contains("your dog"))
+    }
+
+    @Test("quiet hints of not wanting to live get the support text, and no fact is pasted under them for a shared word", arguments: [
+        "i don't really see the point in anything anymore. everyone would be fine without me",
+        "我觉得自己是个多余的人，消失了也没人在乎",
+        "i can't do any of it anymore",
+    ])
+    func quietHints(post: String) {
+        var persona = persona(style: .deadpan)
+        persona.voice.knowledge = ["Mondays arrive once a week, without fail."]
+        var request = ReplyRequest(persona: persona, post: post, language: TextScript.language(of: post), seed: 2)
+        request.reading = SituationReader(rules: Self.rules).read(post)
+        request.support = "Call 988."
+        let text = OfflineResponder().compose(request)
+        #expect(text.hasSuffix("Call 988.") && !text.contains("Monday"), "\(text)")
+    }
+
+    @Test("good news with mixed feelings, relief after treatment, and spam are each answered as what they are")
+    func mixedReliefAndSpam() {
+        for seed: UInt64 in 1...4 {
+            #expect(reply("got the job!!! but dad got admitted to hospital last night so idk how to feel", seed: seed).isEmpty)
+            #expect(reply("拿到offer了，但我妈这周要做手术，开心不起来", seed: seed).isEmpty)
+            #expect(reply("🔥🔥 EARN $5000/WEEK from home!!! DM me or bit.ly/xx7", seed: seed).isEmpty)
+            #expect(reply("加微信领取免费iPhone！", seed: seed).isEmpty)
+            let relief = reply("finally finished chemo, ringing the bell tomorrow 🔔", seed: seed)
+            #expect(!relief.isEmpty && !relief.lowercased().contains("sorry"), "\(relief)")
+            let celebrating = reply("今天离职了，终于解脱了！！！🎉", seed: seed)
+            #expect(!celebrating.contains("12356") && !celebrating.contains("Call 988"), "\(celebrating)")
+            let phd = reply("got my PhD!!! Dr. Me 🎓", seed: seed)
+            #expect(!phd.contains("recovery") && !phd.lowercased().contains("sorry"), "\(phd)")
+        }
+    }
+
     @Test("self-harm gets the support text; a medical question gets no dose and a doctor")
     func supportAndMedicine() {
         let support = reply("I keep thinking about ending it all")

@@ -41,6 +41,9 @@ public struct OfflineResponder: Responder {
             subject = ReplySubject.person(in: target, language: language)
             candidates = book.grief(subject: subject)
         } else if reading.primary == .illness && reading.contains(.celebration) {
+            // Relief, unless the good news is something else beside the worry ("got the offer, but
+            // mum has surgery this week; can't be happy about it"): then neither half fits alone.
+            guard !Self.isMixed(target) else { return "" }
             candidates = book.recovery()
         } else if reading.primary == .illness {
             candidates = book.illness(medical: reading.medicalQuestion, urgent: reading.urgent, subject: ReplySubject.person(in: target, language: language))
@@ -56,8 +59,10 @@ public struct OfflineResponder: Responder {
             subject = ReplySubject.celebration(in: target, language: language)
             let isBirthday = ["birthday", "生日"].contains { target.lowercased().contains($0) }
             // Good news it cannot name and that nobody shouted about may be no good news at all
-            // ("retired two years, the phone doesn't ring much"): better silent.
-            guard isBirthday || subject != nil || Self.isExcited(target) else { return "" }
+            // ("retired two years, the phone doesn't ring much"): better silent. So is good news
+            // its writer has mixed feelings about ("got the job, but dad is in hospital, idk how to
+            // feel"): a cheer would answer only half of it.
+            guard !Self.isMixed(target), isBirthday || subject != nil || Self.isExcited(target) else { return "" }
             candidates = isBirthday ? book.birthday() : book.celebration(subject: subject)
         } else if reading.contains(.question) {
             situation = .question
@@ -85,6 +90,17 @@ public struct OfflineResponder: Responder {
             text = disclosure + (language == .chinese ? "" : " ") + text
         }
         return Self.capitalized(text.trimmingWhitespace())
+    }
+
+    /// Words for feelings that pull both ways.
+    private static let mixedFeelings = [
+        "how to feel", "how i feel about", "mixed feelings", "bittersweet", "not sure how i feel", "conflicted",
+        "开心不起来", "高兴不起来", "心情复杂", "五味杂陈", "喜忧参半", "不知道该高兴", "不知道该哭还是该笑",
+    ]
+
+    static func isMixed(_ text: String) -> Bool {
+        let lowered = text.lowercased()
+        return mixedFeelings.contains { lowered.contains($0) }
     }
 
     private func matchingExample(_ request: ReplyRequest, target: String) -> String? {

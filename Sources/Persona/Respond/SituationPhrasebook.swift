@@ -53,15 +53,17 @@ struct SituationPhrasebook {
         }
         var lines: [String]
         switch (english, formal, subject) {
-        case (true, true, nil): lines = ["I am sorry to hear you are unwell. I wish you a steady recovery."]
+        case (true, true, nil): lines = ["I am sorry to hear about this. Please take good care of yourself."]
         case (true, false, nil):
-            lines = ["I'm sorry you're going through this. I hope you feel better soon.", "That sounds rough. Take good care of yourself.",
-                     "Health worries are exhausting. I hope you get some relief soon."]
+            // Nobody named: the writer may be the one who is ill, or caring for someone who is, or
+            // past hoping for a recovery; these lines fit all three.
+            lines = ["I'm sorry you're going through this. Take good care of yourself.", "That sounds rough. Take good care of yourself.",
+                     "Health worries are exhausting. I'm sorry you're dealing with this."]
         case (true, true, let subject?): lines = ["I am sorry to hear about \(subject). I wish them a steady recovery."]
         case (true, false, let subject?):
             lines = ["I'm so sorry about \(subject). Wishing them a steady recovery.", "That's a lot to carry. I hope \(subject) is on the mend soon."]
-        case (false, true, nil): lines = ["听闻您身体不适，祝早日康复。"]
-        case (false, false, nil): lines = ["辛苦了，希望你早点好起来。", "听起来好难受，照顾好自己。", "身体的事最磨人了，希望你快点舒服一些。"]
+        case (false, true, nil): lines = ["听闻此事，深表关切，请多保重。"]
+        case (false, false, nil): lines = ["辛苦了，照顾好自己。", "听起来好难受，照顾好自己。", "身体的事最磨人了，你也要照顾好自己。"]
         case (false, true, let subject?): lines = ["听闻\(subject)身体欠安，祝早日康复。"]
         case (false, false, let subject?): lines = ["希望\(subject)早日康复，你也照顾好自己。", "担心\(subject)一定很煎熬，希望很快好起来。"]
         }
@@ -246,25 +248,41 @@ enum DistressTopic {
 enum ReplySubject {
     private static let englishKin = [
         "grandpa", "grandma", "granny", "grandmother", "grandfather", "nana", "mom", "mum", "mother", "dad", "father", "brother", "sister",
-        "son", "daughter", "husband", "wife", "partner", "best friend", "friend", "uncle", "aunt", "cousin", "dog", "cat", "pup", "puppy",
+        "son", "daughter", "baby", "child", "husband", "wife", "partner", "best friend", "friend", "uncle", "aunt", "cousin", "dog", "cat", "pup", "puppy",
         "kitty", "bunny", "hamster", "bird", "horse",
     ]
     private static let chineseKin = [
         "外婆", "外公", "奶奶", "爷爷", "姥姥", "姥爷", "妈妈", "爸爸", "父亲", "母亲", "老爸", "老妈", "哥哥", "姐姐", "弟弟", "妹妹", "儿子", "女儿",
-        "老公", "老婆", "舅舅", "姑姑", "阿姨", "叔叔", "朋友", "闺蜜", "猫咪", "狗狗", "仓鼠", "兔子", "孩子", "宝宝",
+        "老公", "老婆", "舅舅", "姑姑", "阿姨", "叔叔", "女朋友", "男朋友", "朋友", "闺蜜", "猫咪", "狗狗", "仓鼠", "兔子", "孩子", "宝宝",
+        "猫", "狗",
     ]
 
     /// Who the post is about when it is not the writer: "your grandpa" for "my grandpa passed
-    /// away" or "Grandpa's in hospital"; 外婆 for 今天外婆走了.
+    /// away" or "Grandpa's in hospital"; 外婆 for 今天外婆走了. Nil when the post names more than
+    /// one, or someone's someone ("my sister's dog", 朋友的爸爸): naming the wrong one in a
+    /// condolence ("so sorry about your husband" under a lost pregnancy) hurts more than naming
+    /// nobody.
     static func person(in text: String, language: TextScript.Language) -> String? {
         let lowered = text.lowercased()
-        if language == .chinese { return chineseKin.first { lowered.contains($0) } }
-        for kin in englishKin {
-            for owner in ["my ", "our "] where TermMatcher.matches(owner + kin, in: lowered) {
-                return "your " + kin
+        if language == .chinese {
+            // 女朋友 names one person, not also 朋友.
+            var rest = lowered
+            var named: [String] = []
+            for kin in chineseKin where rest.contains(kin) {
+                named.append(kin)
+                rest = rest.replacing(kin, with: "|")
             }
-            if lowered.hasPrefix(kin + "'s ") || lowered.hasPrefix(kin + " is ") || lowered.hasPrefix(kin + " was ") { return "your " + kin }
+            guard named.count == 1, let kin = named.first, !lowered.contains(kin + "的") else { return nil }
+            return kin
         }
+        let named = englishKin.filter { TermMatcher.matches($0, in: lowered) || TermMatcher.matches($0 + "s", in: lowered) }
+        // "best friend" is also "friend": one person.
+        let distinct = named.filter { kin in !named.contains { $0 != kin && $0.hasSuffix(" " + kin) } }
+        guard distinct.count == 1, let kin = distinct.first, !lowered.contains(kin + "'s ") || lowered.hasPrefix(kin + "'s ") else { return nil }
+        for owner in ["my ", "our "] where TermMatcher.matches(owner + kin, in: lowered) {
+            return "your " + kin
+        }
+        if lowered.hasPrefix(kin + "'s ") || lowered.hasPrefix(kin + " is ") || lowered.hasPrefix(kin + " was ") { return "your " + kin }
         return nil
     }
 

@@ -95,6 +95,13 @@ public enum TextScript {
         "any", "some", "more", "most", "get", "got", "today", "finally", "im", "i'm", "it's", "dont", "don't", "there", "here",
         "anyone", "everyone", "something", "anything", "know", "think", "like", "one", "also", "too", "than", "into", "over",
         "only", "again", "still", "ever", "much", "many", "such", "even", "well", "true", "false",
+        // Long words that name no topic: a fact sharing one of them is no answer ("without" must
+        // not bring up "Mondays arrive without fail" under "everyone would be fine without me").
+        "without", "within", "anymore", "nothing", "everything", "someone", "somebody", "nobody", "always", "never", "because",
+        "before", "after", "through", "though", "although", "another", "around", "other", "others", "people", "whatever",
+        "myself", "yourself", "itself", "themselves", "every", "since", "while", "where", "which", "their", "there's", "should've",
+        "would've", "could've", "actually", "probably", "maybe", "almost", "already", "enough", "things", "thing", "anywhere",
+        "everywhere", "somewhere", "nowhere", "whenever", "wherever", "however", "whether", "either", "neither", "rather",
     ]
 
     /// Content words of English text, lower-cased, without stop words, in order of appearance.
