@@ -100,6 +100,9 @@ struct OfflineResponderTests {
         ("孩子没保住，才八周，我老公一句话都没说", "老公"),
         ("女朋友的猫死了", "朋友"),
         ("我朋友的爸爸昨天去世了，我该怎么安慰他？", "爸爸"),
+        ("Miscarriage at 11 weeks. My husband has been amazing.", "husband"),
+        ("The vet said it was time. My daughter held him the whole way.", "daughter"),
+        ("我妈上周走了，她的猫天天在门口等她", "猫"),
     ])
     func condolenceNamesNobodyWhenUnsure(post: String, wrongPerson: String) {
         for seed: UInt64 in 1...4 {
@@ -107,6 +110,33 @@ struct OfflineResponderTests {
             #expect(!text.isEmpty && !text.contains(wrongPerson), "\(text)")
         }
         #expect(reply("we had to put our dog down today").contains("your dog"))
+        #expect(reply("我妈上周走了").contains("妈妈"))
+        let two = reply("My grandpa passed away this morning, and Grandma is holding up")
+        #expect(!two.isEmpty && !two.contains("grandma") && !two.contains("grandpa"), "two named: nobody named (\(two))")
+    }
+
+    @Test("everyday posts that share words with a quiet hint or with relief are not read as either", arguments: [
+        "The office will be fine without me for two weeks 🌴", "I don't really see the point of the Pro model",
+        "论文终于交了，彻底解脱了！！🎉", "跟小两口出去我是个多余的人哈哈", "反正没人在乎我穿什么，直接穿睡衣去超市哈哈",
+    ])
+    func noCrisisLineOnEverydayPosts(post: String) {
+        for seed: UInt64 in 1...3 {
+            let text = reply(post, seed: seed)
+            #expect(!text.contains("Call 988"), "\(text)")
+        }
+    }
+
+    @Test("bad news beside words of relief gets no relief, and an urgent question after surgery still says where to go")
+    func noReliefOnBadNews() {
+        for seed: UInt64 in 1...3 {
+            for post in ["I don't think the surgery went well, she's still in the ICU", "Mum's last chemo was cancelled, her counts are too low.",
+                         "手术很顺利，可是病理结果是恶性"] {
+                let text = reply(post, seed: seed)
+                #expect(!text.lowercased().contains("relief") && !text.contains("松了一口气") && !text.contains("安心"), "\(post) → \(text)")
+            }
+        }
+        let urgent = reply("Mum's surgery went well. Now she has chest pain and can't breathe, should we go to the ER?")
+        #expect(urgent.contains("emergency"), "\(urgent)")
     }
 
     @Test("quiet hints of not wanting to live get the support text, and no fact is pasted under them for a shared word", arguments: [

@@ -43,6 +43,29 @@ struct TurnGateTests {
         #expect(second?.rule == .situation(.supportGiven) && second?.outcome == .silent && second?.rule.name == "situation.self_harm.once")
     }
 
+    @Test("an ordinary comment under a post of loss gets no light reply; asked if it is a bot, it still answers")
+    func carefulThread() {
+        let planner = TurnPlanner(persona: Persona(id: "kiki", name: "Kiki"), catalog: catalog)
+        let loss = "we had to put our dog down today"
+        for comment in ["he was 14. best boy ever", "thank you kiki, that means a lot", "How do I keep basil alive on a windowsill?"] {
+            guard case .silent(let rule, _) = planner.decide(target: comment, post: loss) else {
+                Issue.record("\(comment) was answered under \(loss)")
+                continue
+            }
+            #expect(rule == .carefulThread && rule.rawValue == "situation.careful_thread")
+        }
+        if case .silent = planner.decide(target: "are you a bot?", post: loss) { Issue.record("no disclosure under a loss") }
+        if case .silent(.carefulThread, _) = planner.decide(target: "where can I find a grief counsellor?", post: loss, addressed: true) {
+            Issue.record("a question put to the persona under a loss was not answered")
+        }
+        if case .silent(.carefulThread, _) = planner.decide(target: "I can't stop crying, I miss him so much", post: loss) {
+            Issue.record("a comment that needs care itself is read as such, not silenced for its thread")
+        }
+        if case .silent = planner.decide(target: "How do I keep basil alive on a windowsill?", post: "my basil finally sprouted!") {
+            Issue.record("an ordinary thread's question went unanswered")
+        }
+    }
+
     @Test("a chance roll that says no is worth a log line; an item nothing would trigger is not")
     func triggers() {
         var persona = Persona(id: "kiki", name: "Kiki")

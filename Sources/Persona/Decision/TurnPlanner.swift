@@ -23,6 +23,10 @@ public struct TurnPlanner: Sendable {
         case supportGiven = "situation.self_harm.once"
         /// Another persona already said it is an AI under this item, which asked no one by name.
         case disclosureGiven = "situation.asks_if_bot.once"
+        /// A comment that reads as ordinary, not addressed to the persona, under a post that needs
+        /// care (grief, illness, distress, self-harm, conflict): read alone, it would get a light reply ("always nice to see what you're up to" under
+        /// "he was 14. best boy ever", in a thread about putting a dog down).
+        case carefulThread = "situation.careful_thread"
         case avoidedTopic = "tone.avoid_topics"
     }
 
@@ -77,6 +81,13 @@ public struct TurnPlanner: Sendable {
             reading.situations.remove(.other)
         }
         let situation = reading.primary
+        // Spoken to, it answers what it was asked (where to find help, whether it is a bot).
+        if target != post, !addressed, !reading.isCareful, !reading.contains(.asksIfBot) {
+            let thread = read(post)
+            if thread.isCareful {
+                return .silent(.carefulThread, detail: "\(reading.summary) under a post of \(thread.primary.name): no light reply in that thread")
+            }
+        }
         var action = catalog.policy.situations.action(for: situation, persona: persona)
         // Asked whether it is a bot, it answers and says so, whatever else the post is; only the
         // operator's silence on self-harm stands.

@@ -38,15 +38,15 @@ public struct OfflineResponder: Responder {
         } else if reading.primary == .selfHarm {
             candidates = book.supportReply()
         } else if reading.primary == .grief {
-            subject = ReplySubject.person(in: target, language: language)
+            subject = ReplySubject.person(in: target, language: language, happened: .death)
             candidates = book.grief(subject: subject)
-        } else if reading.primary == .illness && reading.contains(.celebration) {
+        } else if reading.primary == .illness && reading.contains(.celebration) && !reading.medicalQuestion && !reading.urgent {
             // Relief, unless the good news is something else beside the worry ("got the offer, but
             // mum has surgery this week; can't be happy about it"): then neither half fits alone.
             guard !Self.isMixed(target) else { return "" }
             candidates = book.recovery()
         } else if reading.primary == .illness {
-            candidates = book.illness(medical: reading.medicalQuestion, urgent: reading.urgent, subject: ReplySubject.person(in: target, language: language))
+            candidates = book.illness(medical: reading.medicalQuestion, urgent: reading.urgent, subject: ReplySubject.person(in: target, language: language, happened: .illness))
         } else if reading.primary == .distress {
             candidates = book.distress(topic: DistressTopic.find(in: target))
         } else if reading.primary == .conflict {
@@ -94,7 +94,7 @@ public struct OfflineResponder: Responder {
 
     /// Words for feelings that pull both ways.
     private static let mixedFeelings = [
-        "how to feel", "how i feel about", "mixed feelings", "bittersweet", "not sure how i feel", "conflicted",
+        "how to feel", "mixed feelings", "bittersweet", "not sure how i feel", "conflicted",
         "开心不起来", "高兴不起来", "心情复杂", "五味杂陈", "喜忧参半", "不知道该高兴", "不知道该哭还是该笑",
     ]
 

@@ -59,13 +59,14 @@ struct SituationPhrasebook {
             // past hoping for a recovery; these lines fit all three.
             lines = ["I'm sorry you're going through this. Take good care of yourself.", "That sounds rough. Take good care of yourself.",
                      "Health worries are exhausting. I'm sorry you're dealing with this."]
-        case (true, true, let subject?): lines = ["I am sorry to hear about \(subject). I wish them a steady recovery."]
+        // Named or not, no line promises a recovery: the diagnosis may be one nobody recovers from.
+        case (true, true, let subject?): lines = ["I am sorry to hear about \(subject). Please take care of yourselves."]
         case (true, false, let subject?):
-            lines = ["I'm so sorry about \(subject). Wishing them a steady recovery.", "That's a lot to carry. I hope \(subject) is on the mend soon."]
+            lines = ["I'm so sorry about \(subject). Thinking of you both.", "That's a lot to carry. Look after yourself while you look after \(subject)."]
         case (false, true, nil): lines = ["听闻此事，深表关切，请多保重。"]
         case (false, false, nil): lines = ["辛苦了，照顾好自己。", "听起来好难受，照顾好自己。", "身体的事最磨人了，你也要照顾好自己。"]
-        case (false, true, let subject?): lines = ["听闻\(subject)身体欠安，祝早日康复。"]
-        case (false, false, let subject?): lines = ["希望\(subject)早日康复，你也照顾好自己。", "担心\(subject)一定很煎熬，希望很快好起来。"]
+        case (false, true, let subject?): lines = ["听闻\(subject)身体欠安，深表关切，请多保重。"]
+        case (false, false, let subject?): lines = ["担心\(subject)一定很煎熬，你也照顾好自己。", "陪着\(subject)辛苦了，你也要照顾好自己。"]
         }
         if medical { lines = lines.map { english ? advice + " " + $0 : advice + $0 } }
         return lines
@@ -254,18 +255,44 @@ enum ReplySubject {
     private static let chineseKin = [
         "外婆", "外公", "奶奶", "爷爷", "姥姥", "姥爷", "妈妈", "爸爸", "父亲", "母亲", "老爸", "老妈", "哥哥", "姐姐", "弟弟", "妹妹", "儿子", "女儿",
         "老公", "老婆", "舅舅", "姑姑", "阿姨", "叔叔", "女朋友", "男朋友", "朋友", "闺蜜", "猫咪", "狗狗", "仓鼠", "兔子", "孩子", "宝宝",
-        "猫", "狗",
+        "老伴", "公公", "婆婆", "爸", "妈",
     ]
+    /// How a short kin word is said back: 我妈走了 → 妈妈.
+    private static let chineseSpoken = ["爸": "爸爸", "妈": "妈妈"]
+
+    /// What a post says happened to someone, for `person(in:language:happened:)`.
+    enum Happening {
+        case death, illness
+
+        var english: [String] {
+            switch self {
+            case .death:
+                ["passed", "died", "dies", "is gone", "was gone", "didn't make it", "did not make it", "put down", "put to sleep", "funeral",
+                 "death", "no longer with us", "left us", "rainbow bridge", "was killed", "lost", "goodbye to", "put", "bury", "buried"]
+            case .illness:
+                ["hospital", "diagnosed", "diagnosis", "surgery", "operation", "sick", "ill", "cancer", "icu", "stroke", "heart attack",
+                 "chemo", "fever", "covid", "flu", "infection", "tumor", "tumour", "a&e", "emergency", "doctor", "unwell", "fell",
+                 "broke", "injured", "accident", "pneumonia", "dementia", "alzheimer"]
+            }
+        }
+
+        var chinese: [String] {
+            switch self {
+            case .death: ["走了", "去世", "过世", "离世", "没了", "不在了", "死了", "病逝", "火化", "葬礼", "安乐", "送走", "彩虹桥", "没保住", "没救回来", "离开"]
+            case .illness: ["住院", "医院", "手术", "确诊", "生病", "病了", "癌", "发烧", "急诊", "icu", "化疗", "中风", "摔", "病危", "抢救"]
+            }
+        }
+    }
 
     /// Who the post is about when it is not the writer: "your grandpa" for "my grandpa passed
-    /// away" or "Grandpa's in hospital"; 外婆 for 今天外婆走了. Nil when the post names more than
-    /// one, or someone's someone ("my sister's dog", 朋友的爸爸): naming the wrong one in a
-    /// condolence ("so sorry about your husband" under a lost pregnancy) hurts more than naming
-    /// nobody.
-    static func person(in text: String, language: TextScript.Language) -> String? {
+    /// away" or "Grandpa's in hospital"; 外婆 for 今天外婆走了. Nil unless the post names exactly one,
+    /// nobody's someone ("my sister's dog", 朋友的爸爸), in the same clause as what `happened`
+    /// ("my husband has been amazing" beside a lost pregnancy names no one who died): naming the
+    /// wrong one in a condolence hurts more than naming nobody.
+    static func person(in text: String, language: TextScript.Language, happened: Happening) -> String? {
         let lowered = text.lowercased()
         if language == .chinese {
-            // 女朋友 names one person, not also 朋友.
+            // 女朋友 names one person, not also 朋友; 妈妈, not also 妈.
             var rest = lowered
             var named: [String] = []
             for kin in chineseKin where rest.contains(kin) {
@@ -273,16 +300,20 @@ enum ReplySubject {
                 rest = rest.replacing(kin, with: "|")
             }
             guard named.count == 1, let kin = named.first, !lowered.contains(kin + "的") else { return nil }
-            return kin
+            let clauses = lowered.split { "，。！？,.!?；;\n 但".contains($0) }
+            guard clauses.contains(where: { $0.contains(kin) && happened.chinese.contains(where: $0.contains) }) else { return nil }
+            return chineseSpoken[kin] ?? kin
         }
         let named = englishKin.filter { TermMatcher.matches($0, in: lowered) || TermMatcher.matches($0 + "s", in: lowered) }
         // "best friend" is also "friend": one person.
         let distinct = named.filter { kin in !named.contains { $0 != kin && $0.hasSuffix(" " + kin) } }
-        guard distinct.count == 1, let kin = distinct.first, !lowered.contains(kin + "'s ") || lowered.hasPrefix(kin + "'s ") else { return nil }
-        for owner in ["my ", "our "] where TermMatcher.matches(owner + kin, in: lowered) {
-            return "your " + kin
+        guard distinct.count == 1, let kin = distinct.first,
+              !(lowered.contains(kin + "'s ") || lowered.contains(kin + "’s ")) || lowered.hasPrefix(kin + "'s ") else { return nil }
+        for clause in lowered.split(whereSeparator: { ".,;!?\n".contains($0) }).map({ " " + $0 + " " }) {
+            let owned = ["my ", "our "].contains { TermMatcher.matches($0 + kin, in: clause) } || clause.hasPrefix(" " + kin + "'s ")
+                || clause.hasPrefix(" " + kin + " is ") || clause.hasPrefix(" " + kin + " was ")
+            if owned && happened.english.contains(where: { TermMatcher.matches($0, in: clause) }) { return "your " + kin }
         }
-        if lowered.hasPrefix(kin + "'s ") || lowered.hasPrefix(kin + " is ") || lowered.hasPrefix(kin + " was ") { return "your " + kin }
         return nil
     }
 

@@ -99,7 +99,7 @@ public enum TextScript {
         // not bring up "Mondays arrive without fail" under "everyone would be fine without me").
         "without", "within", "anymore", "nothing", "everything", "someone", "somebody", "nobody", "always", "never", "because",
         "before", "after", "through", "though", "although", "another", "around", "other", "others", "people", "whatever",
-        "myself", "yourself", "itself", "themselves", "every", "since", "while", "where", "which", "their", "there's", "should've",
+        "myself", "yourself", "itself", "themselves", "every", "since", "while", "where", "which", "there's", "should've",
         "would've", "could've", "actually", "probably", "maybe", "almost", "already", "enough", "things", "thing", "anywhere",
         "everywhere", "somewhere", "nowhere", "whenever", "wherever", "however", "whether", "either", "neither", "rather",
     ]
