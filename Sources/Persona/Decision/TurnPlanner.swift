@@ -24,8 +24,9 @@ public struct TurnPlanner: Sendable {
         /// Another persona already said it is an AI under this item, which asked no one by name.
         case disclosureGiven = "situation.asks_if_bot.once"
         /// A comment that reads as ordinary, not addressed to the persona, under a post that needs
-        /// care (grief, illness, distress, self-harm, conflict): read alone, it would get a light reply ("always nice to see what you're up to" under
-        /// "he was 14. best boy ever", in a thread about putting a dog down).
+        /// care (grief, illness, distress, self-harm, conflict): read alone, it would get a light
+        /// reply ("always nice to see what you're up to" under "he was 14. best boy ever", in a
+        /// thread about putting a dog down).
         case carefulThread = "situation.careful_thread"
         case avoidedTopic = "tone.avoid_topics"
     }
@@ -81,7 +82,8 @@ public struct TurnPlanner: Sendable {
             reading.situations.remove(.other)
         }
         let situation = reading.primary
-        // Spoken to, it answers what it was asked (where to find help, whether it is a bot).
+        // The thread's post sets the register for what is said under it. Spoken to, the persona
+        // still answers what it was asked (where to find help, whether it is a bot).
         if target != post, !addressed, !reading.isCareful, !reading.contains(.asksIfBot) {
             let thread = read(post)
             if thread.isCareful {

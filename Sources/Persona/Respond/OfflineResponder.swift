@@ -38,7 +38,7 @@ public struct OfflineResponder: Responder {
         } else if reading.primary == .selfHarm {
             candidates = book.supportReply()
         } else if reading.primary == .grief {
-            subject = ReplySubject.person(in: target, language: language, happened: .death)
+            subject = ReplySubject.person(in: target, language: language, evidence: reading.evidence[.grief])
             candidates = book.grief(subject: subject)
         } else if reading.primary == .illness && reading.contains(.celebration) && !reading.medicalQuestion && !reading.urgent {
             // Relief, unless the good news is something else beside the worry ("got the offer, but
@@ -46,7 +46,7 @@ public struct OfflineResponder: Responder {
             guard !Self.isMixed(target) else { return "" }
             candidates = book.recovery()
         } else if reading.primary == .illness {
-            candidates = book.illness(medical: reading.medicalQuestion, urgent: reading.urgent, subject: ReplySubject.person(in: target, language: language, happened: .illness))
+            candidates = book.illness(medical: reading.medicalQuestion, urgent: reading.urgent, subject: ReplySubject.person(in: target, language: language, evidence: reading.evidence[.illness]))
         } else if reading.primary == .distress {
             candidates = book.distress(topic: DistressTopic.find(in: target))
         } else if reading.primary == .conflict {

@@ -260,36 +260,15 @@ enum ReplySubject {
     /// How a short kin word is said back: 我妈走了 → 妈妈.
     private static let chineseSpoken = ["爸": "爸爸", "妈": "妈妈"]
 
-    /// What a post says happened to someone, for `person(in:language:happened:)`.
-    enum Happening {
-        case death, illness
-
-        var english: [String] {
-            switch self {
-            case .death:
-                ["passed", "died", "dies", "is gone", "was gone", "didn't make it", "did not make it", "put down", "put to sleep", "funeral",
-                 "death", "no longer with us", "left us", "rainbow bridge", "was killed", "lost", "goodbye to", "put", "bury", "buried"]
-            case .illness:
-                ["hospital", "diagnosed", "diagnosis", "surgery", "operation", "sick", "ill", "cancer", "icu", "stroke", "heart attack",
-                 "chemo", "fever", "covid", "flu", "infection", "tumor", "tumour", "a&e", "emergency", "doctor", "unwell", "fell",
-                 "broke", "injured", "accident", "pneumonia", "dementia", "alzheimer"]
-            }
-        }
-
-        var chinese: [String] {
-            switch self {
-            case .death: ["走了", "去世", "过世", "离世", "没了", "不在了", "死了", "病逝", "火化", "葬礼", "安乐", "送走", "彩虹桥", "没保住", "没救回来", "离开"]
-            case .illness: ["住院", "医院", "手术", "确诊", "生病", "病了", "癌", "发烧", "急诊", "icu", "化疗", "中风", "摔", "病危", "抢救"]
-            }
-        }
-    }
-
     /// Who the post is about when it is not the writer: "your grandpa" for "my grandpa passed
     /// away" or "Grandpa's in hospital"; 外婆 for 今天外婆走了. Nil unless the post names exactly one,
-    /// nobody's someone ("my sister's dog", 朋友的爸爸), in the same clause as what `happened`
-    /// ("my husband has been amazing" beside a lost pregnancy names no one who died): naming the
-    /// wrong one in a condolence hurts more than naming nobody.
-    static func person(in text: String, language: TextScript.Language, happened: Happening) -> String? {
+    /// nobody's someone ("my sister's dog", 朋友的爸爸), in the same clause as `evidence`, the
+    /// words the situation was read from ("my husband has been amazing" beside a lost pregnancy
+    /// names no one who died): naming the wrong one in a condolence hurts more than naming nobody.
+    static func person(in text: String, language: TextScript.Language, evidence: String?) -> String? {
+        guard let evidence else { return nil }
+        // A situation found by words together in a sentence names each of them ("外婆 + 走了").
+        let signs = evidence.lowercased().split(separator: " + ").map(String.init)
         let lowered = text.lowercased()
         if language == .chinese {
             // 女朋友 names one person, not also 朋友; 妈妈, not also 妈.
@@ -301,7 +280,7 @@ enum ReplySubject {
             }
             guard named.count == 1, let kin = named.first, !lowered.contains(kin + "的") else { return nil }
             let clauses = lowered.split { "，。！？,.!?；;\n 但".contains($0) }
-            guard clauses.contains(where: { $0.contains(kin) && happened.chinese.contains(where: $0.contains) }) else { return nil }
+            guard clauses.contains(where: { clause in clause.contains(kin) && signs.contains { clause.contains($0) } }) else { return nil }
             return chineseSpoken[kin] ?? kin
         }
         let named = englishKin.filter { TermMatcher.matches($0, in: lowered) || TermMatcher.matches($0 + "s", in: lowered) }
@@ -312,7 +291,7 @@ enum ReplySubject {
         for clause in lowered.split(whereSeparator: { ".,;!?\n".contains($0) }).map({ " " + $0 + " " }) {
             let owned = ["my ", "our "].contains { TermMatcher.matches($0 + kin, in: clause) } || clause.hasPrefix(" " + kin + "'s ")
                 || clause.hasPrefix(" " + kin + " is ") || clause.hasPrefix(" " + kin + " was ")
-            if owned && happened.english.contains(where: { TermMatcher.matches($0, in: clause) }) { return "your " + kin }
+            if owned && signs.contains(where: { TermMatcher.matches($0, in: clause) }) { return "your " + kin }
         }
         return nil
     }
