@@ -170,6 +170,40 @@ struct SituationBotTests {
         #expect(decisions.contains { ($0.string("situation") ?? "").hasPrefix("self_harm") })
     }
 
+    @Test("a comment in a reply chain that passes through a loss gets no light reply, though its thread began lightly")
+    func carefulChain() async throws {
+        let hiker = """
+            id: hiker
+            name: Hiker
+            voice:
+              style: playful
+              examples:
+                - post: went hiking all weekend
+                  reply: Hiking weekends are the best! 🎉
+            triggers:
+              keywords: [hiking]
+              reply_delay: 0s
+            limits:
+              per_thread: { replies: 5, cooldown: 0s }
+            """
+        let server = try await TestServer.start(personas: ["hiker.yaml": hiker]) { $0.writeLimits = .init(postsPerMinute: 1000, commentsPerMinute: 1000) }
+        let alice = try await server.identified("u_alice")
+        let bob = try await server.identified("u_bob")
+        let postID = try await alice.request(["op": "post", "id": 1, "body": "How was everyone's weekend?", "client_id": "w1"])
+            .object("result").object("post").string("id")!
+        let loss = try await bob.request(["op": "comment", "id": 1, "post_id": postID, "body": "not great honestly, my dad passed away on saturday",
+                                          "client_id": "w2"]).object("result").object("comment").string("id")!
+        _ = try await alice.request(["op": "comment", "id": 2, "post_id": postID, "parent_id": loss, "body": "haha mine was great, went hiking all weekend",
+                                     "client_id": "w3"])
+        #expect(try await bots.latestRule(server, "hiker", becomes: "situation.careful_thread"))
+        // The same words beside the loss, not under it, are answered.
+        _ = try await alice.request(["op": "comment", "id": 3, "post_id": postID, "body": "haha mine was great, went hiking all weekend", "client_id": "w4"])
+        #expect(try await eventually { try await bots.decisions(server, "hiker").first?.string("outcome") == "replied" })
+        let comments = (try await server.http("GET", "/v1/posts/\(postID)")).json["comments"] as? [[String: Any]] ?? []
+        let botReplies = comments.filter { $0.object("author").string("kind") == "bot" }
+        #expect(botReplies.count == 1 && botReplies.allSatisfy { $0["parent_id"] as? String != loss })
+    }
+
     @Test("a deadpan persona stays silent on bad news by default and says why")
     func deadpanSilence() async throws {
         var files = ["robo.yaml": Self.careless("dry", style: "deadpan")]

@@ -154,13 +154,15 @@ struct OfflineResponderTests {
         #expect(text.hasSuffix("Call 988.") && !text.contains("Monday"), "\(text)")
     }
 
-    @Test("good news with mixed feelings, relief after treatment, and spam are each answered as what they are")
-    func mixedReliefAndSpam() {
+    @Test("good news with mixed feelings, relief after treatment, and tears beside joy are each answered as what they are")
+    func mixedAndRelief() {
         for seed: UInt64 in 1...4 {
             #expect(reply("got the job!!! but dad got admitted to hospital last night so idk how to feel", seed: seed).isEmpty)
             #expect(reply("拿到offer了，但我妈这周要做手术，开心不起来", seed: seed).isEmpty)
-            #expect(reply("🔥🔥 EARN $5000/WEEK from home!!! DM me or bit.ly/xx7", seed: seed).isEmpty)
-            #expect(reply("加微信领取免费iPhone！", seed: seed).isEmpty)
+            let tears = reply("got a 1580 on the SAT!!!!! crying rn", seed: seed)
+            #expect(!tears.lowercased().contains("sorry") && !tears.lowercased().contains("hard"), "\(tears)")
+            let joy = reply("crying happy tears, she said yes!!! 💍", seed: seed)
+            #expect(!joy.isEmpty && !joy.lowercased().contains("sorry"), "\(joy)")
             let relief = reply("finally finished chemo, ringing the bell tomorrow 🔔", seed: seed)
             #expect(!relief.isEmpty && !relief.lowercased().contains("sorry"), "\(relief)")
             let celebrating = reply("今天离职了，终于解脱了！！！🎉", seed: seed)
@@ -185,6 +187,24 @@ struct OfflineResponderTests {
     func disclosure() {
         #expect(reply("are you a bot?").contains("Kiki, an AI assistant"))
         #expect(reply("你是机器人吗？").contains("我是Kiki，一个AI助手"))
+    }
+
+    @Test("hostility at a bot is read as hostility, and answered, if at all, with the disclosure alone")
+    func hostilityAtBots() {
+        let reader = SituationReader(rules: Self.rules)
+        #expect(reader.read("@kiki you're useless, just shut up").primary == .conflict)
+        #expect(reader.read("你真没用，闭嘴吧").primary == .conflict)
+        #expect(reader.read("I feel so useless today, nothing I do works").primary == .distress, "feeling useless is still distress")
+        // Spoken to, as the bot runner sees a mention or a keyword it listens for.
+        let planner = TurnPlanner(persona: persona(style: .formal), catalog: SituationTests.catalog)
+        for post in ["this bot is so stupid lol", "你们这些机器人真烦，闭嘴吧"] {
+            guard case .reply(let plan) = planner.decide(target: post, addressed: true) else {
+                Issue.record("asked about as a bot, it said nothing to \(post)")
+                continue
+            }
+            let text = OfflineResponder().compose(plan.request(post: post, parent: nil, seed: 7))
+            #expect(text.contains("AI") && !text.contains("report") && !text.contains("举报"), "\(text)")
+        }
     }
 
     @Test("a question it has no fact for is handed to the community when asked directly, and left to people otherwise")

@@ -149,7 +149,7 @@ struct SituationTests {
     }
 
     func plan(_ persona: Persona, _ post: String, catalog: PersonaCatalog = SituationTests.catalog) -> TurnPlanner.Verdict {
-        TurnPlanner(persona: persona, catalog: catalog).decide(target: post, post: post)
+        TurnPlanner(persona: persona, catalog: catalog).decide(target: post)
     }
 
     @Test("someone in crisis is answered in their own language, whatever language the persona writes in")

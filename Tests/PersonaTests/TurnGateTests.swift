@@ -7,7 +7,7 @@ struct TurnGateTests {
     let catalog = SituationTests.catalog
 
     func item(_ text: String, chainIsBot: [Bool] = [false], replyDepth: Int = 0, isPost: Bool = true) -> TurnGate.Item {
-        TurnGate.Item(text: text, postText: text, isPost: isPost, repliesToPersona: false, chainIsBot: chainIsBot, replyDepth: replyDepth,
+        TurnGate.Item(text: text, above: isPost ? [] : ["what a week"], isPost: isPost, repliesToPersona: false, chainIsBot: chainIsBot, replyDepth: replyDepth,
                       reading: TurnPlanner(persona: Persona(id: "kiki", name: "Kiki"), catalog: catalog).read(text))
     }
 
@@ -48,21 +48,53 @@ struct TurnGateTests {
         let planner = TurnPlanner(persona: Persona(id: "kiki", name: "Kiki"), catalog: catalog)
         let loss = "we had to put our dog down today"
         for comment in ["he was 14. best boy ever", "thank you kiki, that means a lot", "How do I keep basil alive on a windowsill?"] {
-            guard case .silent(let rule, _) = planner.decide(target: comment, post: loss) else {
+            guard case .silent(let rule, _) = planner.decide(target: comment, above: [loss]) else {
                 Issue.record("\(comment) was answered under \(loss)")
                 continue
             }
             #expect(rule == .carefulThread && rule.rawValue == "situation.careful_thread")
         }
-        if case .silent = planner.decide(target: "are you a bot?", post: loss) { Issue.record("no disclosure under a loss") }
-        if case .silent(.carefulThread, _) = planner.decide(target: "where can I find a grief counsellor?", post: loss, addressed: true) {
+        if case .silent = planner.decide(target: "are you a bot?", above: [loss]) { Issue.record("no disclosure under a loss") }
+        if case .silent(.carefulThread, _) = planner.decide(target: "where can I find a grief counsellor?", above: [loss], addressed: true) {
             Issue.record("a question put to the persona under a loss was not answered")
         }
-        if case .silent(.carefulThread, _) = planner.decide(target: "I can't stop crying, I miss him so much", post: loss) {
+        if case .silent(.carefulThread, _) = planner.decide(target: "I can't stop crying, I miss him so much", above: [loss]) {
             Issue.record("a comment that needs care itself is read as such, not silenced for its thread")
         }
-        if case .silent = planner.decide(target: "How do I keep basil alive on a windowsill?", post: "my basil finally sprouted!") {
+        if case .silent = planner.decide(target: "How do I keep basil alive on a windowsill?", above: ["my basil finally sprouted!"]) {
             Issue.record("an ordinary thread's question went unanswered")
+        }
+    }
+
+    @Test("a comment further down a reply chain that passes through a loss gets no light reply; a sibling thread does")
+    func carefulChain() {
+        let planner = TurnPlanner(persona: Persona(id: "kiki", name: "Kiki"), catalog: catalog)
+        let weekend = "How was everyone's weekend?"
+        let loss = "not great honestly, my dad passed away on saturday"
+        guard case .silent(.carefulThread, let detail) = planner.decide(target: "haha mine was great, went hiking!", above: ["thank you all", loss, weekend]) else {
+            Issue.record("a light reply went under a comment about a death")
+            return
+        }
+        #expect(detail.contains("under a comment of grief"), "\(detail)")
+        if case .silent = planner.decide(target: "haha mine was great, went hiking!", above: [weekend]) {
+            Issue.record("a light comment on a light post went unanswered")
+        }
+    }
+
+    @Test("an advertisement or a scam gets no reply; asked whether it is a bot, or bad news with a link, it still answers")
+    func promotion() {
+        let planner = TurnPlanner(persona: Persona(id: "kiki", name: "Kiki"), catalog: catalog)
+        for pitch in ["Made $5000 this week from home 🎉🎉 link in bio, DM me", "🎉 FREE iPhone giveaway 🎉 click the link to claim",
+                      "🔥🔥 EARN $5000/WEEK from home!!! DM me or bit.ly/xx7", "加我微信，免费领取资料🎉🎉"] {
+            guard case .silent(let rule, _) = planner.decide(target: pitch) else {
+                Issue.record("\(pitch) was answered")
+                continue
+            }
+            #expect(rule == .promotion && rule.rawValue == "situation.promotion", "\(pitch)")
+        }
+        if case .silent = planner.decide(target: "are you a bot? check the link in bio") { Issue.record("no disclosure beside a link") }
+        if case .silent = planner.decide(target: "GoFundMe for my dad's funeral, link in bio. Anything helps") {
+            Issue.record("a loss with a fundraiser link got no condolence")
         }
     }
 

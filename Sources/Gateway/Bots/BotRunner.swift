@@ -302,11 +302,12 @@ public actor BotRunner {
                                        botAction: "no bot has answered", text: item.body), as: .selfHarm)
         }
         let postBody = context?.post.body ?? item.body
+        let above = context?.chain.dropFirst().map(\.body) ?? []
         for persona in candidates where persona.enabled && persona.botUserID != item.authorID {
             let gate = TurnGate(persona: persona, catalog: catalog)
             // A comment under its own comment, or a top-level comment on its own post.
             let repliesToPersona = context.map { $0.chainAuthors.count > 1 && $0.chainAuthors[1] == persona.botUserID } ?? false
-            let gateItem = TurnGate.Item(text: item.body, postText: postBody, isPost: item.isPost, repliesToPersona: repliesToPersona,
+            let gateItem = TurnGate.Item(text: item.body, above: above, isPost: item.isPost, repliesToPersona: repliesToPersona,
                                          chainIsBot: context?.chainIsBot ?? [item.authorIsBot], replyDepth: item.isPost ? 0 : item.depth + 1,
                                          reading: reading)
             let match: TriggerMatcher.Match

@@ -17,8 +17,9 @@ public struct TurnGate: Sendable {
     public struct Item: Sendable {
         /// The text answered (the post, or the comment).
         public var text: String
-        /// The thread's post (the same text for a post).
-        public var postText: String
+        /// For a comment, the texts it answers, from its parent back to the thread's post; empty
+        /// for a post.
+        public var above: [String]
         public var isPost: Bool
         /// A comment under the persona's own comment, or a top-level comment on its own post.
         public var repliesToPersona: Bool
@@ -28,10 +29,10 @@ public struct TurnGate: Sendable {
         public var replyDepth: Int
         public var reading: SituationReading
 
-        public init(text: String, postText: String, isPost: Bool, repliesToPersona: Bool, chainIsBot: [Bool], replyDepth: Int,
+        public init(text: String, above: [String], isPost: Bool, repliesToPersona: Bool, chainIsBot: [Bool], replyDepth: Int,
                     reading: SituationReading) {
             self.text = text
-            self.postText = postText
+            self.above = above
             self.isPost = isPost
             self.repliesToPersona = repliesToPersona
             self.chainIsBot = chainIsBot
@@ -99,7 +100,7 @@ public struct TurnGate: Sendable {
     /// how (the plan), or the rule that keeps it silent.
     public func admit(_ item: Item, addressed: Bool, _ circumstances: Circumstances) -> Result<TurnPlanner.Plan, Refusal> {
         if let refusal = access(chainIsBot: item.chainIsBot, replyDepth: item.replyDepth, circumstances) { return .failure(refusal) }
-        switch TurnPlanner(persona: persona, catalog: catalog).decide(target: item.text, post: item.postText, reading: item.reading, addressed: addressed) {
+        switch TurnPlanner(persona: persona, catalog: catalog).decide(target: item.text, above: item.above, reading: item.reading, addressed: addressed) {
         case .silent(let rule, let detail):
             // An avoided topic is stayed out of; the situation's silence is a choice.
             return .failure(Refusal(outcome: rule == .avoidedTopic ? .skipped : .silent, rule: .situation(rule), detail: detail))

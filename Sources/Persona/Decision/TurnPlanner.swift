@@ -23,11 +23,13 @@ public struct TurnPlanner: Sendable {
         case supportGiven = "situation.self_harm.once"
         /// Another persona already said it is an AI under this item, which asked no one by name.
         case disclosureGiven = "situation.asks_if_bot.once"
-        /// A comment that reads as ordinary, not addressed to the persona, under a post that needs
-        /// care (grief, illness, distress, self-harm, conflict): read alone, it would get a light
-        /// reply ("always nice to see what you're up to" under "he was 14. best boy ever", in a
-        /// thread about putting a dog down).
+        /// A comment that reads as ordinary, not addressed to the persona, under a post or comment
+        /// that needs care (grief, illness, distress, self-harm, conflict): read alone, it would
+        /// get a light reply ("always nice to see what you're up to" under "he was 14. best boy
+        /// ever", in a thread about putting a dog down).
         case carefulThread = "situation.careful_thread"
+        /// An advertisement or a scam ("link in bio", 加微信领取): no bot cheers a sales pitch.
+        case promotion = "situation.promotion"
         case avoidedTopic = "tone.avoid_topics"
     }
 
@@ -68,10 +70,12 @@ public struct TurnPlanner: Sendable {
     }
 
     /// - Parameters:
-    ///   - target: the text being answered; `post` the thread's post (the same text for a post).
+    ///   - target: the text being answered.
+    ///   - above: for a comment, the texts it answers, from its parent back to the thread's post;
+    ///     empty for a post.
     ///   - reading: the situation of `target`, when the caller read it already (once per item).
     ///   - addressed: a mention or a reply to the persona set it off.
-    public func decide(target: String, post: String, reading: SituationReading? = nil, addressed: Bool = false) -> Verdict {
+    public func decide(target: String, above: [String] = [], reading: SituationReading? = nil, addressed: Bool = false) -> Verdict {
         guard !catalog.situations.isEmpty else {
             return .silent(.rulesMissing, detail: "situations/rules.yaml is missing or invalid, so the situation cannot be read")
         }
@@ -82,13 +86,21 @@ public struct TurnPlanner: Sendable {
             reading.situations.remove(.other)
         }
         let situation = reading.primary
-        // The thread's post sets the register for what is said under it. Spoken to, the persona
-        // still answers what it was asked (where to find help, whether it is a bot).
-        if target != post, !addressed, !reading.isCareful, !reading.contains(.asksIfBot) {
-            let thread = read(post)
-            if thread.isCareful {
-                return .silent(.carefulThread, detail: "\(reading.summary) under a post of \(thread.primary.name): no light reply in that thread")
+        let post = above.last ?? target
+        // What a comment answers sets the register for it, up to the thread's post. Spoken to, the
+        // persona still answers what it was asked (where to find help, whether it is a bot).
+        if !addressed, !reading.isCareful, !reading.contains(.asksIfBot) {
+            for (index, text) in above.enumerated() {
+                let earlier = read(text)
+                guard earlier.isCareful else { continue }
+                let what = index == above.count - 1 ? "post" : "comment"
+                return .silent(.carefulThread, detail: "\(reading.summary) under a \(what) of \(earlier.primary.name): no light reply in that thread")
             }
+        }
+        // Asked whether it is a bot, it says so even under an advertisement; bad news with a
+        // link in it (a fundraiser for a funeral) still gets its careful word.
+        if let pitch = reading.promotion, !reading.isCareful, !reading.contains(.asksIfBot) {
+            return .silent(.promotion, detail: "an advertisement or a scam (\"\(pitch)\"): nothing to add to it")
         }
         var action = catalog.policy.situations.action(for: situation, persona: persona)
         // Asked whether it is a bot, it answers and says so, whatever else the post is; only the

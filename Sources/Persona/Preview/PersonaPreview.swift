@@ -48,7 +48,7 @@ public struct PersonaPreview: Sendable {
             lines.append("closest example: \"\(example.post)\" (similarity \(String(format: "%.2f", score)); the offline engine uses it from \(OfflineResponder.exampleThreshold))")
         }
         // A preview of a comment answers a person's comment under the post, as a reply to the persona.
-        let item = TurnGate.Item(text: target, postText: post, isPost: parent == nil, repliesToPersona: parent != nil, chainIsBot: [false],
+        let item = TurnGate.Item(text: target, above: parent == nil ? [] : [post], isPost: parent == nil, repliesToPersona: parent != nil, chainIsBot: [false],
                                  replyDepth: parent == nil ? 0 : 1, reading: reading)
         var addressed = parent != nil
         switch gate.trigger(item, random: &random) {

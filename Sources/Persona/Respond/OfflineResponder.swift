@@ -49,7 +49,9 @@ public struct OfflineResponder: Responder {
             candidates = book.illness(medical: reading.medicalQuestion, urgent: reading.urgent, subject: ReplySubject.person(in: target, language: language, evidence: reading.evidence[.illness]))
         } else if reading.primary == .distress {
             candidates = book.distress(topic: DistressTopic.find(in: target))
-        } else if reading.primary == .conflict {
+        } else if reading.primary == .conflict && !reading.contains(.asksIfBot) {
+            // Hostility beside talk of bots is mostly at the bots ("this bot is so stupid"):
+            // the plain disclosure answers it, not sympathy and a pointer to the report button.
             candidates = book.conflict()
         } else if reading.contains(.asksIfBot) {
             situation = .asksIfBot

@@ -47,6 +47,8 @@ public struct SituationReading: Sendable, Equatable {
     public var light: Bool
     /// The term that found each situation, for the decision log and previews.
     public var evidence: [Situation: String]
+    /// The words of an advertisement or a scam ("link in bio", 加微信), when the text has them.
+    public var promotion: String?
 
     public init(situations: Set<Situation> = [.other], medicalQuestion: Bool = false, unsure: Bool = false, light: Bool = false,
                 evidence: [Situation: String] = [:]) {
@@ -71,6 +73,7 @@ public struct SituationReading: Sendable, Equatable {
         if medicalQuestion { text += ", medical question" }
         if unsure { text += ", unsure" }
         if light && primary == .other { text += ", light" }
+        if let promotion { text += ", promotion (\"\(promotion)\")" }
         return text
     }
 }

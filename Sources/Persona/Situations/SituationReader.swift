@@ -31,6 +31,7 @@ public struct SituationReader: Sendable {
         var medical = false
         var sarcastic = false
         var light = false
+        var promotion: String?
         let sentences = Self.sentences(scalars, quoted: quoted)
         for sentence in sentences {
             let context = Sentence(scalars: scalars, range: sentence, quoted: quoted, scanned: scanned, reader: self)
@@ -62,6 +63,7 @@ public struct SituationReader: Sendable {
             }
             if context.any(rules.uncertain) != nil { unsure = true }
             if context.any(rules.light) != nil { light = true }
+            if promotion == nil { promotion = context.any(rules.promotion) }
             if let term = context.any(rules.sarcasm) {
                 sarcastic = true
                 if found[.distress] == nil { found[.distress] = term }
@@ -82,7 +84,16 @@ public struct SituationReader: Sendable {
             }
         }
         if found.keys.allSatisfy({ $0 == .question }) {
-            for (situation, term) in weak { found[situation] = term }
+            // Tears beside shouted joy ("1580 on the SAT!!!!! crying rn") are as often happy
+            // ones: neither sympathy nor a cheer fits what cannot be told apart.
+            let jubilant = Self.isJubilant(scalars) && !sarcastic
+            for (situation, term) in weak {
+                if situation == .distress && jubilant {
+                    unsure = true
+                } else {
+                    found[situation] = term
+                }
+            }
         }
         if found[.illness] != nil && found[.question] != nil { medical = true }
         // Good news beside bad news is read as the bad news (mixed posts and sarcasm need the
@@ -96,6 +107,7 @@ public struct SituationReader: Sendable {
         }
         var reading = SituationReading(situations: Set(found.keys), medicalQuestion: medical, unsure: unsure, light: light, evidence: found)
         reading.urgent = medical && parts.contains { $0.has("urgent") }
+        reading.promotion = promotion
         return reading
     }
 

@@ -44,6 +44,8 @@ public struct SituationRules: Sendable, Equatable {
     /// good-news words beside it count for nothing.
     public var sarcasm = TermSet([])
     public var medicalQuestion = TermSet([])
+    /// Advertising and scams ("link in bio", 加微信领取): no bot answers a sales pitch.
+    public var promotion = TermSet([])
     public var groups: [String: TermSet] = [:]
     public var rules: [Situation: Rule] = [:]
     public var fit = Fit()
@@ -64,6 +66,7 @@ public struct SituationRules: Sendable, Equatable {
         tag(&light)
         tag(&sarcasm)
         tag(&medicalQuestion)
+        tag(&promotion)
         for name in groups.keys.sorted() {
             guard var list = groups[name] else { continue }
             tag(&list)
@@ -81,7 +84,7 @@ public struct SituationRules: Sendable, Equatable {
     /// No rules at all (the file is missing): nothing can be read, so bots stay out of every item.
     public var isEmpty: Bool { rules.isEmpty }
 
-    static let topKeys = ["idioms", "negations", "negation_window", "uncertain", "light", "sarcasm", "medical_question", "groups", "situations", "fit"]
+    static let topKeys = ["idioms", "negations", "negation_window", "uncertain", "light", "sarcasm", "medical_question", "promotion", "groups", "situations", "fit"]
     static let ruleKeys = ["terms", "together", "unless", "negated", "weak", "weak_unless", "anywhere"]
     static let fitKeys = ["cheerful", "jokes", "prying", "condolences", "disclosure", "human_claims", "diagnoses", "referral"]
     static let languages = ["en", "zh"]
@@ -121,6 +124,7 @@ public struct SituationRules: Sendable, Equatable {
         rules.sarcasm = terms(fields["sarcasm"], "sarcasm")
         rules.light = terms(fields["light"], "light")
         rules.medicalQuestion = terms(fields["medical_question"], "medical_question")
+        rules.promotion = terms(fields["promotion"], "promotion")
         if let node = fields["negation_window"] { rules.negationWindow = reader.integer(node, "negation_window", range: 1...8) ?? 3 }
 
         if let node = fields["situations"], let situations = reader.fields(node, "situations", allowed: Situation.allCases.filter { $0 != .other }.map(\.rawValue)) {
