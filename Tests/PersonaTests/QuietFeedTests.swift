@@ -83,4 +83,20 @@ struct QuietFeedTests {
             }
         }
     }
+
+    @Test("a fact opens the feed once, then other facts or a plain question, not the same fact with a new question")
+    func openerFactsRotate() {
+        var persona = persona("kiki")
+        persona.voice.knowledge = ["Sourdough needs a starter that is fed daily.", "The community garden opens every Saturday morning."]
+        var recent: [String] = []
+        for day in 0..<4 {
+            var request = ReplyRequest(persona: persona, kind: .opener, post: "", language: .english, seed: UInt64(day) ^ 5)
+            request.avoid = recent
+            let text = OfflineResponder().compose(request)
+            for fact in persona.voice.knowledge where text.contains(fact) {
+                #expect(!recent.contains { $0.contains(fact) }, "day \(day + 1) repeats a fact: \(text)")
+            }
+            recent.append(text)
+        }
+    }
 }

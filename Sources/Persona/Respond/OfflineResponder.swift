@@ -164,16 +164,23 @@ public struct OfflineResponder: Responder {
         let separator = request.language == .chinese ? "" : " "
         // The persona's own openers (a card's greetings), in the language asked for, come first.
         let own = request.persona.voice.openers.filter { TextScript.language(of: $0) == request.language }
-        var options: [String] = own.isEmpty ? phrases.openerQuestions : own
+        // Each option with the parts a reader would recognise from an earlier day.
+        var options: [(text: String, parts: [String])] = (own.isEmpty ? phrases.openerQuestions : own).map { ($0, [$0]) }
         for fact in own.isEmpty ? knowledge : [] {
             for template in phrases.openerFact {
                 for question in phrases.openerQuestions {
-                    options.append(template.replacingOccurrences(of: "{fact}", with: fact) + separator + question)
+                    options.append((template.replacingOccurrences(of: "{fact}", with: fact) + separator + question, [fact, question]))
                 }
             }
         }
-        let fresh = options.filter { !request.avoid.contains($0) }
-        return (fresh.isEmpty ? options : fresh).randomElement(using: &random)!
+        // The same fact three days running reads as a stuck bot even with a new question after
+        // it: the options that repeat the fewest parts of recent openers are the ones drawn from.
+        let repeats = options.map { option in
+            request.avoid.reduce(0) { count, earlier in count + option.parts.filter { earlier.contains($0) }.count }
+        }
+        let fewest = repeats.min() ?? 0
+        let fresh = options.indices.filter { repeats[$0] == fewest }.map { options[$0].text }
+        return fresh.randomElement(using: &random) ?? ""
     }
 
     private func best<T>(_ items: [T], by score: (T) -> Double) -> (T, Double)? {
