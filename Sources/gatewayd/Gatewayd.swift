@@ -212,6 +212,9 @@ struct Token: AsyncParsableCommand {
     @Option(help: "A cluster's PostgreSQL URL (or GATEWAYD_STORE): its shared key signs the token, when GATEWAYD_JWT_SECRET is unset.")
     var store: String?
 
+    @Option(help: "The issuer the token names (iss), for a gateway whose auth.issuers lists it; none by default.")
+    var issuer: String?
+
     func validate() throws {
         guard User.Role(rawValue: role) != nil else {
             throw ValidationError("--role must be one of user, moderator, admin, bot; got \"\(role)\".")
@@ -230,7 +233,7 @@ struct Token: AsyncParsableCommand {
         } else {
             secret = try SigningKey.load(dataDirectory: data, logger: logger)
         }
-        let authority = await TokenAuthority(secret: secret, bots: BotRoster(), clock: .system)
+        let authority = await TokenAuthority(secret: secret, issuers: issuer.map { [$0] } ?? [], bots: BotRoster(), clock: .system)
         print(try await authority.sign(userID: user, name: name, role: User.Role(rawValue: role)!, lifetime: DurationSyntax.parse(ttl)!))
     }
 }

@@ -113,6 +113,32 @@ struct SessionLifecycleTests {
         #expect(try await closeCode(server) { try await $0.send(["op": "identify"]) } == 4005)
     }
 
+    @Test("a token naming an issuer the gateway does not accept is refused (4003, 401); one it accepts identifies")
+    func issuers() async throws {
+        let plain = try await TestServer.start()
+        #expect(try await closeCode(plain, identify: false) {
+            try await $0.send(["op": "identify", "token": try await plain.token("u_ann", issuer: "https://login.example")])
+        } == 4003)
+        let refused = try await plain.http("GET", "/v1/feed", token: try await plain.token("u_ann", issuer: "https://login.example"))
+        #expect(refused.status == 401 && (refused.json.object("error").string("message") ?? "").contains("auth.issuers"), "\(refused.json)")
+        #expect(try await plain.http("GET", "/v1/feed", token: try await plain.token("u_ann", issuer: nil)).status == 200)
+
+        let server = try await TestServer.start { $0.tokenIssuers = ["https://login.example", "https://sso.example"] }
+        for issuer in ["https://login.example", "https://sso.example"] {
+            let client = try await server.connect()
+            try await client.send(["op": "identify", "token": try await server.token("u_ann", issuer: issuer)])
+            #expect(try await client.expect("ready").object("user").string("id") == "u_ann", "\(issuer)")
+        }
+        let own = try await server.identified("u_bob")
+        try await own.send(["op": "ping", "t": 1])
+        #expect(try await own.expect("pong").int("t") == 1, "the gateway's own tokens name its first issuer")
+        for issuer in [nil, "https://evil.example", "https://LOGIN.example"] {
+            #expect(try await closeCode(server, identify: false) {
+                try await $0.send(["op": "identify", "token": try await server.token("u_ann", issuer: issuer)])
+            } == 4003, "\(issuer ?? "no issuer")")
+        }
+    }
+
     @Test("anonymous refused where not allowed (4003)")
     func anonymousNotAllowed() async throws {
         let server = try await TestServer.start { $0.allowAnonymous = false }

@@ -13,15 +13,18 @@ public struct TokenClaims: JWTPayload, Equatable {
     public var exp: ExpirationClaim
     /// Not valid before this time, when present.
     public var nbf: NotBeforeClaim?
+    /// Who issued the token: absent, or one of the issuers the gateway is told to accept.
+    public var iss: IssuerClaim?
 
     /// How far a token's `nbf` may be ahead of this server's clock (clocks differ a little).
     static let notBeforeLeeway: TimeInterval = 60
 
-    public init(userID: String, name: String, role: User.Role, expires: Date) {
+    public init(userID: String, name: String, role: User.Role, expires: Date, issuer: String? = nil) {
         self.sub = SubjectClaim(value: userID)
         self.name = name
         self.role = role.rawValue
         self.exp = ExpirationClaim(value: expires)
+        self.iss = issuer.map(IssuerClaim.init(value:))
     }
 
     /// Nothing to check here: `exp` and `nbf` are judged by `TokenAuthority` on the server's
@@ -37,21 +40,27 @@ public struct TokenRejection: Error, Sendable, CustomStringConvertible {
 /// Signs and verifies tokens with the gateway's HS256 key, and turns verified claims into a user.
 public struct TokenAuthority: Sendable {
     private let keys: JWTKeyCollection
+    /// The `iss` values accepted (`auth.issuers`). Empty: only tokens that name no issuer, as the
+    /// protocol's claims do; a token naming one the gateway was never told of is refused
+    /// (PROTOCOL.md section 2, "unknown issuer").
+    private let issuers: [String]
     private let bots: any BotDirectory
     private let clock: GatewayClock
 
-    public init(secret: [UInt8], bots: any BotDirectory, clock: GatewayClock) async {
+    public init(secret: [UInt8], issuers: [String] = [], bots: any BotDirectory, clock: GatewayClock) async {
         self.keys = JWTKeyCollection()
         await keys.add(hmac: HMACKey(key: SymmetricKey(data: secret)), digestAlgorithm: .sha256)
+        self.issuers = issuers
         self.bots = bots
         self.clock = clock
     }
 
+    /// A token for `userID`, naming the first accepted issuer when the gateway has any.
     public func sign(userID: String, name: String, role: User.Role, lifetime: Duration) async throws -> String {
         let seconds = Double(lifetime.components.seconds) + Double(lifetime.components.attoseconds) / 1e18
         // Whole seconds: `exp` is a NumericDate, and clients parse it as an integer.
         let expires = Date(timeIntervalSince1970: (clock.date().timeIntervalSince1970 + seconds).rounded(.down))
-        let claims = TokenClaims(userID: userID, name: name, role: role, expires: expires)
+        let claims = TokenClaims(userID: userID, name: name, role: role, expires: expires, issuer: issuers.first)
         return try await keys.sign(claims)
     }
 
@@ -66,6 +75,7 @@ public struct TokenAuthority: Sendable {
         } catch {
             throw TokenRejection(description: "The token is not valid: its signature, format or claims are wrong.")
         }
+        try checkIssuer(claims.iss?.value)
         let now = clock.date()
         do {
             try claims.exp.verifyNotExpired(currentDate: now)
@@ -105,6 +115,25 @@ public struct TokenAuthority: Sendable {
 }
 
 extension TokenAuthority {
+    private func checkIssuer(_ issuer: String?) throws(TokenRejection) {
+        switch issuer {
+        case nil where issuers.isEmpty:
+            return
+        case nil:
+            throw TokenRejection(description: "The token names no issuer (iss); this gateway accepts tokens only from \(Self.list(issuers)).")
+        case let issuer? where issuers.contains(issuer):
+            return
+        case let issuer? where issuers.isEmpty:
+            throw TokenRejection(description: "The token's issuer \"\(issuer)\" is unknown here; an operator who trusts it lists it in auth.issuers.")
+        case let issuer?:
+            throw TokenRejection(description: "The token's issuer \"\(issuer)\" is unknown here; this gateway accepts tokens only from \(Self.list(issuers)).")
+        }
+    }
+
+    private static func list(_ issuers: [String]) -> String {
+        issuers.map { "\"\($0)\"" }.joined(separator: ", ")
+    }
+
     /// The one algorithm tokens are signed and verified with.
     static let algorithm = "HS256"
 

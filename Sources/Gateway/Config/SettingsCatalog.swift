@@ -19,6 +19,7 @@ enum SettingsCatalog {
             text("connections", "forwarded_header", \.gateway.connectionLimits.forwardedHeader),
             choice("connections", "limit_loopback", \.gateway.connectionLimits.loopback),
             strings("connections", "allowed_origins", \.gateway.allowedOrigins),
+            strings("auth", "issuers", \.gateway.tokenIssuers),
             text("paths", "personas", \.gateway.personasDirectory),
             duration("sessions", "heartbeat", \.gateway.heartbeat, .seconds(1) ... .seconds(600)),
             duration("sessions", "identify_timeout", \.gateway.identifyTimeout, .seconds(1) ... .seconds(600)),

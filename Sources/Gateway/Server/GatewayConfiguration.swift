@@ -49,6 +49,9 @@ public struct GatewayConfiguration: Sendable {
     /// Browser origins (`https://app.example.com`) allowed to open WebSocket connections besides
     /// the page's own; `*` allows any. Clients that send no Origin (apps, tools) are not affected.
     public var allowedOrigins: [String] = []
+    /// The token issuers (`iss`) accepted; empty, only tokens that name none are. The gateway's own
+    /// tokens name the first.
+    public var tokenIssuers: [String] = []
     /// Most Unicode scalars in a post or comment body.
     public var maxBodyScalars = 4000
     /// A typing signal per user and thread goes out at most this often.

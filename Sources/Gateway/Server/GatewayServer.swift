@@ -53,7 +53,7 @@ public final class GatewayServer: Sendable {
             hub.setEphemeralRelay { [bus = postgres.bus] stream, payload in bus.send(stream: stream, payload: payload) }
             cluster = postgres
         }
-        let tokens = await TokenAuthority(secret: secret, bots: bots, clock: clock)
+        let tokens = await TokenAuthority(secret: secret, issuers: configuration.tokenIssuers, bots: bots, clock: clock)
         runtime = GatewayRuntime(
             configuration: configuration, store: store, hub: hub, tokens: tokens, bots: bots, ids: ids, metrics: metrics, logger: logger)
         watcher = PersonaWatcher(directory: configuration.personasDirectory, engineAccess: configuration.engineAccess)

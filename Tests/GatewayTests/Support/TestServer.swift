@@ -16,6 +16,7 @@ final class TestServer: Sendable {
     let port: Int
     let dataDirectory: String
     let personasDirectory: String
+    let storeLocation: StoreLocation
 
     var runtime: GatewayRuntime { server.runtime }
 
@@ -64,7 +65,7 @@ final class TestServer: Sendable {
             }
         }
         let started = TestServer(server: server, group: group, task: task, port: port, dataDirectory: configuration.dataDirectory,
-                                 personasDirectory: configuration.personasDirectory)
+                                 personasDirectory: configuration.personasDirectory, storeLocation: configuration.storeLocation)
         Self.started?.add(started)
         return started
     }
@@ -78,8 +79,10 @@ final class TestServer: Sendable {
         try FileManager.default.copyItem(atPath: shipped, toPath: directory + "/" + PersonaDirectory.situationRules)
     }
 
-    private init(server: GatewayServer, group: ServiceGroup, task: Task<Void, any Error>, port: Int, dataDirectory: String, personasDirectory: String) {
+    private init(server: GatewayServer, group: ServiceGroup, task: Task<Void, any Error>, port: Int, dataDirectory: String, personasDirectory: String,
+                 storeLocation: StoreLocation) {
         self.personasDirectory = personasDirectory
+        self.storeLocation = storeLocation
         self.server = server
         self.group = group
         self.task = task
@@ -128,6 +131,19 @@ final class TestServer: Sendable {
 
     func token(_ userID: String, name: String? = nil, role: User.Role = .user, lifetime: Duration = .seconds(3600)) async throws -> String {
         try await runtime.tokens.sign(userID: userID, name: name ?? userID.capitalized, role: role, lifetime: lifetime)
+    }
+
+    /// A token signed with this server's key by another issuer (`iss`), as a separate login
+    /// service sharing the key would sign it.
+    func token(_ userID: String, issuer: String?) async throws -> String {
+        let secret: [UInt8]
+        switch storeLocation {
+        case .sqlite: secret = try SigningKey.load(dataDirectory: dataDirectory, logger: Logger(label: "test-key"))
+        case .postgres(let location): secret = try await SigningKey.load(sharedIn: location, logger: Logger(label: "test-key"))
+        }
+        let issuers = issuer.map { [$0] } ?? []
+        return try await TokenAuthority(secret: secret, issuers: issuers, bots: BotRoster(), clock: .system)
+            .sign(userID: userID, name: userID, role: .user, lifetime: .seconds(600))
     }
 
     /// A connected client that has read `hello`.
