@@ -75,6 +75,9 @@ enum ChatPrompt {
         case .asksIfBot, .question, .celebration, .other:
             break
         }
+        if let thread = reading.thread {
+            rules.append("It is a comment in a thread about something hard (\(thread.name)): answer only what was asked, plainly and briefly.")
+        }
         if reading.isCareful {
             rules.append("No emoji, no exclamation marks, no congratulations or celebration words, no jokes, no \"tell us more\" or \"what's next\".")
         }

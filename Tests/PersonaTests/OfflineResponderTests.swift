@@ -189,22 +189,25 @@ struct OfflineResponderTests {
         #expect(reply("你是机器人吗？").contains("我是Kiki，一个AI助手"))
     }
 
-    @Test("hostility at a bot is read as hostility, and answered, if at all, with the disclosure alone")
+    @Test("hostility at a bot is read as hostility and gets no answer, even spoken to; a real question beside it gets the disclosure alone")
     func hostilityAtBots() {
         let reader = SituationReader(rules: Self.rules)
         #expect(reader.read("@kiki you're useless, just shut up").primary == .conflict)
         #expect(reader.read("你真没用，闭嘴吧").primary == .conflict)
+        #expect(reader.read("robo ur the worst bot on here, literally useless").primary == .conflict)
         #expect(reader.read("I feel so useless today, nothing I do works").primary == .distress, "feeling useless is still distress")
         // Spoken to, as the bot runner sees a mention or a keyword it listens for.
         let planner = TurnPlanner(persona: persona(style: .formal), catalog: SituationTests.catalog)
-        for post in ["this bot is so stupid lol", "你们这些机器人真烦，闭嘴吧"] {
-            guard case .reply(let plan) = planner.decide(target: post, addressed: true) else {
-                Issue.record("asked about as a bot, it said nothing to \(post)")
-                continue
-            }
-            let text = OfflineResponder().compose(plan.request(post: post, parent: nil, seed: 7))
-            #expect(text.contains("AI") && !text.contains("report") && !text.contains("举报"), "\(text)")
+        for post in ["this bot is so stupid lol", "你们这些机器人真烦，闭嘴吧", "shut up stupid bot nobody asked you"] {
+            if case .reply = planner.decide(target: post, addressed: true) { Issue.record("an insult was answered: \(post)") }
         }
+        let asked = "are you a bot? you're so stupid"
+        guard case .reply(let plan) = planner.decide(target: asked, addressed: true) else {
+            Issue.record("asked whether it is a bot, it said nothing")
+            return
+        }
+        let text = OfflineResponder().compose(plan.request(post: asked, parent: nil, seed: 7))
+        #expect(text.contains("AI") && !text.contains("report"), "\(text)")
     }
 
     @Test("a question it has no fact for is handed to the community when asked directly, and left to people otherwise")

@@ -16,6 +16,8 @@ public enum DecisionRule: Sendable, Equatable, CustomStringConvertible {
     /// The reply passed every check on its first engine.
     case replied
     case chanceSaidNo
+    /// A new post that opens by speaking to someone else ("@factcheck is …").
+    case addressedToOther
     case botsOff
     case paused
     case disabled
@@ -47,6 +49,7 @@ public enum DecisionRule: Sendable, Equatable, CustomStringConvertible {
         switch self {
         case .replied: "ok"
         case .chanceSaidNo: "triggers.new_post.chance"
+        case .addressedToOther: "triggers.new_post.addressed_to_other"
         case .botsOff: "bots: off"
         case .paused: "paused"
         case .disabled: "enabled: false"

@@ -79,6 +79,9 @@ public struct TurnGate: Sendable {
                                               asksIfBot: item.reading.contains(.asksIfBot))
         if let match = TriggerMatcher.match(persona, item: triggerItem, random: &random) { return .match(match) }
         guard item.isPost, persona.triggers.newPost != nil else { return .none(refusal: nil) }
+        if let name = TriggerMatcher.leadingMention(in: item.text) {
+            return .none(refusal: Refusal(outcome: .skipped, rule: .addressedToOther, detail: "the post speaks to @\(name), not to this persona"))
+        }
         return .none(refusal: Refusal(outcome: .skipped, rule: .chanceSaidNo, detail: "the chance roll said no"))
     }
 

@@ -81,21 +81,23 @@ public struct TurnPlanner: Sendable {
         }
         var reading = reading ?? read(target)
         // Spoken to and asked about people, bots or typing: that is a question about what it is.
-        if addressed && !reading.contains(.asksIfBot) && SituationReader(rules: catalog.situations).mentions("identity", in: target) {
+        // Not when it is hostile ("shut up stupid bot"): an insult gets no answer.
+        if addressed && !reading.contains(.asksIfBot) && !reading.contains(.conflict)
+            && SituationReader(rules: catalog.situations).mentions("identity", in: target) {
             reading.situations.insert(.asksIfBot)
             reading.situations.remove(.other)
         }
         let situation = reading.primary
         let post = above.last ?? target
         // What a comment answers sets the register for it, up to the thread's post. Spoken to, the
-        // persona still answers what it was asked (where to find help, whether it is a bot).
-        if !addressed, !reading.isCareful, !reading.contains(.asksIfBot) {
-            for (index, text) in above.enumerated() {
-                let earlier = read(text)
-                guard earlier.isCareful else { continue }
+        // persona still answers what it was asked (where to find help, whether it is a bot), in
+        // that register.
+        if !reading.isCareful, let (index, earlier) = above.lazy.map(read).enumerated().first(where: { $0.element.isCareful }) {
+            if !addressed && !reading.contains(.asksIfBot) {
                 let what = index == above.count - 1 ? "post" : "comment"
                 return .silent(.carefulThread, detail: "\(reading.summary) under a \(what) of \(earlier.primary.name): no light reply in that thread")
             }
+            reading.thread = earlier.primary
         }
         // Asked whether it is a bot, it says so even under an advertisement; bad news with a
         // link in it (a fundraiser for a funeral) still gets its careful word.

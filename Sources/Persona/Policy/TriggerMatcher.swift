@@ -54,7 +54,7 @@ public enum TriggerMatcher {
         if let keyword = triggers.keywords.first(where: { TermMatcher.matches($0.lowercased(), in: lowered) }) {
             return Match(trigger: .keyword, delay: delay, detail: keyword)
         }
-        if item.isPost, let newPost = triggers.newPost {
+        if item.isPost, let newPost = triggers.newPost, leadingMention(in: item.text) == nil {
             let roll = random.unit()
             if item.asksIfBot && newPost.chance > 0 {
                 return Match(trigger: .newPost, delay: newPost.delay.pick(random.unit()), detail: "asked whether bots answer, so no chance roll")
@@ -65,6 +65,16 @@ public enum TriggerMatcher {
             }
         }
         return nil
+    }
+
+    /// The name a post opens by speaking to ("@factcheck is the earth flat?"): such a post is
+    /// for them, and a persona that comments on every new post stays out of it. The persona's
+    /// own name is matched as a mention before this is asked.
+    public static func leadingMention(in text: String) -> String? {
+        let trimmed = text.drop { $0.isWhitespace }
+        guard trimmed.first == "@" else { return nil }
+        let name = trimmed.dropFirst().prefix { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" }
+        return name.isEmpty ? nil : String(name)
     }
 
     /// `@<persona id>` or `@<persona name>`, as a whole name.

@@ -55,7 +55,8 @@ public struct OfflineResponder: Responder {
             candidates = book.conflict()
         } else if reading.contains(.asksIfBot) {
             situation = .asksIfBot
-            candidates = book.disclosure()
+            // Under a loss, only the plain fact: no "happy to keep you company".
+            candidates = reading.thread == nil ? book.disclosure() : book.plainDisclosure()
         } else if reading.contains(.celebration) {
             situation = .celebration
             subject = ReplySubject.celebration(in: target, language: language)
@@ -94,10 +95,13 @@ public struct OfflineResponder: Responder {
         return Self.capitalized(text.trimmingWhitespace())
     }
 
-    /// Words for feelings that pull both ways.
+    /// Words for feelings that pull both ways, and for someone missing from the good day ("my
+    /// dad didn't live to see it"): a cheer would answer only half of it.
     private static let mixedFeelings = [
         "how to feel", "mixed feelings", "bittersweet", "not sure how i feel", "conflicted",
-        "开心不起来", "高兴不起来", "心情复杂", "五味杂陈", "喜忧参半", "不知道该高兴", "不知道该哭还是该笑",
+        "didn't live to see", "did not live to see", "wish he was here", "wish she was here", "wish he were here", "wish she were here",
+        "would have been so proud", "would've been so proud", "wasn't here to see", "wasn't there to see",
+        "开心不起来", "高兴不起来", "心情复杂", "五味杂陈", "喜忧参半", "不知道该高兴", "不知道该哭还是该笑", "没能看到", "没等到这一天", "要是他还在", "要是她还在",
     ]
 
     static func isMixed(_ text: String) -> Bool {
@@ -132,8 +136,10 @@ public struct OfflineResponder: Responder {
         if let (fact, _) = best(knowledge, by: { Self.similarity(terms, TextScript.terms($0)) }), terms.intersection(TextScript.terms(fact)).count >= 2 {
             return book.answer(fact: fact)
         }
-        // Not knowing is worth saying only to someone who asked it directly.
-        return request.addressed ? book.unknownAnswer() : []
+        // Not knowing is worth saying only to someone who asked it directly; under a loss, plainly
+        // and without handing a prognosis or a price to the crowd.
+        guard request.addressed else { return [] }
+        return request.reading.thread == nil ? book.unknownAnswer() : book.plainUnknown()
     }
 
     /// A post about nothing in particular: one of its facts when it shares terms with the post,
@@ -142,15 +148,24 @@ public struct OfflineResponder: Responder {
     /// to see what you're up to" under it would hurt: better silent.
     private func remark(_ request: ReplyRequest, target: String, book: SituationPhrasebook) -> [String]? {
         guard !request.reading.unsure else { return nil }
+        // Thanks that open the comment are for whoever it answers; "thanks i guess" at the end, or
+        // 谢谢老天 inside it, are not.
+        let thanks = SituationPhrasebook.opensWithThanks(target)
+        // Under a loss, a comment that reads as ordinary gets no fact and no chat: a thank-you
+        // gets a quiet word back, anything else (a joke about the lasagna, "at least it was
+        // early") silence.
+        if request.reading.thread != nil { return thanks && request.addressed ? book.takeCare() : nil }
         let terms = TextScript.terms(target)
         let knowledge = request.persona.voice.knowledge.filter { TextScript.language(of: $0) == request.language }
-        // Two shared terms, or one long word (sourdough, marathon): a common word is no topic.
+        // Two shared terms, or the fact's own subject when it is a long word (sourdough,
+        // marathon): a word the fact only passes through ("walked", "remember") is no topic.
         if let (fact, _) = best(knowledge, by: { Self.similarity(terms, TextScript.terms($0)) }) {
             let shared = terms.intersection(TextScript.terms(fact))
-            if shared.count >= 2 || shared.contains(where: { $0.count >= 6 && !$0.unicodeScalars.contains(where: TextScript.isCJK) }) {
+            if shared.count >= 2 || TextScript.contentWords(fact).first.map({ $0.count >= 6 && shared.contains($0) }) == true {
                 return book.answer(fact: fact)
             }
         }
+        if request.addressed && thanks { return book.youreWelcome() }
         if request.addressed && !request.reading.light { return book.clarification() }
         if SituationPhrasebook.greetings.firstMatch(in: target) != nil { return book.welcome() }
         let acknowledgement = book.acknowledgement()

@@ -51,6 +51,13 @@ struct SituationPhrasebook {
         case (false, false, true): advice = "这类健康问题请咨询医生，用药问题可以问药师。"
         case (false, false, false): advice = "这类问题最好问问医生，药的事可以问药师，我说了不算。"
         }
+        if medical, let subject, ReplySubject.isPet(subject) {
+            // A pet's medicine is a vet's question (much of what people take poisons animals), and
+            // a limp is no cause for "thinking of you both".
+            let vet = english ? "Please ask a vet before giving \(subject) any medicine; many human medicines are dangerous for animals."
+                : "给\(subject)用药前请先问兽医，很多人用的药对动物有害。"
+            return [urgent ? advice + (english ? " " : "") + vet : vet]
+        }
         var lines: [String]
         switch (english, formal, subject) {
         case (true, true, nil): lines = ["I am sorry to hear about this. Please take good care of yourself."]
@@ -121,6 +128,15 @@ struct SituationPhrasebook {
         case (.neutral, false): return ["我是{name}，一个AI助手，不是真人。有需要可以随时叫我。"]
         case (.formal, false): return ["我是{name}，一个AI助手，不是真人。标着AI的账号是机器人，其余是真人。"]
         case (.deadpan, false): return ["我是{name}，一个AI助手。不是真人，如假包换。"]
+        }
+    }
+
+    /// The disclosure without the persona's flourish, for a thread that needs care.
+    func plainDisclosure() -> [String] {
+        switch (style, english) {
+        case (.formal, true): ["I am {name}, an AI assistant, not a person."]
+        case (_, true): ["I'm {name}, an AI assistant, not a person."]
+        case (_, false): ["我是{name}，一个AI助手，不是真人。"]
         }
     }
 
@@ -209,6 +225,44 @@ struct SituationPhrasebook {
         }
     }
 
+    private static let thanks = TermSet(["thanks", "thank you", "thank u", "thx", "ty", "appreciate it", "appreciate you", "谢谢", "感谢", "多谢", "谢啦"])
+
+    static func opensWithThanks(_ text: String) -> Bool {
+        let scalars = Array(text.lowercased().unicodeScalars)
+        return thanks.hits(in: scalars, range: 0..<scalars.count).contains { $0.range.lowerBound == 0 }
+    }
+
+    /// Thanks in a thread that needs care: a quiet word back, nothing to prolong it.
+    func takeCare() -> [String] {
+        switch (style, english) {
+        case (.formal, true): ["You are welcome. Please take care of yourself."]
+        case (_, true): ["Of course. Take care of yourself."]
+        case (.formal, false): ["不客气，请多保重。"]
+        case (_, false): ["不客气，照顾好自己。"]
+        }
+    }
+
+    func youreWelcome() -> [String] {
+        switch (style, english) {
+        case (.formal, true): ["You are welcome."]
+        case (.deadpan, true): ["You're welcome. Noted."]
+        case (.playful, true): ["Anytime ✨"]
+        case (_, true): ["You're welcome."]
+        case (.formal, false): ["不客气。"]
+        case (.playful, false): ["不客气呀✨"]
+        case (_, false): ["不客气。"]
+        }
+    }
+
+    /// Not knowing, said plainly, for a thread that needs care.
+    func plainUnknown() -> [String] {
+        switch (style, english) {
+        case (.formal, true): ["I am sorry, I do not know."]
+        case (_, true): ["I'm sorry, I don't know."]
+        case (_, false): ["抱歉，这个我不清楚。"]
+        }
+    }
+
     static let greetings = TermSet(["hello", "hi everyone", "hi all", "hey everyone", "hey all", "new here", "first post", "good morning", "大家好", "新人", "报到", "早上好", "早安"])
 
     func acknowledgement() -> [String] {
@@ -231,17 +285,20 @@ struct SituationPhrasebook {
 enum DistressTopic {
     case job, exam, breakup, lonely, money, shame
 
+    /// Matched as whole words, as the situation rules are: "test" is not in "latest", nor
+    /// "alone" in "the tow alone costs $400".
+    private static let table: [(DistressTopic, TermSet)] = [
+        (.job, TermSet(["laid off", "fired", "lost my job", "layoff*", "unemployed", "let go", "失业", "被裁", "裁员", "开除", "辞退", "没工作", "找不到工作", "没找到工作"])),
+        (.exam, TermSet(["exam*", "test", "tests", "failed", "flunked", "grade", "grades", "考", "挂科", "落榜", "不及格", "分数"])),
+        (.breakup, TermSet(["broke up", "break up", "breakup", "dumped", "divorce*", "ended it", "分手", "被甩", "离婚", "出轨"])),
+        (.lonely, TermSet(["lonely", "loneliness", "all alone", "so alone", "feel alone", "feeling alone", "alone again", "no friends", "nobody to", "no one to",
+                           "孤独", "寂寞", "孤单", "没朋友", "没人"])),
+        (.money, TermSet(["rent", "rent's", "debt*", "broke", "afford", "bills", "paycheck", "欠", "房租", "没钱", "还款", "网贷", "工资"])),
+        (.shame, TermSet(["embarrass*", "humiliat*", "mortified", "in front of", "丢人", "丢脸", "社死", "批评", "难堪"])),
+    ]
+
     static func find(in text: String) -> DistressTopic? {
-        let lowered = text.lowercased()
-        let table: [(DistressTopic, [String])] = [
-            (.job, ["laid off", "fired", "lost my job", "layoff", "unemployed", "let go", "失业", "被裁", "裁员", "开除", "辞退", "没工作", "找不到工作", "没找到工作"]),
-            (.exam, ["exam", "test", "failed", "flunked", "grade", "考", "挂科", "落榜", "不及格", "分数"]),
-            (.breakup, ["broke up", "break up", "breakup", "dumped", "divorce", "ended it", "分手", "被甩", "离婚", "出轨"]),
-            (.lonely, ["lonely", "alone", "no friends", "nobody to", "no one to", "孤独", "寂寞", "孤单", "没朋友", "没人"]),
-            (.money, ["rent", "debt", "broke", "afford", "bills", "paycheck", "欠", "房租", "没钱", "还款", "网贷", "工资"]),
-            (.shame, ["embarrass", "humiliat", "mortified", "in front of", "丢人", "丢脸", "社死", "批评", "难堪"]),
-        ]
-        return table.first { $0.1.contains { lowered.contains($0) } }?.0
+        table.first { $0.1.firstMatch(in: text) != nil }?.0
     }
 }
 
@@ -257,6 +314,13 @@ enum ReplySubject {
         "老公", "老婆", "舅舅", "姑姑", "阿姨", "叔叔", "女朋友", "男朋友", "朋友", "闺蜜", "猫咪", "狗狗", "仓鼠", "兔子", "孩子", "宝宝",
         "老伴", "公公", "婆婆", "爸", "妈",
     ]
+    private static let pets: Set<String> = ["dog", "cat", "pup", "puppy", "kitty", "bunny", "hamster", "bird", "horse", "猫咪", "狗狗", "仓鼠", "兔子"]
+
+    /// Whether a subject `person` named is an animal ("your dog", 狗狗).
+    static func isPet(_ subject: String) -> Bool {
+        pets.contains(subject.hasPrefix("your ") ? String(subject.dropFirst(5)) : subject)
+    }
+
     /// How a short kin word is said back: 我妈走了 → 妈妈.
     private static let chineseSpoken = ["爸": "爸爸", "妈": "妈妈"]
 
@@ -296,28 +360,32 @@ enum ReplySubject {
         return nil
     }
 
-    private static let celebrations: [(terms: [String], english: String, chinese: String)] = [
-        (["job", "offer", "hired", "入职", "录用", "offer", "签约"], "the new job", "拿到新工作"),
-        (["promot", "raise", "升职", "加薪", "转正"], "the promotion", "升职加薪"),
-        (["exam", "passed", "test", "上岸", "考上", "考过", "录取", "雅思", "托福", "没挂"], "passing", "考试顺利"),
-        (["graduat", "degree", "diploma", "毕业", "答辩"], "graduating", "顺利毕业"),
-        (["engaged", "married", "wedding", "proposed", "结婚", "订婚", "领证", "求婚", "新婚"], "the wonderful news", "喜结良缘"),
-        (["baby", "born", "birth", "pregnan", "aunt", "uncle", "宝宝", "出生", "怀孕", "生了", "胎心", "当舅舅", "当阿姨", "当爸", "当妈"], "the little one", "迎来小宝贝"),
-        (["house", "home", "keys", "apartment", "买房", "新家", "乔迁", "钥匙"], "the new home", "乔迁新居"),
-        (["publish", "novel", "book deal", "paper", "论文", "发表", "接收"], "getting published", "论文发表"),
-        (["shipped", "launched", "released", "上线", "发布"], "the launch", "顺利上线"),
-        (["marathon", "race", "personal best", "完赛", "跑完"], "the race", "完赛"),
-        (["sober", "戒酒", "戒烟"], "the milestone", "达成这个里程碑"),
-        (["won", "winner", "champion", "first place", "medal", "冠军", "一等奖", "获奖", "得奖", "赢"], "the win", "获奖"),
-        (["license", "驾照"], "the licence", "拿到驾照"),
-        (["puppy", "kitten", "adopted", "领养", "收养"], "the new family member", "迎来新成员"),
-        (["scholarship", "奖学金"], "the scholarship", "拿到奖学金"),
-        (["green card", "visa", "citizenship"], "the green light", "手续办成"),
+    /// Whole words, as the situation rules match: "won" is not in "won't", "home" not in
+    /// "from home", "test" not in "latest".
+    private static let celebrations: [(terms: TermSet, english: String, chinese: String)] = [
+        (TermSet(["job", "new job", "offer", "hired", "入职", "录用", "offer", "签约"]), "the new job", "拿到新工作"),
+        (TermSet(["promot*", "raise", "升职", "加薪", "转正"]), "the promotion", "升职加薪"),
+        (TermSet(["exam*", "passed", "test", "上岸", "考上", "考过", "录取", "雅思", "托福", "没挂"]), "passing", "考试顺利"),
+        (TermSet(["graduat*", "degree", "diploma", "毕业", "答辩"]), "graduating", "顺利毕业"),
+        (TermSet(["engaged", "married", "wedding", "proposed", "结婚", "订婚", "领证", "求婚", "新婚"]), "the wonderful news", "喜结良缘"),
+        (TermSet(["baby", "grandbaby", "arrived", "born", "birth", "pregnan*", "twins", "expecting", "became an aunt", "became an uncle", "宝宝", "出生", "怀孕", "生了", "胎心",
+                  "当舅舅", "当阿姨", "当爸", "当妈"]), "the little one", "迎来小宝贝"),
+        (TermSet(["house", "new home", "first home", "own home", "keys", "apartment", "买房", "新家", "乔迁", "钥匙"]), "the new home", "乔迁新居"),
+        (TermSet(["publish*", "novel", "book deal", "paper", "论文", "发表", "接收"]), "getting published", "论文发表"),
+        (TermSet(["shipped", "launched", "released", "上线", "发布"]), "the launch", "顺利上线"),
+        (TermSet(["marathon", "race", "personal best", "完赛", "跑完"]), "the race", "完赛"),
+        (TermSet(["sober", "戒酒", "戒烟"]), "the milestone", "达成这个里程碑"),
+        (TermSet(["won", "winner", "champion*", "first place", "medal", "冠军", "一等奖", "获奖", "得奖", "赢"]), "the win", "获奖"),
+        (TermSet(["license", "licence", "驾照"]), "the licence", "拿到驾照"),
+        (TermSet(["puppy", "kitten", "adopted", "领养", "收养"]), "the new family member", "迎来新成员"),
+        (TermSet(["scholarship", "奖学金"]), "the scholarship", "拿到奖学金"),
+        (TermSet(["green card", "绿卡"]), "the green card", "拿到绿卡"),
+        (TermSet(["visa", "签证"]), "the visa", "签证下来"),
+        (TermSet(["citizenship", "citizen", "入籍"]), "the citizenship", "入籍"),
     ]
 
     static func celebration(in text: String, language: TextScript.Language) -> String? {
-        let lowered = text.lowercased()
-        for entry in celebrations where entry.terms.contains(where: { lowered.contains($0) }) {
+        for entry in celebrations where entry.terms.firstMatch(in: text) != nil {
             return language == .english ? entry.english : entry.chinese
         }
         return nil

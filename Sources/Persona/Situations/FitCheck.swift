@@ -26,7 +26,7 @@ public struct FitCheck: Sendable {
         func first(_ terms: TermSet) -> String? { terms.hits(in: scalars, range: 0..<scalars.count).first?.term.text }
 
         if reading.isCareful {
-            let post = "on a \(situationName) post"
+            let post = reading.thread.map { "in a thread of \($0.name)" } ?? "on a \(situationName) post"
             if TextScript.emojiCount(reply) > 0 {
                 found.append(Violation(.fitRegister, "an emoji \(post)"))
             } else if reply.contains("!") || reply.contains("！") {

@@ -49,6 +49,10 @@ public struct SituationReading: Sendable, Equatable {
     public var evidence: [Situation: String]
     /// The words of an advertisement or a scam ("link in bio", 加微信), when the text has them.
     public var promotion: String?
+    /// For a comment that reads as ordinary: the situation of what it answers further up, when
+    /// that needs care (a post of grief). A reply keeps that register: asked "are you a bot?"
+    /// under a loss, the answer is plain, not "happy to keep you company".
+    public var thread: Situation?
 
     public init(situations: Set<Situation> = [.other], medicalQuestion: Bool = false, unsure: Bool = false, light: Bool = false,
                 evidence: [Situation: String] = [:]) {
@@ -62,7 +66,7 @@ public struct SituationReading: Sendable, Equatable {
     public func contains(_ situation: Situation) -> Bool { situations.contains(situation) }
 
     /// Whether a reply must keep the careful register.
-    public var isCareful: Bool { situations.contains(where: \.isCareful) }
+    public var isCareful: Bool { situations.contains(where: \.isCareful) || thread != nil }
 
     /// `grief (passed away)`, `celebration+question`, … for logs and previews.
     public var summary: String {
@@ -74,6 +78,7 @@ public struct SituationReading: Sendable, Equatable {
         if unsure { text += ", unsure" }
         if light && primary == .other { text += ", light" }
         if let promotion { text += ", promotion (\"\(promotion)\")" }
+        if let thread { text += ", in a thread of \(thread.name)" }
         return text
     }
 }
