@@ -67,6 +67,33 @@ struct ColdReaderTests {
         }
     }
 
+    @Test("tears and fear beside tender news are not bad news", arguments: [
+        "our son came out to us tonight. we told him we love him. he cried, we cried",
+        "three miscarriages and today we heard a heartbeat. terrified to hope",
+        "my therapist said i'm making progress. feels weird to hear",
+    ])
+    func tenderNews(post: String) {
+        let text = (reply(post) ?? "").lowercased()
+        #expect(!text.contains("sorry") && !text.contains("hard"), "\(post) → \(text)")
+    }
+
+    @Test("a loss remembered on its day is not answered as news")
+    func anniversary() {
+        let chinese = reply("今天是奶奶去世三周年，好想她", style: .formal) ?? ""
+        #expect(!chinese.contains("惊闻") && !chinese.contains("离世") && chinese.contains("奶奶"), "\(chinese)")
+        let english = reply("miss you dad. would've been your 60th today") ?? ""
+        #expect(!english.isEmpty && !english.contains("sorry for your loss"), "\(english)")
+    }
+
+    @Test("a medicine named in passing is no medical question; a worried question meets the worry before the pointer")
+    func medicine() {
+        #expect(!SituationReader(rules: catalog.situations).read("just got out of surgery, everything went fine, very high on painkillers rn lmao").medicalQuestion)
+        let worried = reply("is my mom going to be ok? the surgery is tomorrow", addressed: true) ?? ""
+        #expect(!worried.hasPrefix("I can't give") && worried.contains("doctor"), "\(worried)")
+        let urgent = reply("chest pain since last night, how much ibuprofen should I take?") ?? ""
+        #expect(urgent.hasPrefix("If it feels urgent"), "\(urgent)")
+    }
+
     @Test("a pet's medicine is a question for a vet")
     func vet() {
         let text = reply("can i give my dog tylenol? he's limping", addressed: true) ?? ""

@@ -39,7 +39,7 @@ public struct OfflineResponder: Responder {
             candidates = book.supportReply()
         } else if reading.primary == .grief {
             subject = ReplySubject.person(in: target, language: language, evidence: reading.evidence[.grief])
-            candidates = book.grief(subject: subject)
+            candidates = book.grief(subject: subject, anniversary: Self.isAnniversary(target))
         } else if reading.primary == .illness && reading.contains(.celebration) && !reading.medicalQuestion && !reading.urgent {
             // Relief, unless the good news is something else beside the worry ("got the offer, but
             // mum has surgery this week; can't be happy about it"): then neither half fits alone.
@@ -103,6 +103,14 @@ public struct OfflineResponder: Responder {
         "would have been so proud", "would've been so proud", "wasn't here to see", "wasn't there to see",
         "开心不起来", "高兴不起来", "心情复杂", "五味杂陈", "喜忧参半", "不知道该高兴", "不知道该哭还是该笑", "没能看到", "没等到这一天", "要是他还在", "要是她还在",
     ]
+
+    private static let anniversaries = TermSet([
+        "anniversary", "years ago today", "years since", "year since", "would've been", "would have been", "would have turned", "would've turned",
+        "周年", "忌日", "祭日", "走了一年", "走了两年", "走了三年", "去世一年", "去世两年",
+    ])
+
+    /// A loss remembered on its day, not news.
+    static func isAnniversary(_ text: String) -> Bool { anniversaries.firstMatch(in: text) != nil }
 
     static func isMixed(_ text: String) -> Bool {
         let lowered = text.lowercased()

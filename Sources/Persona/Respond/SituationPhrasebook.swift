@@ -21,7 +21,21 @@ struct SituationPhrasebook {
             : ["听到你这么难受，我很心疼，谢谢你愿意说出来。你不用一个人扛着。{help}", "你现在一定很辛苦。请今天就找人聊一聊。{help}"]
     }
 
-    func grief(subject: String?) -> [String] {
+    /// Condolence; on an anniversary ("奶奶去世三周年", "would've been your 60th today") no
+    /// "sorry to hear" as if the news were new, but a word for a hard day.
+    func grief(subject: String?, anniversary: Bool = false) -> [String] {
+        if anniversary {
+            switch (english, formal, subject != nil) {
+            case (true, true, true): return ["Thinking of you and of {subject} on this difficult day."]
+            case (true, true, false): return ["Thinking of you on this difficult day."]
+            case (true, false, true): return ["Days like this are hard. Thinking of you and {subject} today.", "Thinking of you today, and of {subject}."]
+            case (true, false, false): return ["Days like this are hard. Thinking of you today."]
+            case (false, true, true): return ["这样的日子格外难熬，今天也一同缅怀{subject}，请多保重。"]
+            case (false, true, false): return ["这样的日子格外难熬，请多保重。"]
+            case (false, false, true): return ["今天一定很想{subject}吧，抱抱你。", "这样的日子总是难熬，想{subject}的时候就好好想吧，抱抱你。"]
+            case (false, false, false): return ["这样的日子总是难熬，抱抱你。"]
+            }
+        }
         switch (english, formal, subject != nil) {
         case (true, true, true): return ["Please accept my condolences on the loss of {subject}. Take care of yourself in the days ahead."]
         case (true, true, false): return ["Please accept my sincere condolences. Take care of yourself in the days ahead."]
@@ -75,7 +89,8 @@ struct SituationPhrasebook {
         case (false, true, let subject?): lines = ["听闻\(subject)身体欠安，深表关切，请多保重。"]
         case (false, false, let subject?): lines = ["担心\(subject)一定很煎熬，你也照顾好自己。", "陪着\(subject)辛苦了，你也要照顾好自己。"]
         }
-        if medical { lines = lines.map { english ? advice + " " + $0 : advice + $0 } }
+        // Something urgent starts with where to go; otherwise the worry is met before the pointer.
+        if medical { lines = lines.map { urgent ? advice + (english ? " " : "") + $0 : $0 + (english ? " " : "") + advice } }
         return lines
     }
 

@@ -86,9 +86,12 @@ public struct SituationReader: Sendable {
         if found.keys.allSatisfy({ $0 == .question }) {
             // Tears beside shouted joy ("1580 on the SAT!!!!! crying rn") are as often happy
             // ones: neither sympathy nor a cheer fits what cannot be told apart.
+            // So are tears and fear beside tender news ("he came out to us … we cried", "heard a
+            // heartbeat. terrified to hope").
             let jubilant = Self.isJubilant(scalars) && !sarcastic
+            let tender = whole.has("tender")
             for (situation, term) in weak {
-                if situation == .distress && jubilant {
+                if situation == .distress && (jubilant || tender) {
                     unsure = true
                 } else {
                     found[situation] = term
@@ -168,7 +171,8 @@ public struct SituationReader: Sendable {
 
         func firstTerm(of group: String) -> String? {
             if let known = groups[group] { return known }
-            let found = reader.rules.groups[group].flatMap(any)
+            // A group's "you?" names the words; only a list's own terms ask for a question.
+            let found = reader.rules.groups[group].flatMap { any($0, askingOnly: false) }
             groups[group] = found
             return found
         }
@@ -177,8 +181,10 @@ public struct SituationReader: Sendable {
             group == "?" ? isQuestion : firstTerm(of: group) != nil
         }
 
-        func any(_ terms: TermSet) -> String? {
-            hits(terms).first { !quoted[$0.range.lowerBound] && !isNegated($0.range) }?.term.text
+        /// The first term of `terms` here, not quoted or negated; a term ending in `?` counts
+        /// only in a sentence that asks, unless `askingOnly` is false.
+        func any(_ terms: TermSet, askingOnly: Bool = true) -> String? {
+            hits(terms).first { !quoted[$0.range.lowerBound] && !isNegated($0.range) && (!askingOnly || !$0.term.needsQuestion || isQuestion) }?.term.text
         }
 
         /// A negation in the same clause, within the window of words before a Latin term, or
