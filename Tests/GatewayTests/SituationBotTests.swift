@@ -197,11 +197,12 @@ struct SituationBotTests {
                                      "client_id": "w3"])
         #expect(try await bots.latestRule(server, "hiker", becomes: "situation.careful_thread"))
         // The same words beside the loss, not under it, are answered.
-        _ = try await alice.request(["op": "comment", "id": 3, "post_id": postID, "body": "haha mine was great, went hiking all weekend", "client_id": "w4"])
+        let beside = try await alice.request(["op": "comment", "id": 3, "post_id": postID, "body": "haha mine was great, went hiking all weekend",
+                                              "client_id": "w4"]).object("result").object("comment").string("id")
         #expect(try await eventually { try await bots.decisions(server, "hiker").first?.string("outcome") == "replied" })
         let comments = (try await server.http("GET", "/v1/posts/\(postID)")).json["comments"] as? [[String: Any]] ?? []
         let botReplies = comments.filter { $0.object("author").string("kind") == "bot" }
-        #expect(botReplies.count == 1 && botReplies.allSatisfy { $0["parent_id"] as? String != loss })
+        #expect(botReplies.count == 1 && botReplies.first?["parent_id"] as? String == beside, "one reply, to the comment beside the loss")
     }
 
     @Test("a deadpan persona stays silent on bad news by default and says why")

@@ -11,7 +11,8 @@ struct ColdReaderTests {
         var persona = Persona(id: "kiki", name: "Kiki")
         persona.voice.style = style
         persona.voice.knowledge = ["Goldfish can remember things for months; the three-second memory is a myth.",
-                                   "The Moon landing was not faked; twelve Apollo astronauts walked on the Moon between 1969 and 1972."]
+                                   "The Moon landing was not faked; twelve Apollo astronauts walked on the Moon between 1969 and 1972.",
+                                   "阿波罗登月是真的，1969年到1972年间共有十二名宇航员登上月球。"]
         return persona
     }
 
@@ -128,10 +129,10 @@ struct ColdReaderTests {
 
     @Test("thanks open a comment; thanks inside it are for someone else")
     func thanks() {
-        #expect(SituationPhrasebook.opensWithThanks("thanks for checking that!"))
-        #expect(SituationPhrasebook.opensWithThanks("谢谢大家，爸爸走得很安详"))
-        #expect(!SituationPhrasebook.opensWithThanks("the dentist said i have impressive plaque. thanks i guess"))
-        #expect(!SituationPhrasebook.opensWithThanks("终于怀上了，备孕两年，谢谢老天"))
+        #expect(SituationPhrasebook.isPlainThanks("thanks for checking that!"))
+        #expect(SituationPhrasebook.isPlainThanks("谢谢大家，爸爸走得很安详"))
+        #expect(!SituationPhrasebook.isPlainThanks("the dentist said i have impressive plaque. thanks i guess"))
+        #expect(!SituationPhrasebook.isPlainThanks("终于怀上了，备孕两年，谢谢老天"))
     }
 
     @Test("a new post that opens by speaking to someone else is left to them")
@@ -155,5 +156,82 @@ struct ColdReaderTests {
             return
         }
         #expect(match.trigger == .mention)
+    }
+
+    // A second reader (half the posts in Chinese, forty threads) and a review of the first fixes.
+
+    @Test("something swallowed is urgent, stated or asked; a pet's is a call to a vet now")
+    func swallowed() {
+        let baby = reply("my baby swallowed one of my ibuprofen tablets") ?? ""
+        #expect(baby.contains("emergency"), "\(baby)")
+        let battery = reply("孩子两岁 误吞了一颗纽扣电池 现在怎么办！！！") ?? ""
+        #expect(battery.contains("急诊") || battery.contains("120"), "\(battery)")
+        let dog = reply("my dog ate my ibuprofen, what do I do?") ?? ""
+        #expect(dog.contains("call a vet") && dog.contains("now"), "\(dog)")
+    }
+
+    @Test("crisis words need the writer's own life in them; a lethal-dose question and saved-up pills are crisis", arguments: [
+        ("what's even the point of tipping if service is included?", false), ("改成远程办公的话大家会更轻松", false), ("明天我不在了大家自己安排", false),
+        ("安眠药吃多少会致死", true), ("把攒的药都放在一个盒子里了 感觉心里踏实了一点", true), ("算了 反正也没人在乎我在不在", true),
+    ])
+    func crisisWords(post: String, crisis: Bool) {
+        #expect((SituationReader(rules: catalog.situations).read(post).primary == .selfHarm) == crisis, "\(post)")
+    }
+
+    @Test("the careful thread's silence is decided before any engine, and questions put by name still get through an advertisement")
+    func plannerRules() {
+        let planner = TurnPlanner(persona: persona(), catalog: catalog)
+        guard case .silent(.carefulThread, _) = planner.decide(target: "at least it was early, you can try again", above: ["we lost the baby at 10 weeks."], addressed: true) else {
+            Issue.record("a hurtful comment spoken to the persona under a loss was let through to the engine")
+            return
+        }
+        if case .silent = planner.decide(target: "@kiki can you really make money from YouTube?", addressed: true) {
+            Issue.record("a question put by name was silenced as an advertisement")
+        }
+        guard case .silent(.promotion, _) = planner.decide(target: "I lost my job last year, now I make $5k/week with crypto signals, DM me for details") else {
+            Issue.record("a scam wrapped in hard luck got sympathy")
+            return
+        }
+        var sterner = persona()
+        sterner.situations[.conflict] = .careful
+        guard case .silent(.insult, _) = TurnPlanner(persona: sterner, catalog: catalog).decide(target: "@kiki you're useless", addressed: true) else {
+            Issue.record("an insult to the persona was answered because it allows conflict")
+            return
+        }
+    }
+
+    @Test("words that only sound like a situation do not make one", arguments: [
+        ("they say it gets easier lol that's a myth, still so lonely since the divorce", Situation.distress),
+        ("这个app你没用过吗？", .question), ("practice got cancelled so we hit the beach 😎", .other),
+        ("my day would have turned out fine if the bus came", .other), ("I had to put the cat's bowl down on the floor", .other),
+        ("你们这些AI评论区水军有完没完 恶心死了", .conflict),
+    ])
+    func soundsLike(post: String, primary: Situation) {
+        #expect(SituationReader(rules: catalog.situations).read(post).primary == primary, "\(post): \(SituationReader(rules: catalog.situations).read(post).summary)")
+    }
+
+    @Test("good-news subjects need their own words; a grave, a scam and thanks with news of their own get no cheer")
+    func noCheer() {
+        #expect(!(reply("our new couch arrived!!! so excited") ?? "").contains("little one"))
+        #expect((reply("won the raffle!! wasn't expecting it 🎉") ?? "").contains("win"))
+        let grave = (reply("Visited my dad's grave today. Told him about the new job.") ?? "").lowercased()
+        #expect(!grave.contains("congrat") && !grave.contains("🎉"), "\(grave)")
+        #expect(reply("恭喜您中奖了！请添加客服微信领取iPhone 15 需先付邮费29元") == nil)
+        let wish = reply("Thanks! Just wish my mom were here to see it", above: ["Got engaged last night!!"], addressed: true) ?? ""
+        #expect(!wish.contains("Anytime") && !wish.contains("welcome"), "\(wish)")
+    }
+
+    @Test("beside grief or an insult the disclosure is plain; a fresh loss is no anniversary")
+    func plainWords() {
+        let grief = reply("are you a bot? my dad just died") ?? ""
+        #expect(grief.hasPrefix("I'm Kiki, an AI assistant, not a person.") && !grief.contains("company"), "\(grief)")
+        let stillborn = reply("stillborn yesterday. she would have been our first") ?? ""
+        #expect(!stillborn.contains("Days like this"), "\(stillborn)")
+    }
+
+    @Test("Chinese function words shared with a fact are no topic")
+    func chineseStopWords() {
+        #expect(!(reply("每天喝八杯水是真的必要吗", addressed: true) ?? "").contains("阿波罗"))
+        #expect((reply("阿波罗登月是真的吗？", addressed: true) ?? "").contains("阿波罗"))
     }
 }

@@ -120,13 +120,13 @@ extension TokenAuthority {
         case nil where issuers.isEmpty:
             return
         case nil:
-            throw TokenRejection(description: "The token names no issuer (iss); this gateway accepts tokens only from \(Self.list(issuers)).")
+            throw TokenRejection(description: "The token names no issuer (iss); auth.issuers accepts only \(Self.list(issuers)).")
         case let issuer? where issuers.contains(issuer):
             return
         case let issuer? where issuers.isEmpty:
             throw TokenRejection(description: "The token's issuer \"\(issuer)\" is unknown here; an operator who trusts it lists it in auth.issuers.")
         case let issuer?:
-            throw TokenRejection(description: "The token's issuer \"\(issuer)\" is unknown here; this gateway accepts tokens only from \(Self.list(issuers)).")
+            throw TokenRejection(description: "The token's issuer \"\(issuer)\" is unknown here; auth.issuers accepts only \(Self.list(issuers)).")
         }
     }
 

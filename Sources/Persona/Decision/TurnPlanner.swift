@@ -30,6 +30,9 @@ public struct TurnPlanner: Sendable {
         case carefulThread = "situation.careful_thread"
         /// An advertisement or a scam ("link in bio", 加微信领取): no bot cheers a sales pitch.
         case promotion = "situation.promotion"
+        /// Hostility aimed at the persona ("shut up stupid bot", "@kiki you're useless"): whatever
+        /// a persona allows for conflict between people, an insult to itself gets no answer.
+        case insult = "situation.insult"
         case avoidedTopic = "tone.avoid_topics"
     }
 
@@ -80,10 +83,13 @@ public struct TurnPlanner: Sendable {
             return .silent(.rulesMissing, detail: "situations/rules.yaml is missing or invalid, so the situation cannot be read")
         }
         var reading = reading ?? read(target)
+        let reader = SituationReader(rules: catalog.situations)
+        let aboutBots = reader.mentions("identity", in: target)
+        if addressed && reading.contains(.conflict) && !reading.contains(.asksIfBot) && (aboutBots || reader.mentions("insult_at_you", in: target)) {
+            return .silent(.insult, detail: "\(reading.summary), spoken to it: no answer to an insult")
+        }
         // Spoken to and asked about people, bots or typing: that is a question about what it is.
-        // Not when it is hostile ("shut up stupid bot"): an insult gets no answer.
-        if addressed && !reading.contains(.asksIfBot) && !reading.contains(.conflict)
-            && SituationReader(rules: catalog.situations).mentions("identity", in: target) {
+        if addressed && !reading.contains(.asksIfBot) && !reading.contains(.conflict) && aboutBots {
             reading.situations.insert(.asksIfBot)
             reading.situations.remove(.other)
         }
@@ -93,15 +99,21 @@ public struct TurnPlanner: Sendable {
         // persona still answers what it was asked (where to find help, whether it is a bot), in
         // that register.
         if !reading.isCareful, let (index, earlier) = above.lazy.map(read).enumerated().first(where: { $0.element.isCareful }) {
-            if !addressed && !reading.contains(.asksIfBot) {
+            // Spoken to, a question or thanks is answered; a joke about the lasagna or "at least
+            // it was early" is not, on any engine.
+            let owed = reading.contains(.asksIfBot) || (addressed && (reading.contains(.question) || SituationPhrasebook.isPlainThanks(target)))
+            if !owed {
                 let what = index == above.count - 1 ? "post" : "comment"
                 return .silent(.carefulThread, detail: "\(reading.summary) under a \(what) of \(earlier.primary.name): no light reply in that thread")
             }
             reading.thread = earlier.primary
         }
-        // Asked whether it is a bot, it says so even under an advertisement; bad news with a
-        // link in it (a fundraiser for a funeral) still gets its careful word.
-        if let pitch = reading.promotion, !reading.isCareful, !reading.contains(.asksIfBot) {
+        // Asked whether it is a bot, or asked a question by name ("@factcheck can you really
+        // make money from YouTube?"), it answers; a loss with a fundraiser link still gets its
+        // careful word.
+        let owedAnyway = reading.contains(.asksIfBot) || (addressed && reading.contains(.question))
+            || reading.contains(.grief) || reading.contains(.selfHarm)
+        if let pitch = reading.promotion, !owedAnyway {
             return .silent(.promotion, detail: "an advertisement or a scam (\"\(pitch)\"): nothing to add to it")
         }
         var action = catalog.policy.situations.action(for: situation, persona: persona)

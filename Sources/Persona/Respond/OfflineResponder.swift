@@ -46,7 +46,8 @@ public struct OfflineResponder: Responder {
             guard !Self.isMixed(target) else { return "" }
             candidates = book.recovery()
         } else if reading.primary == .illness {
-            candidates = book.illness(medical: reading.medicalQuestion, urgent: reading.urgent, subject: ReplySubject.person(in: target, language: language, evidence: reading.evidence[.illness]))
+            candidates = book.illness(medical: reading.medicalQuestion, urgent: reading.urgent,
+                                      subject: ReplySubject.person(in: target, language: language, evidence: reading.evidence[.illness]), pet: reading.aboutPet)
         } else if reading.primary == .distress {
             candidates = book.distress(topic: DistressTopic.find(in: target))
         } else if reading.primary == .conflict && !reading.contains(.asksIfBot) {
@@ -56,7 +57,7 @@ public struct OfflineResponder: Responder {
         } else if reading.contains(.asksIfBot) {
             situation = .asksIfBot
             // Under a loss, only the plain fact: no "happy to keep you company".
-            candidates = reading.thread == nil ? book.disclosure() : book.plainDisclosure()
+            candidates = reading.isCareful ? book.plainDisclosure() : book.disclosure()
         } else if reading.contains(.celebration) {
             situation = .celebration
             subject = ReplySubject.celebration(in: target, language: language)
@@ -89,7 +90,9 @@ public struct OfflineResponder: Responder {
         }
         // The disclosure comes first when someone asks, whatever else the post is about.
         if reading.contains(.asksIfBot), situation != .asksIfBot {
-            let disclosure = (persona.voice.phrases[.asksIfBot]?[language] ?? book.disclosure())[0].replacing("{name}", with: persona.name)
+            // Beside grief or an insult, only the plain fact: no "happy to keep you company".
+            let own = persona.voice.phrases[.asksIfBot]?[language] ?? (reading.isCareful ? book.plainDisclosure() : book.disclosure())
+            let disclosure = own[0].replacing("{name}", with: persona.name)
             text = disclosure + (language == .chinese ? "" : " ") + text
         }
         return Self.capitalized(text.trimmingWhitespace())
@@ -101,11 +104,13 @@ public struct OfflineResponder: Responder {
         "how to feel", "mixed feelings", "bittersweet", "not sure how i feel", "conflicted",
         "didn't live to see", "did not live to see", "wish he was here", "wish she was here", "wish he were here", "wish she were here",
         "would have been so proud", "would've been so proud", "wasn't here to see", "wasn't there to see",
-        "开心不起来", "高兴不起来", "心情复杂", "五味杂陈", "喜忧参半", "不知道该高兴", "不知道该哭还是该笑", "没能看到", "没等到这一天", "要是他还在", "要是她还在",
+        "wish my mom were here", "wish my dad were here", "wish my mum were here", "were here to see",
+        "开心不起来", "高兴不起来", "心情复杂", "五味杂陈", "喜忧参半", "不知道该高兴", "不知道该哭还是该笑", "不知道该不该高兴", "该不该高兴",
+        "说不上难过", "说不上开心", "没能看到", "没等到这一天", "要是他还在", "要是她还在",
     ]
 
     private static let anniversaries = TermSet([
-        "anniversary", "years ago today", "years since", "year since", "would've been", "would have been", "would have turned", "would've turned",
+        "anniversary", "years ago today", "years since", "year since", "would've been your", "would have been your", "grave", "cemetery",
         "周年", "忌日", "祭日", "走了一年", "走了两年", "走了三年", "去世一年", "去世两年",
     ])
 
@@ -155,10 +160,9 @@ public struct OfflineResponder: Responder {
     /// nothing in may still be a quiet cry for help in words it does not know, and "always nice
     /// to see what you're up to" under it would hurt: better silent.
     private func remark(_ request: ReplyRequest, target: String, book: SituationPhrasebook) -> [String]? {
-        guard !request.reading.unsure else { return nil }
-        // Thanks that open the comment are for whoever it answers; "thanks i guess" at the end, or
-        // 谢谢老天 inside it, are not.
-        let thanks = SituationPhrasebook.opensWithThanks(target)
+        // Unsure, or pulled both ways ("Thanks! Just wish my mom were here"): a light word misses it.
+        guard !request.reading.unsure, !Self.isMixed(target) else { return nil }
+        let thanks = SituationPhrasebook.isPlainThanks(target)
         // Under a loss, a comment that reads as ordinary gets no fact and no chat: a thank-you
         // gets a quiet word back, anything else (a joke about the lasagna, "at least it was
         // early") silence.
@@ -174,7 +178,9 @@ public struct OfflineResponder: Responder {
             }
         }
         if request.addressed && thanks { return book.youreWelcome() }
-        if request.addressed && !request.reading.light { return book.clarification() }
+        // "What's on your mind?" fits a bare mention ("@kiki", "@kiki hey"); said to a comment that
+        // said something it could not read, it sounds like it was not listening: better silent.
+        if request.addressed && !request.reading.light { return TextScript.terms(target).count <= 2 ? book.clarification() : nil }
         if SituationPhrasebook.greetings.firstMatch(in: target) != nil { return book.welcome() }
         let acknowledgement = book.acknowledgement()
         return acknowledgement.isEmpty || !request.reading.light ? nil : acknowledgement

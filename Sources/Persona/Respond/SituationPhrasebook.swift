@@ -55,7 +55,7 @@ struct SituationPhrasebook {
     /// Support on illness; on a medical question no advice but a pointer to a doctor, and on an
     /// urgent one (a baby's fever at night, chest pain) where to go now. `subject` is whoever is
     /// ill when it is not the writer ("your dad").
-    func illness(medical: Bool, urgent: Bool, subject: String?) -> [String] {
+    func illness(medical: Bool, urgent: Bool, subject: String?, pet: Bool = false) -> [String] {
         let advice: String
         switch (english, urgent, formal) {
         case (true, true, _): advice = "If it feels urgent, don't wait: go to the emergency department or call your local emergency number."
@@ -65,12 +65,16 @@ struct SituationPhrasebook {
         case (false, false, true): advice = "这类健康问题请咨询医生，用药问题可以问药师。"
         case (false, false, false): advice = "这类问题最好问问医生，药的事可以问药师，我说了不算。"
         }
-        if medical, let subject, ReplySubject.isPet(subject) {
+        if medical && pet {
             // A pet's medicine is a vet's question (much of what people take poisons animals), and
-            // a limp is no cause for "thinking of you both".
-            let vet = english ? "Please ask a vet before giving \(subject) any medicine; many human medicines are dangerous for animals."
-                : "给\(subject)用药前请先问兽医，很多人用的药对动物有害。"
-            return [urgent ? advice + (english ? " " : "") + vet : vet]
+            // a limp is no cause for "thinking of you both"; something swallowed is a call now.
+            let animal = subject ?? (english ? "your pet" : "宠物")
+            switch (english, urgent) {
+            case (true, true): return ["Please call a vet or an animal poison line now; many human medicines are dangerous for animals."]
+            case (true, false): return ["Please ask a vet before giving \(animal) any medicine; many human medicines are dangerous for animals."]
+            case (false, true): return ["请马上联系兽医或宠物急诊，很多人用的药对动物有害。"]
+            case (false, false): return ["给\(animal)用药前请先问兽医，很多人用的药对动物有害。"]
+            }
         }
         var lines: [String]
         switch (english, formal, subject) {
@@ -242,9 +246,16 @@ struct SituationPhrasebook {
 
     private static let thanks = TermSet(["thanks", "thank you", "thank u", "thx", "ty", "appreciate it", "appreciate you", "谢谢", "感谢", "多谢", "谢啦"])
 
-    static func opensWithThanks(_ text: String) -> Bool {
-        let scalars = Array(text.lowercased().unicodeScalars)
-        return thanks.hits(in: scalars, range: 0..<scalars.count).contains { $0.range.lowerBound == 0 }
+    /// Words that turn thanks into something else: "Thanks! Just wish my mom were here", 谢谢 但是宝宝在监护室.
+    private static let thanksTurn = TermSet(["but", "wish", "though", "although", "actually", "但是", "但", "可是", "不过", "其实", "只是"])
+
+    /// A comment that thanks whoever it answers and says little else: thanks that open it
+    /// ("thank you kiki ❤️", 谢谢大家), not "thanks i guess" at its end, 谢谢老天 inside it, or
+    /// thanks followed by news of its own.
+    static func isPlainThanks(_ text: String) -> Bool {
+        let scalars = Array(OfflineResponder.withoutMentions(text).lowercased().unicodeScalars)
+        guard thanks.hits(in: scalars, range: 0..<scalars.count).contains(where: { $0.range.lowerBound == 0 }) else { return false }
+        return thanksTurn.hits(in: scalars, range: 0..<scalars.count).isEmpty
     }
 
     /// Thanks in a thread that needs care: a quiet word back, nothing to prolong it.
@@ -329,13 +340,6 @@ enum ReplySubject {
         "老公", "老婆", "舅舅", "姑姑", "阿姨", "叔叔", "女朋友", "男朋友", "朋友", "闺蜜", "猫咪", "狗狗", "仓鼠", "兔子", "孩子", "宝宝",
         "老伴", "公公", "婆婆", "爸", "妈",
     ]
-    private static let pets: Set<String> = ["dog", "cat", "pup", "puppy", "kitty", "bunny", "hamster", "bird", "horse", "猫咪", "狗狗", "仓鼠", "兔子"]
-
-    /// Whether a subject `person` named is an animal ("your dog", 狗狗).
-    static func isPet(_ subject: String) -> Bool {
-        pets.contains(subject.hasPrefix("your ") ? String(subject.dropFirst(5)) : subject)
-    }
-
     /// How a short kin word is said back: 我妈走了 → 妈妈.
     private static let chineseSpoken = ["爸": "爸爸", "妈": "妈妈"]
 
@@ -383,7 +387,7 @@ enum ReplySubject {
         (TermSet(["exam*", "passed", "test", "上岸", "考上", "考过", "录取", "雅思", "托福", "没挂"]), "passing", "考试顺利"),
         (TermSet(["graduat*", "degree", "diploma", "毕业", "答辩"]), "graduating", "顺利毕业"),
         (TermSet(["engaged", "married", "wedding", "proposed", "结婚", "订婚", "领证", "求婚", "新婚"]), "the wonderful news", "喜结良缘"),
-        (TermSet(["baby", "grandbaby", "arrived", "born", "birth", "pregnan*", "twins", "expecting", "became an aunt", "became an uncle", "宝宝", "出生", "怀孕", "生了", "胎心",
+        (TermSet(["baby", "grandbaby", "born", "birth", "pregnan*", "twins", "expecting our first", "we're expecting", "we are expecting", "became an aunt", "became an uncle", "宝宝", "出生", "怀孕", "生了", "胎心",
                   "当舅舅", "当阿姨", "当爸", "当妈"]), "the little one", "迎来小宝贝"),
         (TermSet(["house", "new home", "first home", "own home", "keys", "apartment", "买房", "新家", "乔迁", "钥匙"]), "the new home", "乔迁新居"),
         (TermSet(["publish*", "novel", "book deal", "paper", "论文", "发表", "接收"]), "getting published", "论文发表"),

@@ -139,9 +139,17 @@ public enum TextScript {
         return grams
     }
 
+    /// Bigrams of Chinese function words: two of them shared (是真, 真的) made "每天喝八杯水是真的
+    /// 必要吗" look like "阿波罗登月是真的".
+    private static let cjkStopBigrams: Set<String> = [
+        "是真", "真的", "的是", "是不", "不是", "什么", "怎么", "可以", "一个", "我们", "你们", "他们", "这个", "那个", "没有", "就是",
+        "还是", "自己", "今天", "现在", "知道", "觉得", "因为", "所以", "但是", "如果", "的人", "了吗", "是否", "到底", "是的", "有没",
+        "会不", "不会", "吗？", "的话", "一下", "大家", "为什", "为了", "已经", "时候", "这样", "那样", "真是",
+    ]
+
     /// The terms retrieval compares: content words and CJK bigrams.
     public static func terms(_ text: String) -> Set<String> {
-        Set(contentWords(text)).union(cjkBigrams(text))
+        Set(contentWords(text)).union(cjkBigrams(text).filter { !cjkStopBigrams.contains($0) })
     }
 }
 

@@ -77,7 +77,7 @@ public struct SituationReader: Sendable {
         let parts = sentences.map { Sentence(scalars: scalars, range: $0, quoted: quoted, scanned: scanned, reader: self) }
         for situation in Situation.allCases where found[situation] == nil {
             guard let rule = rules.rules[situation] else { continue }
-            // A question mark in a group's terms asks for its own sentence to be a question.
+            // The group "?" among them asks for its own sentence to be a question.
             for groups in rule.anywhere where groups.allSatisfy({ group in parts.contains { $0.has(group) } }) {
                 found[situation] = groups.compactMap { whole.firstTerm(of: $0) }.joined(separator: " … ")
                 break
@@ -111,6 +111,7 @@ public struct SituationReader: Sendable {
         var reading = SituationReading(situations: Set(found.keys), medicalQuestion: medical, unsure: unsure, light: light, evidence: found)
         reading.urgent = medical && parts.contains { $0.has("urgent") }
         reading.promotion = promotion
+        reading.aboutPet = whole.has("pet")
         return reading
     }
 
