@@ -230,7 +230,7 @@ struct BotTests {
             "trimmer.yaml": persona("trimmer", "  max_chars: 40\n  on_violation: trim"),
             "dropper.yaml": persona("dropper", "  max_chars: 12\n  on_violation: drop"),
         ])
-        let (_, frames) = try await postAndWatch(server, "Learning Rust has been humbling and fun") { botComments($0).count >= 2 }
+        let (_, frames) = try await postAndWatch(server, "Learning Rust has been humbling and fun!") { botComments($0).count >= 2 }
         let byPersona = Dictionary(botComments(frames).map { ($0.object("author").string("persona") ?? "", $0.string("body") ?? "") }) { a, _ in a }
         #expect(byPersona["fallback"] == "Nice one!")
         #expect((byPersona["trimmer"]?.count ?? 99) <= 40)

@@ -234,4 +234,49 @@ struct ColdReaderTests {
         #expect(!(reply("每天喝八杯水是真的必要吗", addressed: true) ?? "").contains("阿波罗"))
         #expect((reply("阿波罗登月是真的吗？", addressed: true) ?? "").contains("阿波罗"))
     }
+
+    // A third reader: two hundred everyday posts, as a real feed mixes them.
+
+    @Test("everyday posts that share a word with loss, illness or good news are not read as them", arguments: [
+        "FLASH SALE 🕯️ 30% off all my handmade soy candles this weekend only, link in bio!",
+        "RIP Gerald the fern. you were a good fern. third one this year lol 🌿",
+        "What's the best way to clean a cast iron pan? I think I ruined mine",
+        "我妈学会发表情包了，现在每天早上给我发荷花配“早上好”🪷",
+        "weekend plans: absolutely nothing and I'm thrilled about it",
+        "Today I learned my dog is terrified of a cucumber. One cucumber.",
+        "Three weeks into my new job and I still don't know where the good bathroom is",
+        "Kiddo's first day of kindergarten today. She didn't even look back. I cried in the car 🥲",
+    ])
+    func everyday(post: String) {
+        let text = (reply(post) ?? "").lowercased()
+        for wrong in ["sorry", "hard", "congrat", "doctor", "发表", "欢迎", "恭喜"] {
+            #expect(!text.contains(wrong), "\(post) → \(text)")
+        }
+        #expect(SituationReader(rules: catalog.situations).read("RIP uncle Dave, taught me how to fish and how to swear lol").primary == .grief,
+                "a death named with whom it took stays grief beside a laugh")
+    }
+
+    @Test("an ill pet's owner hears about the pet; an everyday word shared with a fact brings no fact")
+    func petsAndFacts() {
+        let dog = reply("我家狗狗查出肾衰竭，医生说可能只有几个月了。") ?? ""
+        #expect(dog.contains("狗狗"), "\(dog)")
+        var robo = persona(.deadpan)
+        robo.voice.knowledge = ["Coffee is the most popular dependency in software."]
+        guard case .reply(let plan) = TurnPlanner(persona: robo, catalog: catalog).decide(target: "cat knocked my coffee off the desk while maintaining eye contact") else {
+            return
+        }
+        #expect(!OfflineResponder().compose(plan.request(post: "cat knocked my coffee off the desk", parent: nil, seed: 1)).contains("dependency"))
+    }
+
+    @Test("a week of openers never repeats one word for word")
+    func openersDoNotRepeat() {
+        var recent: [String] = []
+        for day in 0..<9 {
+            var request = ReplyRequest(persona: persona(), kind: .opener, post: "", language: .english, seed: UInt64(day) &* 31)
+            request.avoid = recent
+            let text = OfflineResponder().compose(request)
+            #expect(!recent.contains(text), "day \(day + 1): \(text)")
+            recent.append(text)
+        }
+    }
 }

@@ -51,8 +51,8 @@ struct OfflineResponderTests {
         #expect(TextScript.language(of: text) == TextScript.language(of: post))
     }
 
-    @Test("a light post about nothing it knows gets a plain acknowledgement that never quotes the post back", arguments: [
-        "My cat knocked the plant off the shelf again 😂", "Learning Rust has been fun!", "天气越来越冷了，大家注意保暖哈哈",
+    @Test("a post shouted with delight about nothing it knows gets a plain acknowledgement that never quotes the post back", arguments: [
+        "My cat knocked the plant off the shelf again!! 😂", "Learning Rust has been fun!", "天气越来越冷了，大家注意保暖哈哈！",
     ])
     func noPasting(post: String) {
         let text = reply(post)
@@ -64,8 +64,9 @@ struct OfflineResponderTests {
         #expect(!text.contains("「"))
     }
 
-    @Test("a plain post it finds nothing in gets silence: it may be a quiet cry for help in words the reader does not know", arguments: [
-        "Stood on the platform a long time tonight", "Learning Rust has been humbling", "还是老样子",
+    @Test("a plain post it finds nothing in gets silence: it may be a quiet cry for help in words the reader does not know, or a complaint a thank-you would not fit", arguments: [
+        "Stood on the platform a long time tonight", "Learning Rust has been humbling", "还是老样子", "My cat knocked the plant off the shelf again 😂",
+        "家人们谁懂啊，今天地铁上有人外放短视频放了一路😤",
     ])
     func silenceWithoutReason(post: String) {
         #expect(reply(post).isEmpty, "\(reply(post))")

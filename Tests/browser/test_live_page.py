@@ -165,7 +165,7 @@ def main():
         assert page_state(bob, "document.documentElement.lang") == "zh-CN", "Bob's page follows his browser's language"
 
         # Alice posts; Bob sees it live, without reloading.
-        text = f"Baked my first sourdough loaf today {uuid.uuid4().hex[:6]}"
+        text = f"Baked my first sourdough loaf today! {uuid.uuid4().hex[:6]}"
         alice.find_element(By.ID, "post-input").send_keys(text)
         click(alice, "#post-form button[type=submit]")
         wait(bob, lambda d: any(text in t for t in texts(d, "#posts li.post .body")), "Alice's post on Bob's page")

@@ -170,10 +170,11 @@ public struct OfflineResponder: Responder {
         let terms = TextScript.terms(target)
         let knowledge = request.persona.voice.knowledge.filter { TextScript.language(of: $0) == request.language }
         // Two shared terms, or the fact's own subject when it is a long word (sourdough,
-        // marathon): a word the fact only passes through ("walked", "remember") is no topic.
+        // marathon): a word the fact only passes through ("walked", "remember") is no topic, nor
+        // an everyday one ("coffee" under every post about a spilt cup).
         if let (fact, _) = best(knowledge, by: { Self.similarity(terms, TextScript.terms($0)) }) {
             let shared = terms.intersection(TextScript.terms(fact))
-            if shared.count >= 2 || TextScript.contentWords(fact).first.map({ $0.count >= 6 && shared.contains($0) }) == true {
+            if shared.count >= 2 || TextScript.contentWords(fact).first.map({ $0.count >= 7 && shared.contains($0) }) == true {
                 return book.answer(fact: fact)
             }
         }
@@ -181,9 +182,13 @@ public struct OfflineResponder: Responder {
         // "What's on your mind?" fits a bare mention ("@kiki", "@kiki hey"); said to a comment that
         // said something it could not read, it sounds like it was not listening: better silent.
         if request.addressed && !request.reading.light { return TextScript.terms(target).count <= 2 ? book.clarification() : nil }
-        if SituationPhrasebook.greetings.firstMatch(in: target) != nil { return book.welcome() }
+        if SituationPhrasebook.opensWithGreeting(target) { return book.welcome() }
+        // A thank-you for a post that only reads as light sounds like it was not read (the same
+        // line under a complaint, an ad and a boss fight): only shouted delight, or someone
+        // speaking to it, gets one.
+        guard request.reading.light, request.addressed || Self.isExcited(target) else { return nil }
         let acknowledgement = book.acknowledgement()
-        return acknowledgement.isEmpty || !request.reading.light ? nil : acknowledgement
+        return acknowledgement.isEmpty ? nil : acknowledgement
     }
 
     /// A post of its own for a quiet feed: a question in its voice, often with one of its facts,
@@ -205,7 +210,8 @@ public struct OfflineResponder: Responder {
         // The same fact three days running reads as a stuck bot even with a new question after
         // it: the options that repeat the fewest parts of recent openers are the ones drawn from.
         let repeats = options.map { option in
-            request.avoid.reduce(0) { count, earlier in count + option.parts.filter { earlier.contains($0) }.count }
+            // The very same opener again is the worst repeat of all.
+            request.avoid.reduce(0) { count, earlier in count + option.parts.filter { earlier.contains($0) }.count + (earlier == option.text ? options.count : 0) }
         }
         let fewest = repeats.min() ?? 0
         let fresh = options.indices.filter { repeats[$0] == fewest }.map { options[$0].text }

@@ -71,10 +71,14 @@ struct SituationPhrasebook {
             let animal = subject ?? (english ? "your pet" : "宠物")
             switch (english, urgent) {
             case (true, true): return ["Please call a vet or an animal poison line now; many human medicines are dangerous for animals."]
-            case (true, false): return ["Please ask a vet before giving \(animal) any medicine; many human medicines are dangerous for animals."]
+            case (true, false): return ["A vet is the one to ask about what \(animal) can eat or take; many human foods and medicines are dangerous for animals."]
             case (false, true): return ["请马上联系兽医或宠物急诊，很多人用的药对动物有害。"]
-            case (false, false): return ["给\(animal)用药前请先问兽医，很多人用的药对动物有害。"]
+            case (false, false): return ["\(animal)能吃什么、能用什么药，最好问问兽医，很多人吃的东西和药对动物有害。"]
             }
+        }
+        if let animal = subject, ReplySubject.isAnimal(animal) {
+            // An ill pet: the worry is for the animal, not the writer's own health.
+            return english ? ["I'm so sorry about \(animal). Give them an extra cuddle from us."] : ["\(animal)生病了一定很揪心，多陪陪它，你也照顾好自己。"]
         }
         var lines: [String]
         switch (english, formal, subject) {
@@ -289,18 +293,25 @@ struct SituationPhrasebook {
         }
     }
 
-    static let greetings = TermSet(["hello", "hi everyone", "hi all", "hey everyone", "hey all", "new here", "first post", "good morning", "大家好", "新人", "报到", "早上好", "早安"])
+    /// A post that opens with a greeting ("hello everyone!", 大家好): 我妈每天给我发"早上好" is
+    /// not one.
+    static func opensWithGreeting(_ text: String) -> Bool {
+        let scalars = Array(text.lowercased().unicodeScalars)
+        return greetings.hits(in: scalars, range: 0..<scalars.count).contains { $0.range.lowerBound == 0 }
+    }
+
+    private static let greetings = TermSet(["hello", "hi everyone", "hi all", "hey everyone", "hey all", "new here", "first post", "good morning", "大家好", "新人", "报到", "早上好", "早安"])
 
     func acknowledgement() -> [String] {
         switch (style, english) {
         // No emoji or exclamation here: a post read as nothing in particular may still be bad
         // news in words the reader does not know.
-        case (.playful, true): return ["Thanks for sharing this with us.", "Always nice to see what you're up to."]
+        case (.playful, true): return ["Thanks for sharing this with us.", "Always nice to see what you're up to.", "Love this.", "This made me smile."]
         case (.formal, true): return ["Thank you for sharing this with the community."]
         // A deadpan aside with nothing to hold on to reads as a brush-off: it stays quiet.
         case (.deadpan, _): return []
         case (_, true): return ["Thanks for sharing.", "Good to hear from you."]
-        case (.playful, false): return ["谢谢分享，看到你的动态真好。", "谢谢你分享这些。"]
+        case (.playful, false): return ["谢谢分享，看到你的动态真好。", "谢谢你分享这些。", "看到这个心情都变好了。", "喜欢这条。"]
         case (.formal, false): return ["感谢您的分享。"]
         case (_, false): return ["谢谢分享。"]
         }
@@ -335,6 +346,13 @@ enum ReplySubject {
         "son", "daughter", "baby", "child", "husband", "wife", "partner", "best friend", "friend", "uncle", "aunt", "cousin", "dog", "cat", "pup", "puppy",
         "kitty", "bunny", "hamster", "bird", "horse",
     ]
+    /// The animals among the words `person` can name.
+    private static let animals: Set<String> = ["dog", "cat", "pup", "puppy", "kitty", "bunny", "hamster", "bird", "horse", "猫咪", "狗狗", "仓鼠", "兔子"]
+
+    static func isAnimal(_ subject: String) -> Bool {
+        animals.contains(subject.hasPrefix("your ") ? String(subject.dropFirst(5)) : subject)
+    }
+
     private static let chineseKin = [
         "外婆", "外公", "奶奶", "爷爷", "姥姥", "姥爷", "妈妈", "爸爸", "父亲", "母亲", "老爸", "老妈", "哥哥", "姐姐", "弟弟", "妹妹", "儿子", "女儿",
         "老公", "老婆", "舅舅", "姑姑", "阿姨", "叔叔", "女朋友", "男朋友", "朋友", "闺蜜", "猫咪", "狗狗", "仓鼠", "兔子", "孩子", "宝宝",

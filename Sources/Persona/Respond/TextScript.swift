@@ -100,6 +100,8 @@ public enum TextScript {
         "without", "within", "anymore", "nothing", "everything", "someone", "somebody", "nobody", "always", "never", "because",
         "before", "after", "through", "though", "although", "another", "around", "other", "others", "people", "whatever",
         "myself", "yourself", "itself", "themselves", "every", "since", "while", "where", "which", "there's", "should've",
+        // Words every feed is full of: sharing one with a fact is no topic.
+        "post", "posts", "profile", "feed", "today's", "week", "weekend",
         "would've", "could've", "actually", "probably", "maybe", "almost", "already", "enough", "things", "thing", "anywhere",
         "everywhere", "somewhere", "nowhere", "whenever", "wherever", "however", "whether", "either", "neither", "rather",
     ]

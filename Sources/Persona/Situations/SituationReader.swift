@@ -99,6 +99,13 @@ public struct SituationReader: Sendable {
             }
         }
         if found[.illness] != nil && found[.question] != nil { medical = true }
+        // One word of death beside laughter or sarcasm ("RIP Gerald the fern lol", "then the AC
+        // died. Love that for me") is a joke as often as not; a death named with whom it took
+        // ("grandpa + died", "RIP uncle Dave … lol", "passed away") stays grief.
+        if let evidence = found[.grief], !evidence.contains(" "), sarcastic || whole.has("laughter"), !whole.has("kin") {
+            found[.grief] = nil
+            unsure = true
+        }
         // Good news beside bad news is read as the bad news (mixed posts and sarcasm need the
         // careful register), except news shouted with joy ("passed!!! I was sure I failed").
         if found[.celebration] != nil {
@@ -211,6 +218,8 @@ public struct SituationReader: Sendable {
                 start -= 1
             }
             guard start < term.lowerBound else { return false }
+            // "nothing planned and I'm thrilled": a conjunction starts another clause.
+            if let joint = Self.conjunctions.hits(in: scalars, range: start..<term.lowerBound).last { start = joint.range.upperBound }
             let window = start..<term.lowerBound
             for hit in hits(reader.rules.negations, within: window) {
                 // 是不是, 能不能, 有没有: an A-not-A question, not a negation.
@@ -235,6 +244,7 @@ public struct SituationReader: Sendable {
             return false
         }
 
+        static let conjunctions = TermSet(["and", "but", "so"])
         static let clauseEnds: Set<Unicode.Scalar> = [",", "，", ";", "；", ":", "：", "、", "(", ")", "（", "）", "—", "-", "\n"]
     }
 
