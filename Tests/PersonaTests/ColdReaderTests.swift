@@ -225,8 +225,10 @@ struct ColdReaderTests {
     func plainWords() {
         let grief = reply("are you a bot? my dad just died") ?? ""
         #expect(grief.hasPrefix("I'm Kiki, an AI assistant, not a person.") && !grief.contains("company"), "\(grief)")
+        let insult = reply("are you a bot? you're so stupid", addressed: true) ?? ""
+        #expect(insult == "I'm Kiki, an AI assistant, not a person.", "\(insult)")
         let stillborn = reply("stillborn yesterday. she would have been our first") ?? ""
-        #expect(!stillborn.contains("Days like this"), "\(stillborn)")
+        #expect(stillborn.contains("sorry") && !stillborn.contains("Days like this"), "\(stillborn)")
     }
 
     @Test("Chinese function words shared with a fact are no topic")
@@ -252,8 +254,13 @@ struct ColdReaderTests {
         for wrong in ["sorry", "hard", "congrat", "doctor", "发表", "欢迎", "恭喜"] {
             #expect(!text.contains(wrong), "\(post) → \(text)")
         }
-        #expect(SituationReader(rules: catalog.situations).read("RIP uncle Dave, taught me how to fish and how to swear lol").primary == .grief,
-                "a death named with whom it took stays grief beside a laugh")
+    }
+
+    @Test("a death named with whom it took stays grief beside a laugh", arguments: [
+        "RIP uncle Dave, taught me how to fish and how to swear lol", "RIP Biscuit, best dog. laughing through tears 😂",
+    ])
+    func griefBesideLaughter(post: String) {
+        #expect(SituationReader(rules: catalog.situations).read(post).primary == .grief, "\(post)")
     }
 
     @Test("an ill pet's owner hears about the pet; an everyday word shared with a fact brings no fact")
@@ -263,6 +270,7 @@ struct ColdReaderTests {
         var robo = persona(.deadpan)
         robo.voice.knowledge = ["Coffee is the most popular dependency in software."]
         guard case .reply(let plan) = TurnPlanner(persona: robo, catalog: catalog).decide(target: "cat knocked my coffee off the desk while maintaining eye contact") else {
+            Issue.record("an everyday post was silenced before the engine could be asked")
             return
         }
         #expect(!OfflineResponder().compose(plan.request(post: "cat knocked my coffee off the desk", parent: nil, seed: 1)).contains("dependency"))
@@ -278,5 +286,44 @@ struct ColdReaderTests {
             #expect(!recent.contains(text), "day \(day + 1): \(text)")
             recent.append(text)
         }
+    }
+
+    // A review of the last round: the fixes must not silence a crisis or send a parent to a vet.
+
+    @Test("an insult rule never silences a crisis, and an emergency is a person's unless the post says it is an animal's")
+    func reviewCritical() {
+        let planner = TurnPlanner(persona: persona(), catalog: catalog)
+        for post in ["@kiki everyone at school bullies me and I want to die. even an AI would be nicer", "@kiki 同学天天骂我，我真的不想活了，连ai都比他们好"] {
+            guard case .reply(let plan) = planner.decide(target: post, addressed: true) else {
+                Issue.record("a crisis spoken to a bot was silenced: \(post)")
+                continue
+            }
+            #expect(plan.reading.primary == .selfHarm)
+        }
+        for post in ["Our boy swallowed a button battery!!", "我是夜猫子，半夜头疼吃了两片布洛芬，能再吃吗？"] {
+            let text = reply(post) ?? ""
+            #expect(!text.contains("vet") && !text.contains("兽医") && (text.contains("emergency") || text.contains("急诊")), "\(post) → \(text)")
+        }
+    }
+
+    @Test("words that only look like danger, a scam, a bot question or a death do not make one", arguments: [
+        ("Finally swallowed my pride and called my sister", Situation.other), ("took too many selfies 😂", .other), ("这首歌听中毒了", .other),
+        ("我妈刚走，家里终于清静了", .other), ("Not so great news: the biopsy came back positive.", .illness),
+        ("Women don't belong in tech, period!", .conflict), ("I want to burn down my ex's new house", .conflict),
+    ])
+    func looksLike(post: String, primary: Situation) {
+        let reading = SituationReader(rules: catalog.situations).read(post)
+        #expect(reading.primary == primary && !reading.urgent && !reading.contains(.celebration), "\(post): \(reading.summary)")
+    }
+
+    @Test("good news with money, keys or a girlfriend in it is good news; a greeting later in a post is still a greeting")
+    func reviewGoodNews() {
+        for post in ["首付先付了三成，终于拿到钥匙🎉", "Asked her to be my girlfriend and she said yes!!", "Got the raise!! I make $30 an hour now"] {
+            let text = reply(post) ?? ""
+            #expect(text.contains("恭喜") || text.lowercased().contains("congrat") || text.contains("Yay"), "\(post) → \(text)")
+        }
+        #expect(!(reply("Leo would have turned 5 today. We let balloons go and the kids cheered for him!") ?? "").contains("Glad"))
+        #expect((reply("第一次发帖，大家好") ?? "").contains("欢迎"))
+        #expect((reply("New to the forum, hello everyone") ?? "").lowercased().contains("welcome"))
     }
 }

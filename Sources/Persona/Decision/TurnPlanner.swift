@@ -85,7 +85,9 @@ public struct TurnPlanner: Sendable {
         var reading = reading ?? read(target)
         let reader = SituationReader(rules: catalog.situations)
         let aboutBots = reader.mentions("identity", in: target)
-        if addressed && reading.contains(.conflict) && !reading.contains(.asksIfBot) && (aboutBots || reader.mentions("insult_at_you", in: target)) {
+        // Only when hostility is all it is: "@kiki they bully me and I want to die, even an AI would
+        // be nicer" is a crisis, whatever word it uses about bots.
+        if addressed && reading.primary == .conflict && !reading.contains(.asksIfBot) && (aboutBots || reader.mentions("insult_at_you", in: target)) {
             return .silent(.insult, detail: "\(reading.summary), spoken to it: no answer to an insult")
         }
         // Spoken to and asked about people, bots or typing: that is a question about what it is.

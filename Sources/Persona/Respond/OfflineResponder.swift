@@ -47,7 +47,7 @@ public struct OfflineResponder: Responder {
             candidates = book.recovery()
         } else if reading.primary == .illness {
             candidates = book.illness(medical: reading.medicalQuestion, urgent: reading.urgent,
-                                      subject: ReplySubject.person(in: target, language: language, evidence: reading.evidence[.illness]), pet: reading.aboutPet)
+                                      subject: ReplySubject.person(in: target, language: language, evidence: reading.evidence[.illness]))
         } else if reading.primary == .distress {
             candidates = book.distress(topic: DistressTopic.find(in: target))
         } else if reading.primary == .conflict && !reading.contains(.asksIfBot) {
@@ -91,9 +91,8 @@ public struct OfflineResponder: Responder {
         // The disclosure comes first when someone asks, whatever else the post is about.
         if reading.contains(.asksIfBot), situation != .asksIfBot {
             // Beside grief or an insult, only the plain fact: no "happy to keep you company".
-            let own = persona.voice.phrases[.asksIfBot]?[language] ?? (reading.isCareful ? book.plainDisclosure() : book.disclosure())
-            let disclosure = own[0].replacing("{name}", with: persona.name)
-            text = disclosure + (language == .chinese ? "" : " ") + text
+            let own = persona.voice.phrases[.asksIfBot]?[language]?.first ?? (reading.isCareful ? book.plainDisclosure() : book.disclosure())[0]
+            text = own.replacing("{name}", with: persona.name) + (language == .chinese ? "" : " ") + text
         }
         return Self.capitalized(text.trimmingWhitespace())
     }
@@ -110,7 +109,7 @@ public struct OfflineResponder: Responder {
     ]
 
     private static let anniversaries = TermSet([
-        "anniversary", "years ago today", "years since", "year since", "would've been your", "would have been your", "grave", "cemetery",
+        "anniversary", "years ago today", "years since", "year since", "would've been your", "would have been your", "would have turned", "would've turned", "grave", "cemetery",
         "周年", "忌日", "祭日", "走了一年", "走了两年", "走了三年", "去世一年", "去世两年",
     ])
 
@@ -174,7 +173,9 @@ public struct OfflineResponder: Responder {
         // an everyday one ("coffee" under every post about a spilt cup).
         if let (fact, _) = best(knowledge, by: { Self.similarity(terms, TextScript.terms($0)) }) {
             let shared = terms.intersection(TextScript.terms(fact))
-            if shared.count >= 2 || TextScript.contentWords(fact).first.map({ $0.count >= 7 && shared.contains($0) }) == true {
+            // Unasked, it takes more to bring a fact up: two shared feed words ("post", "profile")
+            // under a link to someone's blog are no topic.
+            if shared.count >= 3 || TextScript.contentWords(fact).first.map({ $0.count >= 7 && shared.contains($0) }) == true {
                 return book.answer(fact: fact)
             }
         }

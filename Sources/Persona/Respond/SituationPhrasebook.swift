@@ -55,7 +55,7 @@ struct SituationPhrasebook {
     /// Support on illness; on a medical question no advice but a pointer to a doctor, and on an
     /// urgent one (a baby's fever at night, chest pain) where to go now. `subject` is whoever is
     /// ill when it is not the writer ("your dad").
-    func illness(medical: Bool, urgent: Bool, subject: String?, pet: Bool = false) -> [String] {
+    func illness(medical: Bool, urgent: Bool, subject: String?) -> [String] {
         let advice: String
         switch (english, urgent, formal) {
         case (true, true, _): advice = "If it feels urgent, don't wait: go to the emergency department or call your local emergency number."
@@ -65,10 +65,11 @@ struct SituationPhrasebook {
         case (false, false, true): advice = "这类健康问题请咨询医生，用药问题可以问药师。"
         case (false, false, false): advice = "这类问题最好问问医生，药的事可以问药师，我说了不算。"
         }
-        if medical && pet {
-            // A pet's medicine is a vet's question (much of what people take poisons animals), and
-            // a limp is no cause for "thinking of you both"; something swallowed is a call now.
-            let animal = subject ?? (english ? "your pet" : "宠物")
+        if medical, let animal = subject, ReplySubject.isAnimal(animal) {
+            // A pet's food or medicine is a vet's question (much of what people take poisons
+            // animals), and a limp is no cause for "thinking of you both"; something swallowed is
+            // a call now. Only when the post says it is the animal: "took too many fish oil pills"
+            // and 夜猫子 are people.
             switch (english, urgent) {
             case (true, true): return ["Please call a vet or an animal poison line now; many human medicines are dangerous for animals."]
             case (true, false): return ["A vet is the one to ask about what \(animal) can eat or take; many human foods and medicines are dangerous for animals."]
@@ -297,7 +298,13 @@ struct SituationPhrasebook {
     /// not one.
     static func opensWithGreeting(_ text: String) -> Bool {
         let scalars = Array(text.lowercased().unicodeScalars)
-        return greetings.hits(in: scalars, range: 0..<scalars.count).contains { $0.range.lowerBound == 0 }
+        let openers: Set<Unicode.Scalar> = [",", "，", ".", "。", "!", "！", "?", "？", "~", "～", "\n"]
+        // At the start of the post or of one of its clauses ("第一次发帖，大家好"), not inside quotes.
+        return greetings.hits(in: scalars, range: 0..<scalars.count).contains { hit in
+            var index = hit.range.lowerBound
+            while index > 0 && scalars[index - 1] == " " { index -= 1 }
+            return index == 0 || openers.contains(scalars[index - 1])
+        }
     }
 
     private static let greetings = TermSet(["hello", "hi everyone", "hi all", "hey everyone", "hey all", "new here", "first post", "good morning", "大家好", "新人", "报到", "早上好", "早安"])
@@ -306,12 +313,12 @@ struct SituationPhrasebook {
         switch (style, english) {
         // No emoji or exclamation here: a post read as nothing in particular may still be bad
         // news in words the reader does not know.
-        case (.playful, true): return ["Thanks for sharing this with us.", "Always nice to see what you're up to.", "Love this.", "This made me smile."]
+        case (.playful, true): return ["Thanks for sharing this with us.", "Always nice to see what you're up to.", "Glad you shared this."]
         case (.formal, true): return ["Thank you for sharing this with the community."]
         // A deadpan aside with nothing to hold on to reads as a brush-off: it stays quiet.
         case (.deadpan, _): return []
         case (_, true): return ["Thanks for sharing.", "Good to hear from you."]
-        case (.playful, false): return ["谢谢分享，看到你的动态真好。", "谢谢你分享这些。", "看到这个心情都变好了。", "喜欢这条。"]
+        case (.playful, false): return ["谢谢分享，看到你的动态真好。", "谢谢你分享这些。", "谢谢你的分享。"]
         case (.formal, false): return ["感谢您的分享。"]
         case (_, false): return ["谢谢分享。"]
         }

@@ -101,7 +101,7 @@ public enum TextScript {
         "before", "after", "through", "though", "although", "another", "around", "other", "others", "people", "whatever",
         "myself", "yourself", "itself", "themselves", "every", "since", "while", "where", "which", "there's", "should've",
         // Words every feed is full of: sharing one with a fact is no topic.
-        "post", "posts", "profile", "feed", "today's", "week", "weekend",
+        "feed", "today's", "week", "weekend",
         "would've", "could've", "actually", "probably", "maybe", "almost", "already", "enough", "things", "thing", "anywhere",
         "everywhere", "somewhere", "nowhere", "whenever", "wherever", "however", "whether", "either", "neither", "rather",
     ]
@@ -146,7 +146,7 @@ public enum TextScript {
     private static let cjkStopBigrams: Set<String> = [
         "是真", "真的", "的是", "是不", "不是", "什么", "怎么", "可以", "一个", "我们", "你们", "他们", "这个", "那个", "没有", "就是",
         "还是", "自己", "今天", "现在", "知道", "觉得", "因为", "所以", "但是", "如果", "的人", "了吗", "是否", "到底", "是的", "有没",
-        "会不", "不会", "吗？", "的话", "一下", "大家", "为什", "为了", "已经", "时候", "这样", "那样", "真是",
+        "会不", "不会", "的话", "一下", "大家", "为什", "为了", "已经", "时候", "这样", "那样", "真是",
     ]
 
     /// The terms retrieval compares: content words and CJK bigrams.

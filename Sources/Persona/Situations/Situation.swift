@@ -47,8 +47,6 @@ public struct SituationReading: Sendable, Equatable {
     public var light: Bool
     /// The term that found each situation, for the decision log and previews.
     public var evidence: [Situation: String]
-    /// The text names an animal (the rules' `pet` group): a medicine question is a vet's.
-    public var aboutPet = false
     /// The words of an advertisement or a scam ("link in bio", 加微信), when the text has them.
     public var promotion: String?
     /// For a comment that reads as ordinary: the situation of what it answers further up, when

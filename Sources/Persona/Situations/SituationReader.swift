@@ -77,7 +77,7 @@ public struct SituationReader: Sendable {
         let parts = sentences.map { Sentence(scalars: scalars, range: $0, quoted: quoted, scanned: scanned, reader: self) }
         for situation in Situation.allCases where found[situation] == nil {
             guard let rule = rules.rules[situation] else { continue }
-            // The group "?" among them asks for its own sentence to be a question.
+            // The group "?" among them is found in a sentence that asks.
             for groups in rule.anywhere where groups.allSatisfy({ group in parts.contains { $0.has(group) } }) {
                 found[situation] = groups.compactMap { whole.firstTerm(of: $0) }.joined(separator: " … ")
                 break
@@ -101,8 +101,8 @@ public struct SituationReader: Sendable {
         if found[.illness] != nil && found[.question] != nil { medical = true }
         // One word of death beside laughter or sarcasm ("RIP Gerald the fern lol", "then the AC
         // died. Love that for me") is a joke as often as not; a death named with whom it took
-        // ("grandpa + died", "RIP uncle Dave … lol", "passed away") stays grief.
-        if let evidence = found[.grief], !evidence.contains(" "), sarcastic || whole.has("laughter"), !whole.has("kin") {
+        // ("grandpa + died", "RIP uncle Dave … lol", "RIP Biscuit 😂", "passed away") stays grief.
+        if let evidence = found[.grief], !evidence.contains(" "), sarcastic || whole.has("laughter"), !whole.has("kin"), !whole.has("pet") {
             found[.grief] = nil
             unsure = true
         }
@@ -118,7 +118,6 @@ public struct SituationReader: Sendable {
         var reading = SituationReading(situations: Set(found.keys), medicalQuestion: medical, unsure: unsure, light: light, evidence: found)
         reading.urgent = medical && parts.contains { $0.has("urgent") }
         reading.promotion = promotion
-        reading.aboutPet = whole.has("pet")
         return reading
     }
 
@@ -244,7 +243,7 @@ public struct SituationReader: Sendable {
             return false
         }
 
-        static let conjunctions = TermSet(["and", "but", "so"])
+        static let conjunctions = TermSet(["and", "but"])
         static let clauseEnds: Set<Unicode.Scalar> = [",", "，", ";", "；", ":", "：", "、", "(", ")", "（", "）", "—", "-", "\n"]
     }
 
