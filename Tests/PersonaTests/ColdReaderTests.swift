@@ -323,6 +323,10 @@ struct ColdReaderTests {
             #expect(text.contains("恭喜") || text.lowercased().contains("congrat") || text.contains("Yay"), "\(post) → \(text)")
         }
         #expect(!(reply("Leo would have turned 5 today. We let balloons go and the kids cheered for him!") ?? "").contains("Glad"))
+        #expect((reply("宝宝今天会叫妈妈了！！！虽然是对着奶瓶叫的") ?? "").contains("开口叫人"), "the baby is here already; its first word is the news")
+        #expect((reply("my baby said mama for the first time!!") ?? "").contains("first words"))
+        #expect(reply("限时福利！我家手工辣椒酱今天下单满两瓶包邮，链接在主页🌶️") == nil)
+        #expect(reply("Hot take: pineapple on pizza is good and you're all just scared") == nil)
         #expect((reply("第一次发帖，大家好") ?? "").contains("欢迎"))
         #expect((reply("New to the forum, hello everyone") ?? "").lowercased().contains("welcome"))
     }

@@ -354,7 +354,7 @@ enum ReplySubject {
         "kitty", "bunny", "hamster", "bird", "horse",
     ]
     /// The animals among the words `person` can name.
-    private static let animals: Set<String> = ["dog", "cat", "pup", "puppy", "kitty", "bunny", "hamster", "bird", "horse", "猫咪", "狗狗", "仓鼠", "兔子"]
+    private static let animals: Set<String> = ["dog", "cat", "pup", "puppy", "kitty", "bunny", "hamster", "bird", "horse", "猫咪", "狗狗", "仓鼠", "兔子", "小鸟", "小猫", "小狗"]
 
     static func isAnimal(_ subject: String) -> Bool {
         animals.contains(subject.hasPrefix("your ") ? String(subject.dropFirst(5)) : subject)
@@ -363,7 +363,7 @@ enum ReplySubject {
     private static let chineseKin = [
         "外婆", "外公", "奶奶", "爷爷", "姥姥", "姥爷", "妈妈", "爸爸", "父亲", "母亲", "老爸", "老妈", "哥哥", "姐姐", "弟弟", "妹妹", "儿子", "女儿",
         "老公", "老婆", "舅舅", "姑姑", "阿姨", "叔叔", "女朋友", "男朋友", "朋友", "闺蜜", "猫咪", "狗狗", "仓鼠", "兔子", "孩子", "宝宝",
-        "老伴", "公公", "婆婆", "爸", "妈",
+        "老伴", "公公", "婆婆", "爸", "妈", "小鸟", "小猫", "小狗",
     ]
     /// How a short kin word is said back: 我妈走了 → 妈妈.
     private static let chineseSpoken = ["爸": "爸爸", "妈": "妈妈"]
@@ -412,6 +412,7 @@ enum ReplySubject {
         (TermSet(["exam*", "passed", "test", "上岸", "考上", "考过", "录取", "雅思", "托福", "没挂"]), "passing", "考试顺利"),
         (TermSet(["graduat*", "degree", "diploma", "毕业", "答辩"]), "graduating", "顺利毕业"),
         (TermSet(["engaged", "married", "wedding", "proposed", "结婚", "订婚", "领证", "求婚", "新婚"]), "the wonderful news", "喜结良缘"),
+        (TermSet(["first words", "first word", "said mama", "said dada", "会叫妈妈", "会叫爸爸", "叫妈妈了", "叫爸爸了", "第一声"]), "the first words", "宝宝开口叫人"),
         (TermSet(["baby", "grandbaby", "born", "birth", "pregnan*", "twins", "expecting our first", "we're expecting", "we are expecting", "became an aunt", "became an uncle", "宝宝", "出生", "怀孕", "生了", "胎心",
                   "当舅舅", "当阿姨", "当爸", "当妈"]), "the little one", "迎来小宝贝"),
         (TermSet(["house", "new home", "first home", "own home", "keys", "apartment", "买房", "新家", "乔迁", "钥匙"]), "the new home", "乔迁新居"),
