@@ -82,8 +82,8 @@ public struct TurnPlanner: Sendable {
         guard !catalog.situations.isEmpty else {
             return .silent(.rulesMissing, detail: "situations/rules.yaml is missing or invalid, so the situation cannot be read")
         }
-        var reading = reading ?? read(target)
         let reader = SituationReader(rules: catalog.situations)
+        var reading = reading ?? reader.read(target)
         let aboutBots = reader.mentions("identity", in: target)
         // Only when hostility is all it is: "@kiki they bully me and I want to die, even an AI would
         // be nicer" is a crisis, whatever word it uses about bots.
@@ -100,11 +100,11 @@ public struct TurnPlanner: Sendable {
         // What a comment answers sets the register for it, up to the thread's post. Spoken to, the
         // persona still answers what it was asked (where to find help, whether it is a bot), in
         // that register.
-        if !reading.isCareful, let (index, earlier) = above.lazy.map(read).enumerated().first(where: { $0.element.isCareful }) {
+        if !reading.isCareful, let (index, earlier) = above.lazy.map(reader.read).enumerated().first(where: { $0.element.isCareful }) {
             // Spoken to, a question or thanks is answered; a joke about the lasagna or "at least
             // it was early" is not, on any engine.
-            let owed = reading.contains(.asksIfBot) || (addressed && (reading.contains(.question) || SituationPhrasebook.isPlainThanks(target)))
-            if !owed {
+            let answerOwed = reading.contains(.asksIfBot) || (addressed && (reading.contains(.question) || SituationPhrasebook.isPlainThanks(target)))
+            if !answerOwed {
                 let what = index == above.count - 1 ? "post" : "comment"
                 return .silent(.carefulThread, detail: "\(reading.summary) under a \(what) of \(earlier.primary.name): no light reply in that thread")
             }
@@ -113,9 +113,9 @@ public struct TurnPlanner: Sendable {
         // Asked whether it is a bot, or asked a question by name ("@factcheck can you really
         // make money from YouTube?"), it answers; a loss with a fundraiser link still gets its
         // careful word.
-        let owedAnyway = reading.contains(.asksIfBot) || (addressed && reading.contains(.question))
+        let owedDespitePitch = reading.contains(.asksIfBot) || (addressed && reading.contains(.question))
             || reading.contains(.grief) || reading.contains(.selfHarm)
-        if let pitch = reading.promotion, !owedAnyway {
+        if let pitch = reading.promotion, !owedDespitePitch {
             return .silent(.promotion, detail: "an advertisement or a scam (\"\(pitch)\"): nothing to add to it")
         }
         var action = catalog.policy.situations.action(for: situation, persona: persona)
