@@ -56,8 +56,7 @@ public struct OfflineResponder: Responder {
             candidates = book.conflict()
         } else if reading.contains(.asksIfBot) {
             situation = .asksIfBot
-            // Under a loss, only the plain fact: no "happy to keep you company".
-            candidates = reading.isCareful ? book.plainDisclosure() : book.disclosure()
+            candidates = book.disclosure(careful: reading.isCareful)
         } else if reading.contains(.celebration) {
             situation = .celebration
             subject = ReplySubject.celebration(in: target, language: language)
@@ -90,8 +89,7 @@ public struct OfflineResponder: Responder {
         }
         // The disclosure comes first when someone asks, whatever else the post is about.
         if reading.contains(.asksIfBot), situation != .asksIfBot {
-            // Beside grief or an insult, only the plain fact: no "happy to keep you company".
-            let own = persona.voice.phrases[.asksIfBot]?[language]?.first ?? (reading.isCareful ? book.plainDisclosure() : book.disclosure())[0]
+            let own = persona.voice.phrases[.asksIfBot]?[language]?.first ?? book.disclosure(careful: reading.isCareful)[0]
             text = own.replacing("{name}", with: persona.name) + (language == .chinese ? "" : " ") + text
         }
         return Self.capitalized(text.trimmingWhitespace())

@@ -65,7 +65,11 @@ struct SituationPhrasebook {
         case (false, false, true): advice = "这类健康问题请咨询医生，用药问题可以问药师。"
         case (false, false, false): advice = "这类问题最好问问医生，药的事可以问药师，我说了不算。"
         }
-        if medical, let animal = subject, ReplySubject.isAnimal(animal) {
+        if let animal = subject, ReplySubject.isAnimal(animal) {
+            // An ill pet: the worry is for the animal, not the writer's own health.
+            guard medical else {
+                return english ? ["I'm so sorry about \(animal). Give them an extra cuddle from us."] : ["\(animal)生病了一定很揪心，多陪陪它，你也照顾好自己。"]
+            }
             // A pet's food or medicine is a vet's question (much of what people take poisons
             // animals), and a limp is no cause for "thinking of you both"; something swallowed is
             // a call now. Only when the post says it is the animal: "took too many fish oil pills"
@@ -76,10 +80,6 @@ struct SituationPhrasebook {
             case (false, true): return ["请马上联系兽医或宠物急诊，很多人用的药对动物有害。"]
             case (false, false): return ["\(animal)能吃什么、能用什么药，最好问问兽医，很多人吃的东西和药对动物有害。"]
             }
-        }
-        if let animal = subject, ReplySubject.isAnimal(animal) {
-            // An ill pet: the worry is for the animal, not the writer's own health.
-            return english ? ["I'm so sorry about \(animal). Give them an extra cuddle from us."] : ["\(animal)生病了一定很揪心，多陪陪它，你也照顾好自己。"]
         }
         var lines: [String]
         switch (english, formal, subject) {
@@ -142,7 +142,7 @@ struct SituationPhrasebook {
             : ["遇到这种事真的很憋屈。如果有人在这里骚扰你，请举报，管理员会处理。"]
     }
 
-    func disclosure() -> [String] {
+    private func disclosure() -> [String] {
         switch (style, english) {
         case (.playful, true): return ["I'm {name}, an AI assistant, not a person. Happy to keep you company though."]
         case (.neutral, true): return ["I'm {name}, an AI assistant, not a person. I'm here to help where I can."]
@@ -155,8 +155,14 @@ struct SituationPhrasebook {
         }
     }
 
-    /// The disclosure without the persona's flourish, for a thread that needs care.
-    func plainDisclosure() -> [String] {
+    /// The disclosure for a reading: beside grief, in a careful thread or under an insult only
+    /// the plain fact, no "happy to keep you company".
+    func disclosure(careful: Bool) -> [String] {
+        careful ? plainDisclosure() : disclosure()
+    }
+
+    /// The disclosure without the persona's flourish.
+    private func plainDisclosure() -> [String] {
         switch (style, english) {
         case (.formal, true): ["I am {name}, an AI assistant, not a person."]
         case (_, true): ["I'm {name}, an AI assistant, not a person."]
