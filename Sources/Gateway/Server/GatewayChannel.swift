@@ -39,36 +39,45 @@ struct GatewayChannel: ServerChildChannel, HTTPChannelHandler {
                 ChannelOptions.recvAllocator, value: AdaptiveRecvByteBufferAllocator(minimum: 64, initial: 512, maximum: 65536))
             try channel.pipeline.syncOperations.addHandler(
                 ConnectionGuard(limiter: runtime.connectionLimiter, handshakeTimeout: runtime.configuration.handshakeTimeout))
-            let refusal = NIOLoopBoundBox<GatewayWebSocketUpgrader.Refusal?>(nil, eventLoop: channel.eventLoop)
-            let upgrader = GatewayWebSocketUpgrader(runtime: runtime) { reason in
-                refusal.value = reason
-            }
-            let serverUpgradeConfiguration = NIOTypedHTTPServerUpgradeConfiguration<UpgradeResult>(
-                upgraders: [upgrader],
-                notUpgradingCompletionHandler: { channel in
-                    channel.eventLoop.makeCompletedFuture {
-                        channel.pipeline.fireUserInboundEventTriggered(ConnectionGuard.HandshakeCompleted())
-                        try channel.pipeline.syncOperations.addHandler(HTTP1ToHTTPServerCodec(secure: false))
-                        try channel.pipeline.syncOperations.addHandler(RequestBodyDeadline(timeout: runtime.configuration.requestBodyTimeout))
-                        // Closes keep-alive connections idle for a minute, and idle ones at once on graceful
-                        // shutdown, so a drain is not held up by browsers that keep connections open.
-                        try channel.pipeline.syncOperations.addHandler(HTTPConnectionStateHandler(idleTimeout: .seconds(60), logger: logger))
-                        let asyncChannel = try NIOAsyncChannel<HTTPRequestPart, HTTPResponsePart>(
-                            wrappingChannelSynchronously: channel, configuration: .init(isOutboundHalfClosureEnabled: true))
-                        if let reason = refusal.value {
-                            return .refused(asyncChannel, reason)
-                        }
-                        return .notUpgraded(asyncChannel)
-                    }
-                }
-            )
-            var configuration = NIOUpgradableHTTPServerPipelineConfiguration(upgradeConfiguration: serverUpgradeConfiguration)
-            configuration.enablePipelining = false
-            configuration.enableErrorHandling = false
-            configuration.enableResponseHeaderValidation = false
-            let result = try channel.pipeline.syncOperations.configureUpgradableHTTPServerPipeline(configuration: configuration)
-            return Value(upgradeResult: result, channel: channel)
+            let result = channel.eventLoop.makePromise(of: UpgradeResult.self)
+            try channel.pipeline.syncOperations.addHandler(HandshakeFastPath(runtime: runtime, result: result) {
+                try configureHTTP(channel: channel, logger: logger)
+            })
+            return Value(upgradeResult: result.futureResult, channel: channel)
         }
+    }
+
+    /// NIO's HTTP/1.1 pipeline with the WebSocket upgrader, after `HandshakeFastPath`, for a
+    /// connection whose first request that handler did not answer itself.
+    private func configureHTTP(channel: any Channel, logger: Logger) throws -> EventLoopFuture<UpgradeResult> {
+        let refusal = NIOLoopBoundBox<GatewayWebSocketUpgrader.Refusal?>(nil, eventLoop: channel.eventLoop)
+        let upgrader = GatewayWebSocketUpgrader(runtime: runtime) { reason in
+            refusal.value = reason
+        }
+        let serverUpgradeConfiguration = NIOTypedHTTPServerUpgradeConfiguration<UpgradeResult>(
+            upgraders: [upgrader],
+            notUpgradingCompletionHandler: { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    channel.pipeline.fireUserInboundEventTriggered(ConnectionGuard.HandshakeCompleted())
+                    try channel.pipeline.syncOperations.addHandler(HTTP1ToHTTPServerCodec(secure: false))
+                    try channel.pipeline.syncOperations.addHandler(RequestBodyDeadline(timeout: runtime.configuration.requestBodyTimeout))
+                    // Closes keep-alive connections idle for a minute, and idle ones at once on graceful
+                    // shutdown, so a drain is not held up by browsers that keep connections open.
+                    try channel.pipeline.syncOperations.addHandler(HTTPConnectionStateHandler(idleTimeout: .seconds(60), logger: logger))
+                    let asyncChannel = try NIOAsyncChannel<HTTPRequestPart, HTTPResponsePart>(
+                        wrappingChannelSynchronously: channel, configuration: .init(isOutboundHalfClosureEnabled: true))
+                    if let reason = refusal.value {
+                        return .refused(asyncChannel, reason)
+                    }
+                    return .notUpgraded(asyncChannel)
+                }
+            }
+        )
+        var configuration = NIOUpgradableHTTPServerPipelineConfiguration(upgradeConfiguration: serverUpgradeConfiguration)
+        configuration.enablePipelining = false
+        configuration.enableErrorHandling = false
+        configuration.enableResponseHeaderValidation = false
+        return try channel.pipeline.syncOperations.configureUpgradableHTTPServerPipeline(configuration: configuration)
     }
 
     func handle(value: Value, logger: Logger) async {

@@ -55,15 +55,19 @@ struct GatewayWebSocketUpgrader: NIOTypedHTTPServerProtocolUpgrader {
             channel.closeFuture.whenComplete { _ in limiter.release(client) }
         }
 
-        let digest = Insecure.SHA1.hash(data: Data((key + Self.magicGUID).utf8))
         var headers = initialResponseHeaders
         headers.replaceOrAdd(name: "Upgrade", value: "websocket")
         headers.replaceOrAdd(name: "Connection", value: "upgrade")
-        headers.add(name: "Sec-WebSocket-Accept", value: Data(digest).base64EncodedString())
+        headers.add(name: "Sec-WebSocket-Accept", value: Self.acceptValue(forKey: key))
         if let extensions = Self.negotiatedExtensions(upgradeRequest) {
             headers.add(name: "Sec-WebSocket-Extensions", value: extensions)
         }
         return channel.eventLoop.makeSucceededFuture(headers)
+    }
+
+    /// `Sec-WebSocket-Accept` for a client's `Sec-WebSocket-Key` (RFC 6455 section 4.2.2).
+    static func acceptValue(forKey key: String) -> String {
+        Data(Insecure.SHA1.hash(data: Data((key + magicGUID).utf8))).base64EncodedString()
     }
 
     /// A browser's page may connect when it comes from this server itself (its Origin names the
@@ -78,30 +82,39 @@ struct GatewayWebSocketUpgrader: NIOTypedHTTPServerProtocolUpgrader {
     func upgrade(channel: any Channel, upgradeRequest: HTTPRequestHead) -> EventLoopFuture<UpgradeResult> {
         channel.eventLoop.makeCompletedFuture {
             channel.pipeline.fireUserInboundEventTriggered(ConnectionGuard.HandshakeCompleted())
-            let configuration = runtime.configuration
-            // A single frame can never be larger than a whole message; a compressed one gets a
-            // margin, and the inflated size is checked against the exact limit.
-            let frameLimit = configuration.maxMessageBytes + 1024
-            let compressionNegotiated = Self.negotiatedExtensions(upgradeRequest) != nil
-            if configuration.conformanceEcho {
-                try channel.pipeline.syncOperations.addHandler(ConformanceEchoHandler(
-                    maxMessageBytes: configuration.maxMessageBytes, maxFrameSize: frameLimit, compressionNegotiated: compressionNegotiated,
-                    closeGracePeriod: configuration.closeGracePeriod, outboundLimit: configuration.outboundQueueBytes, logger: runtime.logger))
-            } else {
-                try channel.pipeline.syncOperations.addHandler(WebSocketSession(runtime: runtime, compressionNegotiated: compressionNegotiated, maxFrameSize: frameLimit))
-            }
-            _ = channel.setOption(ChannelOptions.writeBufferWaterMark, value: .init(low: configuration.outboundQueueBytes / 2, high: configuration.outboundQueueBytes))
-            // Hummingbird lets an HTTP peer half-close. A WebSocket peer whose side ended (FIN
-            // without a close frame: its process exited, it closed its socket) sends nothing more,
-            // heartbeats included, so NIO is to close the connection at once rather than hold the
-            // session, its subscriptions and its descriptor until the heartbeat deadline.
-            _ = channel.setOption(ChannelOptions.allowRemoteHalfClosure, value: false)
+            try Self.installSession(on: channel, compressionNegotiated: Self.negotiatedExtensions(upgradeRequest) != nil, runtime: runtime)
             return .websocket
         }
     }
 
+    /// Puts the session (or the conformance echo) at the end of an upgraded connection's pipeline.
+    static func installSession(on channel: any Channel, compressionNegotiated: Bool, runtime: GatewayRuntime) throws {
+        let configuration = runtime.configuration
+        // A single frame can never be larger than a whole message; a compressed one gets a
+        // margin, and the inflated size is checked against the exact limit.
+        let frameLimit = configuration.maxMessageBytes + 1024
+        if configuration.conformanceEcho {
+            try channel.pipeline.syncOperations.addHandler(ConformanceEchoHandler(
+                maxMessageBytes: configuration.maxMessageBytes, maxFrameSize: frameLimit, compressionNegotiated: compressionNegotiated,
+                closeGracePeriod: configuration.closeGracePeriod, outboundLimit: configuration.outboundQueueBytes, logger: runtime.logger))
+        } else {
+            try channel.pipeline.syncOperations.addHandler(WebSocketSession(runtime: runtime, compressionNegotiated: compressionNegotiated, maxFrameSize: frameLimit))
+        }
+        _ = channel.setOption(ChannelOptions.writeBufferWaterMark, value: .init(low: configuration.outboundQueueBytes / 2, high: configuration.outboundQueueBytes))
+        // Hummingbird lets an HTTP peer half-close. A WebSocket peer whose side ended (FIN
+        // without a close frame: its process exited, it closed its socket) sends nothing more,
+        // heartbeats included, so NIO is to close the connection at once rather than hold the
+        // session, its subscriptions and its descriptor until the heartbeat deadline.
+        _ = channel.setOption(ChannelOptions.allowRemoteHalfClosure, value: false)
+    }
+
     private static func negotiatedExtensions(_ request: HTTPRequestHead) -> String? {
-        let offers = request.headers["Sec-WebSocket-Extensions"].joined(separator: ", ")
+        negotiatedExtensions(offers: request.headers["Sec-WebSocket-Extensions"])
+    }
+
+    /// The extensions accepted from every `Sec-WebSocket-Extensions` header of a request.
+    static func negotiatedExtensions(offers: [String]) -> String? {
+        let offers = offers.joined(separator: ", ")
         return offers.isEmpty ? nil : PerMessageDeflate.negotiate(offers: offers)
     }
 

@@ -1,0 +1,94 @@
+import Foundation
+import Testing
+@testable import Gateway
+
+/// The WebSocket handshake as clients send it, byte for byte over a real socket: the plain ones
+/// `HandshakeFastPath` answers itself, and the ones it hands to NIO's HTTP parser, get the same
+/// answer (RFC 6455 section 4.2.2).
+@Suite("WebSocket handshake")
+struct HandshakeTests {
+    static let accept = "Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo="
+
+    static func request(_ lines: [String], path: String = "/v1/ws") -> String {
+        "GET \(path) HTTP/1.1\r\n" + lines.map { $0 + "\r\n" }.joined() + "\r\n"
+    }
+
+    static let plain = ["Host: 127.0.0.1", "Upgrade: websocket", "Connection: Upgrade", "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==",
+                        "Sec-WebSocket-Version: 13"]
+
+    /// `{"op":"ping","t":7}` as a client's masked text frame.
+    static var pingFrame: [UInt8] {
+        let payload = Array(#"{"op":"ping","t":7}"#.utf8)
+        let mask: [UInt8] = [0x37, 0xFA, 0x21, 0x3D]
+        return [0x81, 0x80 | UInt8(payload.count)] + mask + payload.enumerated().map { $0.element ^ mask[$0.offset % 4] }
+    }
+
+    /// Everything the server answered within a second or two, as text.
+    static func answer(_ socket: RawSocket) async -> String {
+        var bytes: [UInt8] = []
+        for _ in 0..<3 {
+            guard let more = await socket.read() else { break }
+            bytes += more
+            if String(decoding: bytes, as: UTF8.self).contains("\"pong\"") { break }
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    @Test("a handshake is upgraded however a client spells it, and a frame sent right behind it reaches the session", arguments: [
+        ("as usual", request(plain)),
+        ("lowercase names, spaces, a query and several Connection tokens", request([
+            "host: 127.0.0.1", "upgrade:   WebSocket  ", "connection: keep-alive, Upgrade", "sec-websocket-key: dGhlIHNhbXBsZSBub25jZQ==",
+            "sec-websocket-version:13",
+        ], path: "/v1/ws?client=test")),
+        ("a header longer than the fast path reads (NIO's parser takes it)", request(plain + ["X-Padding: " + String(repeating: "a", count: 9000)])),
+        ("a byte outside ASCII in a header (NIO's parser takes it)", request(plain + ["User-Agent: caf\u{E9}"])),
+    ])
+    func upgraded(_ variant: String, _ request: String) async throws {
+        let server = try await TestServer.start()
+        let socket = try RawSocket(port: server.port)
+        socket.send(Array(request.utf8) + Self.pingFrame)
+        let answer = await Self.answer(socket)
+        #expect(answer.hasPrefix("HTTP/1.1 101 Switching Protocols\r\n"), "\(variant): \(answer.prefix(60))")
+        #expect(answer.contains(Self.accept), "\(variant)")
+        #expect(answer.contains(#""op":"hello""#), "\(variant)")
+        #expect(answer.contains(#""op":"pong","t":7"#), "\(variant): the frame behind the handshake was lost")
+    }
+
+    @Test("a handshake that arrives a few bytes at a time is upgraded")
+    func trickled() async throws {
+        let server = try await TestServer.start()
+        let socket = try RawSocket(port: server.port)
+        let bytes = Array(Self.request(Self.plain).utf8) + Self.pingFrame
+        for start in stride(from: 0, to: bytes.count, by: 7) {
+            socket.send(Array(bytes[start..<min(start + 7, bytes.count)]))
+            try await Task.sleep(for: .milliseconds(2))
+        }
+        let answer = await Self.answer(socket)
+        #expect(answer.hasPrefix("HTTP/1.1 101 Switching Protocols\r\n"), "\(answer.prefix(60))")
+        #expect(answer.contains(#""op":"pong","t":7"#))
+    }
+
+    @Test("refused handshakes get the HTTP answers they always did", arguments: [
+        ("version 12", request(plain.dropLast() + ["Sec-WebSocket-Version: 12"]), "HTTP/1.1 400", "bad_request"),
+        ("another path", request(plain, path: "/v1/socket"), "HTTP/1.1 404", "not_found"),
+        ("a page from elsewhere", request(plain + ["Origin: https://elsewhere.test"]), "HTTP/1.1 403", "forbidden"),
+    ])
+    func refused(_ variant: String, _ request: String, _ status: String, _ code: String) async throws {
+        let server = try await TestServer.start()
+        let socket = try RawSocket(port: server.port)
+        socket.send(request)
+        let (answer, closed) = await socket.readUntilClosed()
+        #expect(answer.hasPrefix(status), "\(variant): \(answer.prefix(60))")
+        #expect(answer.contains(#""code":"\#(code)""#), "\(variant): \(answer)")
+        #expect(closed, "\(variant)")
+    }
+
+    @Test("a plain HTTP request on a new connection is answered by the API as before")
+    func plainHTTP() async throws {
+        let server = try await TestServer.start()
+        let socket = try RawSocket(port: server.port)
+        socket.send("GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+        let (answer, _) = await socket.readUntilClosed()
+        #expect(answer.hasPrefix("HTTP/1.1 200"), "\(answer.prefix(60))")
+    }
+}
