@@ -47,6 +47,32 @@ struct StreamTests {
         return received
     }
 
+    @Test("a subscription starts at the stream's committed head, also after a restart, and takes every later event live")
+    func startsAtHead() async throws {
+        let server = try await TestServer.start(configure: Self.generous)
+        let writer = try await server.identified("u_writer")
+        for index in 1...3 { _ = try await post(writer, "before \(index)", clientID: "b\(index)") }
+        let reader = try await server.identified("u_reader")
+        let start = try await subscribe(reader, "feed")
+        #expect(start.int("offset") == 3)
+        let epoch = try #require(start.string("epoch"))
+        _ = try await post(writer, "after", clientID: "a1")
+        #expect(try await events(reader, stream: "feed", after: 3, count: 1).first?.object("data").string("body") == "after")
+        let resumed = try await server.identified("u_resumed")
+        let resumedStart = try await subscribe(resumed, "feed", since: (4, epoch))
+        #expect(resumedStart.int("offset") == 4 && resumedStart["recovered"] as? Bool == true)
+        let behind = try await server.identified("u_behind")
+        #expect(try await subscribe(behind, "feed", since: (2, epoch))["recovered"] as? Bool == true)
+        #expect(try await events(behind, stream: "feed", after: 2, count: 2).count == 2, "a resume behind the head replays")
+        await server.stop()
+
+        let restarted = try await TestServer.start(dataDirectory: server.dataDirectory, configure: Self.generous)
+        let later = try await restarted.identified("u_later")
+        #expect(try await subscribe(later, "feed").int("offset") == 4, "the head is the file's after a restart")
+        let user = try await subscribe(later, "user:u_later", id: 2)
+        #expect(user.int("offset") == 0)
+    }
+
     @Test("concurrent writers: every subscriber sees every offset once, in order, matching the acks")
     func concurrentOrdering() async throws {
         let server = try await TestServer.start(configure: Self.generous)

@@ -140,8 +140,11 @@ extension TokenAuthority {
     /// The `alg` a token's header names, if it can be read.
     static func algorithm(of token: String) -> String? {
         guard let header = token.split(separator: ".", maxSplits: 1).first else { return nil }
-        var base64 = header.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
-        base64 += String(repeating: "=", count: (4 - base64.count % 4) % 4)
+        // base64url to base64 byte by byte: Foundation's replacingOccurrences cost about as much
+        // CPU as checking the signature.
+        var base64 = String(decoding: header.utf8.map { $0 == UInt8(ascii: "-") ? UInt8(ascii: "+") : $0 == UInt8(ascii: "_") ? UInt8(ascii: "/") : $0 },
+            as: UTF8.self)
+        base64 += String(repeating: "=", count: (4 - base64.utf8.count % 4) % 4)
         guard let data = Data(base64Encoded: base64), let value = try? JSONParser.parse(String(decoding: data, as: UTF8.self)) else { return nil }
         return value["alg"]?.stringValue
     }

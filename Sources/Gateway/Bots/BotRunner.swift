@@ -142,7 +142,7 @@ public actor BotRunner {
         let accounts = personas.values.map(Self.account)
         publishAccounts()
         roster.setLabels(personas.mapValues(Self.label))
-        for account in accounts { await store.remember(account) }
+        for account in accounts { store.remember(account) }
         for (id, error) in staleErrors { logger.error("Persona \(id) keeps its last good version: \(error)") }
         for (id, error) in invalidFiles { logger.error("Persona file for \(id) is invalid and not loaded: \(error)") }
     }

@@ -293,10 +293,7 @@ final class WebSocketSession: ChannelInboundHandler, RemovableChannelHandler, St
         let now = configuration.clock.date()
         let expiry = expires.map { NIODeadline.now() + .milliseconds(Int64(max(0, $0.timeIntervalSince(now)) * 1000)) }
         guard let held = lifecycle.becomeReady(user: user, tokenExpiry: expiry) else { return }
-        if let user {
-            let store = runtime.store
-            Task { await store.remember(user) }
-        }
+        if let user { runtime.store.remember(user) }
         if expiry != nil { scheduleDeadlineCheck() }
         runtime.sessions.update(key: key, lifecycle)
         send(ServerFrame.ready(sessionID: sessionID, user: user, readOnly: user == nil))
@@ -336,6 +333,9 @@ final class WebSocketSession: ChannelInboundHandler, RemovableChannelHandler, St
         // what both the read and the live path carry is dropped by offset.
         runtime.hub.add(name, key: key, loop: context.eventLoop, subscriber: self)
         let store = runtime.store
+        if let start = store.subscriptionStartFromMemory(stream, since: since) {
+            return finishSubscribe(id: id, name: name, generation: generation, since: since, start: .success(start))
+        }
         let session = NIOLoopBound(self, eventLoop: context.eventLoop)
         let loop = context.eventLoop
         Task {

@@ -63,9 +63,14 @@ public protocol FeedStore: Sendable {
     func submit(_ command: WriteCommand, by author: User) -> PendingWrite
     /// The answer a repeated `client_id` would get, without writing; nil when it is new.
     func replayedWrite(_ command: WriteCommand, by author: User) async throws(GatewayError) -> WriteReceipt?
-    /// Records who a user is (name, role), so that mentions can find them.
-    func remember(_ user: User) async
+    /// Records who a user is (name, role), so that mentions can find them: queued for the
+    /// writer's next batch, so it neither waits nor costs the caller a task.
+    func remember(_ user: User)
     func startSubscription(_ stream: StreamName, since: (offset: Int64, epoch: String)?) async throws(GatewayError) -> SubscriptionStart
+    /// How a subscription starts when the store knows it without reading: the stream's latest
+    /// offset is in memory and nothing is to be replayed. Nil when it has to read
+    /// (`startSubscription`). Called after the subscriber joined the hub, like a read.
+    func subscriptionStartFromMemory(_ stream: StreamName, since: (offset: Int64, epoch: String)?) -> SubscriptionStart?
     /// Up to `limit` events of `stream` after `offset`, in order.
     func events(in stream: String, after offset: Int64, limit: Int) async throws(GatewayError) -> [StoredEvent]
     /// Snapshots (PROTOCOL.md section 7). With a `reader`, each post and comment says which
@@ -85,6 +90,9 @@ public protocol FeedStore: Sendable {
 }
 
 extension FeedStore {
+    /// A store that keeps no stream heads in memory always reads.
+    public func subscriptionStartFromMemory(_ stream: StreamName, since: (offset: Int64, epoch: String)?) -> SubscriptionStart? { nil }
+
     /// Applies a write and waits until it is durable. Throws the protocol error a client should see.
     public func write(_ command: WriteCommand, by author: User) async throws(GatewayError) -> WriteReceipt {
         try await submit(command, by: author).receipt()

@@ -114,7 +114,7 @@ public final class PostgresStore: FeedStore {
         queue.submit(command, by: author)
     }
 
-    public func remember(_ user: User) async {
+    public func remember(_ user: User) {
         if knownUsers.remember(user) { queue.enqueue(.remember(user)) }
     }
 

@@ -72,6 +72,9 @@ public final class SQLiteStore: FeedStore {
         self.epoch = try pool.read { db in
             try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'epoch'") ?? "e_unknown"
         }
+        // Most subscriptions are to the feed from now: with its head in memory they start without a read.
+        let feedHead = try pool.read { db in try Int64.fetchOne(db, sql: "SELECT last_offset FROM streams WHERE name = 'feed'") ?? 0 }
+        streamOffsets.remember("feed", last: feedHead)
     }
 
     // MARK: Writes
@@ -80,7 +83,7 @@ public final class SQLiteStore: FeedStore {
         queue.submit(command, by: author)
     }
 
-    public func remember(_ user: User) async {
+    public func remember(_ user: User) {
         if knownUsers.remember(user) { queue.enqueue(.remember(user)) }
     }
 
@@ -272,6 +275,17 @@ public final class SQLiteStore: FeedStore {
             let replay = try start.replayAfter.map { try Self.events(in: name, after: $0, limit: replayPageSize, db) } ?? []
             return SubscriptionStart(position: start.position, recovered: start.recovered, replay: replay)
         }
+    }
+
+    /// Only this process writes the file, so the writer's cache of stream heads is the file's.
+    /// A thread's subscription checks that its post lives, and a resume behind the head replays:
+    /// both read.
+    public func subscriptionStartFromMemory(_ stream: StreamName, since: (offset: Int64, epoch: String)?) -> SubscriptionStart? {
+        if case .thread = stream { return nil }
+        guard let latest = streamOffsets.committedLast(of: stream.description) else { return nil }
+        if let since, since.epoch == epoch, since.offset < latest { return nil }
+        let start = ReadRules.start(since: since, epoch: epoch, latest: latest, oldestKept: nil)
+        return SubscriptionStart(position: start.position, recovered: start.recovered, replay: [])
     }
 
     public func events(in stream: String, after offset: Int64, limit: Int) async throws(GatewayError) -> [StoredEvent] {

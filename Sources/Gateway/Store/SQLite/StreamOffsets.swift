@@ -36,6 +36,19 @@ final class StreamOffsets: Sendable {
         return last + 1
     }
 
+    /// The stream's latest committed offset, when remembered. It is set only once the batch that
+    /// reached it committed, and before that batch's events are published.
+    func committedLast(of stream: String) -> Int64? {
+        state.withLock { $0.committed[ExactText(stream)] }
+    }
+
+    /// Remembers a stream's latest offset as read from the file when no batch is running.
+    func remember(_ stream: String, last: Int64) {
+        state.withLock { state in
+            if state.committed[ExactText(stream)] == nil { state.committed[ExactText(stream)] = last }
+        }
+    }
+
     /// Writes the batch's last offsets, last in its transaction.
     func save(in db: Database) throws {
         let batch = state.withLock { $0.batch }
