@@ -178,6 +178,22 @@ struct ColdReaderTests {
         #expect((SituationReader(rules: catalog.situations).read(post).primary == .selfHarm) == crisis, "\(post)")
     }
 
+    @Test("under a loss, a question that asks the persona to agree the loss was small gets silence on any engine; other questions by name are answered",
+          arguments: [
+              ("@kiki at least it was early, right?", true), ("@kiki it was just a dog, right?", true), ("@kiki 至少是早期，对吧？", true),
+              ("@kiki they're in a better place now, aren't they?", true), ("@kiki how do I move on?", false),
+              ("@kiki is it normal to feel numb?", false), ("@kiki are you a bot?", false),
+          ])
+    func minimizingQuestion(comment: String, silenced: Bool) {
+        let verdict = TurnPlanner(persona: persona(), catalog: catalog)
+            .decide(target: comment, above: ["We lost the baby at 9 weeks. I don't really know how to feel."], addressed: true)
+        if case .silent(.carefulThread, _) = verdict {
+            #expect(silenced, "\(comment) was silenced")
+        } else {
+            #expect(!silenced, "\(comment) was let through to the engine")
+        }
+    }
+
     @Test("the careful thread's silence is decided before any engine, and questions put by name still get through an advertisement")
     func plannerRules() {
         let planner = TurnPlanner(persona: persona(), catalog: catalog)

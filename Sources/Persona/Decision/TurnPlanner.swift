@@ -102,8 +102,10 @@ public struct TurnPlanner: Sendable {
         // that register.
         if !reading.isCareful, let (index, earlier) = above.lazy.map(reader.read).enumerated().first(where: { $0.element.isCareful }) {
             // Spoken to, a question or thanks is answered; a joke about the lasagna or "at least
-            // it was early" is not, on any engine.
-            let answerOwed = reading.contains(.asksIfBot) || (addressed && (reading.contains(.question) || SituationPhrasebook.isPlainThanks(target)))
+            // it was early" is not, on any engine, nor "@kiki at least it was early, right?",
+            // which asks the persona to agree that a loss was small.
+            let answerOwed = reading.contains(.asksIfBot)
+                || (addressed && (reading.contains(.question) || SituationPhrasebook.isPlainThanks(target)) && !reader.mentions("minimizing", in: target))
             if !answerOwed {
                 let what = index == above.count - 1 ? "post" : "comment"
                 return .silent(.carefulThread, detail: "\(reading.summary) under a \(what) of \(earlier.primary.name): no light reply in that thread")
