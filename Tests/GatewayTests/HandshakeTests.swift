@@ -54,6 +54,32 @@ struct HandshakeTests {
         #expect(answer.contains(#""op":"pong","t":7"#), "\(variant): the frame behind the handshake was lost")
     }
 
+    @Test("the 101 is the same byte for byte whether the fast path or NIO's parser answered")
+    func sameAnswer() async throws {
+        let server = try await TestServer.start()
+        var heads: [String] = []
+        // The first is answered by HandshakeFastPath, the second (a byte outside ASCII) by NIO's pipeline.
+        for extra in ["User-Agent: plain", "User-Agent: caf\u{E9}"] {
+            let socket = try RawSocket(port: server.port)
+            socket.send(Self.request(Self.plain + ["Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits", extra]))
+            let answer = await Self.answer(socket)
+            heads.append(answer.components(separatedBy: "\r\n\r\n")[0])
+        }
+        #expect(heads[0].hasPrefix("HTTP/1.1 101 Switching Protocols\r\n"))
+        #expect(heads[0].contains("Sec-WebSocket-Extensions: permessage-deflate"))
+        #expect(heads[0] == heads[1])
+    }
+
+    @Test("a client that half-closes before its head ends is closed at once, as NIO's parser did")
+    func halfClosed() async throws {
+        let server = try await TestServer.start()
+        let socket = try RawSocket(port: server.port)
+        socket.send("GET /v1/ws HTTP/1.1\r\nHost: 127.0.0.1\r\n")
+        socket.shutdownWrite()
+        let (_, closed) = await socket.readUntilClosed(within: .seconds(3))
+        #expect(closed, "the connection was held until the handshake deadline")
+    }
+
     @Test("a handshake that arrives a few bytes at a time is upgraded")
     func trickled() async throws {
         let server = try await TestServer.start()
@@ -72,6 +98,7 @@ struct HandshakeTests {
         ("version 12", request(plain.dropLast() + ["Sec-WebSocket-Version: 12"]), "HTTP/1.1 400", "bad_request"),
         ("another path", request(plain, path: "/v1/socket"), "HTTP/1.1 404", "not_found"),
         ("a page from elsewhere", request(plain + ["Origin: https://elsewhere.test"]), "HTTP/1.1 403", "forbidden"),
+        ("a version with a space after it, which NIO keeps", request(plain.dropLast() + ["Sec-WebSocket-Version: 13 "]), "HTTP/1.1 400", "bad_request"),
     ])
     func refused(_ variant: String, _ request: String, _ status: String, _ code: String) async throws {
         let server = try await TestServer.start()

@@ -52,10 +52,20 @@ struct StreamTests {
         let server = try await TestServer.start(configure: Self.generous)
         let writer = try await server.identified("u_writer")
         for index in 1...3 { _ = try await post(writer, "before \(index)", clientID: "b\(index)") }
+        if case .sqlite = server.storeLocation {
+            #expect(server.runtime.store.subscriptionStartFromMemory(.feed, since: nil)?.position.offset == 3,
+                    "the SQLite store answers a start at the head from memory")
+        }
         let reader = try await server.identified("u_reader")
         let start = try await subscribe(reader, "feed")
         #expect(start.int("offset") == 3)
         let epoch = try #require(start.string("epoch"))
+        let ahead = try await server.identified("u_ahead")
+        let aheadStart = try await subscribe(ahead, "feed", since: (9, epoch))
+        #expect(aheadStart.int("offset") == 3 && aheadStart["recovered"] as? Bool == false, "an offset the stream never reached is not recovered")
+        let otherEpoch = try await server.identified("u_other_epoch")
+        let otherStart = try await subscribe(otherEpoch, "feed", since: (3, "e_elsewhere"))
+        #expect(otherStart.int("offset") == 3 && otherStart["recovered"] as? Bool == false, "another epoch's offset is not recovered")
         _ = try await post(writer, "after", clientID: "a1")
         #expect(try await events(reader, stream: "feed", after: 3, count: 1).first?.object("data").string("body") == "after")
         let resumed = try await server.identified("u_resumed")

@@ -20,6 +20,9 @@ final class HandshakeFastPath: ChannelInboundHandler, RemovableChannelHandler {
     /// Builds the HTTP pipeline after this handler; its future says how that connection went.
     private let configureHTTP: () throws -> EventLoopFuture<GatewayChannel.UpgradeResult>
     private var received: ByteBuffer?
+    /// How far `received` was scanned without finding the head's end, so that a head sent a byte
+    /// at a time is not scanned again from its start on every read.
+    private var scanned = 0
     private var decided = false
 
     init(
@@ -41,10 +44,15 @@ final class HandshakeFastPath: ChannelInboundHandler, RemovableChannelHandler {
         }
         guard var received else { return }
         let headLength: Int
-        switch received.withUnsafeReadableBytes(Self.scan) {
-        case .head(let length) where length <= Self.longestHead: headLength = length
-        case .incomplete where received.readableBytes <= Self.longestHead: return
-        default: return handOver(context: context)
+        // The scan resumes a few bytes back: the end of the head may straddle two reads.
+        switch received.withUnsafeReadableBytes({ Self.scan($0, from: max(0, scanned - 3)) }) {
+        case .head(let length) where length <= Self.longestHead:
+            headLength = length
+        case .incomplete where received.readableBytes <= Self.longestHead:
+            scanned = received.readableBytes
+            return
+        default:
+            return handOver(context: context)
         }
         guard let head = received.withUnsafeReadableBytes({ HandshakeHead(UnsafeRawBufferPointer(rebasing: $0.prefix(headLength))) }),
             let accept = acceptance(of: head, context: context)
@@ -94,8 +102,10 @@ final class HandshakeFastPath: ChannelInboundHandler, RemovableChannelHandler {
         return (context.channel.allocator.buffer(string: response), extensions != nil)
     }
 
-    /// Gives the connection to the HTTP pipeline, with every byte read so far.
-    private func handOver(context: ChannelHandlerContext) {
+    /// Gives the connection to the HTTP pipeline, with every byte read so far and then `event`, the
+    /// inbound event that made it decide, if any (once this handler has left the pipeline, what
+    /// it fires reaches nobody).
+    private func handOver(context: ChannelHandlerContext, then event: Any? = nil) {
         decided = true
         do {
             result.completeWith(try configureHTTP())
@@ -106,12 +116,13 @@ final class HandshakeFastPath: ChannelInboundHandler, RemovableChannelHandler {
         }
         if let received { context.fireChannelRead(wrapInboundOut(received)) }
         received = nil
+        if let event { context.fireUserInboundEventTriggered(event) }
         context.pipeline.syncOperations.removeHandler(context: context, promise: nil)
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         // A client that stops sending before its head ends is the HTTP pipeline's to answer.
-        if !decided, case ChannelEvent.inputClosed = event { handOver(context: context) }
+        if !decided, case ChannelEvent.inputClosed = event { return handOver(context: context, then: event) }
         context.fireUserInboundEventTriggered(event)
     }
 
@@ -141,8 +152,8 @@ final class HandshakeFastPath: ChannelInboundHandler, RemovableChannelHandler {
         case unusual
     }
 
-    static func scan(_ bytes: UnsafeRawBufferPointer) -> Scan {
-        for index in bytes.indices {
+    static func scan(_ bytes: UnsafeRawBufferPointer, from start: Int = 0) -> Scan {
+        for index in start..<bytes.count {
             switch bytes[index] {
             case 10:
                 guard index > 0, bytes[index - 1] == 13 else { return .unusual }
@@ -212,6 +223,8 @@ struct HandshakeHead {
     }
 
     private mutating func readRequestLine(_ line: UnsafeRawBufferPointer) -> Bool {
+        // NIO's parser refuses a tab in the target; so does this one, leaving the answer to it.
+        guard !line.contains(9) else { return false }
         let parts = line.split(separator: 0x20, omittingEmptySubsequences: false)
         guard parts.count == 3, parts[1].first == UInt8(ascii: "/") else { return false }
         method = String(decoding: parts[0], as: UTF8.self)
@@ -223,14 +236,25 @@ struct HandshakeHead {
     private mutating func readField(_ line: UnsafeRawBufferPointer) -> Bool {
         guard let colon = line.firstIndex(of: UInt8(ascii: ":")), colon > 0 else { return false }
         let name = line[..<colon]
-        guard !name.contains(0x20), !name.contains(9) else { return false }
+        guard name.allSatisfy(Self.isTokenCharacter) else { return false }
         guard let field = Field.allCases.first(where: { Self.equalIgnoringCase(name, $0.name) }) else { return true }
         var value = line[(colon + 1)...]
         while let first = value.first, first == 0x20 || first == 9 { value = value.dropFirst() }
-        while let last = value.last, last == 0x20 || last == 9 { value = value.dropLast() }
+        // NIO keeps the spaces a value ends with ("13 " is not "13"); such a head is its to judge.
+        guard value.last != 0x20, value.last != 9 else { return false }
         fields.append((field, String(decoding: value, as: UTF8.self)))
         return true
     }
+
+    /// RFC 9110's `tchar`, the characters of a header name.
+    private static func isTokenCharacter(_ byte: UInt8) -> Bool {
+        switch byte {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"): true
+        default: tokenPunctuation.contains(byte)
+        }
+    }
+
+    private static let tokenPunctuation = Set("!#$%&'*+-.^_`|~".utf8)
 
     private static func equalIgnoringCase(_ bytes: Slice<UnsafeRawBufferPointer>, _ lowercased: String) -> Bool {
         bytes.count == lowercased.utf8.count

@@ -26,6 +26,11 @@ final class RawSocket {
         send(Array(text.utf8))
     }
 
+    /// Ends this side of the connection (a FIN), keeping it open for reading.
+    func shutdownWrite() {
+        shutdown(descriptor, Int32(SHUT_WR))
+    }
+
     func send(_ bytes: [UInt8]) {
         _ = bytes.withUnsafeBytes { Glibc.send(descriptor, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
     }

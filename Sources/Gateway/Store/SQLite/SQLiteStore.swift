@@ -277,13 +277,14 @@ public final class SQLiteStore: FeedStore {
         }
     }
 
-    /// Only this process writes the file, so the writer's cache of stream heads is the file's.
-    /// A thread's subscription checks that its post lives, and a resume behind the head replays:
-    /// both read.
+    /// While the server runs, only its writer writes the file, so the writer's cache of stream
+    /// heads is the file's, at most a commit behind it. A thread's subscription checks that its
+    /// post lives, and a resume anywhere but at the cached head reads: behind it there is a replay,
+    /// and ahead of it may be a snapshot read from a commit the cache has not noted yet.
     public func subscriptionStartFromMemory(_ stream: StreamName, since: (offset: Int64, epoch: String)?) -> SubscriptionStart? {
         if case .thread = stream { return nil }
         guard let latest = streamOffsets.committedLast(of: stream.description) else { return nil }
-        if let since, since.epoch == epoch, since.offset < latest { return nil }
+        if let since, since.epoch == epoch, since.offset != latest { return nil }
         let start = ReadRules.start(since: since, epoch: epoch, latest: latest, oldestKept: nil)
         return SubscriptionStart(position: start.position, recovered: start.recovered, replay: [])
     }
