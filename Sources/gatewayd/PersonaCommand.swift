@@ -81,7 +81,7 @@ struct PersonaCommand: AsyncParsableCommand {
         @Flag(help: "Use the offline engine even when the persona names a model (engine: openai).")
         var offline = false
 
-        @Option(help: "Preview every post of this file: one post a line, or a JSON list of texts.")
+        @Option(help: "Preview every post of this file: one post a line, or a JSON list of texts. With --post, each is a comment under that post instead.")
         var batch: String?
 
         @Flag(help: "Answer even when no trigger (or the chance roll) would, to see what it would say.")
@@ -118,7 +118,10 @@ struct PersonaCommand: AsyncParsableCommand {
             let preview = PersonaPreview(
                 persona: persona, catalog: catalog, responder: responder, fallback: offline ? nil : engines.fallback(for: persona))
             if let batch {
-                return try await runBatch(preview, file: batch)
+                guard parent == nil else {
+                    throw ValidationError("--parent names one comment; with --batch, give the post with --post and put the comments in the file.")
+                }
+                return try await runBatch(preview, file: batch, under: post)
             }
             guard let post else { throw ValidationError("Give --post TEXT, --batch FILE or --opener.") }
             let report = try await preview.run(post: post, parent: parent, seed: seed, forceTrigger: forceTrigger)
@@ -137,12 +140,13 @@ struct PersonaCommand: AsyncParsableCommand {
                 .filter { !$0.isEmpty }
         }
 
-        private func runBatch(_ preview: PersonaPreview, file: String) async throws {
+        /// Each text of `file` as a post, or, `under` a post, as a comment on it.
+        private func runBatch(_ preview: PersonaPreview, file: String, under threadPost: String?) async throws {
             let posts = try Self.posts(in: file)
             var rows: [[String: Any]] = []
             var replies = 0
             for (index, post) in posts.enumerated() {
-                let report = try await preview.run(post: post, parent: nil, seed: seed, forceTrigger: forceTrigger)
+                let report = try await preview.run(post: threadPost ?? post, parent: threadPost == nil ? nil : post, seed: seed, forceTrigger: forceTrigger)
                 if report.reply != nil { replies += 1 }
                 let decision = report.reply.map { "reply: \($0)" } ?? report.lines.last ?? "silence"
                 let trigger = report.lines.first { $0.hasPrefix("trigger:") }.map { String($0.dropFirst("trigger: ".count)) } ?? ""
@@ -168,7 +172,7 @@ struct PersonaCommand: AsyncParsableCommand {
                 let data = try JSONSerialization.data(withJSONObject: rows, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
                 print(String(decoding: data, as: UTF8.self))
             } else {
-                print("\(posts.count) posts: \(replies) replies, \(posts.count - replies) silences\(forceTrigger ? " (triggers forced)" : "").")
+                print("\(posts.count) \(threadPost == nil ? "posts" : "comments"): \(replies) replies, \(posts.count - replies) silences\(forceTrigger ? " (triggers forced)" : "").")
                 if replies == 0 && !forceTrigger {
                     print("Nothing triggered it: add --force-trigger to see what it would say where a mention or the chance roll was missing.")
                 }
