@@ -70,6 +70,22 @@ def gwload(server, *arguments):
     return json.loads(line)
 
 
+def cpu_seconds(pid):
+    """The process's user and system CPU so far, from /proc (fields 14 and 15 of its stat)."""
+    fields = pathlib.Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def idle(server, count):
+    """The idle scenario, with the server's CPU per connection over its whole life: connect,
+    identify, subscribe, 5 s held, closed by gwload's exit (a second allowed for the closes)."""
+    before = cpu_seconds(server.process.pid)
+    result = gwload(server, "--scenario", "idle", "-n", count, "--ramp", 2000, "--sources", 8, "--duration", 5)
+    time.sleep(1)
+    result["server_cpu_us_per_connection"] = (cpu_seconds(server.process.pid) - before) * 1e6 / max(1, result["subscribed"])
+    return result
+
+
 def servers(data):
     gatewayd = Server("gatewayd", [str(ROOT / ".build/release/gatewayd"), "serve", "--port", "{port}", "--data", data, "--personas", data + "/none",
                                    "--log-level", "warning"],
@@ -97,9 +113,10 @@ def main():
 
     for server in servers(data + "/idle"):
         with server:
-            result = gwload(server, "--scenario", "idle", "-n", options.idle, "--ramp", 2000, "--sources", 8, "--duration", 5)
+            result = idle(server, options.idle)
             rows.append(("idle", server.name, options.idle, result))
-            print(f"idle {options.idle} {server.name}: {result['subscribed']} held, {result['server_rss_bytes_per_connection']} B/connection", flush=True)
+            print(f"idle {options.idle} {server.name}: {result['subscribed']} held, {result['server_rss_bytes_per_connection']} B/connection, "
+                  f"{result['server_cpu_us_per_connection']:.0f} us CPU/connection", flush=True)
 
     for count in [int(n) for n in options.subscribers.split(",")]:
         for server in servers(data + f"/fanout{count}"):
@@ -152,6 +169,10 @@ def render(rows, options):
                      f"{r['server_cpu_us_per_delivery']:.2f} | {r['latency_us']['p50'] / 1000:.1f} / {r['latency_us']['p99'] / 1000:.1f} | "
                      f"{r['server_rss_kib'] / 1024:.1f} | {r['server_rss_bytes_per_connection']} | {r['lost']} / {r['duplicates']} / {r['out_of_order']} | "
                      f"{json.dumps(r['close_codes']) if r['close_codes'] else '-'} |")
+    lives = [f"{srv} {r['server_cpu_us_per_connection']:.0f}" + (" (busy-polls)" if srv == "uws" else "")
+             for s, srv, _, r in rows if "server_cpu_us_per_connection" in r]
+    if lives:
+        lines += ["", "Server CPU µs per idle connection over its life (connect, identify, subscribe, 5 s held, closed): " + ", ".join(lives) + "."]
     ratios = []
     by = {(s, srv): r for s, srv, _, r in rows}
     for scenario in sorted({s for s, _, _, _ in rows if not s.startswith("durable")}):
@@ -165,6 +186,8 @@ def render(rows, options):
             if scenario == "idle":
                 ratios.append(f"- {scenario}: memory per connection, {peer} / gatewayd = "
                               f"{theirs['server_rss_bytes_per_connection'] / max(1, ours['server_rss_bytes_per_connection']):.2f}")
+                ratios.append(f"- {scenario}: CPU per connection's life, {peer} / gatewayd = "
+                              f"{theirs['server_cpu_us_per_connection'] / max(1, ours['server_cpu_us_per_connection']):.2f}")
             elif ours["server_cpu_us_per_delivery"] > 0:
                 ratios.append(f"- {scenario}: CPU per delivery, {peer} / gatewayd = "
                               f"{theirs['server_cpu_us_per_delivery'] / ours['server_cpu_us_per_delivery']:.2f}")
