@@ -32,17 +32,16 @@ struct GatewayWebSocketUpgrader: NIOTypedHTTPServerProtocolUpgrader {
     func buildUpgradeResponse(channel: any Channel, upgradeRequest: HTTPRequestHead, initialResponseHeaders: HTTPHeaders)
         -> EventLoopFuture<HTTPHeaders>
     {
-        let path = upgradeRequest.uri.split(separator: "?", maxSplits: 1).first.map(String.init) ?? ""
-        guard path == Self.path else { return refuse(.wrongPath, on: channel) }
-        guard !runtime.isDraining else { return refuse(.draining, on: channel) }
-        guard upgradeRequest.method == .GET,
-            let key = upgradeRequest.headers.first(name: "Sec-WebSocket-Key"), !key.isEmpty,
-            upgradeRequest.headers.first(name: "Sec-WebSocket-Version") == "13"
-        else { return refuse(.badHandshake, on: channel) }
-        if let origin = upgradeRequest.headers.first(name: "Origin"),
-            !Self.originAllowed(origin, host: upgradeRequest.headers.first(name: "Host"), allowed: runtime.configuration.allowedOrigins)
-        {
-            return refuse(.forbiddenOrigin(origin), on: channel)
+        let headersIn = upgradeRequest.headers
+        let judged = Self.judge(
+            method: upgradeRequest.method.rawValue, path: upgradeRequest.uri.split(separator: "?", maxSplits: 1).first.map(String.init) ?? "",
+            key: headersIn.first(name: "Sec-WebSocket-Key"), version: headersIn.first(name: "Sec-WebSocket-Version"),
+            origin: headersIn.first(name: "Origin"), host: headersIn.first(name: "Host"), extensionOffers: headersIn["Sec-WebSocket-Extensions"],
+            runtime: runtime)
+        let agreement: Agreement
+        switch judged {
+        case .failure(let refusal): return refuse(refusal, on: channel)
+        case .success(let agreed): agreement = agreed
         }
 
         let limiter = runtime.connectionLimiter
@@ -58,16 +57,34 @@ struct GatewayWebSocketUpgrader: NIOTypedHTTPServerProtocolUpgrader {
         var headers = initialResponseHeaders
         headers.replaceOrAdd(name: "Upgrade", value: "websocket")
         headers.replaceOrAdd(name: "Connection", value: "upgrade")
-        headers.add(name: "Sec-WebSocket-Accept", value: Self.acceptValue(forKey: key))
-        if let extensions = Self.negotiatedExtensions(upgradeRequest) {
+        headers.add(name: "Sec-WebSocket-Accept", value: agreement.accept)
+        if let extensions = agreement.extensions {
             headers.add(name: "Sec-WebSocket-Extensions", value: extensions)
         }
         return channel.eventLoop.makeSucceededFuture(headers)
     }
 
-    /// `Sec-WebSocket-Accept` for a client's `Sec-WebSocket-Key` (RFC 6455 section 4.2.2).
-    static func acceptValue(forKey key: String) -> String {
-        Data(Insecure.SHA1.hash(data: Data((key + magicGUID).utf8))).base64EncodedString()
+    /// What a handshake the server accepts agrees: `Sec-WebSocket-Accept` (RFC 6455 section
+    /// 4.2.2) and the extensions taken from the client's offers.
+    struct Agreement {
+        let accept: String
+        let extensions: String?
+    }
+
+    /// The rules both handshake paths (this upgrader and `HandshakeFastPath`) judge a request by:
+    /// the path, the drain, RFC 6455 section 4.2.1's method, key and version, and the page's
+    /// origin. A trusted proxy's client is limited by the caller.
+    static func judge(method: String, path: String, key: String?, version: String?, origin: String?, host: String?, extensionOffers: [String],
+                      runtime: GatewayRuntime) -> Result<Agreement, Refusal>
+    {
+        guard path == Self.path else { return .failure(.wrongPath) }
+        guard !runtime.isDraining else { return .failure(.draining) }
+        guard method == "GET", let key, !key.isEmpty, version == "13" else { return .failure(.badHandshake) }
+        if let origin, !originAllowed(origin, host: host, allowed: runtime.configuration.allowedOrigins) {
+            return .failure(.forbiddenOrigin(origin))
+        }
+        let accept = Data(Insecure.SHA1.hash(data: Data((key + magicGUID).utf8))).base64EncodedString()
+        return .success(Agreement(accept: accept, extensions: negotiatedExtensions(offers: extensionOffers)))
     }
 
     /// A browser's page may connect when it comes from this server itself (its Origin names the

@@ -1,3 +1,4 @@
+import Foundation
 import NIOCore
 
 /// Reads a connection's first request head, after the connection guard. A plain WebSocket
@@ -77,29 +78,21 @@ final class HandshakeFastPath: ChannelInboundHandler, RemovableChannelHandler {
     }
 
     /// The `101` answer and what it agreed, when the handshake is one this handler may accept:
-    /// the same checks and answer as `GatewayWebSocketUpgrader`, and nil for anything it refuses
-    /// or would have to look at more closely.
+    /// judged by `GatewayWebSocketUpgrader`'s rules and answered as it answers, and nil for
+    /// anything it refuses or would have to look at more closely (the trusted proxy's client is
+    /// limited there).
     private func acceptance(of head: HandshakeHead, context: ChannelHandlerContext) -> (response: ByteBuffer, compressionNegotiated: Bool)? {
-        guard head.method == "GET", head.version == "HTTP/1.1",
-            head.path == GatewayWebSocketUpgrader.path,
-            head.first(.contentLength) == nil, head.first(.transferEncoding) == nil,
-            head.all(.upgrade).contains(where: { $0.split(separator: ",").contains { $0.trimmingHTTPSpace.lowercased() == "websocket" } }),
-            !runtime.isDraining,
-            let key = head.first(.key), !key.isEmpty,
-            head.first(.version) == "13",
-            !runtime.connectionLimiter.isTrustedProxy(context.channel.remoteAddress?.ipAddress)
+        guard head.version == "HTTP/1.1", head.first(.contentLength) == nil, head.first(.transferEncoding) == nil,
+            head.all(.upgrade).contains(where: { $0.split(separator: ",").contains { $0.trimmingCharacters(in: .whitespaces).lowercased() == "websocket" } }),
+            !runtime.connectionLimiter.isTrustedProxy(context.channel.remoteAddress?.ipAddress),
+            case .success(let agreement) = GatewayWebSocketUpgrader.judge(
+                method: head.method, path: head.path, key: head.first(.key), version: head.first(.version), origin: head.first(.origin),
+                host: head.first(.host), extensionOffers: head.all(.extensions), runtime: runtime)
         else { return nil }
-        if let origin = head.first(.origin),
-            !GatewayWebSocketUpgrader.originAllowed(origin, host: head.first(.host), allowed: runtime.configuration.allowedOrigins)
-        {
-            return nil
-        }
-        let extensions = GatewayWebSocketUpgrader.negotiatedExtensions(offers: head.all(.extensions))
-        var response = "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: upgrade\r\nSec-WebSocket-Accept: "
-        response += GatewayWebSocketUpgrader.acceptValue(forKey: key)
-        if let extensions { response += "\r\nSec-WebSocket-Extensions: \(extensions)" }
+        var response = "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: upgrade\r\nSec-WebSocket-Accept: \(agreement.accept)"
+        if let extensions = agreement.extensions { response += "\r\nSec-WebSocket-Extensions: \(extensions)" }
         response += "\r\n\r\n"
-        return (context.channel.allocator.buffer(string: response), extensions != nil)
+        return (context.channel.allocator.buffer(string: response), agreement.extensions != nil)
     }
 
     /// Gives the connection to the HTTP pipeline, with every byte read so far and then `event`, the
@@ -170,10 +163,9 @@ final class HandshakeFastPath: ChannelInboundHandler, RemovableChannelHandler {
     }
 }
 
-/// A request head read only as far as a plain handshake needs: printable ASCII lines ending in
-/// CRLF, a request line of three parts, and `name: value` headers with no folding. Anything else
-/// makes it nil, and the connection goes to NIO's HTTP parser. Only the headers a handshake is
-/// judged by are kept.
+/// A request head read only as far as a plain handshake needs: a request line of three parts and
+/// `name: value` headers with no folding. Anything else makes it nil, and the connection goes to
+/// NIO's HTTP parser. Only the headers a handshake is judged by are kept.
 struct HandshakeHead {
     enum Field: CaseIterable {
         case host, upgrade, contentLength, transferEncoding, key, version, origin, extensions
@@ -198,17 +190,14 @@ struct HandshakeHead {
     /// In the order received.
     private var fields: [(field: Field, value: String)] = []
 
-    /// `bytes` is the head without the blank line that ends it.
+    /// `bytes` is the head without the blank line that ends it, as `HandshakeFastPath.scan`
+    /// passed it: printable ASCII and tabs, in lines that end in CRLF.
     init?(_ bytes: UnsafeRawBufferPointer) {
         var lineStart = 0
         var isRequestLine = true
         while true {
             var lineEnd = lineStart
-            while lineEnd < bytes.count, bytes[lineEnd] != 13 {
-                let byte = bytes[lineEnd]
-                guard (byte >= 0x20 && byte < 0x7F) || byte == 9 else { return nil }
-                lineEnd += 1
-            }
+            while lineEnd < bytes.count, bytes[lineEnd] != 13 { lineEnd += 1 }
             let line = UnsafeRawBufferPointer(rebasing: bytes[lineStart..<lineEnd])
             if isRequestLine {
                 guard readRequestLine(line) else { return nil }
@@ -217,7 +206,6 @@ struct HandshakeHead {
                 guard readField(line) else { return nil }
             }
             if lineEnd == bytes.count { return }
-            guard lineEnd + 1 < bytes.count, bytes[lineEnd + 1] == 10 else { return nil }
             lineStart = lineEnd + 2
         }
     }
@@ -267,14 +255,5 @@ struct HandshakeHead {
 
     func all(_ field: Field) -> [String] {
         fields.filter { $0.field == field }.map(\.value)
-    }
-}
-
-extension Substring {
-    /// Without the spaces and tabs around it (HTTP's optional whitespace).
-    var trimmingHTTPSpace: Substring {
-        let isSpace: (Character) -> Bool = { $0 == " " || $0 == "\t" }
-        guard let start = firstIndex(where: { !isSpace($0) }), let end = lastIndex(where: { !isSpace($0) }) else { return "" }
-        return self[start...end]
     }
 }

@@ -69,11 +69,12 @@ public final class SQLiteStore: FeedStore {
         self.queue = GroupCommitQueue(maximumBatch: configuration.maximumBatch)
         self.clientRecords = RecentClientRecords(capacity: configuration.recentClientRecords)
         try Self.migrator.migrate(pool)
-        self.epoch = try pool.read { db in
-            try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'epoch'") ?? "e_unknown"
+        let (epoch, feedHead) = try pool.read { db in
+            (try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'epoch'") ?? "e_unknown",
+             try Int64.fetchOne(db, sql: "SELECT last_offset FROM streams WHERE name = 'feed'") ?? 0)
         }
+        self.epoch = epoch
         // Most subscriptions are to the feed from now: with its head in memory they start without a read.
-        let feedHead = try pool.read { db in try Int64.fetchOne(db, sql: "SELECT last_offset FROM streams WHERE name = 'feed'") ?? 0 }
         streamOffsets.remember("feed", last: feedHead)
     }
 
