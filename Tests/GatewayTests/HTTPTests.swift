@@ -158,6 +158,12 @@ struct HTTPTests {
         // Each delete path deletes its own kind only.
         #expect(try await server.http("DELETE", "/v1/posts/\(comment)", token: token).status == 400)
         #expect(try await server.http("DELETE", "/v1/comments/\(post)", token: token).status == 400)
+        // Any other id names nothing there: not found, as the WebSocket delete of an unknown post or comment answers.
+        for path in ["/v1/posts/p_NOPE", "/v1/comments/c_NOPE", "/v1/posts/zzz", "/v1/comments/p"] {
+            let missing = try await server.http("DELETE", path, token: token)
+            #expect(missing.status == 404, "\(path)")
+            #expect(missing.json.object("error").string("code") == "not_found", "\(path)")
+        }
         #expect(try await server.http("GET", "/v1/posts/\(post)").json.object("post").int("comment_count") == 1)
         // Bodies count scalars after trimming; names too, so that the schema's patterns are exact.
         let padded = "  " + String(repeating: "a", count: 500) + " \r\n"

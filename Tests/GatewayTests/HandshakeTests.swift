@@ -9,8 +9,12 @@ import Testing
 struct HandshakeTests {
     static let accept = "Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo="
 
-    static func request(_ lines: [String], path: String = "/v1/ws") -> String {
-        "GET \(path) HTTP/1.1\r\n" + lines.map { $0 + "\r\n" }.joined() + "\r\n"
+    static func request(_ lines: [String], path: String = "/v1/ws", version: String = "HTTP/1.1") -> String {
+        "GET \(path) \(version)\r\n" + lines.map { $0 + "\r\n" }.joined() + "\r\n"
+    }
+
+    static func plain(replacing name: String, with lines: [String]) -> [String] {
+        plain.filter { !$0.hasPrefix(name + ":") } + lines
     }
 
     static let plain = ["Host: 127.0.0.1", "Upgrade: websocket", "Connection: Upgrade", "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==",
@@ -42,6 +46,13 @@ struct HandshakeTests {
         ], path: "/v1/ws?client=test")),
         ("a header longer than the fast path reads (NIO's parser takes it)", request(plain + ["X-Padding: " + String(repeating: "a", count: 9000)])),
         ("a byte outside ASCII in a header (NIO's parser takes it)", request(plain + ["User-Agent: caf\u{E9}"])),
+        // The spaces around a value are no part of it (RFC 9110 section 5.5): hashed with the key, they gave a wrong accept value.
+        ("a key and a version with spaces and tabs around them", request(
+            plain(replacing: "Sec-WebSocket-Key", with: ["Sec-WebSocket-Key: \t dGhlIHNhbXBsZSBub25jZQ== \t"]).filter { !$0.hasPrefix("Sec-WebSocket-Version") }
+                + ["Sec-WebSocket-Version: 13 "])),
+        ("the same through NIO's parser", request(
+            plain(replacing: "Sec-WebSocket-Key", with: ["Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==  ", "User-Agent: caf\u{E9}"]))),
+        ("an absolute-form target (RFC 6455 section 4.2.1)", request(plain, path: "http://127.0.0.1/v1/ws?client=test")),
     ])
     func upgraded(_ variant: String, _ request: String) async throws {
         let server = try await TestServer.start()
@@ -94,11 +105,19 @@ struct HandshakeTests {
         #expect(answer.contains(#""op":"pong","t":7"#))
     }
 
-    @Test("refused handshakes get the HTTP answers they always did", arguments: [
-        ("version 12", request(plain.dropLast() + ["Sec-WebSocket-Version: 12"]), "HTTP/1.1 400", "bad_request"),
+    @Test("refused handshakes get the HTTP answer that says why, and are closed", arguments: [
         ("another path", request(plain, path: "/v1/socket"), "HTTP/1.1 404", "not_found"),
         ("a page from elsewhere", request(plain + ["Origin: https://elsewhere.test"]), "HTTP/1.1 403", "forbidden"),
-        ("a version with a space after it, which NIO keeps", request(plain.dropLast() + ["Sec-WebSocket-Version: 13 "]), "HTTP/1.1 400", "bad_request"),
+        // RFC 6455 section 4.2.1: each of these is not a handshake, and the answer is a 400.
+        ("HTTP/1.0", request(plain, version: "HTTP/1.0"), "HTTP/1.1 400", "bad_request"),
+        ("no Connection: Upgrade", request(plain(replacing: "Connection", with: [])), "HTTP/1.1 400", "bad_request"),
+        ("Connection: keep-alive only", request(plain(replacing: "Connection", with: ["Connection: keep-alive"])), "HTTP/1.1 400", "bad_request"),
+        ("no Host", request(plain(replacing: "Host", with: [])), "HTTP/1.1 400", "bad_request"),
+        ("two Hosts", request(plain + ["Host: elsewhere.test"]), "HTTP/1.1 400", "bad_request"),
+        ("a key of 10 bytes", request(plain(replacing: "Sec-WebSocket-Key", with: ["Sec-WebSocket-Key: dGhlIHNhbXBsZQ=="])), "HTTP/1.1 400", "bad_request"),
+        ("a key that is not base64", request(plain(replacing: "Sec-WebSocket-Key", with: ["Sec-WebSocket-Key: abc"])), "HTTP/1.1 400", "bad_request"),
+        ("two keys", request(plain + ["Sec-WebSocket-Key: AQIDBAUGBwgJCgsMDQ4PEA=="]), "HTTP/1.1 400", "bad_request"),
+        ("no version", request(plain(replacing: "Sec-WebSocket-Version", with: [])), "HTTP/1.1 400", "bad_request"),
     ])
     func refused(_ variant: String, _ request: String, _ status: String, _ code: String) async throws {
         let server = try await TestServer.start()
@@ -108,6 +127,45 @@ struct HandshakeTests {
         #expect(answer.hasPrefix(status), "\(variant): \(answer.prefix(60))")
         #expect(answer.contains(#""code":"\#(code)""#), "\(variant): \(answer)")
         #expect(closed, "\(variant)")
+    }
+
+    @Test("a version other than 13 is answered 426 with the version the server speaks (RFC 6455 section 4.4)")
+    func otherVersion() async throws {
+        let server = try await TestServer.start()
+        let socket = try RawSocket(port: server.port)
+        socket.send(Self.request(Self.plain(replacing: "Sec-WebSocket-Version", with: ["Sec-WebSocket-Version: 8"])))
+        let (answer, closed) = await socket.readUntilClosed()
+        #expect(answer.hasPrefix("HTTP/1.1 426"), "\(answer.prefix(60))")
+        #expect(answer.contains("Sec-WebSocket-Version: 13\r\n"), "\(answer)")
+        #expect(answer.contains(#""code":"bad_request""#) && answer.contains("not 8"), "\(answer)")
+        #expect(closed)
+    }
+
+    @Test("an Upgrade the server does not speak is ignored and the request answered as plain HTTP", arguments: [
+        ("curl --http2", "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\nHTTP2-Settings: AAMAAABkAAQCAAAAAAIAAAAA\r\n\r\n",
+         "HTTP/1.1 200"),
+        ("websocket with a version in the token", request(plain(replacing: "Upgrade", with: ["Upgrade: websocket/13"])), "HTTP/1.1 426"),
+    ])
+    func unspokenUpgrade(_ variant: String, _ request: String, _ status: String) async throws {
+        let server = try await TestServer.start()
+        let socket = try RawSocket(port: server.port)
+        socket.send(request)
+        let (answer, _) = await socket.readUntilClosed(within: .seconds(2))
+        #expect(answer.hasPrefix(status), "\(variant): \(answer.prefix(60))")
+    }
+
+    @Test("a head NIO cannot parse is answered 400 at once, not left to the handshake deadline", arguments: [
+        "GARBAGE\r\n\r\n",
+        "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Folded: a\r\n b\r\n\r\n",
+        "GET /healthz HTTP/1.1\r\nHost : 127.0.0.1\r\n\r\n",
+    ])
+    func unparsable(_ request: String) async throws {
+        let server = try await TestServer.start()
+        let socket = try RawSocket(port: server.port)
+        socket.send(request)
+        let (answer, closed) = await socket.readUntilClosed(within: .seconds(3))
+        #expect(answer.hasPrefix("HTTP/1.1 400"), "\(request.debugDescription): \(answer.prefix(60))")
+        #expect(closed)
     }
 
     @Test("a plain HTTP request on a new connection is answered by the API as before")

@@ -83,15 +83,12 @@ public enum HTTPRoutes {
         router.post("/v1/posts/:id/comments") { request, context in
             try await write(request, context, runtime, op: "comment", extra: ["post_id": .string(try context.parameters.require("id"))], status: .created)
         }
-        // Each path deletes its own kind only: a comment id under /v1/posts/ is a mistake to report.
         router.delete("/v1/posts/:id") { request, context in
-            let id = try context.parameters.require("id")
-            try TextRules.validateItemID(id, prefix: "p", field: "The id in /v1/posts/<id>")
+            let id = try deletedID(context, kind: .post)
             return try await write(request, context, runtime, op: "delete", extra: ["target": .string(id)], status: .ok)
         }
         router.delete("/v1/comments/:id") { request, context in
-            let id = try context.parameters.require("id")
-            try TextRules.validateItemID(id, prefix: "c", field: "The id in /v1/comments/<id>")
+            let id = try deletedID(context, kind: .comment)
             return try await write(request, context, runtime, op: "delete", extra: ["target": .string(id)], status: .ok)
         }
 
@@ -135,6 +132,23 @@ public enum HTTPRoutes {
     }
 
     // MARK: Helpers
+
+    enum ItemKind: String {
+        case post = "p", comment = "c"
+    }
+
+    /// The id of `DELETE /v1/posts/<id>` or `/v1/comments/<id>`. Each path deletes its own kind
+    /// only, so the other kind's id is a mistake to report; any other id names nothing there and
+    /// is not found, as the WebSocket `delete` of an unknown post or comment is.
+    private static func deletedID(_ context: GatewayRequestContext, kind: ItemKind) throws -> String {
+        let id = try context.parameters.require("id")
+        let other: ItemKind = kind == .post ? .comment : .post
+        if id.hasPrefix(other.rawValue + "_") {
+            throw GatewayError.badRequest("\(id) is a \(other) id; delete it at /v1/\(other)s/\(id).")
+        }
+        guard id.hasPrefix(kind.rawValue + "_") else { throw GatewayError.notFound("There is no \(kind) \(id).") }
+        return id
+    }
 
     static func json(_ status: HTTPResponse.Status, _ bytes: [UInt8]) -> Response {
         Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: bytes)))

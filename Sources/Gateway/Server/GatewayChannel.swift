@@ -75,9 +75,15 @@ struct GatewayChannel: ServerChildChannel, HTTPChannelHandler {
         )
         var configuration = NIOUpgradableHTTPServerPipelineConfiguration(upgradeConfiguration: serverUpgradeConfiguration)
         configuration.enablePipelining = false
-        configuration.enableErrorHandling = false
+        // A head NIO cannot parse gets a 400 (and FirstRequestFilter closes the connection).
+        // Hummingbird answers parse errors only once the connection is its own, after the first
+        // request; a malformed first head used to wait unanswered for the handshake deadline.
+        configuration.enableErrorHandling = true
         configuration.enableResponseHeaderValidation = false
-        return try channel.pipeline.syncOperations.configureUpgradableHTTPServerPipeline(configuration: configuration)
+        let upgraded = try channel.pipeline.syncOperations.configureUpgradableHTTPServerPipeline(configuration: configuration)
+        let upgradeHandler = try channel.pipeline.syncOperations.handler(type: NIOTypedHTTPServerUpgradeHandler<UpgradeResult>.self)
+        try channel.pipeline.syncOperations.addHandler(FirstRequestFilter(), position: .before(upgradeHandler))
+        return upgraded
     }
 
     func handle(value: Value, logger: Logger) async {
@@ -101,7 +107,12 @@ struct GatewayChannel: ServerChildChannel, HTTPChannelHandler {
             switch reason {
             case .wrongPath: (.notFound, .notFound("WebSocket connections are served at \(GatewayWebSocketUpgrader.path)."))
             case .draining: (.serviceUnavailable, .draining)
-            case .badHandshake: (.badRequest, .badRequest("The WebSocket handshake is incomplete (Sec-WebSocket-Key, Sec-WebSocket-Version: 13)."))
+            case .badHandshake:
+                (.badRequest, .badRequest(
+                    "This is not a WebSocket handshake as RFC 6455 section 4.2.1 has it: an HTTP/1.1 GET with one Host, "
+                        + "Upgrade: websocket, Connection: Upgrade, one Sec-WebSocket-Key of 16 bytes in base64 and Sec-WebSocket-Version: 13."))
+            case .unsupportedVersion(let version):
+                (.upgradeRequired, .badRequest("This server speaks WebSocket version 13 (RFC 6455), not \(version)."))
             case .limited(.tooMany(let maximum)):
                 (.tooManyRequests, GatewayError(.rateLimited, "This address has \(maximum) connections open already; close some first.", retryAfterMilliseconds: 1000))
             case .limited(.tooFast(let wait)):
@@ -117,6 +128,8 @@ struct GatewayChannel: ServerChildChannel, HTTPChannelHandler {
                     status: status,
                     headerFields: [.connection: "close", .contentType: "application/json", .contentLength: "\(body.readableBytes)"])
                 if let wait = error.retryAfterMilliseconds { head.headerFields[.retryAfter] = "\((wait + 999) / 1000)" }
+                // RFC 6455 section 4.4: the versions the server speaks, so that the client can retry with one.
+                if case .unsupportedVersion = reason { head.headerFields[.secWebSocketVersion] = "13" }
                 try await outbound.write(contentsOf: [.head(head), .body(body), .end(nil)])
             }
         } catch {

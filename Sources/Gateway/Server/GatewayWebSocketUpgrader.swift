@@ -17,6 +17,8 @@ struct GatewayWebSocketUpgrader: NIOTypedHTTPServerProtocolUpgrader {
         case wrongPath
         case draining
         case badHandshake
+        /// A `Sec-WebSocket-Version` other than 13, the one this server speaks.
+        case unsupportedVersion(String)
         case forbiddenOrigin(String)
         case limited(ConnectionLimiter.Refusal)
     }
@@ -32,14 +34,8 @@ struct GatewayWebSocketUpgrader: NIOTypedHTTPServerProtocolUpgrader {
     func buildUpgradeResponse(channel: any Channel, upgradeRequest: HTTPRequestHead, initialResponseHeaders: HTTPHeaders)
         -> EventLoopFuture<HTTPHeaders>
     {
-        let headersIn = upgradeRequest.headers
-        let judged = Self.judge(
-            method: upgradeRequest.method.rawValue, path: upgradeRequest.uri.split(separator: "?", maxSplits: 1).first.map(String.init) ?? "",
-            key: headersIn.first(name: "Sec-WebSocket-Key"), version: headersIn.first(name: "Sec-WebSocket-Version"),
-            origin: headersIn.first(name: "Origin"), host: headersIn.first(name: "Host"), extensionOffers: headersIn["Sec-WebSocket-Extensions"],
-            runtime: runtime)
         let agreement: Agreement
-        switch judged {
+        switch Self.judge(HandshakeRequest(upgradeRequest), runtime: runtime) {
         case .failure(let refusal): return refuse(refusal, on: channel)
         case .success(let agreed): agreement = agreed
         }
@@ -72,19 +68,23 @@ struct GatewayWebSocketUpgrader: NIOTypedHTTPServerProtocolUpgrader {
     }
 
     /// The rules both handshake paths (this upgrader and `HandshakeFastPath`) judge a request by:
-    /// the path, the drain, RFC 6455 section 4.2.1's method, key and version, and the page's
-    /// origin. A trusted proxy's client is limited by the caller.
-    static func judge(method: String, path: String, key: String?, version: String?, origin: String?, host: String?, extensionOffers: [String],
-                      runtime: GatewayRuntime) -> Result<Agreement, Refusal>
-    {
-        guard path == Self.path else { return .failure(.wrongPath) }
+    /// the path, the drain, RFC 6455 section 4.2.1's request (an HTTP/1.1 GET with one Host, an
+    /// Upgrade naming websocket, a Connection naming upgrade, one key of 16 bytes, version 13),
+    /// and the page's origin. A trusted proxy's client is limited by the caller.
+    static func judge(_ request: HandshakeRequest, runtime: GatewayRuntime) -> Result<Agreement, Refusal> {
+        guard request.path == Self.path else { return .failure(.wrongPath) }
         guard !runtime.isDraining else { return .failure(.draining) }
-        guard method == "GET", let key, !key.isEmpty, version == "13" else { return .failure(.badHandshake) }
-        if let origin, !originAllowed(origin, host: host, allowed: runtime.configuration.allowedOrigins) {
+        guard request.method == "GET", request.isHTTP11OrLater, request.host.count == 1,
+            HandshakeRequest.tokens(of: request.upgrade).contains("websocket"), HandshakeRequest.tokens(of: request.connection).contains("upgrade"),
+            request.key.count == 1, let key = request.key.first, Data(base64Encoded: key)?.count == 16,
+            request.version.count == 1, let version = request.version.first
+        else { return .failure(.badHandshake) }
+        guard version == "13" else { return .failure(.unsupportedVersion(version)) }
+        if let origin = request.origin.first, !originAllowed(origin, host: request.host.first, allowed: runtime.configuration.allowedOrigins) {
             return .failure(.forbiddenOrigin(origin))
         }
         let accept = Data(Insecure.SHA1.hash(data: Data((key + magicGUID).utf8))).base64EncodedString()
-        return .success(Agreement(accept: accept, extensions: negotiatedExtensions(offers: extensionOffers)))
+        return .success(Agreement(accept: accept, extensions: negotiatedExtensions(offers: request.extensionOffers)))
     }
 
     /// A browser's page may connect when it comes from this server itself (its Origin names the

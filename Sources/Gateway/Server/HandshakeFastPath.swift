@@ -83,11 +83,8 @@ final class HandshakeFastPath: ChannelInboundHandler, RemovableChannelHandler {
     /// limited there).
     private func acceptance(of head: HandshakeHead, context: ChannelHandlerContext) -> (response: ByteBuffer, compressionNegotiated: Bool)? {
         guard head.version == "HTTP/1.1", head.first(.contentLength) == nil, head.first(.transferEncoding) == nil,
-            head.all(.upgrade).contains(where: { $0.split(separator: ",").contains { $0.trimmingCharacters(in: .whitespaces).lowercased() == "websocket" } }),
             !runtime.connectionLimiter.isTrustedProxy(context.channel.remoteAddress?.ipAddress),
-            case .success(let agreement) = GatewayWebSocketUpgrader.judge(
-                method: head.method, path: head.path, key: head.first(.key), version: head.first(.version), origin: head.first(.origin),
-                host: head.first(.host), extensionOffers: head.all(.extensions), runtime: runtime)
+            case .success(let agreement) = GatewayWebSocketUpgrader.judge(HandshakeRequest(head), runtime: runtime)
         else { return nil }
         var response = "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: upgrade\r\nSec-WebSocket-Accept: \(agreement.accept)"
         if let extensions = agreement.extensions { response += "\r\nSec-WebSocket-Extensions: \(extensions)" }
@@ -168,12 +165,13 @@ final class HandshakeFastPath: ChannelInboundHandler, RemovableChannelHandler {
 /// NIO's HTTP parser. Only the headers a handshake is judged by are kept.
 struct HandshakeHead {
     enum Field: CaseIterable {
-        case host, upgrade, contentLength, transferEncoding, key, version, origin, extensions
+        case host, upgrade, connection, contentLength, transferEncoding, key, version, origin, extensions
 
         var name: String {
             switch self {
             case .host: "host"
             case .upgrade: "upgrade"
+            case .connection: "connection"
             case .contentLength: "content-length"
             case .transferEncoding: "transfer-encoding"
             case .key: "sec-websocket-key"
@@ -185,7 +183,7 @@ struct HandshakeHead {
     }
 
     private(set) var method = ""
-    private(set) var path = ""
+    private(set) var target = ""
     private(set) var version = ""
     /// In the order received.
     private var fields: [(field: Field, value: String)] = []
@@ -216,7 +214,7 @@ struct HandshakeHead {
         let parts = line.split(separator: 0x20, omittingEmptySubsequences: false)
         guard parts.count == 3, parts[1].first == UInt8(ascii: "/") else { return false }
         method = String(decoding: parts[0], as: UTF8.self)
-        path = String(decoding: parts[1].prefix { $0 != UInt8(ascii: "?") }, as: UTF8.self)
+        target = String(decoding: parts[1], as: UTF8.self)
         version = String(decoding: parts[2], as: UTF8.self)
         return true
     }
@@ -226,11 +224,7 @@ struct HandshakeHead {
         let name = line[..<colon]
         guard name.allSatisfy(Self.isTokenCharacter) else { return false }
         guard let field = Field.allCases.first(where: { Self.equalIgnoringCase(name, $0.name) }) else { return true }
-        var value = line[(colon + 1)...]
-        while let first = value.first, first == 0x20 || first == 9 { value = value.dropFirst() }
-        // NIO keeps the spaces a value ends with ("13 " is not "13"); such a head is its to judge.
-        guard value.last != 0x20, value.last != 9 else { return false }
-        fields.append((field, String(decoding: value, as: UTF8.self)))
+        fields.append((field, String(decoding: line[(colon + 1)...], as: UTF8.self)))
         return true
     }
 
@@ -255,5 +249,19 @@ struct HandshakeHead {
 
     func all(_ field: Field) -> [String] {
         fields.filter { $0.field == field }.map(\.value)
+    }
+}
+
+extension HandshakeRequest {
+    init(_ head: HandshakeHead) {
+        self.init(method: head.method, target: head.target, isHTTP11OrLater: head.version == "HTTP/1.1")
+        let values = { (field: HandshakeHead.Field) in head.all(field).map(Self.trimmed) }
+        host = values(.host)
+        upgrade = values(.upgrade)
+        connection = values(.connection)
+        key = values(.key)
+        version = values(.version)
+        origin = values(.origin)
+        extensionOffers = values(.extensions)
     }
 }

@@ -1,0 +1,65 @@
+import Foundation
+import NIOHTTP1
+
+/// A WebSocket opening handshake as `GatewayWebSocketUpgrader.judge` reads it, from either path's
+/// parse of the request head (NIO's, or `HandshakeHead` on the fast path), so that both paths are
+/// judged alike. Each header keeps every value it was sent with, since a field that must appear
+/// once (Host, the key, the version) is refused when repeated. Values are trimmed of the spaces
+/// and tabs around them: RFC 9110 section 5.5 makes them no part of the value, and a key hashed
+/// with its trailing space gives an accept value the client refuses.
+struct HandshakeRequest {
+    let method: String
+    /// The target's path, without the query, whether sent in origin form (`/v1/ws`) or in
+    /// absolute form (`http://host/v1/ws`), which RFC 6455 section 4.2.1 allows.
+    let path: String
+    let isHTTP11OrLater: Bool
+    var host: [String] = []
+    var upgrade: [String] = []
+    var connection: [String] = []
+    var key: [String] = []
+    var version: [String] = []
+    var origin: [String] = []
+    var extensionOffers: [String] = []
+
+    init(method: String, target: String, isHTTP11OrLater: Bool) {
+        self.method = method
+        self.path = Self.path(ofTarget: target)
+        self.isHTTP11OrLater = isHTTP11OrLater
+    }
+
+    init(_ head: HTTPRequestHead) {
+        self.init(
+            method: head.method.rawValue, target: head.uri,
+            isHTTP11OrLater: head.version.major > 1 || (head.version.major == 1 && head.version.minor >= 1))
+        let values = { (name: String) in head.headers[name].map(Self.trimmed) }
+        host = values("Host")
+        upgrade = values("Upgrade")
+        connection = values("Connection")
+        key = values("Sec-WebSocket-Key")
+        version = values("Sec-WebSocket-Version")
+        origin = values("Origin")
+        extensionOffers = values("Sec-WebSocket-Extensions")
+    }
+
+    /// The lowercased tokens of a comma-separated list header (Upgrade, Connection), over all its values.
+    static func tokens(of values: [String]) -> [String] {
+        values.flatMap { $0.split(separator: ",").map { Self.trimmed(String($0)).lowercased() } }
+    }
+
+    static func trimmed(_ value: String) -> String {
+        value.trimmingCharacters(in: optionalWhitespace)
+    }
+
+    /// RFC 9110's OWS.
+    private static let optionalWhitespace = CharacterSet(charactersIn: " \t")
+
+    static func path(ofTarget target: String) -> String {
+        let withoutQuery = target.prefix { $0 != "?" }
+        if withoutQuery.hasPrefix("/") { return String(withoutQuery) }
+        // Absolute form: the path starts at the first slash after the authority.
+        let lowercased = withoutQuery.lowercased()
+        guard let scheme = ["http://", "https://"].first(where: lowercased.hasPrefix) else { return String(withoutQuery) }
+        let afterScheme = withoutQuery.dropFirst(scheme.count)
+        return afterScheme.firstIndex(of: "/").map { String(afterScheme[$0...]) } ?? "/"
+    }
+}
