@@ -188,6 +188,12 @@ struct HTTPTests {
     func operational() async throws {
         let server = try await TestServer.start(personas: ["kiki.yaml": "id: kiki\nname: Kiki\n"])
         #expect(try await server.http("GET", "/healthz").status == 200)
+        // HEAD wherever GET: the headers without the body, over a raw socket to see that no body follows.
+        let socket = try RawSocket(port: server.port)
+        socket.send("HEAD /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+        let (head, _) = await socket.readUntilClosed()
+        #expect(head.hasPrefix("HTTP/1.1 200"), "\(head.prefix(60))")
+        #expect(head.hasSuffix("\r\n\r\n") && !head.contains("status"), "\(head)")
         // Ready once the store answers; on PostgreSQL under a loaded suite that can take a moment.
         var ready = false
         for _ in 0..<50 where !ready {
@@ -257,11 +263,11 @@ struct HTTPTests {
         let server = try await TestServer.start()
         let wrongMethod = try await server.http("DELETE", "/v1/feed")
         #expect(wrongMethod.status == 405)
-        #expect(wrongMethod.headers["allow"] == "GET")
+        #expect(wrongMethod.headers["allow"] == "GET, HEAD")
         #expect(wrongMethod.json.object("error").string("code") == "bad_request")
         let post = try await server.http("PUT", "/v1/posts/p_any")
         #expect(post.status == 405)
-        #expect(post.headers["allow"] == "DELETE, GET")
+        #expect(post.headers["allow"] == "DELETE, GET, HEAD")
         #expect(try await server.http("GET", "/v1/nothing-here").status == 404, "a path that does not exist stays 404")
         let plain = try await server.http("GET", "/v1/ws")
         #expect(plain.status == 426)

@@ -8,7 +8,8 @@ import GatewayProtocol
 /// The HTTP API of PROTOCOL.md section 7, on the same port as the WebSocket endpoint.
 public enum HTTPRoutes {
     static func router(runtime: GatewayRuntime, runner: BotRunner) -> Router<GatewayRequestContext> {
-        let router = Router(context: GatewayRequestContext.self)
+        // HEAD answers wherever GET does (RFC 9110 section 9.3.2 makes it a MUST): monitors probe /healthz that way.
+        let router = Router(context: GatewayRequestContext.self, options: .autoGenerateHeadEndpoints)
         let routes = RouteTable()
         router.add(middleware: ErrorMiddleware())
         router.add(middleware: MethodNotAllowed(table: routes))

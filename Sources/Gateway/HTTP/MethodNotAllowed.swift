@@ -39,7 +39,8 @@ struct MethodNotAllowed: RouterMiddleware {
         } catch let error as HTTPError where error.status == .notFound {
             let allowed = table.methods(for: request.uri.path)
             guard !allowed.isEmpty, !allowed.contains(request.method) else { throw error }
-            let names = Set(allowed.map(\.rawValue)).sorted().joined(separator: ", ")
+            // The router answers HEAD wherever it answers GET.
+            let names = Set(allowed.map(\.rawValue) + (allowed.contains(.get) ? ["HEAD"] : [])).sorted().joined(separator: ", ")
             var response = ErrorMiddleware.response(for: .badRequest("\(request.uri.path) answers \(names), not \(request.method.rawValue)."))
             response.status = .methodNotAllowed
             response.headers[.allow] = names
