@@ -51,12 +51,7 @@ struct GatewayWebSocketUpgrader: NIOTypedHTTPServerProtocolUpgrader {
         }
 
         var headers = initialResponseHeaders
-        headers.replaceOrAdd(name: "Upgrade", value: "websocket")
-        headers.replaceOrAdd(name: "Connection", value: "upgrade")
-        headers.add(name: "Sec-WebSocket-Accept", value: agreement.accept)
-        if let extensions = agreement.extensions {
-            headers.add(name: "Sec-WebSocket-Extensions", value: extensions)
-        }
+        for (name, value) in agreement.responseHeaders { headers.replaceOrAdd(name: name, value: value) }
         return channel.eventLoop.makeSucceededFuture(headers)
     }
 
@@ -65,6 +60,12 @@ struct GatewayWebSocketUpgrader: NIOTypedHTTPServerProtocolUpgrader {
     struct Agreement {
         let accept: String
         let extensions: String?
+
+        /// The headers of the `101`, in order, for both paths (the fast path writes them itself).
+        var responseHeaders: [(name: String, value: String)] {
+            [("Upgrade", "websocket"), ("Connection", "upgrade"), ("Sec-WebSocket-Accept", accept)]
+                + (extensions.map { [("Sec-WebSocket-Extensions", $0)] } ?? [])
+        }
     }
 
     /// The rules both handshake paths (this upgrader and `HandshakeFastPath`) judge a request by:

@@ -86,9 +86,7 @@ final class HandshakeFastPath: ChannelInboundHandler, RemovableChannelHandler {
             !runtime.connectionLimiter.isTrustedProxy(context.channel.remoteAddress?.ipAddress),
             case .success(let agreement) = GatewayWebSocketUpgrader.judge(HandshakeRequest(head), runtime: runtime)
         else { return nil }
-        var response = "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: upgrade\r\nSec-WebSocket-Accept: \(agreement.accept)"
-        if let extensions = agreement.extensions { response += "\r\nSec-WebSocket-Extensions: \(extensions)" }
-        response += "\r\n\r\n"
+        let response = agreement.responseHeaders.reduce("HTTP/1.1 101 Switching Protocols\r\n") { $0 + "\($1.name): \($1.value)\r\n" } + "\r\n"
         return (context.channel.allocator.buffer(string: response), agreement.extensions != nil)
     }
 
