@@ -84,10 +84,11 @@ public struct TurnPlanner: Sendable {
         }
         let reader = SituationReader(rules: catalog.situations)
         var reading = reading ?? reader.read(target)
-        let aboutBots = reader.mentions("identity", in: target)
+        let lowered = SituationReader.Lowered(target)
+        let aboutBots = reader.mentions("identity", in: lowered)
         // Only when hostility is all it is: "@kiki they bully me and I want to die, even an AI would
         // be nicer" is a crisis, whatever word it uses about bots.
-        if addressed && reading.primary == .conflict && !reading.contains(.asksIfBot) && (aboutBots || reader.mentions("insult_at_you", in: target)) {
+        if addressed && reading.primary == .conflict && !reading.contains(.asksIfBot) && (aboutBots || reader.mentions("insult_at_you", in: lowered)) {
             return .silent(.insult, detail: "\(reading.summary), spoken to it: no answer to an insult")
         }
         // Spoken to and asked about people, bots or typing: that is a question about what it is.
@@ -105,7 +106,7 @@ public struct TurnPlanner: Sendable {
             // it was early" is not, on any engine, nor "@kiki at least it was early, right?",
             // which asks the persona to agree that a loss was small.
             let answerOwed = reading.contains(.asksIfBot)
-                || (addressed && (reading.contains(.question) || SituationPhrasebook.isPlainThanks(target)) && !reader.mentions("minimizing", in: target))
+                || (addressed && (reading.contains(.question) || SituationPhrasebook.isPlainThanks(target)) && !reader.mentions("minimizing", in: lowered))
             if !answerOwed {
                 let what = index == above.count - 1 ? "post" : "comment"
                 return .silent(.carefulThread, detail: "\(reading.summary) under a \(what) of \(earlier.primary.name): no light reply in that thread")

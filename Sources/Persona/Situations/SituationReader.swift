@@ -121,12 +121,21 @@ public struct SituationReader: Sendable {
         return reading
     }
 
+    /// A text lowered and split once, for any number of `mentions(_:in:)` questions about it.
+    public struct Lowered {
+        let scalars: [Unicode.Scalar]
+        let quoted: [Bool]
+
+        public init(_ text: String) {
+            scalars = Array(text.lowercased().unicodeScalars)
+            quoted = SituationReader.quotedPositions(scalars)
+        }
+    }
+
     /// Whether the text names a member of `group` anywhere (quotation and negation aside).
-    public func mentions(_ group: String, in text: String) -> Bool {
-        let scalars = Array(text.lowercased().unicodeScalars)
+    public func mentions(_ group: String, in text: Lowered) -> Bool {
         guard let terms = rules.groups[group] else { return false }
-        let quoted = Self.quotedPositions(scalars)
-        return terms.hits(in: scalars, range: 0..<scalars.count).contains { !quoted[$0.range.lowerBound] }
+        return terms.hits(in: text.scalars, range: 0..<text.scalars.count).contains { !text.quoted[$0.range.lowerBound] }
     }
 
     /// Doubled exclamation marks or a party emoji.
