@@ -123,13 +123,17 @@ public final class GatewayRuntime: Sendable {
     }
 
     /// Stops taking writes and new sessions, closes every session with 4011 and waits for the
-    /// writes in flight to be durable (PROTOCOL.md section 10).
+    /// writes in flight to be durable (PROTOCOL.md section 10), then for the sessions to close:
+    /// a session's 4011 goes after the frames it has queued, and a process that exited at once
+    /// cut slow readers mid-frame, without their close. A socket that cannot take its close is
+    /// cut after the grace period, so the wait is bounded by it.
     public func drain() async {
         guard !drainingFlag.exchange(true, ordering: .acquiringAndReleasing) else { return }
         logger.notice("Draining: closing \(sessions.count) sessions with 4011 and finishing writes in flight.")
         sessions.drainAll()
         await store.drain()
-        logger.notice("Drain complete: every acknowledged write is durable.")
+        let open = await sessions.waitUntilEmpty(within: configuration.closeGracePeriod + .seconds(1))
+        logger.notice("Drain complete: every acknowledged write is durable\(open == 0 ? " and every session closed" : "; \(open) sessions did not close in time").")
     }
 }
 

@@ -106,6 +106,16 @@ public final class SessionRegistry: Sendable {
         close(where: { _ in true }, why)
     }
 
+    /// Waits until every session has ended, for at most `limit` (or until the task is
+    /// cancelled); returns how many are still open.
+    public func waitUntilEmpty(within limit: Duration) async -> Int {
+        let deadline = ContinuousClock.now + limit
+        while count > 0, ContinuousClock.now < deadline {
+            guard (try? await Task.sleep(for: .milliseconds(20))) != nil else { break }
+        }
+        return count
+    }
+
     /// Closes every session with `draining` once it has answered the writes it took.
     public func drainAll() {
         let all = entries.withLock { Array($0.values) }

@@ -8,8 +8,10 @@ import Foundation
 final class RawSocket {
     private let descriptor: Int32
 
-    init(port: Int) throws {
+    /// `receiveBuffer` shrinks the kernel's buffer before connecting, for a client that reads slowly.
+    init(port: Int, receiveBuffer: Int32? = nil) throws {
         descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        if var size = receiveBuffer { setsockopt(descriptor, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<Int32>.size)) }
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_port = in_port_t(UInt16(port).bigEndian)
@@ -33,6 +35,18 @@ final class RawSocket {
 
     func send(_ bytes: [UInt8]) {
         _ = bytes.withUnsafeBytes { Glibc.send(descriptor, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+    }
+
+    /// A client's masked frame (RFC 6455 section 5.2), text unless `opcode` says otherwise.
+    func sendFrame(_ payload: [UInt8], opcode: UInt8 = 0x1) {
+        let mask: [UInt8] = [0x37, 0xFA, 0x21, 0x3D]
+        var frame: [UInt8] = [0x80 | opcode]
+        if payload.count < 126 {
+            frame.append(0x80 | UInt8(payload.count))
+        } else {
+            frame += [0x80 | 126, UInt8(payload.count >> 8), UInt8(payload.count & 0xFF)]
+        }
+        send(frame + mask + payload.enumerated().map { $0.element ^ mask[$0.offset % 4] })
     }
 
     /// What the server sent within a second: bytes, nil when it closed the connection, or empty
