@@ -33,6 +33,9 @@ public struct TurnPlanner: Sendable {
         /// Hostility aimed at the persona ("shut up stupid bot", "@kiki you're useless"): whatever
         /// a persona allows for conflict between people, an insult to itself gets no answer.
         case insult = "situation.insult"
+        /// A request no persona answers or hands to the crowd (rules.yaml's `unsafe_request`: a
+        /// weapon, a poison, a way round its own rules, starving to lose weight), on every engine.
+        case unsafeRequest = "situation.unsafe_request"
         case avoidedTopic = "tone.avoid_topics"
     }
 
@@ -85,6 +88,9 @@ public struct TurnPlanner: Sendable {
         let reader = SituationReader(rules: catalog.situations)
         var reading = reading ?? reader.read(target)
         let lowered = SituationReader.Lowered(target)
+        if reader.mentions("unsafe_request", in: lowered) && reading.primary != .selfHarm {
+            return .silent(.unsafeRequest, detail: "\(reading.summary): a request no persona answers")
+        }
         let aboutBots = reader.mentions("identity", in: lowered)
         // Only when hostility is all it is: "@kiki they bully me and I want to die, even an AI would
         // be nicer" is a crisis, whatever word it uses about bots.
@@ -144,7 +150,9 @@ public struct TurnPlanner: Sendable {
         }
         var language = checker.language ?? TextScript.language(of: target)
         var support: String?
-        if situation == .selfHarm {
+        // Also for whoever asks the persona under someone's self-harm post ("@kiki can you help
+        // them?"): where help is, is the answer.
+        if situation == .selfHarm || (reading.thread == .selfHarm && addressed) {
             // Someone in crisis is answered in their own language, and with their own region's
             // help lines, whatever language the persona writes in.
             language = TextScript.language(of: target)

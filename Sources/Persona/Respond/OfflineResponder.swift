@@ -37,6 +37,10 @@ public struct OfflineResponder: Responder {
             return example
         } else if reading.primary == .selfHarm {
             candidates = book.supportReply()
+        } else if reading.thread == .selfHarm, request.addressed, !reading.contains(.asksIfBot) {
+            // Asked anything under a post of self-harm ("@kiki can you help them?"), the one
+            // useful answer is where help is; "I'm sorry, I don't know" there reads as a shrug.
+            candidates = book.supportForSomeoneElse()
         } else if reading.primary == .grief {
             subject = ReplySubject.person(in: target, language: language, evidence: reading.evidence[.grief])
             candidates = book.grief(subject: subject, anniversary: Self.isAnniversary(target))

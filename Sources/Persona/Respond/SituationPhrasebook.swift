@@ -21,6 +21,16 @@ struct SituationPhrasebook {
             : ["听到你这么难受，我很心疼，谢谢你愿意说出来。你不用一个人扛着。{help}", "你现在一定很辛苦。请今天就找人聊一聊。{help}"]
     }
 
+    /// Under someone else's post of self-harm, to whoever asks the persona: where help is.
+    func supportForSomeoneElse() -> [String] {
+        switch (english, formal) {
+        case (true, true): ["Thank you for looking out for them. If they may be in danger now, please call your local emergency number and stay with them if you can. {help}"]
+        case (true, false): ["Thank you for looking out for them. If they might be in danger right now, call your local emergency number and stay with them if you can. {help}"]
+        case (false, true): ["谢谢你关心对方。如果对方现在可能有危险，请立即拨打当地急救电话，尽量陪在身边。{help}"]
+        case (false, false): ["谢谢你这么关心对方。如果对方现在可能有危险，马上打急救电话，能陪着就陪着。{help}"]
+        }
+    }
+
     /// Condolence; on an anniversary ("奶奶去世三周年", "would've been your 60th today") no
     /// "sorry to hear" as if the news were new, but a word for a hard day.
     func grief(subject: String?, anniversary: Bool = false) -> [String] {
