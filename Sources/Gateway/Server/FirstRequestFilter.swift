@@ -19,7 +19,7 @@ final class FirstRequestFilter: ChannelInboundHandler, RemovableChannelHandler {
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         guard case .head(var head) = unwrapInboundIn(data) else { return context.fireChannelRead(data) }
         let offered = head.headers["Upgrade"]
-        if !offered.isEmpty, !HandshakeRequest.tokens(of: offered).contains("websocket") {
+        if !offered.isEmpty, !HandshakeRequest.lists("websocket", in: offered) {
             head.headers.remove(name: "Upgrade")
             context.fireChannelRead(wrapInboundOut(.head(head)))
         } else {

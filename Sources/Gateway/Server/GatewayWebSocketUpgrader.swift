@@ -76,7 +76,7 @@ struct GatewayWebSocketUpgrader: NIOTypedHTTPServerProtocolUpgrader {
         guard request.path == Self.path else { return .failure(.wrongPath) }
         guard !runtime.isDraining else { return .failure(.draining) }
         guard request.method == "GET", request.isHTTP11OrLater, request.host.count == 1,
-            HandshakeRequest.tokens(of: request.upgrade).contains("websocket"), HandshakeRequest.tokens(of: request.connection).contains("upgrade"),
+            HandshakeRequest.lists("websocket", in: request.upgrade), HandshakeRequest.lists("upgrade", in: request.connection),
             request.key.count == 1, let key = request.key.first, Data(base64Encoded: key)?.count == 16,
             request.version.count == 1, let version = request.version.first
         else { return .failure(.badHandshake) }

@@ -1,4 +1,3 @@
-import Foundation
 import NIOHTTP1
 
 /// A WebSocket opening handshake as `GatewayWebSocketUpgrader.judge` reads it, from either path's
@@ -41,17 +40,29 @@ struct HandshakeRequest {
         extensionOffers = values("Sec-WebSocket-Extensions")
     }
 
-    /// The lowercased tokens of a comma-separated list header (Upgrade, Connection), over all its values.
-    static func tokens(of values: [String]) -> [String] {
-        values.flatMap { $0.split(separator: ",").map { Self.trimmed(String($0)).lowercased() } }
+    /// Whether a comma-separated list header (Upgrade, Connection) names `token` (lowercase) in
+    /// any of its values, ignoring case and the spaces around each element.
+    static func lists(_ token: String, in values: [String]) -> Bool {
+        values.contains { value in
+            value.utf8.split(separator: UInt8(ascii: ",")).contains { element in
+                let trimmed = withoutOWS(element)
+                return trimmed.count == token.utf8.count
+                    && zip(trimmed, token.utf8).allSatisfy { byte, expected in (byte >= 0x41 && byte <= 0x5A ? byte | 0x20 : byte) == expected }
+            }
+        }
     }
 
+    /// The value without RFC 9110's OWS around it; the same string, unallocated, when it has none.
     static func trimmed(_ value: String) -> String {
-        value.trimmingCharacters(in: optionalWhitespace)
+        let trimmed = withoutOWS(value.utf8)
+        return trimmed.count == value.utf8.count ? value : String(Substring(trimmed))
     }
 
-    /// RFC 9110's OWS.
-    private static let optionalWhitespace = CharacterSet(charactersIn: " \t")
+    private static func withoutOWS<Bytes: BidirectionalCollection<UInt8>>(_ bytes: Bytes) -> Bytes.SubSequence {
+        let isOWS = { (byte: UInt8) in byte == 0x20 || byte == 9 }
+        guard let first = bytes.firstIndex(where: { !isOWS($0) }), let last = bytes.lastIndex(where: { !isOWS($0) }) else { return bytes[bytes.endIndex...] }
+        return bytes[first...last]
+    }
 
     static func path(ofTarget target: String) -> String {
         let withoutQuery = target.prefix { $0 != "?" }
