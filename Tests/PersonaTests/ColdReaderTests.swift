@@ -405,4 +405,14 @@ struct ColdReaderTests {
         let text = OfflineResponder().compose(plan.request(post: question, parent: nil, seed: 1))
         #expect(text.contains(expected), "\(question) → \(text)")
     }
+
+    @Test("good news about an illness is relief, and good news is not made bigger than it was")
+    func goodNewsAsTold() {
+        for post in ["The chemo is working, tumour shrank by half 🙏", "Celebrating 5 years cancer free today"] {
+            let text = (reply(post) ?? "").lowercased()
+            #expect(!text.contains("sorry") && !text.contains("exhausting") && !text.contains("rough"), "\(post) → \(text)")
+        }
+        // A promotion is not also a raise.
+        #expect(!(reply("今天升职了！") ?? "").contains("加薪"))
+    }
 }

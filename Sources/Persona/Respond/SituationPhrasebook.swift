@@ -424,7 +424,7 @@ enum ReplySubject {
     /// "from home", "test" not in "latest".
     private static let celebrations: [(terms: TermSet, english: String, chinese: String)] = [
         (TermSet(["job", "new job", "offer", "hired", "入职", "录用", "offer", "签约"]), "the new job", "拿到新工作"),
-        (TermSet(["promot*", "raise", "升职", "加薪", "转正"]), "the promotion", "升职加薪"),
+        (TermSet(["promot*", "raise", "升职", "加薪", "转正"]), "the promotion", "更上一层楼"),
         (TermSet(["exam*", "passed", "test", "上岸", "考上", "考过", "录取", "雅思", "托福", "没挂"]), "passing", "考试顺利"),
         (TermSet(["graduat*", "degree", "diploma", "毕业", "答辩"]), "graduating", "顺利毕业"),
         (TermSet(["engaged", "married", "wedding", "proposed", "结婚", "订婚", "领证", "求婚", "新婚"]), "the wonderful news", "喜结良缘"),
