@@ -21,7 +21,7 @@ start)
 listen_addresses = '127.0.0.1'
 port = $port
 unix_socket_directories = '$dir/socket'
-max_connections = 300
+max_connections = 500
 shared_buffers = 256MB
 fsync = on
 synchronous_commit = on

@@ -21,6 +21,10 @@ final class FirstRequestFilter: ChannelInboundHandler, RemovableChannelHandler {
         let offered = head.headers["Upgrade"]
         if !offered.isEmpty, !HandshakeRequest.lists("websocket", in: offered) {
             head.headers.remove(name: "Upgrade")
+            // NIO's decoder stops parsing after a request it took for an upgrade, whatever is
+            // removed here: the connection ends with this answer, or a next request would wait
+            // unread until the idle timeout.
+            head.headers.replaceOrAdd(name: "Connection", value: "close")
             context.fireChannelRead(wrapInboundOut(.head(head)))
         } else {
             context.fireChannelRead(data)

@@ -59,6 +59,10 @@ struct GatewayChannel: ServerChildChannel, HTTPChannelHandler {
             notUpgradingCompletionHandler: { channel in
                 channel.eventLoop.makeCompletedFuture {
                     channel.pipeline.fireUserInboundEventTriggered(ConnectionGuard.HandshakeCompleted())
+                    // From here Hummingbird answers parse errors itself; with NIO's handler too, a
+                    // bad request on a kept-alive connection got two 400s.
+                    let errorHandler = try channel.pipeline.syncOperations.handler(type: HTTPServerProtocolErrorHandler.self)
+                    channel.pipeline.syncOperations.removeHandler(errorHandler, promise: nil)
                     try channel.pipeline.syncOperations.addHandler(HTTP1ToHTTPServerCodec(secure: false))
                     try channel.pipeline.syncOperations.addHandler(RequestBodyDeadline(timeout: runtime.configuration.requestBodyTimeout))
                     // Closes keep-alive connections idle for a minute, and idle ones at once on graceful
@@ -129,7 +133,11 @@ struct GatewayChannel: ServerChildChannel, HTTPChannelHandler {
                     headerFields: [.connection: "close", .contentType: "application/json", .contentLength: "\(body.readableBytes)"])
                 if let wait = error.retryAfterMilliseconds { head.headerFields[.retryAfter] = "\((wait + 999) / 1000)" }
                 // RFC 6455 section 4.4: the versions the server speaks, so that the client can retry with one.
-                if case .unsupportedVersion = reason { head.headerFields[.secWebSocketVersion] = "13" }
+                if case .unsupportedVersion = reason {
+                    head.headerFields[.secWebSocketVersion] = "13"
+                    // RFC 9110 section 15.5.22: a 426 names the protocol to upgrade to.
+                    head.headerFields[.upgrade] = "websocket"
+                }
                 try await outbound.write(contentsOf: [.head(head), .body(body), .end(nil)])
             }
         } catch {

@@ -122,6 +122,9 @@ public final class GatewayRuntime: Sendable {
                             retryAfterMilliseconds: retryAfterMilliseconds)
     }
 
+    private static let lastCloseMargin = Duration.seconds(1)
+    private static let stopMargin = Duration.seconds(2)
+
     /// Stops taking writes and new sessions, closes every session with 4011 and waits for the
     /// writes in flight to be durable (PROTOCOL.md section 10), then for the sessions to close:
     /// a session's 4011 goes after the frames it has queued, and a process that exited at once
@@ -129,10 +132,14 @@ public final class GatewayRuntime: Sendable {
     /// cut after the grace period, so the wait is bounded by it.
     public func drain() async {
         guard !drainingFlag.exchange(true, ordering: .acquiringAndReleasing) else { return }
+        let started = ContinuousClock.now
         logger.notice("Draining: closing \(sessions.count) sessions with 4011 and finishing writes in flight.")
         sessions.drainAll()
         await store.drain()
-        let open = await sessions.waitUntilEmpty(within: configuration.closeGracePeriod + .seconds(1))
+        // The grace and a little more for the last close to reach the registry, but never past
+        // the drain deadline, less the margin the services need to stop after it.
+        let wait = min(configuration.closeGracePeriod + Self.lastCloseMargin, configuration.drainDeadline - Self.stopMargin - (ContinuousClock.now - started))
+        let open = await sessions.waitUntilEmpty(within: wait)
         logger.notice("Drain complete: every acknowledged write is durable\(open == 0 ? " and every session closed" : "; \(open) sessions did not close in time").")
     }
 }

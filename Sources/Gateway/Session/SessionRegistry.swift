@@ -111,10 +111,13 @@ public final class SessionRegistry: Sendable {
     public func waitUntilEmpty(within limit: Duration) async -> Int {
         let deadline = ContinuousClock.now + limit
         while count > 0, ContinuousClock.now < deadline {
-            guard (try? await Task.sleep(for: .milliseconds(20))) != nil else { break }
+            guard (try? await Task.sleep(for: Self.emptyCheckInterval)) != nil else { break }
         }
         return count
     }
+
+    /// How often a drain looks whether the sessions have closed: a close takes a round trip.
+    private static let emptyCheckInterval = Duration.milliseconds(20)
 
     /// Closes every session with `draining` once it has answered the writes it took.
     public func drainAll() {
