@@ -34,7 +34,7 @@ public struct TurnPlanner: Sendable {
         /// a persona allows for conflict between people, an insult to itself gets no answer.
         case insult = "situation.insult"
         /// A request no persona answers or hands to the crowd (rules.yaml's `unsafe_request`: a
-        /// weapon, a poison, a way round its own rules, starving to lose weight), on every engine.
+        /// weapon, a poison, a way round its own rules), on every engine.
         case unsafeRequest = "situation.unsafe_request"
         case avoidedTopic = "tone.avoid_topics"
     }
@@ -88,7 +88,7 @@ public struct TurnPlanner: Sendable {
         let reader = SituationReader(rules: catalog.situations)
         var reading = reading ?? reader.read(target)
         let lowered = SituationReader.Lowered(target)
-        if reader.mentions("unsafe_request", in: lowered) && reading.primary != .selfHarm {
+        if reader.mentions("unsafe_request", in: lowered) && reading.primary != .selfHarm && !reading.contains(.asksIfBot) {
             return .silent(.unsafeRequest, detail: "\(reading.summary): a request no persona answers")
         }
         let aboutBots = reader.mentions("identity", in: lowered)

@@ -37,10 +37,12 @@ public struct OfflineResponder: Responder {
             return example
         } else if reading.primary == .selfHarm {
             candidates = book.supportReply()
-        } else if reading.thread == .selfHarm, request.addressed, !reading.contains(.asksIfBot) {
-            // Asked anything under a post of self-harm ("@kiki can you help them?"), the one
-            // useful answer is where help is; "I'm sorry, I don't know" there reads as a shrug.
-            candidates = book.supportForSomeoneElse()
+        } else if reading.thread == .selfHarm, request.addressed, !reading.contains(.asksIfBot), !SituationPhrasebook.isPlainThanks(target) {
+            // Asked anything under a post of self-harm, the one useful answer is where help is;
+            // "I'm sorry, I don't know" there reads as a shrug. Whoever asks for someone else
+            // ("@kiki can you help them?") is thanked for it; anyone else, the post's writer
+            // perhaps, gets the support itself.
+            candidates = Self.speaksOfSomeoneElse(target) ? book.supportForSomeoneElse() : book.supportReply()
         } else if reading.primary == .grief {
             subject = ReplySubject.person(in: target, language: language, evidence: reading.evidence[.grief])
             candidates = book.grief(subject: subject, anniversary: Self.isAnniversary(target))
@@ -109,6 +111,13 @@ public struct OfflineResponder: Responder {
         "开心不起来", "高兴不起来", "心情复杂", "五味杂陈", "喜忧参半", "不知道该高兴", "不知道该哭还是该笑", "不知道该不该高兴", "该不该高兴",
         "说不上难过", "说不上开心", "没能看到", "没等到这一天", "要是他还在", "要是她还在",
     ]
+
+    private static let someoneElse = TermSet([
+        "them", "they", "him", "her", "he", "she", "my friend", "this person", "op", "他", "她", "他们", "她们", "对方", "楼主", "朋友",
+    ])
+
+    /// A comment about a third person ("can you help them?", 能帮帮他吗).
+    static func speaksOfSomeoneElse(_ text: String) -> Bool { someoneElse.firstMatch(in: text) != nil }
 
     private static let anniversaries = TermSet([
         "anniversary", "years ago today", "years since", "year since", "would've been your", "would have been your", "would have turned", "would've turned", "grave", "cemetery",
