@@ -443,4 +443,16 @@ struct ColdReaderTests {
         // A promotion is not also a raise.
         #expect(!(reply("今天升职了！") ?? "").contains("加薪"))
     }
+
+    @Test("'is this true?' under a post asks the fact-checker about the post; a question of its own is answered for itself")
+    func factcheckThePost() throws {
+        let factcheck = try #require(catalog.personas["factcheck"])
+        func answer(_ comment: String, under post: String) -> String {
+            guard case .reply(let plan) = TurnPlanner(persona: factcheck, catalog: catalog).decide(target: comment, above: [post], addressed: true) else { return "" }
+            return OfflineResponder().compose(plan.request(post: post, parent: comment, seed: 1))
+        }
+        #expect(answer("@factcheck is this true?", under: "Vaccines cause autism, do your research people").contains("do not cause autism"))
+        #expect(answer("@factcheck 真的吗", under: "长城在太空能看到").contains("无法用肉眼看到"))
+        #expect(!answer("@factcheck how tall is everest?", under: "Vaccines cause autism, do your research people").contains("autism"))
+    }
 }

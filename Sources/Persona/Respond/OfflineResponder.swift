@@ -152,12 +152,18 @@ public struct OfflineResponder: Responder {
     }
 
     /// A question: answered from the persona's knowledge when a fact shares at least two terms
-    /// with it, otherwise an honest "I don't know" that hands it to the community.
+    /// with it, otherwise an honest "I don't know" that hands it to the community. A comment
+    /// that asks with no subject of its own ("@factcheck is this true?", 真的吗？) asks about the
+    /// post it is under.
     private func answer(_ request: ReplyRequest, target: String, book: SituationPhrasebook) -> [String] {
-        let terms = TextScript.terms(target)
         let knowledge = request.persona.voice.knowledge.filter { TextScript.language(of: $0) == request.language }
-        if let (fact, _) = best(knowledge, by: { Self.similarity(terms, TextScript.terms($0)) }), terms.intersection(TextScript.terms(fact)).count >= 2 {
-            return book.answer(fact: fact)
+        let terms = TextScript.terms(target)
+        let asked = request.parent != nil && terms.count <= 1 ? [target, request.post] : [target]
+        for text in asked {
+            let terms = TextScript.terms(text)
+            if let (fact, _) = best(knowledge, by: { Self.similarity(terms, TextScript.terms($0)) }), terms.intersection(TextScript.terms(fact)).count >= 2 {
+                return book.answer(fact: fact)
+            }
         }
         // Not knowing is worth saying only to someone who asked it directly; under a loss, plainly
         // and without handing a prognosis or a price to the crowd.
