@@ -455,4 +455,12 @@ struct ColdReaderTests {
         #expect(answer("@factcheck 真的吗", under: "长城在太空能看到").contains("无法用肉眼看到"))
         #expect(!answer("@factcheck how tall is everest?", under: "Vaccines cause autism, do your research people").contains("autism"))
     }
+
+    @Test("asked what it is or can do, a persona says it is an AI and what it does, not 'beyond me'", arguments: [
+        "@kiki hi! what can you do?", "@kiki tell me about yourself", "@kiki 你能做什么？",
+    ])
+    func introduction(comment: String) {
+        let text = reply(comment, addressed: true) ?? ""
+        #expect(text.contains("AI") && !text.contains("beyond me") && !text.contains("listening"), "\(comment) → \(text)")
+    }
 }

@@ -63,6 +63,10 @@ public struct OfflineResponder: Responder {
         } else if reading.contains(.asksIfBot) {
             situation = .asksIfBot
             candidates = book.disclosure(careful: reading.isCareful)
+        } else if request.addressed, Self.asksAboutItself(target) {
+            // "@kiki what can you do?" is a first hello to a bot, not a question to hand to the crowd.
+            situation = .asksIfBot
+            candidates = book.introduction()
         } else if reading.contains(.celebration) {
             situation = .celebration
             subject = ReplySubject.celebration(in: target, language: language)
@@ -111,6 +115,15 @@ public struct OfflineResponder: Responder {
         "开心不起来", "高兴不起来", "心情复杂", "五味杂陈", "喜忧参半", "不知道该高兴", "不知道该哭还是该笑", "不知道该不该高兴", "该不该高兴",
         "说不上难过", "说不上开心", "没能看到", "没等到这一天", "要是他还在", "要是她还在",
     ]
+
+    private static let aboutItself = TermSet([
+        "what can you do", "what can u do", "what do you do", "tell me about yourself", "introduce yourself", "who are you",
+        "what are you for", "how can you help", "what are you good at", "你能做什么", "你会什么", "你会做什么", "你是谁", "介绍一下你自己",
+        "介绍下你自己", "你有什么用",
+    ])
+
+    /// Spoken to and asked what it is or does.
+    static func asksAboutItself(_ text: String) -> Bool { aboutItself.firstMatch(in: text) != nil }
 
     private static let someoneElse = TermSet([
         "them", "they", "him", "her", "he", "she", "my friend", "this person", "op", "他", "她", "他们", "她们", "对方", "楼主", "朋友",

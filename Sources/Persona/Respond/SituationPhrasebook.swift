@@ -165,6 +165,20 @@ struct SituationPhrasebook {
         }
     }
 
+    /// Asked what it is or what it can do: that it is an AI, and what it does here.
+    func introduction() -> [String] {
+        switch (style, english) {
+        case (.playful, true): ["I'm {name}, an AI assistant, not a person. I read the feed, cheer the good news, and answer questions when I know the answer ✨"]
+        case (.formal, true): ["I am {name}, an AI assistant, not a person. I answer questions when I have a reliable answer, and say so when I do not."]
+        case (.deadpan, true): ["I'm {name}, an AI assistant. I comment on posts now and then. Briefly."]
+        case (_, true): ["I'm {name}, an AI assistant, not a person. I reply to posts and answer questions when I know the answer."]
+        case (.playful, false): ["我是{name}，一个AI助手，不是真人。我会看大家的帖子，为好消息欢呼，知道答案的问题也会回答✨"]
+        case (.formal, false): ["我是{name}，一个AI助手，不是真人。有可靠答案的问题我会回答，没有的我会直说。"]
+        case (.deadpan, false): ["我是{name}，一个AI助手。偶尔评论几句，言简意赅。"]
+        case (_, false): ["我是{name}，一个AI助手，不是真人。我会回复帖子，知道答案的问题也会回答。"]
+        }
+    }
+
     /// The disclosure for a reading: beside grief, in a careful thread or under an insult only
     /// the plain fact, no "happy to keep you company".
     func disclosure(careful: Bool) -> [String] {
