@@ -463,4 +463,11 @@ struct ColdReaderTests {
         let text = reply(comment, addressed: true) ?? ""
         #expect(text.contains("AI") && !text.contains("beyond me") && !text.contains("listening"), "\(comment) → \(text)")
     }
+
+    @Test("a birth told with its tiredness, and a dream job 'stalked' for years, are good news", arguments: [
+        "Our daughter arrived at 4:12am, 3.1kg, everyone is exhausted and fine", "Got the offer!!! Starting at the studio I've stalked for 3 years",
+    ])
+    func goodNewsInPlainWords(post: String) {
+        #expect(SituationReader(rules: catalog.situations).read(post).primary == .celebration, "\(post)")
+    }
 }
