@@ -86,7 +86,7 @@ struct EngineServerTests {
         defer { Task { await fake.stop() } }
         fake.script("stuck", .init(steps: [.hang]))
         let server = try await start([
-            "stuck.yaml": Self.persona("stuck", model: "stuck", baseURL: fake.baseURL, extra: "  timeout: 8s\n  deadline: 8s\n  fallback_engine: none"),
+            "stuck.yaml": Self.persona("stuck", model: "stuck", baseURL: fake.baseURL, extra: "  timeout: 15s\n  deadline: 15s\n  fallback_engine: none"),
             "kiki.yaml": BotTests.greeter,
         ])
         let (postID, frames) = try await bots.postAndWatch(server, "Baked my first sourdough loaf today") { !bots.botComments($0).isEmpty }
@@ -102,8 +102,9 @@ struct EngineServerTests {
         let feed = try await server.http("GET", "/v1/feed?limit=5")
         #expect(feed.status == 200)
         #expect(fake.inFlight == 1, "the stuck request is still open after the human traffic")
-        // Then the stuck model times out: silence (fallback_engine: none), logged.
-        #expect(try await eventually {
+        // Then the stuck model times out: silence (fallback_engine: none), logged. (15 s: on a
+        // loaded PostgreSQL run, 8 s ran out before the human traffic above was done.)
+        #expect(try await eventually(.seconds(30)) {
             try await bots.decisions(server, "stuck").contains { $0.string("outcome") == "failed" && $0.string("rule") == "engine.timeout" }
         })
         let thread = try await server.http("GET", "/v1/posts/\(postID)")
