@@ -41,6 +41,16 @@ struct DrainTests {
                 // reader too slow for the grace is cut, as it should be, but that is not this test.
                 "GATEWAYD_SESSIONS_CLOSE_GRACE": "30s", "GATEWAYD_SHUTDOWN_DRAIN_DEADLINE": "60s",
             ])
+        // A failure before the SIGTERM below must not leave the process running.
+        do {
+            try await drainWithSlowReader(gateway)
+        } catch {
+            await gateway.stop()
+            throw error
+        }
+    }
+
+    private func drainWithSlowReader(_ gateway: GatewayProcess) async throws {
         let slow = try RawSocket(port: gateway.port, receiveBuffer: 4096)
         slow.send(HandshakeTests.request(HandshakeTests.plain))
         var received: [UInt8] = []
