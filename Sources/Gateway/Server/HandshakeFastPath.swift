@@ -252,14 +252,8 @@ struct HandshakeHead {
 
 extension HandshakeRequest {
     init(_ head: HandshakeHead) {
-        self.init(method: head.method, target: head.target, isHTTP11OrLater: head.version == "HTTP/1.1")
-        let values = { (field: HandshakeHead.Field) in head.all(field).map(Self.trimmed) }
-        host = values(.host)
-        upgrade = values(.upgrade)
-        connection = values(.connection)
-        key = values(.key)
-        version = values(.version)
-        origin = values(.origin)
-        extensionOffers = values(.extensions)
+        self.init(method: head.method, target: head.target, isHTTP11OrLater: head.version == "HTTP/1.1") { name in
+            HandshakeHead.Field.allCases.first { $0.name == name }.map(head.all) ?? []
+        }
     }
 }

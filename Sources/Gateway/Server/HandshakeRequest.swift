@@ -12,32 +12,34 @@ struct HandshakeRequest {
     /// absolute form (`http://host/v1/ws`), which RFC 6455 section 4.2.1 allows.
     let path: String
     let isHTTP11OrLater: Bool
-    var host: [String] = []
-    var upgrade: [String] = []
-    var connection: [String] = []
-    var key: [String] = []
-    var version: [String] = []
-    var origin: [String] = []
-    var extensionOffers: [String] = []
+    let host: [String]
+    let upgrade: [String]
+    let connection: [String]
+    let key: [String]
+    let version: [String]
+    let origin: [String]
+    let extensionOffers: [String]
 
-    init(method: String, target: String, isHTTP11OrLater: Bool) {
+    /// `values` gives every value of a header by its lowercase name, as the head was sent.
+    init(method: String, target: String, isHTTP11OrLater: Bool, values: (String) -> [String]) {
         self.method = method
         self.path = Self.path(ofTarget: target)
         self.isHTTP11OrLater = isHTTP11OrLater
+        func trimmedValues(_ name: String) -> [String] { values(name).map(Self.trimmed) }
+        host = trimmedValues("host")
+        upgrade = trimmedValues("upgrade")
+        connection = trimmedValues("connection")
+        key = trimmedValues("sec-websocket-key")
+        version = trimmedValues("sec-websocket-version")
+        origin = trimmedValues("origin")
+        extensionOffers = trimmedValues("sec-websocket-extensions")
     }
 
     init(_ head: HTTPRequestHead) {
         self.init(
             method: head.method.rawValue, target: head.uri,
-            isHTTP11OrLater: head.version.major > 1 || (head.version.major == 1 && head.version.minor >= 1))
-        let values = { (name: String) in head.headers[name].map(Self.trimmed) }
-        host = values("Host")
-        upgrade = values("Upgrade")
-        connection = values("Connection")
-        key = values("Sec-WebSocket-Key")
-        version = values("Sec-WebSocket-Version")
-        origin = values("Origin")
-        extensionOffers = values("Sec-WebSocket-Extensions")
+            isHTTP11OrLater: head.version.major > 1 || (head.version.major == 1 && head.version.minor >= 1),
+            values: { head.headers[$0] })
     }
 
     /// Whether a comma-separated list header (Upgrade, Connection) names `token` (lowercase) in
