@@ -179,7 +179,7 @@ struct WriteTests {
         #expect(await owl.staysQuiet(for: .milliseconds(300)), "only the whole name")
     }
 
-    @Test("reply and mention events reach the addressed user's stream, never the writer's own")
+    @Test("reply events reach the addressed user's stream, never the writer's own; mentions reach everyone named")
     func notifications() async throws {
         let server = try await TestServer.start()
         let alice = try await server.identified("u_alice")
@@ -200,8 +200,13 @@ struct WriteTests {
         let mention = try await carol.expect("event")
         #expect(mention.string("type") == "mention")
         #expect(mention.object("data").string("comment_id") == commentID)
-        // A reply to one's own post notifies nobody.
+        // A reply to one's own post notifies nobody; a mention of oneself is still a mention.
         _ = try await alice.request(["op": "comment", "id": 2, "post_id": postID, "body": "thanks", "client_id": "own"])
+        #expect(await alice.staysQuiet(for: .milliseconds(200)))
+        try await alice.send(["op": "comment", "id": 3, "post_id": postID, "body": "note to self, @u_alice", "client_id": "self"])
+        let selfMention = try await [alice.message(), alice.message()].first { $0.string("op") == "event" }
+        #expect(selfMention?.string("type") == "mention")
+        #expect(selfMention?.object("data").object("by").string("id") == "u_alice")
         #expect(await alice.staysQuiet(for: .milliseconds(200)))
         // A nested reply goes to the parent comment's author.
         let nested = try await carol.request(["op": "comment", "id": 3, "post_id": postID, "parent_id": commentID, "body": "re", "client_id": "n"])

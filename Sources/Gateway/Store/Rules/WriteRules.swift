@@ -37,7 +37,7 @@ enum WriteRules {
         if !facts.authorKnown { plan.changes.append(.saveUser(author)) }
         switch command {
         case .post(let body, _, let botsEnabled, let generated):
-            let mentioned = try mentions(in: body, facts: facts, author: author)
+            let mentioned = try mentions(in: body, facts: facts)
             let post = Post(id: ids.make("p"), author: author, body: body, createdAt: now, botsEnabled: botsEnabled, generated: generated)
             plan.changes.append(.insertPost(post))
             plan.post = post
@@ -52,7 +52,7 @@ enum WriteRules {
                 guard let parent = facts.parent else { throw WriteRecords.noSuchParent(parentID, postID: postID) }
                 (depth, addressee) = (parent.depth + 1, parent.authorID)
             }
-            let mentioned = try mentions(in: body, facts: facts, author: author)
+            let mentioned = try mentions(in: body, facts: facts)
             let comment = Comment(
                 id: ids.make("c"), postID: postID, parentID: parentID, author: author, body: body, createdAt: now, depth: depth,
                 generated: generated)
@@ -104,14 +104,15 @@ enum WriteRules {
         return WriteReceipt(resultJSON: record.result, replayed: true)
     }
 
-    /// The users a body mentions, each once, never its author: in the order their names first
-    /// appear, a name that fits several users in user id order, then bots named with spaces in
-    /// user id order. More than `MentionScanner.maximumMentions` refuse the write.
-    static func mentions(in body: String, facts: WriteFacts, author: User) throws(GatewayError) -> [String] {
+    /// The users a body mentions, each once, its author too (PROTOCOL.md exempts only `reply`
+    /// from going to the writer): in the order their names first appear, a name that fits
+    /// several users in user id order, then bots named with spaces in user id order. More than
+    /// `MentionScanner.maximumMentions` refuse the write.
+    static func mentions(in body: String, facts: WriteFacts) throws(GatewayError) -> [String] {
         var mentioned: [String] = []
         let named = facts.usersNamed.flatMap { $0.sorted() }
         let spaced = MentionScanner.spacedNames(in: body, among: facts.botsNamedWithSpaces).sorted()
-        for userID in named + spaced where userID != author.id && !mentioned.contains(userID) {
+        for userID in named + spaced where !mentioned.contains(userID) {
             mentioned.append(userID)
         }
         try MentionScanner.checkCount(mentioned.count)
