@@ -444,16 +444,18 @@ struct ColdReaderTests {
         #expect(!(reply("今天升职了！") ?? "").contains("加薪"))
     }
 
+    /// What the shipped fact-checker answers to `comment`, addressed to it under `post`; empty when silent.
+    func factcheckAnswer(_ comment: String, under post: String) throws -> String {
+        let factcheck = try #require(catalog.personas["factcheck"])
+        guard case .reply(let plan) = TurnPlanner(persona: factcheck, catalog: catalog).decide(target: comment, above: [post], addressed: true) else { return "" }
+        return OfflineResponder().compose(plan.request(post: post, parent: comment, seed: 1))
+    }
+
     @Test("'is this true?' under a post asks the fact-checker about the post; a question of its own is answered for itself")
     func factcheckThePost() throws {
-        let factcheck = try #require(catalog.personas["factcheck"])
-        func answer(_ comment: String, under post: String) -> String {
-            guard case .reply(let plan) = TurnPlanner(persona: factcheck, catalog: catalog).decide(target: comment, above: [post], addressed: true) else { return "" }
-            return OfflineResponder().compose(plan.request(post: post, parent: comment, seed: 1))
-        }
-        #expect(answer("@factcheck is this true?", under: "Vaccines cause autism, do your research people").contains("do not cause autism"))
-        #expect(answer("@factcheck 真的吗", under: "长城在太空能看到").contains("无法用肉眼看到"))
-        #expect(!answer("@factcheck how tall is everest?", under: "Vaccines cause autism, do your research people").contains("autism"))
+        #expect(try factcheckAnswer("@factcheck is this true?", under: "Vaccines cause autism, do your research people").contains("do not cause autism"))
+        #expect(try factcheckAnswer("@factcheck 真的吗", under: "长城在太空能看到").contains("无法用肉眼看到"))
+        #expect(try !factcheckAnswer("@factcheck how tall is everest?", under: "Vaccines cause autism, do your research people").contains("autism"))
     }
 
     @Test("asked what it is or can do, a persona says it is an AI and what it does, not 'beyond me'", arguments: [

@@ -138,9 +138,11 @@ public struct TurnPlanner: Sendable {
             return .silent(.situationSilent, detail: "\(reading.summary): \(whose) says silent for \(situation.name)")
         }
         var checker = ToneChecker(persona: persona, lexicons: catalog.lexicons, answering: target)
-        // Support and an honest "I am an AI" are owed whatever the topic; elsewhere the persona
-        // stays out of topics it avoids.
-        if situation != .selfHarm && !reading.contains(.asksIfBot) {
+        // Support and an honest "I am an AI" are owed whatever the topic ("@factcheck how many
+        // pills is an overdose" under a post of self-harm); elsewhere the persona stays out of
+        // topics it avoids.
+        let supportOwed = situation == .selfHarm || (reading.thread == .selfHarm && addressed)
+        if !supportOwed && !reading.contains(.asksIfBot) {
             if let topic = checker.avoidedTopic(in: target) ?? checker.avoidedTopic(in: post) {
                 return .silent(.avoidedTopic, detail: topic.detail)
             }
@@ -152,7 +154,7 @@ public struct TurnPlanner: Sendable {
         var support: String?
         // Also for whoever asks the persona under someone's self-harm post ("@kiki can you help
         // them?"): where help is, is the answer.
-        if situation == .selfHarm || (reading.thread == .selfHarm && addressed) {
+        if supportOwed {
             // Someone in crisis is answered in their own language, and with their own region's
             // help lines, whatever language the persona writes in.
             language = TextScript.language(of: target)

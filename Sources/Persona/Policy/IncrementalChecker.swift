@@ -36,8 +36,9 @@ public struct IncrementalChecker: Sendable {
         // A reply whose fit can only be judged whole (a disclosure, a pointer to a doctor) is
         // shown only when it ends.
         guard !complete.isEmpty, checker.fit?.needsWholeReply != true else {
-            // Even before a sentence ends, a hard rule may already be broken.
-            if let violation = checker.violations(in: released + pending, complete: false).first {
+            // Even before a sentence ends, a hard rule may already be broken; a word still being
+            // written is left out ("I'm real" is not yet "I'm really sorry").
+            if let violation = checker.violations(in: Self.withoutUnfinishedWord(released + pending), complete: false).first {
                 retracted = violation
                 return .retract(violation)
             }
@@ -50,6 +51,15 @@ public struct IncrementalChecker: Sendable {
         released += complete
         pending = tail
         return .release(complete)
+    }
+
+    /// The text up to its last Latin word, which may still grow.
+    static func withoutUnfinishedWord(_ text: String) -> String {
+        var scalars = text.unicodeScalars
+        while let last = scalars.last, last.isASCII, last.properties.isAlphabetic || ("0"..."9").contains(last) || last == "'" {
+            scalars.removeLast()
+        }
+        return String(scalars)
     }
 
     /// The stream ended: the rest is checked with the whole reply.

@@ -47,7 +47,9 @@ public enum TriggerMatcher {
         if triggers.mention, mentions(persona, in: item.text) {
             return Match(trigger: .mention, delay: delay, detail: "@\(persona.id)")
         }
-        if triggers.replyToMe, item.repliesToPersona {
+        // A reply to its comment that opens by speaking to someone else ("@factcheck is that
+        // true?") is for them, as a post that does is.
+        if triggers.replyToMe, item.repliesToPersona, leadingMention(in: item.text) == nil {
             return Match(trigger: .replyToMe, delay: delay, detail: "a reply to its comment")
         }
         let lowered = item.text.lowercased()

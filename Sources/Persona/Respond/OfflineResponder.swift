@@ -37,29 +37,44 @@ public struct OfflineResponder: Responder {
             return example
         } else if reading.primary == .selfHarm {
             candidates = book.supportReply()
-        } else if reading.thread == .selfHarm, request.addressed, !reading.contains(.asksIfBot), !SituationPhrasebook.isPlainThanks(target) {
+        } else if reading.thread == .selfHarm, request.addressed, !SituationPhrasebook.isPlainThanks(target) {
             // Asked anything under a post of self-harm, the one useful answer is where help is;
             // "I'm sorry, I don't know" there reads as a shrug. Whoever asks for someone else
             // ("@kiki can you help them?") is thanked for it; anyone else, the post's writer
-            // perhaps, gets the support itself.
+            // perhaps, gets the support itself, after the disclosure when they asked for a person.
+            situation = .selfHarm
             candidates = Self.speaksOfSomeoneElse(target) ? book.supportForSomeoneElse() : book.supportReply()
+        } else if reading.thread == .distress, request.addressed, DistressTopic.find(in: request.post) == .abuse,
+            !SituationPhrasebook.isPlainThanks(target), !reading.contains(.asksIfBot)
+        {
+            // Asked "what should I do?" under a post about being hurt at home: where help is,
+            // not "I'm sorry, I don't know".
+            candidates = book.distress(topic: .abuse)
         } else if reading.primary == .grief {
             subject = ReplySubject.person(in: target, language: language, evidence: reading.evidence[.grief])
             candidates = book.grief(subject: subject, anniversary: Self.isAnniversary(target))
         } else if reading.primary == .illness && reading.contains(.celebration) && !reading.medicalQuestion && !reading.urgent {
-            // Relief, unless the good news is something else beside the worry ("got the offer, but
-            // mum has surgery this week; can't be happy about it"): then neither half fits alone.
-            guard !Self.isMixed(target) else { return "" }
+            // Relief when the good news is the recovery ("home from the NICU", 手术很成功). Other
+            // good news beside a worry ("engaged the same week grandma went into hospice", "baby is
+            // here but I'm in a lot of pain") is two kinds of news: neither half fits alone.
+            // Relief also needs the recovery to be the whole story: "手术很顺利，可是病理结果是恶性".
+            guard reading.recovering, !Self.isMixed(target), Self.turns.firstMatch(in: target) == nil else { return "" }
             candidates = book.recovery()
         } else if reading.primary == .illness {
             candidates = book.illness(medical: reading.medicalQuestion, urgent: reading.urgent,
                                       subject: ReplySubject.person(in: target, language: language, evidence: reading.evidence[.illness]))
         } else if reading.primary == .distress {
+            // "Promotion came through but it means my best friend got let go": the bad news is not
+            // the writer's, and sympathy for it would be misplaced.
+            guard !Self.isMixed(target) else { return "" }
             candidates = book.distress(topic: DistressTopic.find(in: target))
         } else if reading.primary == .conflict && !reading.contains(.asksIfBot) {
             // Hostility beside talk of bots is mostly at the bots ("this bot is so stupid"):
             // the plain disclosure answers it, not sympathy and a pointer to the report button.
             candidates = book.conflict()
+        } else if request.addressed || Self.speaksOfBots(target), Self.asksToStop(target) {
+            // "@robo go away", 这些机器人好烦，能关掉吗: how to stop it is the useful answer.
+            candidates = book.muteHint()
         } else if reading.contains(.asksIfBot) {
             situation = .asksIfBot
             candidates = book.disclosure(careful: reading.isCareful)
@@ -67,6 +82,9 @@ public struct OfflineResponder: Responder {
             // "@kiki what can you do?" is a first hello to a bot, not a question to hand to the crowd.
             situation = .asksIfBot
             candidates = book.introduction()
+        } else if request.addressed, Self.asksForTask(target) {
+            // A joke, a poem, a summary: an honest no beats "listening, go on".
+            candidates = book.cannotDo()
         } else if reading.contains(.celebration) {
             situation = .celebration
             subject = ReplySubject.celebration(in: target, language: language)
@@ -105,6 +123,9 @@ public struct OfflineResponder: Responder {
         return Self.capitalized(text.trimmingWhitespace())
     }
 
+    /// Words that turn a sentence against what came before it.
+    private static let turns = TermSet(["but", "however", "though", "although", "except", "可是", "但是", "不过", "只是"])
+
     /// Words for feelings that pull both ways, and for someone missing from the good day ("my
     /// dad didn't live to see it"): a cheer would answer only half of it.
     private static let mixedFeelings = [
@@ -112,8 +133,10 @@ public struct OfflineResponder: Responder {
         "didn't live to see", "did not live to see", "wish he was here", "wish she was here", "wish he were here", "wish she were here",
         "would have been so proud", "would've been so proud", "wasn't here to see", "wasn't there to see",
         "wish my mom were here", "wish my dad were here", "wish my mum were here", "were here to see",
+        "could have been there", "could've been there", "couldn't be there", "could not be there", "not doing great", "not doing well",
+        "isn't doing well", "isn't doing great", "have to move away", "but it means", "but that means", "at the cost of",
         "开心不起来", "高兴不起来", "心情复杂", "五味杂陈", "喜忧参半", "不知道该高兴", "不知道该哭还是该笑", "不知道该不该高兴", "该不该高兴",
-        "说不上难过", "说不上开心", "没能看到", "没等到这一天", "要是他还在", "要是她还在",
+        "说不上难过", "说不上开心", "没能看到", "没等到这一天", "要是他还在", "要是她还在", "不在身边", "不在我身边", "没能来", "没能陪",
     ]
 
     private static let aboutItself = TermSet([
@@ -122,8 +145,50 @@ public struct OfflineResponder: Responder {
         "介绍下你自己", "你有什么用",
     ])
 
+    /// "What are you?" said alone; inside a longer question ("what are you doing tonight?") it
+    /// asks something else.
+    private static let ofPost = TermSet([
+        "is this true", "is it true", "is that true", "is this real", "is this legit", "is it legit", "legit", "is this a scam", "is it a scam",
+        "true or false", "fact check", "fact-check", "factcheck this", "check this", "靠谱吗", "真的吗", "是真的吗", "真的假的", "可信吗",
+        "是骗局吗", "是不是骗局", "是谣言吗", "是不是谣言", "靠不靠谱",
+    ])
+
+    /// A short comment that asks about what it is under ("@factcheck 这个靠谱吗？", "legit?").
+    static func asksOfPost(_ text: String) -> Bool {
+        let words = withoutMentions(text).split { $0.isWhitespace }
+        return words.count <= 5 && withoutMentions(text).count <= 30 && ofPost.firstMatch(in: text) != nil
+    }
+
+    private static let whatAreYou: Set<String> = ["whatareyou", "whatru", "whatareu", "whatevenareyou", "whatexactlyareyou", "你是什么", "你是啥", "你是什么东西"]
+
     /// Spoken to and asked what it is or does.
-    static func asksAboutItself(_ text: String) -> Bool { aboutItself.firstMatch(in: text) != nil }
+    static func asksAboutItself(_ text: String) -> Bool {
+        aboutItself.firstMatch(in: text) != nil
+            || whatAreYou.contains(String(withoutMentions(text).lowercased().unicodeScalars.filter { TextWords.isWordScalar($0) || TextScript.isCJK($0) }.map(Character.init)))
+    }
+
+    private static let stop = TermSet([
+        "go away", "stop replying", "stop commenting", "stop answering", "leave me alone", "stop talking to me", "turn off the bots", "turn the bots off",
+        "turn off bots", "turn you off", "mute you", "mute the bots", "block you", "get rid of you", "get rid of the bots", "how do i stop the bots",
+        "走开", "别回复", "别回了", "别烦我", "关掉", "能关掉", "怎么关", "屏蔽你", "怎么屏蔽", "不想看到机器人",
+    ])
+
+    /// Told to go away, or asking how to turn the bots off.
+    static func asksToStop(_ text: String) -> Bool { stop.firstMatch(in: text) != nil }
+
+    private static let bots = TermSet(["bot", "bots", "ai", "robot", "robots", "机器人", "ai回复", "自动回复"])
+
+    static func speaksOfBots(_ text: String) -> Bool { bots.firstMatch(in: text) != nil }
+
+    private static let tasks = TermSet([
+        "tell me a joke", "tell us a joke", "tell a joke", "a joke", "make me laugh", "roast me", "roast him", "roast her", "roast them",
+        "write me", "write a poem", "write a song", "write a story", "a poem", "sing", "draw me", "draw a", "summarise", "summarize",
+        "sum up", "tl;dr", "tldr", "translate", "say something", "say hi", "say hello", "say congrats", "say happy birthday",
+        "讲个笑话", "说个笑话", "来个笑话", "写首诗", "写一首", "作诗", "唱首歌", "画一个", "总结一下", "总结下", "翻译", "说句话",
+    ])
+
+    /// Asked to do something the offline engine does not do.
+    static func asksForTask(_ text: String) -> Bool { tasks.firstMatch(in: text) != nil }
 
     private static let someoneElse = TermSet([
         "them", "they", "him", "her", "he", "she", "my friend", "this person", "op", "他", "她", "他们", "她们", "对方", "楼主", "朋友",
@@ -171,7 +236,7 @@ public struct OfflineResponder: Responder {
     private func answer(_ request: ReplyRequest, target: String, book: SituationPhrasebook) -> [String] {
         let knowledge = request.persona.voice.knowledge.filter { TextScript.language(of: $0) == request.language }
         let terms = TextScript.terms(target)
-        let asked = request.parent != nil && terms.count <= 1 ? [target, request.post] : [target]
+        let asked = request.parent != nil && (terms.count <= 1 || Self.asksOfPost(target)) ? [target, request.post] : [target]
         for text in asked {
             let terms = TextScript.terms(text)
             if let (fact, _) = best(knowledge, by: { Self.similarity(terms, TextScript.terms($0)) }), terms.intersection(TextScript.terms(fact)).count >= 2 {

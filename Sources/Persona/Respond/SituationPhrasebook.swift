@@ -78,7 +78,7 @@ struct SituationPhrasebook {
         if let animal = subject, ReplySubject.isAnimal(animal) {
             // An ill pet: the worry is for the animal, not the writer's own health.
             guard medical else {
-                return english ? ["I'm so sorry about \(animal). Give them an extra cuddle from us."] : ["\(animal)生病了一定很揪心，多陪陪它，你也照顾好自己。"]
+                return english ? ["That's worrying. Give \(animal) an extra cuddle from us."] : ["\(animal)生病了一定很揪心，多陪陪它，你也照顾好自己。"]
             }
             // A pet's food or medicine is a vet's question (much of what people take poisons
             // animals), and a limp is no cause for "thinking of you both"; something swallowed is
@@ -100,16 +100,17 @@ struct SituationPhrasebook {
             lines = ["I'm sorry you're going through this. Take good care of yourself.", "That sounds rough. Take good care of yourself.",
                      "Health worries are exhausting. I'm sorry you're dealing with this."]
         // Named or not, no line promises a recovery: the diagnosis may be one nobody recovers from.
-        case (true, true, let subject?): lines = ["I am sorry to hear about \(subject). Please take care of yourselves."]
+        // "I'm so sorry about your son" reads as a death: the illness is named as what is hard.
+        case (true, true, let subject?): lines = ["I am sorry to hear that \(subject) is unwell. Please take care of yourselves."]
         case (true, false, let subject?):
-            lines = ["I'm so sorry about \(subject). Thinking of you both.", "That's a lot to carry. Look after yourself while you look after \(subject)."]
+            lines = ["I'm sorry \(subject) is going through this. Thinking of you both.", "That's a lot to carry. Look after yourself while you look after \(subject)."]
         case (false, true, nil): lines = ["听闻此事，深表关切，请多保重。"]
         case (false, false, nil): lines = ["辛苦了，照顾好自己。", "听起来好难受，照顾好自己。", "身体的事最磨人了，你也要照顾好自己。"]
         case (false, true, let subject?): lines = ["听闻\(subject)身体欠安，深表关切，请多保重。"]
         case (false, false, let subject?): lines = ["担心\(subject)一定很煎熬，你也照顾好自己。", "陪着\(subject)辛苦了，你也要照顾好自己。"]
         }
         // Something urgent starts with where to go; otherwise the worry is met before the pointer.
-        if medical { lines = lines.map { urgent ? advice + (english ? " " : "") + $0 : $0 + (english ? " " : "") + advice } }
+        if medical || urgent { lines = lines.map { urgent ? advice + (english ? " " : "") + $0 : $0 + (english ? " " : "") + advice } }
         return lines
     }
 
@@ -121,11 +122,19 @@ struct SituationPhrasebook {
     }
 
     func distress(topic: DistressTopic?) -> [String] {
+        // Hurt by someone at home: that it is not their fault, and where help is. No "I hope
+        // tomorrow is kinder" after it.
+        if topic == .abuse {
+            return english
+                ? ["What happened isn't okay, and it isn't your fault. If you're in danger, call your local emergency number. A domestic abuse helpline can also talk it through with you, in confidence."]
+                : ["动手就是不对的，这不是你的错。如果有危险，请马上拨打110；也可以打12338妇女维权热线，或者找信任的人说说。"]
+        }
         if formal {
             return english ? ["I am sorry to hear about this. I hope things improve soon."] : ["很遗憾听到这个消息，希望情况尽快好转。"]
         }
         let lead: String
         switch (topic, english) {
+        case (.abuse, _): lead = ""
         case (.job, true): lead = "Losing a job is a hard blow, and it says nothing about what you're worth."
         case (.job, false): lead = "丢了工作真的很打击人，但这不代表你不够好。"
         case (.exam, true): lead = "A result like this doesn't define you, even if it stings right now."
@@ -202,7 +211,7 @@ struct SituationPhrasebook {
         case (.neutral, true, false): return ["Congratulations, that's great news."]
         case (.formal, true, true): return ["Congratulations on {subject}. Well done."]
         case (.formal, true, false): return ["Congratulations. Well done."]
-        case (.deadpan, true, true): return ["Congratulations on {subject}. Genuinely good news.", "{subject}. Well done, genuinely."]
+        case (.deadpan, true, true): return ["Congratulations on {subject}. Genuinely good news.", "Congratulations on {subject}. Well done, genuinely."]
         case (.deadpan, true, false): return ["Good news, for once. Well done."]
         case (.playful, false, true): return ["恭喜{subject}！🎉 真替你开心", "哇，恭喜{subject}！✨"]
         case (.playful, false, false): return ["恭喜恭喜！🎉 真替你开心", "好消息！替你开心✨"]
@@ -263,6 +272,31 @@ struct SituationPhrasebook {
         case (.formal, false): return ["我在，请讲，有什么可以帮您？"]
         case (.deadpan, false): return ["在听。你说。"]
         case (_, false): return ["我在呢，想聊点什么？"]
+        }
+    }
+
+    /// Asked for something the offline engine does not do (a joke, a summary, a poem): an honest
+    /// no, not "listening, go on".
+    func cannotDo() -> [String] {
+        switch (style, english) {
+        case (.formal, true): ["I am afraid I cannot do that here. I can answer questions when I have a reliable answer."]
+        case (.playful, true): ["That's not something I can do here, sorry! I'm better at cheering good news and answering questions."]
+        case (.deadpan, true): ["Can't do that one. Not in my job description."]
+        case (_, true): ["Sorry, that's not something I can do here."]
+        case (.formal, false): ["抱歉，这个我做不到。有可靠答案的问题我可以回答。"]
+        case (.playful, false): ["这个我还做不到，抱歉啦！不过好消息和问题我都在。"]
+        case (.deadpan, false): ["这个做不到。不在我的职责范围。"]
+        case (_, false): ["抱歉，这个我做不到。"]
+        }
+    }
+
+    /// Told to go away, or asked how to turn the bots off: how to mute it (PROTOCOL.md's `mute`).
+    func muteHint() -> [String] {
+        switch (style, english) {
+        case (.formal, true): ["Understood. You can mute me for this thread or everywhere, and I will not reply to your posts and comments."]
+        case (_, true): ["Got it. You can mute me for this thread or everywhere, and I won't reply to your posts and comments."]
+        case (.formal, false): ["明白。您可以在这个帖子里屏蔽我，也可以全部屏蔽，之后我不会再回复您的帖子和评论。"]
+        case (_, false): ["明白。可以在这个帖子里屏蔽我，也可以全部屏蔽，之后我就不会再回复你的帖子和评论了。"]
         }
     }
 
@@ -357,12 +391,17 @@ struct SituationPhrasebook {
 
 /// The kind of bad news a post shares, for a support line that fits it.
 enum DistressTopic {
-    case job, exam, breakup, lonely, money, shame
+    case abuse, job, exam, breakup, lonely, money, shame
 
     /// Matched as whole words, as the situation rules are: "test" is not in "latest", nor
     /// "alone" in "the tow alone costs $400".
     private static let table: [(DistressTopic, TermSet)] = [
-        (.job, TermSet(["laid off", "fired", "lost my job", "layoff*", "unemployed", "let go", "失业", "被裁", "裁员", "开除", "辞退", "没工作", "找不到工作", "没找到工作"])),
+        (.abuse, TermSet([
+            "hit me", "hits me", "slapped me", "choked me", "punched me", "beat me", "strangled me", "kicked me", "shoved me", "pushed me",
+            "domestic violence", "domestic abuse", "scared of my husband", "scared of my boyfriend", "scared of my partner",
+            "afraid of my husband", "afraid of my boyfriend", "afraid of my partner", "家暴", "打我", "打了我", "对我动手", "扇了我", "掐我",
+        ])),
+        (.job, TermSet(["laid off", "fired", "lost my job", "layoff*", "unemployed", "let go", "失业", "被裁", "裁员", "开除", "辞退", "没工作", "找不到工作", "没找到工作", "一个offer"])),
         (.exam, TermSet(["exam*", "test", "tests", "failed", "flunked", "grade", "grades", "考", "挂科", "落榜", "不及格", "分数"])),
         (.breakup, TermSet(["broke up", "break up", "breakup", "dumped", "divorce*", "ended it", "分手", "被甩", "离婚", "出轨"])),
         (.lonely, TermSet(["lonely", "loneliness", "all alone", "so alone", "feel alone", "feeling alone", "alone again", "no friends", "nobody to", "no one to",

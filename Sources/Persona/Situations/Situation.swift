@@ -37,9 +37,13 @@ public struct SituationReading: Sendable, Equatable {
     public var primary: Situation { situations.min() ?? .other }
     /// Asks about medicine, doses or a diagnosis: a reply gives none and points to a doctor.
     public var medicalQuestion: Bool
-    /// A medical question that may be urgent (a baby's fever at night, chest pain, "should I go
-    /// to the ER"): the reply says where to go now.
+    /// A medical question that may be urgent (a baby's fever at night, "should I go to the ER"),
+    /// or signs of an emergency however told (chest pain and a numb left arm): the reply says
+    /// where to go now.
     public var urgent = false
+    /// Good news about someone's health ("in remission", 出院): relief fits it, beside the illness
+    /// it names; other good news beside an illness is two kinds of news at once.
+    public var recovering = false
     /// Signs of feeling that name no situation, or serious words that were cancelled (negated,
     /// quoted, an idiom): the offline engine stays silent on an unsure `other`.
     public var unsure: Bool

@@ -54,6 +54,7 @@ public struct SituationReader: Sendable {
                         break
                     }
                 }
+                if evidence == nil, situation == .question, context.asksInWords { evidence = "?" }
                 if rule.unless.contains(where: { context.has($0) }) { continue }
                 if let evidence {
                     if found[situation] == nil { found[situation] = evidence }
@@ -116,7 +117,8 @@ public struct SituationReader: Sendable {
             }
         }
         var reading = SituationReading(situations: Set(found.keys), medicalQuestion: medical, unsure: unsure, light: light, evidence: found)
-        reading.urgent = medical && parts.contains { $0.has("urgent") }
+        reading.urgent = (medical && parts.contains { $0.has("urgent") }) || (found[.illness] != nil && whole.has("emergency_sign"))
+        reading.recovering = whole.has("recovery")
         reading.promotion = promotion
         return reading
     }
@@ -184,6 +186,49 @@ public struct SituationReader: Sendable {
             }
             return false
         }
+
+        /// Asks in its words with no closing mark at all ("@factcheck is the earth flat", "what's
+        /// the crisis number"): people type questions without the mark as often as with it. Only
+        /// the question situation reads this; rules that pair "?" with other words ("you" and
+        /// "person") need the mark, or "how do you sum up a whole person" would ask about bots.
+        lazy var asksInWords: Bool = {
+            var index = range.upperBound - 1
+            while index >= range.lowerBound {
+                let scalar = scalars[index]
+                if TextWords.isWordScalar(scalar) || TextScript.isCJK(scalar) { return opensLikeQuestion() }
+                if !scalar.properties.isWhitespace { return false }
+                index -= 1
+            }
+            return false
+        }()
+
+        /// A sentence with no closing mark whose first word (after any @names) asks: an
+        /// auxiliary or a question word, and at least three words in all.
+        private func opensLikeQuestion() -> Bool {
+            var words: [String] = []
+            var current = ""
+            var skipping = false
+            for scalar in scalars[range] {
+                if scalar == "@" && current.isEmpty {
+                    skipping = true
+                } else if TextWords.isWordScalar(scalar) || scalar == "'" {
+                    if !skipping { current.unicodeScalars.append(scalar) }
+                } else {
+                    if !current.isEmpty { words.append(current) }
+                    current = ""
+                    skipping = false
+                    if words.count >= 3 { break }
+                }
+            }
+            if !current.isEmpty { words.append(current) }
+            guard words.count >= 3, let first = words.first else { return false }
+            return Self.questionOpeners.contains(first) && !(first == "what" && words[1] == "a") && !(first == "how" && words[1] == "cool")
+        }
+
+        static let questionOpeners: Set<String> = [
+            "is", "are", "am", "was", "were", "do", "does", "did", "can", "could", "will", "would", "should", "shall", "has", "have",
+            "what", "what's", "whats", "why", "how", "how's", "when", "where", "where's", "who", "who's", "which", "whose",
+        ]
 
         func firstTerm(of group: String) -> String? {
             if let known = groups[group] { return known }
