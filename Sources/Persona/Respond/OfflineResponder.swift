@@ -44,12 +44,12 @@ public struct OfflineResponder: Responder {
             // perhaps, gets the support itself, after the disclosure when they asked for a person.
             situation = .selfHarm
             candidates = Self.speaksOfSomeoneElse(target) ? book.supportForSomeoneElse() : book.supportReply()
-        } else if reading.thread == .distress, request.addressed, DistressTopic.find(in: request.post) == .abuse,
+        } else if reading.thread == .distress, request.addressed, DistressTopic.isAbuse(in: request.post),
             !SituationPhrasebook.isPlainThanks(target), !reading.contains(.asksIfBot)
         {
             // Asked "what should I do?" under a post about being hurt at home: where help is,
             // not "I'm sorry, I don't know".
-            candidates = book.distress(topic: .abuse)
+            candidates = book.abuseSupport()
         } else if reading.primary == .grief {
             subject = ReplySubject.person(in: target, language: language, evidence: reading.evidence[.grief])
             candidates = book.grief(subject: subject, anniversary: Self.isAnniversary(target))
@@ -67,7 +67,7 @@ public struct OfflineResponder: Responder {
             // "Promotion came through but it means my best friend got let go": the bad news is not
             // the writer's, and sympathy for it would be misplaced.
             guard !Self.isMixed(target) else { return "" }
-            candidates = book.distress(topic: DistressTopic.find(in: target))
+            candidates = DistressTopic.isAbuse(in: target) ? book.abuseSupport() : book.distress(topic: DistressTopic.find(in: target))
         } else if reading.primary == .conflict && !reading.contains(.asksIfBot) {
             // Hostility beside talk of bots is mostly at the bots ("this bot is so stupid"):
             // the plain disclosure answers it, not sympathy and a pointer to the report button.
@@ -145,8 +145,6 @@ public struct OfflineResponder: Responder {
         "介绍下你自己", "你有什么用",
     ])
 
-    /// "What are you?" said alone; inside a longer question ("what are you doing tonight?") it
-    /// asks something else.
     private static let ofPost = TermSet([
         "is this true", "is it true", "is that true", "is this real", "is this legit", "is it legit", "legit", "is this a scam", "is it a scam",
         "true or false", "fact check", "fact-check", "factcheck this", "check this", "靠谱吗", "真的吗", "是真的吗", "真的假的", "可信吗",
@@ -159,6 +157,8 @@ public struct OfflineResponder: Responder {
         return words.count <= 5 && withoutMentions(text).count <= 30 && ofPost.firstMatch(in: text) != nil
     }
 
+    /// "What are you?" said alone; inside a longer question ("what are you doing tonight?") it
+    /// asks something else.
     private static let whatAreYou: Set<String> = ["whatareyou", "whatru", "whatareu", "whatevenareyou", "whatexactlyareyou", "你是什么", "你是啥", "你是什么东西"]
 
     /// Spoken to and asked what it is or does.

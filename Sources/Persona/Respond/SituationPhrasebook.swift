@@ -121,20 +121,20 @@ struct SituationPhrasebook {
             : (formal ? ["听到这个消息很欣慰，祝您身体健康。"] : ["听到这个真的松了一口气，好好休养。", "太让人安心了，接下来好好照顾自己。"])
     }
 
+    /// Hurt by someone at home: that it is not their fault, and where help is. No "I hope tomorrow
+    /// is kinder" after it, in any style.
+    func abuseSupport() -> [String] {
+        english
+            ? ["What happened isn't okay, and it isn't your fault. If you're in danger, call your local emergency number. A domestic abuse helpline can also talk it through with you, in confidence."]
+            : ["动手就是不对的，这不是你的错。如果有危险，请马上拨打110；也可以打12338妇女维权热线，或者找信任的人说说。"]
+    }
+
     func distress(topic: DistressTopic?) -> [String] {
-        // Hurt by someone at home: that it is not their fault, and where help is. No "I hope
-        // tomorrow is kinder" after it.
-        if topic == .abuse {
-            return english
-                ? ["What happened isn't okay, and it isn't your fault. If you're in danger, call your local emergency number. A domestic abuse helpline can also talk it through with you, in confidence."]
-                : ["动手就是不对的，这不是你的错。如果有危险，请马上拨打110；也可以打12338妇女维权热线，或者找信任的人说说。"]
-        }
         if formal {
             return english ? ["I am sorry to hear about this. I hope things improve soon."] : ["很遗憾听到这个消息，希望情况尽快好转。"]
         }
         let lead: String
         switch (topic, english) {
-        case (.abuse, _): lead = ""
         case (.job, true): lead = "Losing a job is a hard blow, and it says nothing about what you're worth."
         case (.job, false): lead = "丢了工作真的很打击人，但这不代表你不够好。"
         case (.exam, true): lead = "A result like this doesn't define you, even if it stings right now."
@@ -391,16 +391,21 @@ struct SituationPhrasebook {
 
 /// The kind of bad news a post shares, for a support line that fits it.
 enum DistressTopic {
-    case abuse, job, exam, breakup, lonely, money, shame
+    case job, exam, breakup, lonely, money, shame
+
+    private static let abuse = TermSet([
+        "hit me", "hits me", "slapped me", "choked me", "punched me", "beat me", "strangled me", "kicked me", "shoved me", "pushed me",
+        "domestic violence", "domestic abuse", "scared of my husband", "scared of my boyfriend", "scared of my partner",
+        "afraid of my husband", "afraid of my boyfriend", "afraid of my partner", "家暴", "打我", "打了我", "对我动手", "扇了我", "掐我",
+    ])
+
+    /// Bad news that is someone hurting the writer ("he pushed me last night", 他又打我了); asked
+    /// of a text already read as distress, so "pushed me to apply" under good news never gets here.
+    static func isAbuse(in text: String) -> Bool { abuse.firstMatch(in: text) != nil }
 
     /// Matched as whole words, as the situation rules are: "test" is not in "latest", nor
     /// "alone" in "the tow alone costs $400".
     private static let table: [(DistressTopic, TermSet)] = [
-        (.abuse, TermSet([
-            "hit me", "hits me", "slapped me", "choked me", "punched me", "beat me", "strangled me", "kicked me", "shoved me", "pushed me",
-            "domestic violence", "domestic abuse", "scared of my husband", "scared of my boyfriend", "scared of my partner",
-            "afraid of my husband", "afraid of my boyfriend", "afraid of my partner", "家暴", "打我", "打了我", "对我动手", "扇了我", "掐我",
-        ])),
         (.job, TermSet(["laid off", "fired", "lost my job", "layoff*", "unemployed", "let go", "失业", "被裁", "裁员", "开除", "辞退", "没工作", "找不到工作", "没找到工作", "一个offer"])),
         (.exam, TermSet(["exam*", "test", "tests", "failed", "flunked", "grade", "grades", "考", "挂科", "落榜", "不及格", "分数"])),
         (.breakup, TermSet(["broke up", "break up", "breakup", "dumped", "divorce*", "ended it", "分手", "被甩", "离婚", "出轨"])),
