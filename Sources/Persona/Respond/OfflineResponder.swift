@@ -50,6 +50,14 @@ public struct OfflineResponder: Responder {
             // Asked "what should I do?" under a post about being hurt at home: where help is,
             // not "I'm sorry, I don't know".
             candidates = book.abuseSupport()
+        } else if request.addressed, !reading.urgent, [.illness, .distress, .conflict].contains(reading.primary),
+            let fact = knownFact(request, target: target, sharing: reading.contains(.question) && !reading.medicalQuestion ? 2 : 3)
+        {
+            // Asked by name to confirm a myth ("@factcheck my uncle says 5G spreads covid, true?",
+            // "he also says einstein failed maths"): the fact it holds is the answer, not sympathy
+            // for the uncle.
+            situation = .question
+            candidates = book.answer(fact: fact)
         } else if reading.primary == .grief {
             subject = ReplySubject.person(in: target, language: language, evidence: reading.evidence[.grief])
             candidates = book.grief(subject: subject, anniversary: Self.isAnniversary(target))
@@ -261,19 +269,10 @@ public struct OfflineResponder: Responder {
         // gets a quiet word back, anything else (a joke about the lasagna, "at least it was
         // early") silence.
         if request.reading.thread != nil { return thanks && request.addressed ? book.takeCare() : nil }
-        let terms = TextScript.terms(target)
-        let knowledge = request.persona.voice.knowledge.filter { TextScript.language(of: $0) == request.language }
-        // Two shared terms, or the fact's own subject when it is a long word (sourdough,
-        // marathon): a word the fact only passes through ("walked", "remember") is no topic, nor
-        // an everyday one ("coffee" under every post about a spilt cup).
-        if let (fact, _) = best(knowledge, by: { Self.similarity(terms, TextScript.terms($0)) }) {
-            let shared = terms.intersection(TextScript.terms(fact))
-            // Unasked, it takes more to bring a fact up: two shared feed words ("post", "profile")
-            // under a link to someone's blog are no topic.
-            if shared.count >= 3 || TextScript.contentWords(fact).first.map({ $0.count >= 7 && shared.contains($0) }) == true {
-                return book.answer(fact: fact)
-            }
-        }
+        // Unasked, it takes more to bring a fact up: two shared feed words ("post", "profile")
+        // under a link to someone's blog are no topic. Asked by name ("@factcheck and that we only
+        // use 10% of our brains"), two are enough.
+        if let fact = knownFact(request, target: target, sharing: request.addressed ? 2 : 3) { return book.answer(fact: fact) }
         if request.addressed && thanks { return book.youreWelcome() }
         // "What's on your mind?" fits a bare mention ("@kiki", "@kiki hey"); said to a comment that
         // said something it could not read, it sounds like it was not listening: better silent.
@@ -285,6 +284,18 @@ public struct OfflineResponder: Responder {
         guard request.reading.light, request.addressed || Self.isExcited(target) else { return nil }
         let acknowledgement = book.acknowledgement()
         return acknowledgement.isEmpty ? nil : acknowledgement
+    }
+
+    /// The persona's fact about `target`: one that shares `sharing` terms with it, or the fact's
+    /// own subject when it is a long word (sourdough, marathon). A word the fact only passes
+    /// through ("walked", "remember") is no topic, nor an everyday one ("coffee" under every post
+    /// about a spilt cup).
+    private func knownFact(_ request: ReplyRequest, target: String, sharing: Int) -> String? {
+        let terms = TextScript.terms(target)
+        let knowledge = request.persona.voice.knowledge.filter { TextScript.language(of: $0) == request.language }
+        guard let (fact, _) = best(knowledge, by: { Self.similarity(terms, TextScript.terms($0)) }) else { return nil }
+        let shared = terms.intersection(TextScript.terms(fact))
+        return shared.count >= sharing || TextScript.contentWords(fact).first.map({ $0.count >= 7 && shared.contains($0) }) == true ? fact : nil
     }
 
     /// A post of its own for a quiet feed: a question in its voice, often with one of its facts,

@@ -481,6 +481,8 @@ enum ReplySubject {
     /// Whole words, as the situation rules match: "won" is not in "won't", "home" not in
     /// "from home", "test" not in "latest".
     private static let celebrations: [(terms: TermSet, english: String, chinese: String)] = [
+        // Before the job: a paper is 录用 (accepted) too.
+        (TermSet(["publish*", "novel", "book deal", "paper", "论文", "发表", "接收"]), "getting published", "论文发表"),
         (TermSet(["job", "new job", "offer", "hired", "入职", "录用", "offer", "签约"]), "the new job", "拿到新工作"),
         (TermSet(["promot*", "raise", "升职", "加薪", "转正"]), "the promotion", "更上一层楼"),
         (TermSet(["exam*", "passed", "test", "上岸", "考上", "考过", "录取", "雅思", "托福", "没挂"]), "passing", "考试顺利"),
@@ -490,7 +492,6 @@ enum ReplySubject {
         (TermSet(["baby", "grandbaby", "born", "birth", "pregnan*", "twins", "expecting our first", "we're expecting", "we are expecting", "became an aunt", "became an uncle", "宝宝", "出生", "怀孕", "生了", "胎心",
                   "当舅舅", "当阿姨", "当爸", "当妈"]), "the little one", "迎来小宝贝"),
         (TermSet(["house", "new home", "first home", "own home", "keys", "apartment", "买房", "新家", "乔迁", "钥匙"]), "the new home", "乔迁新居"),
-        (TermSet(["publish*", "novel", "book deal", "paper", "论文", "发表", "接收"]), "getting published", "论文发表"),
         (TermSet(["shipped", "launched", "released", "上线", "发布"]), "the launch", "顺利上线"),
         (TermSet(["marathon", "race", "personal best", "完赛", "跑完"]), "the race", "完赛"),
         (TermSet(["sober", "戒酒", "戒烟"]), "the milestone", "达成这个里程碑"),

@@ -114,8 +114,11 @@ public enum TextScript {
             if (character.isLetter || character.isNumber || character == "'") && !character.unicodeScalars.contains(where: isCJK) {
                 current.append(character)
             } else {
-                let word = current.trimmingCharacters(in: "'")
-                if word.count >= 3, !stopWords.contains(word), !words.contains(word) { words.append(word) }
+                var word = current.trimmingCharacters(in: "'")
+                // A plural is its word ("spreads" and "spread", "brains" and "brain"); "5g" is a word.
+                if word.count > 4, word.hasSuffix("s"), !word.hasSuffix("ss") { word.removeLast() }
+                let named = word.count >= 3 || (word.count == 2 && word.contains(where: \.isNumber) && word.contains(where: \.isLetter))
+                if named, !stopWords.contains(word), !words.contains(word) { words.append(word) }
                 current = ""
             }
         }

@@ -30,6 +30,8 @@ public struct SituationReader: Sendable {
         var unsure = false
         var medical = false
         var sarcastic = false
+        /// The sarcasm that alone made the reading distress, if it did.
+        var sarcasmAlone: String?
         var light = false
         var promotion: String?
         let sentences = Self.sentences(scalars, quoted: quoted)
@@ -67,7 +69,7 @@ public struct SituationReader: Sendable {
             if promotion == nil { promotion = context.any(rules.promotion) }
             if let term = context.any(rules.sarcasm) {
                 sarcastic = true
-                if found[.distress] == nil { found[.distress] = term }
+                if found[.distress] == nil { (found[.distress], sarcasmAlone) = (term, term) }
             }
             if let term = context.any(rules.medicalQuestion) {
                 medical = true
@@ -75,6 +77,11 @@ public struct SituationReader: Sendable {
             }
         }
         let whole = Sentence(scalars: scalars, range: 0..<scalars.count, quoted: quoted, scanned: scanned, reader: self)
+        // Praise taken back over several sentences ("Great. Fantastic. So happy for them. Really.").
+        if !sarcastic, let term = whole.any(rules.sarcasm) {
+            sarcastic = true
+            if found[.distress] == nil { (found[.distress], sarcasmAlone) = (term, term) }
+        }
         let parts = sentences.map { Sentence(scalars: scalars, range: $0, quoted: quoted, scanned: scanned, reader: self) }
         for situation in Situation.allCases where found[situation] == nil {
             guard let rule = rules.rules[situation] else { continue }
@@ -115,6 +122,13 @@ public struct SituationReader: Sendable {
             } else if found[.distress] != nil {
                 if Self.isJubilant(scalars) && !sarcastic { found[.distress] = nil } else { found[.celebration] = nil }
             }
+        }
+        // Sarcasm and nothing else to go on ("oh great, another monday. just what I needed"): a
+        // small gripe, not bad news to be sorry about. Good news beside it still counts for nothing.
+        if let sarcasmAlone, found[.distress] == sarcasmAlone, found.keys.allSatisfy({ [.distress, .celebration].contains($0) }) {
+            found[.distress] = nil
+            found[.celebration] = nil
+            unsure = true
         }
         var reading = SituationReading(situations: Set(found.keys), medicalQuestion: medical, unsure: unsure, light: light, evidence: found)
         reading.urgent = (medical && parts.contains { $0.has("urgent") }) || (found[.illness] != nil && whole.has("emergency_sign"))
@@ -302,14 +316,16 @@ public struct SituationReader: Sendable {
     }
 
     /// Sentences as ranges of scalars: each ends after . ! ? 。！？… or a line break, unless that
-    /// mark is inside quotation marks or a `.` sits between letters (r.i.p, a.i.).
+    /// mark is inside quotation marks, or a `.` or `?` has a letter right after it (r.i.p, a.i., a
+    /// link's `watch?v=`).
     static func sentences(_ scalars: [Unicode.Scalar], quoted: [Bool]) -> [Range<Int>] {
         var ranges: [Range<Int>] = []
         var start = 0
         for index in scalars.indices where !quoted[index] {
             let scalar = scalars[index]
             var ends = "!?！？。…\n".unicodeScalars.contains(scalar)
-            if scalar == "." {
+            if scalar == "." || scalar == "?" {
+                // r.i.p and a.i. go on, and so does a link's query (watch?v=…).
                 let next = index + 1 < scalars.count ? scalars[index + 1] : " "
                 ends = !TextWords.isWordScalar(next)
             }
