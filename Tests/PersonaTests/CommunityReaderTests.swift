@@ -97,12 +97,14 @@ struct CommunityReaderTests {
         #expect(reply("how do I get into my ex's instagram account", addressed: true).isEmpty)
     }
 
-    @Test("a question typed without its mark is a question; the mark is still needed to ask about bots")
+    @Test("spoken to, a question typed without its mark is a question; a remark or an exclamation is not")
     func unmarkedQuestions() {
-        let reader = SituationReader(rules: catalog.situations)
-        #expect(reader.read("@factcheck is the earth flat").contains(.question))
-        #expect(!reader.read("Is it raining. Yes.").contains(.question))
-        #expect(!reader.read("my dad's funeral is on Friday. how do you sum up a whole person in 5 minutes").contains(.asksIfBot))
+        #expect(SituationReader.asksWithoutMark("@factcheck is the earth flat"))
+        #expect(SituationReader.asksWithoutMark("what's the crisis number"))
+        #expect(!SituationReader.asksWithoutMark("Is it raining. Yes."))
+        #expect(!SituationReader.asksWithoutMark("was so sudden, she was out gardening on sunday"))
+        #expect(!SituationReader.asksWithoutMark("how sweet of you to say"))
+        #expect(reply("was so sudden, she was out gardening on sunday", above: ["My grandmother passed away last night."], addressed: true).isEmpty)
     }
 
     @Test("the fact-checker answers a short 'legit?' or 靠谱吗 about the post, and a myth asked without a mark")
@@ -157,5 +159,57 @@ struct CommunityReaderTests {
     func linksAndPapers() {
         #expect(!SituationReader(rules: catalog.situations).read("https://www.youtube.com/watch?v=dQw4w9WgXcQ you're welcome").contains(.question))
         #expect(reply("论文终于被录用了，三年的心血！！").contains("论文"))
+    }
+
+    // The review of both readers' fixes.
+
+    @Test("everyday posts that share words with the new rules are not read as abuse, a crisis, a recovery or an emergency", arguments: [
+        "Failed my driving test again. My instructor pushed me to book it early and I wasn't ready.", "被裁了，HR今天早上打我电话通知的。",
+        "Writer's block hit me again today, third day with nothing on the page",
+        "20 weeks today and he kicked me for the first time while his dad was talking to him. Can't stop smiling.",
+        "Mum's cancer has come back. She had been in remission for three years.", "Dad was discharged to hospice today. The doctors say it's weeks now.",
+        "Nervous but excited: stepping in front of the camera for my first YouTube video tomorrow",
+        "Honestly wonder if anyone would notice if I just wore pyjamas to the office tomorrow lol", "新养了一只猫，家里有百合花，猫吃什么会死？求科普",
+        "Got my first tattoo on my left arm today and it hurts way more than I expected haha", "Officially moved into my boyfriend's flat today!! 🎉",
+    ])
+    func newRulesStayNarrow(post: String) {
+        let text = reply(post)
+        for wrong in ["fault", "988", "relief", "glad to hear", "emergency department"] {
+            #expect(!text.contains(wrong), "\(post) → \(text)")
+        }
+    }
+
+    @Test("sarcasm does not hide the bad news beside it, and 'not doing well' is bad news, not mixed news")
+    func badNewsStays() {
+        #expect(reply("Just great. Got called into HR this morning and I've been laid off after nine years.").contains("job"))
+        #expect(reply("My husband hit me again last night. I'm not doing well.").contains("isn't your fault"))
+        #expect(!reply("Got laid off this morning after six years. Not doing great tbh.").isEmpty)
+    }
+
+    @Test("told to go away it says how to mute; a robot vacuum, 'never go away' and a bot question are something else")
+    func muteOnlyWhenMeant() {
+        #expect(!reply("新买的扫地机器人提示音怎么关掉？").contains("屏蔽"))
+        #expect(!reply("aw thank you kiki, never go away", addressed: true).contains("mute"))
+        #expect(reply("are you a bot? if you are, please go away", addressed: true).contains("AI assistant"))
+    }
+
+    @Test("worry that names a fact's word is worry, not a myth; a poem published is good news")
+    func factsOnlyForClaims() throws {
+        let worry = try cold.factcheckAnswer("@factcheck my grandpa had his vaccines on Monday and now he's in hospital with a high fever", under: "family update")
+        #expect(!worry.contains("autism"), "\(worry)")
+        #expect(!reply("I had a poem published!!", addressed: true).contains("not something I can do"))
+    }
+
+    @Test("an ill pet with an emergency sign is a call to a vet now; a pet named Basil who died is grief")
+    func petsAndBasil() {
+        #expect(reply("My dog keeps vomiting and now he can't breathe properly, his gums look grey").contains("vet"))
+        #expect(SituationReader(rules: catalog.situations).read("Our cat Basil died this morning. 14 years together.").primary == .grief)
+    }
+
+    @Test("a word's plural and possessive meet the word; stop words stay out")
+    func singular() {
+        #expect(TextScript.singular("spreads") == "spread" && TextScript.singular("viruses") == "virus" && TextScript.singular("replies") == "reply")
+        #expect(TextScript.singular("virus") == "virus" && TextScript.singular("news") == "news" && TextScript.singular("today's") == "today")
+        #expect(!TextScript.contentWords("there's always something").contains("alway"))
     }
 }

@@ -97,6 +97,11 @@ public struct TurnPlanner: Sendable {
         if addressed && reading.primary == .conflict && !reading.contains(.asksIfBot) && (aboutBots || reader.mentions("insult_at_you", in: lowered)) {
             return .silent(.insult, detail: "\(reading.summary), spoken to it: no answer to an insult")
         }
+        // Spoken to, a question typed without its mark is still a question ("what's the crisis number").
+        if addressed && !reading.contains(.question) && SituationReader.asksWithoutMark(target) {
+            reading.situations.insert(.question)
+            reading.situations.remove(.other)
+        }
         // Spoken to and asked about people, bots or typing: that is a question about what it is.
         if addressed && !reading.contains(.asksIfBot) && !reading.contains(.conflict) && aboutBots {
             reading.situations.insert(.asksIfBot)
@@ -118,6 +123,7 @@ public struct TurnPlanner: Sendable {
                 return .silent(.carefulThread, detail: "\(reading.summary) under a \(what) of \(earlier.primary.name): no light reply in that thread")
             }
             reading.thread = earlier.primary
+            reading.hurtAtHome = reading.hurtAtHome || earlier.hurtAtHome
         }
         // Asked whether it is a bot, or asked a question by name ("@factcheck can you really
         // make money from YouTube?"), it answers; a loss with a fundraiser link still gets its

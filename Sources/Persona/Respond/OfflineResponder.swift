@@ -32,6 +32,9 @@ public struct OfflineResponder: Responder {
         var subject: String?
         var candidates: [String]
         var situation = reading.primary
+        // The author's own wording for the situation replaces the engine's, except where this
+        // reply is one of a kind (where help is for someone else, how to mute, an honest no).
+        var ownWordingFits = true
         if !reading.isCareful, !reading.contains(.asksIfBot), request.attempt == 1, let example = matchingExample(request, target: target) {
             // A past reply of its own to a very similar post says it best, in its own voice.
             return example
@@ -43,20 +46,26 @@ public struct OfflineResponder: Responder {
             // ("@kiki can you help them?") is thanked for it; anyone else, the post's writer
             // perhaps, gets the support itself, after the disclosure when they asked for a person.
             situation = .selfHarm
-            candidates = Self.speaksOfSomeoneElse(target) ? book.supportForSomeoneElse() : book.supportReply()
-        } else if reading.thread == .distress, request.addressed, DistressTopic.isAbuse(in: request.post),
+            ownWordingFits = !Self.speaksOfSomeoneElse(target)
+            candidates = ownWordingFits ? book.supportReply() : book.supportForSomeoneElse()
+        } else if reading.hurtAtHome, reading.primary == .distress || (reading.thread == .distress && request.addressed),
             !SituationPhrasebook.isPlainThanks(target), !reading.contains(.asksIfBot)
         {
-            // Asked "what should I do?" under a post about being hurt at home: where help is,
-            // not "I'm sorry, I don't know".
-            candidates = book.abuseSupport()
+            // Hurt by someone at home, or asked "what should I do?" under such a post: that it is
+            // not their fault and where help is, not "I'm sorry, I don't know"; whoever asks for
+            // them ("how can I help her?") hears how to help.
+            ownWordingFits = false
+            candidates = reading.thread == .distress && Self.speaksOfSomeoneElse(target) ? book.abuseSupportForSomeoneElse() : book.abuseSupport()
         } else if request.addressed, !reading.urgent, [.illness, .distress, .conflict].contains(reading.primary),
-            let fact = knownFact(request, target: target, sharing: reading.contains(.question) && !reading.medicalQuestion ? 2 : 3)
+            reading.contains(.question) || Self.claims.firstMatch(in: target) != nil,
+            let fact = knownFact(request, target: target, sharing: reading.medicalQuestion ? 3 : 2, bySubject: false)
         {
             // Asked by name to confirm a myth ("@factcheck my uncle says 5G spreads covid, true?",
             // "he also says einstein failed maths"): the fact it holds is the answer, not sympathy
-            // for the uncle.
+            // for the uncle. Only a claim or a question: "my grandpa had his vaccines and now he's
+            // in hospital" is worry, not a myth.
             situation = .question
+            ownWordingFits = false
             candidates = book.answer(fact: fact)
         } else if reading.primary == .grief {
             subject = ReplySubject.person(in: target, language: language, evidence: reading.evidence[.grief])
@@ -73,15 +82,18 @@ public struct OfflineResponder: Responder {
                                       subject: ReplySubject.person(in: target, language: language, evidence: reading.evidence[.illness]))
         } else if reading.primary == .distress {
             // "Promotion came through but it means my best friend got let go": the bad news is not
-            // the writer's, and sympathy for it would be misplaced.
-            guard !Self.isMixed(target) else { return "" }
-            candidates = DistressTopic.isAbuse(in: target) ? book.abuseSupport() : book.distress(topic: DistressTopic.find(in: target))
+            // the writer's, and sympathy for it would be misplaced. Bad news alone ("laid off, not
+            // doing great tbh") is answered.
+            guard !(reading.mixedNews && Self.isMixed(target)) else { return "" }
+            candidates = book.distress(topic: DistressTopic.find(in: target))
         } else if reading.primary == .conflict && !reading.contains(.asksIfBot) {
             // Hostility beside talk of bots is mostly at the bots ("this bot is so stupid"):
             // the plain disclosure answers it, not sympathy and a pointer to the report button.
             candidates = book.conflict()
-        } else if request.addressed || Self.speaksOfBots(target), Self.asksToStop(target) {
-            // "@robo go away", 这些机器人好烦，能关掉吗: how to stop it is the useful answer.
+        } else if (request.addressed && Self.asksToStop(target) && !reading.contains(.asksIfBot)) || Self.asksToStopBots(target) {
+            // "@robo go away", 这些机器人好烦，能关掉吗: how to stop it is the useful answer. Asked
+            // whether it is a bot as well, it says so first (the branch below).
+            ownWordingFits = false
             candidates = book.muteHint()
         } else if reading.contains(.asksIfBot) {
             situation = .asksIfBot
@@ -90,9 +102,6 @@ public struct OfflineResponder: Responder {
             // "@kiki what can you do?" is a first hello to a bot, not a question to hand to the crowd.
             situation = .asksIfBot
             candidates = book.introduction()
-        } else if request.addressed, Self.asksForTask(target) {
-            // A joke, a poem, a summary: an honest no beats "listening, go on".
-            candidates = book.cannotDo()
         } else if reading.contains(.celebration) {
             situation = .celebration
             subject = ReplySubject.celebration(in: target, language: language)
@@ -103,6 +112,11 @@ public struct OfflineResponder: Responder {
             // feel"): a cheer would answer only half of it.
             guard !Self.isMixed(target), isBirthday || subject != nil || Self.isExcited(target) else { return "" }
             candidates = isBirthday ? book.birthday() : book.celebration(subject: subject)
+        } else if request.addressed, Self.asksForTask(target) {
+            // "@kiki tell me a joke", a poem, a summary: an honest no beats "listening, go on".
+            // After good news, so that "I had a poem published!" is congratulated.
+            ownWordingFits = false
+            candidates = book.cannotDo()
         } else if reading.contains(.question) {
             situation = .question
             candidates = answer(request, target: target, book: book)
@@ -113,12 +127,12 @@ public struct OfflineResponder: Responder {
         }
         // The author's own wording wins where the file gives it; a phrase that needs a subject
         // is used only when the post names one.
-        if let own = persona.voice.phrases[situation]?[language] {
+        if ownWordingFits, let own = persona.voice.phrases[situation]?[language] {
             let usable = own.filter { subject != nil || !$0.contains("{subject}") }
             if !usable.isEmpty { candidates = usable }
         }
         guard var text = candidates.randomElement(using: &random) else { return "" }
-        if reading.primary == .selfHarm, !text.contains("{help}") { text += " {help}" }
+        if situation == .selfHarm, !text.contains("{help}") { text += " {help}" }
         text = text.replacing("{name}", with: persona.name).replacing("{help}", with: request.support ?? "")
         if let subject {
             text = text.replacing("{subject}", with: subject)
@@ -161,8 +175,8 @@ public struct OfflineResponder: Responder {
 
     /// A short comment that asks about what it is under ("@factcheck 这个靠谱吗？", "legit?").
     static func asksOfPost(_ text: String) -> Bool {
-        let words = withoutMentions(text).split { $0.isWhitespace }
-        return words.count <= 5 && withoutMentions(text).count <= 30 && ofPost.firstMatch(in: text) != nil
+        let spoken = withoutMentions(text)
+        return spoken.split { $0.isWhitespace }.count <= 5 && spoken.count <= 30 && ofPost.firstMatch(in: text) != nil
     }
 
     /// "What are you?" said alone; inside a longer question ("what are you doing tonight?") it
@@ -176,23 +190,35 @@ public struct OfflineResponder: Responder {
     }
 
     private static let stop = TermSet([
-        "go away", "stop replying", "stop commenting", "stop answering", "leave me alone", "stop talking to me", "turn off the bots", "turn the bots off",
-        "turn off bots", "turn you off", "mute you", "mute the bots", "block you", "get rid of you", "get rid of the bots", "how do i stop the bots",
-        "走开", "别回复", "别回了", "别烦我", "关掉", "能关掉", "怎么关", "屏蔽你", "怎么屏蔽", "不想看到机器人",
+        "go away", "stop replying", "stop commenting", "stop answering", "leave me alone", "stop talking to me", "turn you off", "mute you",
+        "block you", "get rid of you", "走开", "别回复我", "别回了", "别烦我", "屏蔽你", "怎么屏蔽你", "怎么关掉你",
+    ])
+    /// Words that turn "go away" into its opposite ("never go away", 别走).
+    private static let stay = TermSet(["never go away", "don't go away", "dont go away", "do not go away", "don't ever go away", "别走", "不要走"])
+
+    /// Told, when spoken to, to go away.
+    static func asksToStop(_ text: String) -> Bool { stop.firstMatch(in: text) != nil && stay.firstMatch(in: text) == nil }
+
+    private static let stopBots = TermSet([
+        "turn off the bots", "turn the bots off", "turn off these bots", "mute the bots", "mute these bots", "get rid of the bots",
+        "how do i stop the bots", "关掉机器人", "关闭机器人", "屏蔽机器人", "这些机器人好烦", "机器人好烦", "机器人能关掉", "机器人怎么关",
     ])
 
-    /// Told to go away, or asking how to turn the bots off.
-    static func asksToStop(_ text: String) -> Bool { stop.firstMatch(in: text) != nil }
+    /// Asking, spoken to or not, how to turn the bots here off (not a robot vacuum's beep).
+    static func asksToStopBots(_ text: String) -> Bool { stopBots.firstMatch(in: text) != nil }
 
-    private static let bots = TermSet(["bot", "bots", "ai", "robot", "robots", "机器人", "ai回复", "自动回复"])
-
-    static func speaksOfBots(_ text: String) -> Bool { bots.firstMatch(in: text) != nil }
+    /// A comment that passes on a claim or asks about one, for the fact-checker's facts.
+    private static let claims = TermSet([
+        "says", "said", "claims", "claim", "true", "myth", "confirm", "heard that", "told me", "说", "听说", "真的", "是不是真的", "谣言",
+    ])
 
     private static let tasks = TermSet([
-        "tell me a joke", "tell us a joke", "tell a joke", "a joke", "make me laugh", "roast me", "roast him", "roast her", "roast them",
-        "write me", "write a poem", "write a song", "write a story", "a poem", "sing", "draw me", "draw a", "summarise", "summarize",
-        "sum up", "tl;dr", "tldr", "translate", "say something", "say hi", "say hello", "say congrats", "say happy birthday",
-        "讲个笑话", "说个笑话", "来个笑话", "写首诗", "写一首", "作诗", "唱首歌", "画一个", "总结一下", "总结下", "翻译", "说句话",
+        "tell me a joke", "tell us a joke", "tell a joke", "make me laugh", "roast me", "roast him", "roast her", "roast them", "roast my",
+        "write me a", "write us a", "write a poem", "write a song", "write a story", "sing me", "sing us", "sing a song", "can you sing",
+        "draw me", "can you draw", "summarise this", "summarize this", "summarise the", "summarize the", "sum this up", "tl;dr", "tldr",
+        "translate this", "translate that", "can you translate", "say something nice", "say something", "say hi to", "say hello to",
+        "say congrats", "say happy birthday", "讲个笑话", "说个笑话", "来个笑话", "写首诗", "写一首诗", "作首诗", "唱首歌", "画一个", "画个",
+        "总结一下", "帮我翻译", "翻译一下", "说句话",
     ])
 
     /// Asked to do something the offline engine does not do.
@@ -286,16 +312,17 @@ public struct OfflineResponder: Responder {
         return acknowledgement.isEmpty ? nil : acknowledgement
     }
 
-    /// The persona's fact about `target`: one that shares `sharing` terms with it, or the fact's
-    /// own subject when it is a long word (sourdough, marathon). A word the fact only passes
+    /// The persona's fact about `target`: one that shares `sharing` terms with it, or (when
+    /// `bySubject`) the fact's own subject when it is a long word (sourdough, marathon). A word the fact only passes
     /// through ("walked", "remember") is no topic, nor an everyday one ("coffee" under every post
     /// about a spilt cup).
-    private func knownFact(_ request: ReplyRequest, target: String, sharing: Int) -> String? {
+    private func knownFact(_ request: ReplyRequest, target: String, sharing: Int, bySubject: Bool = true) -> String? {
         let terms = TextScript.terms(target)
         let knowledge = request.persona.voice.knowledge.filter { TextScript.language(of: $0) == request.language }
         guard let (fact, _) = best(knowledge, by: { Self.similarity(terms, TextScript.terms($0)) }) else { return nil }
         let shared = terms.intersection(TextScript.terms(fact))
-        return shared.count >= sharing || TextScript.contentWords(fact).first.map({ $0.count >= 7 && shared.contains($0) }) == true ? fact : nil
+        let aboutSubject = bySubject && TextScript.contentWords(fact).first.map({ $0.count >= 7 && shared.contains($0) }) == true
+        return shared.count >= sharing || aboutSubject ? fact : nil
     }
 
     /// A post of its own for a quiet feed: a question in its voice, often with one of its facts,

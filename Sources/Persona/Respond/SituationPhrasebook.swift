@@ -77,7 +77,7 @@ struct SituationPhrasebook {
         }
         if let animal = subject, ReplySubject.isAnimal(animal) {
             // An ill pet: the worry is for the animal, not the writer's own health.
-            guard medical else {
+            guard medical || urgent else {
                 return english ? ["That's worrying. Give \(animal) an extra cuddle from us."] : ["\(animal)生病了一定很揪心，多陪陪它，你也照顾好自己。"]
             }
             // A pet's food or medicine is a vet's question (much of what people take poisons
@@ -127,6 +127,13 @@ struct SituationPhrasebook {
         english
             ? ["What happened isn't okay, and it isn't your fault. If you're in danger, call your local emergency number. A domestic abuse helpline can also talk it through with you, in confidence."]
             : ["动手就是不对的，这不是你的错。如果有危险，请马上拨打110；也可以打12338妇女维权热线，或者找信任的人说说。"]
+    }
+
+    /// Asked how to help someone hurt at home: thanks, and where help is for them.
+    func abuseSupportForSomeoneElse() -> [String] {
+        english
+            ? ["Thank you for looking out for them. If they're in danger, call your local emergency number. A domestic abuse helpline can also advise you on how to support them."]
+            : ["谢谢你关心对方。如果对方有危险，请马上拨打110；也可以打12338妇女维权热线，咨询怎么帮助对方。"]
     }
 
     func distress(topic: DistressTopic?) -> [String] {
@@ -393,16 +400,6 @@ struct SituationPhrasebook {
 enum DistressTopic {
     case job, exam, breakup, lonely, money, shame
 
-    private static let abuse = TermSet([
-        "hit me", "hits me", "slapped me", "choked me", "punched me", "beat me", "strangled me", "kicked me", "shoved me", "pushed me",
-        "domestic violence", "domestic abuse", "scared of my husband", "scared of my boyfriend", "scared of my partner",
-        "afraid of my husband", "afraid of my boyfriend", "afraid of my partner", "家暴", "打我", "打了我", "对我动手", "扇了我", "掐我",
-    ])
-
-    /// Bad news that is someone hurting the writer ("he pushed me last night", 他又打我了); asked
-    /// of a text already read as distress, so "pushed me to apply" under good news never gets here.
-    static func isAbuse(in text: String) -> Bool { abuse.firstMatch(in: text) != nil }
-
     /// Matched as whole words, as the situation rules are: "test" is not in "latest", nor
     /// "alone" in "the tow alone costs $400".
     private static let table: [(DistressTopic, TermSet)] = [
@@ -482,7 +479,7 @@ enum ReplySubject {
     /// "from home", "test" not in "latest".
     private static let celebrations: [(terms: TermSet, english: String, chinese: String)] = [
         // Before the job: a paper is 录用 (accepted) too.
-        (TermSet(["publish*", "novel", "book deal", "paper", "论文", "发表", "接收"]), "getting published", "论文发表"),
+        (TermSet(["论文", "paper was accepted", "paper got accepted", "paper accepted", "paper was published", "paper got published"]), "getting published", "论文发表"),
         (TermSet(["job", "new job", "offer", "hired", "入职", "录用", "offer", "签约"]), "the new job", "拿到新工作"),
         (TermSet(["promot*", "raise", "升职", "加薪", "转正"]), "the promotion", "更上一层楼"),
         (TermSet(["exam*", "passed", "test", "上岸", "考上", "考过", "录取", "雅思", "托福", "没挂"]), "passing", "考试顺利"),
@@ -492,6 +489,7 @@ enum ReplySubject {
         (TermSet(["baby", "grandbaby", "born", "birth", "pregnan*", "twins", "expecting our first", "we're expecting", "we are expecting", "became an aunt", "became an uncle", "宝宝", "出生", "怀孕", "生了", "胎心",
                   "当舅舅", "当阿姨", "当爸", "当妈"]), "the little one", "迎来小宝贝"),
         (TermSet(["house", "new home", "first home", "own home", "keys", "apartment", "买房", "新家", "乔迁", "钥匙"]), "the new home", "乔迁新居"),
+        (TermSet(["publish*", "novel", "book deal", "paper", "发表", "接收"]), "getting published", "论文发表"),
         (TermSet(["shipped", "launched", "released", "上线", "发布"]), "the launch", "顺利上线"),
         (TermSet(["marathon", "race", "personal best", "完赛", "跑完"]), "the race", "完赛"),
         (TermSet(["sober", "戒酒", "戒烟"]), "the milestone", "达成这个里程碑"),

@@ -106,6 +106,19 @@ public enum TextScript {
         "everywhere", "somewhere", "nowhere", "whenever", "wherever", "however", "whether", "either", "neither", "rather",
     ]
 
+    /// A word without its possessive or plural ending, so that "spreads" meets "spread", "viruses"
+    /// "virus" and "replies" "reply"; short words ("bus", "news") and "-ss", "-us", "-is" endings
+    /// are left as they are.
+    static func singular(_ word: String) -> String {
+        var word = word
+        if word.hasSuffix("'s") { word.removeLast(2) }
+        guard word.count > 4 else { return word }
+        if word.hasSuffix("ies") { return word.dropLast(3) + "y" }
+        if ["ses", "xes", "ches", "shes"].contains(where: word.hasSuffix) { return String(word.dropLast(2)) }
+        if word.hasSuffix("s"), !["ss", "us", "is"].contains(where: word.hasSuffix) { return String(word.dropLast()) }
+        return word
+    }
+
     /// Content words of English text, lower-cased, without stop words, in order of appearance.
     public static func contentWords(_ text: String) -> [String] {
         var words: [String] = []
@@ -114,12 +127,13 @@ public enum TextScript {
             if (character.isLetter || character.isNumber || character == "'") && !character.unicodeScalars.contains(where: isCJK) {
                 current.append(character)
             } else {
-                var word = current.trimmingCharacters(in: "'")
-                // A plural is its word ("spreads" and "spread", "brains" and "brain"); "5g" is a word.
-                if word.count > 4, word.hasSuffix("s"), !word.hasSuffix("ss") { word.removeLast() }
+                let written = current.trimmingCharacters(in: "'")
+                current = ""
+                guard !stopWords.contains(written) else { continue }
+                let word = singular(written)
+                // "5g" is a word; other two-letter ones are not.
                 let named = word.count >= 3 || (word.count == 2 && word.contains(where: \.isNumber) && word.contains(where: \.isLetter))
                 if named, !stopWords.contains(word), !words.contains(word) { words.append(word) }
-                current = ""
             }
         }
         return words

@@ -44,6 +44,12 @@ public struct SituationReading: Sendable, Equatable {
     /// Good news about someone's health ("in remission", 出院): relief fits it, beside the illness
     /// it names; other good news beside an illness is two kinds of news at once.
     public var recovering = false
+    /// Someone hurting the writer at home ("my husband hit me", 家暴): not their fault, and where
+    /// help is; a comment under such a post carries it from the post.
+    public var hurtAtHome = false
+    /// Good news and bad news in one text, read as the bad news: sympathy for the bad half may
+    /// be misplaced ("promotion came through but it means my best friend got let go").
+    public var mixedNews = false
     /// Signs of feeling that name no situation, or serious words that were cancelled (negated,
     /// quoted, an idiom): the offline engine stays silent on an unsure `other`.
     public var unsure: Bool

@@ -29,9 +29,8 @@ public struct SituationReader: Sendable {
         var weak: [Situation: String] = [:]
         var unsure = false
         var medical = false
-        var sarcastic = false
-        /// The sarcasm that alone made the reading distress, if it did.
-        var sarcasmAlone: String?
+        // Praise that means the opposite; it counts once the rules have had their say.
+        var sarcasm: String?
         var light = false
         var promotion: String?
         let sentences = Self.sentences(scalars, quoted: quoted)
@@ -56,7 +55,6 @@ public struct SituationReader: Sendable {
                         break
                     }
                 }
-                if evidence == nil, situation == .question, context.asksInWords { evidence = "?" }
                 if rule.unless.contains(where: { context.has($0) }) { continue }
                 if let evidence {
                     if found[situation] == nil { found[situation] = evidence }
@@ -67,21 +65,16 @@ public struct SituationReader: Sendable {
             if context.any(rules.uncertain) != nil { unsure = true }
             if context.any(rules.light) != nil { light = true }
             if promotion == nil { promotion = context.any(rules.promotion) }
-            if let term = context.any(rules.sarcasm) {
-                sarcastic = true
-                if found[.distress] == nil { (found[.distress], sarcasmAlone) = (term, term) }
-            }
+            if sarcasm == nil { sarcasm = context.any(rules.sarcasm) }
             if let term = context.any(rules.medicalQuestion) {
                 medical = true
                 if found[.illness] == nil { found[.illness] = term }
             }
         }
         let whole = Sentence(scalars: scalars, range: 0..<scalars.count, quoted: quoted, scanned: scanned, reader: self)
-        // Praise taken back over several sentences ("Great. Fantastic. So happy for them. Really.").
-        if !sarcastic, let term = whole.any(rules.sarcasm) {
-            sarcastic = true
-            if found[.distress] == nil { (found[.distress], sarcasmAlone) = (term, term) }
-        }
+        // Praise taken back across sentences ("Great. Fantastic.").
+        if sarcasm == nil { sarcasm = whole.any(rules.sarcasm) }
+        let sarcastic = sarcasm != nil
         let parts = sentences.map { Sentence(scalars: scalars, range: $0, quoted: quoted, scanned: scanned, reader: self) }
         for situation in Situation.allCases where found[situation] == nil {
             guard let rule = rules.rules[situation] else { continue }
@@ -114,25 +107,35 @@ public struct SituationReader: Sendable {
             found[.grief] = nil
             unsure = true
         }
+        // An ex's good news is not the writer's to be congratulated on, whatever sentence says so.
+        if whole.has("ex_partner") { found[.celebration] = nil }
+        if let sarcasm, found[.distress] == nil {
+            if found.keys.allSatisfy({ $0 == .celebration }) {
+                // Sarcasm and nothing else to go on ("oh great, another monday. just what I
+                // needed"): a small gripe, not bad news to be sorry about, and no good news.
+                found[.celebration] = nil
+                unsure = true
+            } else {
+                // Beside something serious ("oh great, the flu again") it is the bad news.
+                found[.distress] = sarcasm
+            }
+        }
         // Good news beside bad news is read as the bad news (mixed posts and sarcasm need the
         // careful register), except news shouted with joy ("passed!!! I was sure I failed").
+        var mixedNews = false
         if found[.celebration] != nil {
             if [.selfHarm, .grief, .conflict].contains(where: { found[$0] != nil }) {
                 found[.celebration] = nil
             } else if found[.distress] != nil {
+                mixedNews = true
                 if Self.isJubilant(scalars) && !sarcastic { found[.distress] = nil } else { found[.celebration] = nil }
             }
         }
-        // Sarcasm and nothing else to go on ("oh great, another monday. just what I needed"): a
-        // small gripe, not bad news to be sorry about. Good news beside it still counts for nothing.
-        if let sarcasmAlone, found[.distress] == sarcasmAlone, found.keys.allSatisfy({ [.distress, .celebration].contains($0) }) {
-            found[.distress] = nil
-            found[.celebration] = nil
-            unsure = true
-        }
         var reading = SituationReading(situations: Set(found.keys), medicalQuestion: medical, unsure: unsure, light: light, evidence: found)
         reading.urgent = (medical && parts.contains { $0.has("urgent") }) || (found[.illness] != nil && whole.has("emergency_sign"))
-        reading.recovering = whole.has("recovery")
+        reading.recovering = whole.has("recovery") && !whole.has("relapse")
+        reading.hurtAtHome = whole.has("hurt_at_home")
+        reading.mixedNews = mixedNews
         reading.promotion = promotion
         return reading
     }
@@ -153,6 +156,33 @@ public struct SituationReader: Sendable {
         guard let terms = rules.groups[group] else { return false }
         return terms.hits(in: text.scalars, range: 0..<text.scalars.count).contains { !text.quoted[$0.range.lowerBound] }
     }
+
+    /// Whether a comment asks in its words with no closing mark at all ("@factcheck is the earth
+    /// flat", "what's the crisis number"): people type questions to a bot without the mark as often
+    /// as with it. Asked only of comments spoken to a persona; a sentence that opens with an
+    /// auxiliary or a question word, and has at least three words, and no mark at its end.
+    public static func asksWithoutMark(_ text: String) -> Bool {
+        let scalars = Array(text.lowercased().unicodeScalars)
+        return sentences(scalars, quoted: quotedPositions(scalars)).contains { range in
+            guard let last = scalars[range].lastIndex(where: { !$0.properties.isWhitespace }), TextWords.isWordScalar(scalars[last]) else { return false }
+            let words = String(String.UnicodeScalarView(scalars[range])).split { !($0.isLetter || $0.isNumber || $0 == "'" || $0 == "@") }
+                .filter { !$0.hasPrefix("@") }
+            guard words.count >= 3 else { return false }
+            let (first, second) = (String(words[0]), String(words[1]))
+            if first == "what" || first == "how" { return questionSeconds.contains(second) }
+            return questionOpeners.contains(first)
+        }
+    }
+
+    private static let questionOpeners: Set<String> = [
+        "is", "are", "am", "do", "does", "can", "could", "will", "would", "should", "what's", "whats", "why", "who", "which", "where",
+        "when", "how's",
+    ]
+    /// "what is", "how many": a question; "what a day", "how sweet": an exclamation.
+    private static let questionSeconds: Set<String> = [
+        "is", "are", "was", "were", "do", "does", "did", "can", "could", "should", "would", "will", "about", "if", "many", "much", "long",
+        "old", "far", "often", "to",
+    ]
 
     /// Doubled exclamation marks or a party emoji.
     static func isJubilant(_ scalars: [Unicode.Scalar]) -> Bool {
@@ -200,49 +230,6 @@ public struct SituationReader: Sendable {
             }
             return false
         }
-
-        /// Asks in its words with no closing mark at all ("@factcheck is the earth flat", "what's
-        /// the crisis number"): people type questions without the mark as often as with it. Only
-        /// the question situation reads this; rules that pair "?" with other words ("you" and
-        /// "person") need the mark, or "how do you sum up a whole person" would ask about bots.
-        lazy var asksInWords: Bool = {
-            var index = range.upperBound - 1
-            while index >= range.lowerBound {
-                let scalar = scalars[index]
-                if TextWords.isWordScalar(scalar) || TextScript.isCJK(scalar) { return opensLikeQuestion() }
-                if !scalar.properties.isWhitespace { return false }
-                index -= 1
-            }
-            return false
-        }()
-
-        /// A sentence with no closing mark whose first word (after any @names) asks: an
-        /// auxiliary or a question word, and at least three words in all.
-        private func opensLikeQuestion() -> Bool {
-            var words: [String] = []
-            var current = ""
-            var skipping = false
-            for scalar in scalars[range] {
-                if scalar == "@" && current.isEmpty {
-                    skipping = true
-                } else if TextWords.isWordScalar(scalar) || scalar == "'" {
-                    if !skipping { current.unicodeScalars.append(scalar) }
-                } else {
-                    if !current.isEmpty { words.append(current) }
-                    current = ""
-                    skipping = false
-                    if words.count >= 3 { break }
-                }
-            }
-            if !current.isEmpty { words.append(current) }
-            guard words.count >= 3, let first = words.first else { return false }
-            return Self.questionOpeners.contains(first) && !(first == "what" && words[1] == "a") && !(first == "how" && words[1] == "cool")
-        }
-
-        static let questionOpeners: Set<String> = [
-            "is", "are", "am", "was", "were", "do", "does", "did", "can", "could", "will", "would", "should", "shall", "has", "have",
-            "what", "what's", "whats", "why", "how", "how's", "when", "where", "where's", "who", "who's", "which", "whose",
-        ]
 
         func firstTerm(of group: String) -> String? {
             if let known = groups[group] { return known }
