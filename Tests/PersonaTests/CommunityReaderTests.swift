@@ -212,4 +212,44 @@ struct CommunityReaderTests {
         #expect(TextScript.singular("virus") == "virus" && TextScript.singular("news") == "news" && TextScript.singular("today's") == "today")
         #expect(!TextScript.contentWords("there's always something").contains("alway"))
     }
+
+    // A third reader's ordinary day.
+
+    @Test("a plant that is 'dying' and a dog put to sleep: a joke gets no condolence, a loss gets one")
+    func plantAndDog() {
+        let plant = reply("bought a plant, named it Gerald. Gerald is already dying")
+        #expect(!plant.contains("sorry"), "\(plant)")
+        #expect(SituationReader(rules: catalog.situations).read("家里的老狗今天安乐死了，我抱着它直到最后").primary == .grief)
+    }
+
+    @Test("a tight chest with a numb arm, bleeding that will not stop and fumes from a mix start with where to go now", arguments: [
+        "Chest has been feeling tight all afternoon and my left arm is kind of numb, probably just stress right?",
+        "鼻子流血止不住，已经半个小时了", "胸口好闷，喘不上气，这是怎么回事",
+    ])
+    func emergencies(post: String) {
+        let text = reply(post)
+        #expect(text.contains("emergency") || text.contains("急诊"), "\(post) → \(text)")
+    }
+
+    @Test("under a post of self-harm, whatever is said to it is answered with where help is; under a loss, 'at least he's not suffering, right?' is not answered")
+    func crisisAndLossThreads() {
+        let crisis = ["I keep thinking everyone would be better off without me"]
+        for comment in ["lol ok whatever, nobody cares anyway", "我也有这种感觉", "stop with the canned responses, just talk to me"] {
+            #expect(reply(comment, above: crisis, addressed: true).contains("988"), "\(comment)")
+        }
+        #expect(reply("at least he's not suffering anymore, right?", above: ["My dad passed away on Sunday."], addressed: true).isEmpty)
+    }
+
+    @Test("a friend's crisis is answered to the one asking how to help; a husband who pushed again is hurt at home")
+    func forSomeoneElse() {
+        #expect(reply("我朋友说他想结束一切，我该怎么办？").contains("谢谢你"))
+        #expect(reply("my husband pushed me again last night and I don't know who to tell").contains("isn't your fault"))
+    }
+
+    @Test("a regular's good morning is greeted back, a newcomer welcomed; asked how to turn the bots off, how to mute")
+    func greetingsAndMute() {
+        #expect(!reply("good morning feed! who else is up way too early").contains("welcome"))
+        #expect(reply("hello everyone, new here!").lowercased().contains("welcome"))
+        #expect(reply("Is there a way to get bot replies off my posts? I don't like them").contains("mute"))
+    }
 }

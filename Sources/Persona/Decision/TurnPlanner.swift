@@ -112,12 +112,26 @@ public struct TurnPlanner: Sendable {
         // What a comment answers sets the register for it, up to the thread's post. Spoken to, the
         // persona still answers what it was asked (where to find help, whether it is a bot), in
         // that register.
-        if !reading.isCareful, let (index, earlier) = above.lazy.map(reader.read).enumerated().first(where: { $0.element.isCareful }) {
+        let readAbove = above.map(reader.read)
+        let minimizing = reader.mentions("minimizing", in: lowered)
+        // Under a loss, "@kiki at least he's not suffering anymore, right?" asks the persona to
+        // agree that it was small or for the best, however the comment itself reads: nobody is
+        // owed that answer.
+        if addressed, minimizing, reading.primary != .selfHarm, let earlier = readAbove.first(where: { $0.isCareful }) {
+            return .silent(.carefulThread, detail: "\(reading.summary) under a thread of \(earlier.primary.name): asks to agree a loss was small")
+        }
+        // Spoken to anywhere under a post of self-harm, where help is stays the answer, also to a
+        // comment that reads as sad itself ("lol ok whatever, nobody cares anyway").
+        let crisisThread = addressed && readAbove.contains { $0.primary == .selfHarm }
+        if !reading.isCareful || (crisisThread && reading.primary != .selfHarm),
+            let (index, earlier) = readAbove.enumerated().first(where: { crisisThread ? $0.element.primary == .selfHarm : $0.element.isCareful })
+        {
             // Spoken to, a question or thanks is answered; a joke about the lasagna or "at least
             // it was early" is not, on any engine, nor "@kiki at least it was early, right?",
-            // which asks the persona to agree that a loss was small.
-            let answerOwed = reading.contains(.asksIfBot)
-                || (addressed && (reading.contains(.question) || SituationPhrasebook.isPlainThanks(target)) && !reader.mentions("minimizing", in: lowered))
+            // which asks the persona to agree that a loss was small. Under self-harm, anything
+            // said to it is answered with where help is ("@kiki 我也有这种感觉").
+            let answerOwed = reading.contains(.asksIfBot) || crisisThread
+                || (addressed && (reading.contains(.question) || SituationPhrasebook.isPlainThanks(target)) && !minimizing)
             if !answerOwed {
                 let what = index == above.count - 1 ? "post" : "comment"
                 return .silent(.carefulThread, detail: "\(reading.summary) under a \(what) of \(earlier.primary.name): no light reply in that thread")

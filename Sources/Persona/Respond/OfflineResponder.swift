@@ -39,7 +39,9 @@ public struct OfflineResponder: Responder {
             // A past reply of its own to a very similar post says it best, in its own voice.
             return example
         } else if reading.primary == .selfHarm {
-            candidates = book.supportReply()
+            // "我朋友说他想结束一切，我该怎么办？": the writer asks for a friend.
+            ownWordingFits = !Self.tellsOfFriendInCrisis(target)
+            candidates = ownWordingFits ? book.supportReply() : book.supportForSomeoneElse()
         } else if reading.thread == .selfHarm, request.addressed, !SituationPhrasebook.isPlainThanks(target) {
             // Asked anything under a post of self-harm, the one useful answer is where help is;
             // "I'm sorry, I don't know" there reads as a shrug. Whoever asks for someone else
@@ -163,7 +165,8 @@ public struct OfflineResponder: Responder {
 
     private static let aboutItself = TermSet([
         "what can you do", "what can u do", "what do you do", "tell me about yourself", "introduce yourself", "who are you",
-        "what are you for", "how can you help", "what are you good at", "你能做什么", "你会什么", "你会做什么", "你是谁", "介绍一下你自己",
+        "what are you for", "how can you help", "what are you good at", "remember this conversation", "will you remember", "do you remember me",
+        "你会记得", "你记得我吗", "你能做什么", "你会什么", "你会做什么", "你是谁", "介绍一下你自己",
         "介绍下你自己", "你有什么用",
     ])
 
@@ -201,8 +204,18 @@ public struct OfflineResponder: Responder {
 
     private static let stopBots = TermSet([
         "turn off the bots", "turn the bots off", "turn off these bots", "mute the bots", "mute these bots", "get rid of the bots",
-        "how do i stop the bots", "关掉机器人", "关闭机器人", "屏蔽机器人", "这些机器人好烦", "机器人好烦", "机器人能关掉", "机器人怎么关",
+        "how do i stop the bots", "bot replies off", "turn off bot replies", "stop the bots from replying", "关掉机器人", "关闭机器人",
+        "屏蔽机器人", "这些机器人好烦", "机器人好烦", "机器人能关掉", "机器人能不能关掉", "机器人怎么关", "关掉机器人回复",
     ])
+
+    private static let friendInCrisis = TermSet([
+        "my friend said", "my friend says", "my friend told me", "my friend keeps saying", "my friend wants to", "my friend is talking about",
+        "my brother said", "my sister said", "my son said", "my daughter said", "我朋友说", "朋友说他", "朋友说她", "他说他想", "她说她想",
+        "我朋友想", "我同学说", "我室友说",
+    ])
+
+    /// A crisis told of someone else by the one asking how to help.
+    static func tellsOfFriendInCrisis(_ text: String) -> Bool { friendInCrisis.firstMatch(in: text) != nil }
 
     /// Asking, spoken to or not, how to turn the bots here off (not a robot vacuum's beep).
     static func asksToStopBots(_ text: String) -> Bool { stopBots.firstMatch(in: text) != nil }
@@ -303,7 +316,7 @@ public struct OfflineResponder: Responder {
         // "What's on your mind?" fits a bare mention ("@kiki", "@kiki hey"); said to a comment that
         // said something it could not read, it sounds like it was not listening: better silent.
         if request.addressed && !request.reading.light { return TextScript.terms(target).count <= 2 ? book.clarification() : nil }
-        if SituationPhrasebook.opensWithGreeting(target) { return book.welcome() }
+        if SituationPhrasebook.opensWithGreeting(target) { return SituationPhrasebook.isNewcomer(target) ? book.welcome() : book.greetBack() }
         // A thank-you for a post that only reads as light sounds like it was not read (the same
         // line under a complaint, an ad and a boss fight): only shouted delight, or someone
         // speaking to it, gets one.

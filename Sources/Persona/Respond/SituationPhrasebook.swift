@@ -307,6 +307,20 @@ struct SituationPhrasebook {
         }
     }
 
+    /// A greeting back for a regular's "good morning" or "hi all".
+    func greetBack() -> [String] {
+        switch (style, english) {
+        case (.playful, true): ["Hi! Hope today's a good one ✨"]
+        case (.formal, true): ["Good day to you."]
+        case (.deadpan, true): ["Hello. Noted, and returned."]
+        case (_, true): ["Hi, hope your day's going well."]
+        case (.playful, false): ["你好呀！今天也要开开心心✨"]
+        case (.formal, false): ["您好。"]
+        case (.deadpan, false): ["你好。已回。"]
+        case (_, false): ["你好呀，祝今天顺利。"]
+        }
+    }
+
     func welcome() -> [String] {
         switch (style, english) {
         case (.playful, true): return ["Hi, welcome! Glad you're here ✨"]
@@ -379,6 +393,11 @@ struct SituationPhrasebook {
     }
 
     private static let greetings = TermSet(["hello", "hi everyone", "hi all", "hey everyone", "hey all", "new here", "first post", "good morning", "大家好", "新人", "报到", "早上好", "早安"])
+
+    private static let newcomers = TermSet(["new here", "new to the", "new to this", "first post", "just joined", "first time posting", "新人", "新来的", "报到", "第一次发帖", "刚加入"])
+
+    /// A greeting from someone new ("new here, hello!"), not a regular's "good morning".
+    static func isNewcomer(_ text: String) -> Bool { newcomers.firstMatch(in: text) != nil }
 
     func acknowledgement() -> [String] {
         switch (style, english) {

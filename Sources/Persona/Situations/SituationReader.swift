@@ -100,10 +100,11 @@ public struct SituationReader: Sendable {
             }
         }
         if found[.illness] != nil && found[.question] != nil { medical = true }
-        // One word of death beside laughter or sarcasm ("RIP Gerald the fern lol", "then the AC
-        // died. Love that for me") is a joke as often as not; a death named with whom it took
-        // ("grandpa + died", "RIP uncle Dave … lol", "RIP Biscuit 😂", "passed away") stays grief.
-        if let evidence = found[.grief], !evidence.contains(" "), sarcastic || whole.has("laughter"), !whole.has("kin"), !whole.has("pet") {
+        // One word of death beside laughter, sarcasm or a plant ("RIP Gerald the fern lol", "then
+        // the AC died. Love that for me", "named it Gerald. Gerald is already dying") is a joke as
+        // often as not; a death named with whom it took ("grandpa + died", "RIP uncle Dave … lol",
+        // "RIP Biscuit 😂", "passed away") stays grief.
+        if let evidence = found[.grief], !evidence.contains(" "), sarcastic || whole.has("laughter") || whole.has("plant"), !whole.has("kin"), !whole.has("pet") {
             found[.grief] = nil
             unsure = true
         }
@@ -132,7 +133,8 @@ public struct SituationReader: Sendable {
             }
         }
         var reading = SituationReading(situations: Set(found.keys), medicalQuestion: medical, unsure: unsure, light: light, evidence: found)
-        reading.urgent = (medical && parts.contains { $0.has("urgent") }) || (found[.illness] != nil && whole.has("emergency_sign"))
+        let emergency = whole.has("emergency_sign") || (whole.has("chest_tight") && whole.has("arm_or_jaw"))
+        reading.urgent = (medical && parts.contains { $0.has("urgent") }) || (found[.illness] != nil && emergency)
         reading.recovering = whole.has("recovery") && !whole.has("relapse")
         reading.hurtAtHome = whole.has("hurt_at_home")
         reading.mixedNews = mixedNews

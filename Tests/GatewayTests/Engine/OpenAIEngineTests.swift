@@ -317,7 +317,9 @@ struct OpenAIEngineTests {
 
     @Test("after repeated failures the circuit opens (no requests), then a trial after the cooldown closes it")
     func circuitBreaker() async throws {
-        let h = try await harness(breakerThreshold: 2, breakerCooldown: .milliseconds(500))
+        // The cooldown outlasts a loaded CI machine's pause between the second failure and the
+        // third call (500 ms did not, once); the wait after it outlasts the cooldown.
+        let h = try await harness(breakerThreshold: 2, breakerCooldown: .seconds(3))
         defer { Task { await h.fake.stop() } }
         h.fake.script("shaky", .error(400, #"{"error":{"message":"bad","type":"invalid_request_error"}}"#),
                       .error(400, #"{"error":{"message":"bad","type":"invalid_request_error"}}"#), .events(ProviderRecordings.openAI(["Back."])))
@@ -327,7 +329,7 @@ struct OpenAIEngineTests {
         #expect(await h.engines.isCircuitOpen(persona.id))
         #expect(await h.run(persona).failure?.kind == .circuitOpen)
         #expect(h.fake.requests(for: "shaky") == 2)
-        try await Task.sleep(for: .milliseconds(600))
+        try await Task.sleep(for: .milliseconds(3_200))
         let (pieces, failure) = await h.run(persona)
         #expect(failure == nil)
         #expect(pieces == ["Back."])
