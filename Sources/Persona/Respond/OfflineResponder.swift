@@ -94,7 +94,9 @@ public struct OfflineResponder: Responder {
             candidates = book.conflict()
         } else if (request.addressed && Self.asksToStop(target) && !reading.contains(.asksIfBot)) || Self.asksToStopBots(target) {
             // "@robo go away", 这些机器人好烦，能关掉吗: how to stop it is the useful answer. Asked
-            // whether it is a bot as well, it says so first (the branch below).
+            // whether it is a bot as well ("is there a way to get bot replies off my posts?"), the
+            // disclosure goes first, as beside any other reply.
+            situation = .other
             ownWordingFits = false
             candidates = book.muteHint()
         } else if reading.contains(.asksIfBot) {
@@ -139,9 +141,10 @@ public struct OfflineResponder: Responder {
         if let subject {
             text = text.replacing("{subject}", with: subject)
         }
-        // The disclosure comes first when someone asks, whatever else the post is about.
+        // The disclosure comes first when someone asks, whatever else the post is about; before a
+        // one-of-a-kind reply (how to mute it), plainly, without "happy to keep you company".
         if reading.contains(.asksIfBot), situation != .asksIfBot {
-            let own = persona.voice.phrases[.asksIfBot]?[language]?.first ?? book.disclosure(careful: reading.isCareful)[0]
+            let own = persona.voice.phrases[.asksIfBot]?[language]?.first ?? book.disclosure(careful: reading.isCareful || !ownWordingFits)[0]
             text = own.replacing("{name}", with: persona.name) + (language == .chinese ? "" : " ") + text
         }
         return Self.capitalized(text.trimmingWhitespace())
