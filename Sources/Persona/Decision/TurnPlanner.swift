@@ -112,7 +112,8 @@ public struct TurnPlanner: Sendable {
         // What a comment answers sets the register for it, up to the thread's post. Spoken to, the
         // persona still answers what it was asked (where to find help, whether it is a bot), in
         // that register.
-        let readAbove = above.map(reader.read)
+        // What is above matters only to a comment spoken to, or one that reads as ordinary.
+        let readAbove = addressed || !reading.isCareful ? above.map(reader.read) : []
         let minimizing = reader.mentions("minimizing", in: lowered)
         // Under a loss, "@kiki at least he's not suffering anymore, right?" asks the persona to
         // agree that it was small or for the best, however the comment itself reads: nobody is

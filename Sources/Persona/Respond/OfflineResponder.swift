@@ -284,14 +284,9 @@ public struct OfflineResponder: Responder {
     /// that asks with no subject of its own ("@factcheck is this true?", 真的吗？) asks about the
     /// post it is under.
     private func answer(_ request: ReplyRequest, target: String, book: SituationPhrasebook) -> [String] {
-        let knowledge = request.persona.voice.knowledge.filter { TextScript.language(of: $0) == request.language }
-        let terms = TextScript.terms(target)
-        let asked = request.parent != nil && (terms.count <= 1 || Self.asksOfPost(target)) ? [target, request.post] : [target]
-        for text in asked {
-            let terms = TextScript.terms(text)
-            if let (fact, _) = best(knowledge, by: { Self.similarity(terms, TextScript.terms($0)) }), terms.intersection(TextScript.terms(fact)).count >= 2 {
-                return book.answer(fact: fact)
-            }
+        let asked = request.parent != nil && (TextScript.terms(target).count <= 1 || Self.asksOfPost(target)) ? [target, request.post] : [target]
+        if let fact = asked.lazy.compactMap({ knownFact(request, target: $0, sharing: 2, bySubject: false) }).first {
+            return book.answer(fact: fact)
         }
         // Not knowing is worth saying only to someone who asked it directly; under a loss, plainly
         // and without handing a prognosis or a price to the crowd.
@@ -328,10 +323,10 @@ public struct OfflineResponder: Responder {
         return acknowledgement.isEmpty ? nil : acknowledgement
     }
 
-    /// The persona's fact about `target`: one that shares `sharing` terms with it, or (when
-    /// `bySubject`) the fact's own subject when it is a long word (sourdough, marathon). A word the fact only passes
-    /// through ("walked", "remember") is no topic, nor an everyday one ("coffee" under every post
-    /// about a spilt cup).
+    /// The persona's fact about `target`: the closest one, when it shares `sharing` terms with it
+    /// or (when `bySubject`) the fact's own subject is a long word it names (sourdough,
+    /// marathon). A word the fact only passes through ("walked", "remember") is no topic, nor an
+    /// everyday one ("coffee" under every post about a spilt cup).
     private func knownFact(_ request: ReplyRequest, target: String, sharing: Int, bySubject: Bool = true) -> String? {
         let terms = TextScript.terms(target)
         let knowledge = request.persona.voice.knowledge.filter { TextScript.language(of: $0) == request.language }
