@@ -36,6 +36,10 @@ public struct TurnPlanner: Sendable {
         /// A request no persona answers or hands to the crowd (rules.yaml's `unsafe_request`: a
         /// weapon, a poison, a way round its own rules), on every engine.
         case unsafeRequest = "situation.unsafe_request"
+        /// What it answers, or (unless spoken to) the thread above, is in a language the
+        /// situation rules do not read: the persona could not tell a loss from good news, nor
+        /// could the policy check its reply against either.
+        case languageUnread = "situation.language"
         case avoidedTopic = "tone.avoid_topics"
     }
 
@@ -84,6 +88,13 @@ public struct TurnPlanner: Sendable {
     public func decide(target: String, above: [String] = [], reading: SituationReading? = nil, addressed: Bool = false) -> Verdict {
         guard !catalog.situations.isEmpty else {
             return .silent(.rulesMissing, detail: "situations/rules.yaml is missing or invalid, so the situation cannot be read")
+        }
+        if let foreign = ForeignLanguage.of(target) {
+            return .silent(.languageUnread, detail: "written in \(foreign.name) (\(foreign.code)): the situation rules read English and Chinese only")
+        }
+        // Spoken to in a language it reads, it answers what it was asked.
+        if !addressed, let foreign = above.lazy.compactMap(ForeignLanguage.of).first {
+            return .silent(.languageUnread, detail: "under a thread in \(foreign.name) (\(foreign.code)), which the situation rules do not read")
         }
         let reader = SituationReader(rules: catalog.situations)
         var reading = reading ?? reader.read(target)

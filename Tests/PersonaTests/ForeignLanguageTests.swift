@@ -1,0 +1,62 @@
+import Testing
+@testable import Persona
+
+/// Posts in languages the situation rules do not read: a persona cannot tell a loss from good
+/// news in them, so it says nothing, on every engine; English and Chinese are never mistaken
+/// for them.
+@Suite("Languages the rules do not read")
+struct ForeignLanguageTests {
+    let cold = ColdReaderTests()
+
+    @Test("a post plainly in another language is named", arguments: [
+        ("Mi abuela murió ayer, no sé qué hacer", "es"), ("hoy es mi cumpleaños!!", "es"), ("love ya mi amor, te extraño", "es"),
+        ("Je suis tellement fière de ma fille aujourd'hui", "fr"), ("Mein Hund ist heute gestorben", "de"),
+        ("Minha mãe está no hospital desde ontem", "pt"), ("Oggi è il mio compleanno, sono felice", "it"),
+        ("Vandaag is mijn kat overleden", "nl"), ("Saya sangat sedih hari ini", "id"),
+        ("今日は母の誕生日でした", "ja"), ("昨日、犬が死んでしまいました。", "ja"), ("오늘 할머니가 돌아가셨어요", "ko"),
+        ("Сегодня умерла моя бабушка", "und-Cyrl"), ("Η γιαγιά μου πέθανε σήμερα", "el"), ("توفيت جدتي اليوم", "und-Arab"),
+        ("Hôm nay bà tôi đã mất", "vi"), ("Bugün çok mutluyum", "tr"),
+    ])
+    func named(text: String, code: String) {
+        #expect(ForeignLanguage.of(text)?.code == code, "\(text)")
+    }
+
+    @Test("English and Chinese with a foreign name, phrase or loanword in them are read as they are", arguments: [
+        "went to Los Angeles today with my kids", "bon appétit everyone, made croissants from scratch", "La La Land is on tonight, who's in",
+        "Feliz Navidad to everyone here!", "my abuela's recipe never fails", "ho ho ho merry christmas", "RIP to my diet",
+        "I want to die lol this exam", "Arigato for the help guys", "hay fever is killing me", "we had a fiesta for my mom's 60th",
+        "我の猫今天好可爱", "今天去了趟宜家，买了一堆东西", "笑死 (´・ω・`)", "ok", "🎉🎉🎉", "𝓖𝓸𝓸𝓭 𝓶𝓸𝓻𝓷𝓲𝓷𝓰", "2024!!!",
+        "Ciao bella, I'm finally home", "merci to everyone who came out tonight",
+    ])
+    func notForeign(text: String) {
+        #expect(ForeignLanguage.of(text) == nil, "\(text) → \(ForeignLanguage.of(text)?.code ?? "")")
+    }
+
+    @Test("no post of the shipped corpus, all English or Chinese, is taken for another language")
+    func corpusIsRead() throws {
+        let corpus = try SituationCorpus.load(SituationTests.personas + "/situations/corpus.jsonl")
+        let misread = corpus.entries.filter { ForeignLanguage.of($0.text) != nil }.map(\.text)
+        #expect(misread.isEmpty, "\(misread)")
+    }
+
+    @Test("Japanese and Korean are not answered as Chinese")
+    func notChinese() {
+        #expect(TextScript.language(of: "今日は母の誕生日でした") == .english)
+        #expect(TextScript.language(of: "오늘 할머니가 돌아가셨어요") == .english)
+        #expect(TextScript.language(of: "我の猫今天好可爱") == .chinese)
+    }
+
+    @Test("a persona is silent on a post it cannot read, and on a thread in one unless spoken to")
+    func silent() {
+        let planner = TurnPlanner(persona: cold.persona(), catalog: cold.catalog)
+        guard case .silent(.languageUnread, let detail) = planner.decide(target: "Mi abuela murió ayer, no sé qué hacer") else {
+            Issue.record("a Spanish post was answered")
+            return
+        }
+        #expect(detail.contains("Spanish"))
+        if case .reply = planner.decide(target: "@kiki ¿eres un bot?", addressed: true) { Issue.record("a Spanish question was answered") }
+        let thread = ["오늘 할머니가 돌아가셨어요"]
+        if case .reply = planner.decide(target: "so sorry", above: thread) { Issue.record("a comment under a Korean post was answered") }
+        #expect(cold.reply("@kiki are you a bot?", above: thread, addressed: true)?.contains("AI") == true)
+    }
+}
