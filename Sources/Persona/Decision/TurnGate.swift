@@ -75,8 +75,12 @@ public struct TurnGate: Sendable {
     }
 
     public func trigger(_ item: Item, random: inout SeededRandom) -> Triggered {
+        let addressee = TriggerMatcher.leadingMention(in: item.text)?.lowercased()
+        let speaksToAnother = addressee.map { name in
+            catalog.personas.values.contains { $0.id != persona.id && [$0.id, $0.name.lowercased()].contains(name) }
+        } ?? false
         let triggerItem = TriggerMatcher.Item(text: item.text, isPost: item.isPost, repliesToPersona: item.repliesToPersona,
-                                              asksIfBot: item.reading.contains(.asksIfBot))
+                                              asksIfBot: item.reading.contains(.asksIfBot), speaksToAnotherPersona: speaksToAnother)
         if let match = TriggerMatcher.match(persona, item: triggerItem, random: &random) { return .match(match) }
         guard item.isPost, persona.triggers.newPost != nil else { return .none(refusal: nil) }
         if let name = TriggerMatcher.leadingMention(in: item.text) {

@@ -114,7 +114,10 @@ public struct TurnPlanner: Sendable {
             reading.situations.remove(.other)
         }
         // Spoken to and asked about people, bots or typing: that is a question about what it is.
-        if addressed && !reading.contains(.asksIfBot) && !reading.contains(.conflict) && aboutBots {
+        // Asked, and about itself: "lol thx bot" asks nothing, and "my uncle makes 30% a month
+        // with a crypto bot, is that real?" asks about the uncle's bot.
+        let asksAboutItself = reading.contains(.question) && !reader.mentions("other_bot", in: lowered)
+        if addressed && !reading.contains(.asksIfBot) && !reading.contains(.conflict) && aboutBots && asksAboutItself {
             reading.situations.insert(.asksIfBot)
             reading.situations.remove(.other)
         }
@@ -144,17 +147,23 @@ public struct TurnPlanner: Sendable {
             // said to it is answered with where help is ("@kiki 我也有这种感觉").
             let answerOwed = reading.contains(.asksIfBot) || crisisThread
                 || (addressed && (reading.contains(.question) || SituationPhrasebook.isPlainThanks(target)) && !minimizing)
+                || (addressed && earlier.primary == .grief && (reading.selfBlame || reading.asksHowToCope))
             if !answerOwed {
                 let what = index == above.count - 1 ? "post" : "comment"
                 return .silent(.carefulThread, detail: "\(reading.summary) under a \(what) of \(earlier.primary.name): no light reply in that thread")
             }
             reading.thread = earlier.primary
             reading.hurtAtHome = reading.hurtAtHome || earlier.hurtAtHome
+        } else if reading.selfBlame || reading.asksHowToCope, readAbove.contains(where: { $0.primary == .grief }) {
+            // "@kiki is it my fault? I had coffee every day" reads as worry itself; under a loss,
+            // it asks about the loss.
+            reading.thread = .grief
         }
-        // Asked whether it is a bot, or asked a question by name ("@factcheck can you really
-        // make money from YouTube?"), it answers; a loss with a fundraiser link still gets its
-        // careful word.
-        let owedDespitePitch = reading.contains(.asksIfBot) || (addressed && reading.contains(.question))
+        // Asked whether it is a bot, or spoken to about a pitch ("@factcheck can you really make
+        // money from YouTube?", "@factcheck they want me to move my money to a safe account"), it
+        // answers (the offline engine only with a fact it holds); a loss with a fundraiser link
+        // still gets its careful word.
+        let owedDespitePitch = reading.contains(.asksIfBot) || addressed
             || reading.contains(.grief) || reading.contains(.selfHarm)
         if let pitch = reading.promotion, !owedDespitePitch {
             return .silent(.promotion, detail: "an advertisement or a scam (\"\(pitch)\"): nothing to add to it")

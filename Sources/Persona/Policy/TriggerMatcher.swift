@@ -31,12 +31,16 @@ public enum TriggerMatcher {
         /// It asks whether bots are answering: a persona that comments on new posts at all answers
         /// that one without rolling its chance, since it must say it is an AI.
         public var asksIfBot: Bool
+        /// It opens by speaking to another persona ("@kiki 你是真人还是机器人？"): it is theirs to
+        /// answer, whatever keyword it holds.
+        public var speaksToAnotherPersona: Bool
 
-        public init(text: String, isPost: Bool, repliesToPersona: Bool = false, asksIfBot: Bool = false) {
+        public init(text: String, isPost: Bool, repliesToPersona: Bool = false, asksIfBot: Bool = false, speaksToAnotherPersona: Bool = false) {
             self.text = text
             self.isPost = isPost
             self.repliesToPersona = repliesToPersona
             self.asksIfBot = asksIfBot
+            self.speaksToAnotherPersona = speaksToAnotherPersona
         }
     }
 
@@ -53,7 +57,7 @@ public enum TriggerMatcher {
             return Match(trigger: .replyToMe, delay: delay, detail: "a reply to its comment")
         }
         let lowered = item.text.lowercased()
-        if let keyword = triggers.keywords.first(where: { TermMatcher.matches($0.lowercased(), in: lowered) }) {
+        if !item.speaksToAnotherPersona, let keyword = triggers.keywords.first(where: { TermMatcher.matches($0.lowercased(), in: lowered) }) {
             return Match(trigger: .keyword, delay: delay, detail: keyword)
         }
         if item.isPost, let newPost = triggers.newPost, leadingMention(in: item.text) == nil {

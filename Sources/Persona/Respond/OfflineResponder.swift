@@ -40,16 +40,30 @@ public struct OfflineResponder: Responder {
             return example
         } else if reading.primary == .selfHarm {
             // "我朋友说他想结束一切，我该怎么办？": the writer asks for a friend.
-            ownWordingFits = !Self.tellsOfFriendInCrisis(target)
-            candidates = ownWordingFits ? book.supportReply() : book.supportForSomeoneElse()
+            ownWordingFits = !Self.tellsOfFriendInCrisis(target) && !reading.imminent
+            candidates = reading.imminent ? book.imminentSupport() : ownWordingFits ? book.supportReply() : book.supportForSomeoneElse()
         } else if reading.thread == .selfHarm, request.addressed, !SituationPhrasebook.isPlainThanks(target) {
             // Asked anything under a post of self-harm, the one useful answer is where help is;
             // "I'm sorry, I don't know" there reads as a shrug. Whoever asks for someone else
-            // ("@kiki can you help them?") is thanked for it; anyone else, the post's writer
+            // ("@kiki can you help them?") is thanked for it; whoever says they reached out ("ok i
+            // called them. thanks kiki") hears that it was right; anyone else, the post's writer
             // perhaps, gets the support itself, after the disclosure when they asked for a person.
             situation = .selfHarm
-            ownWordingFits = !Self.speaksOfSomeoneElse(target)
-            candidates = ownWordingFits ? book.supportReply() : book.supportForSomeoneElse()
+            ownWordingFits = false
+            if reading.imminent {
+                candidates = book.imminentSupport()
+            } else if reading.reachedOut {
+                candidates = book.gladYouReachedOut()
+            } else {
+                ownWordingFits = !Self.speaksOfSomeoneElse(target)
+                candidates = ownWordingFits ? book.supportReply() : book.supportForSomeoneElse()
+            }
+        } else if reading.primary == .grief || reading.thread == .grief, reading.selfBlame || reading.asksHowToCope {
+            // "Did I do the right thing?", "how do people get through this": no verdict, and no
+            // "I'm sorry, I don't know", which reads as "maybe it was your fault".
+            ownWordingFits = false
+            situation = .grief
+            candidates = reading.selfBlame ? book.notYourFault() : book.howPeopleCope()
         } else if reading.hurtAtHome, reading.primary == .distress || (reading.thread == .distress && request.addressed),
             !SituationPhrasebook.isPlainThanks(target), !reading.contains(.asksIfBot)
         {
@@ -58,17 +72,19 @@ public struct OfflineResponder: Responder {
             // them ("how can I help her?") hears how to help.
             ownWordingFits = false
             candidates = reading.thread == .distress && Self.speaksOfSomeoneElse(target) ? book.abuseSupportForSomeoneElse() : book.abuseSupport()
-        } else if request.addressed, !reading.urgent, [.illness, .distress, .conflict].contains(reading.primary),
+        } else if request.addressed, [.illness, .distress, .conflict].contains(reading.primary),
             reading.contains(.question) || Self.claims.firstMatch(in: target) != nil,
             let fact = knownFact(request, target: target, sharing: reading.medicalQuestion ? 3 : 2, bySubject: false)
         {
             // Asked by name to confirm a myth ("@factcheck my uncle says 5G spreads covid, true?",
             // "he also says einstein failed maths"): the fact it holds is the answer, not sympathy
             // for the uncle. Only a claim or a question: "my grandpa had his vaccines and now he's
-            // in hospital" is worry, not a myth.
+            // in hospital" is worry, not a myth. Where it may be urgent ("can I sponge my feverish
+            // child with alcohol?"), where to go comes first.
             situation = .question
             ownWordingFits = false
-            candidates = book.answer(fact: fact)
+            candidates = book.answer(fact: fact, medical: reading.medicalQuestion && !reading.urgent)
+            if reading.urgent { candidates = candidates.map { book.medicalAdvice(urgent: true) + (language == .chinese ? "" : " ") + $0 } }
         } else if reading.primary == .grief {
             subject = ReplySubject.person(in: target, language: language, evidence: reading.evidence[.grief])
             candidates = book.grief(subject: subject, anniversary: Self.isAnniversary(target))
@@ -79,6 +95,14 @@ public struct OfflineResponder: Responder {
             // Relief also needs the recovery to be the whole story: "手术很顺利，可是病理结果是恶性".
             guard reading.recovering, !Self.isMixed(target), Self.turns.firstMatch(in: target) == nil else { return "" }
             candidates = book.recovery()
+        } else if reading.primary == .illness, let substance = reading.petPoison {
+            // "my dog just ate a bunch of grapes", "can dogs eat chocolate?": it is poisonous to
+            // them, and a vet now, not "that's worrying" or the human "ask a doctor".
+            ownWordingFits = false
+            candidates = book.petPoison(substance, eaten: reading.urgent)
+        } else if reading.primary == .illness, reading.toxicMix {
+            ownWordingFits = false
+            candidates = book.toxicMix(exposed: reading.toxicMixExposed)
         } else if reading.primary == .illness {
             candidates = book.illness(medical: reading.medicalQuestion, urgent: reading.urgent,
                                       subject: ReplySubject.person(in: target, language: language, evidence: reading.evidence[.illness]))
@@ -178,6 +202,9 @@ public struct OfflineResponder: Responder {
         "true or false", "fact check", "fact-check", "factcheck this", "check this", "靠谱吗", "真的吗", "是真的吗", "真的假的", "可信吗",
         "是骗局吗", "是不是骗局", "是谣言吗", "是不是谣言", "靠不靠谱",
     ])
+
+    /// Words that point back at what a comment is under ("is it dangerous?", 这个要紧吗).
+    private static let pointsBack = TermSet(["it", "this", "that", "these", "those", "they", "them", "这", "那", "它"])
 
     /// A short comment that asks about what it is under ("@factcheck 这个靠谱吗？", "legit?").
     static func asksOfPost(_ text: String) -> Bool {
@@ -284,13 +311,18 @@ public struct OfflineResponder: Responder {
     /// that asks with no subject of its own ("@factcheck is this true?", 真的吗？) asks about the
     /// post it is under.
     private func answer(_ request: ReplyRequest, target: String, book: SituationPhrasebook) -> [String] {
-        let asked = request.parent != nil && (TextScript.terms(target).count <= 1 || Self.asksOfPost(target)) ? [target, request.post] : [target]
+        // A comment that asks about what it is under ("legit?", "please answer fast, is it
+        // dangerous??") is answered from the post when it names no fact itself.
+        let aboutPost = TextScript.terms(target).count <= 1 || Self.asksOfPost(target)
+            || (TextScript.terms(target).count <= 4 && Self.pointsBack.firstMatch(in: target) != nil)
+        let asked = request.parent != nil && aboutPost ? [target, request.post] : [target]
         if let fact = asked.lazy.compactMap({ knownFact(request, target: $0, sharing: 2, bySubject: false) }).first {
-            return book.answer(fact: fact)
+            return book.answer(fact: fact, medical: request.reading.medicalQuestion)
         }
         // Not knowing is worth saying only to someone who asked it directly; under a loss, plainly
         // and without handing a prognosis or a price to the crowd.
-        guard request.addressed else { return [] }
+        // Nor, under a pitch, is handing it to the crowd ("anyone here know?").
+        guard request.addressed, request.reading.promotion == nil else { return [] }
         return request.reading.thread == nil ? book.unknownAnswer() : book.plainUnknown()
     }
 
@@ -309,7 +341,9 @@ public struct OfflineResponder: Responder {
         // Unasked, it takes more to bring a fact up: two shared feed words ("post", "profile")
         // under a link to someone's blog are no topic. Asked by name ("@factcheck and that we only
         // use 10% of our brains"), two are enough.
-        if let fact = knownFact(request, target: target, sharing: request.addressed ? 2 : 3) { return book.answer(fact: fact) }
+        if let fact = knownFact(request, target: target, sharing: request.addressed ? 2 : 3) { return book.answer(fact: fact, medical: request.reading.medicalQuestion) }
+        // Under a pitch, only a fact about it is worth saying.
+        guard request.reading.promotion == nil else { return nil }
         if request.addressed && thanks { return book.youreWelcome() }
         // "What's on your mind?" fits a bare mention ("@kiki", "@kiki hey"); said to a comment that
         // said something it could not read, it sounds like it was not listening: better silent.

@@ -21,6 +21,56 @@ struct SituationPhrasebook {
             : ["听到你这么难受，我很心疼，谢谢你愿意说出来。你不用一个人扛着。{help}", "你现在一定很辛苦。请今天就找人聊一聊。{help}"]
     }
 
+    /// Danger now ("i have the pills in front of me"): distance from the means and help now,
+    /// before the support text.
+    func imminentSupport() -> [String] {
+        english
+            ? ["I'm glad you told us. Please put some distance between you and what you could hurt yourself with, and call your local emergency number or get someone with you now. {help}"]
+            : ["谢谢你说出来。现在请先把可能伤害自己的东西放远一点，马上拨打120或110，或者叫一个人来陪着你。今晚你不用一个人扛。{help}"]
+    }
+
+    /// Someone in crisis who says they reached out ("ok i called them"): that was right.
+    func gladYouReachedOut() -> [String] {
+        english
+            ? ["I'm really glad you reached out. Keep talking to them, and let someone near you know how you're doing; you don't have to carry this alone. {help}"]
+            : ["真的很高兴你打了这个电话。继续和他们聊，也让身边的人知道你现在的状况，你不用一个人扛。{help}"]
+    }
+
+    /// After a loss, asked "was it my fault?" or "did I do the right thing?": no verdict, and no
+    /// "I don't know", which reads as "maybe it was".
+    func notYourFault() -> [String] {
+        english
+            ? ["I'm so sorry. So many people ask that after a loss, and it comes from how much you cared; it doesn't mean you did anything wrong. Please be gentle with yourself."]
+            : ["真的很抱歉。失去之后很多人都会这样问自己，这是因为你太在乎了，并不代表你做错了什么。对自己温柔一点。"]
+    }
+
+    /// After a loss, asked how people get through it.
+    func howPeopleCope() -> [String] {
+        english
+            ? ["I'm so sorry. Slowly, and usually not alone: leaning on people who knew them, or a grief support group, helps many people. There's no right timeline."]
+            : ["真的很抱歉。慢慢来，通常不是一个人扛过去的：和认识TA的人聊聊，或者找哀伤互助小组，都会有帮助。没有什么正确的时间表。"]
+    }
+
+    /// Something poisonous to pets, named: eaten (call a vet now) or asked about.
+    func petPoison(_ substance: String, eaten: Bool) -> [String] {
+        switch (english, eaten) {
+        case (true, true): ["Please call a vet or an animal poison line now: \(substance) can be poisonous to pets, and acting early matters."]
+        case (true, false): ["Please don't: \(substance) can be poisonous to pets. If yours has eaten some, call a vet or an animal poison line now."]
+        case (false, true): ["请马上联系兽医或宠物急诊：\(substance)对宠物可能有毒，越早处理越好。"]
+        case (false, false): ["最好别给：\(substance)对宠物可能有毒。如果已经吃了，请马上联系兽医。"]
+        }
+    }
+
+    /// Bleach mixed with an acid or ammonia: fresh air and help now, or a plain "don't".
+    func toxicMix(exposed: Bool) -> [String] {
+        switch (english, exposed) {
+        case (true, true): ["Get everyone into fresh air and open the windows: bleach mixed with vinegar or ammonia gives off a toxic gas. If anyone feels unwell, call your local emergency number now."]
+        case (true, false): ["Please don't: bleach mixed with vinegar, ammonia or toilet cleaner gives off a toxic gas. If anyone breathes it in, call poison control."]
+        case (false, true): ["先让所有人离开到空气新鲜的地方，打开窗户。84或漂白剂和洁厕灵、醋混在一起会产生有毒气体；如果有人不舒服或呼吸困难，请马上拨打120。"]
+        case (false, false): ["千万别混用：84或漂白剂和洁厕灵、醋混在一起会产生有毒气体。如果有人吸入了，请马上拨打120。"]
+        }
+    }
+
     /// Under someone else's post of self-harm, to whoever asks the persona: where help is.
     func supportForSomeoneElse() -> [String] {
         switch (english, formal) {
@@ -66,15 +116,7 @@ struct SituationPhrasebook {
     /// urgent one (a baby's fever at night, chest pain) where to go now. `subject` is whoever is
     /// ill when it is not the writer ("your dad").
     func illness(medical: Bool, urgent: Bool, subject: String?) -> [String] {
-        let advice: String
-        switch (english, urgent, formal) {
-        case (true, true, _): advice = "If it feels urgent, don't wait: go to the emergency department or call your local emergency number."
-        case (true, false, true): advice = "I cannot give medical advice or doses; please ask a doctor, or a pharmacist about medicines."
-        case (true, false, false): advice = "I can't give medical advice or doses here, so please check with a doctor, or a pharmacist about medicines."
-        case (false, true, _): advice = "如果情况紧急，别等，直接去急诊或拨打120。"
-        case (false, false, true): advice = "这类健康问题请咨询医生，用药问题可以问药师。"
-        case (false, false, false): advice = "这类问题最好问问医生，药的事可以问药师，我说了不算。"
-        }
+        let advice = medicalAdvice(urgent: urgent)
         if let animal = subject, ReplySubject.isAnimal(animal) {
             // An ill pet: the worry is for the animal, not the writer's own health.
             guard medical || urgent else {
@@ -112,6 +154,18 @@ struct SituationPhrasebook {
         // Something urgent starts with where to go; otherwise the worry is met before the pointer.
         if medical || urgent { lines = lines.map { urgent ? advice + (english ? " " : "") + $0 : $0 + (english ? " " : "") + advice } }
         return lines
+    }
+
+    /// Where to go with a medical question: now, when it may be urgent; otherwise to a doctor.
+    func medicalAdvice(urgent: Bool) -> String {
+        switch (english, urgent, formal) {
+        case (true, true, _): "If it feels urgent, don't wait: go to the emergency department or call your local emergency number."
+        case (true, false, true): "I cannot give medical advice or doses; please ask a doctor, or a pharmacist about medicines."
+        case (true, false, false): "I can't give medical advice or doses here, so please check with a doctor, or a pharmacist about medicines."
+        case (false, true, _): "如果情况紧急，别等，直接去急诊或拨打120。"
+        case (false, false, true): "这类健康问题请咨询医生，药的问题可以问药师。"
+        case (false, false, false): "这类问题最好问问医生，药的事可以问药师，我说了不算。"
+        }
     }
 
     func recovery() -> [String] {
@@ -244,7 +298,15 @@ struct SituationPhrasebook {
         }
     }
 
-    func answer(fact: String) -> [String] {
+    /// A fact it holds, as the answer; on a medical question ("does garlic prevent covid?") with
+    /// the pointer to a doctor that every reply to one carries.
+    func answer(fact: String, medical: Bool = false) -> [String] {
+        guard medical else { return plainAnswer(fact: fact) }
+        let referral = english ? " For anything about your own health, a doctor is the one to ask." : "自己的身体情况，还是要问医生。"
+        return plainAnswer(fact: fact).map { $0 + referral }
+    }
+
+    private func plainAnswer(fact: String) -> [String] {
         switch (style, english) {
         case (.formal, true): return ["For reference: \(fact)"]
         case (.playful, true): return ["Ooh, I know this one: \(fact)"]
@@ -500,11 +562,12 @@ enum ReplySubject {
         // Before the job: a paper is 录用 (accepted) too.
         (TermSet(["论文", "paper was accepted", "paper got accepted", "paper accepted", "paper was published", "paper got published"]), "getting published", "论文发表"),
         (TermSet(["job", "new job", "offer", "hired", "入职", "录用", "offer", "签约"]), "the new job", "拿到新工作"),
-        (TermSet(["promot*", "raise", "升职", "加薪", "转正"]), "the promotion", "更上一层楼"),
+        (TermSet(["promot*", "升职", "转正"]), "the promotion", "更上一层楼"),
+        (TermSet(["raise", "加薪", "涨薪", "涨工资"]), "the raise", "加薪"),
         (TermSet(["exam*", "passed", "test", "上岸", "考上", "考过", "录取", "雅思", "托福", "没挂"]), "passing", "考试顺利"),
         (TermSet(["graduat*", "degree", "diploma", "毕业", "答辩"]), "graduating", "顺利毕业"),
         (TermSet(["engaged", "married", "wedding", "proposed", "结婚", "订婚", "领证", "求婚", "新婚"]), "the wonderful news", "喜结良缘"),
-        (TermSet(["first words", "first word", "said mama", "said dada", "会叫妈妈", "会叫爸爸", "叫妈妈了", "叫爸爸了", "第一声"]), "the first words", "宝宝开口叫人"),
+        (TermSet(["first words", "first word", "said mama", "said dada", "会叫妈妈", "会叫爸爸", "叫妈妈了", "叫爸爸了", "第一声", "第一次叫我", "叫我爸爸", "叫我妈妈"]), "the first words", "宝宝开口叫人"),
         (TermSet(["baby", "grandbaby", "born", "birth", "pregnan*", "twins", "expecting our first", "we're expecting", "we are expecting", "became an aunt", "became an uncle", "宝宝", "出生", "怀孕", "生了", "胎心",
                   "当舅舅", "当阿姨", "当爸", "当妈"]), "the little one", "迎来小宝贝"),
         (TermSet(["house", "new home", "first home", "own home", "keys", "apartment", "买房", "新家", "乔迁", "钥匙"]), "the new home", "乔迁新居"),
@@ -514,6 +577,7 @@ enum ReplySubject {
         (TermSet(["sober", "戒酒", "戒烟"]), "the milestone", "达成这个里程碑"),
         (TermSet(["won", "winner", "champion*", "first place", "medal", "冠军", "一等奖", "获奖", "得奖", "赢"]), "the win", "获奖"),
         (TermSet(["license", "licence", "驾照"]), "the licence", "拿到驾照"),
+        (TermSet(["finally beat", "beat the game", "final boss", "platinum", "通关"]), "the win", "通关"),
         (TermSet(["puppy", "kitten", "adopted", "领养", "收养"]), "the new family member", "迎来新成员"),
         (TermSet(["scholarship", "奖学金"]), "the scholarship", "拿到奖学金"),
         (TermSet(["green card", "绿卡"]), "the green card", "拿到绿卡"),

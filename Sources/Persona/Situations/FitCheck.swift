@@ -50,7 +50,7 @@ public struct FitCheck: Sendable {
         }
         // On self-harm the crisis line is the pointer that matters; the support text carries it.
         if reading.medicalQuestion && reading.primary != .selfHarm {
-            if let dose = Self.dose(in: scalars) {
+            if let dose = Self.dose(in: Array(Self.withoutNetworkNames(reply).lowercased().unicodeScalars)) {
                 found.append(Violation(.fitMedical, "\"\(dose)\" is a dose, and bots give none"))
             } else if let term = first(fit.diagnoses) {
                 found.append(Violation(.fitMedical, "\"\(term)\" reads as a diagnosis or a prescription"))
@@ -65,6 +65,20 @@ public struct FitCheck: Sendable {
         "mg", "mcg", "µg", "ml", "g", "iu", "milligram", "milligrams", "tablet", "tablets", "pill", "pills", "capsule", "capsules",
         "drops", "times a day", "times daily", "毫克", "微克", "克", "毫升", "片", "粒", "颗", "次",
     ].map { Array($0.unicodeScalars) }
+
+    /// The text with mobile network names blanked: "5G" (a capital G against the digit) is the
+    /// network the fact-checker answers myths about, not five grams.
+    static func withoutNetworkNames(_ text: String) -> String {
+        var scalars = Array(text.unicodeScalars)
+        for index in scalars.indices.dropFirst() where scalars[index] == "G" && ("2"..."6").contains(scalars[index - 1]) {
+            let before = index >= 2 ? scalars[index - 2] : " "
+            let after = index + 1 < scalars.count ? scalars[index + 1] : " "
+            guard before.properties.numericType == nil, !TextWords.isWordScalar(after) else { continue }
+            scalars[index - 1] = " "
+            scalars[index] = " "
+        }
+        return String(String.UnicodeScalarView(scalars))
+    }
 
     /// A number followed by a unit of medicine ("400 mg", "2 tablets", "两片" is a diagnosis term).
     static func dose(in scalars: [Unicode.Scalar]) -> String? {

@@ -47,6 +47,21 @@ public struct SituationReading: Sendable, Equatable {
     /// Someone hurting the writer at home ("my husband hit me", 家暴): not their fault, and where
     /// help is; a comment under such a post carries it from the post.
     public var hurtAtHome = false
+    /// Danger now beside a means of self-harm ("i have the pills in front of me"): where help is,
+    /// and that it is needed now.
+    public var imminent = false
+    /// Someone in crisis says they reached out ("ok i called them"): that was right.
+    public var reachedOut = false
+    /// Asks whether a loss was their fault or the right call ("did I do the right thing?").
+    public var selfBlame = false
+    /// Asks how people bear a loss ("how do people get through this").
+    public var asksHowToCope = false
+    /// What a pet may have eaten, or may be given, that is poisonous to it ("grapes").
+    public var petPoison: String?
+    /// Bleach mixed with an acid or ammonia: a toxic gas; `toxicMixExposed` when it has been
+    /// mixed already or its signs are told ("mixed bleach and vinegar and now it smells weird").
+    public var toxicMix = false
+    public var toxicMixExposed = false
     /// Good news and bad news in one text, read as the bad news: sympathy for the bad half may
     /// be misplaced ("promotion came through but it means my best friend got let go").
     public var mixedNews = false

@@ -110,6 +110,9 @@ public struct SituationReader: Sendable {
         }
         // An ex's good news is not the writer's to be congratulated on, whatever sentence says so.
         if whole.has("ex_partner") { found[.celebration] = nil }
+        // A win that asks for a fee first ("won an iPhone in a survey, they just need $5
+        // shipping") is the scam's bait: no cheer.
+        if promotion != nil { found[.celebration] = nil }
         if let sarcasm, found[.distress] == nil {
             if found.keys.allSatisfy({ $0 == .celebration }) {
                 // Sarcasm and nothing else to go on ("oh great, another monday. just what I
@@ -133,10 +136,21 @@ public struct SituationReader: Sendable {
             }
         }
         var reading = SituationReading(situations: Set(found.keys), medicalQuestion: medical, unsure: unsure, light: light, evidence: found)
-        let emergency = whole.has("emergency_sign") || (whole.has("chest_tight") && whole.has("arm_or_jaw"))
+        let petPoison = whole.has("pet") ? whole.firstTerm(of: "pet_poison") : nil
+        let swallowedPoison = whole.has("swallowed") && (whole.has("poison") || petPoison != nil)
+        let emergency = whole.has("emergency_sign") || (whole.has("chest_tight") && whole.has("arm_or_jaw")) || swallowedPoison
         reading.urgent = (medical && parts.contains { $0.has("urgent") }) || (found[.illness] != nil && emergency)
         reading.recovering = whole.has("recovery") && !whole.has("relapse")
         reading.hurtAtHome = whole.has("hurt_at_home")
+        reading.imminent = whole.has("imminent")
+        reading.reachedOut = whole.has("reached_out")
+        reading.selfBlame = whole.has("self_blame")
+        reading.asksHowToCope = whole.has("coping_ask")
+        if found[.illness] != nil {
+            reading.petPoison = petPoison
+            reading.toxicMix = whole.has("toxic_mix")
+            reading.toxicMixExposed = reading.toxicMix && emergency
+        }
         reading.mixedNews = mixedNews
         reading.promotion = promotion
         return reading

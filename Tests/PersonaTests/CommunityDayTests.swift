@@ -1,0 +1,155 @@
+import Testing
+@testable import Persona
+
+/// What a fourth reader (a live day on the real server) and a fifth (everyday posts and comment
+/// threads) found the shipped personas doing wrong on the offline engine, each held here to what
+/// they wanted instead. Replies go through the whole pipeline a bot runs: the plan, the engine and
+/// every tone and fit check.
+@Suite("A community's day with the shipped personas")
+struct CommunityDayTests {
+    let catalog = SituationTests.catalog
+
+    /// What the shipped persona `id` publishes for `target` (a post, or a comment under `above`),
+    /// nil when it stays silent.
+    func published(_ target: String, above: [String] = [], addressed: Bool = false, by id: String = "kiki") async throws -> String? {
+        let persona = try #require(catalog.personas[id])
+        guard case .reply(let plan) = TurnPlanner(persona: persona, catalog: catalog).decide(target: target, above: above, addressed: addressed) else {
+            return nil
+        }
+        let request = plan.request(post: above.last ?? target, parent: above.isEmpty ? nil : target, seed: 1)
+        return try await ReplyPolicy(persona: plan.persona, checker: plan.checker).run(request, responder: OfflineResponder()).reply
+    }
+
+    static let cheers = ["congrat", "恭喜", "yay", "so happy", "替你开心", "milestone", "里程碑"]
+    static let condolences = ["sorry for your loss", "sorry you lost", "condolence", "节哀", "离世", "心痛"]
+
+    @Test("a broken streak, a scam's prize and a mishap get no cheer", arguments: [
+        "戒酒两年 昨天破戒了 好恨自己", "fell off the wagon after 8 months sober", "@factcheck I won an iPhone in a survey, they just need $5 shipping. legit?",
+    ])
+    func noCheer(post: String) async throws {
+        for id in ["kiki", "robo", "factcheck"] {
+            let text = try await published(post, addressed: id == "factcheck", by: id)?.lowercased() ?? ""
+            #expect(!Self.cheers.contains { text.contains($0) }, "\(id): \(post) → \(text)")
+        }
+    }
+
+    @Test("anger, a phone, a joke taken back and a lost match are no deaths", arguments: [
+        "我要被我妈气死了", "RIP to my phone, fell in the toilet. gone too soon", "my cat died lol jk she's fine she just fell off the couch",
+        "I died inside at the 3rd goal", "season's over. rip us",
+    ])
+    func noCondolence(post: String) async throws {
+        for id in ["kiki", "factcheck"] {
+            let text = try await published(post, addressed: id == "factcheck", by: id)?.lowercased() ?? ""
+            #expect(!Self.condolences.contains { text.contains($0) }, "\(id): \(post) → \(text)")
+        }
+    }
+
+    @Test("happy tears are good news", arguments: ["finally beat Elden Ring after 200 hours. I'm crying", "孩子三岁 今天第一次叫我爸爸 我哭得像个傻子"])
+    func happyTears(post: String) async throws {
+        let text = try await published(post) ?? ""
+        #expect(Self.cheers.contains { text.lowercased().contains($0) } && !text.contains("hard") && !text.contains("不容易"), "\(post) → \(text)")
+    }
+
+    @Test("a pet that ate something poisonous to it is sent to a vet now; asked, the answer is don't")
+    func petPoison() async throws {
+        let eaten = try await published("my dog just ate a bunch of grapes off the counter, is that bad??") ?? ""
+        #expect(eaten.contains("vet") && eaten.contains("now") && eaten.contains("grapes"), "\(eaten)")
+        let asked = try await published("can dogs eat chocolate?") ?? ""
+        #expect(asked.contains("Please don't") && asked.contains("chocolate"), "\(asked)")
+        let chinese = try await published("狗狗今天偷吃了半块巧克力，要紧吗？") ?? ""
+        #expect(chinese.contains("兽医"), "\(chinese)")
+        // People who eat chocolate, and a night owl (夜猫子) who took ibuprofen, are not pets.
+        let reader = SituationReader(rules: catalog.situations)
+        #expect(reader.read("ate a whole bar of chocolate, no regrets").petPoison == nil)
+        #expect(reader.read("我是夜猫子，半夜头疼吃了两片布洛芬，能再吃吗？").petPoison == nil)
+    }
+
+    @Test("bleach with vinegar: fresh air now when it was mixed, a plain don't when asked")
+    func toxicMix() async throws {
+        let mixed = try await published("my friend mixed bleach and vinegar to clean the bathroom and now it smells weird, is that bad??") ?? ""
+        #expect(mixed.contains("fresh air") && mixed.contains("emergency"), "\(mixed)")
+        let asked = try await published("is it ok to mix bleach and vinegar for cleaning the shower?") ?? ""
+        #expect(asked.hasPrefix("Please don't") && asked.contains("poison control"), "\(asked)")
+        let checker = try await published("@factcheck please answer fast, is it dangerous??",
+                                          above: ["my friend mixed bleach and vinegar to clean the bathroom and now it smells weird, is that bad??"],
+                                          addressed: true, by: "factcheck") ?? ""
+        #expect(checker.contains("Never mix bleach"), "\(checker)")
+    }
+
+    @Test("after a loss, 'was it my fault?' and 'how do people get through this' get a kind answer, not 'I don't know'")
+    func griefQuestions() async throws {
+        let cat = ["had to put my cat down this afternoon. 17 years. my best friend"]
+        let baby = ["lost the baby at 11 weeks. i don't even know why i'm posting this"]
+        for (comment, above) in [("did I do the right thing? she was still eating a little", cat), ("@kiki is it my fault? I had coffee every day", baby),
+                                 ("@kiki please just tell me it's not my fault", baby), ("@kiki 是不是我的错 要是我早点发现就好了", ["爸爸走了一年了 我还是不敢删他的微信"])] {
+            let text = try await published(comment, above: above, addressed: true) ?? ""
+            #expect((text.contains("doesn't mean you did anything wrong") || text.contains("并不代表你做错了什么")), "\(comment) → \(text)")
+        }
+        let coping = try await published("how do people get through this", above: baby, addressed: true) ?? ""
+        #expect(coping.contains("not alone") && !coping.contains("don't know"), "\(coping)")
+        // A memory is not a question ("taught me how to"), nor a last voice message a goodbye.
+        let memory = try await published("she taught me how to make dumplings, I think I'll make some tonight", above: ["My grandma passed away last night"], addressed: true)
+        #expect(memory.map { !$0.contains("don't know") } ?? true, "\(memory ?? "")")
+        #expect(SituationReader(rules: catalog.situations).read("哭死 看到他给我的最后一条语音").primary != .selfHarm)
+    }
+
+    @Test("under a post of self-harm: danger now is answered as now, and reaching out as the right thing")
+    func crisisThread() async throws {
+        let post = ["I'm so tired of everything. I don't want to be here anymore"]
+        let pills = try await published("i have the pills in front of me", above: post, addressed: true) ?? ""
+        #expect(pills.contains("distance") && pills.contains("988"), "\(pills)")
+        let called = try await published("ok i called them. thanks kiki", above: post, addressed: true) ?? ""
+        #expect(called.contains("glad you reached out") && !called.contains("looking out for them"), "\(called)")
+    }
+
+    @Test("'bot' in passing, or someone else's bot, is not a question about what it is")
+    func notAskedIfBot() async throws {
+        for (comment, id) in [("lol thx bot", "kiki"), ("@factcheck my uncle says he makes 30% a month with a crypto bot, is that real?", "factcheck")] {
+            let text = try await published(comment, above: ["had a good day at the market today"], addressed: true, by: id) ?? ""
+            #expect(!text.contains("an AI assistant"), "\(comment) → \(text)")
+        }
+        #expect(try await published("@kiki human?", addressed: true)?.contains("AI") == true)
+    }
+
+    @Test("a keyword does not set a persona off in words that open by speaking to another persona")
+    func keywordForAnother() throws {
+        let robo = try #require(catalog.personas["robo"])
+        let keyword = try #require(robo.triggers.keywords.first)
+        let gate = TurnGate(persona: robo, catalog: catalog)
+        func triggers(_ text: String) -> Bool {
+            var random = SeededRandom(seed: 1)
+            let item = TurnGate.Item(text: text, above: ["hello"], isPost: false, repliesToPersona: false, chainIsBot: [false, false], replyDepth: 1,
+                                     reading: SituationReader(rules: catalog.situations).read(text))
+            if case .match = gate.trigger(item, random: &random) { return true }
+            return false
+        }
+        #expect(!triggers("@kiki \(keyword)?"))
+        #expect(triggers("@someone \(keyword)?"))
+        #expect(triggers("\(keyword)?"))
+    }
+
+    @Test("the fact-checker answers scams and myths by name, the medical ones with a pointer to a doctor", arguments: [
+        ("@factcheck 有人打电话说我涉嫌洗钱 要我把钱转到安全账户", "安全账户"),
+        ("@factcheck guy on tinder wants me to invest in his gold trading platform, guaranteed returns", "scam"),
+        ("@factcheck 微信说我中奖了 要交手续费才能领", "诈骗"),
+        ("@factcheck 吃大蒜能防新冠吗", "医生"),
+        ("@factcheck 5G spreads covid, true?", "5G does not spread"),
+        ("@factcheck 孩子发烧用酒精擦身体能退烧吗", "酒精"),
+    ])
+    func factcheck(post: String, expected: String) async throws {
+        let text = try await published(post, addressed: true, by: "factcheck") ?? ""
+        #expect(text.contains(expected), "\(post) → \(text)")
+    }
+
+    @Test("a pitch spoken to a persona it holds no fact about gets no 'anyone here know?'")
+    func pitchWithoutFact() async throws {
+        #expect(try await published("@kiki dm me for crypto signals, link in bio", addressed: true) == nil)
+    }
+
+    @Test("a network's name is not a dose")
+    func networkNames() {
+        #expect(FitCheck.dose(in: Array(FitCheck.withoutNetworkNames("5G does not spread viruses").lowercased().unicodeScalars)) == nil)
+        #expect(FitCheck.dose(in: Array(FitCheck.withoutNetworkNames("take 5g of it").lowercased().unicodeScalars)) == "5g")
+        #expect(FitCheck.dose(in: Array(FitCheck.withoutNetworkNames("吃了5G").lowercased().unicodeScalars)) == nil)
+    }
+}
