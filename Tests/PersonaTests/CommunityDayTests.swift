@@ -44,6 +44,13 @@ struct CommunityDayTests {
         }
     }
 
+    @Test("a lost ranked streak is a gripe, not bad news; a lost job beside a game still is", arguments: [
+        ("王者五连跪 心态崩了", false), ("lost 8 ranked games in a row, im so tilted", false), ("I lost my job and now I'm playing ranked all day to cope", true),
+    ])
+    func gameLoss(post: String, sympathy: Bool) {
+        #expect((SituationReader(rules: catalog.situations).read(post).primary == .distress) == sympathy, "\(post)")
+    }
+
     @Test("happy tears are good news", arguments: ["finally beat Elden Ring after 200 hours. I'm crying", "孩子三岁 今天第一次叫我爸爸 我哭得像个傻子"])
     func happyTears(post: String) async throws {
         let text = try await published(post) ?? ""
@@ -144,6 +151,21 @@ struct CommunityDayTests {
     @Test("a pitch spoken to a persona it holds no fact about gets no 'anyone here know?'")
     func pitchWithoutFact() async throws {
         #expect(try await published("@kiki dm me for crypto signals, link in bio", addressed: true) == nil)
+    }
+
+    @Test("a line the persona already said up the reply chain is not said again: another one, or silence")
+    func noRepeats() throws {
+        let kiki = try #require(catalog.personas["kiki"])
+        for post in ["my dad is in the ICU since last night", "got laid off today after six years"] {
+            guard case .reply(let plan) = TurnPlanner(persona: kiki, catalog: catalog).decide(target: post) else {
+                Issue.record("no reply to \(post)")
+                continue
+            }
+            let first = OfflineResponder().compose(plan.request(post: post, parent: nil, seed: 1))
+            let thread = [ThreadMessage(author: "Kiki", byPersona: true, text: first)]
+            let again = OfflineResponder().compose(plan.request(post: post, parent: nil, seed: 1, thread: thread))
+            #expect(!first.isEmpty && again != first, "\(post) → \(first) twice")
+        }
     }
 
     @Test("a network's name is not a dose")

@@ -159,19 +159,28 @@ public struct OfflineResponder: Responder {
             let usable = own.filter { subject != nil || !$0.contains("{subject}") }
             if !usable.isEmpty { candidates = usable }
         }
-        guard var text = candidates.randomElement(using: &random) else { return "" }
-        if situation == .selfHarm, !text.contains("{help}") { text += " {help}" }
-        text = text.replacing("{name}", with: persona.name).replacing("{help}", with: request.support ?? "")
-        if let subject {
-            text = text.replacing("{subject}", with: subject)
+        func render(_ candidate: String) -> String {
+            var text = candidate
+            if situation == .selfHarm, !text.contains("{help}") { text += " {help}" }
+            text = text.replacing("{name}", with: persona.name).replacing("{help}", with: request.support ?? "")
+            if let subject {
+                text = text.replacing("{subject}", with: subject)
+            }
+            // The disclosure comes first when someone asks, whatever else the post is about; before a
+            // one-of-a-kind reply (how to mute it), plainly, without "happy to keep you company".
+            if reading.contains(.asksIfBot), situation != .asksIfBot {
+                let own = persona.voice.phrases[.asksIfBot]?[language]?.first ?? book.disclosure(careful: reading.isCareful || !ownWordingFits)[0]
+                text = own.replacing("{name}", with: persona.name) + (language == .chinese ? "" : " ") + text
+            }
+            return Self.capitalized(text.trimmingWhitespace())
         }
-        // The disclosure comes first when someone asks, whatever else the post is about; before a
-        // one-of-a-kind reply (how to mute it), plainly, without "happy to keep you company".
-        if reading.contains(.asksIfBot), situation != .asksIfBot {
-            let own = persona.voice.phrases[.asksIfBot]?[language]?.first ?? book.disclosure(careful: reading.isCareful || !ownWordingFits)[0]
-            text = own.replacing("{name}", with: persona.name) + (language == .chinese ? "" : " ") + text
-        }
-        return Self.capitalized(text.trimmingWhitespace())
+        guard let picked = candidates.randomElement(using: &random) else { return "" }
+        // Said already up this reply chain ("Health worries are exhausting" to "hospital coffee is
+        // awful" after the same line to the ICU news), a line reads as a bot that is not
+        // listening: another one, or silence; where help is may be said again.
+        let said = Set(request.thread.filter(\.byPersona).map { $0.text.trimmingWhitespace() })
+        if let fresh = ([picked] + candidates).lazy.map(render).first(where: { !said.contains($0) }) { return fresh }
+        return situation == .selfHarm ? render(picked) : ""
     }
 
     /// Words that turn a sentence against what came before it.
