@@ -91,7 +91,9 @@ public struct PersonaPreview: Sendable {
             outcome = try await policy.run(request, responder: fallback)
         }
         for attempt in outcome.attempts {
-            lines.append("attempt \(attempt.number): \(attempt.text)")
+            // Past max_attempts is the built-in careful reply the policy tries after an unfit one.
+            let label = attempt.number > persona.tone.maxAttempts ? "careful offline reply (after an unfit attempt)" : "attempt \(attempt.number)"
+            lines.append("\(label): \(attempt.text)")
             if attempt.violations.isEmpty {
                 lines.append("  checks: length \(attempt.text.count)/\(plan.checker.tone.maxChars), emoji \(TextScript.emojiCount(attempt.text))/\(persona.tone.maxEmoji), no banned phrase, no link, no avoided topic, language ok, fits \(reading.primary.name)")
             } else {
