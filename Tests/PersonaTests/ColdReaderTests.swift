@@ -114,15 +114,15 @@ struct ColdReaderTests {
         #expect((reply("is it true that goldfish only remember three seconds?", addressed: true) ?? "").contains("Goldfish"))
     }
 
-    @Test("spoken to under a loss: a joke or a hurtful comment gets silence, thanks a quiet word, a question a plain answer")
+    @Test("spoken to under a loss: a joke, a hurtful comment or a question it cannot answer gets silence, thanks a quiet word")
     func careThread() {
         let loss = ["my mom passed away last night. she was 71."]
         #expect(reply("lol i remember your mom's lasagna, legendary 😂", above: loss, addressed: true) == nil)
         #expect(reply("at least it was early, you can try again", above: ["we lost the baby at 10 weeks."], addressed: true) == nil)
         let thanks = reply("thank you kiki ❤️", above: loss, addressed: true) ?? ""
         #expect(thanks.contains("Take care") && !thanks.contains("❤") && !thanks.contains("!"), "\(thanks)")
-        let unknown = reply("was it expensive? we might have to do the same", above: ["had to put my dog Biscuit down today"], addressed: true) ?? ""
-        #expect(unknown == "I'm sorry, I don't know.", "\(unknown)")
+        // "I'm sorry, I don't know" under a loss reads as a shrug at the people in it.
+        #expect(reply("was it expensive? we might have to do the same", above: ["had to put my dog Biscuit down today"], addressed: true) == nil)
         let disclosure = reply("are you a bot?", above: loss) ?? ""
         #expect(disclosure == "I'm Kiki, an AI assistant, not a person.", "\(disclosure)")
     }

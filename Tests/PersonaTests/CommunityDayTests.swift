@@ -168,6 +168,115 @@ struct CommunityDayTests {
         }
     }
 
+    // A sixth reader's hard everyday posts.
+
+    @Test("an overdose taken, goodbye letters and 'what's the point, I've ruined everything' get where help is, now", arguments: [
+        ("我已经吃了一整瓶安眠药", "120"), ("wrote my goodbye letters today", "988"), ("what's the point, I've ruined everything", "988"),
+    ])
+    func crisisWords(post: String, line: String) async throws {
+        #expect(try await published(post)?.contains(line) == true, "\(post)")
+    }
+
+    @Test("hurt by an ex, a mother dying, an anniversary without a wedding, a craving in recovery: each read for what it is")
+    func sixthReader() async throws {
+        let ex = try await published("我被前男友打了，不敢报警") ?? ""
+        #expect(ex.contains("110"), "\(ex)")
+        let dying = try await published("my mom is dying and I'm stuck at the airport") ?? ""
+        #expect(!Self.condolences.contains { dying.lowercased().contains($0) } && !dying.isEmpty, "\(dying)")
+        let anniversary = try await published("我和女朋友在一起五周年了，虽然还不能结婚") ?? ""
+        #expect(!anniversary.contains("喜结良缘"), "\(anniversary)")
+        let craving = try await published("honestly thought about drinking tonight to celebrate lol", above: ["One year sober today!"], addressed: true) ?? ""
+        #expect(!craving.contains("nice to see") && !craving.contains("cancer"), "\(craving)")
+        let oven = try await published("we're using the gas oven to heat the house, is that ok?") ?? ""
+        #expect(oven.contains("carbon monoxide"), "\(oven)")
+        let starving = try await published("三天没吃东西了，就想看看自己能瘦多少") ?? ""
+        #expect(starving.contains("医生"), "\(starving)")
+    }
+
+    @Test("the fact-checker answers in the language of the words, not of its own name, with the closest fact")
+    func factcheckLanguageAndFit() async throws {
+        #expect(TextScript.language(of: "@factcheck 救命") == .chinese)
+        let microwave = try await published("@factcheck 微波炉热饭会致癌吗", addressed: true, by: "factcheck") ?? ""
+        #expect(microwave.contains("微波"), "\(microwave)")
+        let gay = try await published("同性恋是病吗？我妈说是", above: ["出柜之后被家里赶出来了，现在住在朋友家"], addressed: true) ?? ""
+        #expect(gay.contains("不是病"), "\(gay)")
+        let postpartum = try await published("@factcheck 产后抑郁是真的吗", above: ["生完孩子三个月了，每天都想哭，觉得自己是个失败的妈妈"], addressed: true, by: "factcheck") ?? ""
+        #expect(postpartum.contains("可以治疗"), "\(postpartum)")
+    }
+
+    // A cold review of the fixes above found these ordinary posts misread by them.
+
+    @Test("a means and a hand, a bridge or an edge in an ordinary day is no crisis", arguments: [
+        "Traffic was insane today, stuck on the bridge with a coffee in my hand",
+        "Standing at the edge of the Grand Canyon right now, the view from this ledge is unreal",
+        "Pill organizer for the week done, all my pills lined up and ready to take. Adulting!",
+        "Got my first gun license, the rifle is right next to me on the range",
+    ])
+    func noFalseCrisis(post: String) {
+        #expect(SituationReader(rules: catalog.situations).read(post).primary != .selfHarm, "\(post)")
+    }
+
+    @Test("a person's medicine, a birthday cake or a cat named Chocolate sends nobody to a vet, and a cleaning day nobody to the ER", arguments: [
+        "My dog is asleep next to me. I have a headache, can I take two ibuprofen?",
+        "Our boy turned 5 today! Chocolate cake for everyone 🎂 what flavor frosting should I make next year?",
+        "My chocolate lab turned 10 today! Any tips for senior dogs?", "带着狗狗去葡萄牙旅行，有人去过吗？", "我家猫咪叫巧克力，今天三岁啦，大家觉得它可爱吗？",
+        "I ate chocolate on the couch while my cat slept on me. Best Sunday.",
+        "Cleaned the bathroom with bleach, then ate a whole pizza. Productive Sunday!", "今天用84消毒液拖了地，然后吃了火锅，爽！",
+        "Caught a cold, throat is burning and I can't stop coughing. Any tips?", "感冒了，喉咙疼，眼睛疼，怎么办？",
+    ])
+    func noFalseEmergency(post: String) async throws {
+        let reading = SituationReader(rules: catalog.situations).read(post)
+        #expect(reading.petPoison == nil && !reading.swallowedPoison && !reading.urgent, "\(post)")
+        let text = try await published(post) ?? ""
+        #expect(!text.contains("vet") && !text.contains("兽医") && !text.contains("emergency department") && !text.contains("急诊"), "\(post) → \(text)")
+    }
+
+    @Test("a child's fever and his medicine are a doctor's, never a vet's")
+    func childNotPet() async throws {
+        let text = try await published("Our boy has a fever of 39, gave him tylenol an hour ago. Is it ok to give ibuprofen too?") ?? ""
+        #expect(!text.contains("vet") && text.contains("emergency"), "\(text)")
+    }
+
+    @Test("a Chinese crisis with a kaomoji is answered in Chinese, with Chinese help lines", arguments: ["不想活了 (ノへ￣、)", "好想死 (つд⊂)つ", "不想活了 ヽ(´ー`)ノ"])
+    func kaomoji(post: String) async throws {
+        #expect(try await published(post)?.contains("12356") == true, "\(post)")
+    }
+
+    @Test("a death is still a death beside 'just kidding', a child who left for the bus is alive, and good news after a loss is good news")
+    func wordsNearDeath() {
+        let reader = SituationReader(rules: catalog.situations)
+        #expect(reader.read("My dad died today and I keep waiting for someone to say just kidding").primary == .grief)
+        #expect(reader.read("My son left too soon for the bus and forgot his lunch lol").primary != .grief)
+        #expect(reader.read("Finally got hired after losing my old job in March!!").contains(.celebration))
+        #expect(reader.read("Adopted our puppy today! The shelter's release fee was only $50 🐶").promotion == nil)
+        #expect(ForeignLanguage.of("Took my med. 30 min later still feel sick") == nil)
+        #expect(!reader.read("I don't know how to go on without my mom").situations.isSubset(of: [.other]) || reader.read("I don't know how to go on without my mom").unsure)
+    }
+
+    @Test("after a loss, blame put on someone else or a practical question gets no 'it wasn't your fault' and no coping line")
+    func griefNotAsked() async throws {
+        let driver = try await published("My grandpa passed last week. The drunk driver who hit him should have been in jail.") ?? ""
+        #expect(!driver.contains("anything wrong"), "\(driver)")
+        let certificate = try await published("My dad died in March. How long does it take to get the death certificate?") ?? ""
+        #expect(!certificate.contains("not alone"), "\(certificate)")
+        let signs = try await published("@kiki should have seen the signs, right? he complained of chest pain",
+                                        above: ["We lost our dad last night. Heart attack at 58."], addressed: true) ?? ""
+        #expect(!signs.contains("emergency"), "\(signs)")
+        let pregnant = try await published("Pregnant again after 2 losses. So scared to get excited.") ?? ""
+        #expect(!pregnant.contains("sorry") && !Self.cheers.contains { pregnant.lowercased().contains($0) }, "\(pregnant)")
+    }
+
+    @Test("under a post of self-harm, a call that did not go through is no 'glad you reached out', and a friend beside them no danger")
+    func crisisFollowUps() async throws {
+        let post = ["I can't do this anymore. I want to die."]
+        for comment in ["@kiki i called the line but nobody answered", "@kiki should I have called them? i didn't", "@kiki i called my mom and she hung up on me"] {
+            let text = try await published(comment, above: post, addressed: true) ?? ""
+            #expect(text.contains("988") && !text.contains("glad you reached out") && !text.contains("looking out for them"), "\(comment) → \(text)")
+        }
+        let friend = try await published("@kiki my friend is right next to me now, thank you", above: post, addressed: true) ?? ""
+        #expect(!friend.contains("distance"), "\(friend)")
+    }
+
     @Test("a network's name is not a dose")
     func networkNames() {
         #expect(FitCheck.dose(in: Array(FitCheck.withoutNetworkNames("5G does not spread viruses").lowercased().unicodeScalars)) == nil)

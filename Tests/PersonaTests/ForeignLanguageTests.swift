@@ -9,10 +9,10 @@ struct ForeignLanguageTests {
     let cold = ColdReaderTests()
 
     @Test("a post plainly in another language is named", arguments: [
-        ("Mi abuela murió ayer, no sé qué hacer", "es"), ("hoy es mi cumpleaños!!", "es"), ("love ya mi amor, te extraño", "es"),
+        ("Mi abuela murió ayer, no sé qué hacer", "es"), ("hoy es mi cumpleaños!!", "es"), ("te quiero mucho mi amor, te extraño", "es"),
         ("Je suis tellement fière de ma fille aujourd'hui", "fr"), ("Mein Hund ist heute gestorben", "de"),
         ("Minha mãe está no hospital desde ontem", "pt"), ("Oggi è il mio compleanno, sono felice", "it"),
-        ("Vandaag is mijn kat overleden", "nl"), ("Saya sangat sedih hari ini", "id"),
+        ("Vandaag is mijn kat overleden, ik ben verdrietig", "nl"), ("Saya sangat sedih hari ini", "id"),
         ("今日は母の誕生日でした", "ja"), ("昨日、犬が死んでしまいました。", "ja"), ("오늘 할머니가 돌아가셨어요", "ko"),
         ("Сегодня умерла моя бабушка", "und-Cyrl"), ("Η γιαγιά μου πέθανε σήμερα", "el"), ("توفيت جدتي اليوم", "und-Arab"),
         ("Hôm nay bà tôi đã mất", "vi"), ("Bugün çok mutluyum", "tr"),

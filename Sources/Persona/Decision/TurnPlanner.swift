@@ -89,15 +89,16 @@ public struct TurnPlanner: Sendable {
         guard !catalog.situations.isEmpty else {
             return .silent(.rulesMissing, detail: "situations/rules.yaml is missing or invalid, so the situation cannot be read")
         }
-        if let foreign = ForeignLanguage.of(target) {
-            return .silent(.languageUnread, detail: "written in \(foreign.name) (\(foreign.code)): the situation rules read English and Chinese only")
-        }
-        // Spoken to in a language it reads, it answers what it was asked.
-        if !addressed, let foreign = above.lazy.compactMap(ForeignLanguage.of).first {
-            return .silent(.languageUnread, detail: "under a thread in \(foreign.name) (\(foreign.code)), which the situation rules do not read")
-        }
         let reader = SituationReader(rules: catalog.situations)
         var reading = reading ?? reader.read(target)
+        // A crisis the rules did read ("不想活了 (ノへ￣、)") is answered whatever the guess says.
+        if reading.primary != .selfHarm, let foreign = ForeignLanguage.of(target) {
+            return .silent(.languageUnread, detail: "written in \(foreign.name) (\(foreign.code)): the situation rules read English and Chinese only")
+        }
+        // Under a thread it cannot read, it stays out unless spoken to in a language it reads.
+        if !addressed, reading.primary != .selfHarm, let foreign = above.lazy.compactMap(ForeignLanguage.of).first {
+            return .silent(.languageUnread, detail: "under a thread in \(foreign.name) (\(foreign.code)), which the situation rules do not read")
+        }
         let lowered = SituationReader.Lowered(target)
         if reader.mentions("unsafe_request", in: lowered) && reading.primary != .selfHarm && !reading.contains(.asksIfBot) {
             return .silent(.unsafeRequest, detail: "\(reading.summary): a request no persona answers")
@@ -128,6 +129,11 @@ public struct TurnPlanner: Sendable {
         // that register.
         // What is above matters only to a comment spoken to, or one that reads as ordinary.
         let readAbove = addressed || !reading.isCareful ? above.map(reader.read) : []
+        // Under a death, symptoms are the dead person's ("should've seen the signs, he had chest
+        // pain"): no "go to the emergency department", and no medical question to answer.
+        if reading.primary == .illness, !reading.selfBlame, let loss = readAbove.first(where: { $0.primary == .grief }) {
+            return .silent(.carefulThread, detail: "\(reading.summary) under a \(loss.primary.name) thread: illness talk after a death")
+        }
         let minimizing = reader.mentions("minimizing", in: lowered)
         // Under a loss, "@kiki at least he's not suffering anymore, right?" asks the persona to
         // agree that it was small or for the best, however the comment itself reads: nobody is
@@ -159,11 +165,16 @@ public struct TurnPlanner: Sendable {
             // it asks about the loss.
             reading.thread = .grief
         }
-        // Asked whether it is a bot, or spoken to about a pitch ("@factcheck can you really make
-        // money from YouTube?", "@factcheck they want me to move my money to a safe account"), it
-        // answers (the offline engine only with a fact it holds); a loss with a fundraiser link
-        // still gets its careful word.
-        let owedDespitePitch = reading.contains(.asksIfBot) || addressed
+        // "Should I have seen the signs? he had chest pain": after a loss, no medical decision is
+        // pending, and the answer is about blame, not a doctor.
+        if reading.thread == .grief || reading.primary == .grief, reading.selfBlame { reading.medicalQuestion = false }
+        // Asked whether it is a bot, or asked about a pitch by name ("@factcheck can you really make
+        // money from YouTube?"), it answers; the offline engine, which says only a fact it holds
+        // under a pitch, also to a pitch told without a question mark ("@factcheck they want me to
+        // move my money to a safe account"). A loss with a fundraiser link still gets its careful
+        // word.
+        let owedDespitePitch = reading.contains(.asksIfBot)
+            || (addressed && (reading.contains(.question) || persona.responder.engine == .offline))
             || reading.contains(.grief) || reading.contains(.selfHarm)
         if let pitch = reading.promotion, !owedDespitePitch {
             return .silent(.promotion, detail: "an advertisement or a scam (\"\(pitch)\"): nothing to add to it")

@@ -58,7 +58,9 @@ public struct OfflineResponder: Responder {
                 ownWordingFits = !Self.speaksOfSomeoneElse(target)
                 candidates = ownWordingFits ? book.supportReply() : book.supportForSomeoneElse()
             }
-        } else if reading.primary == .grief || reading.thread == .grief, reading.selfBlame || reading.asksHowToCope {
+        } else if reading.primary == .grief || reading.thread == .grief, reading.selfBlame || reading.asksHowToCope,
+            request.addressed || reading.contains(.question)
+        {
             // "Did I do the right thing?", "how do people get through this": no verdict, and no
             // "I'm sorry, I don't know", which reads as "maybe it was your fault".
             ownWordingFits = false
@@ -83,8 +85,16 @@ public struct OfflineResponder: Responder {
             // child with alcohol?"), where to go comes first.
             situation = .question
             ownWordingFits = false
-            candidates = book.answer(fact: fact, medical: reading.medicalQuestion && !reading.urgent)
+            candidates = book.answer(fact: fact, medical: reading.medicalQuestion && !reading.urgent, careful: reading.isCareful || reading.thread != nil)
             if reading.urgent { candidates = candidates.map { book.medicalAdvice(urgent: true) + (language == .chinese ? "" : " ") + $0 } }
+        } else if request.addressed, reading.primary == .illness, !reading.urgent, Self.claims.firstMatch(in: target) != nil,
+            !reading.contains(.asksIfBot)
+        {
+            // A health claim put to it that it holds no fact about ("my aunt sent a screenshot
+            // saying lemon water cures cancer"): not "sorry your aunt is unwell", and no guess.
+            ownWordingFits = false
+            situation = .question
+            candidates = book.noFactOnHealthClaim()
         } else if reading.primary == .grief {
             subject = ReplySubject.person(in: target, language: language, evidence: reading.evidence[.grief])
             candidates = book.grief(subject: subject, anniversary: Self.isAnniversary(target))
@@ -95,14 +105,24 @@ public struct OfflineResponder: Responder {
             // Relief also needs the recovery to be the whole story: "手术很顺利，可是病理结果是恶性".
             guard reading.recovering, !Self.isMixed(target), Self.turns.firstMatch(in: target) == nil else { return "" }
             candidates = book.recovery()
-        } else if reading.primary == .illness, let substance = reading.petPoison {
+        } else if reading.primary == .illness, let poison = reading.petPoison {
             // "my dog just ate a bunch of grapes", "can dogs eat chocolate?": it is poisonous to
             // them, and a vet now, not "that's worrying" or the human "ask a doctor".
             ownWordingFits = false
-            candidates = book.petPoison(substance, eaten: reading.urgent)
+            candidates = book.petPoison(poison.substance, eaten: poison.eaten)
+        } else if reading.primary == .illness, reading.swallowedPoison {
+            // "my toddler drank some bleach": poison control now, not "if it feels urgent".
+            ownWordingFits = false
+            candidates = book.poisoned()
         } else if reading.primary == .illness, reading.toxicMix {
             ownWordingFits = false
             candidates = book.toxicMix(exposed: reading.toxicMixExposed)
+        } else if reading.primary == .illness, reading.carbonMonoxide {
+            ownWordingFits = false
+            candidates = book.carbonMonoxide()
+        } else if reading.primary == .illness, reading.notEating {
+            ownWordingFits = false
+            candidates = book.notEating()
         } else if reading.primary == .illness {
             candidates = book.illness(medical: reading.medicalQuestion, urgent: reading.urgent,
                                       subject: ReplySubject.person(in: target, language: language, evidence: reading.evidence[.illness]))
@@ -261,7 +281,8 @@ public struct OfflineResponder: Responder {
 
     /// A comment that passes on a claim or asks about one, for the fact-checker's facts.
     private static let claims = TermSet([
-        "says", "said", "claims", "claim", "true", "myth", "confirm", "heard that", "told me", "说", "听说", "真的", "是不是真的", "谣言",
+        "says", "said", "saying", "claims", "claim", "true", "myth", "confirm", "heard that", "told me", "screenshot", "cures", "cure", "prevents",
+        "说", "听说", "真的", "是不是真的", "谣言", "网上说", "朋友圈说",
     ])
 
     private static let tasks = TermSet([
@@ -280,8 +301,17 @@ public struct OfflineResponder: Responder {
         "them", "they", "him", "her", "he", "she", "my friend", "this person", "op", "他", "她", "他们", "她们", "对方", "楼主", "朋友",
     ])
 
-    /// A comment about a third person ("can you help them?", 能帮帮他吗).
-    static func speaksOfSomeoneElse(_ text: String) -> Bool { someoneElse.firstMatch(in: text) != nil }
+    private static let firstPerson = TermSet(["i", "i'm", "im", "me", "i've", "我"])
+    private static let concernFor = TermSet([
+        "worried about", "help her", "help him", "help them", "can you help", "what do i do", "what should i do", "is she", "is he",
+        "are they", "担心他", "担心她", "帮帮他", "帮帮她", "帮帮楼主", "怎么帮", "该怎么办",
+    ])
+
+    /// A comment about a third person ("can you help them?", 能帮帮他吗, "I'm worried about her").
+    /// Said of oneself ("i called my mom and she hung up on me"), it is the writer's own crisis.
+    static func speaksOfSomeoneElse(_ text: String) -> Bool {
+        someoneElse.firstMatch(in: text) != nil && (firstPerson.firstMatch(in: text) == nil || concernFor.firstMatch(in: text) != nil)
+    }
 
     private static let anniversaries = TermSet([
         "anniversary", "years ago today", "years since", "year since", "would've been your", "would have been your", "would have turned", "would've turned", "grave", "cemetery",
@@ -326,13 +356,15 @@ public struct OfflineResponder: Responder {
             || (TextScript.terms(target).count <= 4 && Self.pointsBack.firstMatch(in: target) != nil)
         let asked = request.parent != nil && aboutPost ? [target, request.post] : [target]
         if let fact = asked.lazy.compactMap({ knownFact(request, target: $0, sharing: 2, bySubject: false) }).first {
-            return book.answer(fact: fact, medical: request.reading.medicalQuestion)
+            return book.answer(fact: fact, medical: request.reading.medicalQuestion, careful: request.reading.isCareful || request.reading.thread != nil)
         }
         // Not knowing is worth saying only to someone who asked it directly; under a loss, plainly
         // and without handing a prognosis or a price to the crowd.
-        // Nor, under a pitch, is handing it to the crowd ("anyone here know?").
-        guard request.addressed, request.reading.promotion == nil else { return [] }
-        return request.reading.thread == nil ? book.unknownAnswer() : book.plainUnknown()
+        // Nor, under a pitch, is handing it to the crowd ("anyone here know?"); under a loss or
+        // a hurt, "I'm sorry, I don't know" to "is postpartum depression real?" or "what's the
+        // point" reads as a shrug at them: better silent.
+        guard request.addressed, request.reading.promotion == nil, request.reading.thread == nil else { return [] }
+        return book.unknownAnswer()
     }
 
     /// A post about nothing in particular: one of its facts when it shares terms with the post,
@@ -350,7 +382,7 @@ public struct OfflineResponder: Responder {
         // Unasked, it takes more to bring a fact up: two shared feed words ("post", "profile")
         // under a link to someone's blog are no topic. Asked by name ("@factcheck and that we only
         // use 10% of our brains"), two are enough.
-        if let fact = knownFact(request, target: target, sharing: request.addressed ? 2 : 3) { return book.answer(fact: fact, medical: request.reading.medicalQuestion) }
+        if let fact = knownFact(request, target: target, sharing: request.addressed ? 2 : 3) { return book.answer(fact: fact, medical: request.reading.medicalQuestion, careful: request.reading.isCareful || request.reading.thread != nil) }
         // Under a pitch, only a fact about it is worth saying.
         guard request.reading.promotion == nil else { return nil }
         if request.addressed && thanks { return book.youreWelcome() }
@@ -373,7 +405,13 @@ public struct OfflineResponder: Responder {
     private func knownFact(_ request: ReplyRequest, target: String, sharing: Int, bySubject: Bool = true) -> String? {
         let terms = TextScript.terms(target)
         let knowledge = request.persona.voice.knowledge.filter { TextScript.language(of: $0) == request.language }
-        guard let (fact, _) = best(knowledge, by: { Self.similarity(terms, TextScript.terms($0)) }) else { return nil }
+        // The most terms shared wins; the overlap's share of both texts only breaks ties, so that a
+        // short fact sharing two words ("饭后喝冷水不会致癌") does not beat a longer one sharing three
+        // ("微波炉加热食物不会让饭菜致癌") about "微波炉热饭会致癌吗".
+        guard let (fact, _) = best(knowledge, by: { fact in
+            let factTerms = TextScript.terms(fact)
+            return Double(terms.intersection(factTerms).count) + Self.similarity(terms, factTerms)
+        }) else { return nil }
         let shared = terms.intersection(TextScript.terms(fact))
         let aboutSubject = bySubject && TextScript.contentWords(fact).first.map({ $0.count >= 7 && shared.contains($0) }) == true
         return shared.count >= sharing || aboutSubject ? fact : nil

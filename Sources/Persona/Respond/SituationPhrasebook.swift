@@ -51,9 +51,20 @@ struct SituationPhrasebook {
             : ["真的很抱歉。慢慢来，通常不是一个人扛过去的：和认识TA的人聊聊，或者找哀伤互助小组，都会有帮助。没有什么正确的时间表。"]
     }
 
+    /// Someone swallowed something poisonous: poison control or the emergency number now.
+    func poisoned() -> [String] {
+        english
+            ? ["Please call poison control or your local emergency number now, even if they seem fine, and keep the bottle or packet to hand."]
+            : ["请马上拨打120或中毒急救电话，哪怕现在看起来没事，把瓶子或包装留在手边。"]
+    }
+
+    /// What a text names, as a reply says it: "a grape" is still "grapes can be poisonous".
+    private static let plurals = ["grape": "grapes", "raisin": "raisins", "onion": "onions", "macadamia": "macadamia nuts", "macadamias": "macadamia nuts"]
+
     /// Something poisonous to pets, named: eaten (call a vet now) or asked about.
-    func petPoison(_ substance: String, eaten: Bool) -> [String] {
-        switch (english, eaten) {
+    func petPoison(_ named: String, eaten: Bool) -> [String] {
+        let substance = Self.plurals[named] ?? named
+        return switch (english, eaten) {
         case (true, true): ["Please call a vet or an animal poison line now: \(substance) can be poisonous to pets, and acting early matters."]
         case (true, false): ["Please don't: \(substance) can be poisonous to pets. If yours has eaten some, call a vet or an animal poison line now."]
         case (false, true): ["请马上联系兽医或宠物急诊：\(substance)对宠物可能有毒，越早处理越好。"]
@@ -69,6 +80,27 @@ struct SituationPhrasebook {
         case (false, true): ["先让所有人离开到空气新鲜的地方，打开窗户。84或漂白剂和洁厕灵、醋混在一起会产生有毒气体；如果有人不舒服或呼吸困难，请马上拨打120。"]
         case (false, false): ["千万别混用：84或漂白剂和洁厕灵、醋混在一起会产生有毒气体。如果有人吸入了，请马上拨打120。"]
         }
+    }
+
+    /// A gas oven, a generator or a grill used for heat indoors.
+    func carbonMonoxide() -> [String] {
+        english
+            ? ["Please don't: an oven, generator or grill used for heat indoors can fill the home with carbon monoxide. If anyone gets a headache or feels sick, go outside and call your emergency number."]
+            : ["千万别这样取暖：屋里烧炭、用燃气灶或发电机取暖会产生一氧化碳，闻不到也看不见。如果有人头晕、恶心，马上到室外并拨打120。"]
+    }
+
+    /// Going without food to lose weight: worry, and a doctor, with no diet talk.
+    func notEating() -> [String] {
+        english
+            ? ["That worries me. Going days without food is hard on your body and mind; please talk to a doctor or someone you trust about it."]
+            : ["有点担心你。好几天不吃东西对身体和心情伤害都很大，请和医生或信任的人聊聊。"]
+    }
+
+    /// A health claim it holds no fact about: no guess, and a doctor.
+    func noFactOnHealthClaim() -> [String] {
+        english
+            ? ["I don't have a checked fact about that claim, so I won't guess. For anything about health, a doctor is the one to ask."]
+            : ["这个说法我没有核实过的资料，不乱说；健康方面的问题请咨询医生。"]
     }
 
     /// Under someone else's post of self-harm, to whoever asks the persona: where help is.
@@ -299,11 +331,13 @@ struct SituationPhrasebook {
     }
 
     /// A fact it holds, as the answer; on a medical question ("does garlic prevent covid?") with
-    /// the pointer to a doctor that every reply to one carries.
-    func answer(fact: String, medical: Bool = false) -> [String] {
-        guard medical else { return plainAnswer(fact: fact) }
-        let referral = english ? " For anything about your own health, a doctor is the one to ask." : "自己的身体情况，还是要问医生。"
-        return plainAnswer(fact: fact).map { $0 + referral }
+    /// the pointer to a doctor that every reply to one carries, and where care is needed without
+    /// the playful "Ooh, I know this one".
+    func answer(fact: String, medical: Bool = false, careful: Bool = false) -> [String] {
+        let answers = careful && style == .playful ? [english ? "From what I know: \(fact)" : "据我所知：\(fact)"] : plainAnswer(fact: fact)
+        guard medical else { return answers }
+        let referral = english ? " A doctor can tell you more." : "具体的情况可以问医生。"
+        return answers.map { $0 + referral }
     }
 
     private func plainAnswer(fact: String) -> [String] {
@@ -432,15 +466,6 @@ struct SituationPhrasebook {
         }
     }
 
-    /// Not knowing, said plainly, for a thread that needs care.
-    func plainUnknown() -> [String] {
-        switch (style, english) {
-        case (.formal, true): ["I am sorry, I do not know."]
-        case (_, true): ["I'm sorry, I don't know."]
-        case (_, false): ["抱歉，这个我不清楚。"]
-        }
-    }
-
     /// A post that opens with a greeting ("hello everyone!", 大家好): 我妈每天给我发"早上好" is
     /// not one.
     static func opensWithGreeting(_ text: String) -> Bool {
@@ -566,6 +591,8 @@ enum ReplySubject {
         (TermSet(["raise", "加薪", "涨薪", "涨工资"]), "the raise", "加薪"),
         (TermSet(["exam*", "passed", "test", "上岸", "考上", "考过", "录取", "雅思", "托福", "没挂"]), "passing", "考试顺利"),
         (TermSet(["graduat*", "degree", "diploma", "毕业", "答辩"]), "graduating", "顺利毕业"),
+        // Before the wedding: "结婚十周年" is an anniversary, and "五周年，虽然还不能结婚" no wedding.
+        (TermSet(["anniversary", "周年"]), "the anniversary", "周年纪念"),
         (TermSet(["engaged", "married", "wedding", "proposed", "结婚", "订婚", "领证", "求婚", "新婚"]), "the wonderful news", "喜结良缘"),
         (TermSet(["first words", "first word", "said mama", "said dada", "会叫妈妈", "会叫爸爸", "叫妈妈了", "叫爸爸了", "第一声", "第一次叫我", "叫我爸爸", "叫我妈妈"]), "the first words", "宝宝开口叫人"),
         (TermSet(["baby", "grandbaby", "born", "birth", "pregnan*", "twins", "expecting our first", "we're expecting", "we are expecting", "became an aunt", "became an uncle", "宝宝", "出生", "怀孕", "生了", "胎心",

@@ -16,22 +16,25 @@ public enum TextScript {
     }
 
     /// Chinese when CJK characters are at least a fifth of the letters, otherwise English.
-    /// Japanese and Korean are neither (`ForeignLanguage` names them); of the two, English is the
-    /// one their readers are likelier to read.
+    /// Japanese and Korean, as `ForeignLanguage` tells them (a kaomoji's kana is no Japanese), are
+    /// neither: a persona does not answer them, and a quiet feed of theirs gets English openers.
     public static func language(of text: String) -> Language {
         var cjk = 0
-        var kanaOrHangul = 0
         var letters = 0
+        // "@factcheck 救命" is Chinese: a name spoken to is no word of the text's language.
+        var inMention = false
         for scalar in text.unicodeScalars {
+            if scalar == "@" { inMention = true }
+            if scalar.properties.isWhitespace { inMention = false }
+            if inMention && !isCJK(scalar) { continue }
             if isCJK(scalar) {
                 cjk += 1
                 letters += 1
-                if (0x3040...0x30FF).contains(scalar.value) || (0xAC00...0xD7AF).contains(scalar.value) { kanaOrHangul += 1 }
             } else if scalar.properties.isAlphabetic {
                 letters += 1
             }
         }
-        guard letters > 0, kanaOrHangul < 2 || kanaOrHangul * 4 < cjk else { return .english }
+        guard letters > 0, cjk > 0 ? !["ja", "ko"].contains(ForeignLanguage.of(text)?.code) : true else { return .english }
         // One CJK character carries about as much as a short English word.
         return cjk * 5 >= letters ? .chinese : .english
     }

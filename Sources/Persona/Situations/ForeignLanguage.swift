@@ -4,8 +4,9 @@
 /// Japanese was read as Chinese (its kanji) and answered in Chinese; Korean likewise.
 ///
 /// The guess is deliberately shy: a text is foreign only when its script says so, or when its
-/// common words are plainly another language's ("love ya mi amor", "hoy es mi cumpleaños"). An
-/// English post with a name or a phrase in it ("Los Angeles", "bon appétit") stays English.
+/// common words are plainly another language's ("hoy es mi cumpleaños"). An English post with a
+/// name or a phrase in it ("Los Angeles", "bon appétit") stays English, and a kaomoji's kana
+/// ("不想活了 (ノへ￣、)") does not make Chinese Japanese.
 public struct ForeignLanguage: Sendable, Equatable {
     /// A BCP 47 tag: the language where one is meant, `und-<Script>` where only the script is known.
     public let code: String
@@ -14,9 +15,17 @@ public struct ForeignLanguage: Sendable, Equatable {
 
     public static func of(_ text: String) -> ForeignLanguage? {
         var count = ScriptCount()
-        for scalar in text.unicodeScalars { count.add(scalar) }
+        var bracketDepth = 0
+        for scalar in text.unicodeScalars {
+            // A kaomoji lives in brackets: its letters are a face, not words.
+            if "(（".unicodeScalars.contains(scalar) { bracketDepth += 1 }
+            if ")）".unicodeScalars.contains(scalar) { bracketDepth = max(0, bracketDepth - 1) }
+            if bracketDepth == 0 { count.add(scalar) }
+        }
         guard count.letters > 0 else { return nil }
-        if count.kana >= 2, count.kana * 4 >= count.han + count.kana, (count.han + count.kana) * 2 >= count.letters {
+        // Japanese writes its grammar in hiragana, several different ones in any sentence
+        // (は, の, で, し, た); 我の猫 has one, a kaomoji's ノ or ヽ none.
+        if count.hiragana.count >= 2, count.kana * 4 >= count.han + count.kana, (count.han + count.kana) * 2 >= count.letters {
             return ForeignLanguage(code: "ja", name: "Japanese")
         }
         if count.hangul >= 2, count.hangul * 2 >= count.letters {
@@ -31,7 +40,8 @@ public struct ForeignLanguage: Sendable, Equatable {
     }
 
     /// The Latin-script language whose common words (and letters only it uses) outnumber
-    /// English's in the text: at least two distinct ones, and more than English has.
+    /// English's in the text: at least two distinct ones and more than English has, three when
+    /// English has any ("Took my med. 30 min later" has two Swedish-looking words).
     private static func latinLanguage(of text: String) -> ForeignLanguage? {
         var english = 0
         var hits: [String: Int] = [:]
@@ -49,38 +59,41 @@ public struct ForeignLanguage: Sendable, Equatable {
             if (0x1EA0...0x1EF9).contains(scalar.value) { marked.insert("vi") }
         }
         for code in marked { hits[code, default: 0] += 1 }
-        guard let best = hits.max(by: { ($0.value, $1.key) < ($1.value, $0.key) }), best.value >= 2, best.value > english else { return nil }
+        guard let best = hits.max(by: { ($0.value, $1.key) < ($1.value, $0.key) }), best.value >= (english == 0 ? 2 : 3), best.value > english else {
+            return nil
+        }
         return ForeignLanguage(code: best.key, name: latinNames[best.key] ?? best.key)
     }
 
-    /// Common words of each language that are not also common English words ("die", "was",
-    /// "come", "hat", "op", "do", "no" and "a" are left out): an English post never has two.
+    /// Common words of each language that are not also common English words or abbreviations
+    /// ("die", "was", "come", "hat", "op", "do", "no", "a", "med", "min", "mon", "est", "ai", "con"
+    /// are left out).
     private static let commonWords: [String: Set<Substring>] = [
-        "es": ["el", "la", "los", "las", "que", "de", "del", "y", "en", "es", "por", "para", "con", "una", "un", "mi", "mis", "muy",
-               "pero", "como", "está", "estoy", "estaba", "fue", "hoy", "ayer", "tengo", "hay", "lo", "se", "le", "al", "su", "sus",
-               "yo", "tu", "ya", "porque", "qué", "cómo", "cuando", "también", "gracias", "mañana", "nuestro", "nuestra", "eres",
+        "es": ["el", "la", "los", "las", "que", "de", "del", "y", "en", "es", "por", "para", "una", "mi", "mis", "muy",
+               "pero", "como", "está", "estoy", "estaba", "fue", "hoy", "ayer", "tengo", "se", "su", "sus",
+               "yo", "tu", "porque", "qué", "cómo", "cuando", "también", "gracias", "mañana", "nuestro", "nuestra", "eres",
                "soy", "tiene", "voy", "años", "mucho", "muchas", "hola", "nada", "todo", "todos", "este", "esta", "esto"],
-        "fr": ["le", "les", "des", "du", "et", "est", "je", "j'ai", "c'est", "pas", "mon", "ma", "mes", "une", "un", "avec",
-               "pour", "dans", "qui", "ce", "cette", "suis", "très", "mais", "nous", "vous", "il", "elle", "au", "aux", "été",
-               "sont", "ai", "aujourd'hui", "merci", "ne", "tout", "trop", "oui", "ça", "de", "la", "que", "en", "qu'il", "n'est"],
-        "de": ["und", "ich", "nicht", "der", "das", "ist", "mein", "meine", "ein", "eine", "mit", "zu", "auf", "für", "heute",
+        "fr": ["les", "du", "et", "je", "j'ai", "c'est", "pas", "mes", "une", "avec", "pour", "dans", "qui", "cette", "suis",
+               "très", "mais", "nous", "vous", "elle", "aux", "été", "sont", "aujourd'hui", "merci", "tout", "trop", "oui", "ça",
+               "de", "la", "que", "en", "qu'il", "n'est"],
+        "de": ["und", "ich", "nicht", "der", "das", "ist", "mein", "meine", "ein", "eine", "zu", "auf", "für", "heute",
                "sehr", "aber", "wir", "sie", "nach", "auch", "habe", "wurde", "ihr", "dem", "des", "sich", "noch", "wie",
                "schon", "doch", "mir", "dich", "dir", "uns", "gestern", "danke", "jetzt", "immer", "kein", "keine", "geht"],
         "pt": ["não", "eu", "meu", "minha", "com", "uma", "é", "muito", "está", "hoje", "ontem", "você", "que", "de", "da",
                "em", "para", "mas", "obrigado", "obrigada", "tô", "estou", "foi", "tem", "sou", "ele", "ela", "nós", "isso",
                "esse", "essa", "seu", "sua", "pra", "né", "já", "também", "dos", "das", "mãe", "pai"],
-        "it": ["il", "che", "non", "mio", "mia", "sono", "è", "di", "della", "per", "con", "una", "oggi", "molto", "ma",
-               "anche", "ho", "questo", "questa", "lo", "gli", "le", "nel", "alla", "del", "sei", "siamo", "grazie", "ieri",
+        "it": ["che", "mio", "mia", "sono", "è", "di", "della", "per", "una", "oggi", "molto",
+               "anche", "ho", "questo", "questa", "gli", "nel", "alla", "del", "sei", "siamo", "grazie", "ieri",
                "perché", "più", "tutto", "tutti", "ciao", "mamma"],
         "nl": ["het", "een", "ik", "niet", "van", "zijn", "mijn", "met", "voor", "vandaag", "maar", "ook", "wij", "jij", "je",
                "dat", "naar", "heb", "hebben", "wat", "nog", "wel", "geen", "dank", "bedankt", "en", "de"],
         "id": ["saya", "yang", "dan", "tidak", "ini", "itu", "aku", "ke", "dengan", "untuk", "hari", "sudah", "bisa", "tapi",
-               "kami", "kita", "ada", "akan", "dari", "juga", "sangat", "terima", "kasih", "banget", "gak", "nggak", "udah",
+               "kami", "kita", "akan", "dari", "juga", "sangat", "terima", "kasih", "banget", "gak", "nggak", "udah",
                "lagi", "mau"],
-        "tr": ["ve", "bir", "bu", "çok", "için", "ben", "değil", "ama", "gibi", "ile", "var", "yok", "bugün", "teşekkürler"],
+        "tr": ["ve", "bir", "bu", "çok", "için", "değil", "ama", "gibi", "ile", "var", "yok", "bugün", "teşekkürler"],
         "pl": ["nie", "się", "jest", "na", "że", "jak", "mam", "mój", "moja", "dzisiaj", "bardzo", "ale", "tak", "czy", "już"],
-        "sv": ["och", "jag", "inte", "är", "det", "på", "med", "för", "som", "har", "min", "mitt", "idag", "tack", "en"],
-        "tl": ["ang", "ng", "mga", "sa", "ako", "ko", "hindi", "naman", "lang", "po", "talaga", "ito", "siya", "namin",
+        "sv": ["och", "jag", "inte", "är", "det", "på", "för", "som", "har", "mitt", "idag", "tack", "en"],
+        "tl": ["ang", "ng", "mga", "ako", "ko", "hindi", "naman", "lang", "talaga", "ito", "siya", "namin",
                "salamat"],
         "vi": ["tôi", "của", "và", "là", "có", "không", "được", "này", "những", "một", "cho", "với", "người"],
     ]
@@ -97,7 +110,7 @@ public struct ForeignLanguage: Sendable, Equatable {
         "what", "how", "do", "he", "she", "they", "his", "her", "all", "get", "from", "up", "out", "about", "will", "been",
         "one", "very", "really", "lol", "your", "when", "if", "or", "an", "a", "no", "omg", "today", "can", "would", "there",
         "like", "its", "did", "know", "am", "us", "them", "their", "who", "why", "some", "too", "u", "thanks", "love", "day",
-        "good", "new", "is", "yes", "she's", "he's", "we're", "you're", "that's", "i've", "i'll", "haha",
+        "good", "new", "yes", "she's", "he's", "we're", "you're", "that's", "i've", "i'll", "haha",
     ]
 
     private static let latinNames = [
@@ -132,6 +145,7 @@ private struct ScriptCount {
     var latin = 0
     var han = 0
     var kana = 0
+    var hiragana: Set<Unicode.Scalar> = []
     var hangul = 0
     var otherScripts: [Script: Int] = [:]
 
@@ -147,10 +161,13 @@ private struct ScriptCount {
         guard scalar.properties.isAlphabetic else { return }
         letters += 1
         switch value {
-        // Fancy-font letters (𝓗𝓲, Ⓗⓘ, Ｈｉ) are Latin letters dressed up.
-        case 0xC0...0x24F, 0x1E00...0x1EFF, 0x1D400...0x1D7FF, 0x24B6...0x24E9, 0xFF21...0xFF5A: latin += 1
+        // Fancy-font letters (𝓗𝓲, Ⓗⓘ, Ｈｉ, ᴍʏ ᴅᴀᴅ) are Latin letters dressed up.
+        case 0xC0...0x2AF, 0x1D00...0x1DBF, 0x1E00...0x1EFF, 0x1D400...0x1D7FF, 0x24B6...0x24E9, 0xFF21...0xFF5A: latin += 1
         case 0x4E00...0x9FFF, 0x3400...0x4DBF, 0x20000...0x2A6DF, 0xF900...0xFAFF: han += 1
-        case 0x3041...0x3096, 0x30A1...0x30FA, 0x31F0...0x31FF, 0xFF66...0xFF9D: kana += 1
+        case 0x3041...0x3096:
+            kana += 1
+            hiragana.insert(scalar)
+        case 0x30A1...0x30FA, 0x31F0...0x31FF, 0xFF66...0xFF9D: kana += 1
         case 0xAC00...0xD7AF, 0x1100...0x11FF, 0x3131...0x318E: hangul += 1
         case 0x400...0x52F: otherScripts[.cyrillic, default: 0] += 1
         case 0x370...0x3FF, 0x1F00...0x1FFF: otherScripts[.greek, default: 0] += 1

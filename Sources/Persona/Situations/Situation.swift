@@ -29,6 +29,12 @@ public enum Situation: String, Sendable, CaseIterable, Comparable {
     public var name: String { rawValue }
 }
 
+/// Something poisonous to pets, as a text names it, and whether the pet ate it or someone asks.
+public struct PetPoison: Sendable, Equatable {
+    public var substance: String
+    public var eaten: Bool
+}
+
 /// The situations found in one text, and how sure the reading is.
 public struct SituationReading: Sendable, Equatable {
     /// Every situation found; `[.other]` when none was.
@@ -47,6 +53,9 @@ public struct SituationReading: Sendable, Equatable {
     /// Someone hurting the writer at home ("my husband hit me", 家暴): not their fault, and where
     /// help is; a comment under such a post carries it from the post.
     public var hurtAtHome = false
+    // The flags below say what a reply must say when the situation calls for it; each consumer
+    // asks them only where that situation (or its thread) is read.
+
     /// Danger now beside a means of self-harm ("i have the pills in front of me"): where help is,
     /// and that it is needed now.
     public var imminent = false
@@ -56,8 +65,14 @@ public struct SituationReading: Sendable, Equatable {
     public var selfBlame = false
     /// Asks how people bear a loss ("how do people get through this").
     public var asksHowToCope = false
-    /// What a pet may have eaten, or may be given, that is poisonous to it ("grapes").
-    public var petPoison: String?
+    /// What a pet ate, or may be given, that is poisonous to it ("my dog just ate grapes").
+    public var petPoison: PetPoison?
+    /// Someone swallowed something poisonous ("my toddler drank some bleach").
+    public var swallowedPoison = false
+    /// A gas oven, a generator or charcoal used indoors for heat: carbon monoxide.
+    public var carbonMonoxide = false
+    /// Going without food to lose weight ("haven't eaten in 3 days, want to see how thin I can get").
+    public var notEating = false
     /// Bleach mixed with an acid or ammonia: a toxic gas; `toxicMixExposed` when it has been
     /// mixed already or its signs are told ("mixed bleach and vinegar and now it smells weird").
     public var toxicMix = false

@@ -90,7 +90,9 @@ public struct SituationReader: Sendable {
             // So are tears and fear beside tender news ("he came out to us … we cried", "heard a
             // heartbeat. terrified to hope").
             let jubilant = Self.isJubilant(scalars) && !sarcastic
-            let tender = whole.has("tender")
+            // Fear beside good news held back ("pregnant again after 2 losses. so scared to get
+            // excited") is no bad news either.
+            let tender = whole.has("tender") || whole.has("guarded")
             for (situation, term) in weak {
                 if situation == .distress && (jubilant || tender) {
                     unsure = true
@@ -136,20 +138,30 @@ public struct SituationReader: Sendable {
             }
         }
         var reading = SituationReading(situations: Set(found.keys), medicalQuestion: medical, unsure: unsure, light: light, evidence: found)
-        let petPoison = whole.has("pet") ? whole.firstTerm(of: "pet_poison") : nil
-        let swallowedPoison = whole.has("swallowed") && (whole.has("poison") || petPoison != nil)
+        // Said in one sentence: "my dog just ate a bunch of grapes", not a cat asleep while its
+        // owner ate chocolate.
+        let petSentence = parts.first { ($0.has("pet_ate") || $0.has("pet_ask")) && $0.has("pet_poison") }
+        let petPoison = petSentence.flatMap { sentence in
+            sentence.firstTerm(of: "pet_poison").map { PetPoison(substance: $0, eaten: sentence.has("pet_ate")) }
+        }
+        let swallowedPoison = petSentence == nil && parts.contains { $0.has("swallowed_poison") }
         let emergency = whole.has("emergency_sign") || (whole.has("chest_tight") && whole.has("arm_or_jaw")) || swallowedPoison
+            || petPoison?.eaten == true
         reading.urgent = (medical && parts.contains { $0.has("urgent") }) || (found[.illness] != nil && emergency)
         reading.recovering = whole.has("recovery") && !whole.has("relapse")
         reading.hurtAtHome = whole.has("hurt_at_home")
-        reading.imminent = whole.has("imminent")
-        reading.reachedOut = whole.has("reached_out")
+        reading.imminent = whole.has("imminent") && whole.has("method")
+        // "I called the line but nobody answered" reached no one.
+        reading.reachedOut = whole.has("reached_out") && !whole.has("reach_failed") && !scalars.contains { $0 == "?" || $0 == "？" }
         reading.selfBlame = whole.has("self_blame")
         reading.asksHowToCope = whole.has("coping_ask")
         if found[.illness] != nil {
             reading.petPoison = petPoison
+            reading.swallowedPoison = swallowedPoison
             reading.toxicMix = whole.has("toxic_mix")
-            reading.toxicMixExposed = reading.toxicMix && emergency
+            reading.toxicMixExposed = reading.toxicMix && (emergency || whole.has("fume_sign"))
+            reading.carbonMonoxide = whole.has("co_risk")
+            reading.notEating = whole.has("not_eating")
         }
         reading.mixedNews = mixedNews
         reading.promotion = promotion

@@ -102,6 +102,7 @@ public struct SituationRules: Sendable, Equatable {
         guard let fields = reader.fields(root, "", allowed: topKeys) else { return .failure(PersonaFileErrors(reader.diagnostics)) }
         // Groups first: terms elsewhere name them.
         var groupTerms: [String: [String]] = [:]
+        var groupNodes: [String: Node] = [:]
         if let node = fields["groups"], case .mapping(let mapping) = node {
             for (key, value) in mapping {
                 guard let name = key.scalar?.string, name.allSatisfy({ $0.isLetter || $0 == "_" }) else {
@@ -109,11 +110,17 @@ public struct SituationRules: Sendable, Equatable {
                     continue
                 }
                 groupTerms[name] = termList(value, "groups.\(name)", &reader) ?? []
+                groupNodes[name] = value
             }
         } else if let node = fields["groups"] {
             reader.error(node, "groups", "expected a mapping of group names to term lists, got \(reader.describe(node))")
         }
-        for (name, terms) in groupTerms { rules.groups[name] = TermSet(terms) }
+        // A group's terms may name other groups too ("{pet_animal} ate"), expanded from their
+        // terms as written.
+        for (name, terms) in groupTerms {
+            guard let node = groupNodes[name] else { continue }
+            rules.groups[name] = TermSet(expand(terms, node, "groups.\(name)", groups: groupTerms, &reader))
+        }
         func terms(_ node: Node?, _ path: String) -> TermSet {
             guard let node, let list = termList(node, path, &reader) else { return TermSet([]) }
             return TermSet(expand(list, node, path, groups: groupTerms, &reader))
