@@ -127,11 +127,12 @@ public struct TurnPlanner: Sendable {
         // What a comment answers sets the register for it, up to the thread's post. Spoken to, the
         // persona still answers what it was asked (where to find help, whether it is a bot), in
         // that register.
-        // What is above matters only to a comment spoken to, or one that reads as ordinary.
-        let readAbove = addressed || !reading.isCareful ? above.map(reader.read) : []
+        // What is above matters only to a comment spoken to, one that reads as ordinary, or one
+        // about illness (which may be about a death above).
+        let readAbove = addressed || !reading.isCareful || reading.primary == .illness ? above.map(reader.read) : []
         // Under a death, symptoms are the dead person's ("should've seen the signs, he had chest
         // pain"): no "go to the emergency department", and no medical question to answer.
-        if reading.primary == .illness, !reading.selfBlame, let loss = readAbove.first(where: { $0.primary == .grief }) {
+        if reading.primary == .illness, !reading.selfBlame, !reading.contains(.asksIfBot), let loss = readAbove.first(where: { $0.primary == .grief }) {
             return .silent(.carefulThread, detail: "\(reading.summary) under a \(loss.primary.name) thread: illness talk after a death")
         }
         let minimizing = reader.mentions("minimizing", in: lowered)

@@ -85,7 +85,7 @@ public struct OfflineResponder: Responder {
             // child with alcohol?"), where to go comes first.
             situation = .question
             ownWordingFits = false
-            candidates = book.answer(fact: fact, medical: reading.medicalQuestion && !reading.urgent, careful: reading.isCareful || reading.thread != nil)
+            candidates = book.answer(fact: fact, medical: reading.medicalQuestion && !reading.urgent, careful: reading.isCareful)
             if reading.urgent { candidates = candidates.map { book.medicalAdvice(urgent: true) + (language == .chinese ? "" : " ") + $0 } }
         } else if request.addressed, reading.primary == .illness, !reading.urgent, Self.claims.firstMatch(in: target) != nil,
             !reading.contains(.asksIfBot)
@@ -356,13 +356,11 @@ public struct OfflineResponder: Responder {
             || (TextScript.terms(target).count <= 4 && Self.pointsBack.firstMatch(in: target) != nil)
         let asked = request.parent != nil && aboutPost ? [target, request.post] : [target]
         if let fact = asked.lazy.compactMap({ knownFact(request, target: $0, sharing: 2, bySubject: false) }).first {
-            return book.answer(fact: fact, medical: request.reading.medicalQuestion, careful: request.reading.isCareful || request.reading.thread != nil)
+            return book.answer(fact: fact, medical: request.reading.medicalQuestion, careful: request.reading.isCareful)
         }
-        // Not knowing is worth saying only to someone who asked it directly; under a loss, plainly
-        // and without handing a prognosis or a price to the crowd.
-        // Nor, under a pitch, is handing it to the crowd ("anyone here know?"); under a loss or
-        // a hurt, "I'm sorry, I don't know" to "is postpartum depression real?" or "what's the
-        // point" reads as a shrug at them: better silent.
+        // Not knowing is worth saying only to someone who asked it directly, and not under a pitch
+        // (no "anyone here know?" handing a scam to the crowd) or a loss or a hurt, where "I'm
+        // sorry, I don't know" to "is postpartum depression real?" reads as a shrug: silence.
         guard request.addressed, request.reading.promotion == nil, request.reading.thread == nil else { return [] }
         return book.unknownAnswer()
     }
@@ -382,7 +380,9 @@ public struct OfflineResponder: Responder {
         // Unasked, it takes more to bring a fact up: two shared feed words ("post", "profile")
         // under a link to someone's blog are no topic. Asked by name ("@factcheck and that we only
         // use 10% of our brains"), two are enough.
-        if let fact = knownFact(request, target: target, sharing: request.addressed ? 2 : 3) { return book.answer(fact: fact, medical: request.reading.medicalQuestion, careful: request.reading.isCareful || request.reading.thread != nil) }
+        if let fact = knownFact(request, target: target, sharing: request.addressed ? 2 : 3) {
+            return book.answer(fact: fact, medical: request.reading.medicalQuestion, careful: request.reading.isCareful)
+        }
         // Under a pitch, only a fact about it is worth saying.
         guard request.reading.promotion == nil else { return nil }
         if request.addressed && thanks { return book.youreWelcome() }
