@@ -259,9 +259,14 @@ struct CommunityDayTests {
         #expect(!driver.contains("anything wrong"), "\(driver)")
         let certificate = try await published("My dad died in March. How long does it take to get the death certificate?") ?? ""
         #expect(!certificate.contains("not alone"), "\(certificate)")
-        let signs = try await published("@kiki should have seen the signs, right? he complained of chest pain",
-                                        above: ["We lost our dad last night. Heart attack at 58."], addressed: true) ?? ""
-        #expect(!signs.contains("emergency"), "\(signs)")
+        let loss = ["We lost our dad last night. Heart attack at 58."]
+        let tired = try await published("@kiki should I have noticed how tired he was?", above: loss, addressed: true) ?? ""
+        #expect(tired.contains("anything wrong"), "\(tired)")
+        // An emergency told under a death is still answered as one.
+        for comment in ["@kiki I have chest pain right now and can't breathe", "@kiki my toddler just drank some bleach what do i do"] {
+            let text = try await published(comment, above: loss, addressed: true) ?? ""
+            #expect(text.contains("emergency"), "\(comment) → \(text)")
+        }
         let pregnant = try await published("Pregnant again after 2 losses. So scared to get excited.") ?? ""
         #expect(!pregnant.contains("sorry") && !Self.cheers.contains { pregnant.lowercased().contains($0) }, "\(pregnant)")
     }
@@ -275,6 +280,62 @@ struct CommunityDayTests {
         }
         let friend = try await published("@kiki my friend is right next to me now, thank you", above: post, addressed: true) ?? ""
         #expect(!friend.contains("distance"), "\(friend)")
+    }
+
+    // A second cold review, of the fixes to the first.
+
+    @Test("a pet's poisoning told in other words, and a person's, are read; a cat that did not eat it, a wish to drink bleach over a meeting and a wine bottle are not", arguments: [
+        ("My dog accidentally ate grapes", "vet"), ("My cat chewed a lily leaf", "vet"), ("Is chocolate bad for dogs?", "vet"),
+        ("狗狗不小心吃了巧克力怎么办", "兽医"), ("My toddler drank some of the bleach", "poison control"), ("孩子喝了几口洗洁精", "120"),
+        ("宝宝吞了一颗纽扣电池", "120"), ("I swallowed the whole bottle of sleeping pills", "emergency number now"),
+        ("猫把巧克力盒子打翻了，好在没吃", ""), ("I'd rather drink bleach than sit through another meeting", ""),
+        ("Took a whole bottle of wine to the party", ""), ("今天吃了一整瓶老干妈", ""), ("What's the point, the rain ruined everything at the picnic lol", ""),
+        ("被男朋友打动了", ""), ("Our generator in the garage finally got serviced", ""), ("Spring cleaning: purging my closet today!", ""),
+        ("My phone is dying, text me later", ""), ("So tempted to drink a third coffee today", ""), ("减肥第十天，看到蛋糕想破戒", ""),
+    ])
+    func secondReview(post: String, expected: String) async throws {
+        let text = try await published(post) ?? ""
+        if expected.isEmpty {
+            for word in ["vet", "兽医", "poison control", "120", "988", "12356", "110", "carbon monoxide", "doctor", "hard", "不容易", "Health"] {
+                #expect(!text.contains(word), "\(post) → \(text)")
+            }
+        } else {
+            #expect(text.contains(expected), "\(post) → \(text)")
+        }
+    }
+
+    @Test("someone asking how to help a person in crisis is answered as a helper")
+    func helpers() async throws {
+        for comment in ["@kiki is there a number I can give him?", "@kiki 我是他朋友，我能做点什么？"] {
+            let text = try await published(comment, above: ["I can't do this anymore. I want to die."], addressed: true) ?? ""
+            #expect(text.contains("looking out for them") || text.contains("关心对方"), "\(comment) → \(text)")
+        }
+    }
+
+    @Test("good news and a pet question put by name are not a health claim it will not guess about")
+    func notHealthClaims() async throws {
+        let free = try await published("@kiki the doctor said mom is cancer free!!! 🎉", above: ["hospital update thread"], addressed: true) ?? ""
+        #expect(!free.contains("won't guess"), "\(free)")
+        let lemon = try await published("@kiki my aunt sent a screenshot saying lemon water cures cancer", above: ["hospital update thread"], addressed: true) ?? ""
+        #expect(lemon.contains("won't guess"), "\(lemon)")
+    }
+
+    @Test("a rules group whose term names a group that names groups is an error, not a hang")
+    func groupCycle() throws {
+        let text = """
+        groups:
+          a: ["{b} x"]
+          b: ["{a} y"]
+        situations:
+          grief: {terms: [died]}
+        fit:
+          disclosure: [ai]
+        """
+        guard case .failure(let errors) = SituationRules.parse(text, file: "rules.yaml") else {
+            Issue.record("a cycle between groups was accepted")
+            return
+        }
+        #expect("\(errors)".contains("name a group of plain terms"))
     }
 
     @Test("a network's name is not a dose")

@@ -132,7 +132,11 @@ public struct TurnPlanner: Sendable {
         let readAbove = addressed || !reading.isCareful || reading.primary == .illness ? above.map(reader.read) : []
         // Under a death, symptoms are the dead person's ("should've seen the signs, he had chest
         // pain"): no "go to the emergency department", and no medical question to answer.
-        if reading.primary == .illness, !reading.selfBlame, !reading.contains(.asksIfBot), let loss = readAbove.first(where: { $0.primary == .grief }) {
+        // An emergency told there ("I have chest pain right now", "my toddler drank some bleach")
+        // is answered as one.
+        if reading.primary == .illness, !reading.urgent, !reading.selfBlame, !reading.contains(.asksIfBot),
+            let loss = readAbove.first(where: { $0.primary == .grief })
+        {
             return .silent(.carefulThread, detail: "\(reading.summary) under a \(loss.primary.name) thread: illness talk after a death")
         }
         let minimizing = reader.mentions("minimizing", in: lowered)
@@ -168,7 +172,7 @@ public struct TurnPlanner: Sendable {
         }
         // "Should I have seen the signs? he had chest pain": after a loss, no medical decision is
         // pending, and the answer is about blame, not a doctor.
-        if reading.thread == .grief || reading.primary == .grief, reading.selfBlame { reading.medicalQuestion = false }
+        if reading.thread == .grief || reading.primary == .grief, reading.selfBlame, !reading.urgent { reading.medicalQuestion = false }
         // Asked whether it is a bot, or asked about a pitch by name ("@factcheck can you really make
         // money from YouTube?"), it answers; the offline engine, which says only a fact it holds
         // under a pitch, also to a pitch told without a question mark ("@factcheck they want me to

@@ -40,8 +40,9 @@ public struct OfflineResponder: Responder {
             return example
         } else if reading.primary == .selfHarm {
             // "我朋友说他想结束一切，我该怎么办？": the writer asks for a friend.
-            ownWordingFits = !Self.tellsOfFriendInCrisis(target) && !reading.imminent
-            candidates = reading.imminent ? book.imminentSupport() : ownWordingFits ? book.supportReply() : book.supportForSomeoneElse()
+            ownWordingFits = !Self.tellsOfFriendInCrisis(target) && !reading.imminent && !reading.overdoseTaken
+            candidates = reading.overdoseTaken ? book.overdoseTaken() : reading.imminent ? book.imminentSupport()
+                : ownWordingFits ? book.supportReply() : book.supportForSomeoneElse()
         } else if reading.thread == .selfHarm, request.addressed, !SituationPhrasebook.isPlainThanks(target) {
             // Asked anything under a post of self-harm, the one useful answer is where help is;
             // "I'm sorry, I don't know" there reads as a shrug. Whoever asks for someone else
@@ -50,7 +51,9 @@ public struct OfflineResponder: Responder {
             // perhaps, gets the support itself, after the disclosure when they asked for a person.
             situation = .selfHarm
             ownWordingFits = false
-            if reading.imminent {
+            if reading.overdoseTaken {
+                candidates = book.overdoseTaken()
+            } else if reading.imminent {
                 candidates = book.imminentSupport()
             } else if reading.reachedOut {
                 candidates = book.gladYouReachedOut()
@@ -59,7 +62,7 @@ public struct OfflineResponder: Responder {
                 candidates = ownWordingFits ? book.supportReply() : book.supportForSomeoneElse()
             }
         } else if reading.primary == .grief || reading.thread == .grief, reading.selfBlame || reading.asksHowToCope,
-            request.addressed || reading.contains(.question)
+            request.addressed || reading.contains(.question), !reading.urgent
         {
             // "Did I do the right thing?", "how do people get through this": no verdict, and no
             // "I'm sorry, I don't know", which reads as "maybe it was your fault".
@@ -87,14 +90,6 @@ public struct OfflineResponder: Responder {
             ownWordingFits = false
             candidates = book.answer(fact: fact, medical: reading.medicalQuestion && !reading.urgent, careful: reading.isCareful)
             if reading.urgent { candidates = candidates.map { book.medicalAdvice(urgent: true) + (language == .chinese ? "" : " ") + $0 } }
-        } else if request.addressed, reading.primary == .illness, !reading.urgent, Self.claims.firstMatch(in: target) != nil,
-            !reading.contains(.asksIfBot)
-        {
-            // A health claim put to it that it holds no fact about ("my aunt sent a screenshot
-            // saying lemon water cures cancer"): not "sorry your aunt is unwell", and no guess.
-            ownWordingFits = false
-            situation = .question
-            candidates = book.noFactOnHealthClaim()
         } else if reading.primary == .grief {
             subject = ReplySubject.person(in: target, language: language, evidence: reading.evidence[.grief])
             candidates = book.grief(subject: subject, anniversary: Self.isAnniversary(target))
@@ -105,15 +100,16 @@ public struct OfflineResponder: Responder {
             // Relief also needs the recovery to be the whole story: "手术很顺利，可是病理结果是恶性".
             guard reading.recovering, !Self.isMixed(target), Self.turns.firstMatch(in: target) == nil else { return "" }
             candidates = book.recovery()
+        } else if reading.primary == .illness, reading.swallowedPoison {
+            // "my toddler drank some bleach": poison control now, not "if it feels urgent"; before
+            // a pet's poisoning told beside it.
+            ownWordingFits = false
+            candidates = book.poisoned()
         } else if reading.primary == .illness, let poison = reading.petPoison {
             // "my dog just ate a bunch of grapes", "can dogs eat chocolate?": it is poisonous to
             // them, and a vet now, not "that's worrying" or the human "ask a doctor".
             ownWordingFits = false
             candidates = book.petPoison(poison.substance, eaten: poison.eaten)
-        } else if reading.primary == .illness, reading.swallowedPoison {
-            // "my toddler drank some bleach": poison control now, not "if it feels urgent".
-            ownWordingFits = false
-            candidates = book.poisoned()
         } else if reading.primary == .illness, reading.toxicMix {
             ownWordingFits = false
             candidates = book.toxicMix(exposed: reading.toxicMixExposed)
@@ -123,6 +119,14 @@ public struct OfflineResponder: Responder {
         } else if reading.primary == .illness, reading.notEating {
             ownWordingFits = false
             candidates = book.notEating()
+        } else if request.addressed, reading.primary == .illness, !reading.urgent, !reading.contains(.asksIfBot),
+            Self.healthClaims.firstMatch(in: target) != nil
+        {
+            // A health claim put to it that it holds no fact about ("my aunt sent a screenshot
+            // saying lemon water cures cancer"): not "sorry your aunt is unwell", and no guess.
+            ownWordingFits = false
+            situation = .question
+            candidates = book.noFactOnHealthClaim()
         } else if reading.primary == .illness {
             candidates = book.illness(medical: reading.medicalQuestion, urgent: reading.urgent,
                                       subject: ReplySubject.person(in: target, language: language, evidence: reading.evidence[.illness]))
@@ -285,6 +289,11 @@ public struct OfflineResponder: Responder {
         "说", "听说", "真的", "是不是真的", "谣言", "网上说", "朋友圈说",
     ])
 
+    /// A claim that something causes, cures or prevents an illness, passed on.
+    private static let healthClaims = TermSet([
+        "cures", "cure", "prevents", "prevent", "causes", "cause", "screenshot", "myth", "治好", "治愈", "能治", "预防", "会导致", "导致", "致癌",
+    ])
+
     private static let tasks = TermSet([
         "tell me a joke", "tell us a joke", "tell a joke", "make me laugh", "roast me", "roast him", "roast her", "roast them", "roast my",
         "write me a", "write us a", "write a poem", "write a song", "write a story", "sing me", "sing us", "sing a song", "can you sing",
@@ -304,7 +313,8 @@ public struct OfflineResponder: Responder {
     private static let firstPerson = TermSet(["i", "i'm", "im", "me", "i've", "我"])
     private static let concernFor = TermSet([
         "worried about", "help her", "help him", "help them", "can you help", "what do i do", "what should i do", "is she", "is he",
-        "are they", "担心他", "担心她", "帮帮他", "帮帮她", "帮帮楼主", "怎么帮", "该怎么办",
+        "are they", "give him", "give her", "give them", "for him", "for her", "for them", "how can i help", "what can i do", "can i do",
+        "担心他", "担心她", "帮帮他", "帮帮她", "帮帮楼主", "怎么帮", "该怎么办", "我是他朋友", "我是她朋友", "我能做点什么", "我能做什么", "能为他", "能为她",
     ])
 
     /// A comment about a third person ("can you help them?", 能帮帮他吗, "I'm worried about her").

@@ -29,6 +29,13 @@ struct SituationPhrasebook {
             : ["谢谢你说出来。现在请先把可能伤害自己的东西放远一点，马上拨打120或110，或者叫一个人来陪着你。今晚你不用一个人扛。{help}"]
     }
 
+    /// An overdose already taken: the emergency number now, and what was taken.
+    func overdoseTaken() -> [String] {
+        english
+            ? ["Please call your local emergency number now, or have someone take you to an emergency department, and tell them what you took. Don't wait to see how you feel. {help}"]
+            : ["请马上拨打120，或者让人送你去急诊，告诉医生你吃了什么，不要等着看会怎样。{help}"]
+    }
+
     /// Someone in crisis who says they reached out ("ok i called them"): that was right.
     func gladYouReachedOut() -> [String] {
         english
@@ -59,7 +66,10 @@ struct SituationPhrasebook {
     }
 
     /// What a text names, as a reply says it: "a grape" is still "grapes can be poisonous".
-    private static let plurals = ["grape": "grapes", "raisin": "raisins", "onion": "onions", "macadamia": "macadamia nuts", "macadamias": "macadamia nuts"]
+    private static let plurals = [
+        "grape": "grapes", "raisin": "raisins", "onion": "onions", "macadamia": "macadamia nuts", "macadamias": "macadamia nuts",
+        "tylenol": "paracetamol (Tylenol)", "advil": "ibuprofen (Advil)", "lily leaf": "lilies", "lily leaves": "lilies", "lily pollen": "lilies",
+    ]
 
     /// Something poisonous to pets, named: eaten (call a vet now) or asked about.
     func petPoison(_ named: String, eaten: Bool) -> [String] {

@@ -15,12 +15,19 @@ public struct ForeignLanguage: Sendable, Equatable {
 
     public static func of(_ text: String) -> ForeignLanguage? {
         var count = ScriptCount()
-        var bracketDepth = 0
-        for scalar in text.unicodeScalars {
-            // A kaomoji lives in brackets: its letters are a face, not words.
-            if "(（".unicodeScalars.contains(scalar) { bracketDepth += 1 }
-            if ")）".unicodeScalars.contains(scalar) { bracketDepth = max(0, bracketDepth - 1) }
-            if bracketDepth == 0 { count.add(scalar) }
+        let scalars = Array(text.unicodeScalars)
+        var index = 0
+        while index < scalars.count {
+            // A kaomoji lives in short brackets: its letters are a face, not words. A bracket that
+            // does not close soon (":(", "(see below ...") is just a bracket.
+            if "(（".unicodeScalars.contains(scalars[index]),
+                let close = scalars[(index + 1)..<min(scalars.count, index + 16)].firstIndex(where: { ")）".unicodeScalars.contains($0) })
+            {
+                index = close + 1
+                continue
+            }
+            count.add(scalars[index])
+            index += 1
         }
         guard count.letters > 0 else { return nil }
         // Japanese writes its grammar in hiragana, several different ones in any sentence

@@ -53,12 +53,16 @@ public struct SituationReading: Sendable, Equatable {
     /// Someone hurting the writer at home ("my husband hit me", 家暴): not their fault, and where
     /// help is; a comment under such a post carries it from the post.
     public var hurtAtHome = false
-    // The flags below say what a reply must say when the situation calls for it; each consumer
-    // asks them only where that situation (or its thread) is read.
+    // The flags below say what a reply must say when the situation calls for it. They are read
+    // from words, whatever the situation; each consumer asks them together with the situation
+    // (or the thread) it is about, and an emergency (`urgent`) always comes first.
 
     /// Danger now beside a means of self-harm ("i have the pills in front of me"): where help is,
     /// and that it is needed now.
     public var imminent = false
+    /// An overdose already taken ("I swallowed the whole bottle of sleeping pills"): the
+    /// emergency number now, not distance from the means.
+    public var overdoseTaken = false
     /// Someone in crisis says they reached out ("ok i called them"): that was right.
     public var reachedOut = false
     /// Asks whether a loss was their fault or the right call ("did I do the right thing?").

@@ -144,13 +144,15 @@ public struct SituationReader: Sendable {
         let petPoison = petSentence.flatMap { sentence in
             sentence.firstTerm(of: "pet_poison").map { PetPoison(substance: $0, eaten: sentence.has("pet_ate")) }
         }
-        let swallowedPoison = petSentence == nil && parts.contains { $0.has("swallowed_poison") }
+        let swallowedPoison = parts.contains { $0.has("swallowed_poison") }
+        // A pet's emergency is a vet's: it does not make the reading urgent, which means a
+        // person's emergency department.
         let emergency = whole.has("emergency_sign") || (whole.has("chest_tight") && whole.has("arm_or_jaw")) || swallowedPoison
-            || petPoison?.eaten == true
         reading.urgent = (medical && parts.contains { $0.has("urgent") }) || (found[.illness] != nil && emergency)
         reading.recovering = whole.has("recovery") && !whole.has("relapse")
         reading.hurtAtHome = whole.has("hurt_at_home")
         reading.imminent = whole.has("imminent") && whole.has("method")
+        reading.overdoseTaken = whole.has("overdose_taken") && whole.has("method")
         // "I called the line but nobody answered" reached no one.
         reading.reachedOut = whole.has("reached_out") && !whole.has("reach_failed") && !scalars.contains { $0 == "?" || $0 == "？" }
         reading.selfBlame = whole.has("self_blame")

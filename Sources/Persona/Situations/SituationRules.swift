@@ -224,6 +224,12 @@ public struct SituationRules: Sendable, Equatable {
                     expanded = []
                     break
                 }
+                // A group named inside a group's term is expanded once, from its terms as written.
+                guard !members.contains(where: { $0.contains("{") }) else {
+                    reader.error(node, path, "\"\(term)\" names the group {\(name)}, whose own terms name groups; name a group of plain terms")
+                    expanded = []
+                    break
+                }
                 let placeholder = "{\(name)}"
                 expanded = expanded.flatMap { text in members.map { text.replacing(placeholder, with: $0.lowercased()) } }
                 guard expanded.count <= maximumExpansion else {
