@@ -84,6 +84,22 @@ struct LimitTests {
         }
     }
 
+    @Test("an owed reply (help for someone in crisis, 'I am an AI' to whoever asks) passes the thread's count and cooldown, not the rates")
+    func owedReplies() {
+        let kiki = persona()
+        var limiter = ReplyLimiter()
+        limiter.record(persona: kiki, thread: "t1", user: "u1", now: 0)
+        limiter.record(persona: kiki, thread: "t1", user: "u2", now: 40 * second)
+        #expect(limiter.check(persona: kiki, thread: "t1", user: "u3", now: 41 * second) == .deny(.perThread, retryAfterNanoseconds: nil))
+        #expect(limiter.check(persona: kiki, thread: "t1", user: "u3", now: 41 * second, owed: true) == .allow)
+        limiter.record(persona: kiki, thread: "t1", user: "u3", now: 41 * second)
+        limiter.record(persona: kiki, thread: "t2", user: "u3", now: 42 * second)
+        guard case .deny(.perUser, _) = limiter.check(persona: kiki, thread: "t1", user: "u3", now: 43 * second, owed: true) else {
+            Issue.record("the per-user rate should still refuse an owed reply")
+            return
+        }
+    }
+
     @Test("limits rebuilt from the store's records decide exactly as the live limiter did")
     func rebuild() {
         let kiki = persona()

@@ -339,7 +339,12 @@ public actor BotRunner {
                 plan = admitted
             }
             let time = limiterNow
-            if case .deny(let rule, _) = limiter.check(persona: persona, thread: item.postID, user: item.authorID, now: time) {
+            // Where help is, for someone in crisis or hurt at home, and an honest "I am an AI" to
+            // whoever asks by name, are owed past the thread's count and cooldown; the persona's
+            // overall and per-user rates still hold.
+            let owed = plan.reading.primary == .selfHarm || plan.support != nil
+                || (addressed && (plan.reading.contains(.asksIfBot) || plan.reading.hurtAtHome))
+            if case .deny(let rule, _) = limiter.check(persona: persona, thread: item.postID, user: item.authorID, now: time, owed: owed) {
                 await log(persona, trigger, item, outcome: .skipped, rule: .limit(rule), detail: "over the limit; dropped, not queued", reading: reading)
                 continue
             }
@@ -391,7 +396,6 @@ public actor BotRunner {
         let account = Self.account(persona)
         let stream = "thread:\(turn.item.postID)"
         let parentID = turn.item.isPost ? nil : turn.item.id
-        hub.publishEphemeral(payload: ServerFrame.typing(stream: stream, user: account), stream: stream, excluding: nil)
         let drafts = DraftStream(hub: hub, ids: ids, clock: clock, stream: stream, author: account, parentID: parentID)
         var plan = turn.plan
         plan.persona = persona

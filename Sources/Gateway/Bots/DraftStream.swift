@@ -16,7 +16,8 @@ actor DraftStream {
     private var sequence = 0
     private var attempt = 1
     private var released = ""
-    /// When the first delta went out, for the latency figures.
+    /// When the first delta went out, for the latency figures; the persona shows as typing from
+    /// then, so a turn that ends in silence shows nothing at all.
     private(set) var firstDeltaAt: Timestamp?
 
     init(hub: StreamHub, ids: IDGenerator, clock: GatewayClock, stream: String, author: User, parentID: String?) {
@@ -36,7 +37,10 @@ actor DraftStream {
         }
         switch step {
         case .release(let text) where !text.isEmpty:
-            if firstDeltaAt == nil { firstDeltaAt = clock.now() }
+            if firstDeltaAt == nil {
+                firstDeltaAt = clock.now()
+                hub.publishEphemeral(payload: ServerFrame.typing(stream: stream, user: author), stream: stream, excluding: nil)
+            }
             sequence += 1
             released += text
             send { writer in

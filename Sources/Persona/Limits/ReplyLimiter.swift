@@ -50,15 +50,17 @@ public struct ReplyLimiter: Sendable {
         }
     }
 
-    public func check(persona: Persona, thread: String, user: String, now: Int64) -> Decision {
+    /// - Parameter owed: a reply the thread's count and cooldown do not hold back (where help is,
+    ///   an honest "I am an AI" to whoever asks); the overall and per-user rates still do.
+    public func check(persona: Persona, thread: String, user: String, now: Int64, owed: Bool = false) -> Decision {
         let threadState = perThread[persona.id + "\u{0}" + thread] ?? ThreadState()
-        if threadState.count >= persona.limits.perThread.replies {
+        if !owed, threadState.count >= persona.limits.perThread.replies {
             return .deny(.perThread, retryAfterNanoseconds: nil)
         }
         let cooldown = persona.limits.perThread.cooldown.nanoseconds
         // No cooldown means none at all, even against a reply recorded a moment "later" (a clock
         // stepped back, or another node's record when a persona is taken over).
-        if cooldown > 0, threadState.last != .min, now - threadState.last < cooldown {
+        if !owed, cooldown > 0, threadState.last != .min, now - threadState.last < cooldown {
             return .deny(.cooldown, retryAfterNanoseconds: cooldown - (now - threadState.last))
         }
         if case .deny(let wait) = (overall[persona.id] ?? GCRA(rate: persona.limits.replies)).check(now: now) {

@@ -372,7 +372,8 @@ public struct OfflineResponder: Responder {
         // (no "anyone here know?" handing a scam to the crowd) or a loss or a hurt, where "I'm
         // sorry, I don't know" to "is postpartum depression real?" reads as a shrug: silence.
         guard request.addressed, request.reading.promotion == nil, request.reading.thread == nil else { return [] }
-        return book.unknownAnswer()
+        // "@kiki u there? 👀" asks nothing to hand to the crowd.
+        return TextScript.terms(Self.withoutMentions(target)).isEmpty ? book.clarification() : book.unknownAnswer()
     }
 
     /// A post about nothing in particular: one of its facts when it shares terms with the post,

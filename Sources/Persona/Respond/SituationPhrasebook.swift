@@ -606,7 +606,7 @@ enum ReplySubject {
         (TermSet(["engaged", "married", "wedding", "proposed", "结婚", "订婚", "领证", "求婚", "新婚"]), "the wonderful news", "喜结良缘"),
         (TermSet(["first words", "first word", "said mama", "said dada", "会叫妈妈", "会叫爸爸", "叫妈妈了", "叫爸爸了", "第一声", "第一次叫我", "叫我爸爸", "叫我妈妈"]), "the first words", "宝宝开口叫人"),
         (TermSet(["baby", "grandbaby", "born", "birth", "pregnan*", "twins", "expecting our first", "we're expecting", "we are expecting", "became an aunt", "became an uncle", "宝宝", "出生", "怀孕", "生了", "胎心",
-                  "当舅舅", "当阿姨", "当爸", "当妈"]), "the little one", "迎来小宝贝"),
+                  "当舅舅", "当阿姨", "当爸爸了", "当妈妈了", "当爸了", "当妈了"]), "the little one", "迎来小宝贝"),
         (TermSet(["house", "new home", "first home", "own home", "keys", "apartment", "买房", "新家", "乔迁", "钥匙"]), "the new home", "乔迁新居"),
         (TermSet(["publish*", "novel", "book deal", "paper", "发表", "接收"]), "getting published", "论文发表"),
         (TermSet(["shipped", "launched", "released", "上线", "发布"]), "the launch", "顺利上线"),

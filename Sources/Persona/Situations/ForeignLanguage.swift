@@ -111,11 +111,12 @@ public struct ForeignLanguage: Sendable, Equatable {
         "ą": "pl", "ę": "pl", "ł": "pl", "ń": "pl", "ś": "pl", "ź": "pl", "ż": "pl", "đ": "vi", "ơ": "vi", "ư": "vi",
     ]
 
+    /// English's common words, without those Spanish, French and Italian write too ("a", "me").
     private static let englishWords: Set<Substring> = [
-        "the", "and", "i", "my", "is", "it", "to", "of", "in", "was", "for", "on", "that", "this", "with", "you", "me", "we",
+        "the", "and", "i", "my", "is", "it", "to", "of", "in", "was", "for", "on", "that", "this", "with", "you", "we",
         "our", "just", "so", "but", "have", "had", "be", "are", "at", "not", "got", "im", "i'm", "it's", "don't", "can't",
         "what", "how", "do", "he", "she", "they", "his", "her", "all", "get", "from", "up", "out", "about", "will", "been",
-        "one", "very", "really", "lol", "your", "when", "if", "or", "an", "a", "no", "omg", "today", "can", "would", "there",
+        "one", "very", "really", "lol", "your", "when", "if", "or", "an", "no", "omg", "today", "can", "would", "there",
         "like", "its", "did", "know", "am", "us", "them", "their", "who", "why", "some", "too", "u", "thanks", "love", "day",
         "good", "new", "yes", "she's", "he's", "we're", "you're", "that's", "i've", "i'll", "haha",
     ]

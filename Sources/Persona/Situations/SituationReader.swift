@@ -110,6 +110,11 @@ public struct SituationReader: Sendable {
             found[.grief] = nil
             unsure = true
         }
+        // "我爸喝了酒又打我了，手臂都青了": blows and an arm told of someone at home hitting the
+        // writer are that, not self-harm; a crisis said in words of its own still is.
+        if whole.has("hurt_at_home"), let evidence = found[.selfHarm], let act = whole.firstTerm(of: "self_act"), evidence.hasPrefix(act + " + ") {
+            found[.selfHarm] = nil
+        }
         // An ex's good news is not the writer's to be congratulated on, whatever sentence says so.
         if whole.has("ex_partner") { found[.celebration] = nil }
         // A win that asks for a fee first ("won an iPhone in a survey, they just need $5
