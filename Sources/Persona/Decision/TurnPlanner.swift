@@ -130,10 +130,10 @@ public struct TurnPlanner: Sendable {
         // What is above matters only to a comment spoken to, one that reads as ordinary, or one
         // about illness (which may be about a death above).
         let readAbove = addressed || !reading.isCareful || reading.primary == .illness ? above.map(reader.read) : []
-        // Under a death, symptoms are the dead person's ("should've seen the signs, he had chest
-        // pain"): no "go to the emergency department", and no medical question to answer.
-        // An emergency told there ("I have chest pain right now", "my toddler drank some bleach")
-        // is answered as one.
+        // Under a death, talk of symptoms that are no emergency ("the paramedics should have come
+        // faster") is about the one who died: silence, not "take care of yourself". An emergency
+        // told there ("I have chest pain right now", "my toddler drank some bleach") is answered
+        // as one.
         if reading.primary == .illness, !reading.urgent, !reading.selfBlame, !reading.contains(.asksIfBot),
             let loss = readAbove.first(where: { $0.primary == .grief })
         {

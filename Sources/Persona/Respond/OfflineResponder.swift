@@ -362,8 +362,8 @@ public struct OfflineResponder: Responder {
     private func answer(_ request: ReplyRequest, target: String, book: SituationPhrasebook) -> [String] {
         // A comment that asks about what it is under ("legit?", "please answer fast, is it
         // dangerous??") is answered from the post when it names no fact itself.
-        let aboutPost = TextScript.terms(target).count <= 1 || Self.asksOfPost(target)
-            || (TextScript.terms(target).count <= 4 && Self.pointsBack.firstMatch(in: target) != nil)
+        let termCount = TextScript.terms(target).count
+        let aboutPost = termCount <= 1 || Self.asksOfPost(target) || (termCount <= 4 && Self.pointsBack.firstMatch(in: target) != nil)
         let asked = request.parent != nil && aboutPost ? [target, request.post] : [target]
         if let fact = asked.lazy.compactMap({ knownFact(request, target: $0, sharing: 2, bySubject: false) }).first {
             return book.answer(fact: fact, medical: request.reading.medicalQuestion, careful: request.reading.isCareful)

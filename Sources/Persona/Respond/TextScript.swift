@@ -21,12 +21,19 @@ public enum TextScript {
     public static func language(of text: String) -> Language {
         var cjk = 0
         var letters = 0
+        // Only kana or Hangul can make it Japanese or Korean: the second scan is for them alone
+        // (this runs on every streamed step of a reply).
+        var kanaOrHangul = false
         // "@factcheck 救命" is Chinese: a name spoken to is no word of the text's language.
         var inMention = false
         for scalar in text.unicodeScalars {
             if scalar == "@" { inMention = true }
             if scalar.properties.isWhitespace { inMention = false }
             if inMention && !isCJK(scalar) { continue }
+            switch scalar.value {
+            case 0x3040...0x30FF, 0x31F0...0x31FF, 0xFF66...0xFF9D, 0xAC00...0xD7AF, 0x1100...0x11FF, 0x3131...0x318E: kanaOrHangul = true
+            default: break
+            }
             if isCJK(scalar) {
                 cjk += 1
                 letters += 1
@@ -34,7 +41,8 @@ public enum TextScript {
                 letters += 1
             }
         }
-        guard letters > 0, cjk > 0 ? !["ja", "ko"].contains(ForeignLanguage.of(text)?.code) : true else { return .english }
+        guard letters > 0 else { return .english }
+        if cjk > 0, kanaOrHangul, ["ja", "ko"].contains(ForeignLanguage.of(text)?.code) { return .english }
         // One CJK character carries about as much as a short English word.
         return cjk * 5 >= letters ? .chinese : .english
     }
