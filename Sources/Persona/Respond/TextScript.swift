@@ -30,10 +30,7 @@ public enum TextScript {
             if scalar == "@" { inMention = true }
             if scalar.properties.isWhitespace { inMention = false }
             if inMention && !isCJK(scalar) { continue }
-            switch scalar.value {
-            case 0x3040...0x30FF, 0x31F0...0x31FF, 0xFF66...0xFF9D, 0xAC00...0xD7AF, 0x1100...0x11FF, 0x3131...0x318E: kanaOrHangul = true
-            default: break
-            }
+            if ForeignLanguage.isKana(scalar.value) || ForeignLanguage.isHangul(scalar.value) { kanaOrHangul = true }
             if isCJK(scalar) {
                 cjk += 1
                 letters += 1

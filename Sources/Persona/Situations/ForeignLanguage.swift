@@ -121,6 +121,18 @@ public struct ForeignLanguage: Sendable, Equatable {
         "good", "new", "yes", "she's", "he's", "we're", "you're", "that's", "i've", "i'll", "haha",
     ]
 
+    // Kana and Hangul as the guess counts them: the only letters that can make a text Japanese
+    // or Korean, so `TextScript.language` asks the guess only when it has seen one.
+    static let hiragana: ClosedRange<UInt32> = 0x3041...0x3096
+
+    static func isKana(_ value: UInt32) -> Bool {
+        hiragana.contains(value) || (0x30A1...0x30FA).contains(value) || (0x31F0...0x31FF).contains(value) || (0xFF66...0xFF9D).contains(value)
+    }
+
+    static func isHangul(_ value: UInt32) -> Bool {
+        (0xAC00...0xD7AF).contains(value) || (0x1100...0x11FF).contains(value) || (0x3131...0x318E).contains(value)
+    }
+
     private static let latinNames = [
         "es": "Spanish", "fr": "French", "de": "German", "pt": "Portuguese", "it": "Italian", "nl": "Dutch",
         "id": "Indonesian or Malay", "tr": "Turkish", "pl": "Polish", "sv": "Swedish", "tl": "Tagalog", "vi": "Vietnamese",
@@ -172,11 +184,11 @@ private struct ScriptCount {
         // Fancy-font letters (𝓗𝓲, Ⓗⓘ, Ｈｉ, ᴍʏ ᴅᴀᴅ) are Latin letters dressed up.
         case 0xC0...0x2AF, 0x1D00...0x1DBF, 0x1E00...0x1EFF, 0x1D400...0x1D7FF, 0x24B6...0x24E9, 0xFF21...0xFF5A: latin += 1
         case 0x4E00...0x9FFF, 0x3400...0x4DBF, 0x20000...0x2A6DF, 0xF900...0xFAFF: han += 1
-        case 0x3041...0x3096:
+        case ForeignLanguage.hiragana:
             kana += 1
             hiragana.insert(scalar)
-        case 0x30A1...0x30FA, 0x31F0...0x31FF, 0xFF66...0xFF9D: kana += 1
-        case 0xAC00...0xD7AF, 0x1100...0x11FF, 0x3131...0x318E: hangul += 1
+        case _ where ForeignLanguage.isKana(value): kana += 1
+        case _ where ForeignLanguage.isHangul(value): hangul += 1
         case 0x400...0x52F: otherScripts[.cyrillic, default: 0] += 1
         case 0x370...0x3FF, 0x1F00...0x1FFF: otherScripts[.greek, default: 0] += 1
         case 0x600...0x6FF, 0x750...0x77F, 0xFB50...0xFDFF, 0xFE70...0xFEFF: otherScripts[.arabic, default: 0] += 1
