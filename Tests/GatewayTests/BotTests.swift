@@ -68,10 +68,19 @@ struct BotTests {
             .map { $0.object("data") }
     }
 
-    /// Whether the persona's newest decision comes to be decided by `rule` within 15 s (a decision
-    /// is logged a moment after the write that caused it, seconds later on a loaded machine).
+    /// Whether the persona's decision log comes to satisfy `condition` within 15 s. A decision is
+    /// logged a moment after the write or retraction it decided, seconds later on a loaded machine,
+    /// so a test that has seen the frames may not see the decision yet.
+    func decisionLog(_ server: TestServer, _ persona: String, comesTo condition: ([[String: Any]]) -> Bool) async throws -> Bool {
+        try await eventually { condition(try await decisions(server, persona)) }
+    }
+
     func latestRule(_ server: TestServer, _ persona: String, becomes rule: String) async throws -> Bool {
-        try await eventually { try await decisions(server, persona).first?.string("rule") == rule }
+        try await decisionLog(server, persona) { $0.first?.string("rule") == rule }
+    }
+
+    func latestOutcome(_ server: TestServer, _ persona: String, becomes outcome: String) async throws -> Bool {
+        try await decisionLog(server, persona) { $0.first?.string("outcome") == outcome }
     }
 
     func decisions(_ server: TestServer, _ persona: String) async throws -> [[String: Any]] {
@@ -117,7 +126,7 @@ struct BotTests {
         #expect((thread.json["comments"] as? [[String: Any]])?.first?.object("generated").string("persona") == "kiki")
         let moderator = try await server.token("u_mod", role: .moderator)
         #expect(try await server.http("DELETE", "/v1/comments/\(comment.string("id")!)", token: moderator).status == 200)
-        #expect(try await decisions(server, "kiki").first?.string("outcome") == "replied")
+        #expect(try await latestOutcome(server, "kiki", becomes: "replied"))
     }
 
     @Test("bots: off, mute and pause each stop the reply, and the decision log says why")
@@ -125,14 +134,14 @@ struct BotTests {
         let server = try await start()
         let off = try await postAndWatch(server, "Quiet post please, lovely day!", bots: "off")
         #expect(botComments(off.frames).isEmpty)
-        #expect(try await decisions(server, "kiki").first?.string("rule") == "bots: off")
+        #expect(try await latestRule(server, "kiki", becomes: "bots: off"))
 
         let muter = try await server.identified("u_muter")
         try await muter.send(["op": "mute", "id": 1, "bot": "b_kiki", "scope": "all", "on": true])
         _ = try await muter.expect("ack")
         let muted = try await postAndWatch(server, "Muted post, lovely day!", as: "u_muter")
         #expect(botComments(muted.frames).isEmpty)
-        #expect(try await decisions(server, "kiki").first?.string("rule") == "mute")
+        #expect(try await latestRule(server, "kiki", becomes: "mute"))
 
         let admin = try await server.token("u_admin", role: .admin)
         #expect(try await server.http("POST", "/v1/admin/personas/kiki/pause", token: try await server.token("u_user")).status == 403)
@@ -145,7 +154,7 @@ struct BotTests {
         #expect((personas.json["personas"] as? [[String: Any]])?.first?.string("state") == "paused")
         let paused = try await postAndWatch(server, "Paused post, lovely day!")
         #expect(botComments(paused.frames).isEmpty)
-        #expect(try await decisions(server, "kiki").first?.string("rule") == "paused")
+        #expect(try await latestRule(server, "kiki", becomes: "paused"))
         #expect(try await server.http("POST", "/v1/admin/personas/kiki/resume", token: admin).status == 200)
         #expect(botComments(try await postAndWatch(server, "Resumed post, lovely day!") { !botComments($0).isEmpty }.frames).count == 1)
     }
@@ -156,9 +165,7 @@ struct BotTests {
         let (_, frames) = try await postAndWatch(server, "Who will win the election?")
         #expect(botComments(frames).isEmpty)
         #expect(!frames.contains { $0.string("op") == "draft" })
-        let last = try await decisions(server, "kiki").first
-        #expect(last?.string("rule") == "tone.avoid_topics")
-        #expect(last?.string("outcome") == "skipped")
+        #expect(try await decisionLog(server, "kiki") { $0.first?.string("rule") == "tone.avoid_topics" && $0.first?.string("outcome") == "skipped" })
     }
 
     @Test("per-thread limit holds, also across a restart")
@@ -235,7 +242,7 @@ struct BotTests {
         #expect(byPersona["fallback"] == "Nice one!")
         #expect((byPersona["trimmer"]?.count ?? 99) <= 40)
         #expect(byPersona["dropper"] == nil)
-        #expect(try await decisions(server, "dropper").first?.string("outcome") == "silent")
+        #expect(try await latestOutcome(server, "dropper", becomes: "silent"))
     }
 
     @Test("a reply that fails after some of it was shown is retracted and never stored")
@@ -263,7 +270,7 @@ struct BotTests {
         #expect(botComments(frames).isEmpty)
         let thread = try await server.http("GET", "/v1/posts/\(postID)")
         #expect((thread.json["comments"] as? [Any])?.isEmpty == true)
-        #expect(try await decisions(server, "shy").first?.string("outcome") == "silent")
+        #expect(try await latestOutcome(server, "shy", becomes: "silent"))
     }
 
     @Test("a persona file edited on disk changes the running bot without a restart")

@@ -165,9 +165,10 @@ struct SituationBotTests {
         let samples = try await server.scrape()
         #expect(samples[#"gatewayd_moderation_flags_total{situation="self_harm",reason="self_harm"}"#] ?? 0 >= 2)
         // The decision log says what each item was read as and which rule decided.
-        let decisions = try await bots.decisions(server, "party")
-        #expect(decisions.contains { ($0.string("situation") ?? "").hasPrefix("grief") && $0.string("outcome") == "replied" })
-        #expect(decisions.contains { ($0.string("situation") ?? "").hasPrefix("self_harm") })
+        #expect(try await bots.decisionLog(server, "party") { decisions in
+            decisions.contains { ($0.string("situation") ?? "").hasPrefix("grief") && $0.string("outcome") == "replied" }
+                && decisions.contains { ($0.string("situation") ?? "").hasPrefix("self_harm") }
+        })
     }
 
     @Test("a comment in a reply chain that passes through a loss gets no light reply, though its thread began lightly")
@@ -251,10 +252,15 @@ struct SituationBotTests {
         let retried = fake.received.filter { $0.messages.last?.content.contains("Your previous draft was refused: fit.careful_register") == true }
         #expect(!retried.isEmpty)
         #expect(fake.received.contains { $0.messages.first?.content.contains("Someone has died or a pet was lost") == true })
-        let listed = try await flags(server).json["flags"] as? [[String: Any]] ?? []
-        let unfit = listed.filter { $0.string("reason") == "unfit_reply" }
-        #expect(unfit.contains { ($0.string("rule") ?? "").hasPrefix("fit.careful_register") && ($0.string("situation") ?? "").hasPrefix("grief") })
-        #expect(unfit.contains { ($0.string("rule") ?? "").hasPrefix("fit.disclosure") })
-        #expect(unfit.allSatisfy { $0.string("persona") == "party" && ($0.string("bot_action") ?? "").contains("careful offline reply") })
+        // Unfit flags are raised a moment after the reply they replaced is committed.
+        func unfitFlags() async throws -> [[String: Any]] {
+            ((try await flags(server)).json["flags"] as? [[String: Any]] ?? []).filter { $0.string("reason") == "unfit_reply" }
+        }
+        #expect(try await eventually {
+            let unfit = try await unfitFlags()
+            return unfit.contains { ($0.string("rule") ?? "").hasPrefix("fit.careful_register") && ($0.string("situation") ?? "").hasPrefix("grief") }
+                && unfit.contains { ($0.string("rule") ?? "").hasPrefix("fit.disclosure") }
+        })
+        #expect(try await unfitFlags().allSatisfy { $0.string("persona") == "party" && ($0.string("bot_action") ?? "").contains("careful offline reply") })
     }
 }

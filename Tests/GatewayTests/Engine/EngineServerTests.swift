@@ -75,9 +75,10 @@ struct EngineServerTests {
         #expect(comments.first?.object("generated").string("engine") == "offline")
         let thread = try await server.http("GET", "/v1/posts/\(postID)")
         #expect((thread.json["comments"] as? [[String: Any]])?.count == 1)
-        let decisions = try await bots.decisions(server, "oracle")
-        #expect(decisions.contains { $0.string("outcome") == "failed" && $0.string("rule") == "engine.cut" })
-        #expect(decisions.contains { $0.string("outcome") == "replied" && $0.string("rule") == "engine.fallback" })
+        #expect(try await bots.decisionLog(server, "oracle") { decisions in
+            decisions.contains { $0.string("outcome") == "failed" && $0.string("rule") == "engine.cut" }
+                && decisions.contains { $0.string("outcome") == "replied" && $0.string("rule") == "engine.fallback" }
+        })
     }
 
     @Test("one persona's model hangs: the other persona and every human write and read go on unaffected")
