@@ -365,4 +365,14 @@ struct CommunityDayTests {
         #expect(FitCheck.dose(in: Array(FitCheck.withoutNetworkNames("take 5g of it").lowercased().unicodeScalars)) == "5g")
         #expect(FitCheck.dose(in: Array(FitCheck.withoutNetworkNames("吃了5G").lowercased().unicodeScalars)) == nil)
     }
+
+    @Test("a goodbye at work is no farewell note; a farewell note at work still is", arguments: [
+        ("Wrote a goodbye letter to my coworkers, last day tomorrow!", false), ("sent my goodbye email to the team, last day at the office", false),
+        ("saying goodbye to everyone at work today, starting my new job monday", false),
+        ("last day at work today. I won't be around after tonight, goodbye everyone", true),
+        ("wrote goodbye letters to my coworkers and my family, I'm ready now", true),
+    ])
+    func workGoodbye(post: String, crisis: Bool) {
+        #expect((SituationReader(rules: catalog.situations).read(post).primary == .selfHarm) == crisis, "\(post)")
+    }
 }

@@ -54,9 +54,29 @@ struct ForeignLanguageTests {
             return
         }
         #expect(detail.contains("Spanish"))
-        if case .reply = planner.decide(target: "@kiki ¿eres un bot?", addressed: true) { Issue.record("a Spanish question was answered") }
+        if case .reply = planner.decide(target: "@kiki ¿qué piensas de mi perro?", addressed: true) { Issue.record("a Spanish question was answered") }
         let thread = ["오늘 할머니가 돌아가셨어요"]
         if case .reply = planner.decide(target: "so sorry", above: thread) { Issue.record("a comment under a Korean post was answered") }
         #expect(cold.reply("@kiki are you a bot?", above: thread, addressed: true)?.contains("AI") == true)
+    }
+
+    @Test("asked in another language whether it is a bot, a persona says it is an AI", arguments: [
+        "¿eres un bot?", "@kiki ¿Eres un bot o una persona?", "Est-ce que tu es un robot ?", "Bist du ein Bot?", "Você é um robô?",
+        "vc e um bot kkkk", "sei un bot?", "Ben je een bot?", "あなたはボットですか？", "너 봇이야?", "Ты бот?", "kamu bot ya?",
+        "Mi abuela murió ayer. ¿Eres una IA?",
+    ])
+    func botQuestion(text: String) {
+        let reply = cold.reply(text, addressed: text.hasPrefix("@"))
+        #expect(reply?.contains("AI") == true, "\(text) → \(reply ?? "silence")")
+        // Also under a thread it cannot read, where it says nothing else.
+        #expect(cold.reply(text, above: ["Hoy murió mi perro, estoy muy triste"])?.contains("AI") == true, "\(text)")
+    }
+
+    @Test("a bot talked about in another language, or in English, is no question to the persona", arguments: [
+        "el bot de Telegram no funciona hoy", "mi hermano hizo un bot para Discord", "Der Bot im Chat ist kaputt",
+        "I told my sister she is a bot lol", "anyone using a bot for trading?", "ボットを作りました", "이 봇 정말 좋아요",
+    ])
+    func notBotQuestion(text: String) {
+        #expect(ForeignLanguage.botQuestion(in: text) == nil, "\(text)")
     }
 }

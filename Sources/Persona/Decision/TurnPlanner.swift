@@ -91,12 +91,14 @@ public struct TurnPlanner: Sendable {
         }
         let reader = SituationReader(rules: catalog.situations)
         var reading = reading ?? reader.read(target)
-        // A crisis the rules did read ("不想活了 (ノへ￣、)") is answered whatever the guess says.
-        if reading.primary != .selfHarm, let foreign = ForeignLanguage.of(target) {
+        // A crisis the rules did read ("不想活了 (ノへ￣、)") is answered whatever the guess says, and
+        // so is "¿eres un bot?", in the persona's language: it is an AI, in any language.
+        let owedAnyway = reading.primary == .selfHarm || reading.contains(.asksIfBot)
+        if !owedAnyway, let foreign = ForeignLanguage.of(target) {
             return .silent(.languageUnread, detail: "written in \(foreign.name) (\(foreign.code)): the situation rules read English and Chinese only")
         }
         // Under a thread it cannot read, it stays out unless spoken to in a language it reads.
-        if !addressed, reading.primary != .selfHarm, let foreign = above.lazy.compactMap(ForeignLanguage.of).first {
+        if !addressed, !owedAnyway, let foreign = above.lazy.compactMap(ForeignLanguage.of).first {
             return .silent(.languageUnread, detail: "under a thread in \(foreign.name) (\(foreign.code)), which the situation rules do not read")
         }
         let lowered = SituationReader.Lowered(target)

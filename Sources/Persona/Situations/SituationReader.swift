@@ -15,6 +15,10 @@ public struct SituationReader: Sendable {
 
     public func read(_ text: String) -> SituationReading {
         guard !rules.isEmpty else { return SituationReading(unsure: true) }
+        // All the rules could read of "¿eres un bot?" is the question, and it is owed the answer.
+        if let question = ForeignLanguage.botQuestion(in: text) {
+            return SituationReading(situations: [.asksIfBot], evidence: [.asksIfBot: question])
+        }
         var scalars = Array(text.lowercased().unicodeScalars)
         // A typographic apostrophe inside a word is an apostrophe (don’t); elsewhere it closes a quote.
         for index in scalars.indices where scalars[index] == "\u{2019}" && TextWords.isWord(at: index, in: scalars) {
