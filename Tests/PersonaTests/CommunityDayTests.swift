@@ -375,4 +375,24 @@ struct CommunityDayTests {
     func workGoodbye(post: String, crisis: Bool) {
         #expect((SituationReader(rules: catalog.situations).read(post).primary == .selfHarm) == crisis, "\(post)")
     }
+
+    @Test("a child and a pet poisoned in one post: poison control first, and a vet for the pet", arguments: [
+        ("The dog ate grapes and my toddler drank some bleach", ["poison control", "vet", "grapes"]),
+        ("狗狗不小心吃了巧克力，孩子也喝了几口洗洁精", ["120", "兽医", "巧克力"]),
+    ])
+    func childAndPetPoisoned(post: String, expected: [String]) async throws {
+        let text = try await published(post) ?? ""
+        #expect(expected.allSatisfy { text.contains($0) }, "\(post) → \(text)")
+    }
+
+    @Test("greeted by name, a persona greets back; a greeting that asks something more is answered as that", arguments: [
+        ("@robo hey how's it going", "robo", true), ("@robo 你好呀", "robo", true), ("@kiki how are you?", "kiki", true), ("@kiki 在吗", "kiki", true),
+        ("@kiki hi, is 5G safe?", "kiki", false), ("@kiki hey, my dad died last night", "kiki", false),
+    ])
+    func greetedByName(comment: String, id: String, greeting: Bool) async throws {
+        let persona = try #require(catalog.personas[id])
+        let text = try await published(comment, addressed: true, by: id) ?? ""
+        let greetBack = SituationPhrasebook(language: TextScript.language(of: comment), style: persona.voice.style).greetBack()
+        #expect(greetBack.contains(text) == greeting, "\(id): \(comment) → \(text)")
+    }
 }

@@ -101,10 +101,10 @@ public struct OfflineResponder: Responder {
             guard reading.recovering, !Self.isMixed(target), Self.turns.firstMatch(in: target) == nil else { return "" }
             candidates = book.recovery()
         } else if reading.primary == .illness, reading.swallowedPoison {
-            // "my toddler drank some bleach": poison control now, not "if it feels urgent"; before
-            // a pet's poisoning told beside it.
+            // "my toddler drank some bleach": poison control now, not "if it feels urgent"; a pet's
+            // poisoning told beside it comes second.
             ownWordingFits = false
-            candidates = book.poisoned()
+            candidates = book.poisoned(pet: reading.petPoison.flatMap { $0.eaten ? $0.substance : nil })
         } else if reading.primary == .illness, let poison = reading.petPoison {
             // "my dog just ate a bunch of grapes", "can dogs eat chocolate?": it is poisonous to
             // them, and a vet now, not "that's worrying" or the human "ask a doctor".
@@ -154,6 +154,12 @@ public struct OfflineResponder: Responder {
             // "@kiki what can you do?" is a first hello to a bot, not a question to hand to the crowd.
             situation = .asksIfBot
             candidates = book.introduction()
+        } else if request.addressed, !reading.isCareful, [.other, .question].contains(reading.primary), Self.onlyGreets(target) {
+            // "@robo hey how's it going", "@kiki 你好呀": a greeting back, not "no idea, someone
+            // here will know" or silence.
+            situation = .other
+            ownWordingFits = false
+            candidates = book.greetBack()
         } else if reading.contains(.celebration) {
             situation = .celebration
             subject = ReplySubject.celebration(in: target, language: language)
@@ -305,6 +311,22 @@ public struct OfflineResponder: Responder {
 
     /// Asked to do something the offline engine does not do.
     static func asksForTask(_ text: String) -> Bool { tasks.firstMatch(in: text) != nil }
+
+    /// A comment that opens with a greeting and says little else ("hey how's it going", 你好呀,
+    /// "good morning everyone"): "hi, is 5G safe?" asks something, and gets the answer.
+    static func onlyGreets(_ text: String) -> Bool {
+        var scalars = Array(withoutMentions(text).lowercased().unicodeScalars)
+        let hits = greetings.hits(in: scalars, range: 0..<scalars.count)
+        guard hits.contains(where: { $0.range.lowerBound == 0 }) else { return false }
+        for hit in hits { for index in hit.range { scalars[index] = " " } }
+        return TextScript.terms(String(String.UnicodeScalarView(scalars))).count <= 1
+    }
+
+    private static let greetings = TermSet([
+        "hi", "hey", "hello", "hiya", "howdy", "yo", "sup", "gm", "good morning", "good afternoon", "good evening", "morning",
+        "how are you", "how are u", "how r u", "how's it going", "nice to meet you", "hows it going", "how's your day", "what's up", "whats up", "wassup",
+        "你好", "您好", "嗨", "哈喽", "哈啰", "早上好", "早安", "晚上好", "在吗", "最近怎么样", "最近好吗", "你好吗", "很高兴认识你",
+    ])
 
     private static let someoneElse = TermSet([
         "them", "they", "him", "her", "he", "she", "my friend", "this person", "op", "他", "她", "他们", "她们", "对方", "楼主", "朋友",

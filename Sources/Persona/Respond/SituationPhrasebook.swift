@@ -59,10 +59,18 @@ struct SituationPhrasebook {
     }
 
     /// Someone swallowed something poisonous: poison control or the emergency number now.
-    func poisoned() -> [String] {
-        english
-            ? ["Please call poison control or your local emergency number now, even if they seem fine, and keep the bottle or packet to hand."]
-            : ["请马上拨打120或中毒急救电话，哪怕现在看起来没事，把瓶子或包装留在手边。"]
+    /// Someone swallowed something poisonous; `pet` names what a pet ate in the same post ("the dog
+    /// ate grapes and my toddler drank some bleach"), which needs its vet too.
+    func poisoned(pet: String? = nil) -> [String] {
+        guard let pet else {
+            return english
+                ? ["Please call poison control or your local emergency number now, even if they seem fine, and keep the bottle or packet to hand."]
+                : ["请马上拨打120或中毒急救电话，哪怕现在看起来没事，把瓶子或包装留在手边。"]
+        }
+        let substance = Self.plurals[pet] ?? pet
+        return english
+            ? ["Please call poison control or your local emergency number now, even if they seem fine. And a vet for the pet: \(substance) can be poisonous to pets."]
+            : ["请马上拨打120或中毒急救电话，哪怕现在看起来没事。宠物也请马上联系兽医：\(substance)对宠物可能有毒。"]
     }
 
     /// What a text names, as a reply says it: "a grape" is still "grapes can be poisonous".
