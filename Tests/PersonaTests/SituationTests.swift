@@ -276,6 +276,22 @@ struct SituationTests {
         #expect(messages.contains { $0.hasPrefix("rules.yaml:6:") && $0.contains("there is no group \"kinn\" in groups (did you mean \"kin\"?)") })
     }
 
+    @Test("a rules file without a group the reader asks for by name is refused, and says which")
+    func readerGroupsRequired() throws {
+        let shipped = try String(contentsOfFile: Self.personas + "/situations/rules.yaml", encoding: .utf8)
+        guard case .success = SituationRules.parse(shipped, file: "rules.yaml") else {
+            Issue.record("the shipped rules were refused")
+            return
+        }
+        // The shipped file with its pet_ate group renamed: the reader would no longer see a pet eat anything.
+        let renamed = shipped.replacingOccurrences(of: "\n  pet_ate:", with: "\n  pet_eats:")
+        guard case .failure(let errors) = SituationRules.parse(renamed, file: "rules.yaml") else {
+            Issue.record("a rules file without pet_ate was accepted")
+            return
+        }
+        #expect(errors.diagnostics.map(\.description).contains { $0.contains("groups: the group pet_ate is missing; the reader needs it") }, "\(errors)")
+    }
+
     @Test("persona files take situations and voice.phrases, and say what is wrong with them")
     func personaKeys() {
         let text = """

@@ -102,13 +102,13 @@ public struct TurnPlanner: Sendable {
             return .silent(.languageUnread, detail: "under a thread in \(foreign.name) (\(foreign.code)), which the situation rules do not read")
         }
         let lowered = SituationReader.Lowered(target)
-        if reader.mentions("unsafe_request", in: lowered) && reading.primary != .selfHarm && !reading.contains(.asksIfBot) {
+        if reader.mentions(.unsafeRequest, in: lowered) && reading.primary != .selfHarm && !reading.contains(.asksIfBot) {
             return .silent(.unsafeRequest, detail: "\(reading.summary): a request no persona answers")
         }
-        let aboutBots = reader.mentions("identity", in: lowered)
+        let aboutBots = reader.mentions(.identity, in: lowered)
         // Only when hostility is all it is: "@kiki they bully me and I want to die, even an AI would
         // be nicer" is a crisis, whatever word it uses about bots.
-        if addressed && reading.primary == .conflict && !reading.contains(.asksIfBot) && (aboutBots || reader.mentions("insult_at_you", in: lowered)) {
+        if addressed && reading.primary == .conflict && !reading.contains(.asksIfBot) && (aboutBots || reader.mentions(.insultAtYou, in: lowered)) {
             return .silent(.insult, detail: "\(reading.summary), spoken to it: no answer to an insult")
         }
         // Spoken to, a question typed without its mark is still a question ("what's the crisis number").
@@ -119,7 +119,7 @@ public struct TurnPlanner: Sendable {
         // Spoken to and asked about people, bots or typing: that is a question about what it is.
         // Asked, and about itself: "lol thx bot" asks nothing, and "my uncle makes 30% a month
         // with a crypto bot, is that real?" asks about the uncle's bot.
-        let asksAboutItself = reading.contains(.question) && !reader.mentions("other_bot", in: lowered)
+        let asksAboutItself = reading.contains(.question) && !reader.mentions(.otherBot, in: lowered)
         if addressed && !reading.contains(.asksIfBot) && !reading.contains(.conflict) && aboutBots && asksAboutItself {
             reading.situations.insert(.asksIfBot)
             reading.situations.remove(.other)
@@ -141,7 +141,7 @@ public struct TurnPlanner: Sendable {
         {
             return .silent(.carefulThread, detail: "\(reading.summary) under a \(loss.primary.name) thread: illness talk after a death")
         }
-        let minimizing = reader.mentions("minimizing", in: lowered)
+        let minimizing = reader.mentions(.minimizing, in: lowered)
         // Under a loss, "@kiki at least he's not suffering anymore, right?" asks the persona to
         // agree that it was small or for the best, however the comment itself reads: nobody is
         // owed that answer.

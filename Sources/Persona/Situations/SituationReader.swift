@@ -96,7 +96,7 @@ public struct SituationReader: Sendable {
             let jubilant = Self.isJubilant(scalars) && !sarcastic
             // Fear beside good news held back ("pregnant again after 2 losses. so scared to get
             // excited") is no bad news either.
-            let tender = whole.has("tender") || whole.has("guarded")
+            let tender = whole.has(.tender) || whole.has(.guarded)
             for (situation, term) in weak {
                 if situation == .distress && (jubilant || tender) {
                     unsure = true
@@ -110,17 +110,17 @@ public struct SituationReader: Sendable {
         // the AC died. Love that for me", "named it Gerald. Gerald is already dying") is a joke as
         // often as not; a death named with whom it took ("grandpa + died", "RIP uncle Dave … lol",
         // "RIP Biscuit 😂", "passed away") stays grief.
-        if let evidence = found[.grief], !evidence.contains(" "), sarcastic || whole.has("laughter") || whole.has("plant"), !whole.has("kin"), !whole.has("pet") {
+        if let evidence = found[.grief], !evidence.contains(" "), sarcastic || whole.has(.laughter) || whole.has(.plant), !whole.has(.kin), !whole.has(.pet) {
             found[.grief] = nil
             unsure = true
         }
         // "我爸喝了酒又打我了，手臂都青了": blows and an arm told of someone at home hitting the
         // writer are that, not self-harm; a crisis said in words of its own still is.
-        if whole.has("hurt_at_home"), let evidence = found[.selfHarm], let act = whole.firstTerm(of: "self_act"), evidence.hasPrefix(act + " + ") {
+        if whole.has(.hurtAtHome), let evidence = found[.selfHarm], let act = whole.firstTerm(of: .selfAct), evidence.hasPrefix(act + " + ") {
             found[.selfHarm] = nil
         }
         // An ex's good news is not the writer's to be congratulated on, whatever sentence says so.
-        if whole.has("ex_partner") { found[.celebration] = nil }
+        if whole.has(.exPartner) { found[.celebration] = nil }
         // A win that asks for a fee first ("won an iPhone in a survey, they just need $5
         // shipping") is the scam's bait: no cheer.
         if promotion != nil { found[.celebration] = nil }
@@ -149,30 +149,30 @@ public struct SituationReader: Sendable {
         var reading = SituationReading(situations: Set(found.keys), medicalQuestion: medical, unsure: unsure, light: light, evidence: found)
         // Said in one sentence: "my dog just ate a bunch of grapes", not a cat asleep while its
         // owner ate chocolate.
-        let petSentence = parts.first { ($0.has("pet_ate") || $0.has("pet_ask")) && $0.has("pet_poison") }
+        let petSentence = parts.first { ($0.has(.petAte) || $0.has(.petAsk)) && $0.has(.petPoison) }
         let petPoison = petSentence.flatMap { sentence in
-            sentence.firstTerm(of: "pet_poison").map { PetPoison(substance: $0, eaten: sentence.has("pet_ate")) }
+            sentence.firstTerm(of: .petPoison).map { PetPoison(substance: $0, eaten: sentence.has(.petAte)) }
         }
-        let swallowedPoison = parts.contains { $0.has("swallowed_poison") }
+        let swallowedPoison = parts.contains { $0.has(.swallowedPoison) }
         // A pet's emergency is a vet's: it does not make the reading urgent, which means a
         // person's emergency department.
-        let emergency = whole.has("emergency_sign") || (whole.has("chest_tight") && whole.has("arm_or_jaw")) || swallowedPoison
-        reading.urgent = (medical && parts.contains { $0.has("urgent") }) || (found[.illness] != nil && emergency)
-        reading.recovering = whole.has("recovery") && !whole.has("relapse")
-        reading.hurtAtHome = whole.has("hurt_at_home")
-        reading.imminent = whole.has("imminent") && whole.has("method")
-        reading.overdoseTaken = whole.has("overdose_taken") && whole.has("method")
+        let emergency = whole.has(.emergencySign) || (whole.has(.chestTight) && whole.has(.armOrJaw)) || swallowedPoison
+        reading.urgent = (medical && parts.contains { $0.has(.urgent) }) || (found[.illness] != nil && emergency)
+        reading.recovering = whole.has(.recovery) && !whole.has(.relapse)
+        reading.hurtAtHome = whole.has(.hurtAtHome)
+        reading.imminent = whole.has(.imminent) && whole.has(.method)
+        reading.overdoseTaken = whole.has(.overdoseTaken) && whole.has(.method)
         // "I called the line but nobody answered" reached no one.
-        reading.reachedOut = whole.has("reached_out") && !whole.has("reach_failed") && !scalars.contains { $0 == "?" || $0 == "？" }
-        reading.selfBlame = whole.has("self_blame")
-        reading.asksHowToCope = whole.has("coping_ask")
+        reading.reachedOut = whole.has(.reachedOut) && !whole.has(.reachFailed) && !scalars.contains { $0 == "?" || $0 == "？" }
+        reading.selfBlame = whole.has(.selfBlame)
+        reading.asksHowToCope = whole.has(.copingAsk)
         if found[.illness] != nil {
             reading.petPoison = petPoison
             reading.swallowedPoison = swallowedPoison
-            reading.toxicMix = whole.has("toxic_mix")
-            reading.toxicMixExposed = reading.toxicMix && (emergency || whole.has("fume_sign"))
-            reading.carbonMonoxide = whole.has("co_risk")
-            reading.notEating = whole.has("not_eating")
+            reading.toxicMix = whole.has(.toxicMix)
+            reading.toxicMixExposed = reading.toxicMix && (emergency || whole.has(.fumeSign))
+            reading.carbonMonoxide = whole.has(.coRisk)
+            reading.notEating = whole.has(.notEating)
         }
         reading.mixedNews = mixedNews
         reading.promotion = promotion
@@ -191,8 +191,8 @@ public struct SituationReader: Sendable {
     }
 
     /// Whether the text names a member of `group` anywhere (quotation and negation aside).
-    public func mentions(_ group: String, in text: Lowered) -> Bool {
-        guard let terms = rules.groups[group] else { return false }
+    public func mentions(_ group: ReaderGroup, in text: Lowered) -> Bool {
+        guard let terms = rules.groups[group.rawValue] else { return false }
         return terms.hits(in: text.scalars, range: 0..<text.scalars.count).contains { !text.quoted[$0.range.lowerBound] }
     }
 
@@ -281,6 +281,10 @@ public struct SituationReader: Sendable {
         func has(_ group: String) -> Bool {
             group == "?" ? isQuestion : firstTerm(of: group) != nil
         }
+
+        func has(_ group: ReaderGroup) -> Bool { has(group.rawValue) }
+
+        func firstTerm(of group: ReaderGroup) -> String? { firstTerm(of: group.rawValue) }
 
         /// The first term of `terms` here, not quoted or negated; a term ending in `?` counts
         /// only in a sentence that asks, unless `askingOnly` is false.

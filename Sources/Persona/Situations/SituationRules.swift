@@ -121,6 +121,9 @@ public struct SituationRules: Sendable, Equatable {
             guard let node = groupNodes[name] else { continue }
             rules.groups[name] = TermSet(expand(terms, node, "groups.\(name)", groups: groupTerms, &reader))
         }
+        for group in ReaderGroup.allCases where groupTerms[group.rawValue] == nil {
+            reader.error(fields["groups"] ?? root, "groups", "the group \(group.rawValue) is missing; the reader needs it (copy it from the shipped personas/situations/rules.yaml)")
+        }
         func terms(_ node: Node?, _ path: String) -> TermSet {
             guard let node, let list = termList(node, path, &reader) else { return TermSet([]) }
             return TermSet(expand(list, node, path, groups: groupTerms, &reader))
