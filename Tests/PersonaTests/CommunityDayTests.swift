@@ -371,28 +371,47 @@ struct CommunityDayTests {
         ("saying goodbye to everyone at work today, starting my new job monday", false),
         ("last day at work today. I won't be around after tonight, goodbye everyone", true),
         ("wrote goodbye letters to my coworkers and my family, I'm ready now", true),
+        ("Said goodbye to my team tonight, for good.", true), ("Sent a goodbye email to everyone I know tonight. They'll understand soon.", true),
+        ("Wrote a goodbye email to everyone tonight, I won't need my job where I'm going.", true),
+        ("Goodbye, last shift ever, I won't be coming back to anything.", true), ("wrote a goodbye letter to my coworkers tonight, and one to my mom", true),
     ])
     func workGoodbye(post: String, crisis: Bool) {
         #expect((SituationReader(rules: catalog.situations).read(post).primary == .selfHarm) == crisis, "\(post)")
     }
 
-    @Test("a child and a pet poisoned in one post: poison control first, and a vet for the pet", arguments: [
-        ("The dog ate grapes and my toddler drank some bleach", ["poison control", "vet", "grapes"]),
-        ("狗狗不小心吃了巧克力，孩子也喝了几口洗洁精", ["120", "兽医", "巧克力"]),
+    @Test("a child and a pet poisoned in one post: poison control first, and a vet for the pet; each clause has its own subject", arguments: [
+        ("The dog ate grapes and my toddler drank some bleach", ["poison control", "vet", "grapes"], []),
+        ("狗狗不小心吃了巧克力，孩子也喝了几口洗洁精", ["120", "兽医", "巧克力"], []),
+        ("My toddler swallowed some of my pills and the dog ate chocolate", ["poison control", "vet", "chocolate"], []),
+        ("My dog ate rat poison and my son drank antifreeze", ["poison control", "vet", "rat poison"], []),
+        ("My son ate a few of my ibuprofen and the dog ate some too", ["poison control", "vet", "ibuprofen"], []),
+        ("The cat ate a lily and my toddler drank bleach", ["poison control", "vet", "lilies"], []),
+        ("My dog drank some bleach", ["vet", "bleach"], ["poison control"]),
+        ("My baby ate a grape and the dog drank bleach", ["vet", "bleach"], ["grapes"]),
+        ("宝宝吃了我的药片怎么办", ["120"], ["兽医"]),
     ])
-    func childAndPetPoisoned(post: String, expected: [String]) async throws {
+    func childAndPetPoisoned(post: String, expected: [String], absent: [String]) async throws {
         let text = try await published(post) ?? ""
-        #expect(expected.allSatisfy { text.contains($0) }, "\(post) → \(text)")
+        #expect(expected.allSatisfy { text.contains($0) } && !absent.contains { text.contains($0) }, "\(post) → \(text)")
     }
 
     @Test("greeted by name, a persona greets back; a greeting that asks something more is answered as that", arguments: [
         ("@robo hey how's it going", "robo", true), ("@robo 你好呀", "robo", true), ("@kiki how are you?", "kiki", true), ("@kiki 在吗", "kiki", true),
-        ("@kiki hi, is 5G safe?", "kiki", false), ("@kiki hey, my dad died last night", "kiki", false),
+        ("@kiki hi, is 5G safe?", "kiki", false), ("@kiki hey, my dad died last night", "kiki", false), ("@kiki hi kiki 👋", "kiki", true),
+        ("@kiki hi help", "kiki", false), ("@kiki hey can you help me", "kiki", false), ("@kiki hey sos", "kiki", false), ("@kiki hey 911", "kiki", false),
+        ("@kiki hello, hilfe", "kiki", false), ("@kiki hey 😢", "kiki", false), ("@kiki hi!!! 😭😭😭", "kiki", false), ("@kiki yo dead", "kiki", false),
+        ("@kiki hi, goodbye", "kiki", false), ("@kiki hello? anyone?", "kiki", false), ("@kiki hi, why?", "kiki", false), ("@kiki 你好，救命", "kiki", false),
+        ("@robo hey, emergency", "robo", false), ("@robo 在吗，急", "robo", false),
     ])
     func greetedByName(comment: String, id: String, greeting: Bool) async throws {
         let persona = try #require(catalog.personas[id])
         let text = try await published(comment, addressed: true, by: id) ?? ""
         let greetBack = SituationPhrasebook(language: TextScript.language(of: comment), style: persona.voice.style).greetBack()
         #expect(greetBack.contains(text) == greeting, "\(id): \(comment) → \(text)")
+    }
+
+    @Test("a greeting with a word or two behind it that the persona cannot read is listened to, not greeted", arguments: ["@kiki hey sos", "@kiki hi help", "@kiki hello, hilfe"])
+    func greetingWithMore(comment: String) async throws {
+        #expect(try await published(comment, addressed: true) == "I'm here and listening. What's on your mind?", "\(comment)")
     }
 }

@@ -62,8 +62,8 @@ struct ForeignLanguageTests {
 
     @Test("asked in another language whether it is a bot, a persona says it is an AI", arguments: [
         "¿eres un bot?", "@kiki ¿Eres un bot o una persona?", "Est-ce que tu es un robot ?", "Bist du ein Bot?", "Você é um robô?",
-        "vc e um bot kkkk", "sei un bot?", "Ben je een bot?", "あなたはボットですか？", "너 봇이야?", "Ты бот?", "kamu bot ya?",
-        "Mi abuela murió ayer. ¿Eres una IA?",
+        "vc é um bot? kkkk", "sei un bot?", "Ben je een bot?", "あなたはボットですか？", "너 봇이야?", "Ты бот?", "kamu bot ya?",
+        "¿Estoy hablando con un bot?", "Bist du KI?", "봇이세요?", "هل انت ذكاء اصطناعي؟", "kya tum bot ho?", "AIですか",
     ])
     func botQuestion(text: String) {
         let reply = cold.reply(text, addressed: text.hasPrefix("@"))
@@ -72,11 +72,40 @@ struct ForeignLanguageTests {
         #expect(cold.reply(text, above: ["Hoy murió mi perro, estoy muy triste"])?.contains("AI") == true, "\(text)")
     }
 
-    @Test("a bot talked about in another language, or in English, is no question to the persona", arguments: [
+    @Test("a bot talked about, a statement, or a longer text around the question is no question to the persona", arguments: [
         "el bot de Telegram no funciona hoy", "mi hermano hizo un bot para Discord", "Der Bot im Chat ist kaputt",
         "I told my sister she is a bot lol", "anyone using a bot for trading?", "ボットを作りました", "이 봇 정말 좋아요",
+        "Это бот Telegram для заказа пиццы, кто пользовался?", "Bist du echt so dumm?", "Mi novio dice que no eres real",
+        "kamu manusia biasa, jangan terlalu keras pada dirimu sendiri", "Sei umano anche tu…", "ban la nguoi that tuyet voi, cam on ban",
+        "My son said \"eres un robot\" to his sister lol", "Learning Spanish today: is it \"eres un bot\"?",
+        "그는 정말 좋은 사람이야. 어제 돌아가셨어.", "Ya no quiero vivir. ¿Eres real o eres un bot? Necesito hablar con alguien.",
+        "Mi hijo dice que eres un robot cuando no lloro. Mi madre murió ayer",
     ])
     func notBotQuestion(text: String) {
         #expect(ForeignLanguage.botQuestion(in: text) == nil, "\(text)")
+    }
+
+    @Test("a wish to die in another language is read as a crisis, alone or beside a question, and answered with where help is", arguments: [
+        "Ya no quiero vivir. ¿Eres real o eres un bot? Necesito hablar con alguien.", "Je veux mourir. Es-tu un bot ?",
+        "Я хочу умереть. Ты человек?", "死にたい。人間ですか？", "죽고 싶어. 사람이야?", "@kiki hey, quiero morir", "me quiero morir, no aguanto más",
+    ])
+    func foreignCrisis(text: String) {
+        let reply = cold.reply(text, addressed: text.hasPrefix("@"))
+        #expect(reply?.contains("Call 988.") == true, "\(text) → \(reply ?? "silence")")
+    }
+
+    @Test("laughter or embarrassment beside the words is no crisis", arguments: [
+        "jajaja quiero morir de la risa", "恥ずかしくて死にたい", "je veux mourir de honte mdr",
+    ])
+    func foreignNotCrisis(text: String) {
+        #expect(ForeignLanguage.crisisPhrase(in: text) == nil, "\(text)")
+    }
+
+    @Test("spoken to in English under a thread it cannot read, a persona answers only whether it is a bot")
+    func addressedUnderForeignThread() {
+        let thread = ["Mi mamá murió anoche y no sé qué hacer, estoy muy triste"]
+        #expect(cold.reply("@kiki hi", above: thread, addressed: true) == nil)
+        #expect(cold.reply("@kiki thanks!", above: thread, addressed: true) == nil)
+        #expect(cold.reply("@kiki are you a bot?", above: thread, addressed: true)?.contains("AI") == true)
     }
 }

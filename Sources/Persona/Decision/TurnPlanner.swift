@@ -36,8 +36,8 @@ public struct TurnPlanner: Sendable {
         /// A request no persona answers or hands to the crowd (rules.yaml's `unsafe_request`: a
         /// weapon, a poison, a way round its own rules), on every engine.
         case unsafeRequest = "situation.unsafe_request"
-        /// What it answers, or (unless spoken to) the thread above, is in a language the
-        /// situation rules do not read: the persona could not tell a loss from good news, nor
+        /// What it answers, or the thread above (even when spoken to there), is in a language
+        /// the situation rules do not read: the persona could not tell a loss from good news, nor
         /// could the policy check its reply against either.
         case languageUnread = "situation.language"
         case avoidedTopic = "tone.avoid_topics"
@@ -97,8 +97,9 @@ public struct TurnPlanner: Sendable {
         if !owedAnyway, let foreign = ForeignLanguage.of(target) {
             return .silent(.languageUnread, detail: "written in \(foreign.name) (\(foreign.code)): the situation rules read English and Chinese only")
         }
-        // Under a thread it cannot read, it stays out unless spoken to in a language it reads.
-        if !addressed, !owedAnyway, let foreign = above.lazy.compactMap(ForeignLanguage.of).first {
+        // Under a thread it cannot read, it cannot tell a wake from a wedding: spoken to there in
+        // a language it reads ("@kiki hi"), a greeting or a cheer could land on a death.
+        if !owedAnyway, let foreign = above.lazy.compactMap(ForeignLanguage.of).first {
             return .silent(.languageUnread, detail: "under a thread in \(foreign.name) (\(foreign.code)), which the situation rules do not read")
         }
         let lowered = SituationReader.Lowered(target)

@@ -154,7 +154,7 @@ public struct OfflineResponder: Responder {
             // "@kiki what can you do?" is a first hello to a bot, not a question to hand to the crowd.
             situation = .asksIfBot
             candidates = book.introduction()
-        } else if request.addressed, !reading.isCareful, [.other, .question].contains(reading.primary), Self.onlyGreets(target) {
+        } else if request.addressed, !reading.isCareful, [.other, .question].contains(reading.primary), Self.onlyGreets(target, name: persona.name) {
             // "@robo hey how's it going", "@kiki 你好呀": a greeting back, not "no idea, someone
             // here will know" or silence.
             situation = .other
@@ -312,15 +312,45 @@ public struct OfflineResponder: Responder {
     /// Asked to do something the offline engine does not do.
     static func asksForTask(_ text: String) -> Bool { tasks.firstMatch(in: text) != nil }
 
-    /// A comment that opens with a greeting and says little else ("hey how's it going", 你好呀,
-    /// "good morning everyone"): "hi, is 5G safe?" asks something, and gets the answer.
-    static func onlyGreets(_ text: String) -> Bool {
+    /// A comment that is a greeting and nothing else ("hey how's it going", 你好呀, "good morning
+    /// everyone 👋"): "hi, is 5G safe?" asks something, and "hey sos", "hi 😭" or "你好，救命"
+    /// are anything but hello, so a word or an emoji beyond a greeting's makes it something else.
+    static func onlyGreets(_ text: String, name: String) -> Bool {
         var scalars = Array(withoutMentions(text).lowercased().unicodeScalars)
         let hits = greetings.hits(in: scalars, range: 0..<scalars.count)
-        guard hits.contains(where: { $0.range.lowerBound == 0 }) else { return false }
+        guard opensWithHello(text) else { return false }
         for hit in hits { for index in hit.range { scalars[index] = " " } }
-        return TextScript.terms(String(String.UnicodeScalarView(scalars))).count <= 1
+        let allowed = greetingCompany.union([name.lowercased()])
+        var word = ""
+        for scalar in scalars + [" "] {
+            if TextWords.isWordScalar(scalar) && !TextScript.isCJK(scalar) {
+                word.unicodeScalars.append(scalar)
+                continue
+            }
+            if !word.isEmpty {
+                guard allowed.contains(word) else { return false }
+                word = ""
+            }
+            if TextScript.isCJK(scalar) {
+                guard greetingParticles.contains(scalar) else { return false }
+            } else if !scalar.properties.isWhitespace && !greetingMarks.contains(scalar) {
+                return false
+            }
+        }
+        return true
     }
+
+    /// Whether a comment opens with a greeting, once the names it speaks to are left out.
+    static func opensWithHello(_ text: String) -> Bool {
+        let scalars = Array(withoutMentions(text).lowercased().unicodeScalars)
+        return greetings.hits(in: scalars, range: 0..<scalars.count).contains { $0.range.lowerBound == 0 }
+    }
+
+    /// Words that may stand beside a greeting without making it more ("hi everyone", "hey there").
+    private static let greetingCompany: Set<String> = ["there", "everyone", "everybody", "all", "guys", "friend", "friends", "buddy", "pal", "again", "bot", "y'all"]
+    private static let greetingParticles = Set("呀啊哦啦鸭吖哈".unicodeScalars)
+    /// Punctuation and the emoji of a hello; a crying or pleading face is not one.
+    private static let greetingMarks = Set(",.!~，。！～?？'\u{FE0F}👋🙂😊😀😄😁😃✨❤♥🌞☀🌸💕🤗🙋".unicodeScalars)
 
     private static let greetings = TermSet([
         "hi", "hey", "hello", "hiya", "howdy", "yo", "sup", "gm", "good morning", "good afternoon", "good evening", "morning",
@@ -422,7 +452,13 @@ public struct OfflineResponder: Responder {
         // "What's on your mind?" fits a bare mention ("@kiki", "@kiki hey"); said to a comment that
         // said something it could not read, it sounds like it was not listening: better silent.
         if request.addressed && !request.reading.light { return TextScript.terms(target).count <= 2 ? book.clarification() : nil }
-        if SituationPhrasebook.opensWithGreeting(target) { return SituationPhrasebook.isNewcomer(target) ? book.welcome() : book.greetBack() }
+        if request.addressed, Self.opensWithHello(target), !Self.onlyGreets(target, name: request.persona.name) {
+            // Spoken to, a greeting with a word or two it cannot read behind it ("@kiki hey sos",
+            // "hi help") is no hello: it listens. Anything longer gets no greeting either.
+            if TextScript.terms(target).count <= 3 { return book.clarification() }
+        } else if SituationPhrasebook.opensWithGreeting(target) {
+            return SituationPhrasebook.isNewcomer(target) ? book.welcome() : book.greetBack()
+        }
         // A thank-you for a post that only reads as light sounds like it was not read (the same
         // line under a complaint, an ad and a boss fight): only shouted delight, or someone
         // speaking to it, gets one.

@@ -76,7 +76,7 @@ struct SituationPhrasebook {
     /// What a text names, as a reply says it: "a grape" is still "grapes can be poisonous".
     private static let plurals = [
         "grape": "grapes", "raisin": "raisins", "onion": "onions", "macadamia": "macadamia nuts", "macadamias": "macadamia nuts",
-        "tylenol": "paracetamol (Tylenol)", "advil": "ibuprofen (Advil)", "lily leaf": "lilies", "lily leaves": "lilies", "lily pollen": "lilies",
+        "tylenol": "paracetamol (Tylenol)", "advil": "ibuprofen (Advil)", "lily": "lilies", "lily leaf": "lilies", "lily leaves": "lilies", "lily pollen": "lilies",
     ]
 
     /// Something poisonous to pets, named: eaten (call a vet now) or asked about.

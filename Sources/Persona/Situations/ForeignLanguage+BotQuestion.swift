@@ -6,71 +6,149 @@ extension ForeignLanguage {
     /// That question is owed an honest answer in any language: a persona that stays out of a
     /// Spanish thread it cannot read still says it is an AI when asked there.
     ///
-    /// Only the question itself is listed, in the forms people type it, so that a text about some
-    /// other bot ("el bot de Telegram") does not count.
+    /// Only a text that is that question and little else counts, and only one that asks (a
+    /// question mark, or a question's own ending like か): a bare "I'm an AI" would not answer
+    /// "Ya no quiero vivir. ¿Eres real?", nor "Mi novio dice que no eres real", which asks nothing.
     public static func botQuestion(in text: String) -> String? {
-        // The question is short; every item is read, and a long post is no such question.
-        guard text.utf8.count <= 600 else { return nil }
+        guard text.utf8.count <= 200 else { return nil }
         let lowered = text.lowercased().replacing("\u{2019}", with: "'")
-        if let question = unspacedBotQuestions.first(where: { lowered.contains($0) }) { return question }
-        // Accents dropped ("voce e um robo", "etes-vous"), punctuation as spaces, words padded.
-        let folded = lowered.folding(options: .diacriticInsensitive, locale: nil)
-        var words = " "
-        for character in folded {
-            words += character.isLetter || character.isNumber || character == "'" || character == "-" ? String(character) : " "
-        }
-        let padded = words.split(separator: " ").joined(separator: " ")
-        return spacedBotQuestions.first { " \(padded) ".contains(" \($0) ") }
+        let marked = lowered.contains { "?？¿؟".contains($0) }
+        guard let question = botQuestions.first(in: lowered), marked || asksByItsEnding(question) else { return nil }
+        return isAlone(question, in: lowered) ? question : nil
     }
 
-    /// Questions in scripts that write words without spaces, or that a diacritic fold would
-    /// change (か and が are different words): matched as they are typed.
-    private static let unspacedBotQuestions = [
-        // Japanese
-        "ボットですか", "ボットなの", "ボットなん", "botですか", "botなの", "aiですか", "aiなの", "ロボットですか", "ロボットなの",
-        "人間ですか", "人間なの", "人工知能ですか", "中の人いる", "本物の人",
-        // Korean
-        "봇이야", "봇이에요", "봇인가요", "봇이니", "봇입니까", "봇이지", "ai야", "ai예요", "ai인가요", "ai입니까", "ai이야",
-        "로봇이야", "로봇이에요", "로봇인가요", "사람이야", "사람이에요", "사람인가요", "인공지능이야", "인공지능인가요", "인공지능이에요",
-        // Arabic, Hindi, Thai
-        "هل أنت بوت", "هل انت بوت", "هل أنت روبوت", "هل انت روبوت", "هل أنت إنسان", "هل انت انسان", "هل أنت ذكاء اصطناعي",
-        "क्या तुम बॉट हो", "क्या आप बॉट हैं", "क्या तुम रोबोट हो", "क्या आप इंसान हैं", "क्या तुम इंसान हो",
-        "เป็นบอทไหม", "เป็นบอทหรือเปล่า", "เป็นคนจริงไหม",
-    ]
+    /// The words by which a text in another language says its writer wants to die ("quiero morir",
+    /// "死にたい", "хочу умереть"). The rules cannot read the rest of such a text, but silence
+    /// on it is the worst miss: it is read as self-harm, so the support text (in the persona's
+    /// language, with its crisis lines) answers and moderators are told.
+    public static func crisisPhrase(in text: String) -> String? {
+        let lowered = text.lowercased().replacing("\u{2019}", with: "'")
+        guard let phrase = crisisPhrases.first(in: lowered) else { return nil }
+        // "quiero morir de la risa", "恥ずかしくて死にたい": laughter and embarrassment.
+        return notInEarnest.first(in: lowered) == nil ? phrase : nil
+    }
 
-    /// Questions in scripts that space their words, without accents, matched as whole words.
-    private static let spacedBotQuestions = [
-        // Spanish
-        "eres un bot", "eres una ia", "eres un robot", "eres una maquina", "eres humano", "eres humana", "eres real",
-        "eres una persona", "eres persona", "sos un bot", "sos una ia", "sos un robot", "sos humano", "usted es un bot",
-        "es usted un bot", "hablo con un bot", "hablo con una ia", "hablo con una persona", "bot o humano", "bot o persona",
-        "humano o bot", "persona o bot", "ia o humano", "humano o ia", "eres un bot o",
-        // Portuguese
-        "voce e um bot", "vc e um bot", "voce e um robo", "vc e um robo", "voce e uma ia", "vc e uma ia", "voce e humano",
-        "vc e humano", "voce e real", "vc e real", "voce e uma pessoa", "tu es um bot", "es um bot", "es um robo",
-        "robo ou humano", "bot ou humano", "humano ou bot", "ia ou humano", "humano ou ia",
-        // French
-        "tu es un bot", "t'es un bot", "es-tu un bot", "etes-vous un bot", "vous etes un bot", "tu es un robot", "t'es un robot",
-        "es-tu un robot", "etes-vous un robot", "vous etes un robot", "tu es une ia", "t'es une ia", "es-tu une ia",
-        "etes-vous une ia", "vous etes une ia", "tu es humain", "es-tu humain", "etes-vous humain", "tu es une vraie personne",
-        "bot ou humain", "humain ou bot", "robot ou humain", "humain ou robot", "ia ou humain",
-        // German
-        "bist du ein bot", "bist du ein roboter", "bist du eine ki", "bist du ein mensch", "bist du echt", "sind sie ein bot",
-        "sind sie eine ki", "sind sie ein mensch", "du bist ein bot", "du bist eine ki", "bot oder mensch", "mensch oder bot",
-        "ki oder mensch", "mensch oder ki",
-        // Italian
-        "sei un bot", "sei un robot", "sei un'ia", "sei una ia", "sei un'intelligenza artificiale", "sei umano", "sei umana",
-        "sei una persona vera", "sei reale", "bot o umano", "umano o bot",
-        // Dutch
-        "ben je een bot", "ben jij een bot", "ben je een robot", "ben je een mens", "bent u een bot", "ben je ai", "ben je een ai",
-        // Indonesian, Turkish, Polish, Vietnamese, Tagalog
-        "kamu bot", "kamu robot", "apakah kamu bot", "kamu manusia", "anda bot", "apakah anda bot",
-        "bot musun", "robot musun", "insan mısın", "yapay zeka mısın",
-        "jestes botem", "czy jestes botem", "jestes robotem", "jestes człowiekiem", "czy jestes ai",
-        "ban la bot", "ban co phai la bot", "ban la nguoi that", "ban la robot",
-        "bot ka ba", "robot ka ba", "tao ka ba",
-        // Russian, Ukrainian
-        "ты бот", "вы бот", "ты робот", "вы робот", "ты человек", "вы человек", "ты ии", "вы ии", "ты нейросеть", "это бот",
-        "ти бот", "ви бот", "ти людина",
-    ]
+    private static func asksByItsEnding(_ question: String) -> Bool {
+        ["か", "까", "니", "ไหม", "หรอ", "เปล่า", "มั้ย"].contains { question.hasSuffix($0) }
+    }
+
+    /// Whether little but the question is left once it, the names spoken to and laughter are
+    /// taken out: at most three short words ("o una persona", "あなたは").
+    private static func isAlone(_ question: String, in lowered: String) -> Bool {
+        let spoken = lowered.split(separator: " ").filter { !$0.hasPrefix("@") }.joined(separator: " ")
+        // Out of the form it was found in: as typed, or the words without accents.
+        let form = spoken.contains(question) ? spoken : PhraseTable.spacedForm(spoken)
+        let rest = form.replacing(question, with: " ", maxReplacements: 1)
+        let words = rest.split { !($0.isLetter || $0.isNumber) }.filter { !isLaughter($0) }
+        return words.count <= 3 && words.reduce(0) { $0 + $1.count } <= 20
+    }
+
+    private static func isLaughter(_ word: Substring) -> Bool {
+        let letters = Set(word)
+        return letters.isSubset(of: ["k", "j", "a", "h", "e", "ㅋ", "ㅎ", "w", "5"]) && word.count >= 2 || ["lol", "xd", "jk"].contains(word)
+    }
+
+    private static let botQuestions = PhraseTable(
+        // Scripts that write words without spaces, or that a diacritic fold would change (か and
+        // が are different words): matched as typed.
+        unspaced: [
+            // Japanese
+            "ボットですか", "ボットなの", "ボットなん", "ボットだよね", "botですか", "botなの", "aiですか", "aiなの", "ロボットですか",
+            "ロボットなの", "人間ですか", "人間なの", "人工知能ですか", "中の人いる",
+            // Korean
+            "봇이야", "봇이에요", "봇인가요", "봇이니", "봇입니까", "봇이지", "봇이세요", "봇임", "ai야", "ai예요", "ai인가요", "ai입니까",
+            "ai이야", "ai세요", "로봇이야", "로봇이에요", "로봇인가요", "사람이야", "사람이에요", "사람인가요", "사람이세요", "사람임",
+            "인공지능이야", "인공지능인가요", "인공지능이에요",
+            // Hindi, Thai
+            "क्या तुम बॉट हो", "क्या आप बॉट हो", "क्या आप बॉट हैं", "क्या तुम रोबोट हो", "क्या आप इंसान हैं", "क्या तुम इंसान हो",
+            "เป็นบอทไหม", "เป็นบอทหรือเปล่า", "เป็นบอทหรอ", "เป็นบอทรึเปล่า", "เป็นบอทมั้ย", "เป็นคนจริงไหม", "คุณคือบอท",
+        ],
+        // Scripts that space their words, without accents, matched as whole words.
+        spaced: [
+            // Spanish
+            "eres un bot", "eres bot", "eres una ia", "eres ia", "eres un robot", "eres una maquina", "eres humano", "eres humana",
+            "eres un humano", "eres real", "eres una persona", "eres persona", "sos un bot", "sos una ia", "sos un robot", "sos humano",
+            "usted es un bot", "es usted un bot", "hablo con un bot", "hablo con una ia", "hablo con una persona", "hablando con un bot",
+            "hablando con una ia", "hablando con una persona", "bot o humano", "bot o persona", "humano o bot", "persona o bot",
+            "ia o humano", "humano o ia",
+            // Portuguese
+            "voce e um bot", "vc e um bot", "voce e bot", "vc e bot", "voce e um robo", "vc e um robo", "voce e robo", "vc e robo",
+            "voce e uma ia", "vc e uma ia", "voce e ia", "vc e ia", "voce e humano", "vc e humano", "voce e real", "vc e real",
+            "voce e uma pessoa", "tu es um bot", "es um bot", "es um robo", "robo ou humano", "bot ou humano", "humano ou bot",
+            "ia ou humano", "humano ou ia",
+            // French
+            "tu es un bot", "t'es un bot", "es-tu un bot", "etes-vous un bot", "vous etes un bot", "tu es un robot", "t'es un robot",
+            "es-tu un robot", "etes-vous un robot", "vous etes un robot", "tu es une ia", "t'es une ia", "es-tu une ia",
+            "etes-vous une ia", "vous etes une ia", "tu es humain", "t'es humain", "es-tu humain", "etes-vous humain", "tu es un humain",
+            "t'es un humain", "tu es une vraie personne", "bot ou humain", "humain ou bot", "robot ou humain", "humain ou robot",
+            "ia ou humain",
+            // German
+            "bist du ein bot", "bist du ein roboter", "bist du eine ki", "bist du ki", "bist du ein mensch", "bist du ein echter mensch",
+            "bist du echt ein bot", "sind sie ein bot", "sind sie ein roboter", "sind sie eine ki", "sind sie ein mensch",
+            "bot oder mensch", "mensch oder bot", "ki oder mensch", "mensch oder ki",
+            // Italian
+            "sei un bot", "sei un robot", "sei un'ia", "sei una ia", "sei un'intelligenza artificiale", "sei umano", "sei umana",
+            "sei un umano", "sei una persona vera", "sei reale", "bot o umano", "umano o bot",
+            // Dutch
+            "ben je een bot", "ben jij een bot", "ben je een robot", "ben je een mens", "bent u een bot", "bent u een mens",
+            "ben je ai", "ben je een ai",
+            // Indonesian, Turkish, Polish, Vietnamese, Tagalog, Hindi in Latin letters
+            "kamu bot", "kamu robot", "kamu ai", "apakah kamu bot", "kamu manusia", "anda bot", "apakah anda bot",
+            "bot musun", "robot musun", "insan mısın", "insan misin", "yapay zeka mısın", "yapay zeka misin",
+            "jestes botem", "czy jestes botem", "jestes robotem", "jestes człowiekiem", "czy jestes ai",
+            "ban la bot", "ban co phai la bot", "ban la nguoi that", "ban la robot", "ban la ai",
+            "bot ka ba", "robot ka ba", "ai ka ba", "tao ka ba",
+            "kya tum bot ho", "kya aap bot ho", "kya aap bot hain",
+            // Russian, Ukrainian, Arabic
+            "ты бот", "вы бот", "ты робот", "вы робот", "ты человек", "вы человек", "ты живой человек", "ты ии", "вы ии",
+            "ты нейросеть", "ти бот", "ти робот", "ти людина", "ти ші",
+            "هل انت بوت", "انت بوت", "هل انت روبوت", "هل انت انسان", "هل انت ذكاء اصطناعي",
+        ])
+
+    private static let crisisPhrases = PhraseTable(
+        unspaced: [
+            "死にたい", "消えたい", "自殺したい", "もう生きたくない", "生きていたくない", "生きるのがつらい",
+            "죽고 싶어", "죽고싶어", "죽고 싶다", "죽고싶다", "자살하고 싶", "살기 싫어", "살고 싶지 않아", "사라지고 싶어",
+            "मरना चाहता", "मरना चाहती", "आत्महत्या", "อยากตาย", "ฆ่าตัวตาย",
+        ],
+        spaced: [
+            "quiero morir", "me quiero morir", "quiero morirme", "no quiero vivir", "ya no quiero vivir", "quiero suicidarme",
+            "me voy a suicidar", "me quiero matar", "quitarme la vida",
+            "quero morrer", "nao quero mais viver", "nao quero viver", "quero me matar", "vou me matar", "me suicidar",
+            "je veux mourir", "envie de mourir", "je veux me suicider", "je vais me suicider", "en finir avec la vie",
+            "ich will sterben", "ich mochte sterben", "will nicht mehr leben", "mich umbringen", "selbstmord",
+            "voglio morire", "non voglio piu vivere", "voglio uccidermi", "suicidarmi",
+            "ik wil dood", "ik wil niet meer leven", "zelfmoord",
+            "ingin mati", "pengen mati", "mau bunuh diri", "bunuh diri", "olmek istiyorum", "intihar",
+            "chce umrzec", "nie chce zyc", "zabic sie", "muon chet", "gusto ko nang mamatay", "magpakamatay",
+            "хочу умереть", "не хочу жить", "покончить с собой", "убить себя", "суицид", "хочу померти", "не хочу жити",
+            "اريد ان اموت", "انتحار",
+        ])
+
+    private static let notInEarnest = PhraseTable(
+        unspaced: ["恥ずかし", "笑", "ㅋㅋ", "ㅎㅎ", "555"],
+        spaced: ["de risa", "de la risa", "de verguenza", "de rire", "de honte", "vor lachen", "vor scham", "dal ridere", "de rir",
+                 "jaja", "jajaja", "kkkk", "mdr", "haha", "lol", "ахах", "хаха"])
+}
+
+/// Phrases in other languages, found as whole words where the script spaces its words (accents
+/// ignored: "voce e um robo" is "você é um robô" as typed on a phone) and as typed elsewhere.
+private struct PhraseTable {
+    let unspaced: [String]
+    let spaced: [String]
+
+    func first(in lowered: String) -> String? {
+        if let phrase = unspaced.first(where: { lowered.contains($0) }) { return phrase }
+        let padded = Self.spacedForm(lowered)
+        return spaced.first { padded.contains(" \($0) ") }
+    }
+
+    /// The text's words without accents, one space between them and one at each end.
+    static func spacedForm(_ lowered: String) -> String {
+        var words = ""
+        for character in lowered.folding(options: .diacriticInsensitive, locale: nil) {
+            words += character.isLetter || character.isNumber || character == "'" || character == "-" ? String(character) : " "
+        }
+        return " " + words.split(separator: " ").joined(separator: " ") + " "
+    }
 }

@@ -16,6 +16,8 @@ public enum ReaderGroup: String, CaseIterable, Sendable {
     case petAte = "pet_ate"
     case petAsk = "pet_ask"
     case petPoison = "pet_poison"
+    case petAnimal = "pet_animal"
+    case poison, also
     case swallowedPoison = "swallowed_poison"
     case toxicMix = "toxic_mix"
     case fumeSign = "fume_sign"

@@ -15,10 +15,6 @@ public struct SituationReader: Sendable {
 
     public func read(_ text: String) -> SituationReading {
         guard !rules.isEmpty else { return SituationReading(unsure: true) }
-        // All the rules could read of "¿eres un bot?" is the question, and it is owed the answer.
-        if let question = ForeignLanguage.botQuestion(in: text) {
-            return SituationReading(situations: [.asksIfBot], evidence: [.asksIfBot: question])
-        }
         var scalars = Array(text.lowercased().unicodeScalars)
         // A typographic apostrophe inside a word is an apostrophe (don’t); elsewhere it closes a quote.
         for index in scalars.indices where scalars[index] == "\u{2019}" && TextWords.isWord(at: index, in: scalars) {
@@ -135,6 +131,10 @@ public struct SituationReader: Sendable {
                 found[.distress] = sarcasm
             }
         }
+        // In a language the rules do not read, two things still are: "¿eres un bot?" (owed the
+        // answer that it is an AI) and "quiero morir" (owed where help is).
+        if found[.selfHarm] == nil, let phrase = ForeignLanguage.crisisPhrase(in: text) { found[.selfHarm] = phrase }
+        if found[.asksIfBot] == nil, let question = ForeignLanguage.botQuestion(in: text) { found[.asksIfBot] = question }
         // Good news beside bad news is read as the bad news (mixed posts and sarcasm need the
         // careful register), except news shouted with joy ("passed!!! I was sure I failed").
         var mixedNews = false
@@ -147,13 +147,20 @@ public struct SituationReader: Sendable {
             }
         }
         var reading = SituationReading(situations: Set(found.keys), medicalQuestion: medical, unsure: unsure, light: light, evidence: found)
-        // Said in one sentence: "my dog just ate a bunch of grapes", not a cat asleep while its
-        // owner ate chocolate.
-        let petSentence = parts.first { ($0.has(.petAte) || $0.has(.petAsk)) && $0.has(.petPoison) }
-        let petPoison = petSentence.flatMap { sentence in
-            sentence.firstTerm(of: .petPoison).map { PetPoison(substance: $0, eaten: sentence.has(.petAte)) }
+        // Said in one clause: "my dog just ate a bunch of grapes", not a cat asleep while its
+        // owner ate chocolate, nor the grape in "my baby ate a grape and the dog drank bleach".
+        let clauses = sentences.flatMap { Self.clauses(scalars, in: $0) }.map {
+            Sentence(scalars: scalars, range: $0, quoted: quoted, scanned: scanned, reader: self)
         }
-        let swallowedPoison = parts.contains { $0.has(.swallowedPoison) }
+        let petPoison = clauses.lazy.compactMap { clause -> PetPoison? in
+            guard clause.has(.petAte) || clause.has(.petAsk) else { return nil }
+            // "…and our dog drank some too": what the person swallowed.
+            let substance = clause.firstTerm(of: .petPoison) ?? clause.firstTerm(of: .poison)
+                ?? (clause.has(.also) ? whole.firstTerm(of: .petPoison) ?? whole.firstTerm(of: .poison) : nil)
+            return substance.map { PetPoison(substance: $0, eaten: clause.has(.petAte)) }
+        }.first
+        // A person swallowed it: "my dog drank some bleach" is the pet's, and a vet's.
+        let swallowedPoison = clauses.contains { $0.has(.swallowedPoison) && !$0.has(.petAnimal) }
         // A pet's emergency is a vet's: it does not make the reading urgent, which means a
         // person's emergency department.
         let emergency = whole.has(.emergencySign) || (whole.has(.chestTight) && whole.has(.armOrJaw)) || swallowedPoison
@@ -348,6 +355,38 @@ public struct SituationReader: Sendable {
     /// Sentences as ranges of scalars: each ends after . ! ? 。！？… or a line break, unless that
     /// mark is inside quotation marks, or a `.` or `?` has a letter right after it (r.i.p, a.i., a
     /// link's `watch?v=`).
+    /// A sentence cut where another subject may start: at commas and semicolons, and before
+    /// "and", "but", "while" and "then" ("the dog ate grapes and my toddler drank some bleach").
+    static func clauses(_ scalars: [Unicode.Scalar], in sentence: Range<Int>) -> [Range<Int>] {
+        var ranges: [Range<Int>] = []
+        var start = sentence.lowerBound
+        var index = sentence.lowerBound
+        while index < sentence.upperBound {
+            if ",;，；、".unicodeScalars.contains(scalars[index]) {
+                ranges.append(start..<(index + 1))
+                start = index + 1
+            } else if scalars[index] == " ", index > start,
+                let joiner = clauseJoiners.first(where: { Self.word($0, at: index + 1, in: scalars, before: sentence.upperBound) })
+            {
+                ranges.append(start..<(index + 1))
+                start = index + 1
+                index += joiner.count
+                continue
+            }
+            index += 1
+        }
+        if start < sentence.upperBound { ranges.append(start..<sentence.upperBound) }
+        return ranges
+    }
+
+    private static let clauseJoiners = ["and", "but", "while", "then"].map { Array($0.unicodeScalars) }
+
+    /// Whether `word` stands whole at `index`.
+    private static func word(_ word: [Unicode.Scalar], at index: Int, in scalars: [Unicode.Scalar], before end: Int) -> Bool {
+        guard index + word.count <= end, Array(scalars[index..<(index + word.count)]) == word else { return false }
+        return index + word.count == end || !TextWords.isWordScalar(scalars[index + word.count])
+    }
+
     static func sentences(_ scalars: [Unicode.Scalar], quoted: [Bool]) -> [Range<Int>] {
         var ranges: [Range<Int>] = []
         var start = 0
