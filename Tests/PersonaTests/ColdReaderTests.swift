@@ -92,7 +92,7 @@ struct ColdReaderTests {
         let worried = reply("is my mom going to be ok? the surgery is tomorrow", addressed: true) ?? ""
         #expect(!worried.hasPrefix("I can't give") && worried.contains("doctor"), "\(worried)")
         let urgent = reply("chest pain since last night, how much ibuprofen should I take?") ?? ""
-        #expect(urgent.hasPrefix("If it feels urgent"), "\(urgent)")
+        #expect(urgent.hasPrefix("Please call your local emergency number now"), "\(urgent)")
     }
 
     @Test("a pet's medicine is a question for a vet")

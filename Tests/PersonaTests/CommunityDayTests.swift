@@ -389,6 +389,11 @@ struct CommunityDayTests {
         ("My dog drank some bleach", ["vet", "bleach"], ["poison control"]),
         ("My baby ate a grape and the dog drank bleach", ["vet", "bleach"], ["grapes"]),
         ("宝宝吃了我的药片怎么办", ["120"], ["兽医"]),
+        ("My kid licked the antifreeze the dog spilled", ["poison control"], ["vet"]), ("My son ate rat poison that was set out for the cat", ["poison control"], []),
+        ("My dog ate, I think, half a bag of grapes", ["vet", "grapes"], []), ("Our dog stole the brownies and ate the chocolate wrapper too", ["vet", "chocolate"], []),
+        ("My cat licked the antifreeze and my son drank some too", ["poison control", "vet"], []),
+        ("my 4yo swallowed two little magnets, do i just wait for them to pass?", ["emergency number now"], []),
+        ("@factcheck 狗吃葡萄到底要不要紧？", ["兽医", "葡萄"], []),
     ])
     func childAndPetPoisoned(post: String, expected: [String], absent: [String]) async throws {
         let text = try await published(post) ?? ""
@@ -413,5 +418,39 @@ struct CommunityDayTests {
     @Test("a greeting with a word or two behind it that the persona cannot read is listened to, not greeted", arguments: ["@kiki hey sos", "@kiki hi help", "@kiki hello, hilfe"])
     func greetingWithMore(comment: String) async throws {
         #expect(try await published(comment, addressed: true) == "I'm here and listening. What's on your mind?", "\(comment)")
+    }
+
+    @Test("a pet that ate well beside an onion soup is no poisoning")
+    func noBorrowedPoison() async throws {
+        let text = try await published("Made onion soup tonight, the cat also ate well") ?? ""
+        #expect(!text.contains("vet"), "\(text)")
+    }
+
+    @Test("signs of an emergency as they happen get the emergency number now, not \"if it feels urgent\"", arguments: [
+        "the pain is going into my jaw now and i feel kinda sweaty", "chest pain and my left arm is numb for an hour now",
+    ])
+    func emergencySigns(post: String) async throws {
+        let text = try await published(post) ?? ""
+        #expect(text.contains("emergency number now") && !text.contains("If it feels urgent"), "\(post) → \(text)")
+    }
+
+    @Test("a partner's violence in everyday words is read, and asked where to go under it, the persona says where help is")
+    func abuseInEverydayWords() async throws {
+        let post = "my husband pushed me into the wall again last night. the kids saw. i don't know where to go"
+        #expect(try await published(post)?.contains("isn't your fault") == true)
+        let asked = try await published("@kiki please i need help, where can i go tonight with 2 kids", above: [post], addressed: true) ?? ""
+        #expect(asked.contains("helpline") && !asked.contains("Anyone here know"), "\(asked)")
+    }
+
+    @Test("a myth asked about by name is answered with the fact, whatever else the post says")
+    func mythBesideGoodNews() async throws {
+        let text = try await published("@factcheck do vaccines cause autism? my sister in law refuses to vaccinate her twins because of it", addressed: true, by: "factcheck") ?? ""
+        #expect(!text.contains("Congratulations") && text.lowercased().contains("vaccine"), "\(text)")
+    }
+
+    @Test("a newcomer greeting by name is welcomed; a last shift at work is no farewell note")
+    func newcomerAndLastShift() async throws {
+        #expect(try await published("@kiki hello, new here 👋", addressed: true)?.contains("welcome") == true)
+        #expect(SituationReader(rules: catalog.situations).read("Said goodbye to my team at the goodbye party, last shift done. Moving to Denver!").primary != .selfHarm)
     }
 }

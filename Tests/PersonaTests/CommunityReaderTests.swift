@@ -55,7 +55,7 @@ struct CommunityReaderTests {
     @Test("someone ill is not spoken of as if they had died; signs of a heart attack start with where to go")
     func illnessWords() {
         #expect(!reply("Mom's in the ICU after a stroke last night. Please keep her in your thoughts").contains("sorry about your mom"))
-        #expect(reply("Chest pain on and off since this morning and my left arm feels weird").hasPrefix("If it feels urgent"))
+        #expect(reply("Chest pain on and off since this morning and my left arm feels weird").hasPrefix("Please call your local emergency number now"))
     }
 
     @Test("a mishap announced like a win and an offer that never came get no congratulations", arguments: [

@@ -15,7 +15,7 @@ struct ForeignLanguageTests {
         ("Vandaag is mijn kat overleden, ik ben verdrietig", "nl"), ("Saya sangat sedih hari ini", "id"),
         ("今日は母の誕生日でした", "ja"), ("昨日、犬が死んでしまいました。", "ja"), ("오늘 할머니가 돌아가셨어요", "ko"),
         ("Сегодня умерла моя бабушка", "und-Cyrl"), ("Η γιαγιά μου πέθανε σήμερα", "el"), ("توفيت جدتي اليوم", "und-Arab"),
-        ("Hôm nay bà tôi đã mất", "vi"), ("Bugün çok mutluyum", "tr"),
+        ("Hôm nay bà tôi đã mất", "vi"), ("Bugün çok mutluyum", "tr"), ("Mi mamá murió anoche.", "es"),
     ])
     func named(text: String, code: String) {
         #expect(ForeignLanguage.of(text)?.code == code, "\(text)")
@@ -64,6 +64,7 @@ struct ForeignLanguageTests {
         "¿eres un bot?", "@kiki ¿Eres un bot o una persona?", "Est-ce que tu es un robot ?", "Bist du ein Bot?", "Você é um robô?",
         "vc é um bot? kkkk", "sei un bot?", "Ben je een bot?", "あなたはボットですか？", "너 봇이야?", "Ты бот?", "kamu bot ya?",
         "¿Estoy hablando con un bot?", "Bist du KI?", "봇이세요?", "هل انت ذكاء اصطناعي؟", "kya tum bot ho?", "AIですか",
+        "@kiki ¿eres un bot o una persona de verdad?", "Ты вообще живой человек или бот?", "هل أنت بوت؟", "Bist du ein Bot oder ein echter Mensch?",
     ])
     func botQuestion(text: String) {
         let reply = cold.reply(text, addressed: text.hasPrefix("@"))
@@ -85,9 +86,17 @@ struct ForeignLanguageTests {
         #expect(ForeignLanguage.botQuestion(in: text) == nil, "\(text)")
     }
 
+    @Test("the question is answered in the language it was asked in", arguments: [
+        ("¿eres un bot?", "Sí, soy Kiki"), ("Bist du ein Bot?", "Ja, ich bin Kiki"), ("너 봇이야?", "저는 Kiki"), ("Ты бот?", "Да, я Kiki"),
+    ])
+    func answeredInItsLanguage(text: String, answer: String) {
+        #expect(cold.reply(text)?.hasPrefix(answer) == true || cold.reply(text)?.contains(answer) == true, "\(text) → \(cold.reply(text) ?? "silence")")
+    }
+
     @Test("a wish to die in another language is read as a crisis, alone or beside a question, and answered with where help is", arguments: [
         "Ya no quiero vivir. ¿Eres real o eres un bot? Necesito hablar con alguien.", "Je veux mourir. Es-tu un bot ?",
         "Я хочу умереть. Ты человек?", "死にたい。人間ですか？", "죽고 싶어. 사람이야?", "@kiki hey, quiero morir", "me quiero morir, no aguanto más",
+        "みんなに笑われて、もう死にたい。", "Quiero matarme.", "Je vais me tuer ce soir.", "Не хочу больше жить.", "أريد أن أموت",
     ])
     func foreignCrisis(text: String) {
         let reply = cold.reply(text, addressed: text.hasPrefix("@"))
@@ -95,7 +104,11 @@ struct ForeignLanguageTests {
     }
 
     @Test("laughter or embarrassment beside the words is no crisis", arguments: [
-        "jajaja quiero morir de la risa", "恥ずかしくて死にたい", "je veux mourir de honte mdr",
+        "jajaja quiero morir de la risa", "恥ずかしくて死にたい", "je veux mourir de honte mdr", "No me quiero morir sin conocer Japón.",
+        "No quiero morir, quiero vivir muchos años más con mis nietos.", "Ya no quiero vivir en esta ciudad, el alquiler está carísimo.",
+        "Te quiero morir de amor", "Quiero morir en tus brazos 🎶", "Me quiero morir de la vergüenza", "me quiero morir xd",
+        "Не хочу умереть молодым", "ฉันไม่อยากตาย", "Meine Mutter wird mich umbringen, wenn sie das sieht.", "Der Film handelt von Selbstmord",
+        "Polisi menyelidiki kasus bunuh diri", "Não quero morrer sem ver o mar.",
     ])
     func foreignNotCrisis(text: String) {
         #expect(ForeignLanguage.crisisPhrase(in: text) == nil, "\(text)")

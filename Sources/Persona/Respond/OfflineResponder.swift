@@ -77,7 +77,7 @@ public struct OfflineResponder: Responder {
             // them ("how can I help her?") hears how to help.
             ownWordingFits = false
             candidates = reading.thread == .distress && Self.speaksOfSomeoneElse(target) ? book.abuseSupportForSomeoneElse() : book.abuseSupport()
-        } else if request.addressed, [.illness, .distress, .conflict].contains(reading.primary),
+        } else if request.addressed, [.illness, .distress, .conflict].contains(reading.primary) || (reading.contains(.celebration) && reading.contains(.question)),
             reading.contains(.question) || Self.claims.firstMatch(in: target) != nil,
             let fact = knownFact(request, target: target, sharing: reading.medicalQuestion ? 3 : 2, bySubject: false)
         {
@@ -119,6 +119,13 @@ public struct OfflineResponder: Responder {
         } else if reading.primary == .illness, reading.notEating {
             ownWordingFits = false
             candidates = book.notEating()
+        } else if reading.primary == .illness, reading.emergencySigns,
+            !(ReplySubject.person(in: target, language: language, evidence: reading.evidence[.illness]).map(ReplySubject.isAnimal) ?? false)
+        {
+            // "the pain is going into my jaw now and i feel kinda sweaty": no "if it feels urgent".
+            // A pet's signs are a vet's (the illness line says so).
+            ownWordingFits = false
+            candidates = book.emergencyNow()
         } else if request.addressed, reading.primary == .illness, !reading.urgent, !reading.contains(.asksIfBot),
             Self.healthClaims.firstMatch(in: target) != nil
         {
@@ -149,7 +156,13 @@ public struct OfflineResponder: Responder {
             candidates = book.muteHint()
         } else if reading.contains(.asksIfBot) {
             situation = .asksIfBot
-            candidates = book.disclosure(careful: reading.isCareful)
+            if let question = reading.evidence[.asksIfBot], let answer = ForeignLanguage.disclosure(answering: question) {
+                // "¿eres un bot?" is answered in Spanish, whatever language the persona writes.
+                ownWordingFits = false
+                candidates = [answer]
+            } else {
+                candidates = book.disclosure(careful: reading.isCareful)
+            }
         } else if request.addressed, Self.asksAboutItself(target) {
             // "@kiki what can you do?" is a first hello to a bot, not a question to hand to the crowd.
             situation = .asksIfBot
@@ -452,7 +465,9 @@ public struct OfflineResponder: Responder {
         // "What's on your mind?" fits a bare mention ("@kiki", "@kiki hey"); said to a comment that
         // said something it could not read, it sounds like it was not listening: better silent.
         if request.addressed && !request.reading.light { return TextScript.terms(target).count <= 2 ? book.clarification() : nil }
-        if request.addressed, Self.opensWithHello(target), !Self.onlyGreets(target, name: request.persona.name) {
+        if SituationPhrasebook.isNewcomer(target), Self.opensWithHello(target) || SituationPhrasebook.opensWithGreeting(target) {
+            return book.welcome()
+        } else if request.addressed, Self.opensWithHello(target), !Self.onlyGreets(target, name: request.persona.name) {
             // Spoken to, a greeting with a word or two it cannot read behind it ("@kiki hey sos",
             // "hi help") is no hello: it listens. Anything longer gets no greeting either.
             if TextScript.terms(target).count <= 3 { return book.clarification() }

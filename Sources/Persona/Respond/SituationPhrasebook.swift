@@ -59,6 +59,13 @@ struct SituationPhrasebook {
     }
 
     /// Someone swallowed something poisonous: poison control or the emergency number now.
+    /// Signs of an emergency told as they happen: the number now, and why.
+    func emergencyNow() -> [String] {
+        english
+            ? ["Please call your local emergency number now, or get to an emergency department. These can be signs of an emergency, and it's far better to be checked and fine."]
+            : ["请马上拨打120或去急诊。这些可能是急症的信号，去查一下没事最好。"]
+    }
+
     /// Someone swallowed something poisonous; `pet` names what a pet ate in the same post ("the dog
     /// ate grapes and my toddler drank some bleach"), which needs its vet too.
     func poisoned(pet: String? = nil) -> [String] {

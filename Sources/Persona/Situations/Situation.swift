@@ -47,6 +47,10 @@ public struct SituationReading: Sendable, Equatable {
     /// or signs of an emergency however told (chest pain and a numb left arm): the reply says
     /// where to go now.
     public var urgent = false
+    /// Signs of an emergency themselves ("the pain is going into my jaw now", chest pain and a
+    /// numb arm): not "if it feels urgent", which lets them decide it does not, but the emergency
+    /// number now.
+    public var emergencySigns = false
     /// Good news about someone's health ("in remission", 出院): relief fits it, beside the illness
     /// it names; other good news beside an illness is two kinds of news at once.
     public var recovering = false

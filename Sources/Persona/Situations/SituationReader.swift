@@ -152,18 +152,26 @@ public struct SituationReader: Sendable {
         let clauses = sentences.flatMap { Self.clauses(scalars, in: $0) }.map {
             Sentence(scalars: scalars, range: $0, quoted: quoted, scanned: scanned, reader: self)
         }
+        // A person swallowed it, unless a pet is who did ("my dog drank some bleach" is a vet's;
+        // "my kid licked the antifreeze the dog spilled" is not).
+        let swallowedPoison = clauses.contains { $0.has(.swallowedPoison) && !$0.has(.petAte) }
         let petPoison = clauses.lazy.compactMap { clause -> PetPoison? in
             guard clause.has(.petAte) || clause.has(.petAsk) else { return nil }
-            // "…and our dog drank some too": what the person swallowed.
+            // "…and our dog drank some too": what the person swallowed, only when one did.
             let substance = clause.firstTerm(of: .petPoison) ?? clause.firstTerm(of: .poison)
-                ?? (clause.has(.also) ? whole.firstTerm(of: .petPoison) ?? whole.firstTerm(of: .poison) : nil)
+                ?? (clause.has(.also) && swallowedPoison ? whole.firstTerm(of: .petPoison) ?? whole.firstTerm(of: .poison) : nil)
             return substance.map { PetPoison(substance: $0, eaten: clause.has(.petAte)) }
         }.first
-        // A person swallowed it: "my dog drank some bleach" is the pet's, and a vet's.
-        let swallowedPoison = clauses.contains { $0.has(.swallowedPoison) && !$0.has(.petAnimal) }
+            // Told across a comma or an "and" with one subject ("my dog ate, I think, half a bag of
+            // grapes", "stole the brownies and ate the chocolate wrapper"): the sentence, as before.
+            ?? parts.lazy.compactMap { sentence -> PetPoison? in
+                guard sentence.has(.petAte) || sentence.has(.petAsk) else { return nil }
+                return sentence.firstTerm(of: .petPoison).map { PetPoison(substance: $0, eaten: sentence.has(.petAte)) }
+            }.first
         // A pet's emergency is a vet's: it does not make the reading urgent, which means a
         // person's emergency department.
-        let emergency = whole.has(.emergencySign) || (whole.has(.chestTight) && whole.has(.armOrJaw)) || swallowedPoison
+        let signs = whole.has(.emergencySign) || (whole.has(.chestTight) && whole.has(.armOrJaw))
+        let emergency = signs || swallowedPoison
         reading.urgent = (medical && parts.contains { $0.has(.urgent) }) || (found[.illness] != nil && emergency)
         reading.recovering = whole.has(.recovery) && !whole.has(.relapse)
         reading.hurtAtHome = whole.has(.hurtAtHome)
@@ -173,7 +181,14 @@ public struct SituationReader: Sendable {
         reading.reachedOut = whole.has(.reachedOut) && !whole.has(.reachFailed) && !scalars.contains { $0 == "?" || $0 == "？" }
         reading.selfBlame = whole.has(.selfBlame)
         reading.asksHowToCope = whole.has(.copingAsk)
-        if found[.illness] != nil {
+        // "狗吃葡萄到底要不要紧？" asks about a pet's poisoning in words the illness rules miss.
+        if let petPoison, !reading.contains(.illness) {
+            reading.situations.insert(.illness)
+            reading.situations.remove(.other)
+            reading.evidence[.illness] = petPoison.substance
+        }
+        if reading.contains(.illness) {
+            reading.emergencySigns = signs
             reading.petPoison = petPoison
             reading.swallowedPoison = swallowedPoison
             reading.toxicMix = whole.has(.toxicMix)
