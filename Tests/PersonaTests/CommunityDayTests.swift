@@ -453,4 +453,27 @@ struct CommunityDayTests {
         #expect(try await published("@kiki hello, new here 👋", addressed: true)?.contains("welcome") == true)
         #expect(SituationReader(rules: catalog.situations).read("Said goodbye to my team at the goodbye party, last shift done. Moving to Denver!").primary != .selfHarm)
     }
+
+    @Test("a post that opens with another persona's name, @ or not, is theirs to answer, the question whether it is a bot too", arguments: [
+        "robo are you actually a human pretending to be a robot? be honest", "Robo, bist du echt oder ein Programm?", "@robo are you a bot?",
+    ])
+    func openedByAnotherName(post: String) throws {
+        func triggers(_ id: String) throws -> Bool {
+            let gate = TurnGate(persona: try #require(catalog.personas[id]), catalog: catalog)
+            var random = SeededRandom(seed: 1)
+            let item = TurnGate.Item(text: post, above: [], isPost: true, repliesToPersona: false, chainIsBot: [false], replyDepth: 0,
+                                     reading: SituationReader(rules: catalog.situations).read(post))
+            if case .match = gate.trigger(item, random: &random) { return true }
+            return false
+        }
+        #expect(try !triggers("kiki"), "\(post)")
+        #expect(try triggers("robo"), "\(post)")
+    }
+
+    @Test("asked by name under a scam what to do now, the fact-checker answers with the post's fact")
+    func scamFollowUp() async throws {
+        let post = "我妈接到电话说涉嫌洗钱，已经把两万块转到安全账户了"
+        let text = try await published("@factcheck 钱已经转过去了怎么办", above: [post], addressed: true, by: "factcheck") ?? ""
+        #expect(text.contains("110"), "\(text)")
+    }
 }

@@ -64,7 +64,7 @@ struct ForeignLanguageTests {
         "¿eres un bot?", "@kiki ¿Eres un bot o una persona?", "Est-ce que tu es un robot ?", "Bist du ein Bot?", "Você é um robô?",
         "vc é um bot? kkkk", "sei un bot?", "Ben je een bot?", "あなたはボットですか？", "너 봇이야?", "Ты бот?", "kamu bot ya?",
         "¿Estoy hablando con un bot?", "Bist du KI?", "봇이세요?", "هل انت ذكاء اصطناعي؟", "kya tum bot ho?", "AIですか",
-        "@kiki ¿eres un bot o una persona de verdad?", "Ты вообще живой человек или бот?", "هل أنت بوت؟", "Bist du ein Bot oder ein echter Mensch?",
+        "@kiki ¿eres un bot o una persona de verdad?", "Ты вообще живой человек или бот?", "هل أنت بوت؟", "Bist du ein Bot oder ein echter Mensch?", "Robo, bist du echt oder ein Programm?",
     ])
     func botQuestion(text: String) {
         let reply = cold.reply(text, addressed: text.hasPrefix("@"))

@@ -75,9 +75,11 @@ public struct TurnGate: Sendable {
     }
 
     public func trigger(_ item: Item, random: inout SeededRandom) -> Triggered {
-        let addressee = TriggerMatcher.leadingMention(in: item.text)?.lowercased()
-        let speaksToAnother = addressee.map { name in
-            catalog.personas.values.contains { $0.id != persona.id && [$0.id, $0.name.lowercased()].contains(name) }
+        // "@robo are you a bot?", and "robo are you a bot?" or "Robo, bist du echt?" too: another
+        // persona's name that opens the text is who it speaks to.
+        let opening = TriggerMatcher.leadingMention(in: item.text) ?? TriggerMatcher.leadingWord(in: item.text)
+        let speaksToAnother = opening.map { name in
+            catalog.personas.values.contains { $0.id != persona.id && [$0.id, $0.name.lowercased()].contains(name.lowercased()) }
         } ?? false
         let triggerItem = TriggerMatcher.Item(text: item.text, isPost: item.isPost, repliesToPersona: item.repliesToPersona,
                                               asksIfBot: item.reading.contains(.asksIfBot), speaksToAnotherPersona: speaksToAnother)
@@ -85,6 +87,9 @@ public struct TurnGate: Sendable {
         guard item.isPost, persona.triggers.newPost != nil else { return .none(refusal: nil) }
         if let name = TriggerMatcher.leadingMention(in: item.text) {
             return .none(refusal: Refusal(outcome: .skipped, rule: .addressedToOther, detail: "the post speaks to @\(name), not to this persona"))
+        }
+        if speaksToAnother, let name = opening {
+            return .none(refusal: Refusal(outcome: .skipped, rule: .addressedToOther, detail: "the post speaks to \(name), not to this persona"))
         }
         return .none(refusal: Refusal(outcome: .skipped, rule: .chanceSaidNo, detail: "the chance roll said no"))
     }

@@ -60,7 +60,7 @@ public enum TriggerMatcher {
         if !item.speaksToAnotherPersona, let keyword = triggers.keywords.first(where: { TermMatcher.matches($0.lowercased(), in: lowered) }) {
             return Match(trigger: .keyword, delay: delay, detail: keyword)
         }
-        if item.isPost, let newPost = triggers.newPost, leadingMention(in: item.text) == nil {
+        if item.isPost, let newPost = triggers.newPost, leadingMention(in: item.text) == nil, !item.speaksToAnotherPersona {
             let roll = random.unit()
             if item.asksIfBot && newPost.chance > 0 {
                 return Match(trigger: .newPost, delay: newPost.delay.pick(random.unit()), detail: "asked whether bots answer, so no chance roll")
@@ -81,6 +81,15 @@ public enum TriggerMatcher {
         guard trimmed.first == "@" else { return nil }
         let name = trimmed.dropFirst().prefix { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" }
         return name.isEmpty ? nil : String(name)
+    }
+
+    /// The word a text opens with when a comma, a colon or a space follows it ("robo are you…",
+    /// "Robo, bist du echt?"): a name spoken to, if it is a persona's.
+    public static func leadingWord(in text: String) -> String? {
+        let trimmed = text.drop { $0.isWhitespace }
+        let word = trimmed.prefix { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" }
+        guard !word.isEmpty, let next = trimmed.dropFirst(word.count).first, next.isWhitespace || ",，、:：".contains(next) else { return nil }
+        return String(word)
     }
 
     /// `@<persona id>` or `@<persona name>`, as a whole name.

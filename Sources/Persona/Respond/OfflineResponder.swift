@@ -257,6 +257,11 @@ public struct OfflineResponder: Responder {
 
     /// Words that point back at what a comment is under ("is it dangerous?", 这个要紧吗).
     private static let pointsBack = TermSet(["it", "this", "that", "these", "those", "they", "them", "这", "那", "它"])
+    /// A follow-up that asks what to do about what the post told ("the money's already sent, what now?").
+    private static let whatNow = TermSet([
+        "what now", "now what", "what do i do", "what do we do", "what should i do", "what should we do", "too late", "what next",
+        "怎么办", "该怎么办", "怎么处理", "要不要报警", "是不是应该报警", "还来得及",
+    ])
 
     /// A short comment that asks about what it is under ("@factcheck 这个靠谱吗？", "legit?").
     static func asksOfPost(_ text: String) -> Bool {
@@ -431,6 +436,13 @@ public struct OfflineResponder: Responder {
         let aboutPost = termCount <= 1 || Self.asksOfPost(target) || (termCount <= 4 && Self.pointsBack.firstMatch(in: target) != nil)
         let asked = request.parent != nil && aboutPost ? [target, request.post] : [target]
         if let fact = asked.lazy.compactMap({ knownFact(request, target: $0, sharing: 2, bySubject: false) }).first {
+            return book.answer(fact: fact, medical: request.reading.medicalQuestion, careful: request.reading.isCareful)
+        }
+        // Asked by name under a post it holds a close fact about ("@factcheck 钱已经转过去了怎么办" under
+        // a "safe account" scam): the post's fact answers what to do, not "no reliable answer".
+        if request.addressed, request.parent != nil, !aboutPost, Self.whatNow.firstMatch(in: target) != nil,
+            let fact = knownFact(request, target: request.post, sharing: 3, bySubject: false)
+        {
             return book.answer(fact: fact, medical: request.reading.medicalQuestion, careful: request.reading.isCareful)
         }
         // Not knowing is worth saying only to someone who asked it directly, and not under a pitch

@@ -93,7 +93,7 @@ extension ForeignLanguage {
                       "ia ou humain"]),
         ("de", true, ["bist du ein bot", "bist du ein roboter", "bist du eine ki", "bist du ki", "bist du ein mensch", "bist du ein echter mensch",
                       "bist du echt ein bot", "sind sie ein bot", "sind sie ein roboter", "sind sie eine ki", "sind sie ein mensch",
-                      "bot oder mensch", "mensch oder bot", "ki oder mensch", "mensch oder ki"]),
+                      "bot oder mensch", "mensch oder bot", "ki oder mensch", "mensch oder ki", "bist du echt oder", "bist du ein programm"]),
         ("it", true, ["sei un bot", "sei un robot", "sei un'ia", "sei una ia", "sei un'intelligenza artificiale", "sei umano", "sei umana",
                       "sei un umano", "sei una persona vera", "sei reale", "bot o umano", "umano o bot"]),
         ("nl", true, ["ben je een bot", "ben jij een bot", "ben je een robot", "ben je een mens", "bent u een bot", "bent u een mens",
@@ -149,7 +149,7 @@ extension ForeignLanguage {
         "o", "ou", "or", "oder", "of", "una", "un", "uma", "um", "une", "ein", "eine", "een", "persona", "pessoa", "personne", "person",
         "mensch", "human", "humano", "humana", "humain", "umano", "real", "reale", "reel", "vraie", "vrai", "de", "da", "verdad", "verdade",
         "echt", "echter", "echte", "vraiment", "davvero", "eres", "es", "tu", "bot", "robot", "ia", "ki", "ai", "bist", "du", "sei",
-        "voce", "vc", "или", "бот", "живой", "человек", "вообще", "ты", "вы", "mens", "je", "ben",
+        "voce", "vc", "или", "бот", "живой", "человек", "вообще", "ты", "вы", "mens", "je", "ben", "programm", "programa", "programme",
     ]
 
     private static let crisisPhrases = PhraseTable(
