@@ -427,11 +427,59 @@ struct CommunityDayTests {
     }
 
     @Test("signs of an emergency as they happen get the emergency number now, not \"if it feels urgent\"", arguments: [
-        "the pain is going into my jaw now and i feel kinda sweaty", "chest pain and my left arm is numb for an hour now",
+        "chest pain and my left arm is numb for an hour now", "my son can't breathe and his lips are turning blue", "i think i'm having a heart attack",
+        "my toddler is choking on a grape",
     ])
     func emergencySigns(post: String) async throws {
         let text = try await published(post) ?? ""
         #expect(text.contains("emergency number now") && !text.contains("If it feels urgent"), "\(post) → \(text)")
+    }
+
+    @Test("signs told across a thread are read together: pain going into the jaw under a post of chest pain")
+    func emergencyAcrossThread() async throws {
+        let post = "chest pain and my left arm is numb for an hour now"
+        let text = try await published("the pain is going into my jaw now and i feel kinda sweaty", above: [post]) ?? ""
+        #expect(text.contains("emergency number now"), "\(text)")
+    }
+
+    @Test("a sore arm from a shot, a toothache, last year's chest pain, a poster of stroke signs and a laugh are no emergency", arguments: [
+        "got my flu shot into my left arm today, kinda sore but done!", "wisdom tooth pain spreading to my jaw, dentist on Monday",
+        "my grandpa had chest pain last year and they put in a stent, he's doing great now",
+        "Tips: signs of a stroke are face drooping and slurred speech. Share this!", "the stress of exams gives me chest pain haha",
+    ])
+    func notAnEmergencyNow(post: String) async throws {
+        let text = try await published(post) ?? ""
+        #expect(!text.contains("emergency number now"), "\(post) → \(text)")
+    }
+
+    @Test("a parent's or partner's violence is read; a game, a joke, a push to study or a party is not", arguments: [
+        ("my stepmom slapped me today", true), ("my mom's boyfriend hit me", true), ("my partner smashed my phone and said he'd kill me if I leave", true),
+        ("my dad hit me with a dad joke so bad I groaned", false), ("my dad kicked me in fifa again, 5-0", false),
+        ("my husband pushed me into signing up for a marathon, wish me luck", false), ("my dad pushed me into studying engineering and I'm grateful now", false),
+        ("my fiancé threatened me with a surprise party", false), ("my wife beat me at chess again lol", false),
+    ])
+    func abuseOrNot(post: String, abuse: Bool) {
+        #expect(SituationReader(rules: catalog.situations).read(post).hurtAtHome == abuse, "\(post)")
+    }
+
+    @Test("a person eating chocolate beside a pet is no pet poisoning", arguments: [
+        "I gave my dog a bath, then ate some chocolate", "my dog ate his kibble, and I ate chocolate", "my cat ate, and then I had some chocolate",
+    ])
+    func personAteBesidePet(post: String) {
+        #expect(SituationReader(rules: catalog.situations).read(post).petPoison == nil, "\(post)")
+    }
+
+    @Test("a crisis told to a persona by its bare name is answered by the others too")
+    func crisisToBareName() throws {
+        let gate = TurnGate(persona: try #require(catalog.personas["kiki"]), catalog: catalog)
+        var random = SeededRandom(seed: 1)
+        let post = "Factcheck: I want to die"
+        let item = TurnGate.Item(text: post, above: [], isPost: true, repliesToPersona: false, chainIsBot: [false], replyDepth: 0,
+                                 reading: SituationReader(rules: catalog.situations).read(post))
+        guard case .match = gate.trigger(item, random: &random) else {
+            Issue.record("kiki left a crisis told to Checker by name unanswered")
+            return
+        }
     }
 
     @Test("a partner's violence in everyday words is read, and asked where to go under it, the persona says where help is")

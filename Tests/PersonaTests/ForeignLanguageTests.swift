@@ -87,10 +87,11 @@ struct ForeignLanguageTests {
     }
 
     @Test("the question is answered in the language it was asked in", arguments: [
-        ("¿eres un bot?", "Sí, soy Kiki"), ("Bist du ein Bot?", "Ja, ich bin Kiki"), ("너 봇이야?", "저는 Kiki"), ("Ты бот?", "Да, я Kiki"),
+        ("¿eres un bot?", "Soy Kiki"), ("¿eres humano?", "Soy Kiki"), ("Bist du ein Bot?", "Ich bin Kiki"), ("너 봇이야?", "저는 Kiki"), ("Ты бот?", "Я Kiki"),
     ])
     func answeredInItsLanguage(text: String, answer: String) {
-        #expect(cold.reply(text)?.hasPrefix(answer) == true || cold.reply(text)?.contains(answer) == true, "\(text) → \(cold.reply(text) ?? "silence")")
+        // No "yes" first: it would answer "¿eres humano?" wrong.
+        #expect(cold.reply(text)?.hasPrefix(answer) == true, "\(text) → \(cold.reply(text) ?? "silence")")
     }
 
     @Test("a wish to die in another language is read as a crisis, alone or beside a question, and answered with where help is", arguments: [

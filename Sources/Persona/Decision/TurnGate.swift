@@ -75,9 +75,12 @@ public struct TurnGate: Sendable {
     }
 
     public func trigger(_ item: Item, random: inout SeededRandom) -> Triggered {
-        // "@robo are you a bot?", and "robo are you a bot?" or "Robo, bist du echt?" too: another
-        // persona's name that opens the text is who it speaks to.
-        let opening = TriggerMatcher.leadingMention(in: item.text) ?? TriggerMatcher.leadingWord(in: item.text)
+        // "@robo are you a bot?", and asked whether it is a bot, "robo are you a bot?" or "Robo, bist
+        // du echt?" too: another persona's name that opens the text is who it speaks to. A crisis
+        // or an emergency told to a bare name ("Factcheck: I want to die") is everyone's to answer.
+        let owed = item.reading.primary == .selfHarm || item.reading.hurtAtHome || item.reading.urgent
+        let bareName = item.reading.contains(.asksIfBot) && !owed ? TriggerMatcher.leadingWord(in: item.text) : nil
+        let opening = TriggerMatcher.leadingMention(in: item.text) ?? bareName
         let speaksToAnother = opening.map { name in
             catalog.personas.values.contains { $0.id != persona.id && [$0.id, $0.name.lowercased()].contains(name.lowercased()) }
         } ?? false

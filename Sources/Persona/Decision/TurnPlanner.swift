@@ -133,6 +133,14 @@ public struct TurnPlanner: Sendable {
         // What is above matters only to a comment spoken to, one that reads as ordinary, or one
         // about illness (which may be about a death above).
         let readAbove = addressed || !reading.isCareful || reading.primary == .illness ? above.map(reader.read) : []
+        // "the pain is going into my jaw now" under a post of chest pain and a numb arm: the signs
+        // are told across the thread.
+        if reading.primary == .illness, !reading.emergencySigns, reader.mentions(.armOrJaw, in: lowered), !reader.mentions(.laughter, in: lowered),
+            readAbove.contains(where: \.emergencySigns)
+        {
+            reading.emergencySigns = true
+            reading.urgent = true
+        }
         // Under a death, talk of symptoms that are no emergency ("the paramedics should have come
         // faster") is about the one who died: silence, not "take care of yourself". An emergency
         // told there ("I have chest pain right now", "my toddler drank some bleach") is answered

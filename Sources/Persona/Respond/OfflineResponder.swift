@@ -336,7 +336,7 @@ public struct OfflineResponder: Responder {
     static func onlyGreets(_ text: String, name: String) -> Bool {
         var scalars = Array(withoutMentions(text).lowercased().unicodeScalars)
         let hits = greetings.hits(in: scalars, range: 0..<scalars.count)
-        guard opensWithHello(text) else { return false }
+        guard hits.contains(where: { $0.range.lowerBound == 0 }) else { return false }
         for hit in hits { for index in hit.range { scalars[index] = " " } }
         let allowed = greetingCompany.union([name.lowercased()])
         var word = ""

@@ -71,8 +71,8 @@ struct SituationPhrasebook {
     func poisoned(pet: String? = nil) -> [String] {
         guard let pet else {
             return english
-                ? ["Please call poison control or your local emergency number now, even if they seem fine, and keep the bottle or packet to hand."]
-                : ["请马上拨打120或中毒急救电话，哪怕现在看起来没事，把瓶子或包装留在手边。"]
+                ? ["Please call poison control or your local emergency number now, even if they seem fine."]
+                : ["请马上拨打120或中毒急救电话，哪怕现在看起来没事。"]
         }
         let substance = Self.plurals[pet] ?? pet
         return english

@@ -49,8 +49,9 @@ extension ForeignLanguage {
         ["か", "까", "니", "ไหม", "หรอ", "เปล่า", "มั้ย"].contains { question.hasSuffix($0) }
     }
 
-    /// Whether little but the question is left once it, the names spoken to and laughter are
-    /// taken out: at most three short words ("o una persona", "あなたは").
+    /// Whether little but the question is left once it, the names spoken to, laughter and the
+    /// question's own words ("o una persona de verdad") are taken out: at most three short words
+    /// ("あなたは", "ya").
     private static func isAlone(_ question: String, in lowered: String) -> Bool {
         let spoken = lowered.split(separator: " ").filter { !$0.hasPrefix("@") }.joined(separator: " ")
         // Out of the form it was found in: as typed, or the words without accents.
@@ -115,32 +116,33 @@ extension ForeignLanguage {
         unspaced: botQuestionsByLanguage.filter { !$0.spaced }.flatMap(\.questions),
         spaced: botQuestionsByLanguage.filter(\.spaced).flatMap(\.questions))
 
-    /// The answer in the language the question was asked in; `{name}` is the persona's. Each
-    /// says "AI" in Latin letters too, which the fit check's disclosure rule reads.
+    /// The answer in the language the question was asked in; `{name}` is the persona's. It opens
+    /// with no "yes", which would answer "are you human?" wrong, and says "AI" in Latin letters
+    /// too, which the fit check's disclosure rule reads.
     public static func disclosure(answering question: String) -> String? {
         guard let code = botQuestionsByLanguage.first(where: { $0.questions.contains(question) })?.code else { return nil }
         return disclosures[code]
     }
 
     private static let disclosures = [
-        "ja": "はい、私は{name}、AIアシスタントです。人間ではありません。",
-        "ko": "네, 저는 {name}, AI 어시스턴트예요. 사람이 아니에요.",
-        "hi": "हाँ, मैं {name} हूँ, एक AI सहायक, इंसान नहीं।",
-        "th": "ใช่ ฉันคือ {name} ผู้ช่วย AI ไม่ใช่คน",
-        "es": "Sí, soy {name}, un asistente de IA (AI), no una persona.",
-        "pt": "Sim, sou {name}, um assistente de IA (AI), não uma pessoa.",
-        "fr": "Oui, je suis {name}, un assistant IA (AI), pas une personne.",
-        "de": "Ja, ich bin {name}, ein KI-Assistent (AI), kein Mensch.",
-        "it": "Sì, sono {name}, un assistente IA (AI), non una persona.",
-        "nl": "Ja, ik ben {name}, een AI-assistent, geen mens.",
-        "id": "Ya, saya {name}, asisten AI, bukan manusia.",
-        "tr": "Evet, ben {name}, bir yapay zeka (AI) asistanıyım, insan değilim.",
-        "pl": "Tak, jestem {name}, asystentem AI, nie człowiekiem.",
-        "vi": "Đúng vậy, mình là {name}, một trợ lý AI, không phải người thật.",
-        "tl": "Oo, ako si {name}, isang AI assistant, hindi tao.",
-        "ru": "Да, я {name}, ИИ-ассистент (AI), а не человек.",
-        "uk": "Так, я {name}, ШІ-асистент (AI), а не людина.",
-        "ar": "نعم، أنا {name}، مساعد ذكاء اصطناعي (AI) ولست إنسانًا.",
+        "ja": "私は{name}、AIアシスタントです。人間ではありません。",
+        "ko": "저는 {name}, AI 어시스턴트예요. 사람이 아니에요.",
+        "hi": "मैं {name} हूँ, एक AI सहायक, इंसान नहीं।",
+        "th": "ฉันคือ {name} ผู้ช่วย AI ไม่ใช่คน",
+        "es": "Soy {name}, un asistente de IA (AI), no una persona.",
+        "pt": "Sou {name}, um assistente de IA (AI), não uma pessoa.",
+        "fr": "Je suis {name}, un assistant IA (AI), pas une personne.",
+        "de": "Ich bin {name}, ein KI-Assistent (AI), kein Mensch.",
+        "it": "Sono {name}, un assistente IA (AI), non una persona.",
+        "nl": "Ik ben {name}, een AI-assistent, geen mens.",
+        "id": "Saya {name}, asisten AI, bukan manusia.",
+        "tr": "Ben {name}, bir yapay zeka (AI) asistanıyım, insan değilim.",
+        "pl": "Jestem {name}, asystentem AI, nie człowiekiem.",
+        "vi": "Mình là {name}, một trợ lý AI, không phải người thật.",
+        "tl": "Ako si {name}, isang AI assistant, hindi tao.",
+        "ru": "Я {name}, ИИ-ассистент (AI), а не человек.",
+        "uk": "Я {name}, ШІ-асистент (AI), а не людина.",
+        "ar": "أنا {name}، مساعد ذكاء اصطناعي (AI) ولست إنسانًا.",
     ]
 
     /// The words a longer form of the question is made of ("¿eres un bot o una persona de

@@ -12,12 +12,14 @@ public enum ReaderGroup: String, CaseIterable, Sendable {
     case emergencySign = "emergency_sign"
     case chestTight = "chest_tight"
     case armOrJaw = "arm_or_jaw"
+    case aboutSigns = "about_signs"
     // Safety and crisis flags: what a reply must say when the situation calls for it.
     case petAte = "pet_ate"
     case petAsk = "pet_ask"
     case petPoison = "pet_poison"
     case petAnimal = "pet_animal"
     case poison, also
+    case personAte = "person_ate"
     case swallowedPoison = "swallowed_poison"
     case toxicMix = "toxic_mix"
     case fumeSign = "fume_sign"

@@ -165,12 +165,15 @@ public struct SituationReader: Sendable {
             // Told across a comma or an "and" with one subject ("my dog ate, I think, half a bag of
             // grapes", "stole the brownies and ate the chocolate wrapper"): the sentence, as before.
             ?? parts.lazy.compactMap { sentence -> PetPoison? in
-                guard sentence.has(.petAte) || sentence.has(.petAsk) else { return nil }
+                // Not when someone else ate in it: "gave my dog a bath, then ate some chocolate".
+                guard sentence.has(.petAte) || sentence.has(.petAsk), !sentence.has(.personAte) else { return nil }
                 return sentence.firstTerm(of: .petPoison).map { PetPoison(substance: $0, eaten: sentence.has(.petAte)) }
             }.first
         // A pet's emergency is a vet's: it does not make the reading urgent, which means a
         // person's emergency department.
-        let signs = whole.has(.emergencySign) || (whole.has(.chestTight) && whole.has(.armOrJaw))
+        // Told as news of now: not a poster of stroke signs, last year's chest pain, or "lol".
+        let signs = (whole.has(.emergencySign) || (whole.has(.chestTight) && whole.has(.armOrJaw)))
+            && !whole.has(.aboutSigns) && !whole.has(.laughter) && !(whole.has(.recovery) && !whole.has(.relapse))
         let emergency = signs || swallowedPoison
         reading.urgent = (medical && parts.contains { $0.has(.urgent) }) || (found[.illness] != nil && emergency)
         reading.recovering = whole.has(.recovery) && !whole.has(.relapse)
@@ -181,11 +184,13 @@ public struct SituationReader: Sendable {
         reading.reachedOut = whole.has(.reachedOut) && !whole.has(.reachFailed) && !scalars.contains { $0 == "?" || $0 == "？" }
         reading.selfBlame = whole.has(.selfBlame)
         reading.asksHowToCope = whole.has(.copingAsk)
-        // "狗吃葡萄到底要不要紧？" asks about a pet's poisoning in words the illness rules miss.
-        if let petPoison, !reading.contains(.illness) {
+        // "狗吃葡萄到底要不要紧？" asks about a pet's poisoning in words the illness rules miss, and
+        // "my son can't breathe and his lips are turning blue" is an emergency without one.
+        if !reading.contains(.illness), let evidence = petPoison?.substance ?? (signs ? whole.firstTerm(of: .emergencySign) : nil) {
             reading.situations.insert(.illness)
             reading.situations.remove(.other)
-            reading.evidence[.illness] = petPoison.substance
+            reading.evidence[.illness] = evidence
+            reading.urgent = reading.urgent || signs
         }
         if reading.contains(.illness) {
             reading.emergencySigns = signs
