@@ -524,4 +524,12 @@ struct CommunityDayTests {
         let text = try await published("@factcheck 钱已经转过去了怎么办", above: [post], addressed: true, by: "factcheck") ?? ""
         #expect(text.contains("110"), "\(text)")
     }
+
+    @Test("a scam told by its victim, with one of the fact-checker's keywords, gets the fact-checker's warning", arguments: [
+        ("the bank called and said move my savings to a safe account, I did it this morning", "bank"), ("我把钱转到安全账户了", "110"),
+    ])
+    func scamVictim(post: String, expected: String) async throws {
+        let text = try await published(post, by: "factcheck") ?? ""
+        #expect(text.contains(expected), "\(post) → \(text)")
+    }
 }

@@ -189,8 +189,12 @@ public struct TurnPlanner: Sendable {
         // under a pitch, also to a pitch told without a question mark ("@factcheck they want me to
         // move my money to a safe account"). A loss with a fundraiser link still gets its careful
         // word.
+        // A pitch that holds one of the persona's own keywords is one its author asked it to speak
+        // to: the fact-checker's "safe account" under "moved my savings to a safe account, I did
+        // it this morning" warns the one being scammed.
+        let ownKeyword = persona.triggers.keywords.contains { TermMatcher.matches($0.lowercased(), in: target.lowercased()) }
         let owedDespitePitch = reading.contains(.asksIfBot)
-            || (addressed && (reading.contains(.question) || persona.responder.engine == .offline))
+            || ((addressed || ownKeyword) && (reading.contains(.question) || persona.responder.engine == .offline))
             || reading.contains(.grief) || reading.contains(.selfHarm)
         if let pitch = reading.promotion, !owedDespitePitch {
             return .silent(.promotion, detail: "an advertisement or a scam (\"\(pitch)\"): nothing to add to it")
