@@ -192,7 +192,7 @@ public struct TurnPlanner: Sendable {
         // A pitch that holds one of the persona's own keywords is one its author asked it to speak
         // to: the fact-checker's "safe account" under "moved my savings to a safe account, I did
         // it this morning" warns the one being scammed.
-        let ownKeyword = persona.triggers.keywords.contains { TermMatcher.matches($0.lowercased(), in: target.lowercased()) }
+        let ownKeyword = TriggerMatcher.keyword(of: persona, inLowercased: target.lowercased()) != nil
         let owedDespitePitch = reading.contains(.asksIfBot)
             || ((addressed || ownKeyword) && (reading.contains(.question) || persona.responder.engine == .offline))
             || reading.contains(.grief) || reading.contains(.selfHarm)

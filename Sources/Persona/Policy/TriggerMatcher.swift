@@ -57,7 +57,7 @@ public enum TriggerMatcher {
             return Match(trigger: .replyToMe, delay: delay, detail: "a reply to its comment")
         }
         let lowered = item.text.lowercased()
-        if !item.speaksToAnotherPersona, let keyword = triggers.keywords.first(where: { TermMatcher.matches($0.lowercased(), in: lowered) }) {
+        if !item.speaksToAnotherPersona, let keyword = keyword(of: persona, inLowercased: lowered) {
             return Match(trigger: .keyword, delay: delay, detail: keyword)
         }
         if item.isPost, let newPost = triggers.newPost, leadingMention(in: item.text) == nil, !item.speaksToAnotherPersona {
@@ -79,15 +79,25 @@ public enum TriggerMatcher {
     public static func leadingMention(in text: String) -> String? {
         let trimmed = text.drop { $0.isWhitespace }
         guard trimmed.first == "@" else { return nil }
-        let name = trimmed.dropFirst().prefix { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" }
+        let name = nameAtStart(of: trimmed.dropFirst())
         return name.isEmpty ? nil : String(name)
+    }
+
+    /// The letters, digits, `-` and `_` a text opens with: a persona's id or name as written.
+    private static func nameAtStart(of text: Substring) -> Substring {
+        text.prefix { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" }
+    }
+
+    /// The first of the persona's keywords that `lowercased` holds.
+    public static func keyword(of persona: Persona, inLowercased lowercased: String) -> String? {
+        persona.triggers.keywords.first { TermMatcher.matches($0.lowercased(), in: lowercased) }
     }
 
     /// The word a text opens with when a comma, a colon or a space follows it ("robo are you…",
     /// "Robo, bist du echt?"): a name spoken to, if it is a persona's.
     public static func leadingWord(in text: String) -> String? {
         let trimmed = text.drop { $0.isWhitespace }
-        let word = trimmed.prefix { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" }
+        let word = nameAtStart(of: trimmed)
         guard !word.isEmpty, let next = trimmed.dropFirst(word.count).first, next.isWhitespace || ",，、:：".contains(next) else { return nil }
         return String(word)
     }

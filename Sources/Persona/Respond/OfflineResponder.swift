@@ -167,7 +167,7 @@ public struct OfflineResponder: Responder {
             // "@kiki what can you do?" is a first hello to a bot, not a question to hand to the crowd.
             situation = .asksIfBot
             candidates = book.introduction()
-        } else if request.addressed, !reading.isCareful, [.other, .question].contains(reading.primary), Self.onlyGreets(target, name: persona.name) {
+        } else if request.addressed, !reading.isCareful, [.other, .question].contains(reading.primary), Self.greeting(in: target, name: persona.name) == .alone {
             // "@robo hey how's it going", "@kiki 你好呀": a greeting back, not "no idea, someone
             // here will know" or silence.
             situation = .other
@@ -330,13 +330,21 @@ public struct OfflineResponder: Responder {
     /// Asked to do something the offline engine does not do.
     static func asksForTask(_ text: String) -> Bool { tasks.firstMatch(in: text) != nil }
 
-    /// A comment that is a greeting and nothing else ("hey how's it going", 你好呀, "good morning
-    /// everyone 👋"): "hi, is 5G safe?" asks something, and "hey sos", "hi 😭" or "你好，救命"
-    /// are anything but hello, so a word or an emoji beyond a greeting's makes it something else.
-    static func onlyGreets(_ text: String, name: String) -> Bool {
+    /// How a comment that opens with a greeting goes on.
+    enum Greeting {
+        /// A greeting and nothing else ("hey how's it going", 你好呀, "good morning everyone 👋").
+        case alone
+        /// More behind it: "hi, is 5G safe?" asks something, and "hey sos", "hi 😭" or "你好，救命"
+        /// are anything but hello. A word or an emoji beyond a greeting's company makes it more.
+        case withMore
+    }
+
+    /// The greeting a comment opens with, once the names it speaks to are left out; nil when it
+    /// opens otherwise. `name` is the persona's, which may stand beside it ("hi kiki").
+    static func greeting(in text: String, name: String) -> Greeting? {
         var scalars = Array(withoutMentions(text).lowercased().unicodeScalars)
         let hits = greetings.hits(in: scalars, range: 0..<scalars.count)
-        guard hits.contains(where: { $0.range.lowerBound == 0 }) else { return false }
+        guard hits.contains(where: { $0.range.lowerBound == 0 }) else { return nil }
         for hit in hits { for index in hit.range { scalars[index] = " " } }
         let allowed = greetingCompany.union([name.lowercased()])
         var word = ""
@@ -346,22 +354,16 @@ public struct OfflineResponder: Responder {
                 continue
             }
             if !word.isEmpty {
-                guard allowed.contains(word) else { return false }
+                guard allowed.contains(word) else { return .withMore }
                 word = ""
             }
             if TextScript.isCJK(scalar) {
-                guard greetingParticles.contains(scalar) else { return false }
+                guard greetingParticles.contains(scalar) else { return .withMore }
             } else if !scalar.properties.isWhitespace && !greetingMarks.contains(scalar) {
-                return false
+                return .withMore
             }
         }
-        return true
-    }
-
-    /// Whether a comment opens with a greeting, once the names it speaks to are left out.
-    static func opensWithHello(_ text: String) -> Bool {
-        let scalars = Array(withoutMentions(text).lowercased().unicodeScalars)
-        return greetings.hits(in: scalars, range: 0..<scalars.count).contains { $0.range.lowerBound == 0 }
+        return .alone
     }
 
     /// Words that may stand beside a greeting without making it more ("hi everyone", "hey there").
@@ -477,14 +479,15 @@ public struct OfflineResponder: Responder {
         // "What's on your mind?" fits a bare mention ("@kiki", "@kiki hey"); said to a comment that
         // said something it could not read, it sounds like it was not listening: better silent.
         if request.addressed && !request.reading.light { return TextScript.terms(target).count <= 2 ? book.clarification() : nil }
-        if SituationPhrasebook.isNewcomer(target), Self.opensWithHello(target) || SituationPhrasebook.opensWithGreeting(target) {
+        let greeting = Self.greeting(in: target, name: request.persona.name)
+        if SituationPhrasebook.isNewcomer(target), greeting != nil || SituationPhrasebook.opensWithGreeting(target) {
             return book.welcome()
-        } else if request.addressed, Self.opensWithHello(target), !Self.onlyGreets(target, name: request.persona.name) {
+        } else if request.addressed, greeting == .withMore {
             // Spoken to, a greeting with a word or two it cannot read behind it ("@kiki hey sos",
             // "hi help") is no hello: it listens. Anything longer gets no greeting either.
             if TextScript.terms(target).count <= 3 { return book.clarification() }
         } else if SituationPhrasebook.opensWithGreeting(target) {
-            return SituationPhrasebook.isNewcomer(target) ? book.welcome() : book.greetBack()
+            return book.greetBack()
         }
         // A thank-you for a post that only reads as light sounds like it was not read (the same
         // line under a complaint, an ad and a boss fight): only shouted delight, or someone

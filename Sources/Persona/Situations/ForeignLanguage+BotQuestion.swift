@@ -23,14 +23,14 @@ extension ForeignLanguage {
     /// language, with its crisis lines) answers and moderators are told.
     public static func crisisPhrase(in text: String) -> String? {
         let lowered = text.lowercased().replacing("\u{2019}", with: "'")
+        let padded = PhraseTable.spacedForm(lowered)
         // "quiero morir jajaja", "恥ずかしくて死にたい": laughter and embarrassment.
-        guard notInEarnest.first(in: lowered) == nil else { return nil }
+        guard notInEarnest.first(in: lowered, padded: padded) == nil else { return nil }
         if let phrase = crisisPhrases.unspaced.first(where: { phrase in
             lowered.contains(phrase) && !unspacedNegations.contains { lowered.contains($0 + phrase) }
         }) {
             return phrase
         }
-        let padded = PhraseTable.spacedForm(lowered)
         for phrase in crisisPhrases.spaced {
             var searched = padded.startIndex..<padded.endIndex
             while let range = padded.range(of: " \(phrase) ", range: searched) {
@@ -199,9 +199,10 @@ private struct PhraseTable {
     let unspaced: [String]
     let spaced: [String]
 
-    func first(in lowered: String) -> String? {
+    /// - Parameter padded: `spacedForm(lowered)`, when the caller has it already.
+    func first(in lowered: String, padded: String? = nil) -> String? {
         if let phrase = unspaced.first(where: { lowered.contains($0) }) { return phrase }
-        let padded = Self.spacedForm(lowered)
+        let padded = padded ?? Self.spacedForm(lowered)
         return spaced.first { padded.contains(" \($0) ") }
     }
 
